@@ -1,0 +1,108 @@
+/*
+ * core/expr.h - the expression language of study files.
+ *
+ * Used for derived metrics, configuration constraints, conditions, guardrails
+ * and the score. Grammar (lowest precedence first):
+ *
+ *   expr    := ifexpr
+ *   ifexpr  := "if" "(" expr "," expr "," expr ")" | or
+ *   or      := and { ("or" | "||") and }
+ *   and     := not { ("and" | "&&") not }
+ *   not     := ("not" | "!") not | cmp
+ *   cmp     := sum [ ("<" | "<=" | ">" | ">=" | "==" | "!=") sum ]
+ *   sum     := prod { ("+" | "-") prod }
+ *   prod    := unary { ("*" | "/" | "%") unary }
+ *   unary   := "-" unary | "+" unary | power
+ *   power   := atom [ "^" unary ]          (right associative: 2^3^2 = 2^9)
+ *   atom    := number | string | name | name "(" args ")" | "(" expr ")"
+ *            | "price" "." name [ "[" expr "]" ]
+ *   number  := decimal with optional fraction and exponent (1e-3, .5, 2.)
+ *   string  := '...' or "..." (no escapes other than doubled quote)
+ *   name    := [A-Za-z_][A-Za-z0-9_.]*   (dots allowed: "gpu_hours.a100")
+ *
+ * Functions: min(a, b, ...), max(a, b, ...), log(x), log(x, base), exp,
+ * sqrt, abs, ceil, floor, round, if(c, a, b) (only the chosen branch is
+ * evaluated). Booleans are numbers: true is 1, false is 0. `true`/`false`
+ * are literals. Strings exist only for comparing categorical values
+ * (`gpu == 'none'`) and as price-table keys.
+ *
+ * Names are resolved when the expression is compiled, through a callback,
+ * so unknown names are reported with their column. This module is pure: no
+ * I/O, no globals.
+ */
+#ifndef BO_CORE_EXPR_H
+#define BO_CORE_EXPR_H
+
+#include <stddef.h>
+
+typedef struct bo_expr bo_expr;
+
+/* What a name refers to; kinds are chosen by the caller's resolver. */
+typedef struct bo_sym {
+	int kind;     /* caller-defined, e.g. BO_SYM_PARAM */
+	int index;    /* caller-defined index within the kind */
+	int is_str;   /* 1 if the symbol's value is a string (categorical label) */
+} bo_sym;
+
+/* Symbol kinds used by the study model (core/model.h). */
+enum {
+	BO_SYM_PARAM = 1,
+	BO_SYM_METRIC,
+	BO_SYM_DERIVED,
+	BO_SYM_INPUT,
+	BO_SYM_PRICE   /* "price.NAME": index is the price-book entry */
+};
+
+/* A value during evaluation. */
+typedef struct bo_xval {
+	double num;       /* when !str */
+	const char *str;  /* non-NULL for a string value; not owned */
+} bo_xval;
+
+/* Resolves a name at compile time. For "price.NAME" the resolver is called
+ * with is_price = 1 and name = "NAME"; has_key says whether "[...]" follows
+ * (a table look-up). Returns 0 and fills *out, or a negative code after
+ * writing a short reason into why (size whylen), e.g.
+ * "unknown name \"acuracy\" (did you mean \"accuracy\"?)". */
+typedef int (*bo_expr_resolve_fn)(void *ud, const char *name, int is_price,
+				  int has_key, bo_sym *out, char *why, size_t whylen);
+
+/* Supplies values at evaluation time. get() returns 0 and fills *out, or a
+ * negative code (missing or inactive value: the expression evaluates to NaN
+ * and eval returns that code). price_key() looks up a price table by key. */
+typedef struct bo_expr_env {
+	void *ud;
+	int (*get)(void *ud, const bo_sym *sym, bo_xval *out);
+	int (*price_key)(void *ud, int index, const char *key, double *out);
+} bo_expr_env;
+
+/* Compiles text. On success returns 0 and *out; on failure returns
+ * BO_EINVAL, *out = NULL, *err_offset = byte offset of the fault in text and
+ * the thread error holds the message (without a file position: the caller
+ * adds "file:line:col: "). */
+int bo__expr_compile(bo_expr **out, const char *text, bo_expr_resolve_fn resolve,
+		     void *ud, size_t *err_offset);
+
+void bo__expr_free(bo_expr *e);
+
+/* Evaluates to a number (a string result is an error). Returns 0 and *out,
+ * or a negative code with the thread error set: BO_ENOTFOUND when a value
+ * was missing (get() failed), BO_EINVAL for a type error at run time.
+ * Division by zero and domain errors give inf/NaN as in C, not an error. */
+int bo__expr_eval(const bo_expr *e, const bo_expr_env *env, double *out);
+
+/* Calls fn for every symbol the expression refers to (for dependency and
+ * cycle checks). Stops and returns fn's value if it is non-zero. */
+int bo__expr_foreach_sym(const bo_expr *e, int (*fn)(void *ud, const bo_sym *sym),
+			 void *ud);
+
+/* If the top of e is a comparison, returns its operator as one of
+ * "<", "<=", ">", ">=", "==", "!=" and sets *lhs, *rhs (owned by e);
+ * otherwise returns NULL. Used to compute guardrail margins. */
+const char *bo__expr_comparison(const bo_expr *e, const bo_expr **lhs,
+				const bo_expr **rhs);
+
+/* 1 if the expression's static type is string. */
+int bo__expr_is_str(const bo_expr *e);
+
+#endif

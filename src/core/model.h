@@ -1,0 +1,226 @@
+/*
+ * core/model.h - the in-memory study model that every layer reads.
+ *
+ * A bo_study is built by the YAML reader (core/study_yaml.c) and is
+ * read-only afterwards. Parameter values of a configuration travel as one
+ * double per parameter, in the order of study->params:
+ *   float, int        the value itself
+ *   choice, ordinal   the index of the chosen label (0, 1, ...)
+ *   inactive          NaN (the parameter's condition is false)
+ * Parameters are ordered so that a condition only refers to parameters
+ * before it (the reader rejects forward references and cycles).
+ */
+#ifndef BO_CORE_MODEL_H
+#define BO_CORE_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "budgetopt/study.h"
+#include "core/expr.h"
+
+typedef struct bo_srcpos {
+	int line;    /* 1-based, 0 when unknown */
+	int col;     /* 1-based */
+} bo_srcpos;
+
+typedef enum bo_ptype {
+	BO_PT_FLOAT,
+	BO_PT_INT,
+	BO_PT_CHOICE,    /* unordered labels */
+	BO_PT_ORDINAL    /* ordered labels */
+} bo_ptype;
+
+typedef struct bo_param {
+	char *name;
+	bo_ptype type;
+	double lo, hi;        /* float/int: inclusive bounds, lo <= hi */
+	int log;              /* float/int: sample on a log scale (lo > 0) */
+	double step;          /* float/int: 0 or a grid step from lo */
+	size_t nchoices;      /* choice/ordinal */
+	char **choices;       /* labels as written in the file */
+	double *choice_num;   /* numeric value of each label, or NaN */
+	int numeric_choices;  /* all labels numeric: expressions see numbers */
+	bo_expr *when;        /* NULL: always active */
+	char *when_text;
+	bo_srcpos pos;
+} bo_param;
+
+typedef struct bo_constraint {
+	char *text;
+	bo_expr *expr;        /* over parameters and inputs only */
+	bo_srcpos pos;
+} bo_constraint;
+
+typedef struct bo_input {
+	char *name;
+	double value;
+	bo_srcpos pos;
+} bo_input;
+
+/* One entry of the price book: a scalar price, or a table keyed by label
+ * (gpu_hours: {l4: 0.8, a100: 3.4}). Usage "gpu_hours.a100" is priced by
+ * the entry "gpu_hours" key "a100"; usage "cpu_hours" by the scalar entry. */
+typedef struct bo_price {
+	char *name;
+	int is_table;
+	double value;         /* scalar */
+	size_t nkeys;
+	char **keys;
+	double *values;
+	bo_srcpos pos;
+} bo_price;
+
+typedef struct bo_pricebook {
+	char *version;        /* never NULL after reading ("unversioned") */
+	char *currency;       /* never NULL ("USD" by default) */
+	size_t n;
+	bo_price *items;
+} bo_pricebook;
+
+typedef struct bo_metric {
+	char *name;
+	int goal;             /* +1 maximize, -1 minimize, 0 not stated */
+	int optional;         /* 1: a missing value does not fail the trial */
+	bo_srcpos pos;
+} bo_metric;
+
+typedef struct bo_derived {
+	char *name;
+	char *text;
+	bo_expr *expr;
+	int goal;             /* as for metrics */
+	bo_srcpos pos;
+} bo_derived;
+
+/* An objective names a metric or a derived metric. */
+typedef struct bo_objective {
+	char *name;
+	int sym_kind;         /* BO_SYM_METRIC or BO_SYM_DERIVED */
+	int index;
+	int goal;             /* +1 maximize, -1 minimize */
+	bo_srcpos pos;
+} bo_objective;
+
+typedef struct bo_guardrail {
+	char *text;
+	bo_expr *expr;        /* a comparison */
+	bo_srcpos pos;
+} bo_guardrail;
+
+typedef struct bo_budget {
+	double money;         /* NaN: no limit */
+	int64_t trials;       /* 0: no limit */
+	double time_s;        /* NaN: no limit; wall time of the study */
+	double trial_money;   /* per-trial cap; NaN: none */
+	double trial_time_s;  /* per-trial cap; NaN: none */
+} bo_budget;
+
+typedef struct bo_evaluator {
+	size_t argc;
+	char **argv;          /* with {name} placeholders, NULL-terminated */
+	int shell;            /* 1: run argv joined by /bin/sh -c (opt-in) */
+	int parallel;         /* >= 1 */
+	double timeout_s;     /* NaN: none */
+	char *workdir;        /* resolved against the study file's folder; NULL: that folder */
+	size_t nenv;
+	char **env;           /* "KEY=VALUE" extra environment */
+	bo_srcpos pos;
+} bo_evaluator;
+
+struct bo_study {
+	char *path;           /* as given; "<string>" when parsed from memory */
+	char *dir;            /* folder of the study file, absolute */
+	char *text;           /* the file's bytes, NUL-terminated */
+	size_t text_len;
+	char hash[65];        /* SHA-256 of text, hex */
+	char space_hash[65];  /* SHA-256 of a canonical form of the space */
+
+	char *name;
+	uint64_t seed;
+	int has_seed;
+
+	size_t nparams;
+	bo_param *params;
+	size_t nconstraints;
+	bo_constraint *constraints;
+	size_t ninputs;
+	bo_input *inputs;
+	bo_pricebook prices;
+	size_t nmetrics;
+	bo_metric *metrics;
+	size_t nderived;
+	bo_derived *derived;
+	size_t *derived_order;   /* evaluation order (dependencies first) */
+	size_t nobjectives;
+	bo_objective *objectives;
+	size_t nguardrails;
+	bo_guardrail *guardrails;
+	char *score_text;        /* NULL: no score */
+	bo_expr *score;
+	int score_goal;          /* +1 maximize (default), -1 minimize */
+	bo_budget budget;
+	bo_evaluator evaluator;
+	char *sampler;           /* "auto", "random", "sobol"; never NULL */
+	char *storage;           /* storage URI from the file, or NULL */
+};
+
+/* Index of a parameter / metric / derived / input / price by name, or -1. */
+int bo__study_find_param(const bo_study *s, const char *name);
+int bo__study_find_metric(const bo_study *s, const char *name);
+int bo__study_find_derived(const bo_study *s, const char *name);
+int bo__study_find_input(const bo_study *s, const char *name);
+int bo__study_find_price(const bo_study *s, const char *name);
+
+/* Looks up price.NAME[key]: the table entry, or the scalar entry when the
+ * price is not a table (a key is then ignored). Returns 0 or BO_ENOTFOUND. */
+int bo__pricebook_lookup(const bo_pricebook *pb, int index, const char *key, double *out);
+
+/* Price of one unit of a usage resource: "cpu_hours" (a scalar entry) or
+ * "gpu_hours.a100" (table gpu_hours, key a100; or a scalar entry literally
+ * named "gpu_hours.a100"). Returns 0, or BO_ENOTFOUND when the price book
+ * has no price for it (such usage is recorded but costs nothing). */
+int bo__pricebook_unit_price(const bo_pricebook *pb, const char *resource, double *out);
+
+/* Formats the value x of parameter p into buf ("0.001", "42", "forest");
+ * "" when inactive (NaN). Floats use the shortest form that reads back
+ * exactly. Returns the length written (truncated to size-1). */
+size_t bo__param_format(const bo_param *p, double x, char *buf, size_t size);
+
+/* Parses text as a value of parameter p (a label for choices, a number
+ * otherwise) into *x. Returns 0 or BO_EINVAL (out of bounds, unknown label). */
+int bo__param_parse(const bo_param *p, const char *text, double *x);
+
+/* Checks a full configuration: actives match conditions, values within
+ * bounds/steps, constraints hold. Returns 0, or 1 when it is invalid (why
+ * gets a reason), or a negative code on error. */
+int bo__study_check_config(const bo_study *s, const double *x, char *why, size_t whylen);
+
+/* Metric values of one finished trial, and what is derived from them. */
+typedef struct bo_eval_ctx {
+	const bo_study *study;
+	const double *x;          /* nparams parameter values */
+	const double *metrics;    /* nmetrics values, NaN when missing */
+	double *derived;          /* nderived values, filled by bo__study_derive */
+} bo_eval_ctx;
+
+/* Computes every derived metric in dependency order into ctx->derived
+ * (NaN where a value is missing). Returns 0 or an error for a type error. */
+int bo__study_derive(bo_eval_ctx *ctx);
+
+/* Evaluates the guardrails: *feasible = 1 if all hold; margins[i] (if not
+ * NULL, nguardrails long) is how far guardrail i is from its bound, positive
+ * when it holds ("latency <= 200" with latency 150 gives 50). A guardrail
+ * over a missing value does not hold. */
+int bo__study_guardrails(const bo_eval_ctx *ctx, int *feasible, double *margins);
+
+/* The score (NaN without a score or with a missing value). */
+int bo__study_score(const bo_eval_ctx *ctx, double *out);
+
+/* An expression environment over ctx, for bo__expr_eval. */
+void bo__study_env(const bo_eval_ctx *ctx, bo_expr_env *env);
+
+/* SHA-256 of data as 64 hex characters and a NUL. */
+void bo__sha256_hex(const void *data, size_t len, char out[65]);
+
+#endif

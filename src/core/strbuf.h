@@ -1,0 +1,38 @@
+/*
+ * core/strbuf.h - a growable NUL-terminated string.
+ *
+ * On allocation failure the buffer remembers it (sb->failed) and later
+ * appends do nothing, so a sequence of appends needs one check at the end.
+ */
+#ifndef BO_CORE_STRBUF_H
+#define BO_CORE_STRBUF_H
+
+#include <stddef.h>
+#include "core/error.h"
+
+typedef struct bo_strbuf {
+	char *s;      /* always NUL-terminated once anything was appended */
+	size_t len;
+	size_t cap;
+	int failed;
+} bo_strbuf;
+
+#define BO_STRBUF_INIT {NULL, 0, 0, 0}
+
+void bo__sb_clear(bo_strbuf *sb);             /* frees */
+void bo__sb_reset(bo_strbuf *sb);             /* empties, keeps memory */
+void bo__sb_add(bo_strbuf *sb, const char *s, size_t n);
+void bo__sb_puts(bo_strbuf *sb, const char *s);
+void bo__sb_putc(bo_strbuf *sb, char c);
+void bo__sb_printf(bo_strbuf *sb, const char *fmt, ...) BO__PRINTF(2, 3);
+/* Appends s as a JSON string literal, quotes included. */
+void bo__sb_json_str(bo_strbuf *sb, const char *s);
+/* Appends a double so that it reads back exactly ("%.17g"), JSON-safe:
+ * non-finite values are written as null. */
+void bo__sb_json_num(bo_strbuf *sb, double v);
+/* Returns the string (never NULL: "" when empty) or NULL if failed. */
+const char *bo__sb_str(bo_strbuf *sb);
+/* Hands the string over to the caller (to free with bo__free). */
+char *bo__sb_take(bo_strbuf *sb);
+
+#endif

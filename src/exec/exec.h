@@ -1,0 +1,78 @@
+/*
+ * exec/exec.h - running evaluator processes.
+ *
+ * The runner starts jobs and waits on all of them in one loop; the executor
+ * captures their output (logging it to files in the trial folder with a size
+ * cap, and handing each complete stdout line to a callback), measures them
+ * (wall time, CPU time, peak memory through wait4) and stops them.
+ *
+ * Never uses a shell: argv goes to execvp as it is. Never prints.
+ */
+#ifndef BO_EXEC_EXEC_H
+#define BO_EXEC_EXEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct bo_exec bo_exec;
+typedef struct bo_job bo_job;
+
+/* Called for every complete line the job writes on stdout (without the
+ * newline, NUL-terminated), and once at exit for a last line without a
+ * newline. too_long = 1 when the line passed the line limit: line then
+ * holds only its start and should be treated as garbage. */
+typedef void (*bo_line_fn)(void *ud, bo_job *job, const char *line, size_t len, int too_long);
+
+typedef struct bo_exec_spec {
+	char *const *argv;        /* argv[0] looked up on PATH; NULL-terminated */
+	char *const *envp;        /* the whole environment; NULL-terminated */
+	const char *workdir;      /* the process's working folder */
+	const char *log_dir;      /* stdout.log and stderr.log go here */
+	size_t log_cap;           /* bytes kept per log file (0: 16 MiB); the rest is counted, not kept */
+	size_t line_max;          /* longest stdout line handed whole (0: 1 MiB) */
+	bo_line_fn on_line;
+	void *ud;
+} bo_exec_spec;
+
+typedef struct bo_job_status {
+	int running;              /* 1 until the process has been reaped */
+	int64_t pid;              /* also the process group id */
+	int exec_errno;           /* non-zero: the program could not be started (errno of exec/chdir) */
+	int exit_code;            /* -1 when killed by a signal or not exited */
+	int term_signal;          /* signal that ended it, or 0 */
+	double wall_s;            /* since start, up to now or the exit */
+	double cpu_s;             /* user + system; while running, read from /proc (the main process and reaped children) */
+	double maxrss_kb;         /* peak resident memory (0 while running) */
+	uint64_t stdout_bytes;    /* bytes written, including those past the cap */
+	uint64_t stderr_bytes;
+} bo_job_status;
+
+int bo__exec_new(bo_exec **out);
+/* Kills (SIGKILL to each group) and reaps every job still running, then frees. */
+void bo__exec_free(bo_exec *ex);
+
+/* Starts a job in its own process group. Returns 0 and *out (the job stays
+ * valid until bo__exec_release), or BO_EIO (fork/pipe/log files failed; the
+ * message says which). A program that does not exist is not an error here:
+ * the job ends at once with exec_errno set. */
+int bo__exec_start(bo_exec *ex, const bo_exec_spec *spec, bo_job **out);
+
+/* Waits up to timeout_ms (0: do not block) for output or an exit. Output is
+ * logged and lines are handed to on_line. Returns 0 and *done = a job that
+ * has exited and been reaped since the last call (each is returned once,
+ * after all its output was read), or *done = NULL when the time passed or
+ * a signal interrupted the wait. Negative on error. */
+int bo__exec_wait(bo_exec *ex, int timeout_ms, bo_job **done);
+
+/* Sends sig to the job's whole process group (no-op once reaped). */
+int bo__exec_signal(bo_exec *ex, bo_job *job, int sig);
+
+void bo__exec_status(const bo_job *job, bo_job_status *out);
+
+/* Number of jobs started and not yet returned by bo__exec_wait. */
+size_t bo__exec_running(const bo_exec *ex);
+
+/* Frees a finished job (returned by bo__exec_wait). */
+void bo__exec_release(bo_exec *ex, bo_job *job);
+
+#endif
