@@ -1,0 +1,100 @@
+/*
+ * budgetopt/run.h - running a study: the loop that asks for a configuration,
+ * reserves its predicted cost, launches the evaluator, collects and prices
+ * its result, and records everything in the ledger.
+ *
+ * Budgets are enforced, not observed: no trial starts whose reservation
+ * would take the spend past the money budget, a trial reaching the per-trial
+ * cap is stopped, and every budget decision is an event in the ledger.
+ */
+#ifndef BUDGETOPT_RUN_H
+#define BUDGETOPT_RUN_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "budgetopt/common.h"
+#include "budgetopt/study.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Why a progress callback was called. */
+enum {
+	BO_PROGRESS_TICK = 0,     /* periodic, about every tick_s seconds */
+	BO_PROGRESS_TRIAL_DONE,   /* a trial finished; trial_* fields describe it */
+	BO_PROGRESS_NOTE          /* a budget decision or a recovery: see message */
+};
+
+typedef struct bo_run_progress {
+	int kind;                 /* BO_PROGRESS_* */
+	int64_t ntrials;          /* trials in the ledger, all states */
+	int64_t complete, failed, running;
+	double spent;             /* money spent so far (all trials) */
+	double reserved;          /* reserved for running trials */
+	double budget_money;      /* NaN without a money budget */
+	int64_t budget_trials;    /* 0 without */
+	double best_score;        /* best feasible score so far, NaN if none */
+	double elapsed_s;         /* wall time of the study, all sessions */
+	double eta_s;             /* estimated time left, NaN when unknown */
+	const char *currency;
+	/* BO_PROGRESS_TRIAL_DONE */
+	int64_t trial_id;
+	const char *trial_state;  /* "complete", "failed", ... */
+	double trial_cost;
+	double trial_score;       /* NaN if none */
+	double trial_wall_s;
+	const char *trial_reason; /* failure reason or NULL */
+	/* BO_PROGRESS_NOTE */
+	const char *message;
+} bo_run_progress;
+
+typedef void (*bo_progress_fn)(void *ud, const bo_run_progress *p);
+
+typedef struct bo_run_options {
+	const char *storage;      /* ledger URI; NULL: the study's, else <dir>/<name>.db */
+	int has_seed;             /* 1: seed overrides the study's seed */
+	uint64_t seed;
+	int parallel;             /* > 0 overrides evaluator.parallel */
+	/* Incremented by the caller's SIGINT/SIGTERM handler: 1 = stop launching
+	 * and let running trials finish; 2 or more = stop running trials too
+	 * (they fail with reason "interrupted" and their cost is charged). */
+	volatile sig_atomic_t *interrupts;
+	bo_progress_fn progress;
+	void *progress_ud;
+	double tick_s;            /* progress tick period; 0: 0.5 s */
+	const char *trials_dir;   /* trial folders; NULL: <ledger dir>/<name>-trials */
+	/* Test hook: "point" or "point:n" makes the runner SIGKILL itself the
+	 * n-th time it reaches the named point (see runner.c). NULL: never. */
+	const char *crash_at;
+} bo_run_options;
+
+#define BO_RUN_OPTIONS_INIT {NULL, 0, 0, 0, NULL, NULL, NULL, 0.0, NULL, NULL}
+
+typedef struct bo_run_summary {
+	int64_t launched;         /* trials launched by this call */
+	int64_t complete, failed; /* of those */
+	int64_t orphans;          /* trials of a dead runner recovered and charged */
+	double spent;             /* total spend of the study afterwards */
+	int interrupted;          /* 1 if stopped by interrupts */
+	char stop_reason[256];    /* why the run stopped, one line */
+} bo_run_summary;
+
+/* Runs study s until a budget is reached, the sampler is exhausted or the
+ * caller interrupts. Resumes a study already in the ledger (recovering
+ * trials orphaned by a killed runner). Returns 0 (stopped normally; see
+ * summary), BO_EINTR (interrupted), BO_ECONFLICT (the stored study's space
+ * differs, or another runner holds it), BO_EIO, BO_ENOMEM. summary may be
+ * NULL. */
+int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary);
+
+/* The ledger URI that bo_run would use for s with the given override
+ * (NULL for none), written into buf. Returns 0 or BO_EINVAL if it does not
+ * fit. */
+int bo_run_storage_uri(const bo_study *s, const char *override, char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,52 @@
+/*
+ * runner/report.h - reading what an evaluator reports.
+ *
+ * The evaluator writes JSON objects, one per line, on stdout or in
+ * $BUDGETOPT_RESULT. {"step": n, "metrics": {...}} is an intermediate
+ * report; the last object with "metrics" or "usage" and no "step" is the
+ * final one. Other lines are logged and ignored. Non-finite numbers
+ * (Python's NaN, Infinity) are read as such so the trial fails with a clear
+ * reason rather than "no report".
+ */
+#ifndef BO_RUNNER_REPORT_H
+#define BO_RUNNER_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "storage/storage.h"
+
+typedef struct bo_report {
+	int has_final;
+	size_t nmetrics, capmetrics;
+	bo_kv *metrics;           /* of the final report; NaN for non-finite */
+	size_t nusage, capusage;
+	bo_kv *usage;             /* of the final report */
+	char *problem;            /* first thing wrong with the final report, or NULL */
+	size_t nlines;            /* lines seen */
+	size_t nbad;              /* lines starting with '{' that did not parse */
+	char *first_bad;          /* why the first such line did not parse */
+	size_t nstep, capstep;
+	bo_kv *step;              /* the last intermediate report's metrics */
+} bo_report;
+
+/* An intermediate report, valid until the next call. */
+typedef struct bo_report_step {
+	int64_t step;
+	size_t n;
+	bo_kv *metrics;
+} bo_report_step;
+
+void bo__report_init(bo_report *r);
+void bo__report_clear(bo_report *r);
+
+/* Reads one line. Returns 0 (nothing to act on), 1 when it was an
+ * intermediate report (*step filled; owned by r until the next call), or
+ * BO_ENOMEM. */
+int bo__report_line(bo_report *r, const char *line, size_t len, int too_long,
+		    bo_report_step *step);
+
+/* Reads every line of a file (the result file). Missing file: 0. */
+int bo__report_file(bo_report *r, const char *path, size_t max_bytes);
+
+#endif

@@ -1,0 +1,1366 @@
+/*
+ * runner/runner.c - the run loop: ask -> reserve -> launch -> collect ->
+ * price -> tell, with the budgets enforced at each step.
+ *
+ * Single-threaded: one loop waits on every running evaluator through the
+ * executor, checks budgets and caps on each pass, and writes every state
+ * change to the ledger as one transaction, so a kill -9 at any instant loses
+ * nothing that was committed; the next run finds the trials left "running"
+ * (orphans), stops their processes if they still live, charges the usage
+ * measured until then, and goes on.
+ *
+ * Budget rules (DESIGN.md section 4):
+ * - a trial launches only if spend + reservations of running trials + its
+ *   own reservation fit in the money budget; its reservation is the
+ *   per-trial money cap if set, else the costliest trial so far times
+ *   RESERVE_MARGIN, else (no history) everything that is left: the first
+ *   trial of a study without a cap runs alone;
+ * - a running trial is stopped when its measured cost would pass the
+ *   per-trial cap before the next check, and is charged at most the cap
+ *   (a charge clamped so is recorded as a "cap_clamped" event with the
+ *   unclamped amount), so with a cap the spend never passes the budget;
+ * - without a cap, running trials are stopped when spend plus their
+ *   current cost reaches the money budget;
+ * - every decision (reserve, charge, wait, stop, cap, orphan) is an event.
+ *
+ * Must never print or exit: progress goes to the caller's callback.
+ */
+#include "budgetopt/run.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/model.h"
+#include "core/strbuf.h"
+#include "exec/exec.h"
+#include "runner/report.h"
+#include "samplers/sampler.h"
+#include "storage/storage.h"
+
+extern char **environ;
+
+#define RESERVE_MARGIN 1.25      /* reservation = costliest trial so far x this */
+#define KILL_GRACE_S 2.0         /* SIGTERM, then SIGKILL this much later */
+#define HEARTBEAT_S 1.0          /* how often running trials' usage is stored */
+#define WAIT_SLICE_MS 50         /* longest wait between budget checks */
+#define RESULT_FILE_MAX (16u << 20)
+#define MONEY_EPS 1e-12          /* relative slack when comparing money */
+
+enum { LAUNCH_OK, LAUNCH_WAIT, LAUNCH_STOP };
+
+typedef struct job_ctx {
+	bo_job *job;
+	int64_t id;
+	double *x;
+	double reserved;
+	double t_start;          /* monotonic */
+	double started_at;       /* unix */
+	char *folder;
+	char *result_path;
+	bo_report report;
+	char *kill_reason;       /* why we stopped it, or NULL */
+	double kill_at;          /* monotonic time of SIGTERM, 0 if not sent */
+	int killed_hard;
+	double cost_now;         /* measured cost at the last check */
+	double cost_prev;
+	double t_prev;
+	char **argv;
+	char **envp;
+	int failed_io;
+} job_ctx;
+
+typedef struct runner {
+	const bo_study *s;
+	const bo_run_options *opt;
+	bo_storage *st;
+	bo_exec *ex;
+	bo_sampler *sm;
+	int64_t version, run_id;
+	uint64_t seed;
+	int parallel;
+	double t0;               /* monotonic start of this session */
+	double elapsed_before;   /* wall time of earlier sessions */
+	double spent;
+	int64_t ntrials, ncomplete, nfailed;
+	double best_score;
+	double reserved;
+	double max_cost;
+	double sum_wall;
+	int64_t nfinished;       /* with a measured wall time */
+	double price_wall, price_cpu, price_mem;
+	double timeout_s;        /* per-trial: min of evaluator timeout and cap */
+	job_ctx **jobs;
+	size_t njobs, capjobs;
+	int stop_launch;
+	int waiting;             /* a "wait" event was recorded for this episode */
+	int interrupt_seen;
+	char stop_reason[256];
+	char ledger_path[PATH_MAX];
+	char trials_dir[PATH_MAX];
+	char host[256];
+	double last_heartbeat;
+	double last_tick;
+	char *crash_point;
+	long crash_count;
+	bo_run_summary sum;
+} runner;
+
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Test hook: kill -9 ourselves the n-th time point p is reached. */
+static void crash_point(runner *r, const char *p)
+{
+	if (!r->crash_point || strcmp(r->crash_point, p))
+		return;
+	if (--r->crash_count <= 0)
+		kill(getpid(), SIGKILL);
+}
+
+static int is_money_limited(const runner *r)
+{
+	return isfinite(r->s->budget.money);
+}
+
+static double elapsed(const runner *r)
+{
+	return r->elapsed_before + (mono_now() - r->t0);
+}
+
+static void note(runner *r, const char *fmt, ...) BO__PRINTF(2, 3);
+
+static void fill_progress(runner *r, bo_run_progress *p, int kind)
+{
+	memset(p, 0, sizeof *p);
+	p->kind = kind;
+	p->ntrials = r->ntrials;
+	p->complete = r->ncomplete;
+	p->failed = r->nfailed;
+	p->running = (int64_t)r->njobs;
+	p->spent = r->spent;
+	p->reserved = r->reserved;
+	p->budget_money = r->s->budget.money;
+	p->budget_trials = r->s->budget.trials;
+	p->best_score = r->best_score;
+	p->elapsed_s = elapsed(r);
+	p->currency = r->s->prices.currency;
+	p->trial_score = NAN;
+	p->eta_s = NAN;
+	if (r->nfinished > 0) {
+		/* Time left = what the tightest budget still allows at the pace so far. */
+		double per = r->sum_wall / (double)r->nfinished / (double)r->parallel;
+		double eta = INFINITY;
+		if (r->s->budget.trials)
+			eta = fmin(eta, (double)(r->s->budget.trials - r->ntrials + (int64_t)r->njobs) * per);
+		if (is_money_limited(r) && r->spent > 0) {
+			double per_money = r->spent / (double)(r->ntrials - (int64_t)r->njobs);
+			eta = fmin(eta, (r->s->budget.money - r->spent) / per_money * per);
+		}
+		if (isfinite(r->s->budget.time_s))
+			eta = fmin(eta, r->s->budget.time_s - p->elapsed_s);
+		p->eta_s = eta < 0 ? 0 : eta;
+		if (r->stop_launch)
+			p->eta_s = NAN;
+	}
+}
+
+static void note(runner *r, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	bo_run_progress p;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (!r->opt->progress)
+		return;
+	fill_progress(r, &p, BO_PROGRESS_NOTE);
+	p.message = msg;
+	r->opt->progress(r->opt->progress_ud, &p);
+}
+
+static int event(runner *r, int64_t trial, const char *kind, double amount, const char *fmt, ...)
+	BO__PRINTF(5, 6);
+
+static int event(runner *r, int64_t trial, const char *kind, double amount, const char *fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	return r->st->ops->event(r->st, r->run_id, trial, kind, amount, detail, wall_now());
+}
+
+static void stop_launching(runner *r, const char *kind, const char *fmt, ...) BO__PRINTF(3, 4);
+
+static void stop_launching(runner *r, const char *kind, const char *fmt, ...)
+{
+	va_list ap;
+	if (r->stop_launch)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->stop_reason, sizeof r->stop_reason, fmt, ap);
+	va_end(ap);
+	r->stop_launch = 1;
+	event(r, 0, kind, NAN, "%s", r->stop_reason);
+	note(r, "%s", r->stop_reason);
+}
+
+/* ---- prices and usage ------------------------------------------------ */
+
+static double unit_price(const runner *r, const char *res)
+{
+	double p;
+	if (bo__pricebook_unit_price(&r->s->prices, res, &p) < 0)
+		return 0.0;
+	return p;
+}
+
+static double measured_cost(const runner *r, double wall_s, double cpu_s, double maxrss_kb)
+{
+	double wh = wall_s / 3600.0;
+	return wh * r->price_wall + cpu_s / 3600.0 * r->price_cpu +
+	       maxrss_kb / 1048576.0 * wh * r->price_mem;
+}
+
+/* Adds amount to resource name in a usage list. */
+static int usage_add(bo_kv **kv, size_t *n, size_t *cap, const char *name, double amount)
+{
+	size_t i;
+	for (i = 0; i < *n; i++) {
+		if (!strcmp((*kv)[i].name, name)) {
+			(*kv)[i].value += amount;
+			return 0;
+		}
+	}
+	if (bo__grow(kv, cap, *n + 1, sizeof **kv) < 0)
+		return BO_ENOMEM;
+	(*kv)[*n].name = bo__strdup(name);
+	if (!(*kv)[*n].name)
+		return BO_ENOMEM;
+	(*kv)[*n].value = amount;
+	(*n)++;
+	return 0;
+}
+
+static double price_usage(const runner *r, const bo_kv *kv, size_t n)
+{
+	double cost = 0.0;
+	size_t i;
+	for (i = 0; i < n; i++)
+		cost += kv[i].value * unit_price(r, kv[i].name);
+	return cost;
+}
+
+static void kv_array_free(bo_kv *kv, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		bo__free(kv[i].name);
+	bo__free(kv);
+}
+
+/* ---- building a trial's command --------------------------------------- */
+
+static void free_strv(char **v)
+{
+	size_t i;
+	if (!v)
+		return;
+	for (i = 0; v[i]; i++)
+		bo__free(v[i]);
+	bo__free(v);
+}
+
+static int strv_push(char ***v, size_t *n, size_t *cap, char *s)
+{
+	if (!s)
+		return BO_ENOMEM;
+	if (bo__grow(v, cap, *n + 2, sizeof **v) < 0) {
+		bo__free(s);
+		return BO_ENOMEM;
+	}
+	(*v)[(*n)++] = s;
+	(*v)[*n] = NULL;
+	return 0;
+}
+
+/* The params JSON object given to the evaluator and stored in the ledger. */
+static char *params_json(const bo_study *s, const double *x)
+{
+	bo_strbuf sb = BO_STRBUF_INIT;
+	char buf[256];
+	size_t i;
+	int first = 1;
+	bo__sb_putc(&sb, '{');
+	for (i = 0; i < s->nparams; i++) {
+		const bo_param *p = &s->params[i];
+		if (isnan(x[i]))
+			continue;
+		if (!first)
+			bo__sb_puts(&sb, ", ");
+		first = 0;
+		bo__sb_json_str(&sb, p->name);
+		bo__sb_puts(&sb, ": ");
+		bo__param_format(p, x[i], buf, sizeof buf);
+		if ((p->type == BO_PT_CHOICE || p->type == BO_PT_ORDINAL) && !p->numeric_choices)
+			bo__sb_json_str(&sb, buf);
+		else
+			bo__sb_puts(&sb, buf);
+	}
+	bo__sb_putc(&sb, '}');
+	return bo__sb_take(&sb);
+}
+
+/* Substitutes {name} placeholders in one argument ({{ and }} are braces).
+ * With shell: true the value is never written into the command: the
+ * placeholder becomes a quoted reference to the environment variable
+ * holding it, so the shell never parses a value as code. */
+static char *substitute(const bo_study *s, const double *x, const char *arg, int shell)
+{
+	bo_strbuf sb = BO_STRBUF_INIT;
+	const char *p = arg;
+	char buf[256];
+	while (*p) {
+		if (p[0] == '{' && p[1] == '{') {
+			bo__sb_putc(&sb, '{');
+			p += 2;
+		} else if (p[0] == '}' && p[1] == '}') {
+			bo__sb_putc(&sb, '}');
+			p += 2;
+		} else if (p[0] == '{') {
+			const char *end = strchr(p, '}');
+			char name[256];
+			int idx;
+			size_t len = end ? (size_t)(end - p - 1) : 0;
+			if (!end || len >= sizeof name) {
+				bo__sb_putc(&sb, *p++);
+				continue;
+			}
+			memcpy(name, p + 1, len);
+			name[len] = '\0';
+			idx = bo__study_find_param(s, name);
+			if (idx < 0) {
+				bo__sb_add(&sb, p, len + 2);
+			} else if (shell) {
+				size_t k;
+				bo__sb_puts(&sb, "\"${BUDGETOPT_PARAM_");
+				for (k = 0; name[k]; k++)
+					bo__sb_putc(&sb, (char)(name[k] >= 'a' && name[k] <= 'z' ? name[k] - 32 : name[k]));
+				bo__sb_puts(&sb, "}\"");
+			} else {
+				bo__param_format(&s->params[idx], x[idx], buf, sizeof buf);
+				bo__sb_puts(&sb, buf);
+			}
+			p = end + 1;
+		} else {
+			bo__sb_putc(&sb, *p++);
+		}
+	}
+	return bo__sb_take(&sb);
+}
+
+static int build_argv(const bo_study *s, const double *x, char ***out)
+{
+	char **v = NULL;
+	size_t n = 0, cap = 0, i;
+	int rc = 0;
+	const bo_evaluator *ev = &s->evaluator;
+	if (ev->shell) {
+		if ((rc = strv_push(&v, &n, &cap, bo__strdup("/bin/sh"))) < 0 ||
+		    (rc = strv_push(&v, &n, &cap, bo__strdup("-c"))) < 0)
+			goto done;
+		/* The reader keeps a shell command as one string. */
+		if ((rc = strv_push(&v, &n, &cap, substitute(s, x, ev->argv[0], 1))) < 0 ||
+		    (rc = strv_push(&v, &n, &cap, bo__strdup("budgetopt-evaluator"))) < 0)
+			goto done;
+	} else {
+		for (i = 0; i < ev->argc; i++)
+			if ((rc = strv_push(&v, &n, &cap, substitute(s, x, ev->argv[i], 0))) < 0)
+				goto done;
+	}
+done:
+	if (rc < 0) {
+		free_strv(v);
+		v = NULL;
+	}
+	*out = v;
+	return rc;
+}
+
+static char *env_pair(const char *k, const char *v)
+{
+	bo_strbuf sb = BO_STRBUF_INIT;
+	bo__sb_puts(&sb, k);
+	bo__sb_putc(&sb, '=');
+	bo__sb_puts(&sb, v);
+	return bo__sb_take(&sb);
+}
+
+static int build_env(runner *r, const job_ctx *j, const char *pjson, char ***out)
+{
+	const bo_study *s = r->s;
+	char **v = NULL;
+	size_t n = 0, cap = 0, i;
+	char buf[256], key[300];
+	int rc = 0;
+	for (i = 0; environ && environ[i]; i++) {
+		if (!strncmp(environ[i], "BUDGETOPT_", 10))
+			continue;     /* ours are set below; never inherit stale ones */
+		if ((rc = strv_push(&v, &n, &cap, bo__strdup(environ[i]))) < 0)
+			goto done;
+	}
+	snprintf(buf, sizeof buf, "%lld", (long long)j->id);
+	if ((rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_TRIAL_ID", buf))) < 0 ||
+	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_STUDY", s->name))) < 0 ||
+	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_TRIAL_DIR", j->folder))) < 0 ||
+	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_RESULT", j->result_path))) < 0 ||
+	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_PARAMS", pjson))) < 0 ||
+	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_SCENARIO", "default"))) < 0 ||
+	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_FIDELITY", "1"))) < 0)
+		goto done;
+	for (i = 0; i < s->nparams; i++) {
+		size_t k;
+		if (isnan(j->x[i]))
+			continue;
+		snprintf(key, sizeof key, "BUDGETOPT_PARAM_%s", s->params[i].name);
+		for (k = 16; key[k]; k++)
+			if (key[k] >= 'a' && key[k] <= 'z')
+				key[k] = (char)(key[k] - 32);
+		bo__param_format(&s->params[i], j->x[i], buf, sizeof buf);
+		if ((rc = strv_push(&v, &n, &cap, env_pair(key, buf))) < 0)
+			goto done;
+	}
+	for (i = 0; i < s->evaluator.nenv; i++)
+		if ((rc = strv_push(&v, &n, &cap, bo__strdup(s->evaluator.env[i]))) < 0)
+			goto done;
+done:
+	if (rc < 0) {
+		free_strv(v);
+		v = NULL;
+	}
+	*out = v;
+	return rc;
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[PATH_MAX];
+	char *p;
+	size_t len = strlen(path);
+	if (len >= sizeof tmp)
+		return bo__error(BO_EIO, "%s: path too long", path);
+	memcpy(tmp, path, len + 1);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0777) < 0 && errno != EEXIST)
+			return bo__error(BO_EIO, "cannot create folder %s: %s", tmp, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(tmp, 0777) < 0 && errno != EEXIST)
+		return bo__error(BO_EIO, "cannot create folder %s: %s", tmp, strerror(errno));
+	return 0;
+}
+
+/* ---- jobs ------------------------------------------------------------ */
+
+static void job_free(job_ctx *j)
+{
+	if (!j)
+		return;
+	bo__free(j->x);
+	bo__free(j->folder);
+	bo__free(j->result_path);
+	bo__report_clear(&j->report);
+	bo__free(j->kill_reason);
+	free_strv(j->argv);
+	free_strv(j->envp);
+	bo__free(j);
+}
+
+static job_ctx *find_job(runner *r, bo_job *job)
+{
+	size_t i;
+	for (i = 0; i < r->njobs; i++)
+		if (r->jobs[i]->job == job)
+			return r->jobs[i];
+	return NULL;
+}
+
+static void remove_job(runner *r, job_ctx *j)
+{
+	size_t i;
+	for (i = 0; i < r->njobs; i++) {
+		if (r->jobs[i] == j) {
+			r->jobs[i] = r->jobs[--r->njobs];
+			return;
+		}
+	}
+}
+
+static void on_line(void *ud, bo_job *job, const char *line, size_t len, int too_long)
+{
+	runner *r = ud;
+	job_ctx *j = find_job(r, job);
+	bo_report_step step;
+	int rc;
+	if (!j)
+		return;
+	rc = bo__report_line(&j->report, line, len, too_long, &step);
+	if (rc == 1)
+		r->st->ops->trial_step(r->st, j->id, step.step, step.metrics, step.n);
+	else if (rc < 0)
+		j->failed_io = 1;
+}
+
+/* Starts stopping a job: SIGTERM now, SIGKILL after the grace period. */
+static void kill_job(runner *r, job_ctx *j, const char *kind, const char *fmt, ...) BO__PRINTF(4, 5);
+
+static void kill_job(runner *r, job_ctx *j, const char *kind, const char *fmt, ...)
+{
+	char why[300];
+	va_list ap;
+	if (j->kill_reason)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	j->kill_reason = bo__strdup(why);
+	j->kill_at = mono_now();
+	bo__exec_signal(r->ex, j->job, SIGTERM);
+	event(r, j->id, kind, j->cost_now, "trial %lld stopped: %s", (long long)j->id, why);
+}
+
+/* Checks running jobs against timeouts, caps and the study's budgets. */
+static void police_jobs(runner *r)
+{
+	const bo_budget *b = &r->s->budget;
+	double now = mono_now();
+	double running_cost = 0.0;
+	size_t i;
+	int hard = r->opt->interrupts && *r->opt->interrupts >= 2;
+	for (i = 0; i < r->njobs; i++) {
+		job_ctx *j = r->jobs[i];
+		bo_job_status st;
+		double wall;
+		bo__exec_status(j->job, &st);
+		wall = now - j->t_start;
+		j->cost_prev = j->cost_now;
+		j->cost_now = measured_cost(r, st.wall_s, st.cpu_s, st.maxrss_kb);
+		running_cost += j->cost_now;
+		if (j->kill_reason) {
+			if (!j->killed_hard && now - j->kill_at >= KILL_GRACE_S) {
+				bo__exec_signal(r->ex, j->job, SIGKILL);
+				j->killed_hard = 1;
+			}
+			j->t_prev = now;
+			continue;
+		}
+		if (hard) {
+			kill_job(r, j, "interrupt", "interrupted");
+		} else if (isfinite(r->timeout_s) && wall >= r->timeout_s) {
+			kill_job(r, j, "timeout", "timed out after %g s", r->timeout_s);
+		} else if (isfinite(b->trial_money)) {
+			/* Stop before the next check could pass the cap. */
+			double dt = now - j->t_prev;
+			double rate = dt > 0 ? (j->cost_now - j->cost_prev) / dt : 0;
+			double next = j->cost_now + 2.0 * rate * (WAIT_SLICE_MS / 1000.0);
+			if (next >= b->trial_money)
+				kill_job(r, j, "cap", "reached the per-trial money cap (%.6g %s)",
+					 b->trial_money, r->s->prices.currency);
+		}
+		j->t_prev = now;
+	}
+	if (isfinite(b->time_s) && elapsed(r) >= b->time_s) {
+		for (i = 0; i < r->njobs; i++)
+			kill_job(r, r->jobs[i], "time_stop", "the study's time budget (%g s) ran out", b->time_s);
+	}
+	if (is_money_limited(r) && !isfinite(b->trial_money) && r->njobs &&
+	    r->spent + running_cost >= b->money) {
+		for (i = 0; i < r->njobs; i++)
+			kill_job(r, r->jobs[i], "budget_stop", "the study's money budget ran out");
+	}
+}
+
+/* ---- launching ------------------------------------------------------- */
+
+static double predicted_cost(const runner *r)
+{
+	if (isfinite(r->s->budget.trial_money))
+		return r->s->budget.trial_money;
+	if (r->nfinished > 0)
+		return r->max_cost * RESERVE_MARGIN;
+	return NAN;
+}
+
+static int launch_decision(runner *r, double *reserve)
+{
+	const bo_budget *b = &r->s->budget;
+	double pred, left;
+	*reserve = 0.0;
+	if (r->opt->interrupts && *r->opt->interrupts >= 1) {
+		if (!r->interrupt_seen) {
+			r->interrupt_seen = 1;
+			stop_launching(r, "interrupt", "interrupted: no new trials; %zu running will finish (interrupt again to stop them)",
+				       r->njobs);
+		}
+		return LAUNCH_STOP;
+	}
+	if (r->stop_launch)
+		return LAUNCH_STOP;
+	if (b->trials > 0 && r->ntrials >= b->trials) {
+		stop_launching(r, "budget_stop", "trial budget reached (%lld trials)", (long long)b->trials);
+		return LAUNCH_STOP;
+	}
+	if (isfinite(b->time_s) && elapsed(r) >= b->time_s) {
+		stop_launching(r, "budget_stop", "time budget reached (%g s)", b->time_s);
+		return LAUNCH_STOP;
+	}
+	if (isfinite(b->time_s) && isfinite(b->trial_time_s) &&
+	    elapsed(r) + b->trial_time_s > b->time_s && r->njobs == 0 && r->nfinished == 0) {
+		/* Nothing to go on but the cap: still try, the time budget stops it. */
+	}
+	pred = predicted_cost(r);
+	if (!is_money_limited(r)) {
+		*reserve = isfinite(pred) ? pred : 0.0;
+		return LAUNCH_OK;
+	}
+	left = b->money - r->spent - r->reserved;
+	if (!isfinite(pred)) {
+		/* No cap and no history: the first trial runs alone. */
+		if (r->njobs > 0)
+			return LAUNCH_WAIT;
+		pred = left;
+	}
+	if (pred > left * (1.0 + MONEY_EPS) || left <= 0) {
+		if (r->njobs > 0) {
+			if (!r->waiting) {
+				r->waiting = 1;
+				event(r, 0, "wait", pred,
+				      "next trial (reservation %.6g) waits for running trials: %.6g left after reservations",
+				      pred, left);
+			}
+			return LAUNCH_WAIT;
+		}
+		stop_launching(r, "budget_stop",
+			       "money budget reached: %.6g %s left, the next trial needs a reservation of %.6g",
+			       b->money - r->spent, r->s->prices.currency, pred);
+		return LAUNCH_STOP;
+	}
+	r->waiting = 0;
+	*reserve = pred;
+	return LAUNCH_OK;
+}
+
+static int launch_one(runner *r, double reserve)
+{
+	const bo_study *s = r->s;
+	job_ctx *j = NULL;
+	bo_trial_rec rec;
+	bo_exec_spec spec;
+	char *pjson = NULL;
+	char path[PATH_MAX];
+	size_t i;
+	int rc;
+	int64_t number = r->ntrials;
+
+	memset(&rec, 0, sizeof rec);
+	j = bo__calloc(1, sizeof *j);
+	if (!j)
+		return BO_ENOMEM;
+	bo__report_init(&j->report);
+	j->x = bo__calloc(s->nparams ? s->nparams : 1, sizeof *j->x);
+	if (!j->x) {
+		rc = BO_ENOMEM;
+		goto done;
+	}
+	crash_point(r, "ask");
+	rc = bo__sampler_ask(r->sm, number, j->x);
+	if (rc == BO_DONE) {
+		stop_launching(r, "sampler_stop", "%s", bo_error_last());
+		rc = 0;
+		goto done;
+	}
+	if (rc < 0)
+		goto done;
+	pjson = params_json(s, j->x);
+	if (!pjson) {
+		rc = BO_ENOMEM;
+		goto done;
+	}
+	rec.state = BO_TRIAL_RUNNING;
+	rec.version = r->version;
+	rec.run_id = r->run_id;
+	rec.sampler = (char *)bo__sampler_name(r->sm);
+	rec.params_json = pjson;
+	rec.nparams = 0;
+	rec.params = bo__calloc(s->nparams ? s->nparams : 1, sizeof *rec.params);
+	if (!rec.params) {
+		rc = BO_ENOMEM;
+		goto done;
+	}
+	for (i = 0; i < s->nparams; i++) {
+		if (isnan(j->x[i]))
+			continue;
+		rec.params[rec.nparams].name = s->params[i].name;
+		rec.params[rec.nparams].value = j->x[i];
+		rec.nparams++;
+	}
+	rec.reserved = reserve;
+	rec.price_version = s->prices.version;
+	rec.score = NAN;
+	rec.feasible = -1;
+	rec.created_at = rec.started_at = wall_now();
+	rec.exit_code = -1;
+	rec.host = r->host;
+	rec.cost = NAN;
+	if ((rc = r->st->ops->trial_start(r->st, &rec)) < 0)
+		goto done;
+	j->id = rec.id;
+	j->reserved = reserve;
+	j->started_at = rec.started_at;
+	r->ntrials++;
+	r->reserved += reserve;
+	crash_point(r, "reserved");
+
+	snprintf(path, sizeof path, "%s/%06lld", r->trials_dir, (long long)j->id);
+	j->folder = bo__strdup(path);
+	snprintf(path, sizeof path, "%s/%06lld/result.json", r->trials_dir, (long long)j->id);
+	j->result_path = bo__strdup(path);
+	if (!j->folder || !j->result_path) {
+		rc = BO_ENOMEM;
+		goto done;
+	}
+	if ((rc = mkdir_p(j->folder)) < 0)
+		goto done;
+	unlink(j->result_path);   /* a folder left by an older ledger */
+	if ((rc = build_argv(s, j->x, &j->argv)) < 0 || (rc = build_env(r, j, pjson, &j->envp)) < 0)
+		goto done;
+	memset(&spec, 0, sizeof spec);
+	spec.argv = j->argv;
+	spec.envp = j->envp;
+	spec.workdir = s->evaluator.workdir ? s->evaluator.workdir : s->dir;
+	spec.log_dir = j->folder;
+	spec.on_line = on_line;
+	spec.ud = r;
+	j->t_start = j->t_prev = mono_now();
+	if (bo__grow(&r->jobs, &r->capjobs, r->njobs + 1, sizeof *r->jobs) < 0) {
+		rc = BO_ENOMEM;
+		goto done;
+	}
+	if ((rc = bo__exec_start(r->ex, &spec, &j->job)) < 0)
+		goto done;
+	r->jobs[r->njobs++] = j;
+	{
+		bo_job_status st;
+		bo__exec_status(j->job, &st);
+		r->st->ops->trial_launched(r->st, j->id, st.pid, j->folder);
+	}
+	j = NULL;
+	crash_point(r, "launched");
+	r->sum.launched++;
+done:
+	if (j && j->id && rc < 0) {
+		/* Reserved but never started: record it as failed, charged nothing. */
+		bo_trial_rec f;
+		memset(&f, 0, sizeof f);
+		f.id = j->id;
+		f.state = BO_TRIAL_FAILED;
+		f.cost = 0.0;
+		f.score = NAN;
+		f.feasible = -1;
+		f.ended_at = wall_now();
+		f.exit_code = -1;
+		f.price_version = s->prices.version;
+		f.reason = (char *)bo_error_last();
+		r->st->ops->trial_finish(r->st, &f);
+		r->reserved -= j->reserved;
+		r->nfailed++;
+	}
+	job_free(j);
+	bo__free(rec.params);
+	bo__free(pjson);
+	return rc;
+}
+
+/* ---- finishing ------------------------------------------------------- */
+
+static void last_stderr_line(const char *folder, char *out, size_t size)
+{
+	char path[PATH_MAX], buf[4096];
+	FILE *f;
+	long len;
+	size_t n, end, start;
+	out[0] = '\0';
+	snprintf(path, sizeof path, "%s/stderr.log", folder);
+	f = fopen(path, "rb");
+	if (!f)
+		return;
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	fseek(f, len > (long)sizeof buf ? len - (long)sizeof buf : 0, SEEK_SET);
+	n = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	end = n;
+	while (end > 0 && (buf[end - 1] == '\n' || buf[end - 1] == '\r' || buf[end - 1] == ' '))
+		end--;
+	start = end;
+	while (start > 0 && buf[start - 1] != '\n')
+		start--;
+	n = end - start;
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, buf + start, n);
+	out[n] = '\0';
+	for (start = 0; start < n; start++)
+		if ((unsigned char)out[start] < 0x20)
+			out[start] = ' ';
+}
+
+static void update_best(runner *r, double score, int feasible)
+{
+	int goal = r->s->score_goal ? r->s->score_goal : 1;
+	if (!feasible || isnan(score))
+		return;
+	if (isnan(r->best_score) || (goal > 0 ? score > r->best_score : score < r->best_score))
+		r->best_score = score;
+}
+
+static int finish_job(runner *r, job_ctx *j)
+{
+	const bo_study *s = r->s;
+	bo_job_status st;
+	bo_trial_rec rec;
+	bo_kv *usage = NULL, *metrics = NULL;
+	size_t nusage = 0, capusage = 0, nmetrics = 0, capmetrics = 0, i;
+	double *mvals = NULL, *dvals = NULL, *objs = NULL;
+	char reason[600] = "", tail[300];
+	int rc = 0;
+	double cost, uncapped;
+	bo_report *rep = &j->report;
+
+	bo__exec_status(j->job, &st);
+	if ((rc = bo__report_file(rep, j->result_path, RESULT_FILE_MAX)) < 0)
+		goto done;
+	/* Usage: what the runner measured, plus what the evaluator reports. */
+	if ((rc = usage_add(&usage, &nusage, &capusage, "wall_hours", st.wall_s / 3600.0)) < 0 ||
+	    (rc = usage_add(&usage, &nusage, &capusage, "cpu_hours", st.cpu_s / 3600.0)) < 0 ||
+	    (rc = usage_add(&usage, &nusage, &capusage, "mem_gb_hours",
+			    st.maxrss_kb / 1048576.0 * st.wall_s / 3600.0)) < 0)
+		goto done;
+	for (i = 0; rep->has_final && i < rep->nusage; i++) {
+		double a = rep->usage[i].value;
+		if (!isfinite(a) || a < 0) {
+			if (!reason[0])
+				snprintf(reason, sizeof reason,
+					 "the evaluator reported an invalid usage \"%.100s\" = %g (ignored: only measured usage is charged)",
+					 rep->usage[i].name, a);
+			continue;
+		}
+		if ((rc = usage_add(&usage, &nusage, &capusage, rep->usage[i].name, a)) < 0)
+			goto done;
+	}
+	/* Why it failed, most fundamental first. */
+	if (reason[0]) {
+		/* keep the usage complaint */
+	} else if (j->kill_reason) {
+		snprintf(reason, sizeof reason, "%s", j->kill_reason);
+	} else if (st.exec_errno) {
+		snprintf(reason, sizeof reason, "cannot run evaluator \"%.200s\": %s", j->argv[0],
+			 strerror(st.exec_errno));
+	} else if (st.term_signal) {
+		snprintf(reason, sizeof reason, "evaluator killed by signal %d (%s)", st.term_signal,
+			 strsignal(st.term_signal));
+	} else if (st.exit_code != 0) {
+		last_stderr_line(j->folder, tail, sizeof tail);
+		snprintf(reason, sizeof reason, "evaluator exited with status %d%s%s", st.exit_code,
+			 tail[0] ? ": " : "", tail);
+	} else if (j->failed_io) {
+		snprintf(reason, sizeof reason, "out of memory while reading the evaluator's output");
+	} else if (!rep->has_final && s->nmetrics > 0) {
+		if (rep->first_bad)
+			snprintf(reason, sizeof reason, "no final report: %s", rep->first_bad);
+		else
+			snprintf(reason, sizeof reason,
+				 "no final report (a JSON line with \"metrics\" on stdout or in $BUDGETOPT_RESULT)");
+	} else if (rep->problem) {
+		snprintf(reason, sizeof reason, "%s", rep->problem);
+	}
+	/* Metrics: the study's metrics, in its order, then extra ones reported. */
+	mvals = bo__calloc(s->nmetrics + 1, sizeof *mvals);
+	dvals = bo__calloc(s->nderived + 1, sizeof *dvals);
+	objs = bo__calloc(s->nobjectives + 1, sizeof *objs);
+	if (!mvals || !dvals || !objs) {
+		rc = BO_ENOMEM;
+		goto done;
+	}
+	for (i = 0; i < s->nmetrics; i++) {
+		mvals[i] = rep->has_final ? bo__kv_get(rep->metrics, rep->nmetrics, s->metrics[i].name) : NAN;
+		if (!reason[0] && rep->has_final && isnan(mvals[i]) && !s->metrics[i].optional) {
+			size_t k;
+			int present = 0;
+			for (k = 0; k < rep->nmetrics; k++)
+				present |= !strcmp(rep->metrics[k].name, s->metrics[i].name);
+			snprintf(reason, sizeof reason,
+				 present ? "metric \"%s\" is not a finite number" : "the final report lacks metric \"%s\"",
+				 s->metrics[i].name);
+		}
+		if (!isfinite(mvals[i]) && !reason[0] && !isnan(mvals[i]))
+			snprintf(reason, sizeof reason, "metric \"%s\" is not finite", s->metrics[i].name);
+	}
+	for (i = 0; rep->has_final && i < rep->nmetrics; i++) {
+		if (bo__study_find_metric(s, rep->metrics[i].name) >= 0 &&
+		    (rc = usage_add(&metrics, &nmetrics, &capmetrics, rep->metrics[i].name,
+				    rep->metrics[i].value)) < 0)
+			goto done;
+	}
+	for (i = 0; rep->has_final && i < rep->nmetrics; i++) {
+		if (bo__study_find_metric(s, rep->metrics[i].name) < 0 &&
+		    bo__study_find_derived(s, rep->metrics[i].name) < 0 &&
+		    bo__study_find_param(s, rep->metrics[i].name) < 0 &&
+		    (rc = usage_add(&metrics, &nmetrics, &capmetrics, rep->metrics[i].name,
+				    rep->metrics[i].value)) < 0)
+			goto done;
+	}
+
+	memset(&rec, 0, sizeof rec);
+	rec.id = j->id;
+	rec.state = reason[0] ? BO_TRIAL_FAILED : BO_TRIAL_COMPLETE;
+	rec.score = NAN;
+	rec.feasible = -1;
+	if (rec.state == BO_TRIAL_COMPLETE) {
+		bo_eval_ctx ctx;
+		ctx.study = s;
+		ctx.x = j->x;
+		ctx.metrics = mvals;
+		ctx.derived = dvals;
+		if (bo__study_derive(&ctx) == 0) {
+			for (i = 0; i < s->nderived; i++)
+				if ((rc = usage_add(&metrics, &nmetrics, &capmetrics, s->derived[i].name,
+						    dvals[i])) < 0)
+					goto done;
+			bo__study_guardrails(&ctx, &rec.feasible, NULL);
+			bo__study_score(&ctx, &rec.score);
+		}
+	}
+	uncapped = cost = price_usage(r, usage, nusage);
+	if (isfinite(s->budget.trial_money) && cost > s->budget.trial_money) {
+		cost = s->budget.trial_money;
+		event(r, j->id, "cap_clamped", uncapped,
+		      "trial %lld priced at %.6g, charged the per-trial cap %.6g", (long long)j->id,
+		      uncapped, cost);
+	}
+	rec.cost = cost;
+	rec.reserved = j->reserved;
+	rec.price_version = s->prices.version;
+	rec.reason = reason[0] ? reason : NULL;
+	rec.ended_at = wall_now();
+	rec.exit_code = st.exit_code;
+	rec.term_signal = st.term_signal;
+	rec.metrics = metrics;
+	rec.nmetrics = nmetrics;
+	rec.usage = usage;
+	rec.nusage = nusage;
+	crash_point(r, "collected");
+	if ((rc = r->st->ops->trial_finish(r->st, &rec)) < 0)
+		goto done;
+	crash_point(r, "committed");
+
+	r->reserved -= j->reserved;
+	if (r->reserved < 0)
+		r->reserved = 0;
+	r->spent += cost;
+	r->max_cost = fmax(r->max_cost, uncapped);
+	r->sum_wall += st.wall_s;
+	r->nfinished++;
+	if (rec.state == BO_TRIAL_COMPLETE) {
+		r->ncomplete++;
+		r->sum.complete++;
+	} else {
+		r->nfailed++;
+		r->sum.failed++;
+	}
+	update_best(r, rec.score, rec.feasible == 1);
+	for (i = 0; i < s->nobjectives; i++) {
+		const bo_objective *o = &s->objectives[i];
+		double v = NAN;
+		if (rec.state == BO_TRIAL_COMPLETE)
+			v = o->sym_kind == BO_SYM_DERIVED ? dvals[o->index] : mvals[o->index];
+		objs[i] = o->goal > 0 ? v : -v;
+	}
+	bo__sampler_tell(r->sm, j->id - 1, j->x, rec.state, objs);
+	if (r->opt->progress) {
+		bo_run_progress p;
+		remove_job(r, j);
+		fill_progress(r, &p, BO_PROGRESS_TRIAL_DONE);
+		p.trial_id = j->id;
+		p.trial_state = bo__trial_state_name(rec.state);
+		p.trial_cost = cost;
+		p.trial_score = rec.score;
+		p.trial_wall_s = st.wall_s;
+		p.trial_reason = rec.reason;
+		r->opt->progress(r->opt->progress_ud, &p);
+	}
+done:
+	kv_array_free(usage, nusage);
+	kv_array_free(metrics, nmetrics);
+	bo__free(mvals);
+	bo__free(dvals);
+	bo__free(objs);
+	return rc;
+}
+
+/* ---- orphans --------------------------------------------------------- */
+
+/* 1 if process pid carries our trial's environment (so it is not an
+ * unrelated process that reused the pid). */
+static int is_our_trial(const runner *r, int64_t pid, int64_t id)
+{
+	char path[64], want_id[64], want_study[300];
+	char *buf = NULL;
+	size_t n = 0, cap = 0, i;
+	int found_id = 0, found_study = 0;
+	FILE *f;
+	snprintf(path, sizeof path, "/proc/%lld/environ", (long long)pid);
+	f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	for (;;) {
+		size_t got;
+		if (bo__grow(&buf, &cap, n + 4096, 1) < 0)
+			break;
+		got = fread(buf + n, 1, 4096, f);
+		n += got;
+		if (got == 0 || n > (1u << 22))
+			break;
+	}
+	fclose(f);
+	snprintf(want_id, sizeof want_id, "BUDGETOPT_TRIAL_ID=%lld", (long long)id);
+	snprintf(want_study, sizeof want_study, "BUDGETOPT_STUDY=%s", r->s->name);
+	for (i = 0; buf && i < n;) {
+		const char *e = buf + i;
+		size_t len = strnlen(e, n - i);
+		if (len == strlen(want_id) && !memcmp(e, want_id, len))
+			found_id = 1;
+		if (len == strlen(want_study) && !memcmp(e, want_study, len))
+			found_study = 1;
+		i += len + 1;
+	}
+	bo__free(buf);
+	return found_id && found_study;
+}
+
+static int recover_orphans(runner *r)
+{
+	bo_trial_query q = BO_TRIAL_QUERY_INIT;
+	bo_trial_rec *t = NULL;
+	size_t n = 0, i;
+	int rc;
+	q.state = BO_TRIAL_RUNNING;
+	if ((rc = r->st->ops->trials(r->st, &q, &t, &n)) < 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		bo_trial_rec f;
+		double wall_h = bo__kv_get(t[i].usage, t[i].nusage, "wall_hours");
+		double cost, uncapped;
+		char reason[300];
+		int alive = t[i].pid > 0 && t[i].host && !strcmp(t[i].host, r->host) &&
+			    is_our_trial(r, t[i].pid, t[i].id);
+		size_t k;
+		if (isnan(wall_h))
+			wall_h = 0;
+		if (alive) {
+			kill(-(pid_t)t[i].pid, SIGKILL);
+			wall_h = fmax(wall_h, (wall_now() - t[i].started_at) / 3600.0);
+			snprintf(reason, sizeof reason,
+				 "orphaned: its runner died while it ran; its evaluator (pid %lld) was stopped and the time until then charged",
+				 (long long)t[i].pid);
+		} else {
+			snprintf(reason, sizeof reason,
+				 "orphaned: its runner died while it ran; charged the usage measured until the runner's last heartbeat");
+		}
+		for (k = 0; k < t[i].nusage; k++)
+			if (!strcmp(t[i].usage[k].name, "wall_hours"))
+				t[i].usage[k].value = wall_h;
+		if (bo__kv_get(t[i].usage, t[i].nusage, "wall_hours") != wall_h &&
+		    (rc = usage_add(&t[i].usage, &t[i].nusage, &k, "wall_hours", wall_h)) < 0)
+			goto done;
+		uncapped = cost = price_usage(r, t[i].usage, t[i].nusage);
+		if (isfinite(r->s->budget.trial_money) && cost > r->s->budget.trial_money)
+			cost = r->s->budget.trial_money;
+		memset(&f, 0, sizeof f);
+		f.id = t[i].id;
+		f.state = BO_TRIAL_FAILED;
+		f.cost = cost;
+		f.reserved = t[i].reserved;
+		f.price_version = r->s->prices.version;
+		f.reason = reason;
+		f.score = NAN;
+		f.feasible = -1;
+		f.ended_at = wall_now();
+		f.exit_code = -1;
+		f.usage = t[i].usage;
+		f.nusage = t[i].nusage;
+		if ((rc = r->st->ops->trial_finish(r->st, &f)) < 0)
+			goto done;
+		event(r, t[i].id, "orphan", cost, "trial %lld recovered from a dead runner%s; charged %.6g",
+		      (long long)t[i].id, alive ? " (its evaluator was still running and was stopped)" : "",
+		      cost);
+		(void)uncapped;
+		r->sum.orphans++;
+		note(r, "recovered trial %lld, orphaned by a runner that died; charged %.6g %s",
+		     (long long)t[i].id, cost, r->s->prices.currency);
+	}
+	rc = 0;
+done:
+	bo__trial_rec_free_array(t, n);
+	return rc;
+}
+
+/* ---- setup ----------------------------------------------------------- */
+
+static int ledger_path(const bo_study *s, const char *override, char *buf, size_t size)
+{
+	const char *uri = override ? override : s->storage;
+	char tmp[PATH_MAX];
+	const char *p;
+	int n;
+	if (!uri) {
+		n = snprintf(buf, size, "%s/%s.db", s->dir, s->name);
+		return n < 0 || (size_t)n >= size ? bo__error(BO_EINVAL, "ledger path too long") : 0;
+	}
+	p = uri;
+	if (!strncmp(p, "sqlite://", 9))
+		p += 9;
+	else if (!strncmp(p, "sqlite:", 7))
+		p += 7;
+	else if (strstr(p, "://"))
+		return bo__error(BO_EINVAL, "unknown storage \"%s\" (expected sqlite:PATH)", uri);
+	if (p[0] == '/') {
+		n = snprintf(buf, size, "%s", p);
+	} else if (override) {
+		if (!getcwd(tmp, sizeof tmp))
+			return bo__error(BO_EIO, "cannot read the current folder: %s", strerror(errno));
+		n = snprintf(buf, size, "%s/%s", tmp, p);
+	} else {
+		n = snprintf(buf, size, "%s/%s", s->dir, p);
+	}
+	return n < 0 || (size_t)n >= size ? bo__error(BO_EINVAL, "ledger path too long") : 0;
+}
+
+int bo_run_storage_uri(const bo_study *s, const char *override, char *buf, size_t size)
+{
+	return ledger_path(s, override, buf, size);
+}
+
+static void load_history(runner *r)
+{
+	bo_trial_query q = BO_TRIAL_QUERY_INIT;
+	bo_trial_rec *t = NULL;
+	size_t n = 0, i;
+	if (r->st->ops->trials(r->st, &q, &t, &n) < 0)
+		return;
+	for (i = 0; i < n; i++) {
+		double w = bo__kv_get(t[i].usage, t[i].nusage, "wall_hours");
+		if (t[i].state == BO_TRIAL_COMPLETE)
+			r->ncomplete++;
+		else if (t[i].state == BO_TRIAL_FAILED)
+			r->nfailed++;
+		if (isfinite(t[i].cost))
+			r->max_cost = fmax(r->max_cost, t[i].cost);
+		if (isfinite(w)) {
+			r->sum_wall += w * 3600.0;
+			r->nfinished++;
+		}
+		update_best(r, t[i].score, t[i].feasible == 1);
+	}
+	bo__trial_rec_free_array(t, n);
+}
+
+int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary)
+{
+	runner R, *r = &R;
+	bo_run_options defaults = BO_RUN_OPTIONS_INIT;
+	bo_ledger_totals tot;
+	int rc = 0, began = 0;
+	size_t i;
+
+	memset(r, 0, sizeof *r);
+	r->s = s;
+	r->opt = opt ? opt : &defaults;
+	r->best_score = NAN;
+	r->t0 = mono_now();
+	r->seed = r->opt->has_seed ? r->opt->seed : s->seed;
+	r->parallel = r->opt->parallel > 0 ? r->opt->parallel : s->evaluator.parallel;
+	if (r->parallel < 1)
+		r->parallel = 1;
+	r->timeout_s = s->evaluator.timeout_s;
+	if (isfinite(s->budget.trial_time_s) && !(r->timeout_s <= s->budget.trial_time_s))
+		r->timeout_s = s->budget.trial_time_s;
+	r->price_wall = unit_price(r, "wall_hours");
+	r->price_cpu = unit_price(r, "cpu_hours");
+	r->price_mem = unit_price(r, "mem_gb_hours");
+	if (gethostname(r->host, sizeof r->host - 1) < 0)
+		strcpy(r->host, "localhost");
+	if (r->opt->crash_at) {
+		const char *colon = strchr(r->opt->crash_at, ':');
+		r->crash_point = colon ? bo__strndup(r->opt->crash_at, (size_t)(colon - r->opt->crash_at))
+				       : bo__strdup(r->opt->crash_at);
+		r->crash_count = colon ? atol(colon + 1) : 1;
+	}
+
+	if ((rc = ledger_path(s, r->opt->storage, r->ledger_path, sizeof r->ledger_path)) < 0)
+		goto done;
+	if (r->opt->trials_dir) {
+		snprintf(r->trials_dir, sizeof r->trials_dir, "%s", r->opt->trials_dir);
+	} else {
+		char *slash;
+		snprintf(r->trials_dir, sizeof r->trials_dir, "%s", r->ledger_path);
+		slash = strrchr(r->trials_dir, '/');
+		if (slash)
+			snprintf(slash + 1, sizeof r->trials_dir - (size_t)(slash + 1 - r->trials_dir),
+				 "%s-trials", s->name);
+	}
+	if ((rc = bo__storage_open(&r->st, r->ledger_path)) < 0)
+		goto done;
+	if ((rc = r->st->ops->register_study(r->st, s->name, s->text, s->hash, s->space_hash,
+					     &r->version)) < 0)
+		goto done;
+	crash_point(r, "registered");
+	if ((rc = r->st->ops->run_begin(r->st, r->version, (int64_t)getpid(), r->host, r->seed,
+					s->sampler, wall_now(), &r->run_id)) < 0)
+		goto done;
+	began = 1;
+	if ((rc = bo__exec_new(&r->ex)) < 0)
+		goto done;
+	if ((rc = bo__sampler_new(&r->sm, s, s->sampler, r->seed)) < 0)
+		goto done;
+	event(r, 0, "run_start", NAN, "run %lld: seed %llu, sampler %s, parallel %d",
+	      (long long)r->run_id, (unsigned long long)r->seed, bo__sampler_name(r->sm), r->parallel);
+	if ((rc = recover_orphans(r)) < 0)
+		goto done;
+	crash_point(r, "recovered");
+	if ((rc = r->st->ops->totals(r->st, &tot)) < 0)
+		goto done;
+	r->spent = tot.spent;
+	r->ntrials = tot.ntrials;
+	r->elapsed_before = tot.elapsed_s - (mono_now() - r->t0);
+	if (r->elapsed_before < 0)
+		r->elapsed_before = 0;
+	load_history(r);
+	r->last_tick = r->last_heartbeat = mono_now();
+
+	for (;;) {
+		bo_job *done_job = NULL;
+		double reserve, now;
+		int d;
+		police_jobs(r);
+		while (r->njobs < (size_t)r->parallel && (d = launch_decision(r, &reserve)) == LAUNCH_OK) {
+			if ((rc = launch_one(r, reserve)) < 0)
+				goto done;
+			if (r->stop_launch)
+				break;
+		}
+		if (r->njobs == 0 && r->stop_launch)
+			break;
+		if ((rc = bo__exec_wait(r->ex, WAIT_SLICE_MS, &done_job)) < 0)
+			goto done;
+		if (done_job) {
+			job_ctx *j = find_job(r, done_job);
+			if (j) {
+				rc = finish_job(r, j);
+				remove_job(r, j);
+				bo__exec_release(r->ex, j->job);
+				job_free(j);
+				if (rc < 0)
+					goto done;
+			} else {
+				bo__exec_release(r->ex, done_job);
+			}
+		}
+		now = mono_now();
+		if (now - r->last_heartbeat >= HEARTBEAT_S) {
+			r->last_heartbeat = now;
+			r->st->ops->run_heartbeat(r->st, r->run_id, wall_now());
+			for (i = 0; i < r->njobs; i++) {
+				bo_job_status st;
+				bo_kv u[3];
+				bo__exec_status(r->jobs[i]->job, &st);
+				u[0].name = "wall_hours";
+				u[0].value = st.wall_s / 3600.0;
+				u[1].name = "cpu_hours";
+				u[1].value = st.cpu_s / 3600.0;
+				u[2].name = "mem_gb_hours";
+				u[2].value = st.maxrss_kb / 1048576.0 * st.wall_s / 3600.0;
+				r->st->ops->trial_progress(r->st, r->jobs[i]->id, u, 3);
+			}
+			crash_point(r, "heartbeat");
+		}
+		if (r->opt->progress && now - r->last_tick >= (r->opt->tick_s > 0 ? r->opt->tick_s : 0.5)) {
+			bo_run_progress p;
+			r->last_tick = now;
+			fill_progress(r, &p, BO_PROGRESS_TICK);
+			r->opt->progress(r->opt->progress_ud, &p);
+		}
+	}
+	if (r->interrupt_seen)
+		r->sum.interrupted = 1;
+done:
+	if (rc < 0) {
+		/* Keep the message: cleanup below may overwrite the thread's error. */
+		char msg[1024];
+		snprintf(msg, sizeof msg, "%s", bo_error_last());
+		for (i = 0; i < r->njobs; i++) {
+			bo__exec_signal(r->ex, r->jobs[i]->job, SIGKILL);
+			job_free(r->jobs[i]);
+		}
+		r->njobs = 0;
+		bo__exec_free(r->ex);
+		r->ex = NULL;
+		bo__error(rc, "%s", msg);
+	}
+	if (began) {
+		event(r, 0, "run_end", r->spent, "run %lld ended: %s", (long long)r->run_id,
+		      rc < 0 ? bo_error_last() : r->stop_reason);
+		r->st->ops->run_end(r->st, r->run_id, wall_now());
+	}
+	bo__exec_free(r->ex);
+	bo__sampler_free(r->sm);
+	bo__storage_close(r->st);
+	bo__free(r->jobs);
+	bo__free(r->crash_point);
+	r->sum.spent = r->spent;
+	snprintf(r->sum.stop_reason, sizeof r->sum.stop_reason, "%s",
+		 rc < 0 ? bo_error_last() : r->stop_reason);
+	if (summary)
+		*summary = r->sum;
+	if (rc == 0 && r->sum.interrupted)
+		rc = BO_EINTR;
+	return rc;
+}
