@@ -1,0 +1,55 @@
+/*
+ * cli/cli.h - what the subcommands share: loading a study with its
+ * diagnostics printed, opening its ledger, formatting for people.
+ *
+ * cli/ is the only code that prints or exits. Exit codes: 0 ok, 1 a failed
+ * run, 2 bad usage or bad input, 130 interrupted by the user.
+ */
+#ifndef BO_CLI_H
+#define BO_CLI_H
+
+#include <stdio.h>
+
+#include "budgetopt/budgetopt.h"
+#include "storage/storage.h"
+
+enum { EXIT_OK = 0, EXIT_RUN_FAILED = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
+
+typedef struct bo_command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} bo_command;
+
+int cmd_validate(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_trials(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+
+/* Prints "budgetopt: <message>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Loads a study, printing every diagnostic. Returns NULL after printing. */
+bo_study *cli_load_study(const char *path);
+
+/* Opens the ledger of study s (override: --storage or NULL); the ledger
+ * must exist unless create. Prints and returns NULL on failure. */
+bo_storage *cli_open_ledger(const bo_study *s, const char *override, int create);
+
+/* Exit code for a library status. */
+int cli_exit_code(int rc);
+
+/* "1h02m", "3m20s", "12.3s". */
+void cli_fmt_duration(double s, char *buf, size_t size);
+
+/* Money with the currency: "0.0123 USD", "$1,234.50" for USD >= 1000. */
+void cli_fmt_money(double v, const char *currency, char *buf, size_t size);
+
+/* Writes s as a CSV field (quoted when needed, RFC 4180). */
+void cli_csv_field(FILE *f, const char *s);
+
+/* 1 if the option parser should print help: argv has -h/--help. */
+int cli_wants_help(int argc, char **argv);
+
+#endif

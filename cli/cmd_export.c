@@ -1,0 +1,227 @@
+/*
+ * cli/cmd_export.c - `budgetopt export --format csv|json study.yaml`:
+ * every trial with parameters, metrics, usage, cost, state and reason.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "core/alloc.h"
+#include "core/model.h"
+
+static const char help[] =
+	"usage: budgetopt export [--format csv|json] [-o FILE] [--storage URI] study.yaml\n\n"
+	"Writes every trial: id, state, sampler, cost, currency, price-book version,\n"
+	"score, feasible, failure reason, times, parameters (param.NAME), metrics\n"
+	"(metric.NAME) and usage (usage.NAME). Default format: csv, to stdout.\n";
+
+static json_t *num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *kv_object(const bo_kv *kv, size_t n)
+{
+	json_t *o = json_object();
+	size_t i;
+	for (i = 0; i < n; i++)
+		json_object_set_new(o, kv[i].name, num_or_null(kv[i].value));
+	return o;
+}
+
+static json_t *trial_json(const bo_study *s, const bo_trial_rec *t)
+{
+	json_t *o = json_object();
+	json_t *params = t->params_json ? json_loads(t->params_json, 0, NULL) : NULL;
+	json_object_set_new(o, "id", json_integer(t->id));
+	json_object_set_new(o, "state", json_string(bo__trial_state_name(t->state)));
+	json_object_set_new(o, "sampler", t->sampler ? json_string(t->sampler) : json_null());
+	json_object_set_new(o, "params", params ? params : json_object());
+	json_object_set_new(o, "metrics", kv_object(t->metrics, t->nmetrics));
+	json_object_set_new(o, "usage", kv_object(t->usage, t->nusage));
+	json_object_set_new(o, "cost", num_or_null(t->cost));
+	json_object_set_new(o, "currency", json_string(s->prices.currency));
+	json_object_set_new(o, "price_version", t->price_version ? json_string(t->price_version) : json_null());
+	json_object_set_new(o, "score", num_or_null(t->score));
+	json_object_set_new(o, "feasible", t->feasible < 0 ? json_null() : json_boolean(t->feasible));
+	json_object_set_new(o, "reason", t->reason ? json_string(t->reason) : json_null());
+	json_object_set_new(o, "started_at", num_or_null(t->started_at));
+	json_object_set_new(o, "ended_at", t->ended_at > 0 ? json_real(t->ended_at) : json_null());
+	json_object_set_new(o, "version", json_integer(t->version));
+	return o;
+}
+
+/* Adds name to the list of column names unless present. */
+static int add_name(char ***names, size_t *n, size_t *cap, const char *name)
+{
+	size_t i;
+	for (i = 0; i < *n; i++)
+		if (!strcmp((*names)[i], name))
+			return 0;
+	if (bo__grow(names, cap, *n + 1, sizeof **names) < 0)
+		return -1;
+	(*names)[(*n)++] = (char *)name;
+	return 0;
+}
+
+static void csv_num(FILE *f, double v)
+{
+	if (isfinite(v))
+		fprintf(f, "%.17g", v);
+}
+
+static int write_csv(FILE *f, const bo_study *s, bo_trial_rec *t, size_t n)
+{
+	char **mnames = NULL, **unames = NULL;
+	size_t nm = 0, capm = 0, nu = 0, capu = 0, i, k;
+	json_t **params = calloc(n + 1, sizeof *params);
+	int rc = -1;
+	if (!params)
+		return -1;
+	for (i = 0; i < s->nmetrics; i++)
+		if (add_name(&mnames, &nm, &capm, s->metrics[i].name) < 0)
+			goto done;
+	for (i = 0; i < s->nderived; i++)
+		if (add_name(&mnames, &nm, &capm, s->derived[i].name) < 0)
+			goto done;
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < t[i].nmetrics; k++)
+			if (add_name(&mnames, &nm, &capm, t[i].metrics[k].name) < 0)
+				goto done;
+		for (k = 0; k < t[i].nusage; k++)
+			if (add_name(&unames, &nu, &capu, t[i].usage[k].name) < 0)
+				goto done;
+		params[i] = t[i].params_json ? json_loads(t[i].params_json, 0, NULL) : NULL;
+	}
+	fputs("id,state,sampler,cost,currency,price_version,score,feasible,reason,started_at,ended_at", f);
+	for (i = 0; i < s->nparams; i++)
+		fprintf(f, ",param.%s", s->params[i].name);
+	for (i = 0; i < nm; i++)
+		fprintf(f, ",metric.%s", mnames[i]);
+	for (i = 0; i < nu; i++)
+		fprintf(f, ",usage.%s", unames[i]);
+	fputc('\n', f);
+	for (i = 0; i < n; i++) {
+		fprintf(f, "%lld,%s,", (long long)t[i].id, bo__trial_state_name(t[i].state));
+		cli_csv_field(f, t[i].sampler);
+		fputc(',', f);
+		csv_num(f, t[i].cost);
+		fprintf(f, ",%s,", s->prices.currency);
+		cli_csv_field(f, t[i].price_version);
+		fputc(',', f);
+		csv_num(f, t[i].score);
+		fprintf(f, ",%s,", t[i].feasible == 1 ? "true" : t[i].feasible == 0 ? "false" : "");
+		cli_csv_field(f, t[i].reason);
+		fputc(',', f);
+		csv_num(f, t[i].started_at);
+		fputc(',', f);
+		if (t[i].ended_at > 0)
+			csv_num(f, t[i].ended_at);
+		for (k = 0; k < s->nparams; k++) {
+			json_t *v = params[i] ? json_object_get(params[i], s->params[k].name) : NULL;
+			fputc(',', f);
+			if (json_is_string(v))
+				cli_csv_field(f, json_string_value(v));
+			else if (json_is_number(v))
+				csv_num(f, json_number_value(v));
+		}
+		for (k = 0; k < nm; k++) {
+			fputc(',', f);
+			csv_num(f, bo__kv_get(t[i].metrics, t[i].nmetrics, mnames[k]));
+		}
+		for (k = 0; k < nu; k++) {
+			fputc(',', f);
+			csv_num(f, bo__kv_get(t[i].usage, t[i].nusage, unames[k]));
+		}
+		fputc('\n', f);
+	}
+	rc = 0;
+done:
+	for (i = 0; i < n; i++)
+		json_decref(params[i]);
+	free(params);
+	bo__free(mnames);
+	bo__free(unames);
+	return rc;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"format", required_argument, NULL, 'f'},
+		{"output", required_argument, NULL, 'o'},
+		{"storage", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	bo_trial_query q = BO_TRIAL_QUERY_INIT;
+	const char *format = "csv", *output = NULL, *storage = NULL;
+	bo_study *s = NULL;
+	bo_storage *st = NULL;
+	bo_trial_rec *t = NULL;
+	size_t n = 0, i;
+	FILE *f = stdout;
+	int c, ret = EXIT_RUN_FAILED;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': format = optarg; break;
+		case 'o': output = optarg; break;
+		case 's': storage = optarg; break;
+		case 'h': fputs(help, stdout); return EXIT_OK;
+		default: fputs(help, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fputs(help, stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(format, "csv") && strcmp(format, "json")) {
+		cli_error("unknown format \"%s\" (csv or json)", format);
+		return EXIT_USAGE;
+	}
+	if (!(s = cli_load_study(argv[optind])))
+		return EXIT_USAGE;
+	if (!(st = cli_open_ledger(s, storage, 0)))
+		goto done;
+	if (st->ops->trials(st, &q, &t, &n) < 0) {
+		cli_error("%s", bo_error_last());
+		goto done;
+	}
+	if (output && !(f = fopen(output, "w"))) {
+		cli_error("cannot write %s: %s", output, strerror(errno));
+		goto done;
+	}
+	if (!strcmp(format, "json")) {
+		json_t *arr = json_array();
+		for (i = 0; i < n; i++)
+			json_array_append_new(arr, trial_json(s, &t[i]));
+		if (json_dumpf(arr, f, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) < 0) {
+			json_decref(arr);
+			cli_error("cannot write the export");
+			goto done;
+		}
+		fputc('\n', f);
+		json_decref(arr);
+	} else if (write_csv(f, s, t, n) < 0) {
+		cli_error("out of memory");
+		goto done;
+	}
+	if (fflush(f) != 0 || ferror(f)) {
+		cli_error("cannot write %s", output ? output : "the export");
+		goto done;
+	}
+	ret = EXIT_OK;
+done:
+	if (f && f != stdout)
+		fclose(f);
+	bo__trial_rec_free_array(t, n);
+	bo__storage_close(st);
+	bo_study_free(s);
+	return ret;
+}

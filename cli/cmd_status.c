@@ -1,0 +1,135 @@
+/*
+ * cli/cmd_status.c - `budgetopt status study.yaml`: where a study stands.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "core/model.h"
+
+static const char help[] =
+	"usage: budgetopt status [--storage URI] [--format text|json] study.yaml\n\n"
+	"Shows spend against the money budget, trials by state against the trial\n"
+	"budget, time running, and the best feasible trial by score.\n";
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"storage", required_argument, NULL, 's'},
+		{"format", required_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	const char *storage = NULL, *format = "text";
+	bo_study *s = NULL;
+	bo_storage *st = NULL;
+	bo_ledger_totals tot;
+	bo_trial_rec *best = NULL;
+	size_t nbest = 0, i;
+	bo_trial_query q = BO_TRIAL_QUERY_INIT;
+	int c, ret = EXIT_RUN_FAILED;
+	char a[64], b[64];
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': storage = optarg; break;
+		case 'f': format = optarg; break;
+		case 'h': fputs(help, stdout); return EXIT_OK;
+		default: fputs(help, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1 || (strcmp(format, "text") && strcmp(format, "json"))) {
+		fputs(help, stderr);
+		return EXIT_USAGE;
+	}
+	if (!(s = cli_load_study(argv[optind])))
+		return EXIT_USAGE;
+	if (!(st = cli_open_ledger(s, storage, 0)))
+		goto done;
+	if (st->ops->totals(st, &tot) < 0) {
+		cli_error("%s", bo_error_last());
+		goto done;
+	}
+	/* Best feasible complete trial by score, ties to the earlier trial. */
+	q.state = BO_TRIAL_COMPLETE;
+	q.sort = s->score_goal < 0 ? "score" : "-score";
+	if (st->ops->trials(st, &q, &best, &nbest) < 0) {
+		cli_error("%s", bo_error_last());
+		goto done;
+	}
+	for (i = 0; i < nbest; i++)
+		if (best[i].feasible == 1 && !isnan(best[i].score))
+			break;
+	if (!strcmp(format, "json")) {
+		json_t *o = json_object(), *states = json_object();
+		int k;
+		char *text;
+		for (k = 0; k <= BO_TRIAL_FAILED; k++)
+			json_object_set_new(states, bo__trial_state_name(k), json_integer(tot.by_state[k]));
+		json_object_set_new(o, "study", json_string(s->name));
+		json_object_set_new(o, "currency", json_string(s->prices.currency));
+		json_object_set_new(o, "spent", json_real(tot.spent));
+		json_object_set_new(o, "budget_money", isfinite(s->budget.money) ? json_real(s->budget.money) : json_null());
+		json_object_set_new(o, "trials", json_integer(tot.ntrials));
+		json_object_set_new(o, "budget_trials", s->budget.trials ? json_integer(s->budget.trials) : json_null());
+		json_object_set_new(o, "by_state", states);
+		json_object_set_new(o, "elapsed_s", json_real(tot.elapsed_s));
+		json_object_set_new(o, "budget_time_s", isfinite(s->budget.time_s) ? json_real(s->budget.time_s) : json_null());
+		if (i < nbest) {
+			json_t *bt = json_object();
+			json_object_set_new(bt, "id", json_integer(best[i].id));
+			json_object_set_new(bt, "score", json_real(best[i].score));
+			json_object_set_new(bt, "cost", json_real(best[i].cost));
+			json_object_set_new(bt, "params", json_loads(best[i].params_json, 0, NULL));
+			json_object_set_new(o, "best", bt);
+		} else {
+			json_object_set_new(o, "best", json_null());
+		}
+		text = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+		if (text)
+			puts(text);
+		free(text);
+		json_decref(o);
+		ret = EXIT_OK;
+		goto done;
+	}
+	printf("study    %s (%lld definition version%s)\n", s->name, (long long)tot.nversions,
+	       tot.nversions == 1 ? "" : "s");
+	cli_fmt_money(tot.spent, s->prices.currency, a, sizeof a);
+	if (isfinite(s->budget.money)) {
+		cli_fmt_money(s->budget.money, s->prices.currency, b, sizeof b);
+		printf("spend    %s of %s (%.1f%%)\n", a, b, 100.0 * tot.spent / s->budget.money);
+	} else {
+		printf("spend    %s (no money budget)\n", a);
+	}
+	printf("trials   %lld", (long long)tot.ntrials);
+	if (s->budget.trials)
+		printf(" of %lld", (long long)s->budget.trials);
+	printf(": %lld complete, %lld failed, %lld pruned, %lld running\n",
+	       (long long)tot.by_state[BO_TRIAL_COMPLETE], (long long)tot.by_state[BO_TRIAL_FAILED],
+	       (long long)tot.by_state[BO_TRIAL_PRUNED], (long long)tot.by_state[BO_TRIAL_RUNNING]);
+	cli_fmt_duration(tot.elapsed_s, a, sizeof a);
+	if (isfinite(s->budget.time_s)) {
+		cli_fmt_duration(s->budget.time_s, b, sizeof b);
+		printf("time     %s of %s\n", a, b);
+	} else {
+		printf("time     %s\n", a);
+	}
+	if (i < nbest) {
+		cli_fmt_money(best[i].cost, s->prices.currency, a, sizeof a);
+		printf("best     trial %lld, score %.6g, cost %s: %s\n", (long long)best[i].id, best[i].score, a,
+		       best[i].params_json);
+	} else {
+		printf("best     none yet (no complete trial meets the guardrails%s)\n",
+		       s->score ? "" : "; the study has no score");
+	}
+	ret = EXIT_OK;
+done:
+	bo__trial_rec_free_array(best, nbest);
+	bo__storage_close(st);
+	bo_study_free(s);
+	return ret;
+}

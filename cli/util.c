@@ -1,0 +1,120 @@
+/*
+ * cli/util.c - helpers shared by the subcommands.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("budgetopt: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+bo_study *cli_load_study(const char *path)
+{
+	bo_study *s = NULL;
+	bo_diags *d = NULL;
+	int rc = bo_study_load(&s, path, &d);
+	if (rc < 0) {
+		size_t i, n = bo_diags_count(d);
+		if (n == 0)
+			cli_error("%s", bo_error_last());
+		for (i = 0; i < n; i++)
+			cli_error("%s", bo_diags_get(d, i));
+	}
+	bo_diags_free(d);
+	return s;
+}
+
+bo_storage *cli_open_ledger(const bo_study *s, const char *override, int create)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	bo_storage *st = NULL;
+	if (bo_run_storage_uri(s, override, path, sizeof path) < 0) {
+		cli_error("%s", bo_error_last());
+		return NULL;
+	}
+	if (!create && stat(path, &sb) < 0) {
+		cli_error("no ledger for study \"%s\" at %s (run it first: budgetopt run %s)",
+			  bo_study_name(s), path, bo_study_path(s));
+		return NULL;
+	}
+	if (bo__storage_open(&st, path) < 0) {
+		cli_error("%s", bo_error_last());
+		return NULL;
+	}
+	return st;
+}
+
+int cli_exit_code(int rc)
+{
+	if (rc >= 0)
+		return EXIT_OK;
+	if (rc == BO_EINVAL || rc == BO_ECONFLICT)
+		return EXIT_USAGE;
+	if (rc == BO_EINTR)
+		return EXIT_INTERRUPTED;
+	return EXIT_RUN_FAILED;
+}
+
+void cli_fmt_duration(double s, char *buf, size_t size)
+{
+	if (!isfinite(s)) {
+		snprintf(buf, size, "-");
+	} else if (s < 60) {
+		snprintf(buf, size, "%.1fs", s);
+	} else if (s < 3600) {
+		snprintf(buf, size, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+	} else {
+		snprintf(buf, size, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+	}
+}
+
+void cli_fmt_money(double v, const char *currency, char *buf, size_t size)
+{
+	if (!isfinite(v))
+		snprintf(buf, size, "-");
+	else if (fabs(v) >= 100)
+		snprintf(buf, size, "%.2f %s", v, currency);
+	else
+		snprintf(buf, size, "%.4g %s", v, currency);
+}
+
+void cli_csv_field(FILE *f, const char *s)
+{
+	const char *p;
+	if (!s)
+		return;
+	if (!strpbrk(s, ",\"\n\r")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (p = s; *p; p++) {
+		if (*p == '"')
+			fputc('"', f);
+		fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+int cli_wants_help(int argc, char **argv)
+{
+	int i;
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return 1;
+	return 0;
+}
