@@ -1,0 +1,41 @@
+# Convenience front end over CMake. `make demo` and `make check` are the two
+# commands of the README; both install missing Debian packages first.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps build demo check check-sanitize bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Builds, then runs the digits example end to end and shows what it found.
+DEMO_DB = $(BUILD)/demo/digits.db
+demo: build
+	rm -rf $(BUILD)/demo && mkdir -p $(BUILD)/demo
+	$(BUILD)/budgetopt validate examples/digits/study.yaml
+	$(BUILD)/budgetopt run --storage $(DEMO_DB) examples/digits/study.yaml
+	$(BUILD)/budgetopt status --storage $(DEMO_DB) examples/digits/study.yaml
+	$(BUILD)/budgetopt trials --storage $(DEMO_DB) --sort=-score --limit 10 examples/digits/study.yaml
+
+check: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The same tests built with AddressSanitizer and UndefinedBehaviorSanitizer.
+check-sanitize: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBO_SANITIZE=ON
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	bench/run-overhead $(BUILD)/budgetopt
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
