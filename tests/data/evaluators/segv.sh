@@ -1,0 +1,3 @@
+#!/bin/sh
+# Test evaluator: ends itself with SIGSEGV.
+kill -SEGV $$
