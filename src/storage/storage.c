@@ -1,0 +1,177 @@
+/*
+ * storage/storage.c - backend-independent parts of the ledger: choosing a
+ * backend from a URI, and the helpers that free and read ledger records.
+ *
+ * Must never touch a database itself (that is the backends' job), print or
+ * exit.
+ */
+#include "storage/storage.h"
+#include "core/alloc.h"
+#include "core/error.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *const state_names[] = {
+	"queued", "running", "complete", "pruned", "failed"
+};
+
+#define NSTATES (sizeof state_names / sizeof state_names[0])
+
+const char *bo__trial_state_name(int state)
+{
+	if (state < 0 || (size_t)state >= NSTATES)
+		return "unknown";
+	return state_names[state];
+}
+
+int bo__trial_state_parse(const char *s)
+{
+	size_t i;
+	if (!s)
+		return -1;
+	for (i = 0; i < NSTATES; i++)
+		if (strcmp(s, state_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void kv_free(bo_kv *kv, size_t n)
+{
+	size_t i;
+	if (!kv)
+		return;
+	for (i = 0; i < n; i++)
+		bo__free(kv[i].name);
+	bo__free(kv);
+}
+
+void bo__trial_rec_clear(bo_trial_rec *t)
+{
+	if (!t)
+		return;
+	bo__free(t->sampler);
+	bo__free(t->params_json);
+	kv_free(t->params, t->nparams);
+	kv_free(t->metrics, t->nmetrics);
+	kv_free(t->usage, t->nusage);
+	bo__free(t->price_version);
+	bo__free(t->reason);
+	bo__free(t->host);
+	bo__free(t->folder);
+	memset(t, 0, sizeof *t);
+}
+
+void bo__trial_rec_free_array(bo_trial_rec *t, size_t n)
+{
+	size_t i;
+	if (!t)
+		return;
+	for (i = 0; i < n; i++)
+		bo__trial_rec_clear(&t[i]);
+	bo__free(t);
+}
+
+double bo__kv_get(const bo_kv *kv, size_t n, const char *name)
+{
+	size_t i;
+	if (!kv || !name)
+		return NAN;
+	for (i = 0; i < n; i++)
+		if (kv[i].name && strcmp(kv[i].name, name) == 0)
+			return kv[i].value;
+	return NAN;
+}
+
+void bo__event_free_array(bo_event *e, size_t n)
+{
+	size_t i;
+	if (!e)
+		return;
+	for (i = 0; i < n; i++) {
+		bo__free(e[i].kind);
+		bo__free(e[i].detail);
+	}
+	bo__free(e);
+}
+
+/* Length of a URI scheme at the start of s ("sqlite" in "sqlite:x"), or 0
+ * when s does not start with letter [letter|digit|+|.|-]* ':'. */
+static size_t scheme_len(const char *s)
+{
+	size_t i = 0;
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return 0;
+	for (i = 1; s[i]; i++) {
+		char c = s[i];
+		if (c == ':')
+			return i;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '+' || c == '.' || c == '-'))
+			return 0;
+	}
+	return 0;
+}
+
+static int scheme_is(const char *s, size_t n, const char *name)
+{
+	size_t i;
+	if (strlen(name) != n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != name[i])
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * "sqlite:///abs/path.db" and "sqlite:rel/path.db" name SQLite files. A
+ * string counts as a URI only when its scheme is one we know or it is
+ * followed by "//", so a plain file name that happens to hold a colon
+ * ("runs:v2.db") is still a path.
+ */
+int bo__storage_open(bo_storage **out, const char *uri)
+{
+	size_t n;
+	const char *rest;
+	if (!out)
+		return bo__error(BO_EMISUSE, "storage open: no output handle");
+	*out = NULL;
+	if (!uri || !*uri)
+		return bo__error(BO_EINVAL, "storage: empty ledger location");
+	n = scheme_len(uri);
+	if (n == 0)
+		return bo__sqlite_open(out, uri);
+	rest = uri + n + 1;
+	if (scheme_is(uri, n, "sqlite")) {
+		if (strncmp(rest, "//", 2) == 0) {
+			if (rest[2] != '/')
+				return bo__error(BO_EINVAL,
+						 "storage \"%s\": use sqlite:///absolute/path.db "
+						 "or sqlite:relative/path.db", uri);
+			rest += 2;
+		}
+		if (!*rest)
+			return bo__error(BO_EINVAL, "storage \"%s\": no file name", uri);
+		return bo__sqlite_open(out, rest);
+	}
+	if (scheme_is(uri, n, "postgres") || scheme_is(uri, n, "postgresql"))
+		return bo__error(BO_EINVAL,
+				 "storage \"%s\": postgresql ledgers are not supported by this "
+				 "build (use sqlite:///path.db)", uri);
+	if (strncmp(rest, "//", 2) == 0)
+		return bo__error(BO_EINVAL,
+				 "storage \"%s\": unknown scheme \"%.*s\" (known: sqlite)",
+				 uri, (int)n, uri);
+	return bo__sqlite_open(out, uri);
+}
+
+void bo__storage_close(bo_storage *st)
+{
+	if (st && st->ops && st->ops->close)
+		st->ops->close(st);
+}
