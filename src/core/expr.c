@@ -496,9 +496,10 @@ static int fail_unknown_fn(parser *p, const token *t)
 	const char *name = p->src + t->off;
 	int len = t->len > SHOW_MAX ? SHOW_MAX : (int)t->len;
 	const char *more = t->len > SHOW_MAX ? "..." : "";
-	size_t i;
-	int best = -1, bestd = 3;
+	int best = -1;
 	if (t->len <= SUGGEST_MAX_LEN) {
+		int bestd = 3;
+		size_t i;
 		for (i = 0; i < NFNS; i++) {
 			int d = levenshtein(name, t->len, fns[i].name);
 			if (d < bestd && (size_t)d < t->len) {
@@ -744,13 +745,16 @@ static int parse_atom(parser *p, bo_expr **out)
 		rc = next(p);
 		if (rc)
 			break;
-		if (p->tok.kind == T_LP)
-			return parse_call(p, &t, out);
-		if (t.len == 2 && !memcmp(p->src + t.off, "if", 2)) {
-			rc = fail_expected(p, "'('", 1);
+		if (p->tok.kind == T_LP) {
+			rc = parse_call(p, &t, &e);
 			break;
 		}
-		return parse_name(p, &t, out);
+		if (t.len == 2 && !memcmp(p->src + t.off, "if", 2)) {
+			rc = fail_expected(p, "'(' after if", 0);
+			break;
+		}
+		rc = parse_name(p, &t, &e);
+		break;
 	default:
 		rc = fail_expected(p, "a value", 1);
 		break;
@@ -1077,15 +1081,21 @@ static int truthy(double x)
 	return x != 0.0 && !isnan(x);
 }
 
-/* The shortest "%.*g" text that reads back as x, so 64 gives "64" and 0.1
- * gives "0.1" (a price-table key written as a number matches its label). */
+/* A number as a price-table key, so that it matches the label it was read
+ * from: integers in full ("64", "1000000000000000"), others as the shortest
+ * "%.*g" (at most %.17g) that reads back exactly ("0.1", not
+ * "0.10000000000000001"). */
 static void format_key(double x, char *buf, size_t n)
 {
 	const char *dp = localeconv()->decimal_point;
 	char *at;
 	int prec;
 	if (x == 0.0)
-		x = 0.0; /* no "-0" */
+		x = fabs(x); /* no "-0" */
+	if (x == floor(x) && fabs(x) < 1e17) {
+		snprintf(buf, n, "%.0f", x);
+		return;
+	}
 	for (prec = 1; prec <= 17; prec++) {
 		snprintf(buf, n, "%.*g", prec, x);
 		if (strtod(buf, NULL) == x)
@@ -1110,11 +1120,11 @@ static int eval_num(const bo_expr *e, const bo_expr_env *env, double *x)
 static int eval_sym(const bo_expr *e, const bo_expr_env *env, bo_xval *v)
 {
 	bo_xval got = {NAN, NULL};
-	char key[40];
 	int rc;
 
 	if (e->op == OP_PRICE && e->n == 1) {
 		bo_xval k = {0.0, NULL};
+		char key[40];
 		rc = eval_node(e->kid[0], env, &k);
 		if (rc)
 			return rc;

@@ -387,6 +387,28 @@ static void test_price_keys(void **state)
 	}
 	expect_num("price.cpu_hours * 730", CPU_HOURS * 730);
 
+	/* how numeric keys are written: what price_key sees */
+	{
+		const struct {
+			const char *text;
+			const char *key;
+		} k[] = {
+			{"price.batch_cost[-0]", "0"},
+			{"price.batch_cost[1e15]", "1000000000000000"},
+			{"price.batch_cost[-2.5e-3]", "-0.0025"},
+			{"price.batch_cost[1/3]", "0.3333333333333333"},
+			{"price.batch_cost[1e300]", "1e+300"},
+			{"price.batch_cost[1e100 * 1e300]", "inf"},
+		};
+		for (i = 0; i < sizeof k / sizeof k[0]; i++) {
+			e = compile_ok(k[i].text);
+			env_init(&t, &env);
+			assert_int_equal(bo__expr_eval(e, &env, &v), BO_ENOTFOUND);
+			assert_string_equal(t.last_key, k[i].key);
+			bo__expr_free(e);
+		}
+	}
+
 	/* a key that is not in the table */
 	e = compile_ok("1 + price.batch_cost[0.1 + 0.2]");
 	env_init(&t, &env);
@@ -514,7 +536,7 @@ static void test_errors(void **state)
 		{"log(1, 2, 3)", 0, "log takes 1 or 2 arguments, found 3"},
 		{"min()", 0, "min needs at least 1 argument, found 0"},
 		{"if(x, 1)", 0, "if takes 3 arguments (condition, then, else), found 2"},
-		{"if x", 3, "expected '(' after name \"if\", found name \"x\""},
+		{"if x", 3, "expected '(' after if, found name \"x\""},
 		{"1 +", 3, "expected a value after '+', found end of expression"},
 		{"x * * y", 4, "expected a value after '*', found '*'"},
 		{"x and", 5, "expected a value after 'and', found end of expression"},
