@@ -26,7 +26,7 @@
 #include "core/error.h"
 #include "storage/storage.h"
 
-static char tmpdir[4096];
+static char tmpdir[1024];
 static int file_no;
 
 /* A fresh file name in the scratch folder. */
@@ -38,7 +38,7 @@ static void fresh_path(char *buf, size_t n, const char *tag)
 
 static void remove_db(const char *path)
 {
-	char b[4200];
+	char b[4300];
 	unlink(path);
 	snprintf(b, sizeof b, "%s-wal", path);
 	unlink(b);
