@@ -23,7 +23,14 @@ int bo__error(int code, const char *fmt, ...)
 void bo__error_prefix(const char *prefix)
 {
 	char tmp[BO_ERRMSG_MAX];
-	snprintf(tmp, sizeof tmp, "%s: %s", prefix, errmsg);
+	size_t n = strlen(prefix);
+	if (n > BO_ERRMSG_MAX - 3)
+		n = BO_ERRMSG_MAX - 3;
+	memcpy(tmp, prefix, n);
+	tmp[n] = ':';
+	tmp[n + 1] = ' ';
+	memcpy(tmp + n + 2, errmsg, BO_ERRMSG_MAX - n - 2);
+	tmp[BO_ERRMSG_MAX - 1] = '\0';
 	memcpy(errmsg, tmp, sizeof tmp);
 }
 

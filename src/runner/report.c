@@ -42,7 +42,7 @@ void bo__report_clear(bo_report *r)
 /* Replaces the bare tokens NaN, Infinity and -Infinity outside strings by
  * a marker string so that jansson parses the line and we know which values
  * were not finite. */
-#define NONFINITE_MARK "\"\x01nonfinite\""
+#define NONFINITE_MARK "\"\\u0001nonfinite\""
 
 static char *sanitize(const char *line, size_t len)
 {

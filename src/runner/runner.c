@@ -749,10 +749,14 @@ static int launch_one(runner *r, double reserve)
 	r->reserved += reserve;
 	crash_point(r, "reserved");
 
-	snprintf(path, sizeof path, "%s/%06lld", r->trials_dir, (long long)j->id);
-	j->folder = bo__strdup(path);
-	snprintf(path, sizeof path, "%s/%06lld/result.json", r->trials_dir, (long long)j->id);
+	if (snprintf(path, sizeof path, "%s/%06lld/result.json", r->trials_dir, (long long)j->id) >=
+	    (int)sizeof path) {
+		rc = bo__error(BO_EINVAL, "trial folder path too long: %s", r->trials_dir);
+		goto done;
+	}
 	j->result_path = bo__strdup(path);
+	*strrchr(path, '/') = '\0';
+	j->folder = bo__strdup(path);
 	if (!j->folder || !j->result_path) {
 		rc = BO_ENOMEM;
 		goto done;
