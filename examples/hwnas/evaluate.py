@@ -24,7 +24,9 @@ evaluator protocol, DESIGN.md section 3):
 
 A cell that the table has no value for on that device (edgetpu latency is
 missing for 4,699 cells) makes the script exit 1 with "latency not measured
-for <arch> on edgetpu", so the trial fails with that reason. Bad arguments
+for <arch> on edgetpu", so the trial fails with that reason; it still prints
+the usage (and the metrics it has) first, since the cell was trained and the
+runner charges a failed trial's reported usage. Bad arguments
 and a missing data file exit 2. The table is read once per process.
 
 Data folder: --data DIR, else $BUDGETOPT_DATA, else ../shared/data resolved
@@ -67,9 +69,10 @@ BUDGETOPT_DATA=DIR (for example: export BUDGETOPT_DATA=/path/to/shared/data).
 class Failure(Exception):
     """A trial that cannot be evaluated; code is the exit status."""
 
-    def __init__(self, msg, code):
+    def __init__(self, msg, code, report=None):
         Exception.__init__(self, msg)
         self.code = code
+        self.report = report   # printed before exiting (usage to charge), or None
 
 
 def data_dir(arg):
@@ -188,24 +191,28 @@ def parse_args(argv):
 
 
 def evaluate(table, edges, device, k):
+    """The report for one cell on one device. A cell the table has but whose
+    value on the device is missing raises Failure carrying a partial report:
+    the cell was (notionally) trained, so its usage is still charged."""
     key = tuple(edges)
     row = table.rows.get(key)
     if row is None:
         raise Failure("architecture %s is not in the table" % "/".join(edges), 1)
     arch = row["arch_str"]
+    flops = table.flops(key, row)
+    report = {"metrics": {"flops_M": flops}, "usage": {"gpu_hours.a100": flops * k}}
     acc = fnum(row.get("val_acc"))
     if acc is None:
-        raise Failure("val_acc not measured for %s" % arch, 1)
+        raise Failure("val_acc not measured for %s" % arch, 1, report)
+    report["metrics"]["val_acc"] = acc
     lat = fnum(row.get(device + "_latency"))
     if lat is None:
-        raise Failure("latency not measured for %s on %s" % (arch, device), 1)
-    metrics = {"val_acc": acc, "latency_ms": lat}
+        raise Failure("latency not measured for %s on %s" % (arch, device), 1, report)
+    report["metrics"]["latency_ms"] = lat
     energy = fnum(row.get(device + "_energy"))
     if energy is not None:
-        metrics["energy_mj"] = energy
-    flops = table.flops(key, row)
-    metrics["flops_M"] = flops
-    return {"metrics": metrics, "usage": {"gpu_hours.a100": flops * k}}
+        report["metrics"]["energy_mj"] = energy
+    return report
 
 
 def main(argv):
@@ -217,6 +224,8 @@ def main(argv):
         table = Table(path)
         report = evaluate(table, a.edges, a.device, a.gpu_hours_per_mflop)
     except Failure as e:
+        if e.report is not None:
+            print(json.dumps(e.report), flush=True)
         sys.stderr.write("evaluate.py: %s\n" % e)
         return e.code
     except (OSError, ValueError, csv.Error) as e:
