@@ -355,11 +355,17 @@ static void yaml_problem(rd *r, const yaml_parser_t *p)
 		break;
 	case YAML_READER_ERROR:
 		offset_pos(r, p->problem_offset, &line, &col);
-		if (p->problem_value >= 0)
-			diag_add(r, line, col, "%s (byte #x%02X)%s", problem, p->problem_value,
-				 strstr(problem, "UTF") ? " (the file must be UTF-8 text)" : "");
-		else
-			diag_add(r, line, col, "%s", problem);
+		{
+			char val[32] = "";
+			if (p->problem_value > 0xff)
+				snprintf(val, sizeof val, " (#x%04X)", (unsigned)p->problem_value);
+			else if (p->problem_value >= 0)
+				snprintf(val, sizeof val, " (byte #x%02X)", (unsigned)p->problem_value);
+			diag_add(r, line, col, "%s%s%s", problem, val,
+				 (strstr(problem, "UTF") || strstr(problem, "Unicode"))
+					 ? " (the file must be UTF-8 text)"
+					 : "");
+		}
 		break;
 	default:
 		if (p->context)
