@@ -27,7 +27,8 @@ typedef struct bo_exec_spec {
 	char *const *argv;        /* argv[0] looked up on PATH; NULL-terminated */
 	char *const *envp;        /* the whole environment; NULL-terminated */
 	const char *workdir;      /* the process's working folder */
-	const char *log_dir;      /* stdout.log and stderr.log go here */
+	const char *log_dir;      /* stdout.log and stderr.log go here, each created
+				   * when the job first writes to that stream */
 	size_t log_cap;           /* bytes kept per log file (0: 16 MiB); the rest is counted, not kept */
 	size_t line_max;          /* longest stdout line handed whole (0: 1 MiB) */
 	bo_line_fn on_line;
@@ -56,6 +57,9 @@ void bo__exec_free(bo_exec *ex);
  * message says which). A program that does not exist is not an error here:
  * the job ends at once with exec_errno set. */
 int bo__exec_start(bo_exec *ex, const bo_exec_spec *spec, bo_job **out);
+
+/* on_line may call bo__exec_status and bo__exec_signal, but must not start,
+ * wait for or release jobs. */
 
 /* Waits up to timeout_ms (0: do not block) for output or an exit. Output is
  * logged and lines are handed to on_line. Returns 0 and *done = a job that

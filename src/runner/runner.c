@@ -27,6 +27,7 @@
  */
 #include "budgetopt/run.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -437,6 +438,7 @@ static int build_env(runner *r, const job_ctx *j, const char *pjson, char ***out
 	snprintf(buf, sizeof buf, "%lld", (long long)j->id);
 	if ((rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_TRIAL_ID", buf))) < 0 ||
 	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_STUDY", s->name))) < 0 ||
+	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_LEDGER", r->ledger_path))) < 0 ||
 	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_TRIAL_DIR", j->folder))) < 0 ||
 	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_RESULT", j->result_path))) < 0 ||
 	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_PARAMS", pjson))) < 0 ||
@@ -740,16 +742,9 @@ static int launch_one(runner *r, double reserve)
 	rec.exit_code = -1;
 	rec.host = r->host;
 	rec.cost = NAN;
-	if ((rc = r->st->ops->trial_start(r->st, &rec)) < 0)
-		goto done;
-	j->id = rec.id;
-	j->reserved = reserve;
-	j->started_at = rec.started_at;
-	r->ntrials++;
-	r->reserved += reserve;
-	crash_point(r, "reserved");
-
-	if (snprintf(path, sizeof path, "%s/%06lld/result.json", r->trials_dir, (long long)j->id) >=
+	/* One runner holds the study (run_begin), so the id the ledger gives
+	 * is the next number; the folder is stored with the trial. */
+	if (snprintf(path, sizeof path, "%s/%06lld/result.json", r->trials_dir, (long long)number + 1) >=
 	    (int)sizeof path) {
 		rc = bo__error(BO_EINVAL, "trial folder path too long: %s", r->trials_dir);
 		goto done;
@@ -761,9 +756,33 @@ static int launch_one(runner *r, double reserve)
 		rc = BO_ENOMEM;
 		goto done;
 	}
-	if ((rc = mkdir_p(j->folder)) < 0)
+	rec.folder = j->folder;
+	if ((rc = r->st->ops->trial_start(r->st, &rec)) < 0)
 		goto done;
-	unlink(j->result_path);   /* a folder left by an older ledger */
+	if (rec.id != number + 1) {
+		rc = bo__error(BO_ECONFLICT, "the ledger gave trial %lld where %lld was expected: is another runner writing it?",
+			       (long long)rec.id, (long long)number + 1);
+		goto done;
+	}
+	j->id = rec.id;
+	j->reserved = reserve;
+	j->started_at = rec.started_at;
+	r->ntrials++;
+	r->reserved += reserve;
+	crash_point(r, "reserved");
+
+	if (mkdir(j->folder, 0777) < 0) {
+		int e = errno;
+		if (e == ENOENT) {
+			if ((rc = mkdir_p(j->folder)) < 0)
+				goto done;
+		} else if (e == EEXIST) {
+			unlink(j->result_path);   /* a folder left by an older ledger */
+		} else {
+			rc = bo__error(BO_EIO, "cannot create trial folder %s: %s", j->folder, strerror(e));
+			goto done;
+		}
+	}
 	if ((rc = build_argv(s, j->x, &j->argv)) < 0 || (rc = build_env(r, j, pjson, &j->envp)) < 0)
 		goto done;
 	memset(&spec, 0, sizeof spec);
@@ -781,11 +800,6 @@ static int launch_one(runner *r, double reserve)
 	if ((rc = bo__exec_start(r->ex, &spec, &j->job)) < 0)
 		goto done;
 	r->jobs[r->njobs++] = j;
-	{
-		bo_job_status st;
-		bo__exec_status(j->job, &st);
-		r->st->ops->trial_launched(r->st, j->id, st.pid, j->folder);
-	}
 	j = NULL;
 	crash_point(r, "launched");
 	r->sum.launched++;
@@ -1042,69 +1056,127 @@ done:
 
 /* ---- orphans --------------------------------------------------------- */
 
-/* 1 if process pid carries our trial's environment (so it is not an
- * unrelated process that reused the pid). */
-static int is_our_trial(const runner *r, int64_t pid, int64_t id)
+/* The evaluator processes still alive from trials of this study and
+ * ledger: every process whose environment names them (an evaluator's
+ * children inherit it). Found through /proc rather than stored pids, so a
+ * runner killed between a launch and any later write still has its
+ * evaluators found, and a reused pid is never mistaken for one. */
+typedef struct orphan_proc {
+	int64_t trial;
+	pid_t pid;
+} orphan_proc;
+
+static int env_has(const char *buf, size_t n, const char *want)
 {
-	char path[64], want_id[64], want_study[300];
-	char *buf = NULL;
-	size_t n = 0, cap = 0, i;
-	int found_id = 0, found_study = 0;
-	FILE *f;
-	snprintf(path, sizeof path, "/proc/%lld/environ", (long long)pid);
-	f = fopen(path, "rb");
-	if (!f)
-		return 0;
-	for (;;) {
-		size_t got;
-		if (bo__grow(&buf, &cap, n + 4096, 1) < 0)
-			break;
-		got = fread(buf + n, 1, 4096, f);
-		n += got;
-		if (got == 0 || n > (1u << 22))
-			break;
-	}
-	fclose(f);
-	snprintf(want_id, sizeof want_id, "BUDGETOPT_TRIAL_ID=%lld", (long long)id);
-	snprintf(want_study, sizeof want_study, "BUDGETOPT_STUDY=%s", r->s->name);
-	for (i = 0; buf && i < n;) {
-		const char *e = buf + i;
-		size_t len = strnlen(e, n - i);
-		if (len == strlen(want_id) && !memcmp(e, want_id, len))
-			found_id = 1;
-		if (len == strlen(want_study) && !memcmp(e, want_study, len))
-			found_study = 1;
+	size_t i, wl = strlen(want);
+	for (i = 0; i < n;) {
+		size_t len = strnlen(buf + i, n - i);
+		if (len == wl && !memcmp(buf + i, want, len))
+			return 1;
 		i += len + 1;
 	}
+	return 0;
+}
+
+static int find_evaluators(const runner *r, orphan_proc **out, size_t *nout)
+{
+	char want_study[300], want_ledger[PATH_MAX + 32], path[64];
+	char *buf = NULL;
+	size_t cap = 0, capout = 0;
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	int rc = 0;
+	*out = NULL;
+	*nout = 0;
+	if (!d)
+		return 0;   /* no /proc: nothing can be found, nothing is killed */
+	snprintf(want_study, sizeof want_study, "BUDGETOPT_STUDY=%s", r->s->name);
+	snprintf(want_ledger, sizeof want_ledger, "BUDGETOPT_LEDGER=%s", r->ledger_path);
+	while ((de = readdir(d))) {
+		size_t n = 0, i;
+		FILE *f;
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0 || pid == (long)getpid())
+			continue;
+		snprintf(path, sizeof path, "/proc/%ld/environ", pid);
+		if (!(f = fopen(path, "rb")))
+			continue;
+		for (;;) {
+			size_t got;
+			if (bo__grow(&buf, &cap, n + 4096, 1) < 0) {
+				rc = BO_ENOMEM;
+				break;
+			}
+			got = fread(buf + n, 1, 4096, f);
+			n += got;
+			if (got == 0 || n > (1u << 22))
+				break;
+		}
+		fclose(f);
+		if (rc < 0)
+			break;
+		if (!env_has(buf, n, want_study) || !env_has(buf, n, want_ledger))
+			continue;
+		for (i = 0; i < n;) {
+			size_t len = strnlen(buf + i, n - i);
+			if (len > 19 && !memcmp(buf + i, "BUDGETOPT_TRIAL_ID=", 19)) {
+				if (bo__grow(out, &capout, *nout + 1, sizeof **out) < 0) {
+					rc = BO_ENOMEM;
+					break;
+				}
+				(*out)[*nout].trial = strtoll(buf + i + 19, NULL, 10);
+				(*out)[*nout].pid = (pid_t)pid;
+				(*nout)++;
+				break;
+			}
+			i += len + 1;
+		}
+		if (rc < 0)
+			break;
+	}
+	closedir(d);
 	bo__free(buf);
-	return found_id && found_study;
+	return rc;
 }
 
 static int recover_orphans(runner *r)
 {
 	bo_trial_query q = BO_TRIAL_QUERY_INIT;
 	bo_trial_rec *t = NULL;
-	size_t n = 0, i;
+	orphan_proc *procs = NULL;
+	size_t n = 0, nprocs = 0, i;
 	int rc;
 	q.state = BO_TRIAL_RUNNING;
 	if ((rc = r->st->ops->trials(r->st, &q, &t, &n)) < 0)
 		return rc;
+	if (n > 0 && (rc = find_evaluators(r, &procs, &nprocs)) < 0)
+		goto done;
 	for (i = 0; i < n; i++) {
 		bo_trial_rec f;
 		double wall_h = bo__kv_get(t[i].usage, t[i].nusage, "wall_hours");
 		double cost, uncapped;
 		char reason[300];
-		int alive = t[i].pid > 0 && t[i].host && !strcmp(t[i].host, r->host) &&
-			    is_our_trial(r, t[i].pid, t[i].id);
+		pid_t leader = 0;
+		int alive = 0;
 		size_t k;
 		if (isnan(wall_h))
 			wall_h = 0;
+		for (k = 0; k < nprocs; k++) {
+			if (procs[k].trial != t[i].id)
+				continue;
+			/* The evaluator leads its process group: kill the group,
+			 * and each process found, in case one left the group. */
+			if (kill(-procs[k].pid, SIGKILL) == 0)
+				leader = procs[k].pid;
+			kill(procs[k].pid, SIGKILL);
+			alive = 1;
+		}
 		if (alive) {
-			kill(-(pid_t)t[i].pid, SIGKILL);
 			wall_h = fmax(wall_h, (wall_now() - t[i].started_at) / 3600.0);
 			snprintf(reason, sizeof reason,
 				 "orphaned: its runner died while it ran; its evaluator (pid %lld) was stopped and the time until then charged",
-				 (long long)t[i].pid);
+				 (long long)leader);
 		} else {
 			snprintf(reason, sizeof reason,
 				 "orphaned: its runner died while it ran; charged the usage measured until the runner's last heartbeat");
@@ -1143,6 +1215,7 @@ static int recover_orphans(runner *r)
 	}
 	rc = 0;
 done:
+	bo__free(procs);
 	bo__trial_rec_free_array(t, n);
 	return rc;
 }
