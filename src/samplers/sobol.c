@@ -150,12 +150,11 @@ void bo__sobol_destroy(void *impl)
 static int next_raw(bo_sobol *sb)
 {
 	uint64_t idx = sb->index++;
-	unsigned d;
 
 	if (idx >= SOBOL_MAX_POINTS)
 		return 1;
 	if (idx == 0) {   /* the origin, which GSL skips */
-		for (d = 0; d < sb->dim; d++)
+		for (unsigned d = 0; d < sb->dim; d++)
 			sb->v[d] = 0.0;
 		return 0;
 	}

@@ -20,7 +20,7 @@
 
 /* Candidates one ask may reject before it gives up with BO_DONE. */
 #define BO__SPACE_MAX_TRIES 10000
-/* Slack when counting the points of a grid: (hi - lo) / step computed in
+/* Relative slack when counting the points of a grid: (hi - lo) / step in
  * floating point may land just below an exact integer (0.3 / 0.1). */
 #define GRID_COUNT_TOL 1e-9
 /* Grids with more points than doubles can count exactly are continuous. */
@@ -49,12 +49,13 @@ static double cell(double u, double n)
 
 /* A value on the grid lo, lo + step, ... <= hi; on a log scale the grid
  * point nearest a log-uniform draw over [lo - step/2, top + step/2]
- * (ints without a step use step 1: integers lo - 0.5 .. hi + 0.5 as the
- * format says), uniform over the grid points otherwise. */
+ * (ints without a step use step 1: a log-uniform draw over lo - 0.5 ..
+ * hi + 0.5, rounded), uniform over the grid points otherwise. */
 static double grid_from_unit(const bo_param *p, double step, double u)
 {
-	double npts = floor((p->hi - p->lo) / step + GRID_COUNT_TOL) + 1.0;
-	double k, top, a, b, w;
+	double r = (p->hi - p->lo) / step;
+	double npts = floor(r + GRID_COUNT_TOL * (1.0 + r)) + 1.0;
+	double k;
 
 	if (!(npts >= 1.0))
 		npts = 1.0;
@@ -63,11 +64,10 @@ static double grid_from_unit(const bo_param *p, double step, double u)
 	if (!p->log) {
 		k = cell(u, npts);
 	} else {
-		top = p->lo + (npts - 1.0) * step;
-		a = p->lo - step / 2;
+		double top = p->lo + (npts - 1.0) * step;
+		double a = p->lo - step / 2, b = top + step / 2, w;
 		if (!(a > 0.0))
 			a = p->lo;   /* the lowest point then has half weight */
-		b = top + step / 2;
 		w = exp(log(a) + u * (log(b) - log(a)));
 		k = clamp(round((w - p->lo) / step), 0.0, npts - 1.0);
 	}
