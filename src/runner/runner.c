@@ -626,14 +626,6 @@ static int launch_decision(runner *r, double *reserve)
 	const bo_budget *b = &r->s->budget;
 	double pred, left;
 	*reserve = 0.0;
-	if (r->opt->interrupts && *r->opt->interrupts >= 1) {
-		if (!r->interrupt_seen) {
-			r->interrupt_seen = 1;
-			stop_launching(r, "interrupt", "interrupted: no new trials; %zu running will finish (interrupt again to stop them)",
-				       r->njobs);
-		}
-		return LAUNCH_STOP;
-	}
 	if (r->stop_launch)
 		return LAUNCH_STOP;
 	if (b->trials > 0 && r->ntrials >= b->trials) {
@@ -1357,6 +1349,13 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 		bo_job *done_job = NULL;
 		double reserve, now;
 		int d;
+		if (r->opt->interrupts && *r->opt->interrupts >= 1 && !r->interrupt_seen) {
+			r->interrupt_seen = 1;
+			r->stop_launch = 0;   /* the interrupt is the reason now */
+			stop_launching(r, "interrupt",
+				       "interrupted: no new trials; %zu running will finish (interrupt again to stop them)",
+				       r->njobs);
+		}
 		police_jobs(r);
 		while (r->njobs < (size_t)r->parallel && (d = launch_decision(r, &reserve)) == LAUNCH_OK) {
 			if ((rc = launch_one(r, reserve)) < 0)
