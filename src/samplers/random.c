@@ -12,17 +12,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
-#include "samplers/sampler.h"
-
-/* From samplers/space.c. */
-typedef int (*bo__space_draw_fn)(void *ud, double *u);
-int bo__space_sample(const bo_study *s, bo__space_draw_fn draw, void *ud, double *u,
-		     size_t *counts, double *x);
-
-/* Used by samplers/sampler.c. */
-int bo__random_create(void **out, const bo_study *s, uint64_t seed);
-void bo__random_destroy(void *impl);
-int bo__random_ask(void *impl, int64_t number, double *x);
+#include "samplers/internal.h"
 
 typedef struct bo_random {
 	const bo_study *study;

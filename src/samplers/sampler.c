@@ -13,15 +13,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/strbuf.h"
-#include "samplers/sampler.h"
-
-/* The algorithms (samplers/random.c, samplers/sobol.c). */
-int bo__random_create(void **out, const bo_study *s, uint64_t seed);
-void bo__random_destroy(void *impl);
-int bo__random_ask(void *impl, int64_t number, double *x);
-int bo__sobol_create(void **out, const bo_study *s, uint64_t seed);
-void bo__sobol_destroy(void *impl);
-int bo__sobol_ask(void *impl, int64_t number, double *x);
+#include "samplers/internal.h"
 
 typedef struct bo_sampler_ops {
 	const char *name;       /* as written in the study file */

@@ -36,7 +36,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
-#include "samplers/sampler.h"
+#include "samplers/internal.h"
 
 #define SOBOL_MAX_DIM 40
 /* Points are drawn from GSL while the index stays below this. */
@@ -47,15 +47,6 @@
 #define STREAM_SCRAMBLE 0x5343524d424c4531ULL
 #define SEED_EXTRA 0x4558545241434f4fULL
 
-/* From samplers/space.c. */
-typedef int (*bo__space_draw_fn)(void *ud, double *u);
-int bo__space_sample(const bo_study *s, bo__space_draw_fn draw, void *ud, double *u,
-		     size_t *counts, double *x);
-
-/* Used by samplers/sampler.c. */
-int bo__sobol_create(void **out, const bo_study *s, uint64_t seed);
-void bo__sobol_destroy(void *impl);
-int bo__sobol_ask(void *impl, int64_t number, double *x);
 
 typedef struct bo_sobol {
 	const bo_study *study;

@@ -16,7 +16,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
-#include "samplers/sampler.h"
+#include "samplers/internal.h"
 
 /* Candidates one ask may reject before it gives up with BO_DONE. */
 #define BO__SPACE_MAX_TRIES 10000
@@ -26,10 +26,6 @@
 /* Grids with more points than doubles can count exactly are continuous. */
 #define GRID_MAX_POINTS 9007199254740992.0 /* 2^53 */
 
-/* Shared with the samplers (random.c, sobol.c); declared there too. */
-typedef int (*bo__space_draw_fn)(void *ud, double *u);
-int bo__space_sample(const bo_study *s, bo__space_draw_fn draw, void *ud, double *u,
-		     size_t *counts, double *x);
 
 static double clamp(double v, double lo, double hi)
 {
