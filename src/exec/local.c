@@ -74,8 +74,9 @@ struct bo_job {
 	stream s[2];
 	size_t log_cap;
 	size_t line_max;
-	char *line;             /* line_max + 1 bytes */
+	char *line;             /* grows as lines need, up to line_max + 1 bytes */
 	size_t line_len;
+	size_t line_cap;
 	int skipping;           /* inside a too-long line: drop until newline */
 	bo_line_fn on_line;
 	void *ud;
@@ -179,8 +180,18 @@ static void log_bytes(bo_job *job, stream *st, const char *data, size_t len)
 	}
 }
 
+/* Makes room for need bytes of line; 0, or -1 when memory ran out. */
+static int line_reserve(bo_job *job, size_t need)
+{
+	return bo__grow(&job->line, &job->line_cap, need, 1) < 0 ? -1 : 0;
+}
+
 static void hand_line(bo_job *job, int too_long)
 {
+	if (line_reserve(job, job->line_len + 1) < 0) {
+		job->line_len = 0;
+		return;
+	}
 	job->line[job->line_len] = '\0';
 	if (job->on_line)
 		job->on_line(job->ud, job, job->line, job->line_len, too_long);
@@ -196,7 +207,11 @@ static void split_lines(bo_job *job, const char *data, size_t len)
 		size_t seg = nl ? (size_t)(nl - data) : len;
 		if (!job->skipping) {
 			size_t room = job->line_max - job->line_len;
-			if (seg <= room) {
+			if (line_reserve(job, job->line_len + (seg <= room ? seg : room) + 1) < 0) {
+				/* Out of memory: drop this line, as if it were too long. */
+				job->line_len = 0;
+				job->skipping = 1;
+			} else if (seg <= room) {
 				memcpy(job->line + job->line_len, data, seg);
 				job->line_len += seg;
 				if (nl)
@@ -462,10 +477,6 @@ int bo__exec_start(bo_exec *ex, const bo_exec_spec *spec, bo_job **out)
 		rc = bo__error(BO_ENOMEM, "exec: line limit too large");
 		goto done;
 	}
-	/* Untouched pages of a large block cost no memory. */
-	if (!(job->line = bo__malloc(job->line_max + 1)))
-		goto done;
-
 	if ((rc = prepare_log(spec->log_dir, "stdout.log", &job->s[OUT])) < 0 ||
 	    (rc = prepare_log(spec->log_dir, "stderr.log", &job->s[ERR])) < 0)
 		goto done;
