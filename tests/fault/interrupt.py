@@ -5,7 +5,8 @@
   committed as complete, the program exits 130 and says how to resume;
 - twice: the running trials are stopped, recorded as failed with reason
   "interrupted" and charged; the program exits 130;
-- then `budgetopt run` resumes and finishes the study.
+- then `budgetopt run` resumes and finishes the study;
+- while a runner lives, a second `budgetopt run` of the study is refused.
 """
 import os
 import shutil
@@ -73,6 +74,10 @@ def once(prog, root):
     p = start(prog, d)
     wait_for(os.path.join(d, "started-1"), p)
     wait_for(os.path.join(d, "started-2"), p)
+    # A second runner on the same study is refused while this one lives.
+    q = subprocess.run([prog, "run", "study.yaml"], cwd=d, capture_output=True, timeout=600)
+    if q.returncode != 2 or b"being run by pid %d" % p.pid not in q.stderr:
+        fails.append("second runner: exit %d\n%s" % (q.returncode, q.stderr.decode()))
     p.send_signal(signal.SIGINT)
     # The runner must keep waiting for its two trials: give it the release
     # only once it has said it stops launching.
