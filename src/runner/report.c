@@ -19,7 +19,8 @@ void bo__report_init(bo_report *r)
 	memset(r, 0, sizeof *r);
 }
 
-static void kv_free(bo_kv *kv, size_t n)
+/* Frees the names, keeping the array for the next report. */
+static void kv_reset(bo_kv *kv, size_t n)
 {
 	size_t i;
 	for (i = 0; i < n; i++)
@@ -28,12 +29,9 @@ static void kv_free(bo_kv *kv, size_t n)
 
 void bo__report_clear(bo_report *r)
 {
-	kv_free(r->metrics, r->nmetrics);
-	bo__free(r->metrics);
-	kv_free(r->usage, r->nusage);
-	bo__free(r->usage);
-	kv_free(r->step, r->nstep);
-	bo__free(r->step);
+	bo__kv_free(r->metrics, r->nmetrics);
+	bo__kv_free(r->usage, r->nusage);
+	bo__kv_free(r->step, r->nstep);
 	bo__free(r->problem);
 	bo__free(r->first_bad);
 	memset(r, 0, sizeof *r);
@@ -102,7 +100,7 @@ static int read_numbers(bo_report *r, json_t *obj, const char *what, bo_kv **kv,
 	const char *key;
 	json_t *v;
 	char msg[300];
-	kv_free(*kv, *n);
+	kv_reset(*kv, *n);
 	*n = 0;
 	if (!json_is_object(obj)) {
 		snprintf(msg, sizeof msg, "\"%s\" in the final report is not an object", what);
@@ -122,13 +120,8 @@ static int read_numbers(bo_report *r, json_t *obj, const char *what, bo_kv **kv,
 			set_problem(r, msg);
 			continue;
 		}
-		if (bo__grow(kv, cap, *n + 1, sizeof **kv) < 0)
+		if (bo__kv_push(kv, n, cap, key, x) < 0)
 			return BO_ENOMEM;
-		(*kv)[*n].name = bo__strdup(key);
-		if (!(*kv)[*n].name)
-			return BO_ENOMEM;
-		(*kv)[*n].value = x;
-		(*n)++;
 	}
 	return 0;
 }
@@ -174,24 +167,17 @@ int bo__report_line(bo_report *r, const char *line, size_t len, int too_long,
 		/* Intermediate report: hand it over; it never replaces the final one. */
 		const char *key;
 		json_t *v;
-		kv_free(r->step, r->nstep);
+		kv_reset(r->step, r->nstep);
 		r->nstep = 0;
 		if (!json_is_integer(st) || !json_is_object(m))
 			goto done;
 		json_object_foreach(m, key, v) {
 			if (!json_is_number(v))
 				continue;
-			if (bo__grow(&r->step, &r->capstep, r->nstep + 1, sizeof *r->step) < 0) {
+			if (bo__kv_push(&r->step, &r->nstep, &r->capstep, key, json_number_value(v)) < 0) {
 				rc = BO_ENOMEM;
 				goto done;
 			}
-			r->step[r->nstep].name = bo__strdup(key);
-			if (!r->step[r->nstep].name) {
-				rc = BO_ENOMEM;
-				goto done;
-			}
-			r->step[r->nstep].value = json_number_value(v);
-			r->nstep++;
 		}
 		step->step = json_integer_value(st);
 		step->n = r->nstep;
@@ -205,9 +191,9 @@ int bo__report_line(bo_report *r, const char *line, size_t len, int too_long,
 	r->has_final = 1;
 	bo__free(r->problem);
 	r->problem = NULL;
-	kv_free(r->metrics, r->nmetrics);
+	kv_reset(r->metrics, r->nmetrics);
 	r->nmetrics = 0;
-	kv_free(r->usage, r->nusage);
+	kv_reset(r->usage, r->nusage);
 	r->nusage = 0;
 	if (m && (rc = read_numbers(r, m, "metric", &r->metrics, &r->nmetrics, &r->capmetrics)) < 0)
 		goto done;

@@ -259,14 +259,7 @@ static int usage_add(bo_kv **kv, size_t *n, size_t *cap, const char *name, doubl
 			return 0;
 		}
 	}
-	if (bo__grow(kv, cap, *n + 1, sizeof **kv) < 0)
-		return BO_ENOMEM;
-	(*kv)[*n].name = bo__strdup(name);
-	if (!(*kv)[*n].name)
-		return BO_ENOMEM;
-	(*kv)[*n].value = amount;
-	(*n)++;
-	return 0;
+	return bo__kv_push(kv, n, cap, name, amount);
 }
 
 static double price_usage(const runner *r, const bo_kv *kv, size_t n)
@@ -276,14 +269,6 @@ static double price_usage(const runner *r, const bo_kv *kv, size_t n)
 	for (i = 0; i < n; i++)
 		cost += kv[i].value * unit_price(r, kv[i].name);
 	return cost;
-}
-
-static void kv_array_free(bo_kv *kv, size_t n)
-{
-	size_t i;
-	for (i = 0; i < n; i++)
-		bo__free(kv[i].name);
-	bo__free(kv);
 }
 
 /* ---- building a trial's command --------------------------------------- */
@@ -1044,8 +1029,8 @@ static int finish_job(runner *r, job_ctx *j)
 		r->opt->progress(r->opt->progress_ud, &p);
 	}
 done:
-	kv_array_free(usage, nusage);
-	kv_array_free(metrics, nmetrics);
+	bo__kv_free(usage, nusage);
+	bo__kv_free(metrics, nmetrics);
 	bo__free(mvals);
 	bo__free(dvals);
 	bo__free(objs);

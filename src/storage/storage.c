@@ -83,6 +83,27 @@ double bo__kv_get(const bo_kv *kv, size_t n, const char *name)
 	return NAN;
 }
 
+int bo__kv_push(bo_kv **kv, size_t *n, size_t *cap, const char *name, double value)
+{
+	char *copy;
+	if (bo__grow(kv, cap, *n + 1, sizeof **kv) < 0)
+		return BO_ENOMEM;
+	if (!(copy = bo__strdup(name)))
+		return BO_ENOMEM;
+	(*kv)[*n].name = copy;
+	(*kv)[*n].value = value;
+	(*n)++;
+	return 0;
+}
+
+void bo__kv_free(bo_kv *kv, size_t n)
+{
+	size_t i;
+	for (i = 0; kv && i < n; i++)
+		bo__free(kv[i].name);
+	bo__free(kv);
+}
+
 void bo__event_free_array(bo_event *e, size_t n)
 {
 	size_t i;

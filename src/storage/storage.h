@@ -70,6 +70,13 @@ void bo__trial_rec_free_array(bo_trial_rec *t, size_t n);
 /* Value of a named metric / usage / param in a record, or NaN. */
 double bo__kv_get(const bo_kv *kv, size_t n, const char *name);
 
+/* Appends (name, value) to *kv (*n used of *cap), copying name. Returns 0
+ * or BO_ENOMEM (the list is unchanged). */
+int bo__kv_push(bo_kv **kv, size_t *n, size_t *cap, const char *name, double value);
+
+/* Frees the names of the n entries and the array; accepts NULL. */
+void bo__kv_free(bo_kv *kv, size_t n);
+
 typedef struct bo_event {
 	int64_t id;
 	double t;              /* unix seconds */
