@@ -177,7 +177,7 @@ static void fill_progress(runner *r, bo_run_progress *p, int kind)
 		double eta = INFINITY;
 		if (r->s->budget.trials)
 			eta = fmin(eta, (double)(r->s->budget.trials - r->ntrials + (int64_t)r->njobs) * per);
-		if (is_money_limited(r) && r->spent > 0) {
+		if (is_money_limited(r) && r->spent > 0 && r->ntrials > (int64_t)r->njobs) {
 			double per_money = r->spent / (double)(r->ntrials - (int64_t)r->njobs);
 			eta = fmin(eta, (r->s->budget.money - r->spent) / per_money * per);
 		}
@@ -268,6 +268,21 @@ static double price_usage(const runner *r, const bo_kv *kv, size_t n)
 	size_t i;
 	for (i = 0; i < n; i++)
 		cost += kv[i].value * unit_price(r, kv[i].name);
+	return cost;
+}
+
+/* What trial id is charged for usage: its price, at most the per-trial cap
+ * (a clamped charge is recorded as a "cap_clamped" event). *uncapped gets
+ * the price before the cap. */
+static double charge_for(runner *r, int64_t id, const bo_kv *usage, size_t n, double *uncapped)
+{
+	double cost = price_usage(r, usage, n), cap = r->s->budget.trial_money;
+	*uncapped = cost;
+	if (isfinite(cap) && cost > cap) {
+		event(r, id, "cap_clamped", cost, "trial %lld priced at %.6g, charged the per-trial cap %.6g",
+		      (long long)id, cost, cap);
+		cost = cap;
+	}
 	return cost;
 }
 
@@ -627,10 +642,6 @@ static int launch_decision(runner *r, double *reserve)
 		stop_launching(r, "budget_stop", "time budget reached (%g s)", b->time_s);
 		return LAUNCH_STOP;
 	}
-	if (isfinite(b->time_s) && isfinite(b->trial_time_s) &&
-	    elapsed(r) + b->trial_time_s > b->time_s && r->njobs == 0 && r->nfinished == 0) {
-		/* Nothing to go on but the cap: still try, the time budget stops it. */
-	}
 	pred = predicted_cost(r);
 	if (!is_money_limited(r)) {
 		*reserve = isfinite(pred) ? pred : 0.0;
@@ -970,13 +981,7 @@ static int finish_job(runner *r, job_ctx *j)
 			bo__study_score(&ctx, &rec.score);
 		}
 	}
-	uncapped = cost = price_usage(r, usage, nusage);
-	if (isfinite(s->budget.trial_money) && cost > s->budget.trial_money) {
-		cost = s->budget.trial_money;
-		event(r, j->id, "cap_clamped", uncapped,
-		      "trial %lld priced at %.6g, charged the per-trial cap %.6g", (long long)j->id,
-		      uncapped, cost);
-	}
+	cost = charge_for(r, j->id, usage, nusage, &uncapped);
 	rec.cost = cost;
 	rec.reserved = j->reserved;
 	rec.price_version = s->prices.version;
@@ -1164,15 +1169,20 @@ static int recover_orphans(runner *r)
 			snprintf(reason, sizeof reason,
 				 "orphaned: its runner died while it ran; charged the usage measured until the runner's last heartbeat");
 		}
-		for (k = 0; k < t[i].nusage; k++)
-			if (!strcmp(t[i].usage[k].name, "wall_hours"))
-				t[i].usage[k].value = wall_h;
-		if (bo__kv_get(t[i].usage, t[i].nusage, "wall_hours") != wall_h &&
-		    (rc = usage_add(&t[i].usage, &t[i].nusage, &k, "wall_hours", wall_h)) < 0)
-			goto done;
-		uncapped = cost = price_usage(r, t[i].usage, t[i].nusage);
-		if (isfinite(r->s->budget.trial_money) && cost > r->s->budget.trial_money)
-			cost = r->s->budget.trial_money;
+		{
+			/* The wall time charged replaces the last heartbeat's. */
+			size_t cap = t[i].nusage;
+			int found = 0;
+			for (k = 0; k < t[i].nusage; k++) {
+				if (!strcmp(t[i].usage[k].name, "wall_hours")) {
+					t[i].usage[k].value = wall_h;
+					found = 1;
+				}
+			}
+			if (!found && (rc = bo__kv_push(&t[i].usage, &t[i].nusage, &cap, "wall_hours", wall_h)) < 0)
+				goto done;
+		}
+		cost = charge_for(r, t[i].id, t[i].usage, t[i].nusage, &uncapped);
 		memset(&f, 0, sizeof f);
 		f.id = t[i].id;
 		f.state = BO_TRIAL_FAILED;
@@ -1191,7 +1201,6 @@ static int recover_orphans(runner *r)
 		event(r, t[i].id, "orphan", cost, "trial %lld recovered from a dead runner%s; charged %.6g",
 		      (long long)t[i].id, alive ? " (its evaluator was still running and was stopped)" : "",
 		      cost);
-		(void)uncapped;
 		r->sum.orphans++;
 		note(r, "recovered trial %lld, orphaned by a runner that died; charged %.6g %s",
 		     (long long)t[i].id, cost, r->s->prices.currency);
