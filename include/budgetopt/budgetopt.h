@@ -7,5 +7,6 @@
 #include "budgetopt/common.h"
 #include "budgetopt/study.h"
 #include "budgetopt/run.h"
+#include "budgetopt/analysis.h"
 
 #endif
