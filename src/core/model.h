@@ -128,6 +128,18 @@ typedef struct bo_evaluator {
 	bo_srcpos pos;
 } bo_evaluator;
 
+/* How a catalog (a CSV table of configurations measured elsewhere) maps to
+ * the study: by default a parameter or metric reads the column of its own
+ * name; columns renames some; where keeps only the rows it holds for. */
+typedef struct bo_catalog_spec {
+	size_t ncolumns;
+	char **names;            /* parameter or metric names */
+	char **columns;          /* the CSV column each reads */
+	char *where_text;        /* NULL: every row */
+	bo_expr *where;          /* over parameters and metrics */
+	bo_srcpos pos;
+} bo_catalog_spec;
+
 struct bo_study {
 	char *path;           /* as given; "<string>" when parsed from memory */
 	char *dir;            /* folder of the study file, absolute */
@@ -163,7 +175,14 @@ struct bo_study {
 	bo_evaluator evaluator;
 	char *sampler;           /* "auto", "random", "sobol"; never NULL */
 	char *storage;           /* storage URI from the file, or NULL */
+	bo_catalog_spec catalog;
 };
+
+/* Compiles text as an expression over every name of the study (parameters,
+ * metrics, derived metrics, inputs, prices), for expressions given on the
+ * command line. what names it in messages ("--where"). Returns 0 and *out,
+ * or BO_EINVAL with the message "what: column N: ...", BO_ENOMEM. */
+int bo__study_compile(const bo_study *s, const char *text, const char *what, bo_expr **out);
 
 /* Index of a parameter / metric / derived / input / price by name, or -1. */
 int bo__study_find_param(const bo_study *s, const char *name);

@@ -50,6 +50,10 @@ void bo_study_free(bo_study *s)
 		bo__free(p->when_text);
 	}
 	bo__free(s->params);
+	free_strv(s->catalog.names, s->catalog.ncolumns);
+	free_strv(s->catalog.columns, s->catalog.ncolumns);
+	bo__free(s->catalog.where_text);
+	bo__expr_free(s->catalog.where);
 	for (i = 0; s->constraints && i < s->nconstraints; i++) {
 		bo__free(s->constraints[i].text);
 		bo__expr_free(s->constraints[i].expr);

@@ -1080,7 +1080,7 @@ static const char *expr_text(rd *r, const ynode *n, const char *what)
 static const char *const TOP_KEYS[] = {"name",    "seed",      "space",      "constraints",
 				       "inputs",  "prices",    "metrics",    "derived",
 				       "objectives", "guardrails", "score", "budget",
-				       "evaluator", "sampler", "storage",    NULL};
+				       "evaluator", "sampler", "storage",    "catalog",    NULL};
 
 static void read_name(rd *r, const ynode *top)
 {
@@ -2258,8 +2258,11 @@ static void read_evaluator(rd *r, const ynode *top)
 	char buf[48];
 
 	if (!m) {
-		diag_add(r, top->line, top->col, "missing required key \"evaluator\" (the command "
-						 "that runs one trial)");
+		/* A catalog study (catalog:) may have none: run refuses it then. */
+		if (!map_get(top, "catalog"))
+			diag_add(r, top->line, top->col,
+				 "missing required key \"evaluator\" (the command that runs one trial; "
+				 "only a study with a catalog: section may omit it)");
 		return;
 	}
 	if (!want_map(r, m, "evaluator"))
@@ -2450,6 +2453,69 @@ static int space_hash(bo_study *s)
 
 /* ---- the whole file ------------------------------------------------------ */
 
+static void read_catalog(rd *r, const ynode *top)
+{
+	static const char *const keys[] = {"columns", "where", NULL};
+	const ynode *m = want_map(r, map_get(top, "catalog"), "catalog"), *n;
+	bo_catalog_spec *c = &r->s->catalog;
+	resolver rs = all_resolver(r, "a catalog filter");
+	char buf[48];
+	size_t i;
+	if (!m)
+		return;
+	c->pos.line = m->line;
+	c->pos.col = m->col;
+	check_keys(r, m, keys, "catalog");
+	if ((n = map_get(m, "where"))) {
+		const char *t = expr_text(r, n, "catalog: where");
+		if (t && (c->where = compile_at(r, n, t, &rs, "catalog: where")))
+			c->where_text = dup_or_nomem(r, t);
+	}
+	if (!(n = want_map(r, map_get(m, "columns"), "catalog: columns")))
+		return;
+	c->names = bo__calloc(n->n / 2 + 1, sizeof(char *));
+	c->columns = bo__calloc(n->n / 2 + 1, sizeof(char *));
+	if (!c->names || !c->columns) {
+		r->nomem = 1;
+		return;
+	}
+	for (i = 0; i + 1 < n->n && !r->nomem; i += 2) {
+		const ynode *k = n->kids[i];
+		const char *col;
+		if (k->type != YN_SCALAR)
+			continue;
+		if (bo__study_find_param(r->s, k->str) < 0 && bo__study_find_metric(r->s, k->str) < 0) {
+			DIAG(r, k, "catalog: columns: \"%s\" is not a parameter or a metric of the study",
+			     shown(k->str, buf));
+			continue;
+		}
+		if (!(col = get_text(r, n->kids[i + 1], "catalog: columns")))
+			continue;
+		c->names[c->ncolumns] = dup_or_nomem(r, k->str);
+		c->columns[c->ncolumns] = dup_or_nomem(r, col);
+		c->ncolumns++;
+	}
+}
+
+int bo__study_compile(const bo_study *s, const char *text, const char *what, bo_expr **out)
+{
+	rd r;
+	resolver rs;
+	size_t off = 0;
+	int rc;
+	memset(&r, 0, sizeof r);
+	r.s = (bo_study *)s;
+	rs = all_resolver(&r, what);
+	rc = bo__expr_compile(out, text, resolve, &rs, &off);
+	if (rc == BO_ENOMEM || rc == 0)
+		return rc;
+	{
+		char msg[1024];
+		snprintf(msg, sizeof msg, "%s", bo_error_last());
+		return bo__error(BO_EINVAL, "%s: column %zu: %s", what, off + 1, msg);
+	}
+}
+
 static void read_study(rd *r)
 {
 	const ynode *top = r->root;
@@ -2478,6 +2544,7 @@ static void read_study(rd *r)
 	read_score(r, top);
 	read_budget(r, top);
 	read_evaluator(r, top);
+	read_catalog(r, top);
 	(void)n;
 }
 

@@ -1281,6 +1281,16 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 	size_t i;
 
 	memset(r, 0, sizeof *r);
+	if (s->evaluator.argc == 0) {
+		rc = bo__error(BO_EINVAL, "%s: the study has no evaluator (evaluator: command), so it can "
+				 "only be used with a catalog (budgetopt frontier|select --catalog)",
+			       s->path);
+		if (summary) {
+			memset(summary, 0, sizeof *summary);
+			snprintf(summary->stop_reason, sizeof summary->stop_reason, "%s", bo_error_last());
+		}
+		return rc;
+	}
 	r->s = s;
 	r->opt = opt ? opt : &defaults;
 	r->best_score = NAN;
