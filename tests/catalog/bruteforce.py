@@ -1,0 +1,413 @@
+#!/usr/bin/env python3
+"""tests/catalog/bruteforce.py - checks `budgetopt frontier` and `budgetopt select`
+in catalog mode against an independent brute-force computation over the same CSV.
+
+Usage: bruteforce.py BUDGETOPT SOURCE_DIR SCRATCH_DIR DATA_DIR
+
+For every query (NAS-Bench-201: every device x 3 latency bounds, frontiers per
+device; FrugalGPT: every data set x 3 accuracy targets, one of them out of
+reach, frontiers and the other selection rules; MLPerf: every model x scenario
+pair with at least 2 usable rows) it runs budgetopt with --format json and
+recomputes the answer here with the csv module only: rows filtered by hand-
+written Python predicates (never by parsing the tool's expressions), the
+selection rule and tie rule of the specification, the exact Pareto set by
+O(n^2) dominance checks (compared as sets of CSV line numbers), and the 2-D
+hypervolume with the reference point the tool reports (relative tolerance
+1e-9). Prints "ok"/"FAIL" per query and "N passed, M failed"; exits 1 on any
+failure. It must never copy the data anywhere: it only reads DATA_DIR.
+"""
+import csv
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+
+REL = 1e-9
+
+
+# ---- reading a catalog ------------------------------------------------------
+
+def num(cell):
+    """A metric cell: a finite number, or None (missing / not a number)."""
+    s = cell.strip()
+    if s == "":
+        return None
+    try:
+        v = float(s)
+    except ValueError:
+        return None
+    return v if math.isfinite(v) else None
+
+
+def read_rows(path, params, metrics, optional=()):
+    """Rows as dicts: id (line number where the record starts; header is line 1),
+    p (parameter cells, None when empty), m (metric values, None when missing),
+    failed (a non-optional metric is missing)."""
+    rows = []
+    with open(path, newline="") as f:
+        rd = csv.reader(f)
+        header = next(rd)
+        col = {name: i for i, name in enumerate(header)}
+        start = rd.line_num + 1
+        for rec in rd:
+            r = {"id": start, "p": {}, "m": {}}
+            for name in params:
+                cell = rec[col[name]]
+                r["p"][name] = cell if cell != "" else None
+            for name in metrics:
+                r["m"][name] = num(rec[col[name]])
+            r["failed"] = any(r["m"][n] is None for n in metrics if n not in optional)
+            rows.append(r)
+            start = rd.line_num + 1
+    return rows
+
+
+# ---- brute-force answers ----------------------------------------------------
+
+def dominates(a, b):
+    """a, b: tuples already turned to minimisation."""
+    return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
+
+
+def to_min(vals, goals):
+    return tuple(-v if g == "maximize" else v for v, g in zip(vals, goals))
+
+
+def pareto_ids(points):
+    """points: {id: minimisation tuple}; the exact non-dominated set, O(n^2)."""
+    front = set()
+    items = list(points.items())
+    for i, a in items:
+        if not any(dominates(b, a) for j, b in items if j != i):
+            front.add(i)
+    return front
+
+
+def hypervolume_2d(points, ref):
+    """Area dominated by points (minimisation) and bounded by ref."""
+    pts = sorted(p for p in points if p[0] < ref[0] and p[1] < ref[1])
+    area, ymin = 0.0, ref[1]
+    for x, y in pts:
+        if y < ymin:
+            area += (ref[0] - x) * (ymin - y)
+            ymin = y
+    return area
+
+
+def default_ref(front_vals, goals):
+    """For each axis: the worst frontier value plus 10% of the frontier's range
+    (plus 1 when the range is 0), in the axis' own orientation."""
+    ref = []
+    for k, g in enumerate(goals):
+        vs = [v[k] for v in front_vals]
+        rng = max(vs) - min(vs)
+        step = 0.1 * rng if rng > 0 else 1.0
+        ref.append(min(vs) - step if g == "maximize" else max(vs) + step)
+    return ref
+
+
+def close(a, b, rel=REL):
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(float(a), float(b), rel_tol=rel, abs_tol=1e-300)
+
+
+# ---- running the tool -------------------------------------------------------
+
+class Checker:
+    def __init__(self, exe):
+        self.exe = exe
+        self.passed = 0
+        self.failed = 0
+
+    def run(self, args):
+        p = subprocess.run([self.exe] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True)
+        return p.returncode, p.stdout, p.stderr
+
+    def report(self, label, problems):
+        if problems:
+            self.failed += 1
+            print("FAIL %s" % label)
+            for p in problems[:8]:
+                print("     %s" % p)
+        else:
+            self.passed += 1
+            print("ok   %s" % label)
+        sys.stdout.flush()
+
+    def json_of(self, args, problems, want_rc=0):
+        rc, out, err = self.run(args)
+        if rc != want_rc:
+            problems.append("exit %d, expected %d; stderr: %s" % (rc, want_rc, err.strip()[:300]))
+            return None
+        if want_rc != 0:
+            return None
+        try:
+            return json.loads(out)
+        except ValueError as e:
+            problems.append("output is not JSON (%s): %s" % (e, out[:200]))
+            return None
+
+    # frontier -------------------------------------------------------------
+    def frontier(self, label, args, rows, keep, axes, ref=None):
+        """axes: list of (name, goal, value function row -> number or None)."""
+        problems = []
+        cli = ["frontier", "--format", "json"] + args
+        if ref is not None:
+            cli += ["--ref", ",".join(repr(v) for v in ref)]
+        j = self.json_of(cli, problems)
+        goals = [g for _, g, _ in axes]
+        vals = {}
+        for r in rows:
+            if r["failed"] or not keep(r):
+                continue
+            v = [fn(r) for _, _, fn in axes]
+            if any(x is None for x in v):
+                continue
+            vals[r["id"]] = v
+        want = pareto_ids({i: to_min(v, goals) for i, v in vals.items()})
+        if j is not None:
+            try:
+                self._check_frontier(j, axes, goals, vals, want, ref, problems)
+            except (KeyError, TypeError, ValueError, IndexError) as e:
+                problems.append("unexpected JSON shape: %r" % (e,))
+        self.report("%s (%d rows, %d on the frontier)" % (label, len(vals), len(want)), problems)
+
+    def _check_frontier(self, j, axes, goals, vals, want, ref, problems):
+        got_axes = [(a["name"], a["goal"]) for a in j["axes"]]
+        if got_axes != [(n, g) for n, g, _ in axes]:
+            problems.append("axes %s, expected %s" % (got_axes, [(n, g) for n, g, _ in axes]))
+        got = [e["id"] for e in j["frontier"]]
+        if len(set(got)) != len(got):
+            problems.append("frontier lists an id twice")
+        if set(got) != want:
+            problems.append("frontier ids differ: missing %s, extra %s"
+                            % (sorted(want - set(got))[:10], sorted(set(got) - want)[:10]))
+        for e in j["frontier"]:
+            if e["id"] in vals:
+                for (n, _, _), v in zip(axes, vals[e["id"]]):
+                    if not close(e["values"][n], v):
+                        problems.append("id %d: %s = %r, CSV gives %r" % (e["id"], n, e["values"][n], v))
+        # sorted by the first axis, best first
+        first = [e["values"][axes[0][0]] for e in j["frontier"]]
+        sign = -1 if goals[0] == "maximize" else 1
+        if any(sign * a > sign * b for a, b in zip(first, first[1:])):
+            problems.append("frontier not sorted by %s, best first" % axes[0][0])
+        if not want:
+            return
+        front_vals = [vals[i] for i in want]
+        exp_ref = ref if ref is not None else default_ref(front_vals, goals)
+        got_ref = j["reference_point"]
+        if len(got_ref) != len(exp_ref) or not all(close(a, b) for a, b in zip(got_ref, exp_ref)):
+            problems.append("reference point %s, expected %s" % (got_ref, exp_ref))
+        if len(axes) == 2:
+            # with the reference point the tool reports, as the specification asks
+            hv = hypervolume_2d([to_min(v, goals) for v in front_vals], to_min(got_ref, goals))
+            if not close(j["hypervolume"], hv):
+                problems.append("hypervolume %r, brute force %r" % (j["hypervolume"], hv))
+
+    # select ---------------------------------------------------------------
+    def select(self, label, args, rows, keep, feasible, key, perf=None, cost=None,
+               qualifies=None, rule=None, score=None, guardrails=()):
+        """key(row): sort key, smallest = best (includes the id as last tie-break).
+        feasible(row): guardrails hold. qualifies(row): the rule's own bound
+        (--max-cost / --min-perf). perf/cost/score: row -> value, checked in JSON.
+        guardrails: (text, margin function) for the selected row."""
+        problems = []
+        cands = [r for r in rows if not r["failed"] and keep(r) and feasible(r)]
+        ranked = sorted((r for r in cands if qualifies is None or qualifies(r)), key=key)
+        want_rc = 0 if ranked else 1
+        j = self.json_of(["select", "--format", "json"] + args, problems, want_rc)
+        if j is not None:
+            try:
+                best = ranked[0]
+                if rule is not None and j["rule"] != rule:
+                    problems.append("rule %r, expected %r" % (j["rule"], rule))
+                if j["candidates"] != len(cands):
+                    problems.append("candidates %r, expected %d (complete and feasible rows)"
+                                    % (j["candidates"], len(cands)))
+                s = j["selected"]
+                if s["id"] != best["id"]:
+                    problems.append("selected id %r, brute force %d" % (s["id"], best["id"]))
+                else:
+                    for name, fn in (("perf", perf), ("cost_axis", cost), ("score", score)):
+                        if fn is not None and not close(s[name], fn(best)):
+                            problems.append("selected %s %r, CSV gives %r" % (name, s[name], fn(best)))
+                    for pname, cell in best["p"].items():
+                        if cell is not None and str(s["params"].get(pname)) != cell \
+                                and not close(s["params"].get(pname), num(cell) or float("nan")):
+                            problems.append("selected param %s = %r, CSV has %r"
+                                            % (pname, s["params"].get(pname), cell))
+                    got_g = {g["text"]: g["margin"] for g in s.get("guardrails", [])}
+                    for text, margin in guardrails:
+                        if text not in got_g:
+                            problems.append("guardrail %r not listed for the selection" % text)
+                        elif not close(got_g[text], margin(best)):
+                            problems.append("guardrail %r margin %r, expected %r"
+                                            % (text, got_g[text], margin(best)))
+                ru = j["runner_up"]
+                if len(ranked) > 1:
+                    if ru is None or ru["id"] != ranked[1]["id"]:
+                        problems.append("runner_up %r, brute force %d"
+                                        % (ru and ru["id"], ranked[1]["id"]))
+                elif ru is not None:
+                    problems.append("runner_up %r, but only one row qualifies" % ru["id"])
+            except (KeyError, TypeError, ValueError) as e:
+                problems.append("unexpected JSON shape: %r" % (e,))
+        what = ("none qualifies, exit 1" if not ranked else
+                "%d candidates, best id %d" % (len(cands), ranked[0]["id"]))
+        self.report("%s (%s)" % (label, what), problems)
+
+
+# ---- the three catalogs ----------------------------------------------------
+
+def rv(s):
+    """A number as the command line gets it: the shortest text that reads back
+    as the same double."""
+    return repr(float(s))
+
+
+def nb201(ck, src, data):
+    csvf = os.path.join(data, "hwnas_nb201", "nb201_cifar10_hw.csv")
+    study = os.path.join(src, "examples", "nb201-catalog", "study.yaml")
+    devices = ["edgegpu", "raspi4", "edgetpu", "pixel3", "eyeriss", "fpga"]
+    edges = ["edge_1_0", "edge_2_0", "edge_2_1", "edge_3_0", "edge_3_1", "edge_3_2"]
+    metrics = ["val_acc"] + [d + "_latency" for d in devices] + \
+        ["edgegpu_energy", "eyeriss_energy", "fpga_energy"]
+    rows = read_rows(csvf, edges + ["in_nonredundant_subset"], metrics, optional=("edgetpu_latency",))
+    base = ["--catalog", csvf, "--study", study]
+    allrows = lambda r: True
+    for d in devices:
+        lat = d + "_latency"
+        have = sorted(r["m"][lat] for r in rows if not r["failed"] and r["m"][lat] is not None)
+        bounds = [have[0], have[len(have) // 10], statistics.median_low(have)]
+        for b in bounds:
+            g = "%s <= %s" % (lat, rv(b))
+            feas = (lambda lat, b: lambda r: r["m"][lat] is not None and r["m"][lat] <= b)(lat, b)
+            margin = (lambda lat, b: lambda r: b - r["m"][lat])(lat, b)
+            # ties on val_acc: lower device latency (--cost), then lower id
+            ck.select("nb201 select %s --cost %s" % (g, lat),
+                      base + ["--guardrail", g, "--cost", lat], rows, allrows, feas,
+                      (lambda lat: lambda r: (-r["m"]["val_acc"], r["m"][lat], r["id"]))(lat),
+                      score=lambda r: r["m"]["val_acc"], cost=(lambda lat: lambda r: r["m"][lat])(lat),
+                      rule="score", guardrails=[(g, margin)])
+            # default cost axis: the study's second objective, edgegpu_latency
+            ck.select("nb201 select %s" % g, base + ["--guardrail", g], rows, allrows, feas,
+                      lambda r: (-r["m"]["val_acc"], r["m"]["edgegpu_latency"], r["id"]),
+                      score=lambda r: r["m"]["val_acc"], rule="score", guardrails=[(g, margin)])
+        ax = [("val_acc", "maximize", lambda r: r["m"]["val_acc"]),
+              (lat, "minimize", (lambda lat: lambda r: r["m"][lat])(lat))]
+        ck.frontier("nb201 frontier +val_acc,-%s" % lat,
+                    base + ["--objectives", "+val_acc,-" + lat], rows, allrows, ax)
+    # a bound nobody meets
+    lo = min(r["m"]["edgegpu_latency"] for r in rows)
+    ck.select("nb201 select edgegpu_latency < min", base + ["--guardrail", "edgegpu_latency < " + rv(lo)],
+              rows, allrows, lambda r: r["m"]["edgegpu_latency"] < lo,
+              lambda r: (-r["m"]["val_acc"], r["m"]["edgegpu_latency"], r["id"]))
+    # the study's own objectives, the non-redundant subset, an explicit reference point
+    ax = [("val_acc", "maximize", lambda r: r["m"]["val_acc"]),
+          ("edgegpu_latency", "minimize", lambda r: r["m"]["edgegpu_latency"])]
+    ck.frontier("nb201 frontier (study objectives)", base, rows, allrows, ax)
+    sub = lambda r: r["p"]["in_nonredundant_subset"] == "1"
+    ck.frontier("nb201 frontier --where in_nonredundant_subset == 1",
+                base + ["--where", "in_nonredundant_subset == 1"], rows, sub, ax)
+    ck.frontier("nb201 frontier --ref 80,6", base, rows, allrows, ax, ref=[80.0, 6.0])
+    # three axes: the set only (no 2-D hypervolume)
+    ax3 = ax + [("edgegpu_energy", "minimize", lambda r: r["m"]["edgegpu_energy"])]
+    ck.frontier("nb201 frontier +val_acc,-edgegpu_latency,-edgegpu_energy",
+                base + ["--objectives", "+val_acc,-edgegpu_latency,-edgegpu_energy"], rows, allrows, ax3)
+
+
+def frugalgpt(ck, src, data):
+    csvf = os.path.join(data, "frugalgpt_llm", "frugalgpt_2024_summary.csv")
+    study = os.path.join(src, "examples", "frugalgpt", "study.yaml")
+    rows = read_rows(csvf, ["dataset", "row_type", "model", "provider"],
+                     ["test_acc", "test_cost_usd_per_query"])
+    base = ["--catalog", csvf, "--study", study]
+    acc = lambda r: r["m"]["test_acc"]
+    usd = lambda r: r["m"]["test_cost_usd_per_query"]
+    ok = lambda r: True
+    for ds in sorted({r["p"]["dataset"] for r in rows}):
+        keep = (lambda ds: lambda r: r["p"]["row_type"] == "single_model" and r["p"]["dataset"] == ds)(ds)
+        where = ["--where", "dataset == '%s'" % ds]
+        accs = sorted(acc(r) for r in rows if keep(r))
+        costs = sorted(usd(r) for r in rows if keep(r))
+        for t in (statistics.median_low(accs), accs[-1], accs[-1] + 0.01):
+            ck.select("frugalgpt %s --min-perf %s" % (ds, rv(t)), base + where + ["--min-perf", rv(t)],
+                      rows, keep, ok, lambda r: (usd(r), -acc(r), r["id"]),
+                      perf=acc, cost=usd, qualifies=(lambda t: lambda r: acc(r) >= t)(t), rule="min-perf")
+        c = statistics.median_low(costs)
+        ck.select("frugalgpt %s --max-cost %s" % (ds, rv(c)), base + where + ["--max-cost", rv(c)],
+                  rows, keep, ok, lambda r: (-acc(r), usd(r), r["id"]),
+                  perf=acc, cost=usd, qualifies=(lambda c: lambda r: usd(r) <= c)(c), rule="max-cost")
+        ck.select("frugalgpt %s (score)" % ds, base + where, rows, keep, ok,
+                  lambda r: (-acc(r), usd(r), r["id"]), perf=acc, cost=usd, score=acc, rule="score")
+        ck.select("frugalgpt %s --lexicographic -test_cost_usd_per_query,+test_acc" % ds,
+                  base + where + ["--lexicographic", "-test_cost_usd_per_query,+test_acc"],
+                  rows, keep, ok, lambda r: (usd(r), -acc(r), r["id"]), rule="lexicographic")
+        ax = [("test_acc", "maximize", acc), ("test_cost_usd_per_query", "minimize", usd)]
+        ck.frontier("frugalgpt %s frontier" % ds, base + where, rows, keep, ax)
+    # a guardrail on top of the study's filter, over every data set
+    keep = lambda r: r["p"]["row_type"] == "single_model"
+    ck.select("frugalgpt all --guardrail test_cost_usd_per_query <= 0.001 --min-perf 0.8",
+              base + ["--guardrail", "test_cost_usd_per_query <= 0.001", "--min-perf", "0.8"],
+              rows, keep, lambda r: usd(r) <= 0.001, lambda r: (usd(r), -acc(r), r["id"]),
+              perf=acc, cost=usd, qualifies=lambda r: acc(r) >= 0.8, rule="min-perf",
+              guardrails=[("test_cost_usd_per_query <= 0.001", lambda r: 0.001 - usd(r))])
+
+
+def mlperf(ck, src, data):
+    csvf = os.path.join(data, "mlperf_inference_v4_1", "mlperf_inference_v4_1_summary.csv")
+    study = os.path.join(src, "examples", "mlperf", "study.yaml")
+    rows = read_rows(csvf, ["model", "scenario", "division", "performance_units", "accelerator"],
+                     ["performance_result", "accelerators_per_node", "nodes"],
+                     optional=("accelerators_per_node",))
+    base = ["--catalog", csvf, "--study", study]
+
+    def total(r):
+        a, n = r["m"]["accelerators_per_node"], r["m"]["nodes"]
+        return None if a is None or n is None else a * n
+
+    def per_acc(r):
+        t = total(r)
+        return None if t is None else r["m"]["performance_result"] / t
+
+    thr = lambda r: r["m"]["performance_result"]
+    through = lambda r: r["p"]["performance_units"] != "Latency (ms)"
+    pairs = sorted({(r["p"]["model"], r["p"]["scenario"]) for r in rows})
+    for m, s in pairs:
+        keep = (lambda m, s: lambda r: through(r) and r["p"]["model"] == m and r["p"]["scenario"] == s)(m, s)
+        usable = [r for r in rows if not r["failed"] and keep(r) and total(r) is not None]
+        if len(usable) < 2:
+            continue
+        where = ["--where", "model == '%s' and scenario == '%s'" % (m, s)]
+        ax = [("performance_result", "maximize", thr), ("total_accelerators", "minimize", total)]
+        ck.frontier("mlperf %s %s frontier" % (m, s), base + where, rows, keep, ax)
+        ax = [("throughput_per_accelerator", "maximize", per_acc), ("total_accelerators", "minimize", total)]
+        ck.frontier("mlperf %s %s frontier +throughput_per_accelerator,-total_accelerators" % (m, s),
+                    base + where + ["--objectives", "+throughput_per_accelerator,-total_accelerators"],
+                    rows, keep, ax)
+        # the score (throughput per accelerator); ties: fewer accelerators, then lower id
+        ck.select("mlperf %s %s (score)" % (m, s), base + where, rows, keep,
+                  lambda r: per_acc(r) is not None,
+                  lambda r: (-per_acc(r), total(r), r["id"]), score=per_acc, rule="score")
+
+
+def main(argv):
+    if len(argv) != 5:
+        sys.stderr.write("usage: bruteforce.py BUDGETOPT SOURCE_DIR SCRATCH_DIR DATA_DIR\n")
+        return 2
+    exe, src, _scratch, data = argv[1:]
+    ck = Checker(exe)
+    nb201(ck, src, data)
+    frugalgpt(ck, src, data)
+    mlperf(ck, src, data)
+    print("%d passed, %d failed" % (ck.passed, ck.failed))
+    return 1 if ck.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
