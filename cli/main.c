@@ -12,6 +12,8 @@ static const bo_command commands[] = {
 	{"status", cmd_status, "spend against budget, trials by state, best so far"},
 	{"trials", cmd_trials, "list the trials of a study"},
 	{"export", cmd_export, "write every trial as CSV or JSON"},
+	{"frontier", cmd_frontier, "the cost/performance Pareto frontier, hypervolume and knee"},
+	{"select", cmd_select, "recommend one configuration, and say why"},
 };
 
 static void usage(FILE *f)

@@ -233,6 +233,11 @@ int bo__study_derive(bo_eval_ctx *ctx);
  * over a missing value does not hold. */
 int bo__study_guardrails(const bo_eval_ctx *ctx, int *feasible, double *margins);
 
+/* The same for any guardrails (n of them), such as extra ones given on the
+ * command line. */
+int bo__guardrails_eval(const bo_eval_ctx *ctx, const bo_guardrail *g, size_t n, int *feasible,
+			double *margins);
+
 /* The score (NaN without a score or with a missing value). */
 int bo__study_score(const bo_eval_ctx *ctx, double *out);
 

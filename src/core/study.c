@@ -532,23 +532,29 @@ int bo__study_derive(bo_eval_ctx *ctx)
 
 int bo__study_guardrails(const bo_eval_ctx *ctx, int *feasible, double *margins)
 {
-	const bo_study *s;
+	if (!ctx || !ctx->study)
+		return bo__error(BO_EMISUSE, "no study");
+	return bo__guardrails_eval(ctx, ctx->study->guardrails, ctx->study->nguardrails, feasible,
+				   margins);
+}
+
+int bo__guardrails_eval(const bo_eval_ctx *ctx, const bo_guardrail *g, size_t n, int *feasible,
+			double *margins)
+{
 	bo_expr_env env;
 	size_t i;
 	int all = 1;
 	if (!ctx || !ctx->study)
 		return bo__error(BO_EMISUSE, "no study");
-	s = ctx->study;
 	bo__study_env(ctx, &env);
-	for (i = 0; i < s->nguardrails; i++) {
+	for (i = 0; i < n; i++) {
 		const bo_expr *lhs = NULL, *rhs = NULL;
-		const char *op = bo__expr_comparison(s->guardrails[i].expr, &lhs, &rhs);
+		const char *op = bo__expr_comparison(g[i].expr, &lhs, &rhs);
 		double v, l, r, m = NAN;
-		int rc = bo__expr_eval(s->guardrails[i].expr, &env, &v);
+		int rc = bo__expr_eval(g[i].expr, &env, &v);
 		int holds;
 		if (rc < 0 && rc != BO_ENOTFOUND)
-			return bo__error(rc, "guardrail \"%s\": %s", s->guardrails[i].text,
-					 bo_error_last());
+			return bo__error(rc, "guardrail \"%s\": %s", g[i].text, bo_error_last());
 		holds = rc == 0 && v != 0 && !isnan(v);
 		if (rc == 0 && op && bo__expr_eval(lhs, &env, &l) == 0 &&
 		    bo__expr_eval(rhs, &env, &r) == 0) {

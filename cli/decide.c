@@ -1,0 +1,186 @@
+/*
+ * cli/decide.c - loading the configurations frontier and select look at.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "decide.h"
+
+int cli_decide_option(cli_decide *d, int c, const char *arg)
+{
+	switch (c) {
+	case 1001: d->catalog = arg; return 1;
+	case 1002: d->study_path = arg; return 1;
+	case 1003: d->storage = arg; return 1;
+	case 1004: d->where = arg; return 1;
+	case 1005:
+		if (d->nguardrails >= CLI_MAX_GUARDRAILS) {
+			cli_error("at most %d --guardrail options", CLI_MAX_GUARDRAILS);
+			return -1;
+		}
+		d->guardrails[d->nguardrails++] = arg;
+		return 1;
+	case 1006:
+		if (strcmp(arg, "text") && strcmp(arg, "csv") && strcmp(arg, "json")) {
+			cli_error("unknown format \"%s\" (text, csv or json)", arg);
+			return -1;
+		}
+		d->format = arg;
+		return 1;
+	}
+	return 0;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+	if (!f)
+		return NULL;
+	for (;;) {
+		size_t got;
+		if (n + 65536 + 1 > cap) {
+			char *p;
+			cap = cap ? cap * 2 : 1 << 20;
+			if (!(p = realloc(buf, cap))) {
+				free(buf);
+				fclose(f);
+				errno = ENOMEM;
+				return NULL;
+			}
+			buf = p;
+		}
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
+{
+	if (!d->format)
+		d->format = "text";
+	if (optind_ == argc - 1 && !d->study_path)
+		d->study_path = argv[optind_];
+	else if (optind_ != argc) {
+		cli_error("give the study file once, with --study or as the last argument");
+		return EXIT_USAGE;
+	}
+	if (!d->study_path) {
+		cli_error("no study file (give it as the last argument, or --study FILE with --catalog)");
+		return EXIT_USAGE;
+	}
+	if (!(d->s = cli_load_study(d->study_path)))
+		return EXIT_USAGE;
+	if (bo__configs_init(&d->c, d->s, d->guardrails, d->nguardrails, d->where) < 0) {
+		cli_error("%s", bo_error_last());
+		return EXIT_USAGE;
+	}
+	if (d->catalog) {
+		size_t len = 0;
+		char *text = read_file(d->catalog, &len);
+		bo_csv *csv = NULL;
+		int rc;
+		if (!text) {
+			cli_error("cannot read catalog %s: %s", d->catalog, strerror(errno));
+			return EXIT_USAGE;
+		}
+		rc = bo__csv_parse(&csv, text, len, d->catalog);
+		free(text);
+		if (rc == 0)
+			rc = bo__configs_add_csv(&d->c, csv, d->catalog);
+		bo__csv_free(csv);
+		if (rc < 0) {
+			cli_error("%s", bo_error_last());
+			return rc == BO_EINVAL ? EXIT_USAGE : EXIT_RUN_FAILED;
+		}
+	} else {
+		bo_storage *st = cli_open_ledger(d->s, d->storage, 0);
+		bo_trial_query q = BO_TRIAL_QUERY_INIT;
+		bo_trial_rec *t = NULL;
+		size_t n = 0;
+		int rc;
+		if (!st)
+			return EXIT_RUN_FAILED;
+		rc = st->ops->trials(st, &q, &t, &n);
+		if (rc == 0)
+			rc = bo__configs_add_trials(&d->c, t, n);
+		if (rc < 0)
+			cli_error("%s", bo_error_last());
+		bo__trial_rec_free_array(t, n);
+		bo__storage_close(st);
+		if (rc < 0)
+			return EXIT_RUN_FAILED;
+	}
+	return 0;
+}
+
+void cli_decide_free(cli_decide *d)
+{
+	bo__configs_clear(&d->c);
+	bo_study_free(d->s);
+	d->s = NULL;
+}
+
+void cli_json_num(FILE *f, double v)
+{
+	if (isfinite(v))
+		fprintf(f, "%.17g", v);
+	else
+		fputs("null", f);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+void cli_json_metrics(FILE *f, const cli_decide *d, size_t i)
+{
+	const bo_study *s = d->s;
+	const bo_config *c = &d->c.v[i];
+	size_t k;
+	int first = 1;
+	fputc('{', f);
+	for (k = 0; k < s->nmetrics; k++) {
+		fputs(first ? "" : ", ", f);
+		first = 0;
+		json_str(f, s->metrics[k].name);
+		fputs(": ", f);
+		cli_json_num(f, c->m[k]);
+	}
+	for (k = 0; k < s->nderived; k++) {
+		fputs(first ? "" : ", ", f);
+		first = 0;
+		json_str(f, s->derived[k].name);
+		fputs(": ", f);
+		cli_json_num(f, c->dv[k]);
+	}
+	fputc('}', f);
+}

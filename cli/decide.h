@@ -1,0 +1,61 @@
+/*
+ * cli/decide.h - what frontier and select share: the options that say which
+ * configurations to look at (a study's ledger, or a catalog CSV), and
+ * loading them.
+ */
+#ifndef BO_CLI_DECIDE_H
+#define BO_CLI_DECIDE_H
+
+#include <stdio.h>
+
+#include "analysis/configs.h"
+#include "cli.h"
+
+#define CLI_MAX_GUARDRAILS 32
+
+typedef struct cli_decide {
+	const char *catalog;      /* --catalog FILE, or NULL for the ledger */
+	const char *study_path;   /* --study FILE or the positional argument */
+	const char *storage;      /* --storage URI */
+	const char *where;        /* --where EXPR */
+	const char *guardrails[CLI_MAX_GUARDRAILS];
+	size_t nguardrails;
+	const char *format;       /* text, csv, json */
+	bo_study *s;
+	bo_configs c;
+} cli_decide;
+
+/* Long options shared by both commands; a command appends its own. */
+#define CLI_DECIDE_OPTIONS \
+	{"catalog", required_argument, NULL, 1001}, \
+	{"study", required_argument, NULL, 1002}, \
+	{"storage", required_argument, NULL, 1003}, \
+	{"where", required_argument, NULL, 1004}, \
+	{"guardrail", required_argument, NULL, 1005}, \
+	{"format", required_argument, NULL, 1006}
+
+#define CLI_DECIDE_HELP \
+	"  --catalog FILE    a CSV of configurations measured elsewhere, instead of the ledger\n" \
+	"  --study FILE      the study file (or give it as the last argument)\n" \
+	"  --storage URI     the ledger (default <study folder>/<name>.db)\n" \
+	"  --where EXPR      only configurations where EXPR holds\n" \
+	"  --guardrail EXPR  an extra guardrail (repeatable), added to the study's\n" \
+	"  --format F        text (default), csv or json\n"
+
+/* Handles one of the shared options (c from getopt_long). Returns 1 if it
+ * was one, 0 if not, -1 after printing a usage error. */
+int cli_decide_option(cli_decide *d, int c, const char *arg);
+
+/* Reads the study and the configurations. Returns 0, or the exit code
+ * after printing the problem. */
+int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_);
+
+void cli_decide_free(cli_decide *d);
+
+/* Writes a JSON object of the metrics and derived metrics of config i. */
+void cli_json_metrics(FILE *f, const cli_decide *d, size_t i);
+
+/* Prints a number as JSON (null when not finite). */
+void cli_json_num(FILE *f, double v);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * analysis/configs.h - the configurations a decision is made over: the
+ * trials of a study's ledger, or the rows of a catalog (a CSV table of
+ * configurations measured elsewhere), evaluated under the study as it is
+ * now: derived metrics, guardrails and the score are recomputed, so a new
+ * price book or guardrail applies to old results.
+ *
+ * Pure: no I/O. The caller reads the ledger or the file.
+ */
+#ifndef BO_ANALYSIS_CONFIGS_H
+#define BO_ANALYSIS_CONFIGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/csv.h"
+#include "core/model.h"
+#include "storage/storage.h"
+
+typedef struct bo_config {
+	int64_t id;            /* trial id, or the catalog row's line number */
+	int usable;            /* complete, with every non-optional metric */
+	int feasible;          /* 1 every guardrail holds (only when usable) */
+	double *x;             /* nparams values (core/model.h conventions) */
+	double *m;             /* nmetrics, NaN when missing */
+	double *dv;            /* nderived */
+	double *margins;       /* nguardrails, positive when it holds */
+	double cost;           /* search cost; NaN for catalog rows */
+	double score;          /* NaN without a score */
+	char *params_json;     /* {"name": value, ...} of the active parameters */
+	char *why;             /* why not usable / not feasible, or NULL */
+} bo_config;
+
+typedef struct bo_configs {
+	const bo_study *s;
+	int catalog;           /* rows of a catalog: no search cost */
+	size_t nguardrails;    /* study's plus extra */
+	bo_guardrail *guardrails;   /* the study's, then the extra ones (owned: extra only) */
+	size_t nextra;
+	bo_expr *where;        /* extra filter (owned), or NULL */
+	size_t n, cap;
+	bo_config *v;
+} bo_configs;
+
+/* Prepares an empty set for study s, with extra guardrails (expression
+ * texts; may be 0) and an extra row filter (NULL for none), compiled
+ * against the study. Returns 0, BO_EINVAL (the message names the option
+ * and column), BO_ENOMEM. */
+int bo__configs_init(bo_configs *c, const bo_study *s, const char *const *guardrails,
+		     size_t nguardrails, const char *where);
+void bo__configs_clear(bo_configs *c);
+
+/* Adds the trials of a ledger: complete trials are usable when they have
+ * every non-optional metric; failed and pruned ones are kept (not usable)
+ * with their reason. Trials the filter rejects are left out. */
+int bo__configs_add_trials(bo_configs *c, const bo_trial_rec *t, size_t n);
+
+/* Adds the rows of a catalog. Returns BO_EINVAL for a parameter cell that
+ * is not a value of its parameter or a missing column ("file:line: ...").
+ * A metric cell that is empty or not a number makes the row not usable. */
+int bo__configs_add_csv(bo_configs *c, const bo_csv *csv, const char *name);
+
+/* An axis: what a frontier or a selection looks at. */
+enum { BO_AXIS_METRIC, BO_AXIS_DERIVED, BO_AXIS_COST, BO_AXIS_SCORE };
+
+typedef struct bo_axis {
+	int kind;
+	int index;             /* metric or derived index */
+	int goal;              /* +1 maximise, -1 minimise */
+	char name[128];
+} bo_axis;
+
+/* Parses "name", "+name" (maximise) or "-name" (minimise): a metric, a
+ * derived metric, "cost" (a trial's search cost; BO_EINVAL in catalog
+ * mode) or "score". Without a sign the declared goal (default minimise;
+ * the score's own). Returns 0 or BO_EINVAL with a "did you mean" hint. */
+int bo__axis_parse(const bo_configs *c, const char *spec, bo_axis *out);
+
+/* The axis for the study's objective i. */
+void bo__axis_objective(const bo_study *s, size_t i, bo_axis *out);
+
+/* The value of configuration i on axis a, as reported (not negated). */
+double bo__axis_value(const bo_configs *c, size_t i, const bo_axis *a);
+
+/* Selection rules. */
+enum { BO_SELECT_SCORE, BO_SELECT_MAX_COST, BO_SELECT_MIN_PERF, BO_SELECT_LEX };
+
+typedef struct bo_select_rule {
+	int rule;
+	double limit;          /* max cost or min perf */
+	bo_axis perf, cost;
+	size_t nlex;
+	bo_axis lex[8];
+} bo_select_rule;
+
+/* Orders the usable, feasible configurations that the rule admits, best
+ * first, into order (n entries at most); *norder gets their number. The
+ * order is total and documented: score (the study's direction), then lower
+ * cost axis, then lower id; max-cost: higher perf, lower cost, lower id;
+ * min-perf: lower cost, higher perf, lower id; lexicographic: each axis in
+ * turn, then lower id. Values that are NaN never qualify. */
+int bo__select_order(const bo_configs *c, const bo_select_rule *r, size_t *order, size_t *norder);
+
+#endif
