@@ -343,7 +343,16 @@ int bo__axis_parse(const bo_configs *c, const char *spec, bo_axis *out)
 	if (strlen(name) >= sizeof out->name || !*name)
 		return bo__error(BO_EINVAL, "\"%s\" is not a metric name", spec);
 	strcpy(out->name, name);
-	if (!strcmp(name, "cost")) {
+	/* The study's own names first: a metric may be called "cost". */
+	if ((k = bo__study_find_metric(s, name)) >= 0) {
+		out->kind = BO_AXIS_METRIC;
+		out->index = k;
+		out->goal = s->metrics[k].goal ? s->metrics[k].goal : -1;
+	} else if ((k = bo__study_find_derived(s, name)) >= 0) {
+		out->kind = BO_AXIS_DERIVED;
+		out->index = k;
+		out->goal = s->derived[k].goal ? s->derived[k].goal : -1;
+	} else if (!strcmp(name, "cost")) {
 		if (c->catalog)
 			return bo__error(BO_EINVAL, "catalog rows have no search cost: name a cost metric instead of \"cost\"");
 		out->kind = BO_AXIS_COST;
@@ -353,14 +362,6 @@ int bo__axis_parse(const bo_configs *c, const char *spec, bo_axis *out)
 			return bo__error(BO_EINVAL, "the study has no score");
 		out->kind = BO_AXIS_SCORE;
 		out->goal = s->score_goal ? s->score_goal : 1;
-	} else if ((k = bo__study_find_metric(s, name)) >= 0) {
-		out->kind = BO_AXIS_METRIC;
-		out->index = k;
-		out->goal = s->metrics[k].goal ? s->metrics[k].goal : -1;
-	} else if ((k = bo__study_find_derived(s, name)) >= 0) {
-		out->kind = BO_AXIS_DERIVED;
-		out->index = k;
-		out->goal = s->derived[k].goal ? s->derived[k].goal : -1;
 	} else {
 		return bo__error(BO_EINVAL, "\"%s\" is not a metric, a derived metric, \"cost\" or \"score\" of study \"%s\"",
 				 name, s->name);
