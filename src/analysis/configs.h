@@ -15,7 +15,7 @@
 
 #include "core/csv.h"
 #include "core/model.h"
-#include "storage/storage.h"
+#include "core/trial.h"
 
 typedef struct bo_config {
 	int64_t id;            /* trial id, or the catalog row's line number */

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "storage/storage.h"
+#include "core/trial.h"
 
 typedef struct bo_report {
 	int has_final;

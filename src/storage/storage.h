@@ -16,66 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum bo_trial_state {
-	BO_TRIAL_QUEUED = 0,
-	BO_TRIAL_RUNNING,
-	BO_TRIAL_COMPLETE,
-	BO_TRIAL_PRUNED,
-	BO_TRIAL_FAILED
-} bo_trial_state;
-
-/* "queued", "running", "complete", "pruned", "failed". */
-const char *bo__trial_state_name(int state);
-/* The state named s, or -1. */
-int bo__trial_state_parse(const char *s);
-
-typedef struct bo_kv {
-	char *name;
-	double value;
-} bo_kv;
-
-/* One trial as stored. Strings and arrays are owned by the record. */
-typedef struct bo_trial_rec {
-	int64_t id;            /* 1, 2, ... in launch order within the study */
-	int state;             /* bo_trial_state */
-	int64_t version;       /* study version the trial ran under */
-	int64_t run_id;        /* the runner session that launched it */
-	char *sampler;         /* which sampler proposed it */
-	char *params_json;     /* {"name": value, ...}; inactive parameters absent */
-	size_t nparams;
-	bo_kv *params;         /* numeric values: choice/ordinal as their index */
-	size_t nmetrics;
-	bo_kv *metrics;        /* final metrics, reported then derived */
-	size_t nusage;
-	bo_kv *usage;          /* resource -> amount (measured and reported, summed) */
-	double cost;           /* charged, in the price book's currency */
-	double reserved;       /* reserved before launch */
-	char *price_version;
-	char *reason;          /* failure reason, or NULL */
-	double score;          /* NaN when none */
-	int feasible;          /* 1 all guardrails hold, 0 not, -1 unknown */
-	double created_at;     /* unix seconds */
-	double started_at;
-	double ended_at;       /* 0 while running */
-	int exit_code;         /* -1 when none */
-	int term_signal;       /* 0 when none */
-	int64_t pid;           /* evaluator process (group) id while running */
-	char *host;            /* host the evaluator ran on */
-	char *folder;          /* the trial's working folder */
-} bo_trial_rec;
-
-void bo__trial_rec_clear(bo_trial_rec *t);   /* frees members, zeroes */
-void bo__trial_rec_free_array(bo_trial_rec *t, size_t n);
-
-/* Value of a named metric / usage / param in a record, or NaN. */
-double bo__kv_get(const bo_kv *kv, size_t n, const char *name);
-
-/* Appends (name, value) to *kv (*n used of *cap), copying name. Returns 0
- * or BO_ENOMEM (the list is unchanged). */
-int bo__kv_push(bo_kv **kv, size_t *n, size_t *cap, const char *name, double value);
-
-/* Frees the names of the n entries and the array; accepts NULL. */
-void bo__kv_free(bo_kv *kv, size_t n);
+#include "core/trial.h"
 
 typedef struct bo_event {
 	int64_t id;

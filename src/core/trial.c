@@ -1,0 +1,93 @@
+/*
+ * core/trial.c - helpers for trial records and named values: state names,
+ * freeing records, reading and appending values.
+ */
+#include "core/trial.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+
+static const char *const state_names[] = {
+	"queued", "running", "complete", "pruned", "failed"
+};
+
+#define NSTATES (sizeof state_names / sizeof state_names[0])
+
+const char *bo__trial_state_name(int state)
+{
+	if (state < 0 || (size_t)state >= NSTATES)
+		return "unknown";
+	return state_names[state];
+}
+
+int bo__trial_state_parse(const char *s)
+{
+	size_t i;
+	if (!s)
+		return -1;
+	for (i = 0; i < NSTATES; i++)
+		if (strcmp(s, state_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+void bo__trial_rec_clear(bo_trial_rec *t)
+{
+	if (!t)
+		return;
+	bo__free(t->sampler);
+	bo__free(t->params_json);
+	bo__kv_free(t->params, t->nparams);
+	bo__kv_free(t->metrics, t->nmetrics);
+	bo__kv_free(t->usage, t->nusage);
+	bo__free(t->price_version);
+	bo__free(t->reason);
+	bo__free(t->host);
+	bo__free(t->folder);
+	memset(t, 0, sizeof *t);
+}
+
+void bo__trial_rec_free_array(bo_trial_rec *t, size_t n)
+{
+	size_t i;
+	if (!t)
+		return;
+	for (i = 0; i < n; i++)
+		bo__trial_rec_clear(&t[i]);
+	bo__free(t);
+}
+
+double bo__kv_get(const bo_kv *kv, size_t n, const char *name)
+{
+	size_t i;
+	if (!kv || !name)
+		return NAN;
+	for (i = 0; i < n; i++)
+		if (kv[i].name && strcmp(kv[i].name, name) == 0)
+			return kv[i].value;
+	return NAN;
+}
+
+int bo__kv_push(bo_kv **kv, size_t *n, size_t *cap, const char *name, double value)
+{
+	char *copy;
+	if (bo__grow(kv, cap, *n + 1, sizeof **kv) < 0)
+		return BO_ENOMEM;
+	if (!(copy = bo__strdup(name)))
+		return BO_ENOMEM;
+	(*kv)[*n].name = copy;
+	(*kv)[*n].value = value;
+	(*n)++;
+	return 0;
+}
+
+void bo__kv_free(bo_kv *kv, size_t n)
+{
+	size_t i;
+	for (i = 0; kv && i < n; i++)
+		bo__free(kv[i].name);
+	bo__free(kv);
+}
