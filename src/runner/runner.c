@@ -864,6 +864,61 @@ static void update_best(runner *r, double score, int feasible)
 		r->best_score = score;
 }
 
+/* Tells the sampler how trial `number` went: its objectives (to minimise),
+ * guardrail margins and cost, computed under the study as it is now. */
+static int observe(runner *r, int64_t number, const double *x, int state, const double *mvals,
+		   double cost)
+{
+	const bo_study *s = r->s;
+	size_t nobj = bo__sampler_nobjectives(s), i;
+	double *dv = bo__calloc(s->nderived + 1, sizeof *dv);
+	double *obj = bo__calloc(nobj + 1, sizeof *obj);
+	double *cons = bo__calloc(s->nguardrails + 1, sizeof *cons);
+	double score = NAN;
+	bo_observation o;
+	int rc = BO_ENOMEM;
+	if (!dv || !obj || !cons)
+		goto done;
+	for (i = 0; i < nobj; i++)
+		obj[i] = NAN;
+	for (i = 0; i < s->nguardrails; i++)
+		cons[i] = NAN;
+	if (state == BO_TRIAL_COMPLETE && mvals) {
+		bo_eval_ctx ctx;
+		ctx.study = s;
+		ctx.x = x;
+		ctx.metrics = mvals;
+		ctx.derived = dv;
+		/* A value that cannot be computed stays NaN: the sampler sees
+		 * a missing objective, not an error of the run. */
+		if (bo__study_derive(&ctx) == 0) {
+			bo__study_guardrails(&ctx, NULL, cons);
+			bo__study_score(&ctx, &score);
+		}
+		for (i = 0; i < s->nobjectives; i++) {
+			const bo_objective *ob = &s->objectives[i];
+			double v = ob->sym_kind == BO_SYM_DERIVED ? dv[ob->index] : mvals[ob->index];
+			obj[i] = ob->goal > 0 ? -v : v;
+		}
+		if (!s->nobjectives && nobj)
+			obj[0] = (s->score_goal < 0 ? 1.0 : -1.0) * score;
+	}
+	o.number = number;
+	o.x = x;
+	o.state = state;
+	o.nobj = nobj;
+	o.obj = obj;
+	o.ncons = s->nguardrails;
+	o.cons = cons;
+	o.cost = cost;
+	rc = bo__sampler_tell(r->sm, &o);
+done:
+	bo__free(dv);
+	bo__free(obj);
+	bo__free(cons);
+	return rc;
+}
+
 static int finish_job(runner *r, job_ctx *j)
 {
 	const bo_study *s = r->s;
@@ -871,7 +926,7 @@ static int finish_job(runner *r, job_ctx *j)
 	bo_trial_rec rec;
 	bo_kv *usage = NULL, *metrics = NULL;
 	size_t nusage = 0, capusage = 0, nmetrics = 0, capmetrics = 0, i;
-	double *mvals = NULL, *dvals = NULL, *objs = NULL;
+	double *mvals = NULL, *dvals = NULL;
 	char reason[600] = "", tail[300];
 	int rc = 0;
 	double cost, uncapped;
@@ -927,8 +982,7 @@ static int finish_job(runner *r, job_ctx *j)
 	/* Metrics: the study's metrics, in its order, then extra ones reported. */
 	mvals = bo__calloc(s->nmetrics + 1, sizeof *mvals);
 	dvals = bo__calloc(s->nderived + 1, sizeof *dvals);
-	objs = bo__calloc(s->nobjectives + 1, sizeof *objs);
-	if (!mvals || !dvals || !objs) {
+	if (!mvals || !dvals) {
 		rc = BO_ENOMEM;
 		goto done;
 	}
@@ -1013,14 +1067,8 @@ static int finish_job(runner *r, job_ctx *j)
 		r->sum.failed++;
 	}
 	update_best(r, rec.score, rec.feasible == 1);
-	for (i = 0; i < s->nobjectives; i++) {
-		const bo_objective *o = &s->objectives[i];
-		double v = NAN;
-		if (rec.state == BO_TRIAL_COMPLETE)
-			v = o->sym_kind == BO_SYM_DERIVED ? dvals[o->index] : mvals[o->index];
-		objs[i] = o->goal > 0 ? v : -v;
-	}
-	bo__sampler_tell(r->sm, j->id - 1, j->x, rec.state, objs);
+	if ((rc = observe(r, j->id - 1, j->x, rec.state, mvals, cost)) < 0)
+		goto done;
 	if (r->opt->progress) {
 		bo_run_progress p;
 		remove_job(r, j);
@@ -1038,7 +1086,6 @@ done:
 	bo__kv_free(metrics, nmetrics);
 	bo__free(mvals);
 	bo__free(dvals);
-	bo__free(objs);
 	return rc;
 }
 
@@ -1248,15 +1295,33 @@ int bo_run_storage_uri(const bo_study *s, const char *override, char *buf, size_
 	return ledger_path(s, override, buf, size);
 }
 
-static void load_history(runner *r)
+/* Counts what earlier sessions did and tells the sampler, in trial order. */
+static int load_history(runner *r)
 {
+	const bo_study *s = r->s;
 	bo_trial_query q = BO_TRIAL_QUERY_INIT;
 	bo_trial_rec *t = NULL;
-	size_t n = 0, i;
-	if (r->st->ops->trials(r->st, &q, &t, &n) < 0)
-		return;
+	size_t n = 0, i, k;
+	double *x = bo__calloc(s->nparams + 1, sizeof *x);
+	double *m = bo__calloc(s->nmetrics + 1, sizeof *m);
+	int rc;
+	if (!x || !m) {
+		rc = BO_ENOMEM;
+		goto done;
+	}
+	if ((rc = r->st->ops->trials(r->st, &q, &t, &n)) < 0)
+		goto done;
 	for (i = 0; i < n; i++) {
 		double w = bo__kv_get(t[i].usage, t[i].nusage, "wall_hours");
+		if (t[i].state == BO_TRIAL_COMPLETE || t[i].state == BO_TRIAL_FAILED ||
+		    t[i].state == BO_TRIAL_PRUNED) {
+			for (k = 0; k < s->nparams; k++)
+				x[k] = bo__kv_get(t[i].params, t[i].nparams, s->params[k].name);
+			for (k = 0; k < s->nmetrics; k++)
+				m[k] = bo__kv_get(t[i].metrics, t[i].nmetrics, s->metrics[k].name);
+			if ((rc = observe(r, t[i].id - 1, x, t[i].state, m, t[i].cost)) < 0)
+				goto done;
+		}
 		if (t[i].state == BO_TRIAL_COMPLETE)
 			r->ncomplete++;
 		else if (t[i].state == BO_TRIAL_FAILED)
@@ -1269,7 +1334,12 @@ static void load_history(runner *r)
 		}
 		update_best(r, t[i].score, t[i].feasible == 1);
 	}
+	rc = 0;
+done:
 	bo__trial_rec_free_array(t, n);
+	bo__free(x);
+	bo__free(m);
+	return rc;
 }
 
 int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary)
@@ -1352,7 +1422,8 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 	r->elapsed_before = tot.elapsed_s - (mono_now() - r->t0);
 	if (r->elapsed_before < 0)
 		r->elapsed_before = 0;
-	load_history(r);
+	if ((rc = load_history(r)) < 0)
+		goto done;
 	r->last_tick = r->last_heartbeat = mono_now();
 
 	for (;;) {

@@ -8,6 +8,7 @@
  * Pure: no I/O, no clock, no globals other than the constant table.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -15,22 +16,14 @@
 #include "core/strbuf.h"
 #include "samplers/internal.h"
 
-typedef struct bo_sampler_ops {
-	const char *name;       /* as written in the study file */
-	const char *ledger;     /* what bo__sampler_name reports */
-	int (*create)(void **out, const bo_study *s, uint64_t seed);
-	void (*destroy)(void *impl);
-	int (*ask)(void *impl, int64_t number, double *x);
-	/* NULL: the algorithm ignores what it is told. */
-	int (*tell)(void *impl, int64_t number, const double *x, int state,
-		    const double *objectives);
-} bo_sampler_ops;
+static const bo_sampler_ops random_ops = {"random", bo__random_create, bo__random_destroy,
+					   bo__random_ask, NULL, NULL};
+static const bo_sampler_ops sobol_ops = {"sobol", bo__sobol_create, bo__sobol_destroy,
+					  bo__sobol_ask, NULL, NULL};
 
-static const bo_sampler_ops sampler_table[] = {
-	/* "auto" picks an algorithm for the study; Sobol for now. */
-	{"auto", "auto:sobol", bo__sobol_create, bo__sobol_destroy, bo__sobol_ask, NULL},
-	{"random", "random", bo__random_create, bo__random_destroy, bo__random_ask, NULL},
-	{"sobol", "sobol", bo__sobol_create, bo__sobol_destroy, bo__sobol_ask, NULL},
+static const bo_sampler_ops *const sampler_table[] = {
+	&random_ops,
+	&sobol_ops,
 };
 #define NSAMPLERS (sizeof sampler_table / sizeof sampler_table[0])
 
@@ -38,6 +31,8 @@ struct bo_sampler {
 	const bo_sampler_ops *ops;
 	const bo_study *study;
 	void *impl;
+	int is_auto;            /* "auto": the name reports what it picked */
+	char ledger[64];
 };
 
 int bo__sampler_new(bo_sampler **out, const bo_study *s, const char *name, uint64_t seed)
@@ -49,12 +44,17 @@ int bo__sampler_new(bo_sampler **out, const bo_study *s, const char *name, uint6
 	int rc = 0;
 
 	*out = NULL;
+	/* "auto" picks an algorithm for the study: Sobol for now. */
+	int is_auto = name && strcmp(name, "auto") == 0;
+	if (is_auto)
+		name = "sobol";
 	for (i = 0; name && i < NSAMPLERS; i++)
-		if (strcmp(sampler_table[i].name, name) == 0)
-			ops = &sampler_table[i];
+		if (strcmp(sampler_table[i]->name, name) == 0)
+			ops = sampler_table[i];
 	if (!ops) {
+		bo__sb_puts(&known, "auto");
 		for (i = 0; i < NSAMPLERS; i++)
-			bo__sb_printf(&known, "%s%s", i ? ", " : "", sampler_table[i].name);
+			bo__sb_printf(&known, ", %s", sampler_table[i]->name);
 		if (!bo__sb_str(&known)) {
 			rc = BO_ENOMEM;
 			goto done;
@@ -70,6 +70,8 @@ int bo__sampler_new(bo_sampler **out, const bo_study *s, const char *name, uint6
 	}
 	sm->ops = ops;
 	sm->study = s;
+	sm->is_auto = is_auto;
+	snprintf(sm->ledger, sizeof sm->ledger, "%s%s", is_auto ? "auto:" : "", ops->name);
 	rc = ops->create(&sm->impl, s, seed);
 	if (rc < 0)
 		goto done;
@@ -92,7 +94,7 @@ void bo__sampler_free(bo_sampler *sm)
 
 const char *bo__sampler_name(const bo_sampler *sm)
 {
-	return sm ? sm->ops->ledger : "";
+	return sm ? sm->ledger : "";
 }
 
 int bo__sampler_ask(bo_sampler *sm, int64_t number, double *x)
@@ -103,13 +105,34 @@ int bo__sampler_ask(bo_sampler *sm, int64_t number, double *x)
 	return sm->ops->ask(sm->impl, number, x);
 }
 
-int bo__sampler_tell(bo_sampler *sm, int64_t number, const double *x, int state,
-		     const double *objectives)
+int bo__sampler_tell(bo_sampler *sm, const bo_observation *o)
 {
-	if (!sm || number < 0)
-		return bo__error(BO_EMISUSE, "sampler tell needs a sampler and a trial "
-					     "number >= 0");
+	if (!sm || !o || o->number < 0 || !o->x)
+		return bo__error(BO_EMISUSE, "sampler tell needs a sampler and an observation of a "
+					     "trial number >= 0");
+	if (o->nobj != bo__sampler_nobjectives(sm->study) || o->ncons != sm->study->nguardrails ||
+	    (o->nobj && !o->obj) || (o->ncons && !o->cons))
+		return bo__error(BO_EINVAL, "sampler tell: %zu objectives and %zu guardrail margins, "
+					    "the study has %zu and %zu",
+				 o->nobj, o->ncons, bo__sampler_nobjectives(sm->study),
+				 sm->study->nguardrails);
 	if (!sm->ops->tell)
 		return 0;
-	return sm->ops->tell(sm->impl, number, x, state, objectives);
+	return sm->ops->tell(sm->impl, o);
+}
+
+int bo__sampler_set_param(bo_sampler *sm, const char *name, double value)
+{
+	if (!sm || !name)
+		return bo__error(BO_EMISUSE, "sampler set_param needs a sampler and a name");
+	if (!sm->ops->set_param)
+		return bo__error(BO_EINVAL, "sampler \"%s\" has no option \"%s\"", sm->ops->name, name);
+	return sm->ops->set_param(sm->impl, name, value);
+}
+
+size_t bo__sampler_nobjectives(const bo_study *s)
+{
+	if (s->nobjectives)
+		return s->nobjectives;
+	return s->score ? 1 : 0;
 }

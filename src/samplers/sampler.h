@@ -35,11 +35,36 @@ const char *bo__sampler_name(const bo_sampler *sm);
  * which constraint rejected most), or BO_ENOMEM. */
 int bo__sampler_ask(bo_sampler *sm, int64_t number, double *x);
 
-/* Tells the outcome of a trial (ignored by random and Sobol; model-based
- * samplers learn from it). state is a bo_trial_state; objectives has
- * nobjectives values, signed so that larger is better, NaN when missing. */
-int bo__sampler_tell(bo_sampler *sm, int64_t number, const double *x, int state,
-		     const double *objectives);
+/* What a sampler learns from a finished trial. */
+typedef struct bo_observation {
+	int64_t number;           /* the trial's place in the study (0-based) */
+	const double *x;          /* nparams values, as asked */
+	int state;                /* BO_TRIAL_COMPLETE, BO_TRIAL_FAILED or BO_TRIAL_PRUNED */
+	size_t nobj;
+	const double *obj;        /* values to MINIMISE (maximised ones negated); NaN when missing */
+	size_t ncons;
+	const double *cons;       /* guardrail margins: >= 0 where the guardrail holds; NaN unknown */
+	double cost;              /* what the trial cost, in money (NaN when unknown) */
+} bo_observation;
+
+/* Tells the outcome of a trial asked before (or of an older trial, when a
+ * study resumes: its history is told once, in trial order, before the
+ * first ask). Random and Sobol ignore it; model-based samplers learn. A
+ * trial asked and not yet told is pending (running): samplers that model
+ * the history treat it with a fantasy value (constant liar or kriging
+ * believer). Returns 0, BO_EINVAL (sizes that do not match the study),
+ * BO_ENOMEM. */
+int bo__sampler_tell(bo_sampler *sm, const bo_observation *o);
+
+/* Sets an algorithm-specific option ("gamma", "n_startup", ...), as NLopt
+ * does. Returns 0, or BO_EINVAL for a name the algorithm does not know or
+ * a value out of range. */
+int bo__sampler_set_param(bo_sampler *sm, const char *name, double value);
+
+/* The objectives a sampler optimises for study s: its objectives, or, with
+ * none, its score (one objective). Returns their number (0: none, the
+ * sampler has nothing to learn from). */
+size_t bo__sampler_nobjectives(const bo_study *s);
 
 /* Maps u in [0,1)^nparams to a configuration: transforms (log, int, step,
  * choice) and conditions (a parameter whose condition is false gets NaN;

@@ -89,6 +89,34 @@ static double param_from_unit(const bo_param *p, double u)
 	}
 }
 
+/* The unit coordinate of value v of parameter p: the inverse of
+ * param_from_unit, to the centre of the cell for labels and grids. */
+static double param_to_unit(const bo_param *p, double v)
+{
+	double u;
+	switch (p->type) {
+	case BO_PT_CHOICE:
+	case BO_PT_ORDINAL:
+		return (v + 0.5) / (double)(p->nchoices ? p->nchoices : 1);
+	default:
+		break;
+	}
+	if (p->hi <= p->lo)
+		return 0.5;
+	if (p->log && p->lo > 0 && v > 0)
+		u = (log(v) - log(p->lo)) / (log(p->hi) - log(p->lo));
+	else
+		u = (v - p->lo) / (p->hi - p->lo);
+	return clamp(u, 0.0, 1.0);
+}
+
+void bo__space_to_unit(const bo_study *s, const double *x, double *u)
+{
+	size_t i;
+	for (i = 0; i < s->nparams; i++)
+		u[i] = isnan(x[i]) ? NAN : param_to_unit(&s->params[i], x[i]);
+}
+
 /*
  * The study's expression environment, except that reading an inactive
  * (NaN) parameter fails and is remembered: a condition that touches an

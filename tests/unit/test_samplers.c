@@ -260,7 +260,8 @@ static void test_tell_is_ignored(void **state)
 			assert_int_equal(bo__sampler_ask(a, i, xa), 0);
 			assert_int_equal(bo__sampler_ask(b, i, xb), 0);
 			assert_true(same_points(xa, xb, 2));
-			assert_int_equal(bo__sampler_tell(a, i, xa, 0, obj), 0);
+			bo_observation o = {i, xa, 2 /* complete */, 0, obj, 0, NULL, 0.25};
+			assert_int_equal(bo__sampler_tell(a, &o), 0);
 		}
 		bo__sampler_free(a);
 		bo__sampler_free(b);
