@@ -152,10 +152,13 @@ class Checker:
             return None
 
     # frontier -------------------------------------------------------------
-    def frontier(self, label, args, rows, keep, axes, ref=None):
-        """axes: list of (name, goal, value function row -> number or None)."""
+    def frontier(self, label, args, rows, keep, axes, ref=None, all_=False):
+        """axes: list of (name, goal, value function row -> number or None).
+        all_: also run with --all and check every other kept row's status."""
         problems = []
         cli = ["frontier", "--format", "json"] + args
+        if all_:
+            cli.append("--all")
         if ref is not None:
             cli += ["--ref", ",".join(repr(v) for v in ref)]
         j = self.json_of(cli, problems)
@@ -172,6 +175,8 @@ class Checker:
         if j is not None:
             try:
                 self._check_frontier(j, axes, goals, vals, want, ref, problems)
+                if all_:
+                    self._check_others(j, rows, keep, goals, vals, want, problems)
             except (KeyError, TypeError, ValueError, IndexError) as e:
                 problems.append("unexpected JSON shape: %r" % (e,))
         self.report("%s (%d rows, %d on the frontier)" % (label, len(vals), len(want)), problems)
@@ -209,6 +214,31 @@ class Checker:
             if not close(j["hypervolume"], hv):
                 problems.append("hypervolume %r, brute force %r" % (j["hypervolume"], hv))
 
+    def _check_others(self, j, rows, keep, goals, vals, want, problems):
+        """--all: every kept row not on the frontier is listed once: dominated
+        (by a row that really dominates it), or failed / infeasible (a metric
+        or axis value missing); rows the filters drop are not listed."""
+        kept = {r["id"]: r for r in rows if keep(r)}
+        others = {o["id"]: o for o in j["others"]}
+        if len(others) != len(j["others"]):
+            problems.append("--all lists an id twice")
+        if set(others) != set(kept) - want:
+            problems.append("--all: %d others, expected %d (kept rows off the frontier)"
+                            % (len(others), len(set(kept) - want)))
+        for i, o in sorted(others.items()):
+            if i not in kept:
+                continue
+            if i in vals:
+                if o["status"] != "dominated":
+                    problems.append("id %d: status %r, expected dominated" % (i, o["status"]))
+                    continue
+                by = [int(t) for t in o["why"].split() if t.isdigit()]
+                if not by or by[0] not in vals or \
+                        not dominates(to_min(vals[by[0]], goals), to_min(vals[i], goals)):
+                    problems.append("id %d: %r, but that row does not dominate it" % (i, o["why"]))
+            elif o["status"] not in ("failed", "infeasible"):
+                problems.append("id %d (a value missing): status %r" % (i, o["status"]))
+
     # select ---------------------------------------------------------------
     def select(self, label, args, rows, keep, feasible, key, perf=None, cost=None,
                qualifies=None, rule=None, score=None, guardrails=()):
@@ -226,9 +256,11 @@ class Checker:
                 best = ranked[0]
                 if rule is not None and j["rule"] != rule:
                     problems.append("rule %r, expected %r" % (j["rule"], rule))
-                if j["candidates"] != len(cands):
-                    problems.append("candidates %r, expected %d (complete and feasible rows)"
-                                    % (j["candidates"], len(cands)))
+                # candidates: the complete, feasible rows that qualify under
+                # the rule (for --max-cost/--min-perf: within its bound)
+                if j["candidates"] != len(ranked):
+                    problems.append("candidates %r, expected %d (complete, feasible, qualifying rows)"
+                                    % (j["candidates"], len(ranked)))
                 s = j["selected"]
                 if s["id"] != best["id"]:
                     problems.append("selected id %r, brute force %d" % (s["id"], best["id"]))
@@ -258,7 +290,7 @@ class Checker:
             except (KeyError, TypeError, ValueError) as e:
                 problems.append("unexpected JSON shape: %r" % (e,))
         what = ("none qualifies, exit 1" if not ranked else
-                "%d candidates, best id %d" % (len(cands), ranked[0]["id"]))
+                "%d candidates, best id %d" % (len(ranked), ranked[0]["id"]))
         self.report("%s (%s)" % (label, what), problems)
 
 
@@ -301,7 +333,7 @@ def nb201(ck, src, data):
         ax = [("val_acc", "maximize", lambda r: r["m"]["val_acc"]),
               (lat, "minimize", (lambda lat: lambda r: r["m"][lat])(lat))]
         ck.frontier("nb201 frontier +val_acc,-%s" % lat,
-                    base + ["--objectives", "+val_acc,-" + lat], rows, allrows, ax)
+                    base + ["--objectives", "+val_acc,-" + lat], rows, allrows, ax, all_=(d == "edgetpu"))
     # a bound nobody meets
     lo = min(r["m"]["edgegpu_latency"] for r in rows)
     ck.select("nb201 select edgegpu_latency < min", base + ["--guardrail", "edgegpu_latency < " + rv(lo)],
@@ -349,7 +381,7 @@ def frugalgpt(ck, src, data):
                   base + where + ["--lexicographic", "-test_cost_usd_per_query,+test_acc"],
                   rows, keep, ok, lambda r: (usd(r), -acc(r), r["id"]), rule="lexicographic")
         ax = [("test_acc", "maximize", acc), ("test_cost_usd_per_query", "minimize", usd)]
-        ck.frontier("frugalgpt %s frontier" % ds, base + where, rows, keep, ax)
+        ck.frontier("frugalgpt %s frontier" % ds, base + where, rows, keep, ax, all_=True)
     # a guardrail on top of the study's filter, over every data set
     keep = lambda r: r["p"]["row_type"] == "single_model"
     ck.select("frugalgpt all --guardrail test_cost_usd_per_query <= 0.001 --min-perf 0.8",
