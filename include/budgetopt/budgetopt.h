@@ -8,5 +8,6 @@
 #include "budgetopt/study.h"
 #include "budgetopt/run.h"
 #include "budgetopt/analysis.h"
+#include "budgetopt/optimizer.h"
 
 #endif

@@ -1,0 +1,111 @@
+/*
+ * budgetopt/optimizer.h - ask/tell from C, without the command line.
+ *
+ * The caller owns the loop: ask the optimizer for a trial, read its
+ * parameters, run it however and wherever it likes, set its metrics and
+ * usage, tell it back. The optimizer prices the usage with the study's
+ * price book, computes derived metrics, guardrails and the score, feeds the
+ * sampler, and keeps to the study's trial and money budgets the way
+ * `budgetopt run` does (a trial is only handed out if its reservation - the
+ * per-trial money cap, or 1.25 times the costliest trial so far - fits).
+ * Nothing is written to disk: use `budgetopt run` for a ledger.
+ *
+ * Thread safety: every function on one optimizer handle (and its trials)
+ * may be called from several threads; calls are serialised per handle.
+ * Different handles share nothing.
+ *
+ * Example: examples/embed/embed.c.
+ */
+#ifndef BUDGETOPT_OPTIMIZER_H
+#define BUDGETOPT_OPTIMIZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "budgetopt/common.h"
+#include "budgetopt/study.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct bo_optimizer bo_optimizer;
+typedef struct bo_trial bo_trial;
+
+typedef struct bo_optimizer_options {
+	const char *sampler;   /* "auto", "random", "sobol", "tpe", "gp", "nsga2"; NULL: the study's */
+	int has_seed;          /* 1: seed overrides the study's seed */
+	uint64_t seed;
+} bo_optimizer_options;
+
+#define BO_OPTIMIZER_OPTIONS_INIT {NULL, 0, 0}
+
+/* How a trial ended, for bo_optimizer_tell. */
+enum {
+	BO_TELL_COMPLETE = 2,  /* ran to the end; its metrics are set */
+	BO_TELL_FAILED = 4     /* failed; its cost still counts */
+};
+
+/* Creates an optimizer for study s (which must outlive it; build one in
+ * code with bo_study_parse from YAML text). opt may be NULL. Returns 0 and
+ * *out, BO_EINVAL (unknown sampler), BO_ENOMEM. */
+int bo_optimizer_new(bo_optimizer **out, const bo_study *s, const bo_optimizer_options *opt);
+
+/* Frees o and every trial not yet told; accepts NULL. */
+void bo_optimizer_free(bo_optimizer *o);
+
+/* The last error message of calls on o (one line, "" if none). */
+const char *bo_optimizer_errmsg(const bo_optimizer *o);
+
+/* Sets a sampler option ("n_startup", "gamma", ...). Returns 0 or
+ * BO_EINVAL for an option the sampler does not have. */
+int bo_optimizer_set_param(bo_optimizer *o, const char *name, double value);
+
+/* Asks for the next trial. Returns 0 and *out (owned by o until told),
+ * BO_DONE when a budget is reached or the constraints leave no point
+ * (*out = NULL, the message says which), BO_ENOMEM. */
+int bo_optimizer_ask(bo_optimizer *o, bo_trial **out);
+
+/* The trial's number: 0, 1, ... in the order asked. */
+int64_t bo_trial_number(const bo_trial *t);
+
+/* The value of parameter name: the number for float and int parameters,
+ * the label's index for choices. Returns 0, BO_DONE when the parameter is
+ * inactive in this trial (its condition is false; *value = NaN), or
+ * BO_ENOTFOUND for a name the study does not have. */
+int bo_trial_param(const bo_trial *t, const char *name, double *value);
+
+/* The label of a choice or ordinal parameter, or NULL (numeric, inactive
+ * or unknown). Valid while the trial is. */
+const char *bo_trial_label(const bo_trial *t, const char *name);
+
+/* The name of the sampler that proposed t ("tpe", "auto:gp", ...). */
+const char *bo_trial_sampler(const bo_trial *t);
+
+/* Sets a metric the study declares. Returns 0, BO_ENOTFOUND (not a metric
+ * of the study), BO_EINVAL (not finite: tell the trial as failed). */
+int bo_trial_set_metric(bo_trial *t, const char *name, double value);
+
+/* Adds usage of a resource ("cpu_hours", "gpu_hours.a100", ...). Returns 0,
+ * BO_EINVAL (negative or not finite), BO_ENOMEM. */
+int bo_trial_add_usage(bo_trial *t, const char *resource, double amount);
+
+/* Tells how trial t ended and frees it (t is invalid afterwards, whatever
+ * the result). A complete trial missing a non-optional metric is recorded
+ * as failed. *cost (may be NULL) gets what it was charged. Returns 0,
+ * BO_EMISUSE (t is not an open trial of o), BO_ENOMEM. */
+int bo_optimizer_tell(bo_optimizer *o, bo_trial *t, int state, double *cost);
+
+/* The best complete trial that meets every guardrail, by the study's score
+ * (or, without a score, its single objective). Returns 0 with *number and
+ * *value, or BO_DONE when there is none. */
+int bo_optimizer_best(bo_optimizer *o, int64_t *number, double *value);
+
+/* Money charged so far, and trials told so far. */
+double bo_optimizer_spent(const bo_optimizer *o);
+int64_t bo_optimizer_ntold(const bo_optimizer *o);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
