@@ -50,7 +50,10 @@ int bo_hypervolume(const double *pts, size_t n, size_t d, const double *ref, dou
 
 /* Exclusive hypervolume contribution of each point: contrib[i] = HV(all) -
  * HV(all but i). Dominated points and duplicates contribute 0; points not
- * strictly dominating ref contribute 0. Returns 0, BO_EINVAL, BO_ENOMEM. */
+ * strictly dominating ref contribute 0. Dominated points still limit the
+ * contribution of the points that dominate them (removing i brings back
+ * what only i dominated), as in moocore's R documentation; moocore's
+ * command-line hv ignores them. Returns 0, BO_EINVAL, BO_ENOMEM. */
 int bo_hv_contributions(const double *pts, size_t n, size_t d, const double *ref,
 			double *contrib);
 
@@ -68,14 +71,17 @@ typedef struct bo_front_step {
  * *nsteps gets how many were written. *knee gets the position in steps of
  * the knee: the step farthest from the straight line between the cheapest
  * and the best-performing step, in coordinates scaled to [0, 1] (Das 1999's
- * normal-boundary distance; (size_t)-1 when fewer than 3 steps). Returns 0,
+ * normal-boundary distance; the two ends never count and ties go to the
+ * cheaper step; (size_t)-1 when fewer than 3 steps). Returns 0,
  * BO_EINVAL (NaN), BO_ENOMEM. */
 int bo_front2(const double *cost, const double *perf, size_t n, bo_front_step *steps,
 	      size_t *nsteps, size_t *knee);
 
-/* The first position in steps (from bo_front2) from which every further
- * step buys less than threshold performance per unit of money: where extra
- * budget stops paying. Returns nsteps when it always pays. */
+/* Where extra budget stops paying: the smallest position s >= 1 in steps
+ * (from bo_front2) such that steps s, s+1, ..., nsteps-1 each buy less than
+ * threshold performance per unit of money (their marginal), so step s is
+ * the first upgrade not worth buying and s-1 the last one that is. A NaN
+ * marginal counts as paying. Returns nsteps when every step pays. */
 size_t bo_front2_saturation(const bo_front_step *steps, size_t nsteps, double threshold);
 
 #ifdef __cplusplus
