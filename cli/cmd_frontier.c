@@ -23,7 +23,9 @@ static const char help[] =
 	"  --objectives a,b  axes instead of the study's objectives: metrics, derived\n"
 	"                    metrics, cost or score; +name maximises, -name minimises\n"
 	"  --all             also list dominated, infeasible and failed configurations\n"
-	"  --ref v1,v2       the hypervolume reference point, in the axes' own units\n" CLI_DECIDE_HELP;
+	"  --ref v1,v2       the hypervolume reference point, in the axes' own units\n"
+	"  --threshold X     with two axes: mark where a step up the frontier buys less\n"
+	"                    than X performance per unit of cost (the marginal value)\n" CLI_DECIDE_HELP;
 
 typedef struct frontier {
 	bo_axis ax[MAX_AXES];
@@ -36,6 +38,11 @@ typedef struct frontier {
 	double ref[MAX_AXES];   /* in the axes' own orientation */
 	double hv;
 	int64_t knee;      /* id, or -1 */
+	/* Two axes: the marginal value curve along the cost-ordered frontier. */
+	double *marginal;  /* per configuration index: perf gained per unit of cost over the next cheaper step; NaN */
+	size_t pa, ca;     /* which axis is performance, which cost */
+	double threshold;  /* --threshold, NaN when not given */
+	int64_t saturation;/* id of the first step that no longer pays, -1 if none */
 } frontier;
 
 static int parse_axes(cli_decide *d, const char *spec, frontier *fr)
@@ -183,8 +190,18 @@ static int compute(cli_decide *d, frontier *fr, const char *refspec)
 	/* The knee of a two-axis frontier: perf is the maximised axis (the
 	 * first when both or neither are), cost the other. */
 	fr->knee = -1;
-	if (fr->d == 2 && fr->nfront >= 3) {
-		size_t pa = (fr->ax[0].goal > 0 || fr->ax[1].goal < 0) ? 0 : 1, ca = 1 - pa, nsteps, knee;
+	fr->saturation = -1;
+	fr->marginal = calloc(d->c.n + 1, sizeof *fr->marginal);
+	if (!fr->marginal) {
+		cli_error("out of memory");
+		goto done;
+	}
+	for (i = 0; i < d->c.n; i++)
+		fr->marginal[i] = NAN;
+	fr->pa = (fr->ax[0].goal > 0 || fr->ax[1 % fr->d].goal < 0) ? 0 : 1;
+	fr->ca = 1 - fr->pa;
+	if (fr->d == 2 && fr->nfront >= 1) {
+		size_t pa = fr->pa, ca = fr->ca, nsteps, knee;
 		double *cost = calloc(fr->nfront, sizeof *cost), *perf = calloc(fr->nfront, sizeof *perf);
 		bo_front_step *steps = calloc(fr->nfront, sizeof *steps);
 		if (!cost || !perf || !steps) {
@@ -198,8 +215,18 @@ static int compute(cli_decide *d, frontier *fr, const char *refspec)
 			cost[i] = minv(d, fr, fr->front[i], ca);
 			perf[i] = -minv(d, fr, fr->front[i], pa);
 		}
-		if (bo_front2(cost, perf, fr->nfront, steps, &nsteps, &knee) == 0 && knee != (size_t)-1)
-			fr->knee = d->c.v[fr->front[steps[knee].index]].id;
+		if (bo_front2(cost, perf, fr->nfront, steps, &nsteps, &knee) == 0) {
+			if (knee != (size_t)-1)
+				fr->knee = d->c.v[fr->front[steps[knee].index]].id;
+			/* Marginals are per unit of the cost axis as reported. */
+			for (i = 0; i < nsteps; i++)
+				fr->marginal[fr->front[steps[i].index]] = steps[i].marginal;
+			if (!isnan(fr->threshold)) {
+				size_t sat = bo_front2_saturation(steps, nsteps, fr->threshold);
+				if (sat < nsteps)
+					fr->saturation = d->c.v[fr->front[steps[sat].index]].id;
+			}
+		}
 		free(cost);
 		free(perf);
 		free(steps);
@@ -286,6 +313,11 @@ static void print_json(const cli_decide *d, const frontier *fr, int all)
 		printf("%lld", (long long)fr->knee);
 	else
 		printf("null");
+	printf(",\n \"saturation\": ");
+	if (fr->saturation >= 0)
+		printf("%lld", (long long)fr->saturation);
+	else
+		printf("null");
 	printf(",\n \"frontier\": [");
 	for (i = 0; i < fr->nfront; i++) {
 		size_t c = fr->front[i];
@@ -301,6 +333,8 @@ static void print_json(const cli_decide *d, const frontier *fr, int all)
 		cli_json_num(stdout, d->c.v[c].cost);
 		printf(", \"score\": ");
 		cli_json_num(stdout, d->c.v[c].score);
+		printf(", \"marginal\": ");
+		cli_json_num(stdout, fr->marginal[c]);
 		printf(", \"knee\": %s}", d->c.v[c].id == fr->knee ? "true" : "false");
 	}
 	printf("]");
@@ -371,13 +405,22 @@ static void print_text(const cli_decide *d, const frontier *fr, int all)
 	printf("   %8s", "id");
 	for (k = 0; k < fr->d; k++)
 		printf("  %14.14s", fr->ax[k].name);
+	if (fr->d == 2)
+		printf("  %14s", "marginal");
 	printf("  parameters\n");
 	for (i = 0; i < fr->nfront; i++) {
 		size_t c = fr->front[i];
 		printf(" %s %8lld", d->c.v[c].id == fr->knee ? "*" : " ", (long long)d->c.v[c].id);
 		for (k = 0; k < fr->d; k++)
 			printf("  %14.6g", bo__axis_value(&d->c, c, &fr->ax[k]));
-		printf("  %s\n", d->c.v[c].params_json);
+		if (fr->d == 2) {
+			if (isnan(fr->marginal[c]))
+				printf("  %14s", "-");
+			else
+				printf("  %14.6g", fr->marginal[c]);
+		}
+		printf("  %s%s\n", d->c.v[c].params_json,
+		       d->c.v[c].id == fr->saturation ? "  <- stops paying" : "");
 	}
 	printf("hypervolume %.10g with reference point (", fr->hv);
 	for (k = 0; k < fr->d; k++)
@@ -386,6 +429,15 @@ static void print_text(const cli_decide *d, const frontier *fr, int all)
 	if (fr->knee >= 0)
 		printf("knee (*): %lld, the point farthest from the line between the frontier's ends\n",
 		       (long long)fr->knee);
+	if (fr->d == 2)
+		printf("marginal: %s gained per unit of %s over the next cheaper frontier point\n",
+		       fr->ax[fr->pa].name, fr->ax[fr->ca].name);
+	if (!isnan(fr->threshold) && fr->saturation >= 0)
+		printf("from %lld on, each step up buys less than %g %s per unit of %s\n",
+		       (long long)fr->saturation, fr->threshold, fr->ax[fr->pa].name, fr->ax[fr->ca].name);
+	else if (!isnan(fr->threshold))
+		printf("every step up buys at least %g %s per unit of %s\n", fr->threshold,
+		       fr->ax[fr->pa].name, fr->ax[fr->ca].name);
 	if (!all)
 		return;
 	printf("not on the frontier:\n");
@@ -406,15 +458,18 @@ int cmd_frontier(int argc, char **argv)
 		{"objectives", required_argument, NULL, 'o'},
 		{"all", no_argument, NULL, 'a'},
 		{"ref", required_argument, NULL, 'r'},
+		{"threshold", required_argument, NULL, 't'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	cli_decide d;
 	frontier fr;
 	const char *objectives = NULL, *ref = NULL;
 	int c, all = 0, ret;
+	char *end;
 
 	memset(&d, 0, sizeof d);
 	memset(&fr, 0, sizeof fr);
+	fr.threshold = NAN;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		int r = cli_decide_option(&d, c, optarg);
@@ -426,6 +481,13 @@ int cmd_frontier(int argc, char **argv)
 		case 'o': objectives = optarg; break;
 		case 'a': all = 1; break;
 		case 'r': ref = optarg; break;
+		case 't':
+			fr.threshold = strtod(optarg, &end);
+			if (end == optarg || *end || !isfinite(fr.threshold)) {
+				cli_error("--threshold needs a number, not \"%s\"", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h': fputs(help, stdout); return EXIT_OK;
 		default: fputs(help, stderr); return EXIT_USAGE;
 		}
@@ -448,6 +510,7 @@ done:
 	free(fr.idx);
 	free(fr.front);
 	free(fr.rank);
+	free(fr.marginal);
 	cli_decide_free(&d);
 	return ret;
 }
