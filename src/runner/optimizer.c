@@ -1,0 +1,602 @@
+/*
+ * runner/optimizer.c - the public ask/tell API (budgetopt/optimizer.h):
+ * the run loop of runner/runner.c without processes or a ledger, for a
+ * caller that owns the loop.
+ *
+ * Same rules as `budgetopt run`:
+ * - a trial is handed out only if spend + the reservations of open trials
+ *   + its own reservation fit in the money budget; its reservation is the
+ *   per-trial money cap if set, else the costliest trial so far times
+ *   RESERVE_MARGIN, else (no trial told yet) everything that is left, so
+ *   the first trial of a study without a cap is alone;
+ * - a trial is charged usage x unit prices (resources without a price cost
+ *   nothing), at most the per-trial cap; so with a cap spend never passes
+ *   the money budget. Without a cap a trial costlier than its reservation
+ *   can pass it: the API cannot stop a trial that the caller runs;
+ * - the trial budget counts trials asked;
+ * - the time budget (budget.time, per_trial.time) is NOT enforced here:
+ *   the library has no clock (DESIGN.md section 2); a caller who wants one
+ *   stops asking;
+ * - the sampler is told exactly what runner.c's observe() tells it.
+ *
+ * Every call on a handle (and on its trials) takes the handle's mutex; the
+ * handle's error message is this thread's last error, copied after each
+ * failing call. Must never print, exit or touch files.
+ */
+#include "budgetopt/optimizer.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/model.h"
+#include "core/trial.h"
+#include "samplers/sampler.h"
+
+#define RESERVE_MARGIN 1.25      /* as runner.c: costliest trial so far x this */
+#define MONEY_EPS 1e-12          /* relative slack when comparing money */
+#define ERRMSG_MAX 1024
+
+typedef struct usage_item {
+	char *name;
+	double amount;
+} usage_item;
+
+struct bo_trial {
+	bo_optimizer *o;
+	int64_t number;
+	double *x;               /* nparams values, as asked */
+	double *metrics;         /* nmetrics values, NaN until set */
+	usage_item *usage;
+	size_t nusage, capusage;
+	double reserved;
+	char *sampler;
+};
+
+struct bo_optimizer {
+	const bo_study *s;
+	bo_sampler *sm;
+	pthread_mutex_t mu;
+	char errmsg[ERRMSG_MAX];
+	bo_trial **open;         /* trials asked and not told */
+	size_t nopen, capopen;
+	int64_t nasked, ntold;
+	double spent, reserved;
+	double max_cost;         /* costliest trial so far, before the cap */
+	int64_t best_number;     /* -1: none */
+	double best_value;
+};
+
+/* ---- locking and errors ---------------------------------------------- */
+
+static void lock(const bo_optimizer *o)
+{
+	pthread_mutex_lock(&((bo_optimizer *)o)->mu);
+}
+
+static void unlock(const bo_optimizer *o)
+{
+	pthread_mutex_unlock(&((bo_optimizer *)o)->mu);
+}
+
+/* Keeps this thread's last error on the handle when rc is an error. Call
+ * with the lock held. */
+static int keep_error(bo_optimizer *o, int rc)
+{
+	if (rc < 0)
+		snprintf(o->errmsg, sizeof o->errmsg, "%s", bo_error_last());
+	return rc;
+}
+
+/* ---- trials ---------------------------------------------------------- */
+
+static void trial_free(bo_trial *t)
+{
+	size_t i;
+	if (!t)
+		return;
+	for (i = 0; i < t->nusage; i++)
+		bo__free(t->usage[i].name);
+	bo__free(t->usage);
+	bo__free(t->x);
+	bo__free(t->metrics);
+	bo__free(t->sampler);
+	bo__free(t);
+}
+
+/* Index of t among o's open trials, or -1. Compares pointers only, so a
+ * foreign or stale pointer is never read. */
+static long find_open(const bo_optimizer *o, const bo_trial *t)
+{
+	size_t i;
+	for (i = 0; i < o->nopen; i++)
+		if (o->open[i] == t)
+			return (long)i;
+	return -1;
+}
+
+static void remove_open(bo_optimizer *o, size_t i)
+{
+	o->open[i] = o->open[--o->nopen];
+}
+
+/* ---- create and free --------------------------------------------------- */
+
+int bo_optimizer_new(bo_optimizer **out, const bo_study *s, const bo_optimizer_options *opt)
+{
+	bo_optimizer *o = NULL;
+	const char *name;
+	uint64_t seed;
+	int rc = 0, mu_ok = 0;
+
+	if (out)
+		*out = NULL;
+	if (!out || !s) {
+		rc = bo__error(BO_EMISUSE, "bo_optimizer_new: out and study must not be NULL");
+		goto done;
+	}
+	name = opt && opt->sampler ? opt->sampler : s->sampler;
+	seed = opt && opt->has_seed ? opt->seed : s->seed;
+	if (!(o = bo__calloc(1, sizeof *o))) {
+		rc = BO_ENOMEM;
+		goto done;
+	}
+	if (pthread_mutex_init(&o->mu, NULL) != 0) {
+		rc = bo__error(BO_ERROR, "cannot create the optimizer's mutex");
+		goto done;
+	}
+	mu_ok = 1;
+	o->s = s;
+	o->best_number = -1;
+	o->best_value = NAN;
+	if ((rc = bo__sampler_new(&o->sm, s, name, seed)) < 0)
+		goto done;
+	*out = o;
+	o = NULL;
+done:
+	if (o) {
+		if (mu_ok)
+			pthread_mutex_destroy(&o->mu);
+		bo__free(o);
+	}
+	return rc;
+}
+
+void bo_optimizer_free(bo_optimizer *o)
+{
+	size_t i;
+	if (!o)
+		return;
+	for (i = 0; i < o->nopen; i++)
+		trial_free(o->open[i]);
+	bo__free(o->open);
+	bo__sampler_free(o->sm);
+	pthread_mutex_destroy(&o->mu);
+	bo__free(o);
+}
+
+const char *bo_optimizer_errmsg(const bo_optimizer *o)
+{
+	return o ? o->errmsg : "";
+}
+
+int bo_optimizer_set_param(bo_optimizer *o, const char *name, double value)
+{
+	int rc;
+	if (!o || !name)
+		return bo__error(BO_EMISUSE, "bo_optimizer_set_param: optimizer and name must not be NULL");
+	lock(o);
+	rc = keep_error(o, bo__sampler_set_param(o->sm, name, value));
+	unlock(o);
+	return rc;
+}
+
+/* ---- ask ------------------------------------------------------------- */
+
+/* The reservation of the next trial (runner.c's predicted_cost): NaN when
+ * nothing is known yet. */
+static double predicted_cost(const bo_optimizer *o)
+{
+	if (isfinite(o->s->budget.trial_money))
+		return o->s->budget.trial_money;
+	if (o->ntold > 0)
+		return o->max_cost * RESERVE_MARGIN;
+	return NAN;
+}
+
+/* 0 and *reserve when the next trial may start, BO_DONE (with a message)
+ * when a budget says no (runner.c's launch_decision without the clock). */
+static int launch_decision(bo_optimizer *o, double *reserve)
+{
+	const bo_budget *b = &o->s->budget;
+	double pred = predicted_cost(o), left;
+	*reserve = 0.0;
+	if (b->trials > 0 && o->nasked >= b->trials)
+		return bo__error(BO_DONE, "trial budget reached (%lld trials)", (long long)b->trials);
+	if (!isfinite(b->money)) {
+		*reserve = isfinite(pred) ? pred : 0.0;
+		return 0;
+	}
+	left = b->money - o->spent - o->reserved;
+	if (!isfinite(pred)) {
+		/* No cap and no history: the first trial runs alone. */
+		if (o->nopen > 0)
+			return bo__error(BO_DONE,
+					 "the first trial reserves the whole money budget: tell trial %lld before asking for another",
+					 (long long)o->open[0]->number);
+		pred = left;
+	}
+	if (pred > left * (1.0 + MONEY_EPS) || left <= 0) {
+		if (o->nopen > 0)
+			return bo__error(BO_DONE,
+					 "the next trial (reservation %.6g) does not fit in the %.6g %s left after the reservations of %zu open trials: tell them and ask again",
+					 pred, left, o->s->prices.currency, o->nopen);
+		return bo__error(BO_DONE,
+				 "money budget reached: %.6g %s left, the next trial needs a reservation of %.6g",
+				 b->money - o->spent, o->s->prices.currency, pred);
+	}
+	*reserve = pred;
+	return 0;
+}
+
+int bo_optimizer_ask(bo_optimizer *o, bo_trial **out)
+{
+	const bo_study *s;
+	bo_trial *t = NULL;
+	double reserve;
+	size_t i;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!o || !out)
+		return bo__error(BO_EMISUSE, "bo_optimizer_ask: optimizer and out must not be NULL");
+	lock(o);
+	s = o->s;
+	if ((rc = launch_decision(o, &reserve)) != 0)
+		goto done;
+	if (bo__grow(&o->open, &o->capopen, o->nopen + 1, sizeof *o->open) < 0 ||
+	    !(t = bo__calloc(1, sizeof *t)) || !(t->x = bo__calloc(s->nparams + 1, sizeof *t->x)) ||
+	    !(t->metrics = bo__calloc(s->nmetrics + 1, sizeof *t->metrics))) {
+		rc = BO_ENOMEM;
+		goto done;
+	}
+	for (i = 0; i < s->nmetrics; i++)
+		t->metrics[i] = NAN;
+	t->o = o;
+	t->number = o->nasked;
+	if ((rc = bo__sampler_ask(o->sm, t->number, t->x)) != 0)
+		goto done;
+	if (!(t->sampler = bo__strdup(bo__sampler_name(o->sm)))) {
+		rc = BO_ENOMEM;
+		goto done;
+	}
+	t->reserved = reserve;
+	o->reserved += reserve;
+	o->nasked++;
+	o->open[o->nopen++] = t;
+	*out = t;
+	t = NULL;
+done:
+	trial_free(t);
+	if (rc != 0)
+		snprintf(o->errmsg, sizeof o->errmsg, "%s", bo_error_last());
+	unlock(o);
+	return rc;
+}
+
+/* ---- reading and filling a trial --------------------------------------- */
+
+int64_t bo_trial_number(const bo_trial *t)
+{
+	return t ? t->number : -1;
+}
+
+static int trial_error(const bo_trial *t, int rc)
+{
+	lock(t->o);
+	keep_error(t->o, rc);
+	unlock(t->o);
+	return rc;
+}
+
+int bo_trial_param(const bo_trial *t, const char *name, double *value)
+{
+	int i;
+	if (value)
+		*value = NAN;
+	if (!t || !name || !value)
+		return bo__error(BO_EMISUSE, "bo_trial_param: trial, name and value must not be NULL");
+	/* x is fixed from ask to tell: no lock needed to read it. */
+	if ((i = bo__study_find_param(t->o->s, name)) < 0)
+		return trial_error(t, bo__error(BO_ENOTFOUND, "the study has no parameter \"%s\"", name));
+	*value = t->x[i];
+	return isnan(*value) ? BO_DONE : 0;
+}
+
+const char *bo_trial_label(const bo_trial *t, const char *name)
+{
+	const bo_param *p;
+	double v;
+	int i;
+	if (!t || !name || (i = bo__study_find_param(t->o->s, name)) < 0)
+		return NULL;
+	p = &t->o->s->params[i];
+	v = t->x[i];
+	if ((p->type != BO_PT_CHOICE && p->type != BO_PT_ORDINAL) || isnan(v) || v < 0 ||
+	    v >= (double)p->nchoices)
+		return NULL;
+	return p->choices[(size_t)v];
+}
+
+const char *bo_trial_sampler(const bo_trial *t)
+{
+	return t ? t->sampler : NULL;
+}
+
+int bo_trial_set_metric(bo_trial *t, const char *name, double value)
+{
+	int i, rc = 0;
+	if (!t || !name)
+		return bo__error(BO_EMISUSE, "bo_trial_set_metric: trial and name must not be NULL");
+	lock(t->o);
+	if ((i = bo__study_find_metric(t->o->s, name)) < 0)
+		rc = bo__error(BO_ENOTFOUND, "the study has no metric \"%s\"", name);
+	else if (!isfinite(value))
+		rc = bo__error(BO_EINVAL, "metric \"%s\" = %g is not finite (tell the trial as failed)", name,
+			       value);
+	else
+		t->metrics[i] = value;
+	keep_error(t->o, rc);
+	unlock(t->o);
+	return rc;
+}
+
+int bo_trial_add_usage(bo_trial *t, const char *resource, double amount)
+{
+	size_t i;
+	int rc = 0;
+	if (!t || !resource)
+		return bo__error(BO_EMISUSE, "bo_trial_add_usage: trial and resource must not be NULL");
+	lock(t->o);
+	if (!resource[0]) {
+		rc = bo__error(BO_EINVAL, "usage needs a resource name");
+		goto done;
+	}
+	if (!isfinite(amount) || amount < 0) {
+		rc = bo__error(BO_EINVAL, "usage \"%s\" = %g must be a finite number >= 0", resource, amount);
+		goto done;
+	}
+	for (i = 0; i < t->nusage; i++) {
+		if (!strcmp(t->usage[i].name, resource)) {
+			t->usage[i].amount += amount;
+			goto done;
+		}
+	}
+	if ((rc = bo__grow(&t->usage, &t->capusage, t->nusage + 1, sizeof *t->usage)) < 0)
+		goto done;
+	if (!(t->usage[t->nusage].name = bo__strdup(resource))) {
+		rc = BO_ENOMEM;
+		goto done;
+	}
+	t->usage[t->nusage++].amount = amount;
+done:
+	keep_error(t->o, rc);
+	unlock(t->o);
+	return rc;
+}
+
+/* ---- tell ------------------------------------------------------------ */
+
+static double unit_price(const bo_study *s, const char *res)
+{
+	double p;
+	if (bo__pricebook_unit_price(&s->prices, res, &p) < 0)
+		return 0.0;
+	return p;
+}
+
+/* Tells the sampler how trial `number` went: its objectives (to minimise),
+ * guardrail margins and cost - runner.c's observe(), line for line. */
+static int observe(bo_optimizer *o, int64_t number, const double *x, int state, const double *mvals,
+		   double cost)
+{
+	const bo_study *s = o->s;
+	size_t nobj = bo__sampler_nobjectives(s), i;
+	double *dv = bo__calloc(s->nderived + 1, sizeof *dv);
+	double *obj = bo__calloc(nobj + 1, sizeof *obj);
+	double *cons = bo__calloc(s->nguardrails + 1, sizeof *cons);
+	double score = NAN;
+	bo_observation ob;
+	int rc = BO_ENOMEM;
+	if (!dv || !obj || !cons)
+		goto done;
+	for (i = 0; i < nobj; i++)
+		obj[i] = NAN;
+	for (i = 0; i < s->nguardrails; i++)
+		cons[i] = NAN;
+	if (state == BO_TRIAL_COMPLETE && mvals) {
+		bo_eval_ctx ctx;
+		ctx.study = s;
+		ctx.x = x;
+		ctx.metrics = mvals;
+		ctx.derived = dv;
+		if (bo__study_derive(&ctx) == 0) {
+			bo__study_guardrails(&ctx, NULL, cons);
+			bo__study_score(&ctx, &score);
+		}
+		for (i = 0; i < s->nobjectives; i++) {
+			const bo_objective *b = &s->objectives[i];
+			double v = b->sym_kind == BO_SYM_DERIVED ? dv[b->index] : mvals[b->index];
+			obj[i] = b->goal > 0 ? -v : v;
+		}
+		if (!s->nobjectives && nobj)
+			obj[0] = (s->score_goal < 0 ? 1.0 : -1.0) * score;
+	}
+	ob.number = number;
+	ob.x = x;
+	ob.state = state;
+	ob.nobj = nobj;
+	ob.obj = obj;
+	ob.ncons = s->nguardrails;
+	ob.cons = cons;
+	ob.cost = cost;
+	rc = bo__sampler_tell(o->sm, &ob);
+done:
+	bo__free(dv);
+	bo__free(obj);
+	bo__free(cons);
+	return rc;
+}
+
+/* The value best() ranks a complete trial by into *v, and its goal (+1
+ * maximise): the score, or without one the single objective; NaN when
+ * infeasible, missing or not rankable. Returns 0 or BO_ENOMEM. */
+static int rank_value(const bo_optimizer *o, const bo_trial *t, double *out, int *goal)
+{
+	const bo_study *s = o->s;
+	double *dv = NULL, v = NAN;
+	int feasible = 0;
+	bo_eval_ctx ctx;
+	*out = NAN;
+	*goal = s->score_goal ? s->score_goal : 1;
+	if (!s->score && s->nobjectives != 1)
+		return 0;
+	if (!(dv = bo__calloc(s->nderived + 1, sizeof *dv)))
+		return BO_ENOMEM;
+	ctx.study = s;
+	ctx.x = t->x;
+	ctx.metrics = t->metrics;
+	ctx.derived = dv;
+	if (bo__study_derive(&ctx) == 0 && bo__study_guardrails(&ctx, &feasible, NULL) == 0 && feasible) {
+		if (s->score) {
+			bo__study_score(&ctx, &v);
+		} else {
+			const bo_objective *b = &s->objectives[0];
+			v = b->sym_kind == BO_SYM_DERIVED ? dv[b->index] : t->metrics[b->index];
+			*goal = b->goal;
+		}
+	}
+	bo__free(dv);
+	*out = v;
+	return 0;
+}
+
+int bo_optimizer_tell(bo_optimizer *o, bo_trial *t, int state, double *cost)
+{
+	const bo_study *s;
+	double charged = 0.0, cap, value;
+	long at;
+	size_t i;
+	int rc = 0, orc, goal, final_state;
+
+	if (cost)
+		*cost = 0.0;
+	if (!o || !t)
+		return bo__error(BO_EMISUSE, "bo_optimizer_tell: optimizer and trial must not be NULL");
+	lock(o);
+	s = o->s;
+	if ((at = find_open(o, t)) < 0) {
+		rc = bo__error(BO_EMISUSE, "bo_optimizer_tell: not an open trial of this optimizer (told already?)");
+		t = NULL;   /* not ours: never touch it */
+		goto done;
+	}
+	remove_open(o, (size_t)at);
+
+	/* Charge first: whatever fails below, the trial's cost counts. */
+	for (i = 0; i < t->nusage; i++)
+		charged += t->usage[i].amount * unit_price(s, t->usage[i].name);
+	o->max_cost = fmax(o->max_cost, charged);
+	cap = s->budget.trial_money;
+	if (isfinite(cap) && charged > cap)
+		charged = cap;
+	o->spent += charged;
+	o->reserved -= t->reserved;
+	if (o->reserved < 0 || o->nopen == 0)
+		o->reserved = 0.0;   /* no rounding drift left behind */
+	o->ntold++;
+	if (cost)
+		*cost = charged;
+
+	final_state = BO_TRIAL_FAILED;
+	if (state == BO_TELL_COMPLETE) {
+		final_state = BO_TRIAL_COMPLETE;
+		for (i = 0; i < s->nmetrics; i++)
+			if (isnan(t->metrics[i]) && !s->metrics[i].optional)
+				final_state = BO_TRIAL_FAILED;
+	} else if (state != BO_TELL_FAILED) {
+		rc = bo__error(BO_EMISUSE, "bo_optimizer_tell: unknown state %d (trial %lld told as failed)",
+			       state, (long long)t->number);
+	}
+	if (final_state == BO_TRIAL_COMPLETE) {
+		if ((orc = rank_value(o, t, &value, &goal)) < 0) {
+			rc = orc;
+			goto done;
+		}
+		if (!isnan(value) &&
+		    (o->best_number < 0 || (goal > 0 ? value > o->best_value : value < o->best_value))) {
+			o->best_number = t->number;
+			o->best_value = value;
+		}
+	}
+	orc = observe(o, t->number, t->x, final_state, t->metrics, charged);
+	if (rc == 0)
+		rc = orc;
+done:
+	trial_free(t);
+	keep_error(o, rc);
+	unlock(o);
+	return rc;
+}
+
+/* ---- results --------------------------------------------------------- */
+
+int bo_optimizer_best(bo_optimizer *o, int64_t *number, double *value)
+{
+	int rc = 0;
+	if (number)
+		*number = -1;
+	if (value)
+		*value = NAN;
+	if (!o)
+		return bo__error(BO_EMISUSE, "bo_optimizer_best: optimizer must not be NULL");
+	lock(o);
+	if (!o->s->score && o->s->nobjectives != 1) {
+		rc = bo__error(BO_DONE, "the study has %zu objectives and no score: there is no single best trial",
+			       o->s->nobjectives);
+	} else if (o->best_number < 0) {
+		rc = bo__error(BO_DONE, "no complete trial meets every guardrail yet");
+	} else {
+		if (number)
+			*number = o->best_number;
+		if (value)
+			*value = o->best_value;
+	}
+	unlock(o);
+	return rc;
+}
+
+double bo_optimizer_spent(const bo_optimizer *o)
+{
+	double v;
+	if (!o)
+		return 0.0;
+	lock(o);
+	v = o->spent;
+	unlock(o);
+	return v;
+}
+
+int64_t bo_optimizer_ntold(const bo_optimizer *o)
+{
+	int64_t n;
+	if (!o)
+		return 0;
+	lock(o);
+	n = o->ntold;
+	unlock(o);
+	return n;
+}
