@@ -11,7 +11,8 @@
  * two infeasible ones compare by total violation (the sum of the negative
  * guardrail margins; an unknown margin counts as an infinite violation).
  * Failed trials (or trials with a missing objective) form the last front:
- * worse than every complete trial.
+ * worse than every complete trial. A pruned trial with every objective
+ * counts as complete, at the values it was told.
  *
  * Variation in the unit cube (bo__space_to_unit / bo__space_from_unit):
  * simulated binary crossover (Deb & Agrawal, Complex Systems 9, 1995;
@@ -641,7 +642,7 @@ static int is_dup(const nsga2 *g, int64_t number, const double *x)
 
 static int add_pending(nsga2 *g, int64_t number, const double *x)
 {
-	size_t i, cap;
+	size_t i;
 	for (i = 0; i < g->npend; i++)
 		if (g->pnum[i] == number)
 			break;
@@ -649,7 +650,7 @@ static int add_pending(nsga2 *g, int64_t number, const double *x)
 		if (g->npend == g->pcap) {
 			int64_t *pn;
 			double *px;
-			cap = g->pcap ? 2 * g->pcap : 16;
+			size_t cap = g->pcap ? 2 * g->pcap : 16;
 			pn = bo__realloc(g->pnum, cap, sizeof *pn);
 			if (!pn)
 				return BO_ENOMEM;
