@@ -58,7 +58,7 @@
  *   n_local        local refinements per ask, one objective (default 5)
  *   n_restarts     extra random starts of the hyperparameter fit (default 2)
  *   ehvi_samples   Monte Carlo draws per EHVI evaluation (default 64)
- *   fit_points     most points the hyperparameter fit uses (default 300)
+ *   fit_points     most points the hyperparameter fit uses (default 200)
  *
  * Pure: no I/O, no clock, no globals; allocation through core/alloc.h.
  * Must never return a point that breaks a configuration constraint or sets
@@ -92,7 +92,7 @@
 #define DEFAULT_LOCAL 5
 #define DEFAULT_RESTARTS 2
 #define DEFAULT_EHVI_SAMPLES 64
-#define DEFAULT_FIT_POINTS 300
+#define DEFAULT_FIT_POINTS 200
 /* EHVI is dearer per candidate: this share of n_candidates. */
 #define EHVI_CANDIDATE_SHARE 4
 /* Perturbations around each of the best trials, and how many trials. */

@@ -51,7 +51,7 @@
 #define JITTER_GROWTH 10.0
 #define JITTER_MAX 1e-2
 /* L-BFGS stopping rules of one start. */
-#define FIT_MAXEVAL 150
+#define FIT_MAXEVAL 100
 #define FIT_FTOL_REL 1e-9
 /* Candidates per block in batch predictions. */
 #define PREDICT_BLOCK 128
@@ -78,7 +78,8 @@ int bo__gp_init(bo_gp *gp, size_t d)
 	gp->pm = bo__calloc(np, sizeof *gp->pm);
 	gp->ps = bo__calloc(np, sizeof *gp->ps);
 	gp->tmp = bo__calloc(np, sizeof *gp->tmp);
-	if (!gp->theta || !gp->lo || !gp->hi || !gp->pm || !gp->ps || !gp->tmp)
+	gp->il = bo__calloc(np, sizeof *gp->il);
+	if (!gp->il || !gp->theta || !gp->lo || !gp->hi || !gp->pm || !gp->ps || !gp->tmp)
 		goto done;
 	for (j = 0; j < d; j++) {
 		gp->pm[j] = PRIOR_LOG_L_MEAN;
@@ -119,6 +120,7 @@ void bo__gp_clear(bo_gp *gp)
 	bo__free(gp->pm);
 	bo__free(gp->ps);
 	bo__free(gp->tmp);
+	bo__free(gp->il);
 	memset(gp, 0, sizeof *gp);
 }
 
@@ -188,16 +190,25 @@ int bo__gp_set_data(bo_gp *gp, const double *X, const double *y, size_t n)
 	return 0;
 }
 
-/* Scaled squared distance r^2 between a and b. */
-static double dist2(const double *theta, size_t d, const double *a, const double *b)
+/* Scaled squared distance r^2 between a and b; il: inverse lengthscales. */
+static double dist2(const double *il, size_t d, const double *a, const double *b)
 {
 	double r2 = 0;
 	size_t j;
 	for (j = 0; j < d; j++) {
-		double t = (a[j] - b[j]) * exp(-theta[j]);
+		double t = (a[j] - b[j]) * il[j];
 		r2 += t * t;
 	}
 	return r2;
+}
+
+/* gp->il from theta. */
+static const double *inv_lengths(bo_gp *gp, const double *theta)
+{
+	size_t j;
+	for (j = 0; j < gp->d; j++)
+		gp->il[j] = exp(-theta[j]);
+	return gp->il;
 }
 
 static double matern(double sf2, double r2)
@@ -208,7 +219,13 @@ static double matern(double sf2, double r2)
 
 double bo__gp_kernel(const double *theta, size_t d, const double *a, const double *b)
 {
-	return matern(exp(theta[d]), dist2(theta, d, a, b));
+	double r2 = 0;
+	size_t j;
+	for (j = 0; j < d; j++) {
+		double t = (a[j] - b[j]) * exp(-theta[j]);
+		r2 += t * t;
+	}
+	return matern(exp(theta[d]), r2);
 }
 
 /* Fills the lower triangle of L with K + (sn2 + extra) I over the first n
@@ -218,10 +235,11 @@ static int factor_at(bo_gp *gp, const double *theta, size_t n, double extra)
 	size_t i, j, d = gp->d;
 	double sf2 = exp(theta[d]), sn2 = exp(theta[d + 1]);
 	double *L = gp->L;
+	const double *il = inv_lengths(gp, theta);
 
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < i; j++)
-			L[i * n + j] = matern(sf2, dist2(theta, d, gp->X + i * d, gp->X + j * d));
+			L[i * n + j] = matern(sf2, dist2(il, d, gp->X + i * d, gp->X + j * d));
 		L[i * n + i] = sf2 + sn2 + extra;
 		for (j = i + 1; j < n; j++)
 			L[i * n + j] = 0.0;
@@ -300,14 +318,14 @@ int bo__gp_lml(bo_gp *gp, const double *theta, int with_prior, double *out, doub
 			for (j = 0; j < i; j++) {
 				const double *xj = gp->X + j * d;
 				double w = gp->alpha[i] * gp->alpha[j] - W[i * n + j];
-				double r2 = dist2(theta, d, xi, xj), r = sqrt(r2);
+				double r2 = dist2(gp->il, d, xi, xj), r = sqrt(r2);
 				double e = exp(-SQRT5 * r);
 				double kf = sf2 * (1.0 + SQRT5 * r + 5.0 / 3.0 * r2) * e;
 				double dl = sf2 * 5.0 / 3.0 * (1.0 + SQRT5 * r) * e;
 				/* Off-diagonal pairs count twice in the trace. */
 				grad[d] += w * kf;
 				for (k = 0; k < d; k++) {
-					double t = (xi[k] - xj[k]) * exp(-theta[k]);
+					double t = (xi[k] - xj[k]) * gp->il[k];
 					grad[k] += w * dl * t * t;
 				}
 			}
@@ -436,9 +454,10 @@ void bo__gp_predict(bo_gp *gp, const double *x, double *mu, double *var)
 {
 	size_t n = gp->n, d = gp->d, i;
 	double sf2 = exp(gp->theta[d]), m = 0.0, v;
+	const double *il = inv_lengths(gp, gp->theta);
 
 	for (i = 0; i < n; i++) {
-		gp->kv[i] = matern(sf2, dist2(gp->theta, d, x, gp->X + i * d));
+		gp->kv[i] = matern(sf2, dist2(il, d, x, gp->X + i * d));
 		m += gp->kv[i] * gp->alpha[i];
 	}
 	cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, (int)n, gp->L, (int)n,
@@ -455,6 +474,7 @@ void bo__gp_predict_many(bo_gp *gp, const double *Xs, size_t m, double *mu, doub
 	size_t n = gp->n, d = gp->d, i, j, b, nb;
 	double sf2 = exp(gp->theta[d]);
 	double *B = gp->W;
+	const double *il = inv_lengths(gp, gp->theta);
 
 	for (b = 0; b < m; b += PREDICT_BLOCK) {
 		nb = m - b < PREDICT_BLOCK ? m - b : PREDICT_BLOCK;
@@ -462,7 +482,7 @@ void bo__gp_predict_many(bo_gp *gp, const double *Xs, size_t m, double *mu, doub
 		for (i = 0; i < n; i++)
 			for (j = 0; j < nb; j++)
 				B[i * nb + j] =
-					matern(sf2, dist2(gp->theta, d, gp->X + i * d, Xs + (b + j) * d));
+					matern(sf2, dist2(il, d, gp->X + i * d, Xs + (b + j) * d));
 		for (j = 0; j < nb; j++)
 			mu[b + j] = 0.0;
 		cblas_dgemv(CblasRowMajor, CblasTrans, (int)n, (int)nb, 1.0, B, (int)nb, gp->alpha, 1,

@@ -38,6 +38,7 @@ typedef struct bo_gp {
 	double *lo, *hi;     /* d + 2: bounds of theta in the fit */
 	double *pm, *ps;     /* d + 2: normal priors on theta (mean, sd) */
 	double *tmp;         /* d + 2: workspace */
+	double *il;          /* d + 2: inverse lengthscales of the last use */
 } bo_gp;
 
 /* An empty model over d >= 1 features with default hyperparameters and

@@ -714,6 +714,55 @@ static void test_two_objectives(void **state)
 	bo_study_free(s);
 }
 
+/* Four objectives (ParEGO) with a failed trial now and then: the
+ * scalarised model still steers towards the front's region (x2 = 0
+ * minimises every objective's offset), unlike random search. */
+static const char MO4_YAML[] = "name: mo4\n"
+			       "space:\n"
+			       "  x1: {float: [0, 1]}\n"
+			       "  x2: {float: [0, 1]}\n"
+			       "metrics: {a: {}, b: {}, c: {}, d: {}}\n"
+			       "objectives: [a, b, c, d]\n"
+			       "evaluator: {command: [\"true\"]}\n";
+
+static int eval_mo4(const double *x, double *obj, double *cons, double *cost)
+{
+	size_t k;
+	(void)cons;
+	*cost = 1.0;
+	if (x[0] > 0.9 && x[1] > 0.5) {
+		for (k = 0; k < 4; k++)
+			obj[k] = NAN;
+		return BO_TRIAL_FAILED;
+	}
+	for (k = 0; k < 4; k++)
+		obj[k] = fabs(x[0] - 0.25 * (double)k) + 3 * x[1];
+	return BO_TRIAL_COMPLETE;
+}
+
+static void test_four_objectives_parego(void **state)
+{
+	enum { N = 30, NRAND = 10 };
+	bo_study *s = parse(MO4_YAML);
+	run_out o, r;
+	double mean = 0, rmean = 0;
+	size_t i, j;
+	(void)state;
+	run(s, 9, N, eval_mo4, 0, 1, HUGE_VAL, &o);
+	for (i = 15; i < N; i++)
+		mean += o.x[2 * i + 1] / (N - 15);
+	for (j = 0; j < NRAND; j++) {
+		run(s, 700 + j, N, eval_mo4, 1, 0, HUGE_VAL, &r);
+		for (i = 15; i < N; i++)
+			rmean += r.x[2 * i + 1] / ((N - 15) * NRAND);
+		run_free(&r);
+	}
+	print_message("parego: mean x2 of the model's points %.3f, random %.3f\n", mean, rmean);
+	assert_true(mean < rmean);
+	run_free(&o);
+	bo_study_free(s);
+}
+
 /* Cost-aware: Branin on the unit square whose cost grows 20-fold with x1;
  * a money budget. */
 static const char COST_YAML[] = "name: cost\n"
@@ -772,6 +821,7 @@ int main(void)
 		cmocka_unit_test(test_conditions_and_constraints),
 		cmocka_unit_test(test_finite_space_no_repeats),
 		cmocka_unit_test(test_two_objectives),
+		cmocka_unit_test(test_four_objectives_parego),
 		cmocka_unit_test(test_cost_aware),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
