@@ -2361,7 +2361,7 @@ static void read_evaluator(rd *r, const ynode *top)
 
 static void read_sampler_storage_seed(rd *r, const ynode *top)
 {
-	static const char *const samplers[] = {"auto", "random", "sobol", NULL};
+	static const char *const samplers[] = {"auto", "random", "sobol", "tpe", "gp", "nsga2", NULL};
 	const ynode *n;
 	bo_study *s = r->s;
 	char buf[48], hint[128];

@@ -2,8 +2,20 @@
  * samplers/sampler.c - the sampler handle: picks an algorithm by name and
  * dispatches ask/tell to it through a table of operations.
  *
- * A new algorithm (TPE, GP, NSGA-II) adds its create/destroy/ask/tell
- * functions and one row to the table below; nothing else changes.
+ * A new algorithm adds its bo_sampler_ops and one row to the table below.
+ *
+ * "auto" (the default) chooses for the study, and records in the ledger
+ * which algorithm proposed each trial ("auto:sobol", "auto:gp", ...):
+ * - Sobol for the first AUTO_STARTUP trials (at least 2 per parameter);
+ * - then, with several objectives and a trial budget of at least
+ *   AUTO_NSGA2_TRIALS, NSGA-II;
+ * - else, while fewer than AUTO_GP_MAX trials have been told and at least
+ *   half of the parameters are numeric (and there are at most AUTO_GP_DIMS),
+ *   Gaussian-process BO (cost-aware): few, expensive trials are where its
+ *   cubic cost pays;
+ * - else TPE: large, categorical-heavy or long studies.
+ * Every algorithm auto may switch to is told the whole history, so a
+ * switch loses nothing.
  *
  * Pure: no I/O, no clock, no globals other than the constant table.
  */
@@ -24,16 +36,104 @@ static const bo_sampler_ops sobol_ops = {"sobol", bo__sobol_create, bo__sobol_de
 static const bo_sampler_ops *const sampler_table[] = {
 	&random_ops,
 	&sobol_ops,
+	&bo__tpe_ops,
+	&bo__gp_ops,
+	&bo__nsga2_ops,
 };
 #define NSAMPLERS (sizeof sampler_table / sizeof sampler_table[0])
+
+#define AUTO_STARTUP_MIN 10        /* Sobol trials before a model, at least */
+#define AUTO_STARTUP_MAX 30
+#define AUTO_GP_MAX 300            /* told trials beyond which GP gives way to TPE */
+#define AUTO_GP_DIMS 20
+#define AUTO_NSGA2_TRIALS 1000
+
+/* "auto": the algorithms it may use, each told everything. */
+typedef struct auto_state {
+	const bo_sampler_ops *ops[3];
+	void *impl[3];          /* sobol, then the one or two models */
+	size_t n;
+	int64_t startup;
+	int64_t ntold;
+	int gp_then_tpe;        /* impl[1] is GP, impl[2] TPE */
+} auto_state;
 
 struct bo_sampler {
 	const bo_sampler_ops *ops;
 	const bo_study *study;
 	void *impl;
-	int is_auto;            /* "auto": the name reports what it picked */
+	auto_state *autos;      /* non-NULL for "auto" */
 	char ledger[64];
 };
+
+static void auto_free(auto_state *a)
+{
+	size_t i;
+	if (!a)
+		return;
+	for (i = 0; i < a->n; i++)
+		if (a->impl[i])
+			a->ops[i]->destroy(a->impl[i]);
+	bo__free(a);
+}
+
+static int auto_add(auto_state *a, const bo_sampler_ops *ops, const bo_study *s, uint64_t seed)
+{
+	int rc = ops->create(&a->impl[a->n], s, seed);
+	if (rc < 0)
+		return rc;
+	a->ops[a->n++] = ops;
+	/* The model's own start-up is auto's Sobol phase. */
+	if (ops->set_param)
+		ops->set_param(a->impl[a->n - 1], "n_startup", (double)a->startup);
+	return 0;
+}
+
+static int auto_new(auto_state **out, const bo_study *s, uint64_t seed)
+{
+	auto_state *a = bo__calloc(1, sizeof *a);
+	size_t i, numeric = 0;
+	int rc;
+	*out = NULL;
+	if (!a)
+		return BO_ENOMEM;
+	for (i = 0; i < s->nparams; i++)
+		numeric += s->params[i].type == BO_PT_FLOAT || s->params[i].type == BO_PT_INT;
+	a->startup = 2 * (int64_t)s->nparams;
+	if (a->startup < AUTO_STARTUP_MIN)
+		a->startup = AUTO_STARTUP_MIN;
+	if (a->startup > AUTO_STARTUP_MAX)
+		a->startup = AUTO_STARTUP_MAX;
+	if ((rc = auto_add(a, &sobol_ops, s, seed)) < 0)
+		goto fail;
+	if (bo__sampler_nobjectives(s) >= 2 && s->budget.trials >= AUTO_NSGA2_TRIALS) {
+		rc = auto_add(a, &bo__nsga2_ops, s, seed);
+	} else if (2 * numeric >= s->nparams && s->nparams <= AUTO_GP_DIMS &&
+		   (s->budget.trials == 0 || s->budget.trials > a->startup)) {
+		a->gp_then_tpe = 1;
+		if ((rc = auto_add(a, &bo__gp_ops, s, seed)) == 0)
+			rc = auto_add(a, &bo__tpe_ops, s, seed);
+	} else {
+		rc = auto_add(a, &bo__tpe_ops, s, seed);
+	}
+	if (rc < 0)
+		goto fail;
+	*out = a;
+	return 0;
+fail:
+	auto_free(a);
+	return rc;
+}
+
+/* Which of auto's algorithms proposes trial number. */
+static size_t auto_pick(const auto_state *a, int64_t number)
+{
+	if (number < a->startup)
+		return 0;
+	if (a->gp_then_tpe && a->ntold >= AUTO_GP_MAX)
+		return 2;
+	return 1;
+}
 
 int bo__sampler_new(bo_sampler **out, const bo_study *s, const char *name, uint64_t seed)
 {
@@ -44,10 +144,9 @@ int bo__sampler_new(bo_sampler **out, const bo_study *s, const char *name, uint6
 	int rc = 0;
 
 	*out = NULL;
-	/* "auto" picks an algorithm for the study: Sobol for now. */
 	int is_auto = name && strcmp(name, "auto") == 0;
 	if (is_auto)
-		name = "sobol";
+		name = "sobol";   /* for the table look-up; auto_new builds the rest */
 	for (i = 0; name && i < NSAMPLERS; i++)
 		if (strcmp(sampler_table[i]->name, name) == 0)
 			ops = sampler_table[i];
@@ -70,9 +169,8 @@ int bo__sampler_new(bo_sampler **out, const bo_study *s, const char *name, uint6
 	}
 	sm->ops = ops;
 	sm->study = s;
-	sm->is_auto = is_auto;
 	snprintf(sm->ledger, sizeof sm->ledger, "%s%s", is_auto ? "auto:" : "", ops->name);
-	rc = ops->create(&sm->impl, s, seed);
+	rc = is_auto ? auto_new(&sm->autos, s, seed) : ops->create(&sm->impl, s, seed);
 	if (rc < 0)
 		goto done;
 	*out = sm;
@@ -89,6 +187,7 @@ void bo__sampler_free(bo_sampler *sm)
 		return;
 	if (sm->impl)
 		sm->ops->destroy(sm->impl);
+	auto_free(sm->autos);
 	bo__free(sm);
 }
 
@@ -102,6 +201,11 @@ int bo__sampler_ask(bo_sampler *sm, int64_t number, double *x)
 	if (!sm || !x || number < 0)
 		return bo__error(BO_EMISUSE, "sampler ask needs a sampler, a buffer and a "
 					     "trial number >= 0");
+	if (sm->autos) {
+		size_t k = auto_pick(sm->autos, number);
+		snprintf(sm->ledger, sizeof sm->ledger, "auto:%s", sm->autos->ops[k]->name);
+		return sm->autos->ops[k]->ask(sm->autos->impl[k], number, x);
+	}
 	return sm->ops->ask(sm->impl, number, x);
 }
 
@@ -116,6 +220,16 @@ int bo__sampler_tell(bo_sampler *sm, const bo_observation *o)
 					    "the study has %zu and %zu",
 				 o->nobj, o->ncons, bo__sampler_nobjectives(sm->study),
 				 sm->study->nguardrails);
+	if (sm->autos) {
+		size_t k;
+		int rc;
+		for (k = 0; k < sm->autos->n; k++)
+			if (sm->autos->ops[k]->tell &&
+			    (rc = sm->autos->ops[k]->tell(sm->autos->impl[k], o)) < 0)
+				return rc;
+		sm->autos->ntold++;
+		return 0;
+	}
 	if (!sm->ops->tell)
 		return 0;
 	return sm->ops->tell(sm->impl, o);
@@ -125,6 +239,16 @@ int bo__sampler_set_param(bo_sampler *sm, const char *name, double value)
 {
 	if (!sm || !name)
 		return bo__error(BO_EMISUSE, "sampler set_param needs a sampler and a name");
+	if (sm->autos) {
+		/* An option goes to every algorithm of auto that has it. */
+		size_t k;
+		int taken = 0;
+		for (k = 0; k < sm->autos->n; k++)
+			if (sm->autos->ops[k]->set_param &&
+			    sm->autos->ops[k]->set_param(sm->autos->impl[k], name, value) == 0)
+				taken = 1;
+		return taken ? 0 : bo__error(BO_EINVAL, "no algorithm of sampler \"auto\" has option \"%s\"", name);
+	}
 	if (!sm->ops->set_param)
 		return bo__error(BO_EINVAL, "sampler \"%s\" has no option \"%s\"", sm->ops->name, name);
 	return sm->ops->set_param(sm->impl, name, value);

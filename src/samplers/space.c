@@ -103,6 +103,27 @@ static double param_to_unit(const bo_param *p, double v)
 	}
 	if (p->hi <= p->lo)
 		return 0.5;
+	if (p->type == BO_PT_INT || p->step > 0) {
+		/* Mirror grid_from_unit: the centre of the value's cell. */
+		double step = p->step > 0 ? p->step : 1.0;
+		double r = (p->hi - p->lo) / step;
+		double npts = floor(r + GRID_COUNT_TOL * (1.0 + r)) + 1.0;
+		double k = round((v - p->lo) / step);
+		if (npts > GRID_MAX_POINTS)
+			npts = GRID_MAX_POINTS;
+		if (!p->log)
+			return clamp((k + 0.5) / npts, 0.0, 1.0);
+		{
+			double top = p->lo + (npts - 1.0) * step;
+			double a = p->lo - step / 2, b = top + step / 2, w = p->lo + k * step;
+			if (!(a > 0.0))
+				a = p->lo;
+			/* Midpoint in log space of the cell that rounds to k. */
+			double wl = fmax(a, w - step / 2), wh = fmin(b, w + step / 2);
+			u = (0.5 * (log(wl) + log(wh)) - log(a)) / (log(b) - log(a));
+			return clamp(u, 0.0, 1.0);
+		}
+	}
 	if (p->log && p->lo > 0 && v > 0)
 		u = (log(v) - log(p->lo)) / (log(p->hi) - log(p->lo));
 	else

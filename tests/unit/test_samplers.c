@@ -22,6 +22,7 @@
 #include "budgetopt/study.h"
 #include "core/alloc.h"
 #include "core/model.h"
+#include "samplers/internal.h"
 #include "samplers/sampler.h"
 
 /* False-alarm rate of every statistical check. */
@@ -189,7 +190,7 @@ static void test_names_and_misuse(void **state)
 	assert_int_equal(bo__sampler_new(&sm, &f.s, "tpe-ish", 1), BO_EINVAL);
 	assert_null(sm);
 	assert_string_equal(bo_error_last(),
-			    "unknown sampler \"tpe-ish\" (known: auto, random, sobol)");
+			    "unknown sampler \"tpe-ish\" (known: auto, random, sobol, tpe, gp, nsga2)");
 
 	assert_int_equal(bo__sampler_new(&sm, &f.s, "random", 1), 0);
 	assert_string_equal(bo__sampler_name(sm), "random");
@@ -701,6 +702,46 @@ static const char NONE_YAML[] =
 	"metrics: {loss: {minimize: true}}\n"
 	"evaluator: {command: [\"true\"]}\n";
 
+/* bo__space_to_unit inverts bo__space_from_unit: every value maps back to
+ * itself, for every kind of parameter, log grids included. */
+static void test_unit_round_trip(void **state)
+{
+	bo_study *s = parse("name: rt\n"
+			    "space:\n"
+			    "  f: {float: [-2.385, 7.5]}\n"
+			    "  fl: {float: [1.0e-4, 3.0], log: true}\n"
+			    "  fs: {float: [0.5, 9.5], step: 0.75}\n"
+			    "  fls: {float: [1.0, 1000.0], log: true, step: 3}\n"
+			    "  i: {int: [-3, 17]}\n"
+			    "  il: {int: [1, 100], log: true}\n"
+			    "  is: {int: [2, 64], step: 2, log: true}\n"
+			    "  c: {choice: [a, b, c, d, e]}\n"
+			    "  o: {ordinal: [s, m, l]}\n"
+			    "metrics: {y: {}}\n"
+			    "evaluator: {command: [\"true\"]}\n");
+	double u[9], x[9], back[9], x2[9];
+	bo_rng rng;
+	size_t k, t;
+	(void)state;
+	bo__rng_seed(&rng, 42);
+	for (t = 0; t < 20000; t++) {
+		for (k = 0; k < 9; k++)
+			u[k] = bo__rng_uniform(&rng);
+		assert_int_equal(bo__space_from_unit(s, u, x), 0);
+		bo__space_to_unit(s, x, back);
+		for (k = 0; k < 9; k++)
+			assert_true(back[k] >= 0.0 && back[k] <= 1.0);
+		assert_int_equal(bo__space_from_unit(s, back, x2), 0);
+		for (k = 0; k < 9; k++) {
+			/* Continuous floats come back to rounding; grids exactly. */
+			double tol = (k <= 1) ? 1e-9 * (1.0 + fabs(x[k])) : 0.0;
+			if (fabs(x2[k] - x[k]) > tol)
+				fail_msg("parameter %zu: %.17g -> u %.17g -> %.17g", k, x[k], back[k], x2[k]);
+		}
+	}
+	bo_study_free(s);
+}
+
 static void test_constraints_exclude_everything(void **state)
 {
 	bo_study *s;
@@ -740,6 +781,7 @@ int main(void)
 		cmocka_unit_test(test_conditions),
 		cmocka_unit_test(test_constraints),
 		cmocka_unit_test(test_constraints_exclude_everything),
+		cmocka_unit_test(test_unit_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
