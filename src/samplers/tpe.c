@@ -115,6 +115,9 @@
 #define EXTRA_ROUNDS 8
 #define ENUM_MAX 4096.0
 #define RANDOM_TRIES 1000
+/* Terms this far below the largest add less than exp(-40) ~ 4e-18 of it
+ * to a log-sum-exp: skipped. */
+#define LSE_NEGLIGIBLE (-40.0)
 /* Same slack as samplers/space.c when counting grid points. */
 #define GRID_COUNT_TOL 1e-9
 /* log(sqrt(2 pi)) */
@@ -136,6 +139,7 @@ typedef struct mixture {
 	double *isig;          /* d */
 	double *lhi, *llo;     /* d: categorical log kernel, match / not */
 	double *w;             /* ncomp raw weights (workspace) */
+	unsigned char *full;   /* ncomp: 1 when every parameter is active */
 } mixture;
 
 typedef struct rankrec {
@@ -192,6 +196,7 @@ typedef struct bo_tpe {
 	double *u, *xc, *cc, *pt, *xbest;
 	size_t *counts;
 	size_t *digits;
+	size_t *act;           /* d: a candidate's active parameters */
 	size_t seen_cap;
 	size_t *seen;
 	double nseen_distinct;  /* distinct configurations told or pending */
@@ -322,6 +327,7 @@ static void mix_clear(mixture *mx)
 	bo__free(mx->lhi);
 	bo__free(mx->llo);
 	bo__free(mx->w);
+	bo__free(mx->full);
 }
 
 static void tpe_destroy(void *impl)
@@ -366,6 +372,7 @@ static void tpe_destroy(void *impl)
 	bo__free(t->xbest);
 	bo__free(t->counts);
 	bo__free(t->digits);
+	bo__free(t->act);
 	bo__free(t->seen);
 	bo__free(t);
 }
@@ -404,9 +411,10 @@ static int tpe_create(void **out, const bo_study *s, uint64_t seed)
 	t->xbest = bo__calloc(d, sizeof *t->xbest);
 	t->pt = bo__calloc(d, sizeof *t->pt);
 	t->digits = bo__calloc(d, sizeof *t->digits);
+	t->act = bo__calloc(d, sizeof *t->act);
 	t->counts = bo__calloc(s->nconstraints, sizeof *t->counts);
 	if (!t->mix || !t->mix_gamma || !t->mix_on || !t->is_cat || !t->npts || !t->prior_lc ||
-	    !t->u || !t->xbest || !t->pt || !t->digits || !t->counts)
+	    !t->u || !t->xbest || !t->pt || !t->digits || !t->act || !t->counts)
 		goto done;
 	t->finite = 1;
 	t->space_size = 1.0;
@@ -687,6 +695,7 @@ static int mix_reserve(mixture *mx, size_t ncomp, size_t d)
 	    (rc = grow_rows(&mx->logw, mx->cap, c, 1, sizeof *mx->logw)) < 0 ||
 	    (rc = grow_rows(&mx->cumw, mx->cap, c, 1, sizeof *mx->cumw)) < 0 ||
 	    (rc = grow_rows(&mx->w, mx->cap, c, 1, sizeof *mx->w)) < 0 ||
+	    (rc = grow_rows(&mx->full, mx->cap, c, 1, sizeof *mx->full)) < 0 ||
 	    (rc = grow_rows(&mx->mu, mx->cap, c, d, sizeof *mx->mu)) < 0 ||
 	    (rc = grow_rows(&mx->lc, mx->cap, c, d, sizeof *mx->lc)) < 0)
 		return rc;
@@ -718,9 +727,11 @@ static void default_weights(double *w, size_t n)
 static void mix_fit(const bo_tpe *t, mixture *mx, size_t n)
 {
 	size_t i, j, d = t->d;
-	double pw = t->prior_weight, sum = pw, acc = 0;
+	double pw = t->prior_weight, sum = pw, acc = 0, lsig, lsum;
 
 	mx->ncomp = n;
+	for (j = 0; j < n; j++)
+		mx->full[j] = 1;
 	for (i = 0; i < d; i++) {
 		size_t nact = 0;
 		for (j = 0; j < n; j++)
@@ -741,20 +752,23 @@ static void mix_fit(const bo_tpe *t, mixture *mx, size_t n)
 			mx->isig[i] = 1.0 / s;
 			mx->lhi[i] = mx->llo[i] = 0.0;
 		}
+		lsig = -log(mx->sigma[i]) - LOG_SQRT_2PI;
 		for (j = 0; j < n; j++) {
 			double c = entry_code(t, mx->ent[j])[i];
 			mx->mu[j * d + i] = c;
+			if (isnan(c))
+				mx->full[j] = 0;
 			if (t->is_cat[i] || isnan(c))
 				mx->lc[j * d + i] = 0.0;
 			else
-				mx->lc[j * d + i] = -log(mx->sigma[i]) - LOG_SQRT_2PI -
-						    log_trunc_mass(c, mx->sigma[i]);
+				mx->lc[j * d + i] = lsig - log_trunc_mass(c, mx->sigma[i]);
 		}
 	}
 	for (j = 0; j < n; j++)
 		sum += mx->w[j];
+	lsum = log(sum);
 	for (j = 0; j < n; j++) {
-		mx->logw[j] = log(mx->w[j] / sum);
+		mx->logw[j] = (mx->w[j] == 1.0 ? 0.0 : log(mx->w[j])) - lsum;
 		acc += mx->w[j] / sum;
 		mx->cumw[j] = acc;
 	}
@@ -776,41 +790,56 @@ static void prior_terms(const bo_tpe *t, const double *c, double *pt)
 	}
 }
 
-/* log of mixture density at candidate code c (pt from prior_terms);
- * lse is workspace of ncomp + 1. */
+/* log of mixture density at candidate code c (pt from prior_terms; act
+ * lists the candidate's active parameters, the nnum numeric ones first,
+ * then nact - nnum labels); lse is workspace of ncomp + 1. */
 static double mix_logpdf(const bo_tpe *t, const mixture *mx, const double *c, const double *pt,
-			 double *lse)
+			 const size_t *act, size_t nnum, size_t nact, double *lse)
 {
-	size_t i, j, d = t->d, n = mx->ncomp;
-	double mx_v = -INFINITY, sum = 0, prior = mx->logw[n];
+	size_t i, j, a, d = t->d, n = mx->ncomp;
+	double top = -INFINITY, sum = 0, prior = mx->logw[n];
 
-	for (i = 0; i < d; i++)
-		prior += pt[i];
+	for (a = 0; a < nact; a++)
+		prior += pt[act[a]];
 	for (j = 0; j < n; j++) {
 		const double *mu = mx->mu + j * d, *lc = mx->lc + j * d;
 		double v = mx->logw[j];
-		for (i = 0; i < d; i++) {
-			if (isnan(c[i]))
-				continue;
-			if (isnan(mu[i])) {
-				v += pt[i];
-			} else if (t->is_cat[i]) {
-				v += mu[i] == c[i] ? mx->lhi[i] : mx->llo[i];
-			} else {
-				double z = (c[i] - mu[i]) * mx->isig[i];
+		if (mx->full[j]) {
+			/* every parameter active in the observation: no checks */
+			for (a = 0; a < nnum; a++) {
+				double z;
+				i = act[a];
+				z = (c[i] - mu[i]) * mx->isig[i];
 				v += lc[i] - 0.5 * z * z;
+			}
+			for (; a < nact; a++) {
+				i = act[a];
+				v += mu[i] == c[i] ? mx->lhi[i] : mx->llo[i];
+			}
+		} else {
+			for (a = 0; a < nact; a++) {
+				i = act[a];
+				if (isnan(mu[i])) {
+					v += pt[i];
+				} else if (t->is_cat[i]) {
+					v += mu[i] == c[i] ? mx->lhi[i] : mx->llo[i];
+				} else {
+					double z = (c[i] - mu[i]) * mx->isig[i];
+					v += lc[i] - 0.5 * z * z;
+				}
 			}
 		}
 		lse[j] = v;
-		if (v > mx_v)
-			mx_v = v;
+		if (v > top)
+			top = v;
 	}
 	lse[n] = prior;
-	if (prior > mx_v)
-		mx_v = prior;
+	if (prior > top)
+		top = prior;
 	for (j = 0; j <= n; j++)
-		sum += exp(lse[j] - mx_v);
-	return mx_v + log(sum);
+		if (lse[j] - top > LSE_NEGLIGIBLE)
+			sum += exp(lse[j] - top);
+	return top + log(sum);
 }
 
 /* log of 1 / (gamma + (1 - gamma) exp(lg - ll)): c-TPE's relative density
@@ -1136,17 +1165,26 @@ done:
  * of the objective and each active guardrail. */
 static double score(bo_tpe *t, const double *c)
 {
-	size_t k;
+	size_t k, i, nact = 0, nnum;
 	double sc;
 	prior_terms(t, c, t->pt);
-	sc = log_rel_ratio(mix_logpdf(t, &t->mix[0], c, t->pt, t->lse),
-			   mix_logpdf(t, &t->mix[1], c, t->pt, t->lse), t->mix_gamma[0]);
+	for (i = 0; i < t->d; i++)
+		if (!isnan(c[i]) && !t->is_cat[i])
+			t->act[nact++] = i;
+	nnum = nact;
+	for (i = 0; i < t->d; i++)
+		if (!isnan(c[i]) && t->is_cat[i])
+			t->act[nact++] = i;
+	sc = log_rel_ratio(mix_logpdf(t, &t->mix[0], c, t->pt, t->act, nnum, nact, t->lse),
+			   mix_logpdf(t, &t->mix[1], c, t->pt, t->act, nnum, nact, t->lse),
+			   t->mix_gamma[0]);
 	for (k = 0; k < t->g; k++) {
 		if (!t->mix_on[1 + k])
 			continue;
-		sc += log_rel_ratio(mix_logpdf(t, &t->mix[2 + 2 * k], c, t->pt, t->lse),
-				    mix_logpdf(t, &t->mix[3 + 2 * k], c, t->pt, t->lse),
-				    t->mix_gamma[1 + k]);
+		sc += log_rel_ratio(
+			mix_logpdf(t, &t->mix[2 + 2 * k], c, t->pt, t->act, nnum, nact, t->lse),
+			mix_logpdf(t, &t->mix[3 + 2 * k], c, t->pt, t->act, nnum, nact, t->lse),
+			t->mix_gamma[1 + k]);
 	}
 	return sc;
 }
