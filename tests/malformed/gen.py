@@ -400,7 +400,7 @@ NAMES = [
     ("  cpu_hours: 0.048", "  cpu_hours: -0.048", "-0.048", 'price "cpu_hours": a price must be >= 0, found -0.048'),
     ("{none: 0, l4: 0.80, a100: 3.40}", "{none: 0, l4: -0.80, a100: 3.40}", "-0.80", 'a price must be >= 0'),
     ("{none: 0, l4: 0.80, a100: 3.40}", "{}", "{}", 'price "gpu_hours": an empty price table'),
-    ("sampler: auto", "sampler: tpe", "tpe", 'unknown sampler "tpe" (known: auto, random, sobol)'),
+    ("sampler: auto", "sampler: tpee", "tpee", 'unknown sampler "tpee" (did you mean "tpe"?)'),
     ("sampler: auto", "sampler: sobl", "sobl", 'unknown sampler "sobl" (did you mean "sobol"?)'),
     ("sampler: auto", "storage: ''", "''", "storage: empty URI"),
     ("  monthly_serving_cost: \"", "  bad name: \"1\"\n  monthly_serving_cost: \"", "bad name", 'invalid derived metric name "bad name"'),
