@@ -55,4 +55,12 @@ extern const bo_sampler_ops bo__gp_ops;
 /* NSGA-II (samplers/nsga2.c). */
 extern const bo_sampler_ops bo__nsga2_ops;
 
+/* NSGA-II's constraint-domination ranks and crowding distances, and its
+ * environmental selection (samplers/nsga2.c documents both; exposed for
+ * the unit test). */
+int bo__nsga2_rank(const double *obj, const int *cat, const double *viol, size_t n, size_t d,
+		   int *rank, double *crowd);
+int bo__nsga2_select(const int *rank, const double *crowd, size_t n, size_t keep,
+		     size_t *chosen);
+
 #endif

@@ -215,11 +215,8 @@ static void crowding(const double *obj, size_t d, size_t *mem, size_t m, size_t 
  * last front (crowding distance 0). Returns 0, BO_EINVAL (a NaN objective
  * in a feasible or infeasible row), BO_ENOMEM.
  *
- * Internal to samplers/nsga2.c, visible to its unit test (to be declared in
- * samplers/internal.h).
+ * Declared in samplers/internal.h for the unit test.
  */
-int bo__nsga2_rank(const double *obj, const int *cat, const double *viol, size_t n, size_t d,
-		   int *rank, double *crowd);
 int bo__nsga2_rank(const double *obj, const int *cat, const double *viol, size_t n, size_t d,
 		   int *rank, double *crowd)
 {
@@ -304,10 +301,8 @@ done:
  * chosen gets their indices, best first. Returns the number kept, or
  * BO_ENOMEM.
  *
- * Internal to samplers/nsga2.c, visible to its unit test.
+ * Declared in samplers/internal.h for the unit test.
  */
-int bo__nsga2_select(const int *rank, const double *crowd, size_t n, size_t keep,
-		     size_t *chosen);
 int bo__nsga2_select(const int *rank, const double *crowd, size_t n, size_t keep,
 		     size_t *chosen)
 {

@@ -29,11 +29,6 @@
 #include "core/trial.h"
 #include "samplers/internal.h"
 
-/* Internal to samplers/nsga2.c (to be declared in samplers/internal.h). */
-int bo__nsga2_rank(const double *obj, const int *cat, const double *viol, size_t n, size_t d,
-		   int *rank, double *crowd);
-int bo__nsga2_select(const int *rank, const double *crowd, size_t n, size_t keep,
-		     size_t *chosen);
 
 #define PI 3.14159265358979323846
 /* Relative tolerance for hand-computed values. */
