@@ -583,6 +583,98 @@ static void test_zdt1(void **state)
 	bo_study_free(s);
 }
 
+/* ZDT1 under a guardrail x1 >= 0.3 (margin x1 - 0.3): MOTPE with the
+ * feasibility-aware split and c-TPE proposes feasible points more often. */
+static const char ZDT1G_YAML[] = "name: zdt1g\n"
+				 "space:\n"
+				 "  x1: {float: [0, 1]}\n"
+				 "  x2: {float: [0, 1]}\n"
+				 "  x3: {float: [0, 1]}\n"
+				 "metrics: {f1: {minimize: true}, f2: {minimize: true}}\n"
+				 "objectives: [{minimize: f1}, {minimize: f2}]\n"
+				 "guardrails: [\"f1 >= 0.3\"]\n"
+				 "evaluator: {command: [\"true\"]}\n";
+
+static int zdt1g(const bo_study *s, const double *x, double *obj, double *cons)
+{
+	zdt1(s, x, obj, cons);
+	cons[0] = x[0] - 0.3;
+	return 0;
+}
+
+static void test_zdt1_guardrail(void **state)
+{
+	enum { N = 100, START = 20 };
+	bo_study *s = parse(ZDT1G_YAML);
+	double xs[N * 3], objs[N * 2], cons[N];
+	size_t r, i, feas_tpe = 0, feas_random = 0;
+	(void)state;
+	for (r = 0; r < NSEEDS; r++) {
+		run_loop(s, tpe_algo(), 30 + r, N, zdt1g, xs, objs, cons, NULL, NULL);
+		for (i = START; i < N; i++)
+			feas_tpe += cons[i] >= 0;
+		run_loop(s, random_algo(), 30 + r, N, zdt1g, xs, objs, cons, NULL, NULL);
+		for (i = START; i < N; i++)
+			feas_random += cons[i] >= 0;
+	}
+	print_message("zdt1 with a guardrail, feasible after start-up: tpe %zu random %zu\n",
+		      feas_tpe, feas_random);
+	assert_true(feas_tpe > feas_random + feas_random / 10);
+	bo_study_free(s);
+}
+
+/* DTLZ2 with three objectives (Deb et al. 2002): the front is the unit
+ * sphere's octant, reached when x3..x6 = 0.5; 1 + g measures the distance.
+ * MOTPE (hypervolume contributions in 3-D) gets closer than random. */
+static const char DTLZ2_YAML[] = "name: dtlz2\n"
+				 "space:\n"
+				 "  x1: {float: [0, 1]}\n"
+				 "  x2: {float: [0, 1]}\n"
+				 "  x3: {float: [0, 1]}\n"
+				 "  x4: {float: [0, 1]}\n"
+				 "  x5: {float: [0, 1]}\n"
+				 "metrics: {f1: {}, f2: {}, f3: {}}\n"
+				 "objectives: [{minimize: f1}, {minimize: f2}, {minimize: f3}]\n"
+				 "evaluator: {command: [\"true\"]}\n";
+
+static int dtlz2(const bo_study *s, const double *x, double *obj, double *cons)
+{
+	double g = 0, h = PI / 2;
+	size_t i;
+	(void)cons;
+	for (i = 2; i < s->nparams; i++)
+		g += (x[i] - 0.5) * (x[i] - 0.5);
+	obj[0] = (1 + g) * cos(x[0] * h) * cos(x[1] * h);
+	obj[1] = (1 + g) * cos(x[0] * h) * sin(x[1] * h);
+	obj[2] = (1 + g) * sin(x[0] * h);
+	return 0;
+}
+
+static void test_dtlz2_three_objectives(void **state)
+{
+	enum { N = 100, LAST = 40 };
+	bo_study *s = parse(DTLZ2_YAML);
+	double xs[N * 5], objs[N * 3], cons[1], dist_tpe = 0, dist_random = 0;
+	size_t r, i;
+	(void)state;
+	assert_int_equal(bo__sampler_nobjectives(s), 3);
+	for (r = 0; r < NSEEDS; r++) {
+		run_loop(s, tpe_algo(), 50 + r, N, dtlz2, xs, objs, cons, NULL, NULL);
+		for (i = N - LAST; i < N; i++)
+			dist_tpe += sqrt(objs[3 * i] * objs[3 * i] + objs[3 * i + 1] * objs[3 * i + 1] +
+					 objs[3 * i + 2] * objs[3 * i + 2]) - 1;
+		run_loop(s, random_algo(), 50 + r, N, dtlz2, xs, objs, cons, NULL, NULL);
+		for (i = N - LAST; i < N; i++)
+			dist_random += sqrt(objs[3 * i] * objs[3 * i] +
+					    objs[3 * i + 1] * objs[3 * i + 1] +
+					    objs[3 * i + 2] * objs[3 * i + 2]) - 1;
+	}
+	print_message("dtlz2: mean distance to the front, last %d: tpe %.4f random %.4f\n", LAST,
+		      dist_tpe / (NSEEDS * LAST), dist_random / (NSEEDS * LAST));
+	assert_true(dist_tpe < 0.8 * dist_random);
+	bo_study_free(s);
+}
+
 /* ---- finite spaces: no repeats -------------------------------------------------- */
 
 static const char GRID16_YAML[] = "name: grid16\n"
@@ -642,6 +734,56 @@ static void test_grid16_no_repeats(void **state)
 		assert_int_equal(bo__tpe_ops.ask(impl, N, x), 0);
 		bo__tpe_ops.destroy(impl);
 	}
+	bo_study_free(s);
+}
+
+static const char NAS_YAML[] = "name: nas\n"
+			       "space:\n"
+			       "  e1: {choice: [none, skip, conv1, conv3, pool]}\n"
+			       "  e2: {choice: [none, skip, conv1, conv3, pool]}\n"
+			       "  e3: {choice: [none, skip, conv1, conv3, pool]}\n"
+			       "  e4: {choice: [none, skip, conv1, conv3, pool]}\n"
+			       "  e5: {choice: [none, skip, conv1, conv3, pool]}\n"
+			       "  e6: {choice: [none, skip, conv1, conv3, pool]}\n"
+			       "metrics: {err: {minimize: true}}\n"
+			       "objectives: [{minimize: err}]\n"
+			       "evaluator: {command: [\"true\"]}\n";
+
+/* A sharp optimum at conv3 everywhere; every fifth configuration fails. */
+static int nas(const bo_study *s, const double *x, double *obj, double *cons)
+{
+	size_t i;
+	double code = 0;
+	(void)cons;
+	obj[0] = 0;
+	for (i = 0; i < s->nparams; i++) {
+		obj[0] += x[i] == 3 ? 0.0 : 1.0 + 0.1 * x[i];
+		code = code * 5 + x[i];
+	}
+	return fmod(code, 5.0) == 1.0;
+}
+
+static int cmp_row6(const void *a, const void *b)
+{
+	return memcmp(a, b, 6 * sizeof(double));
+}
+
+/* 15625 configurations (too many to enumerate): TPE concentrates near the
+ * optimum, yet never proposes a configuration twice. */
+static void test_large_finite_no_repeats(void **state)
+{
+	enum { N = 300 };
+	bo_study *s = parse(NAS_YAML);
+	double *xs = calloc(N * 6, sizeof *xs), objs[N], cons[1];
+	size_t i;
+	(void)state;
+	assert_non_null(xs);
+	run_loop(s, tpe_algo(), 3, N, nas, xs, objs, cons, NULL, NULL);
+	assert_true(best_of(objs, cons, 0, N) < 2.0);
+	qsort(xs, N, 6 * sizeof *xs, cmp_row6);
+	for (i = 1; i < N; i++)
+		assert_true(memcmp(xs + (i - 1) * 6, xs + i * 6, 6 * sizeof *xs) != 0);
+	free(xs);
 	bo_study_free(s);
 }
 
@@ -851,7 +993,10 @@ int main(void)
 		cmocka_unit_test(test_failures_avoided),
 		cmocka_unit_test(test_ctpe_gardner),
 		cmocka_unit_test(test_zdt1),
+		cmocka_unit_test(test_zdt1_guardrail),
+		cmocka_unit_test(test_dtlz2_three_objectives),
 		cmocka_unit_test(test_grid16_no_repeats),
+		cmocka_unit_test(test_large_finite_no_repeats),
 		cmocka_unit_test(test_determinism_and_resume),
 		cmocka_unit_test(test_constant_liar),
 		cmocka_unit_test(test_alloc_failures),
