@@ -13,48 +13,13 @@
 #include "cli.h"
 #include "core/alloc.h"
 #include "core/model.h"
+#include "report/export_json.h"
 
 static const char help[] =
 	"usage: budgetopt export [--format csv|json] [-o FILE] [--storage URI] study.yaml\n\n"
 	"Writes every trial: id, state, sampler, cost, currency, price-book version,\n"
 	"score, feasible, failure reason, times, parameters (param.NAME), metrics\n"
 	"(metric.NAME) and usage (usage.NAME). Default format: csv, to stdout.\n";
-
-static json_t *num_or_null(double v)
-{
-	return isfinite(v) ? json_real(v) : json_null();
-}
-
-static json_t *kv_object(const bo_kv *kv, size_t n)
-{
-	json_t *o = json_object();
-	size_t i;
-	for (i = 0; i < n; i++)
-		json_object_set_new(o, kv[i].name, num_or_null(kv[i].value));
-	return o;
-}
-
-static json_t *trial_json(const bo_study *s, const bo_trial_rec *t)
-{
-	json_t *o = json_object();
-	json_t *params = t->params_json ? json_loads(t->params_json, 0, NULL) : NULL;
-	json_object_set_new(o, "id", json_integer(t->id));
-	json_object_set_new(o, "state", json_string(bo__trial_state_name(t->state)));
-	json_object_set_new(o, "sampler", t->sampler ? json_string(t->sampler) : json_null());
-	json_object_set_new(o, "params", params ? params : json_object());
-	json_object_set_new(o, "metrics", kv_object(t->metrics, t->nmetrics));
-	json_object_set_new(o, "usage", kv_object(t->usage, t->nusage));
-	json_object_set_new(o, "cost", num_or_null(t->cost));
-	json_object_set_new(o, "currency", json_string(s->prices.currency));
-	json_object_set_new(o, "price_version", t->price_version ? json_string(t->price_version) : json_null());
-	json_object_set_new(o, "score", num_or_null(t->score));
-	json_object_set_new(o, "feasible", t->feasible < 0 ? json_null() : json_boolean(t->feasible));
-	json_object_set_new(o, "reason", t->reason ? json_string(t->reason) : json_null());
-	json_object_set_new(o, "started_at", num_or_null(t->started_at));
-	json_object_set_new(o, "ended_at", t->ended_at > 0 ? json_real(t->ended_at) : json_null());
-	json_object_set_new(o, "version", json_integer(t->version));
-	return o;
-}
 
 /* Adds name to the list of column names unless present. */
 static int add_name(char ***names, size_t *n, size_t *cap, const char *name)
@@ -163,7 +128,7 @@ int cmd_export(int argc, char **argv)
 	bo_study *s = NULL;
 	bo_storage *st = NULL;
 	bo_trial_rec *t = NULL;
-	size_t n = 0, i;
+	size_t n = 0;
 	FILE *f = stdout;
 	int c, ret = EXIT_RUN_FAILED;
 
@@ -198,9 +163,11 @@ int cmd_export(int argc, char **argv)
 		goto done;
 	}
 	if (!strcmp(format, "json")) {
-		json_t *arr = json_array();
-		for (i = 0; i < n; i++)
-			json_array_append_new(arr, trial_json(s, &t[i]));
+		json_t *arr = bo__export_trials_json(s, t, n);
+		if (!arr) {
+			cli_error("%s", bo_error_last());
+			goto done;
+		}
 		if (json_dumpf(arr, f, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) < 0) {
 			json_decref(arr);
 			cli_error("cannot write the export");

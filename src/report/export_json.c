@@ -1,0 +1,255 @@
+/*
+ * report/export_json.c - a study's ledger as JSON values, the one place
+ * where trials, status, frontier and events take their JSON shape (see
+ * export_json.h). `export`, `serve` and the tests comparing the two rely on
+ * both producing the same values.
+ *
+ * Must never print or touch files: it only builds jansson values.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "report/export_json.h"
+
+/* Sets key to v in o (taking v); on any failure clears *ok. */
+static void put(json_t *o, const char *key, json_t *v, int *ok)
+{
+	if (!o || !v) {
+		json_decref(v);
+		*ok = 0;
+	} else if (json_object_set_new(o, key, v) < 0) {   /* it took v */
+		*ok = 0;
+	}
+}
+
+static void push(json_t *a, json_t *v, int *ok)
+{
+	if (!a || !v) {
+		json_decref(v);
+		*ok = 0;
+	} else if (json_array_append_new(a, v) < 0) {
+		*ok = 0;
+	}
+}
+
+static json_t *num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+/* Returns v, or NULL (decref'ing v) when building it failed. */
+static json_t *finish(json_t *v, int ok)
+{
+	if (ok && v)
+		return v;
+	json_decref(v);
+	bo__error(BO_ENOMEM, "out of memory building JSON");
+	return NULL;
+}
+
+static json_t *kv_object(const bo_kv *kv, size_t n)
+{
+	json_t *o = json_object();
+	size_t i;
+	int ok = 1;
+	for (i = 0; i < n; i++)
+		put(o, kv[i].name, num_or_null(kv[i].value), &ok);
+	return finish(o, ok);
+}
+
+json_t *bo__export_trial_json(const bo_study *s, const bo_trial_rec *t)
+{
+	json_t *o = json_object();
+	json_t *params = t->params_json ? json_loads(t->params_json, 0, NULL) : NULL;
+	int ok = 1;
+	put(o, "id", json_integer(t->id), &ok);
+	put(o, "state", json_string(bo__trial_state_name(t->state)), &ok);
+	put(o, "sampler", str_or_null(t->sampler), &ok);
+	put(o, "params", params ? params : json_object(), &ok);
+	put(o, "metrics", kv_object(t->metrics, t->nmetrics), &ok);
+	put(o, "usage", kv_object(t->usage, t->nusage), &ok);
+	put(o, "cost", num_or_null(t->cost), &ok);
+	put(o, "currency", json_string(s->prices.currency), &ok);
+	put(o, "price_version", str_or_null(t->price_version), &ok);
+	put(o, "score", num_or_null(t->score), &ok);
+	put(o, "feasible", t->feasible < 0 ? json_null() : json_boolean(t->feasible), &ok);
+	put(o, "reason", str_or_null(t->reason), &ok);
+	put(o, "started_at", num_or_null(t->started_at), &ok);
+	put(o, "ended_at", t->ended_at > 0 ? json_real(t->ended_at) : json_null(), &ok);
+	put(o, "version", json_integer(t->version), &ok);
+	return finish(o, ok);
+}
+
+json_t *bo__export_trials_json(const bo_study *s, const bo_trial_rec *t, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+	int ok = 1;
+	for (i = 0; i < n && ok; i++)
+		push(a, bo__export_trial_json(s, &t[i]), &ok);
+	return finish(a, ok);
+}
+
+size_t bo__export_best(const bo_study *s, const bo_trial_rec *t, size_t n)
+{
+	size_t i, best = n;
+	for (i = 0; i < n; i++) {
+		if (t[i].state != BO_TRIAL_COMPLETE || t[i].feasible != 1 || isnan(t[i].score))
+			continue;
+		if (best == n || (s->score_goal < 0 ? t[i].score < t[best].score : t[i].score > t[best].score) ||
+		    (t[i].score == t[best].score && t[i].id < t[best].id))
+			best = i;
+	}
+	return best;
+}
+
+json_t *bo__export_status_json(const bo_study *s, const bo_ledger_totals *tot,
+			       const bo_trial_rec *t, size_t n)
+{
+	json_t *o = json_object(), *states = json_object();
+	size_t b = bo__export_best(s, t, n);
+	int k, ok = 1;
+	for (k = 0; k <= BO_TRIAL_FAILED; k++)
+		put(states, bo__trial_state_name(k), json_integer(tot->by_state[k]), &ok);
+	put(o, "study", json_string(s->name), &ok);
+	put(o, "currency", json_string(s->prices.currency), &ok);
+	put(o, "spent", json_real(tot->spent), &ok);
+	put(o, "budget_money", num_or_null(s->budget.money), &ok);
+	put(o, "trials", json_integer(tot->ntrials), &ok);
+	put(o, "budget_trials", s->budget.trials ? json_integer(s->budget.trials) : json_null(), &ok);
+	put(o, "by_state", states, &ok);
+	put(o, "elapsed_s", json_real(tot->elapsed_s), &ok);
+	put(o, "budget_time_s", num_or_null(s->budget.time_s), &ok);
+	if (b < n) {
+		json_t *bt = json_object();
+		int okb = 1;
+		json_t *params = t[b].params_json ? json_loads(t[b].params_json, 0, NULL) : NULL;
+		put(bt, "id", json_integer(t[b].id), &okb);
+		put(bt, "score", json_real(t[b].score), &okb);
+		put(bt, "cost", num_or_null(t[b].cost), &okb);
+		put(bt, "params", params ? params : json_null(), &okb);
+		put(o, "best", finish(bt, okb), &ok);
+	} else {
+		put(o, "best", json_null(), &ok);
+	}
+	return finish(o, ok);
+}
+
+static const char *goal_name(int g)
+{
+	return g > 0 ? "maximize" : "minimize";
+}
+
+/* metrics then derived metrics of configuration i, by name. */
+static json_t *metrics_json(const bo_configs *c, size_t i)
+{
+	const bo_study *s = c->s;
+	json_t *o = json_object();
+	size_t k;
+	int ok = 1;
+	for (k = 0; k < s->nmetrics; k++)
+		put(o, s->metrics[k].name, num_or_null(c->v[i].m[k]), &ok);
+	for (k = 0; k < s->nderived; k++)
+		put(o, s->derived[k].name, num_or_null(c->v[i].dv[k]), &ok);
+	return finish(o, ok);
+}
+
+static json_t *id_or_null(int64_t id)
+{
+	return id >= 0 ? json_integer(id) : json_null();
+}
+
+json_t *bo__export_frontier_json(const bo_configs *c, const bo_frontier *fr, int all)
+{
+	json_t *o = json_object(), *axes = json_array(), *ref = json_array(), *front = json_array();
+	json_t *others = all ? json_array() : NULL;
+	size_t i, k;
+	int ok = 1;
+	for (k = 0; k < fr->d; k++) {
+		json_t *a = json_object();
+		int oka = 1;
+		put(a, "name", json_string(fr->ax[k].name), &oka);
+		put(a, "goal", json_string(goal_name(fr->ax[k].goal)), &oka);
+		push(axes, finish(a, oka), &ok);
+		push(ref, num_or_null(fr->ref[k]), &ok);
+	}
+	for (i = 0; i < fr->nfront && ok; i++) {
+		size_t ci = fr->front[i];
+		const bo_config *cf = &c->v[ci];
+		json_t *r = json_object(), *vals = json_object();
+		json_t *params = cf->params_json ? json_loads(cf->params_json, 0, NULL) : NULL;
+		int okr = 1;
+		put(r, "id", json_integer(cf->id), &okr);
+		put(r, "params", params ? params : json_object(), &okr);
+		for (k = 0; k < fr->d; k++)
+			put(vals, fr->ax[k].name, num_or_null(bo__axis_value(c, ci, &fr->ax[k])), &okr);
+		put(r, "values", vals, &okr);
+		put(r, "metrics", metrics_json(c, ci), &okr);
+		put(r, "cost", num_or_null(cf->cost), &okr);
+		put(r, "score", num_or_null(cf->score), &okr);
+		put(r, "marginal", num_or_null(fr->marginal[ci]), &okr);
+		put(r, "knee", json_boolean(cf->id == fr->knee), &okr);
+		push(front, finish(r, okr), &ok);
+	}
+	for (i = 0; all && i < c->n && ok; i++) {
+		const char *status;
+		char why[600], *p;
+		json_t *r;
+		int okr = 1;
+		if (bo__frontier_on(fr, i))
+			continue;
+		bo__frontier_why(c, fr, i, &status, why, sizeof why);
+		/* As `frontier --format json` writes it: quotes and controls as '. */
+		for (p = why; *p; p++)
+			if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
+				*p = '\'';
+		r = json_object();
+		put(r, "id", json_integer(c->v[i].id), &okr);
+		put(r, "status", json_string(status), &okr);
+		put(r, "why", json_string(why), &okr);
+		push(others, finish(r, okr), &ok);
+	}
+	if (!ok) {
+		json_decref(axes);
+		json_decref(ref);
+		json_decref(front);
+		json_decref(others);
+		json_decref(o);
+		return finish(NULL, 0);
+	}
+	put(o, "axes", axes, &ok);
+	put(o, "reference_point", ref, &ok);
+	put(o, "hypervolume", num_or_null(fr->hv), &ok);
+	put(o, "knee", id_or_null(fr->knee), &ok);
+	put(o, "saturation", id_or_null(fr->saturation), &ok);
+	put(o, "frontier", front, &ok);
+	if (all)
+		put(o, "others", others, &ok);
+	return finish(o, ok);
+}
+
+json_t *bo__export_events_json(const bo_event *e, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+	int ok = 1;
+	for (i = 0; i < n && ok; i++) {
+		json_t *o = json_object();
+		int oko = 1;
+		put(o, "id", json_integer(e[i].id), &oko);
+		put(o, "t", num_or_null(e[i].t), &oko);
+		put(o, "run_id", e[i].run_id ? json_integer(e[i].run_id) : json_null(), &oko);
+		put(o, "trial_id", e[i].trial_id ? json_integer(e[i].trial_id) : json_null(), &oko);
+		put(o, "kind", str_or_null(e[i].kind), &oko);
+		put(o, "amount", num_or_null(e[i].amount), &oko);
+		put(o, "detail", str_or_null(e[i].detail), &oko);
+		push(a, finish(o, oko), &ok);
+	}
+	return finish(a, ok);
+}

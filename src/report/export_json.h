@@ -1,0 +1,51 @@
+/*
+ * report/export_json.h - a study's ledger as JSON values (jansson): the
+ * trials as `budgetopt export --format json` writes them, the status as
+ * `budgetopt status --format json`, the frontier as `budgetopt frontier
+ * --format json --all`, and the budget events. Shared by `export` and
+ * `serve`, so the dashboard's API and the command line cannot drift apart.
+ *
+ * Pure: builds values, no I/O. Never prints.
+ */
+#ifndef BO_REPORT_EXPORT_JSON_H
+#define BO_REPORT_EXPORT_JSON_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "analysis/configs.h"
+#include "analysis/frontier.h"
+#include "core/model.h"
+#include "core/trial.h"
+#include "storage/storage.h"
+
+/* Each returns a new reference the caller decrefs, or NULL with the
+ * thread's error set (BO_ENOMEM). */
+
+/* One trial: id, state, sampler, params, metrics, usage, cost, currency,
+ * price_version, score, feasible, reason, started_at, ended_at, version. */
+json_t *bo__export_trial_json(const bo_study *s, const bo_trial_rec *t);
+
+/* An array of the n trials, in the order given. */
+json_t *bo__export_trials_json(const bo_study *s, const bo_trial_rec *t, size_t n);
+
+/* Where the study stands: study, currency, spent, budget_money, trials,
+ * budget_trials, by_state, elapsed_s, budget_time_s and best (the best
+ * feasible complete trial by the study's score among the n trials, ties to
+ * the lower id; null when none). */
+json_t *bo__export_status_json(const bo_study *s, const bo_ledger_totals *tot,
+			       const bo_trial_rec *t, size_t n);
+
+/* Index of the trial status calls best among t[0..n), or n when none. */
+size_t bo__export_best(const bo_study *s, const bo_trial_rec *t, size_t n);
+
+/* The frontier of c as computed in fr: axes, reference_point, hypervolume,
+ * knee, saturation, frontier (best first) and, when all, "others" (every
+ * configuration not on it, with its status and why). */
+json_t *bo__export_frontier_json(const bo_configs *c, const bo_frontier *fr, int all);
+
+/* The budget events: an array of {id, t, run_id, trial_id, kind, amount,
+ * detail}, ids of 0 as null. */
+json_t *bo__export_events_json(const bo_event *e, size_t n);
+
+#endif
