@@ -62,8 +62,11 @@ const char *bo_optimizer_errmsg(const bo_optimizer *o);
 int bo_optimizer_set_param(bo_optimizer *o, const char *name, double value);
 
 /* Asks for the next trial. Returns 0 and *out (owned by o until told),
- * BO_DONE when a budget is reached or the constraints leave no point
- * (*out = NULL, the message says which), BO_ENOMEM. */
+ * BO_DONE when a budget is reached or the constraints leave no point, and
+ * also when the next trial's reservation only fits once open trials are
+ * told (the first trial of a study without a per-trial cap runs alone):
+ * then tell them and ask again (*out = NULL in every BO_DONE case; the
+ * message says which), BO_EMISUSE (NULL arguments), BO_ENOMEM. */
 int bo_optimizer_ask(bo_optimizer *o, bo_trial **out);
 
 /* The trial's number: 0, 1, ... in the order asked. */
@@ -71,8 +74,9 @@ int64_t bo_trial_number(const bo_trial *t);
 
 /* The value of parameter name: the number for float and int parameters,
  * the label's index for choices. Returns 0, BO_DONE when the parameter is
- * inactive in this trial (its condition is false; *value = NaN), or
- * BO_ENOTFOUND for a name the study does not have. */
+ * inactive in this trial (its condition is false; *value = NaN),
+ * BO_ENOTFOUND for a name the study does not have, BO_EMISUSE for NULL
+ * arguments. */
 int bo_trial_param(const bo_trial *t, const char *name, double *value);
 
 /* The label of a choice or ordinal parameter, or NULL (numeric, inactive
@@ -92,8 +96,11 @@ int bo_trial_add_usage(bo_trial *t, const char *resource, double amount);
 
 /* Tells how trial t ended and frees it (t is invalid afterwards, whatever
  * the result). A complete trial missing a non-optional metric is recorded
- * as failed. *cost (may be NULL) gets what it was charged. Returns 0,
- * BO_EMISUSE (t is not an open trial of o), BO_ENOMEM. */
+ * as failed. *cost (may be NULL) gets what it was charged; the charge is
+ * made first, so it counts even when the call then fails. Returns 0,
+ * BO_EMISUSE (t is not an open trial of o - nothing is read from it - or
+ * state is neither BO_TELL_COMPLETE nor BO_TELL_FAILED: the trial is then
+ * charged and recorded as failed), BO_ENOMEM. */
 int bo_optimizer_tell(bo_optimizer *o, bo_trial *t, int state, double *cost);
 
 /* The best complete trial that meets every guardrail, by the study's score
