@@ -1,10 +1,10 @@
 /*
- * runner/report.c - parsing evaluator reports (JSON lines) with jansson.
+ * runner/protocol.c - parsing evaluator reports (JSON lines) with jansson.
  *
  * Must never trust the evaluator: any line may be garbage, huge, nested,
  * or lie; the worst outcome is a failed trial with a reason.
  */
-#include "runner/report.h"
+#include "runner/protocol.h"
 
 #include <jansson.h>
 #include <math.h>

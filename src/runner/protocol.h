@@ -1,5 +1,5 @@
 /*
- * runner/report.h - reading what an evaluator reports.
+ * runner/protocol.h - reading what an evaluator reports.
  *
  * The evaluator writes JSON objects, one per line, on stdout or in
  * $BUDGETOPT_RESULT. {"step": n, "metrics": {...}} is an intermediate
@@ -8,8 +8,8 @@
  * (Python's NaN, Infinity) are read as such so the trial fails with a clear
  * reason rather than "no report".
  */
-#ifndef BO_RUNNER_REPORT_H
-#define BO_RUNNER_REPORT_H
+#ifndef BO_RUNNER_PROTOCOL_H
+#define BO_RUNNER_PROTOCOL_H
 
 #include <stddef.h>
 #include <stdint.h>

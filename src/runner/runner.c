@@ -46,7 +46,7 @@
 #include "core/model.h"
 #include "core/strbuf.h"
 #include "exec/exec.h"
-#include "runner/report.h"
+#include "runner/protocol.h"
 #include "samplers/sampler.h"
 #include "storage/storage.h"
 

@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_report.c - reading evaluator reports (runner/report.c).
+ * tests/unit/test_protocol.c - reading evaluator reports (runner/protocol.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +14,7 @@
 
 #include "budgetopt/common.h"
 #include "core/alloc.h"
-#include "runner/report.h"
+#include "runner/protocol.h"
 
 static int feed(bo_report *r, const char *line, bo_report_step *st)
 {
