@@ -1,0 +1,827 @@
+/*
+ * serve/server.c - the dashboard's HTTP server (libmicrohttpd, one thread
+ * per connection so that a change stream waiting for news holds only its
+ * own thread).
+ *
+ * Requests are answered from an immutable, reference-counted snapshot of
+ * the ledger that one watcher thread rebuilds when the ledger's totals
+ * change; no request touches the database, so a runner writing it is never
+ * blocked by browsers and a flood of requests costs the ledger nothing.
+ *
+ * What it must never do: write the ledger; serve anything but the compiled-
+ * in page and the API (there is no file system behind the URLs, and paths
+ * with "..", "//", backslashes or percent-encoded dots, slashes or
+ * backslashes are refused before routing); accept a method other than GET
+ * and HEAD; answer without the token when one is set; print or exit.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "analysis/configs.h"
+#include "analysis/frontier.h"
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/strbuf.h"
+#include "report/charts.h"
+#include "report/export_json.h"
+#include "serve/server.h"
+#include "storage/storage.h"
+
+#define DEFAULT_POLL_S 0.25
+#define KEEPALIVE_S 10.0           /* a comment on an idle stream, well inside the timeout */
+#define CONNECTION_TIMEOUT_S 60    /* idle connections are closed after this */
+#define CONNECTION_LIMIT 128
+#define STREAM_BLOCK 4096
+#define MAX_TOKEN 256
+
+enum { CH_FRONTIER, CH_BURNDOWN, CH_BEST, CH_MARGINAL, CH_IMPORTANCE, NCHARTS };
+static const char *const chart_names[NCHARTS] = {"frontier", "burndown", "best", "marginal",
+						 "importance"};
+
+/* Everything a request may be answered with, built once per ledger change. */
+typedef struct snapshot {
+	int refs;                  /* under sv->lock */
+	uint64_t gen;              /* 1, 2, ... */
+	int64_t ntrials, nfinished;
+	char *status, *trials, *frontier, *events, *charts;
+	char *svg[NCHARTS];
+} snapshot;
+
+struct bo_server {
+	const bo_study *s;
+	struct MHD_Daemon *d;
+	unsigned port;
+	char *token;               /* NULL: none */
+	char *ledger;
+	char *bind;
+	char *page;                /* the page with its asset links filled in */
+	char *js, *css;
+	double poll_s;
+
+	pthread_mutex_t lock;
+	pthread_cond_t changed;    /* a new snapshot, or stopping */
+	snapshot *snap;            /* current; never NULL once started */
+	int stopping;
+
+	pthread_t watcher;
+	int watcher_started;
+	bo_storage *st;            /* the watcher's own connection */
+	int have_totals;
+	bo_ledger_totals last;     /* what the current snapshot was built from */
+};
+
+/* Per request: what the raw URI looked like before libmicrohttpd decoded it. */
+typedef struct request {
+	int bad_encoding;
+} request;
+
+static void snap_unref(bo_server *sv, snapshot *sn)
+{
+	int last, k;
+	if (!sn)
+		return;
+	pthread_mutex_lock(&sv->lock);
+	last = --sn->refs == 0;
+	pthread_mutex_unlock(&sv->lock);
+	if (!last)
+		return;
+	free(sn->status);
+	free(sn->trials);
+	free(sn->frontier);
+	free(sn->events);
+	free(sn->charts);
+	for (k = 0; k < NCHARTS; k++)
+		bo__free(sn->svg[k]);
+	bo__free(sn);
+}
+
+static snapshot *snap_get(bo_server *sv)
+{
+	snapshot *sn;
+	pthread_mutex_lock(&sv->lock);
+	sn = sv->snap;
+	sn->refs++;
+	pthread_mutex_unlock(&sv->lock);
+	return sn;
+}
+
+/* ---- placeholder charts, until report/charts.c is linked in ----------- */
+
+/* The charts are weak references: the dashboard works (with plain charts
+ * that keep the DOM contract of report/charts.h) in a program that does not
+ * link report/charts.c. */
+#pragma weak bo__chart_frontier
+#pragma weak bo__chart_burndown
+#pragma weak bo__chart_best
+#pragma weak bo__chart_marginal
+#pragma weak bo__chart_importance
+#pragma weak bo__importance
+
+static int finished(int state)
+{
+	return state == BO_TRIAL_COMPLETE || state == BO_TRIAL_PRUNED || state == BO_TRIAL_FAILED;
+}
+
+static char *placeholder(int k, const bo_chart_data *d)
+{
+	bo_strbuf sb = BO_STRBUF_INIT;
+	size_t i;
+	bo__sb_printf(&sb,
+		      "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"chart-%s\" width=\"480\" "
+		      "height=\"300\" viewBox=\"0 0 480 300\"><text x=\"10\" y=\"20\">%s</text>",
+		      chart_names[k], chart_names[k]);
+	if (k == CH_FRONTIER && d->c) {
+		double lo = INFINITY, hi = -INFINITY;
+		size_t n = 0;
+		for (i = 0; i < d->c->n; i++) {
+			double v = d->c->v[i].cost;
+			if (isfinite(v)) {
+				lo = v < lo ? v : lo;
+				hi = v > hi ? v : hi;
+			}
+		}
+		for (i = 0; i < d->c->n; i++) {
+			const bo_config *c = &d->c->v[i];
+			const char *cls = !c->usable ? "failed" : c->feasible ? "feasible" : "infeasible";
+			double x = isfinite(c->cost) && hi > lo ? (c->cost - lo) / (hi - lo) : 0.5;
+			if (d->fr && bo__frontier_on(d->fr, i))
+				cls = "frontier";
+			bo__sb_printf(&sb,
+				      "<circle class=\"pt %s\" data-id=\"%lld\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\">"
+				      "<title>trial %lld</title></circle>",
+				      cls, (long long)c->id, 30 + 430 * x, 40 + (double)(n++ % 240), (long long)c->id);
+		}
+	}
+	bo__sb_puts(&sb, "</svg>");
+	if (!bo__sb_str(&sb)) {
+		bo__sb_clear(&sb);
+		return NULL;
+	}
+	return bo__sb_take(&sb);
+}
+
+static char *draw(int k, const bo_chart_data *d, const double *imp)
+{
+	char *(*const f[NCHARTS])(const bo_chart_data *) = {bo__chart_frontier, bo__chart_burndown,
+							     bo__chart_best, bo__chart_marginal, NULL};
+	if (k == CH_IMPORTANCE)
+		return bo__chart_importance ? bo__chart_importance(d, imp) : placeholder(k, d);
+	return f[k] ? f[k](d) : placeholder(k, d);
+}
+
+/* ---- snapshots --------------------------------------------------------- */
+
+static char *dump(json_t *v)
+{
+	char *text = v ? json_dumps(v, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) : NULL;
+	json_decref(v);
+	return text;
+}
+
+/* The frontier of the trials, or an object saying why there is none. */
+static json_t *frontier_json(const bo_configs *c, bo_frontier *fr, int ok)
+{
+	json_t *o;
+	if (ok)
+		return bo__export_frontier_json(c, fr, 1);
+	o = json_object();
+	if (o)
+		json_object_set_new(o, "error", json_string(bo_error_last()));
+	return o;
+}
+
+/* The configurations of trials t[0..n) and their frontier over the
+ * study's default axes. Returns 0, a negative code on memory exhaustion;
+ * *fr_ok says whether the frontier could be computed (its error is the
+ * thread's last). */
+static int analyse(const bo_study *s, const bo_trial_rec *t, size_t n, bo_configs *c,
+		   bo_frontier *fr, int *fr_ok)
+{
+	int rc;
+	*fr_ok = 0;
+	if ((rc = bo__configs_init(c, s, NULL, 0, NULL)) < 0)
+		return rc;
+	if ((rc = bo__configs_add_trials(c, t, n)) < 0)
+		return rc;
+	*fr_ok = bo__frontier_default_axes(c, fr) == 0 && bo__frontier_compute(c, fr) == 0;
+	return 0;
+}
+
+/* Builds a snapshot of trials t[0..n) with totals tot (n may be 0).
+ * Returns NULL on memory exhaustion. */
+static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo_trial_rec *t,
+			    size_t n, const bo_event *ev, size_t nev)
+{
+	const bo_study *s = sv->s;
+	snapshot *sn = bo__calloc(1, sizeof *sn);
+	bo_configs c, cf;
+	bo_frontier fr, ff;
+	bo_chart_data cd;
+	bo_select_rule rule;
+	bo_trial_rec *fin = NULL;
+	size_t *order = NULL, norder = 0, nfin = 0, i;
+	double *imp = NULL;
+	int fr_ok = 0, ff_ok = 0, k, ok = 0;
+	json_t *charts = NULL;
+
+	memset(&rule, 0, sizeof rule);
+	memset(&c, 0, sizeof c);
+	memset(&cf, 0, sizeof cf);
+	bo__frontier_init(&fr);
+	bo__frontier_init(&ff);
+	if (!sn)
+		goto done;
+	sn->refs = 1;
+	sn->ntrials = tot->ntrials;
+	/* The API's frontier looks at every trial, as `frontier --all` does;
+	 * the charts at the finished ones only (report/charts.h: one point per
+	 * finished trial), a shallow copy of their records. */
+	if (!(fin = bo__calloc(n + 1, sizeof *fin)))
+		goto done;
+	for (i = 0; i < n; i++)
+		if (finished(t[i].state))
+			fin[nfin++] = t[i];
+	sn->nfinished = (int64_t)nfin;
+	if (analyse(s, t, n, &c, &fr, &fr_ok) < 0 || analyse(s, fin, nfin, &cf, &ff, &ff_ok) < 0)
+		goto done;
+
+	memset(&cd, 0, sizeof cd);
+	cd.c = &cf;
+	cd.fr = ff_ok ? &ff : NULL;
+	cd.selected = -1;
+	cd.trials = t;
+	cd.ntrials = n;
+	cd.currency = s->prices.currency;
+	cd.budget_money = s->budget.money;
+	cd.now = (double)time(NULL);
+	for (i = 0; i < n; i++)
+		if (t[i].state == BO_TRIAL_RUNNING && isfinite(t[i].reserved))
+			cd.reserved += t[i].reserved;
+	if (s->score && cf.n) {
+		rule.rule = BO_SELECT_SCORE;
+		if (bo__axis_parse(&cf, "cost", &rule.cost) == 0 &&
+		    (order = bo__calloc(cf.n, sizeof *order)) &&
+		    bo__select_order(&cf, &rule, order, &norder) == 0 && norder > 0)
+			cd.selected = cf.v[order[0]].id;
+	}
+	if (!(imp = bo__calloc(s->nparams + 1, sizeof *imp)))
+		goto done;
+	for (i = 0; i < s->nparams; i++)
+		imp[i] = NAN;
+	if (ff_ok && bo__importance && cf.n)
+		(void)bo__importance(&cf, &ff.ax[ff.pa], imp);
+
+	if (!(sn->status = dump(bo__export_status_json(s, tot, t, n))) ||
+	    !(sn->trials = dump(bo__export_trials_json(s, t, n))) ||
+	    !(sn->frontier = dump(frontier_json(&c, &fr, fr_ok))) ||
+	    !(sn->events = dump(bo__export_events_json(ev, nev))))
+		goto done;
+	if (!(charts = json_object()))
+		goto done;
+	for (k = 0; k < NCHARTS; k++) {
+		if (!(sn->svg[k] = draw(k, &cd, imp)))
+			goto done;
+		if (json_object_set_new(charts, chart_names[k], json_string(sn->svg[k])) < 0)
+			goto done;
+	}
+	if (!(sn->charts = json_dumps(charts, JSON_COMPACT)))
+		goto done;
+	ok = 1;
+done:
+	json_decref(charts);
+	bo__free(imp);
+	bo__free(order);
+	bo__free(fin);
+	bo__frontier_clear(&fr);
+	bo__frontier_clear(&ff);
+	bo__configs_clear(&c);
+	bo__configs_clear(&cf);
+	if (!ok && sn) {
+		sn->refs = 1;
+		snap_unref(sv, sn);
+		sn = NULL;
+	}
+	return sn;
+}
+
+/* The totals that decide whether anything changed. */
+static int same_totals(const bo_ledger_totals *a, const bo_ledger_totals *b)
+{
+	int k;
+	for (k = 0; k < 5; k++)
+		if (a->by_state[k] != b->by_state[k])
+			return 0;
+	return a->spent == b->spent && a->ntrials == b->ntrials && a->elapsed_s == b->elapsed_s &&
+	       a->nversions == b->nversions && a->first_start == b->first_start;
+}
+
+static void publish(bo_server *sv, snapshot *sn)
+{
+	snapshot *old;
+	pthread_mutex_lock(&sv->lock);
+	sn->gen = sv->snap ? sv->snap->gen + 1 : 1;
+	old = sv->snap;
+	sv->snap = sn;
+	pthread_cond_broadcast(&sv->changed);
+	pthread_mutex_unlock(&sv->lock);
+	snap_unref(sv, old);
+}
+
+/* Looks at the ledger once; rebuilds the snapshot when it changed. A ledger
+ * that cannot be read leaves the last snapshot in place. */
+static void refresh(bo_server *sv)
+{
+	bo_ledger_totals tot;
+	bo_trial_query q = BO_TRIAL_QUERY_INIT;
+	bo_trial_rec *t = NULL;
+	bo_event *ev = NULL;
+	size_t n = 0, nev = 0;
+	snapshot *sn;
+	struct stat sb;
+
+	if (!sv->st) {
+		/* Opening would create a missing file: wait for the runner to. */
+		if (stat(sv->ledger, &sb) < 0 || sb.st_size == 0 || bo__storage_open(&sv->st, sv->ledger) < 0)
+			return;
+	}
+	if (sv->st->ops->totals(sv->st, &tot) < 0)
+		return;
+	if (sv->have_totals && same_totals(&tot, &sv->last))
+		return;
+	if (sv->st->ops->trials(sv->st, &q, &t, &n) < 0 || sv->st->ops->events(sv->st, &ev, &nev) < 0)
+		goto done;
+	if (!(sn = snap_build(sv, &tot, t, n, ev, nev)))
+		goto done;
+	sv->last = tot;
+	sv->have_totals = 1;
+	publish(sv, sn);
+done:
+	bo__trial_rec_free_array(t, n);
+	bo__event_free_array(ev, nev);
+}
+
+static void *watch(void *arg)
+{
+	bo_server *sv = arg;
+	struct timespec until;
+	pthread_mutex_lock(&sv->lock);
+	while (!sv->stopping) {
+		pthread_mutex_unlock(&sv->lock);
+		refresh(sv);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += (long)(sv->poll_s * 1e9);
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		pthread_mutex_lock(&sv->lock);
+		if (!sv->stopping)
+			pthread_cond_timedwait(&sv->changed, &sv->lock, &until);
+	}
+	pthread_mutex_unlock(&sv->lock);
+	return NULL;
+}
+
+/* ---- the change stream ------------------------------------------------- */
+
+typedef struct stream {
+	bo_server *sv;
+	uint64_t sent;             /* generation last told */
+} stream;
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	stream *e = cls;
+	bo_server *sv = e->sv;
+	struct timespec until;
+	ssize_t len = 0;
+	(void)pos;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)KEEPALIVE_S;
+	pthread_mutex_lock(&sv->lock);
+	while (!sv->stopping && sv->snap->gen == e->sent)
+		if (pthread_cond_timedwait(&sv->changed, &sv->lock, &until) == ETIMEDOUT)
+			break;
+	if (sv->stopping) {
+		len = MHD_CONTENT_READER_END_OF_STREAM;
+	} else if (sv->snap->gen != e->sent) {
+		len = snprintf(buf, max,
+			       "%sevent: update\ndata: {\"generation\": %llu, \"trials\": %lld, "
+			       "\"finished\": %lld}\n\n",
+			       e->sent ? "" : "retry: 1000\n", (unsigned long long)sv->snap->gen,
+			       (long long)sv->snap->ntrials, (long long)sv->snap->nfinished);
+		e->sent = sv->snap->gen;
+	} else {
+		len = snprintf(buf, max, ": keepalive\n\n");
+	}
+	pthread_mutex_unlock(&sv->lock);
+	if (len >= 0 && (size_t)len >= max)   /* cannot happen with STREAM_BLOCK */
+		len = MHD_CONTENT_READER_END_WITH_ERROR;
+	return len;
+}
+
+static void stream_free(void *cls)
+{
+	bo__free(cls);
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+static const char CSP[] = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+			  "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+			  "frame-ancestors 'none'";
+
+static void common_headers(struct MHD_Response *r, const char *type)
+{
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Content-Security-Policy", CSP);
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned code, const char *type,
+			     const char *body, size_t len, const char *hname, const char *hvalue)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+	if (!r)
+		return MHD_NO;
+	common_headers(r, type);
+	if (hname)
+		MHD_add_response_header(r, hname, hvalue);
+	ret = MHD_queue_response(conn, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result reply_error(struct MHD_Connection *conn, unsigned code, const char *msg,
+				   const char *hname, const char *hvalue)
+{
+	char body[256];
+	int len = snprintf(body, sizeof body, "{\"error\": \"%s\"}\n", msg);
+	return reply(conn, code, "application/json", body, (size_t)len, hname, hvalue);
+}
+
+static int eq_const_time(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i;
+	unsigned char diff = (unsigned char)(la != lb);
+	for (i = 0; i < lb; i++)
+		diff |= (unsigned char)(a[i < la ? i : 0] ^ b[i]) | (unsigned char)(i >= la);
+	return diff == 0 && la == lb;
+}
+
+static int authorised(const bo_server *sv, struct MHD_Connection *conn)
+{
+	const char *h, *q;
+	if (!sv->token)
+		return 1;
+	h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (h && !strncasecmp(h, "Bearer ", 7)) {
+		h += 7;
+		while (*h == ' ')
+			h++;
+		if (eq_const_time(h, sv->token))
+			return 1;
+	}
+	q = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token");
+	return q && eq_const_time(q, sv->token);
+}
+
+/* Without a token the server trusts the loopback interface; a page on
+ * another site reaching it through a DNS name rebound to 127.0.0.1 still
+ * sends that name as Host, and is refused. */
+static int host_allowed(const bo_server *sv, struct MHD_Connection *conn)
+{
+	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	char name[300];
+	size_t len;
+	const char *colon;
+	if (sv->token || !h)
+		return 1;
+	if (h[0] == '[') {
+		const char *end = strchr(h, ']');
+		if (!end)
+			return 0;
+		len = (size_t)(end - h - 1);
+		h++;
+	} else {
+		colon = strchr(h, ':');
+		len = colon ? (size_t)(colon - h) : strlen(h);
+	}
+	if (len >= sizeof name)
+		return 0;
+	memcpy(name, h, len);
+	name[len] = '\0';
+	return !strcasecmp(name, "localhost") || bo__serve_is_loopback(name) || !strcmp(name, sv->bind);
+}
+
+/* A path that tries to leave the served tree, or hides its shape. */
+static int bad_path(const char *url)
+{
+	return url[0] != '/' || strstr(url, "..") || strstr(url, "//") || strchr(url, '\\') ||
+	       strchr(url, '%');
+}
+
+static enum MHD_Result serve_chart(struct MHD_Connection *conn, const snapshot *sn, const char *name)
+{
+	int k;
+	for (k = 0; k < NCHARTS; k++) {
+		size_t l = strlen(chart_names[k]);
+		if (!strncmp(name, chart_names[k], l) && !strcmp(name + l, ".svg"))
+			return reply(conn, MHD_HTTP_OK, "image/svg+xml", sn->svg[k], strlen(sn->svg[k]), NULL, NULL);
+	}
+	return reply_error(conn, MHD_HTTP_NOT_FOUND, "no such chart", NULL, NULL);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload_data,
+			      size_t *upload_size, void **con_cls)
+{
+	bo_server *sv = cls;
+	request *rq = *con_cls;
+	snapshot *sn;
+	enum MHD_Result ret;
+	const char *json = "application/json";
+	(void)version;
+	(void)upload_data;
+	(void)upload_size;
+
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "read-only: GET and HEAD only",
+				   MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	if (!host_allowed(sv, conn))
+		return reply_error(conn, MHD_HTTP_FORBIDDEN, "unexpected Host header", NULL, NULL);
+	if (!authorised(sv, conn))
+		return reply_error(conn, MHD_HTTP_UNAUTHORIZED, "a token is required",
+				   MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"budgetopt\"");
+	if ((rq && rq->bad_encoding) || bad_path(url))
+		return reply_error(conn, MHD_HTTP_BAD_REQUEST, "bad path", NULL, NULL);
+
+	if (!strcmp(url, "/") || !strcmp(url, "/index.html"))
+		return reply(conn, MHD_HTTP_OK, "text/html; charset=utf-8", sv->page, strlen(sv->page), NULL, NULL);
+	if (!strcmp(url, "/app.js"))
+		return reply(conn, MHD_HTTP_OK, "text/javascript; charset=utf-8", sv->js, strlen(sv->js), NULL,
+			     NULL);
+	if (!strcmp(url, "/style.css"))
+		return reply(conn, MHD_HTTP_OK, "text/css; charset=utf-8", sv->css, strlen(sv->css), NULL,
+			     NULL);
+	if (!strcmp(url, "/api/events/stream")) {
+		stream *e = bo__calloc(1, sizeof *e);
+		struct MHD_Response *r;
+		if (!e)
+			return MHD_NO;
+		e->sv = sv;
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, e, stream_free);
+		if (!r) {
+			bo__free(e);
+			return MHD_NO;
+		}
+		common_headers(r, "text/event-stream");
+		ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	if (strncmp(url, "/api/", 5))
+		return reply_error(conn, MHD_HTTP_NOT_FOUND, "not found", NULL, NULL);
+
+	sn = snap_get(sv);
+	if (!strcmp(url, "/api/status"))
+		ret = reply(conn, MHD_HTTP_OK, json, sn->status, strlen(sn->status), NULL, NULL);
+	else if (!strcmp(url, "/api/trials"))
+		ret = reply(conn, MHD_HTTP_OK, json, sn->trials, strlen(sn->trials), NULL, NULL);
+	else if (!strcmp(url, "/api/frontier"))
+		ret = reply(conn, MHD_HTTP_OK, json, sn->frontier, strlen(sn->frontier), NULL, NULL);
+	else if (!strcmp(url, "/api/events"))
+		ret = reply(conn, MHD_HTTP_OK, json, sn->events, strlen(sn->events), NULL, NULL);
+	else if (!strcmp(url, "/api/charts"))
+		ret = reply(conn, MHD_HTTP_OK, json, sn->charts, strlen(sn->charts), NULL, NULL);
+	else if (!strncmp(url, "/api/charts/", 12))
+		ret = serve_chart(conn, sn, url + 12);
+	else
+		ret = reply_error(conn, MHD_HTTP_NOT_FOUND, "not found", NULL, NULL);
+	snap_unref(sv, sn);
+	return ret;
+}
+
+/* Sees the URI before it is percent-decoded: encoded dots, slashes,
+ * backslashes, NULs and percent signs in the path are traversal attempts
+ * (or double encoding) and are refused. */
+static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	request *rq = bo__calloc(1, sizeof *rq);
+	const char *p;
+	(void)cls;
+	(void)conn;
+	if (!rq)
+		return NULL;
+	for (p = uri; *p && *p != '?'; p++) {
+		if (*p != '%')
+			continue;
+		if (!strncasecmp(p, "%2e", 3) || !strncasecmp(p, "%2f", 3) || !strncasecmp(p, "%5c", 3) ||
+		    !strncmp(p, "%00", 3) || !strncmp(p, "%25", 3))
+			rq->bad_encoding = 1;
+	}
+	return rq;
+}
+
+static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	bo__free(*con_cls);
+	*con_cls = NULL;
+}
+
+/* ---- life cycle -------------------------------------------------------- */
+
+int bo__serve_is_loopback(const char *addr)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (inet_pton(AF_INET, addr, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, addr, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
+}
+
+static int token_ok(const char *t)
+{
+	size_t n = 0;
+	for (; *t; t++, n++)
+		if (!((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') || (*t >= '0' && *t <= '9') ||
+		      strchr("._~-", *t)))
+			return 0;
+	return n > 0 && n <= MAX_TOKEN;
+}
+
+/* The lines joined, with "{{Q}}" replaced by the token query (or nothing). */
+static char *join(const char *const *lines, const char *token)
+{
+	bo_strbuf sb = BO_STRBUF_INIT;
+	const char *p, *m;
+	for (; *lines; lines++) {
+		for (p = *lines; (m = strstr(p, "{{Q}}")); p = m + 5) {
+			bo__sb_add(&sb, p, (size_t)(m - p));
+			if (token) {
+				bo__sb_puts(&sb, "?token=");
+				bo__sb_puts(&sb, token);
+			}
+		}
+		bo__sb_puts(&sb, p);
+	}
+	if (!bo__sb_str(&sb)) {
+		bo__sb_clear(&sb);
+		return NULL;
+	}
+	return bo__sb_take(&sb);
+}
+
+int bo__serve_start(bo_server **out, const bo_study *s, const bo_serve_options *o)
+{
+	bo_server *sv = NULL;
+	struct sockaddr_storage ss;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION;
+	const union MHD_DaemonInfo *info;
+	bo_ledger_totals zero;
+	const char *bind;
+	int rc = BO_ENOMEM, locks = 0;
+
+	if (!out || !s || !o || !o->ledger)
+		return bo__error(BO_EMISUSE, "serve: missing argument");
+	*out = NULL;
+	bind = o->bind ? o->bind : "127.0.0.1";
+	memset(&ss, 0, sizeof ss);
+	if (inet_pton(AF_INET, bind, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)o->port);
+	} else if (inet_pton(AF_INET6, bind, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)o->port);
+		flags |= MHD_USE_IPv6;
+	} else {
+		return bo__error(BO_EINVAL, "--bind %s: not a numeric IPv4 or IPv6 address", bind);
+	}
+	if (o->port > 65535)
+		return bo__error(BO_EINVAL, "--port %u: not a port number", o->port);
+	if (o->token && !token_ok(o->token))
+		return bo__error(BO_EINVAL, "--token: use 1 to %d characters of A-Z a-z 0-9 . _ ~ -", MAX_TOKEN);
+	if (!o->token && !bo__serve_is_loopback(bind))
+		return bo__error(BO_EINVAL,
+				 "--bind %s is reachable from other machines: give --token too, a secret "
+				 "every request must carry", bind);
+
+	if (!(sv = bo__calloc(1, sizeof *sv)))
+		goto done;
+	sv->s = s;
+	sv->poll_s = o->poll_s > 0 ? o->poll_s : DEFAULT_POLL_S;
+	if (!(sv->ledger = bo__strdup(o->ledger)) || !(sv->bind = bo__strdup(bind)) ||
+	    (o->token && !(sv->token = bo__strdup(o->token))) || !(sv->page = join(bo__serve_page_html, o->token)) ||
+	    !(sv->js = join(bo__serve_page_js, NULL)) || !(sv->css = join(bo__serve_page_css, NULL)))
+		goto done;
+	/* A plain path: "sqlite:" URIs name the same file. */
+	if (!strncmp(sv->ledger, "sqlite://", 9))
+		memmove(sv->ledger, sv->ledger + 9, strlen(sv->ledger + 9) + 1);
+	else if (!strncmp(sv->ledger, "sqlite:", 7))
+		memmove(sv->ledger, sv->ledger + 7, strlen(sv->ledger + 7) + 1);
+	if (pthread_mutex_init(&sv->lock, NULL))
+		goto done;
+	if (pthread_cond_init(&sv->changed, NULL)) {
+		pthread_mutex_destroy(&sv->lock);
+		goto done;
+	}
+	locks = 1;
+
+	/* An empty snapshot first, so that every request has one to read. */
+	memset(&zero, 0, sizeof zero);
+	if (!(sv->snap = snap_build(sv, &zero, NULL, 0, NULL, 0)))
+		goto done;
+	sv->snap->gen = 1;
+	refresh(sv);
+	if (pthread_create(&sv->watcher, NULL, watch, sv)) {
+		rc = bo__error(BO_EIO, "serve: cannot start the watcher thread");
+		goto done;
+	}
+	sv->watcher_started = 1;
+
+	errno = 0;
+	sv->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, sv,
+				 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				 MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
+				 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
+				 MHD_OPTION_URI_LOG_CALLBACK, uri_seen, (void *)NULL,
+				 MHD_OPTION_NOTIFY_COMPLETED, request_done, (void *)NULL,
+				 MHD_OPTION_END);
+	if (!sv->d) {
+		rc = bo__error(BO_EIO, "cannot listen on %s port %u: %s", bind, o->port,
+			       errno ? strerror(errno) : "libmicrohttpd refused to start");
+		goto done;
+	}
+	info = MHD_get_daemon_info(sv->d, MHD_DAEMON_INFO_BIND_PORT);
+	sv->port = info ? info->port : o->port;
+	*out = sv;
+	sv = NULL;
+	rc = 0;
+done:
+	if (sv && !locks) {
+		bo__free(sv->ledger);
+		bo__free(sv->bind);
+		bo__free(sv->token);
+		bo__free(sv->page);
+		bo__free(sv->js);
+		bo__free(sv->css);
+		bo__free(sv);
+	} else if (sv) {
+		bo__serve_stop(sv);
+	}
+	if (rc == BO_ENOMEM)
+		bo__error(BO_ENOMEM, "serve: out of memory");
+	return rc;
+}
+
+unsigned bo__serve_port(const bo_server *sv)
+{
+	return sv ? sv->port : 0;
+}
+
+void bo__serve_stop(bo_server *sv)
+{
+	if (!sv)
+		return;
+	pthread_mutex_lock(&sv->lock);
+	sv->stopping = 1;
+	pthread_cond_broadcast(&sv->changed);
+	pthread_mutex_unlock(&sv->lock);
+	if (sv->d)
+		MHD_stop_daemon(sv->d);
+	if (sv->watcher_started)
+		pthread_join(sv->watcher, NULL);
+	snap_unref(sv, sv->snap);
+	bo__storage_close(sv->st);
+	pthread_cond_destroy(&sv->changed);
+	pthread_mutex_destroy(&sv->lock);
+	bo__free(sv->ledger);
+	bo__free(sv->bind);
+	bo__free(sv->token);
+	bo__free(sv->page);
+	bo__free(sv->js);
+	bo__free(sv->css);
+	bo__free(sv);
+}
