@@ -49,6 +49,11 @@ char *bo__chart_best(const bo_chart_data *d);
 char *bo__chart_marginal(const bo_chart_data *d);
 char *bo__chart_importance(const bo_chart_data *d, const double *importance);
 
+/* The target the importance and best-so-far charts look at: the score
+ * when the study has one, else the frontier's performance axis (its
+ * first axis with one axis); goal 0 when there is none. */
+void bo__chart_importance_target(const bo_chart_data *d, bo_axis *out);
+
 /* Parameter importance for the axis target: for each parameter, the share
  * of the target's variance explained by that parameter's main effect,
  * estimated from the usable configurations (the method is documented in

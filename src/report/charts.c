@@ -1,0 +1,1337 @@
+/*
+ * report/charts.c - the charts of `report` and `serve`, drawn as SVG
+ * documents: the cost/performance frontier, budget burn-down, best-so-far
+ * against money, the marginal value curve and parameter importance.
+ *
+ * Pure: builds strings, no I/O, no clock ("now" comes in the data). Must
+ * never emit anything that is not well-formed XML, nor refer to anything
+ * outside the document (no scripts, fonts or style sheets): every chart is
+ * readable on its own, in a page opened from disk without a network.
+ *
+ * Readability rules kept everywhere: axes carry their units (money in the
+ * price book's currency), a log scale when positive values span more than
+ * two decades (svg.h), the Okabe-Ito palette (Okabe & Ito, "Color
+ * universal design", 2008) with a distinct marker shape for each state so
+ * that colour is never the only cue, a legend, tick labels thinned so they
+ * do not overlap, long labels truncated.
+ */
+#include "report/charts.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/strbuf.h"
+#include "report/svg.h"
+
+/* Okabe-Ito. */
+#define C_BLACK "#000000"
+#define C_ORANGE "#E69F00"
+#define C_SKY "#56B4E9"
+#define C_GREEN "#009E73"
+#define C_YELLOW "#F0E442"
+#define C_BLUE "#0072B2"
+#define C_VERMILLION "#D55E00"
+#define C_PURPLE "#CC79A7"
+#define C_GRID "#e3e3e3"
+#define C_AXIS "#444444"
+
+/* Layout, in px. */
+#define W 760.0
+#define H 440.0
+#define ML 100.0
+#define MR 28.0
+#define MT 62.0
+#define MB 62.0
+#define STRIP 30.0   /* frontier chart: band for configurations without a value */
+
+typedef struct axis {
+	double lo, hi;          /* value range (widened to the ticks) */
+	int log;
+	int money;
+	const char *currency;
+	int percent;
+	char label[512];
+	double p0, p1;          /* pixels of lo and hi */
+	double ticks[BO_SVG_MAX_TICKS];
+	size_t nticks;
+} axis;
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static void coord(bo_strbuf *sb, double v)
+{
+	char buf[48];
+	bo__svg_coord(buf, sizeof buf, v);
+	bo__sb_puts(sb, buf);
+}
+
+/* Appends " name="v"" with v a coordinate. */
+static void attr(bo_strbuf *sb, const char *name, double v)
+{
+	bo__sb_printf(sb, " %s=\"", name);
+	coord(sb, v);
+	bo__sb_putc(sb, '"');
+}
+
+static void fmt_value(const axis *a, double v, char *buf, size_t size)
+{
+	if (a->money)
+		bo__svg_fmt_money(v, a->currency, buf, size);
+	else if (a->percent)
+		snprintf(buf, size, "%.0f%%", v * 100);
+	else
+		bo__svg_fmt_num(v, buf, size);
+}
+
+/* Fits axis a to the finite values v (n of them). */
+static void axis_fit(axis *a, const double *v, size_t n, int want_zero, int allow_log)
+{
+	double lo = INFINITY, hi = -INFINITY;
+	size_t i;
+	for (i = 0; i < n; i++) {
+		if (!isfinite(v[i]))
+			continue;
+		lo = fmin(lo, v[i]);
+		hi = fmax(hi, v[i]);
+	}
+	if (!isfinite(lo)) {
+		lo = 0;
+		hi = 1;
+	}
+	a->log = allow_log && !want_zero && bo__svg_use_log(v, n);
+	if (a->log) {
+		a->nticks = bo__svg_log_ticks(lo, hi, a->ticks, 8, &a->lo, &a->hi);
+		return;
+	}
+	if (want_zero) {
+		lo = fmin(lo, 0);
+		hi = fmax(hi, 0);
+	}
+	a->nticks = bo__svg_ticks(lo, hi, 6, a->ticks, BO_SVG_MAX_TICKS, &a->lo, &a->hi);
+}
+
+static double px(const axis *a, double v)
+{
+	double t;
+	if (a->log)
+		t = (log10(v) - log10(a->lo)) / (log10(a->hi) - log10(a->lo));
+	else
+		t = (v - a->lo) / (a->hi - a->lo);
+	if (!isfinite(t))
+		t = 0.5;
+	return a->p0 + t * (a->p1 - a->p0);
+}
+
+static void text(bo_strbuf *sb, double x, double y, const char *anchor, const char *extra, const char *s)
+{
+	bo__sb_puts(sb, "<text");
+	attr(sb, "x", x);
+	attr(sb, "y", y);
+	bo__sb_printf(sb, " text-anchor=\"%s\"%s%s>", anchor, extra ? " " : "", extra ? extra : "");
+	bo__svg_esc(sb, s);
+	bo__sb_puts(sb, "</text>\n");
+}
+
+static void doc_begin(bo_strbuf *sb, const char *name, const char *title, const char *subtitle, double w, double h)
+{
+	bo__sb_printf(sb, "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"chart-%s\" class=\"bo-chart\" "
+			  "viewBox=\"0 0 ", name);
+	coord(sb, w);
+	bo__sb_putc(sb, ' ');
+	coord(sb, h);
+	bo__sb_puts(sb, "\"");
+	attr(sb, "width", w);
+	attr(sb, "height", h);
+	bo__sb_printf(sb, " role=\"img\" aria-labelledby=\"chart-%s-title\" font-family=\"sans-serif\" "
+			  "font-size=\"11\">\n<title id=\"chart-%s-title\">", name, name);
+	bo__svg_esc(sb, title);
+	bo__sb_puts(sb, "</title>\n");
+	bo__sb_printf(sb, "<style>#chart-%s .pt:hover{stroke:#000;stroke-width:2}</style>\n", name);
+	bo__sb_puts(sb, "<rect x=\"0\" y=\"0\"");
+	attr(sb, "width", w);
+	attr(sb, "height", h);
+	bo__sb_puts(sb, " fill=\"#ffffff\"/>\n");
+	bo__sb_puts(sb, "<text x=\"12\" y=\"20\" font-size=\"14\" font-weight=\"bold\">");
+	bo__svg_esc_trunc(sb, title, (size_t)((w - 24) / 8.5));
+	bo__sb_puts(sb, "</text>\n");
+	if (subtitle) {
+		bo__sb_puts(sb, "<text x=\"12\" y=\"36\" fill=\"" C_AXIS "\">");
+		bo__svg_esc_trunc(sb, subtitle, (size_t)((w - 24) / BO_SVG_CHAR_W));
+		bo__sb_puts(sb, "</text>\n");
+	}
+}
+
+static char *doc_end(bo_strbuf *sb)
+{
+	char *out;
+	bo__sb_puts(sb, "</svg>\n");
+	out = bo__sb_take(sb);
+	if (!out)
+		bo__error(BO_ENOMEM, "out of memory drawing a chart");
+	return out;
+}
+
+static char *empty_chart(const char *name, const char *title, const char *msg)
+{
+	bo_strbuf sb = BO_STRBUF_INIT;
+	doc_begin(&sb, name, title, NULL, W, 160);
+	bo__sb_puts(&sb, "<text class=\"empty\" x=\"380\" y=\"90\" text-anchor=\"middle\" fill=\"" C_AXIS "\">");
+	bo__svg_esc(&sb, msg);
+	bo__sb_puts(&sb, "</text>\n");
+	return doc_end(&sb);
+}
+
+/* Grid, ticks, tick labels (thinned) and axis labels. */
+static void draw_axes(bo_strbuf *sb, const axis *x, const axis *y)
+{
+	double pos[BO_SVG_MAX_TICKS], wid[BO_SVG_MAX_TICKS];
+	int keep[BO_SVG_MAX_TICKS];
+	char lab[BO_SVG_MAX_TICKS][64];
+	size_t i;
+	double top = y->p1, bottom = y->p0, left = x->p0, right = x->p1;
+
+	bo__sb_puts(sb, "<g class=\"grid\" stroke=\"" C_GRID "\" stroke-width=\"1\">\n");
+	for (i = 0; i < x->nticks; i++) {
+		double p = px(x, x->ticks[i]);
+		bo__sb_puts(sb, "<line");
+		attr(sb, "x1", p);
+		attr(sb, "y1", top);
+		attr(sb, "x2", p);
+		attr(sb, "y2", bottom);
+		bo__sb_puts(sb, "/>\n");
+	}
+	for (i = 0; i < y->nticks; i++) {
+		double p = px(y, y->ticks[i]);
+		bo__sb_puts(sb, "<line");
+		attr(sb, "x1", left);
+		attr(sb, "y1", p);
+		attr(sb, "x2", right);
+		attr(sb, "y2", p);
+		bo__sb_puts(sb, "/>\n");
+	}
+	bo__sb_puts(sb, "</g>\n<g class=\"axes\" stroke=\"" C_AXIS "\" stroke-width=\"1\" fill=\"none\">\n");
+	bo__sb_puts(sb, "<path d=\"M");
+	coord(sb, left);
+	bo__sb_putc(sb, ' ');
+	coord(sb, top);
+	bo__sb_puts(sb, " V");
+	coord(sb, bottom);
+	bo__sb_puts(sb, " H");
+	coord(sb, right);
+	bo__sb_puts(sb, "\"/>\n</g>\n<g class=\"ticks\" fill=\"" C_AXIS "\">\n");
+
+	/* x labels, centred under their tick */
+	for (i = 0; i < x->nticks; i++) {
+		fmt_value(x, x->ticks[i], lab[i], sizeof lab[i]);
+		pos[i] = px(x, x->ticks[i]);
+		wid[i] = (double)strlen(lab[i]) * BO_SVG_CHAR_W;
+	}
+	bo__svg_thin(pos, wid, x->nticks, 8, keep);
+	for (i = 0; i < x->nticks; i++)
+		if (keep[i])
+			text(sb, pos[i], bottom + 16, "middle", "class=\"tick-x\"", lab[i]);
+	/* y labels, right-aligned left of the axis; their "width" is their height */
+	for (i = 0; i < y->nticks; i++) {
+		fmt_value(y, y->ticks[i], lab[i], sizeof lab[i]);
+		pos[i] = px(y, y->ticks[i]);
+		wid[i] = 12;
+	}
+	bo__svg_thin(pos, wid, y->nticks, 4, keep);
+	for (i = 0; i < y->nticks; i++) {
+		if (!keep[i])
+			continue;
+		if (strlen(lab[i]) * BO_SVG_CHAR_W > ML - 12) {
+			char cut[64];
+			size_t m = (size_t)((ML - 12) / BO_SVG_CHAR_W);
+			snprintf(cut, sizeof cut, "%.*s", (int)(m > 2 ? m - 2 : 1), lab[i]);
+			strcat(cut, "..");
+			text(sb, left - 6, pos[i] + 4, "end", "class=\"tick-y\"", cut);
+		} else {
+			text(sb, left - 6, pos[i] + 4, "end", "class=\"tick-y\"", lab[i]);
+		}
+	}
+	bo__sb_puts(sb, "</g>\n");
+	/* axis labels */
+	bo__sb_puts(sb, "<text class=\"label-x\"");
+	attr(sb, "x", (left + right) / 2);
+	attr(sb, "y", bottom + 40);
+	bo__sb_puts(sb, " text-anchor=\"middle\" font-size=\"12\">");
+	bo__svg_esc_trunc(sb, x->label, (size_t)((right - left) / 7));
+	bo__sb_puts(sb, "</text>\n<text class=\"label-y\" text-anchor=\"middle\" font-size=\"12\" transform=\"translate(");
+	coord(sb, 16);
+	bo__sb_putc(sb, ' ');
+	coord(sb, (top + bottom) / 2);
+	bo__sb_puts(sb, ") rotate(-90)\">");
+	bo__svg_esc_trunc(sb, y->label, (size_t)((bottom - top) / 7));
+	bo__sb_puts(sb, "</text>\n");
+}
+
+/* Marker shapes, centred on (x, y), radius r. */
+enum { M_CIRCLE, M_DIAMOND, M_CROSS, M_SQUARE, M_TRIANGLE };
+
+static void marker_d(bo_strbuf *sb, int shape, double x, double y, double r)
+{
+	switch (shape) {
+	case M_CIRCLE:
+		bo__sb_puts(sb, "M");
+		coord(sb, x - r);
+		bo__sb_putc(sb, ' ');
+		coord(sb, y);
+		bo__sb_puts(sb, " a");
+		coord(sb, r);
+		bo__sb_putc(sb, ' ');
+		coord(sb, r);
+		bo__sb_puts(sb, " 0 1 0 ");
+		coord(sb, 2 * r);
+		bo__sb_puts(sb, " 0 a");
+		coord(sb, r);
+		bo__sb_putc(sb, ' ');
+		coord(sb, r);
+		bo__sb_puts(sb, " 0 1 0 ");
+		coord(sb, -2 * r);
+		bo__sb_puts(sb, " 0 Z");
+		break;
+	case M_DIAMOND:
+		bo__sb_puts(sb, "M");
+		coord(sb, x);
+		bo__sb_putc(sb, ' ');
+		coord(sb, y - r);
+		bo__sb_puts(sb, " L");
+		coord(sb, x + r);
+		bo__sb_putc(sb, ' ');
+		coord(sb, y);
+		bo__sb_puts(sb, " L");
+		coord(sb, x);
+		bo__sb_putc(sb, ' ');
+		coord(sb, y + r);
+		bo__sb_puts(sb, " L");
+		coord(sb, x - r);
+		bo__sb_putc(sb, ' ');
+		coord(sb, y);
+		bo__sb_puts(sb, " Z");
+		break;
+	case M_CROSS: {
+		double a = r * 0.8;
+		bo__sb_puts(sb, "M");
+		coord(sb, x - a);
+		bo__sb_putc(sb, ' ');
+		coord(sb, y - a);
+		bo__sb_puts(sb, " L");
+		coord(sb, x + a);
+		bo__sb_putc(sb, ' ');
+		coord(sb, y + a);
+		bo__sb_puts(sb, " M");
+		coord(sb, x - a);
+		bo__sb_putc(sb, ' ');
+		coord(sb, y + a);
+		bo__sb_puts(sb, " L");
+		coord(sb, x + a);
+		bo__sb_putc(sb, ' ');
+		coord(sb, y - a);
+		break;
+	}
+	case M_SQUARE: {
+		double a = r * 0.85;
+		bo__sb_puts(sb, "M");
+		coord(sb, x - a);
+		bo__sb_putc(sb, ' ');
+		coord(sb, y - a);
+		bo__sb_puts(sb, " H");
+		coord(sb, x + a);
+		bo__sb_puts(sb, " V");
+		coord(sb, y + a);
+		bo__sb_puts(sb, " H");
+		coord(sb, x - a);
+		bo__sb_puts(sb, " Z");
+		break;
+	}
+	default:
+		bo__sb_puts(sb, "M");
+		coord(sb, x);
+		bo__sb_putc(sb, ' ');
+		coord(sb, y - r);
+		bo__sb_puts(sb, " L");
+		coord(sb, x + r * 0.9);
+		bo__sb_putc(sb, ' ');
+		coord(sb, y + r * 0.6);
+		bo__sb_puts(sb, " L");
+		coord(sb, x - r * 0.9);
+		bo__sb_putc(sb, ' ');
+		coord(sb, y + r * 0.6);
+		bo__sb_puts(sb, " Z");
+	}
+}
+
+/* The states of the frontier chart, in legend order. */
+enum { S_FRONTIER, S_FEASIBLE, S_INFEASIBLE, S_PRUNED, S_FAILED, S_N };
+static const struct {
+	const char *cls;
+	const char *colour;
+	int shape;
+	double r;
+	const char *legend;
+} states[S_N] = {
+	{"frontier", C_BLUE, M_CIRCLE, 5.5, "frontier"},
+	{"feasible", C_SKY, M_DIAMOND, 5.5, "feasible, dominated"},
+	{"infeasible", C_VERMILLION, M_CROSS, 5.5, "breaks a guardrail"},
+	{"pruned", C_ORANGE, M_SQUARE, 5.0, "pruned"},
+	{"failed", C_PURPLE, M_TRIANGLE, 6.0, "failed or no value"},
+};
+
+/* A point marker: its path with fill or stroke by shape. */
+static void marker(bo_strbuf *sb, int st, double x, double y, const char *cls_extra)
+{
+	bo__sb_printf(sb, "<path class=\"%s\" d=\"", cls_extra);
+	marker_d(sb, states[st].shape, x, y, states[st].r);
+	bo__sb_putc(sb, '"');
+	if (states[st].shape == M_CROSS)
+		bo__sb_printf(sb, " fill=\"none\" stroke=\"%s\" stroke-width=\"2.2\"", states[st].colour);
+	else
+		bo__sb_printf(sb, " fill=\"%s\" fill-opacity=\"0.85\" stroke=\"#ffffff\" stroke-width=\"0.8\"",
+			      states[st].colour);
+}
+
+/* Legend items in one row starting at (x, y). */
+static void legend_item(bo_strbuf *sb, double *x, double y, int st, const char *label)
+{
+	bo__sb_puts(sb, "<g class=\"legend-item\">");
+	bo__sb_puts(sb, "<path d=\"");
+	marker_d(sb, states[st].shape, *x + 6, y - 4, states[st].r);
+	bo__sb_putc(sb, '"');
+	if (states[st].shape == M_CROSS)
+		bo__sb_printf(sb, " fill=\"none\" stroke=\"%s\" stroke-width=\"2.2\"/>", states[st].colour);
+	else
+		bo__sb_printf(sb, " fill=\"%s\"/>", states[st].colour);
+	text(sb, *x + 15, y, "start", NULL, label);
+	bo__sb_puts(sb, "</g>\n");
+	*x += 15 + (double)strlen(label) * BO_SVG_CHAR_W + 14;
+}
+
+static void legend_line(bo_strbuf *sb, double *x, double y, const char *colour, const char *dash,
+			const char *label)
+{
+	bo__sb_puts(sb, "<g class=\"legend-item\"><line");
+	attr(sb, "x1", *x);
+	attr(sb, "y1", y - 4);
+	attr(sb, "x2", *x + 18);
+	attr(sb, "y2", y - 4);
+	bo__sb_printf(sb, " stroke=\"%s\" stroke-width=\"2\"%s%s%s/>", colour, dash ? " stroke-dasharray=\"" : "",
+		      dash ? dash : "", dash ? "\"" : "");
+	text(sb, *x + 23, y, "start", NULL, label);
+	bo__sb_puts(sb, "</g>\n");
+	*x += 23 + (double)strlen(label) * BO_SVG_CHAR_W + 14;
+}
+
+/* Is a derived metric money? When its expression reads a price. */
+static int axis_is_money(const bo_configs *c, const bo_axis *a)
+{
+	if (a->kind == BO_AXIS_COST)
+		return 1;
+	if (a->kind == BO_AXIS_DERIVED && c->s && (size_t)a->index < c->s->nderived)
+		return c->s->derived[a->index].text && strstr(c->s->derived[a->index].text, "price.") != NULL;
+	return 0;
+}
+
+static void axis_from(axis *out, const bo_chart_data *d, const bo_axis *a)
+{
+	out->money = axis_is_money(d->c, a);
+	out->currency = d->currency ? d->currency : "";
+	if (a->kind == BO_AXIS_COST)
+		snprintf(out->label, sizeof out->label, "search cost (%s)", out->currency);
+	else if (out->money)
+		snprintf(out->label, sizeof out->label, "%s (%s, %s)", a->name, out->currency,
+			 a->goal > 0 ? "higher is better" : "lower is better");
+	else
+		snprintf(out->label, sizeof out->label, "%s (%s)", a->name,
+			 a->goal > 0 ? "higher is better" : "lower is better");
+}
+
+/* The trial record of a configuration id (run mode), or NULL. Trials come
+ * ordered by id from the ledger; a binary search, then a scan. */
+static const bo_trial_rec *trial_of(const bo_chart_data *d, int64_t id)
+{
+	size_t lo = 0, hi = d->ntrials, i;
+	if (!d->trials)
+		return NULL;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->trials[mid].id == id)
+			return &d->trials[mid];
+		if (d->trials[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = 0; i < d->ntrials; i++)
+		if (d->trials[i].id == id)
+			return &d->trials[i];
+	return NULL;
+}
+
+/* Index of configuration id in c, or SIZE_MAX. */
+static size_t config_of(const bo_configs *c, int64_t id)
+{
+	size_t lo = 0, hi = c->n, i;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->v[mid].id == id)
+			return mid;
+		if (c->v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = 0; i < c->n; i++)
+		if (c->v[i].id == id)
+			return i;
+	return (size_t)-1;
+}
+
+static int finished(int state)
+{
+	return state == BO_TRIAL_COMPLETE || state == BO_TRIAL_PRUNED || state == BO_TRIAL_FAILED;
+}
+
+/* The chart state of configuration i, or -1 when it is not finished. */
+static int state_of(const bo_chart_data *d, size_t i)
+{
+	const bo_config *f = &d->c->v[i];
+	const bo_trial_rec *t = trial_of(d, f->id);
+	if (t && !finished(t->state))
+		return -1;
+	if (t && t->state == BO_TRIAL_PRUNED)
+		return S_PRUNED;
+	if (!f->usable)
+		return S_FAILED;
+	if (f->feasible != 1)
+		return S_INFEASIBLE;
+	if (d->fr && bo__frontier_on(d->fr, i))
+		return S_FRONTIER;
+	return S_FEASIBLE;
+}
+
+/* The tooltip of configuration i. */
+static void tooltip(bo_strbuf *sb, const bo_chart_data *d, size_t i, int st)
+{
+	const bo_configs *c = d->c;
+	const bo_config *f = &c->v[i];
+	const bo_study *s = c->s;
+	char buf[96];
+	size_t k;
+	bo_strbuf t = BO_STRBUF_INIT;
+	bo__sb_printf(&t, "#%lld %s%s%s\n%s", (long long)f->id, states[st].cls,
+		      f->id == d->fr->knee ? ", knee" : "", f->id == d->selected ? ", selected" : "",
+		      f->params_json ? f->params_json : "{}");
+	for (k = 0; s && k < s->nmetrics; k++) {
+		if (isnan(f->m[k]))
+			continue;
+		bo__svg_fmt_num(f->m[k], buf, sizeof buf);
+		bo__sb_printf(&t, "\n%s = %s", s->metrics[k].name, buf);
+	}
+	for (k = 0; s && k < s->nderived; k++) {
+		if (isnan(f->dv[k]))
+			continue;
+		bo__svg_fmt_num(f->dv[k], buf, sizeof buf);
+		bo__sb_printf(&t, "\n%s = %s", s->derived[k].name, buf);
+	}
+	if (isfinite(f->cost)) {
+		bo__svg_fmt_money(f->cost, d->currency, buf, sizeof buf);
+		bo__sb_printf(&t, "\nsearch cost %s", buf);
+	}
+	if (isfinite(f->score)) {
+		bo__svg_fmt_num(f->score, buf, sizeof buf);
+		bo__sb_printf(&t, "\nscore %s", buf);
+	}
+	if (f->why)
+		bo__sb_printf(&t, "\n%s", f->why);
+	if (t.failed) {
+		sb->failed = 1;
+	} else {
+		bo__sb_puts(sb, "<title>");
+		bo__svg_esc(sb, bo__sb_str(&t));
+		bo__sb_puts(sb, "</title>");
+	}
+	bo__sb_clear(&t);
+}
+
+/* ---- the frontier ------------------------------------------------------ */
+
+char *bo__chart_frontier(const bo_chart_data *d)
+{
+	static const char *title = "Cost/performance frontier";
+	const bo_configs *c = d->c;
+	const bo_frontier *fr = d->fr;
+	bo_strbuf sb = BO_STRBUF_INIT;
+	double *xs = NULL, *ys = NULL, *both = NULL;
+	int *st = NULL;
+	size_t i, n = 0, nmissing = 0, kmissing = 0, counts[S_N] = {0};
+	const bo_axis *ax, *ay;
+	axis X, Y;
+	char sub[400], buf[64];
+	double lx, bottom;
+	char *out = NULL;
+
+	if (!c || !fr || fr->d < 2)
+		return empty_chart("frontier", title, "no frontier: the study needs two axes");
+	ax = &fr->ax[fr->ca];
+	ay = &fr->ax[fr->pa];
+	memset(&X, 0, sizeof X);
+	memset(&Y, 0, sizeof Y);
+	xs = bo__calloc(c->n + 1, sizeof *xs);
+	ys = bo__calloc(c->n + 1, sizeof *ys);
+	both = bo__calloc(c->n + 1, sizeof *both);
+	st = bo__calloc(c->n + 1, sizeof *st);
+	if (!xs || !ys || !both || !st)
+		goto done;
+	for (i = 0; i < c->n; i++) {
+		st[i] = state_of(d, i);
+		xs[i] = ys[i] = NAN;
+		if (st[i] < 0)
+			continue;
+		counts[st[i]]++;
+		n++;
+		xs[i] = bo__axis_value(c, i, ax);
+		ys[i] = bo__axis_value(c, i, ay);
+		if (!isfinite(xs[i]) || !isfinite(ys[i]))
+			nmissing++;
+	}
+	if (n == 0) {
+		out = empty_chart("frontier", title, "no finished configuration yet");
+		goto done;
+	}
+	/* Axes over the points that have both values. */
+	{
+		size_t m = 0;
+		for (i = 0; i < c->n; i++)
+			if (isfinite(xs[i]) && isfinite(ys[i]))
+				both[m++] = xs[i];
+		axis_from(&X, d, ax);
+		axis_fit(&X, both, m, 0, 1);
+		m = 0;
+		for (i = 0; i < c->n; i++)
+			if (isfinite(xs[i]) && isfinite(ys[i]))
+				both[m++] = ys[i];
+		axis_from(&Y, d, ay);
+		axis_fit(&Y, both, m, 0, 1);
+	}
+	bottom = H - MB - (nmissing ? STRIP : 0);
+	X.p0 = ML;
+	X.p1 = W - MR;
+	Y.p0 = bottom;
+	Y.p1 = MT;
+	snprintf(sub, sizeof sub, "%zu configurations, %zu on the frontier%s%s%s", n, counts[S_FRONTIER],
+		 X.log || Y.log ? "; log scale on " : "", X.log ? (Y.log ? "both axes" : "x") : (Y.log ? "y" : ""),
+		 fr->d > 2 ? "; the frontier is over more axes than the two drawn" : "");
+	doc_begin(&sb, "frontier", title, sub, W, H);
+	draw_axes(&sb, &X, &Y);
+	/* legend */
+	lx = 12;
+	for (i = 0; i < S_N; i++) {
+		if (!counts[i] && i != S_FRONTIER)
+			continue;
+		snprintf(sub, sizeof sub, "%s (%zu)", states[i].legend, counts[i]);
+		legend_item(&sb, &lx, 54, (int)i, sub);
+	}
+	/* the frontier line: a staircase in cost order when cost is minimised
+	 * and performance maximised (the boundary of what the frontier
+	 * attains), a polyline otherwise */
+	if (fr->d == 2 && fr->nfront > 0) {
+		size_t *ord = bo__calloc(fr->nfront, sizeof *ord), a, b;
+		if (!ord)
+			goto done;
+		memcpy(ord, fr->front, fr->nfront * sizeof *ord);
+		for (a = 1; a < fr->nfront; a++)
+			for (b = a; b > 0 && xs[ord[b - 1]] > xs[ord[b]]; b--) {
+				size_t t = ord[b];
+				ord[b] = ord[b - 1];
+				ord[b - 1] = t;
+			}
+		bo__sb_puts(&sb, "<path class=\"frontier-line\" fill=\"none\" stroke=\"" C_BLUE
+				 "\" stroke-width=\"1.8\" d=\"");
+		for (a = 0; a < fr->nfront; a++) {
+			double x = px(&X, xs[ord[a]]), y = px(&Y, ys[ord[a]]);
+			if (a > 0 && ax->goal < 0 && ay->goal > 0) {
+				bo__sb_puts(&sb, " H");
+				coord(&sb, x);
+			}
+			bo__sb_puts(&sb, a ? " L" : "M");
+			coord(&sb, x);
+			bo__sb_putc(&sb, ' ');
+			coord(&sb, y);
+		}
+		bo__sb_puts(&sb, "\"/>\n");
+		bo__free(ord);
+	}
+	if (nmissing) {
+		double sy = bottom + 46 + STRIP / 2;
+		bo__sb_puts(&sb, "<text");
+		attr(&sb, "x", ML - 6);
+		attr(&sb, "y", sy + 4);
+		bo__sb_puts(&sb, " text-anchor=\"end\" fill=\"" C_AXIS "\">no value</text>\n");
+	}
+	/* the points: failed first, so the frontier is drawn on top */
+	{
+		static const int order[S_N] = {S_FAILED, S_PRUNED, S_INFEASIBLE, S_FEASIBLE, S_FRONTIER};
+		size_t o;
+		bo__sb_puts(&sb, "<g class=\"points\">\n");
+		for (o = 0; o < S_N; o++) {
+			for (i = 0; i < c->n; i++) {
+				double x, y;
+				char cls[96];
+				if (st[i] != order[o])
+					continue;
+				if (isfinite(xs[i]) && isfinite(ys[i])) {
+					x = px(&X, xs[i]);
+					y = px(&Y, ys[i]);
+				} else {
+					/* the no-value strip below the axis, at its x when known */
+					x = isfinite(xs[i]) && (!X.log || xs[i] > 0)
+						    ? fmin(fmax(px(&X, xs[i]), X.p0), X.p1)
+						    : X.p0 + (X.p1 - X.p0) * ((double)kmissing + 0.5) / (double)nmissing;
+					y = bottom + 46 + STRIP / 2;
+					kmissing++;
+				}
+				snprintf(cls, sizeof cls, "pt %s%s%s", states[st[i]].cls,
+					 c->v[i].id == fr->knee ? " knee" : "", c->v[i].id == d->selected ? " selected" : "");
+				marker(&sb, st[i], x, y, cls);
+				bo__sb_printf(&sb, " data-id=\"%lld\">", (long long)c->v[i].id);
+				tooltip(&sb, d, i, st[i]);
+				bo__sb_puts(&sb, "</path>\n");
+			}
+		}
+		bo__sb_puts(&sb, "</g>\n");
+	}
+	/* knee and selected: rings with a label */
+	for (i = 0; i < c->n; i++) {
+		int is_knee = c->v[i].id == fr->knee, is_sel = c->v[i].id == d->selected;
+		double x, y;
+		if ((!is_knee && !is_sel) || st[i] < 0 || !isfinite(xs[i]) || !isfinite(ys[i]))
+			continue;
+		x = px(&X, xs[i]);
+		y = px(&Y, ys[i]);
+		if (is_knee) {
+			bo__sb_puts(&sb, "<circle class=\"mark-knee\"");
+			attr(&sb, "cx", x);
+			attr(&sb, "cy", y);
+			bo__sb_puts(&sb, " r=\"10\" fill=\"none\" stroke=\"" C_GREEN "\" stroke-width=\"2\"/>\n");
+		}
+		if (is_sel) {
+			bo__sb_puts(&sb, "<circle class=\"mark-selected\"");
+			attr(&sb, "cx", x);
+			attr(&sb, "cy", y);
+			bo__sb_puts(&sb, " r=\"14\" fill=\"none\" stroke=\"" C_BLACK
+					 "\" stroke-width=\"1.5\" stroke-dasharray=\"4 2\"/>\n");
+		}
+		snprintf(buf, sizeof buf, "%s%s%s #%lld", is_sel ? "selected" : "", is_sel && is_knee ? ", " : "",
+			 is_knee ? "knee" : "", (long long)c->v[i].id);
+		/* label to the side with more room */
+		if (x > (X.p0 + X.p1) / 2)
+			text(&sb, x - 18, y - 12, "end", "class=\"mark-label\" font-weight=\"bold\"", buf);
+		else
+			text(&sb, x + 18, y - 12, "start", "class=\"mark-label\" font-weight=\"bold\"", buf);
+	}
+	/* legend entries for the rings */
+	if (fr->knee >= 0 || d->selected >= 0) {
+		double ly = 54;
+		if (fr->knee >= 0) {
+			bo__sb_puts(&sb, "<circle");
+			attr(&sb, "cx", lx + 6);
+			attr(&sb, "cy", ly - 4);
+			bo__sb_puts(&sb, " r=\"6\" fill=\"none\" stroke=\"" C_GREEN "\" stroke-width=\"2\"/>");
+			text(&sb, lx + 15, ly, "start", NULL, "knee");
+			lx += 15 + 4 * BO_SVG_CHAR_W + 14;
+		}
+		if (d->selected >= 0) {
+			bo__sb_puts(&sb, "<circle");
+			attr(&sb, "cx", lx + 6);
+			attr(&sb, "cy", ly - 4);
+			bo__sb_puts(&sb, " r=\"6\" fill=\"none\" stroke=\"" C_BLACK
+					 "\" stroke-width=\"1.5\" stroke-dasharray=\"3 2\"/>");
+			text(&sb, lx + 15, ly, "start", NULL, "selected");
+		}
+		bo__sb_putc(&sb, '\n');
+	}
+	out = doc_end(&sb);
+done:
+	if (!out && !xs)
+		bo__error(BO_ENOMEM, "out of memory drawing a chart");
+	bo__sb_clear(&sb);
+	bo__free(xs);
+	bo__free(ys);
+	bo__free(both);
+	bo__free(st);
+	return out;
+}
+
+/* ---- burn-down ----------------------------------------------------------- */
+
+/* Finished trials ordered by end time: indices into d->trials. */
+static size_t *by_end_time(const bo_chart_data *d, size_t *n)
+{
+	size_t *ord = bo__calloc(d->ntrials + 1, sizeof *ord), i, m = 0, a, b;
+	if (!ord)
+		return NULL;
+	for (i = 0; i < d->ntrials; i++)
+		if (finished(d->trials[i].state) && d->trials[i].ended_at > 0)
+			ord[m++] = i;
+	/* insertion sort: stable, and the ledger's order is nearly sorted */
+	for (a = 1; a < m; a++)
+		for (b = a; b > 0; b--) {
+			const bo_trial_rec *p = &d->trials[ord[b - 1]], *q = &d->trials[ord[b]];
+			size_t t;
+			if (p->ended_at < q->ended_at || (p->ended_at == q->ended_at && p->id <= q->id))
+				break;
+			t = ord[b];
+			ord[b] = ord[b - 1];
+			ord[b - 1] = t;
+		}
+	*n = m;
+	return ord;
+}
+
+static double cost_of(const bo_trial_rec *t)
+{
+	return isfinite(t->cost) && t->cost > 0 ? t->cost : 0;
+}
+
+char *bo__chart_burndown(const bo_chart_data *d)
+{
+	static const char *title = "Budget burn-down: money spent over time";
+	bo_strbuf sb = BO_STRBUF_INIT;
+	size_t *ord = NULL, n = 0, i, w, j;
+	double t0 = INFINITY, tn, sn = 0, unit = 1, rate = NAN, tstart, tex = NAN, xmax, ymax;
+	double vals[4];
+	const char *uname = "seconds";
+	axis X, Y;
+	char sub[400], buf[64], buf2[64];
+	double lx;
+	char *out = NULL;
+
+	if (!d->trials)
+		return empty_chart("burndown", title,
+				   "no burn-down for a catalog: its configurations were measured elsewhere, with no search spend");
+	if (!(ord = by_end_time(d, &n)))
+		goto done;
+	if (n == 0) {
+		out = empty_chart("burndown", title, "no finished trial yet");
+		goto done;
+	}
+	for (i = 0; i < d->ntrials; i++) {
+		double s = d->trials[i].started_at > 0 ? d->trials[i].started_at : d->trials[i].created_at;
+		if (s > 0)
+			t0 = fmin(t0, s);
+	}
+	if (!isfinite(t0))
+		t0 = d->trials[ord[0]].ended_at;
+	tn = d->trials[ord[n - 1]].ended_at;
+	for (i = 0; i < n; i++)
+		sn += cost_of(&d->trials[ord[i]]);
+	/* The recent spend rate: over the last quarter of the finished trials
+	 * (at least two), from the charge before the window. */
+	w = n / 4 < 2 ? 2 : n / 4;
+	if (w > n)
+		w = n;
+	{
+		double s_before = sn, t_before;
+		for (j = n - w; j < n; j++)
+			s_before -= cost_of(&d->trials[ord[j]]);
+		t_before = n - w > 0 ? d->trials[ord[n - w - 1]].ended_at : t0;
+		if (tn > t_before)
+			rate = (sn - s_before) / (tn - t_before);
+	}
+	/* project from now while the study is live, else from the last charge */
+	tstart = tn;
+	if (isfinite(d->now) && d->now > tn && d->now - tn <= fmax(tn - t0, 1))
+		tstart = d->now;
+	if (isfinite(d->budget_money) && isfinite(rate) && rate > 0 && sn + d->reserved < d->budget_money)
+		tex = tstart + (d->budget_money - sn - d->reserved) / rate;
+	xmax = fmax(tn, tstart) - t0;
+	if (isfinite(tex))
+		xmax = fmax(xmax, fmin(tex - t0, 4 * fmax(tn - t0, 1)));
+	if (xmax >= 2 * 86400) {
+		unit = 86400;
+		uname = "days";
+	} else if (xmax >= 2 * 3600) {
+		unit = 3600;
+		uname = "hours";
+	} else if (xmax >= 120) {
+		unit = 60;
+		uname = "minutes";
+	}
+	memset(&X, 0, sizeof X);
+	memset(&Y, 0, sizeof Y);
+	vals[0] = 0;
+	vals[1] = xmax / unit;
+	axis_fit(&X, vals, 2, 1, 0);
+	snprintf(X.label, sizeof X.label, "time since the first trial started (%s)", uname);
+	ymax = sn + d->reserved;
+	if (isfinite(d->budget_money))
+		ymax = fmax(ymax, d->budget_money);
+	vals[0] = 0;
+	vals[1] = ymax > 0 ? ymax : 1;
+	Y.money = 1;
+	Y.currency = d->currency ? d->currency : "";
+	axis_fit(&Y, vals, 2, 1, 0);
+	snprintf(Y.label, sizeof Y.label, "money spent (%s)", Y.currency);
+	X.p0 = ML;
+	X.p1 = W - MR;
+	Y.p0 = H - MB;
+	Y.p1 = MT;
+
+	bo__svg_fmt_money(sn, d->currency, buf, sizeof buf);
+	if (isfinite(d->budget_money)) {
+		bo__svg_fmt_money(d->budget_money, d->currency, buf2, sizeof buf2);
+		snprintf(sub, sizeof sub, "%s spent of %s (%.1f%%) by %zu finished trials", buf, buf2,
+			 d->budget_money > 0 ? 100 * sn / d->budget_money : 100.0, n);
+	} else {
+		snprintf(sub, sizeof sub, "%s spent by %zu finished trials; no money budget", buf, n);
+	}
+	doc_begin(&sb, "burndown", title, sub, W, H);
+	draw_axes(&sb, &X, &Y);
+	/* spend so far: a step line, one step per charge */
+	bo__sb_puts(&sb, "<path class=\"spend\" fill=\"none\" stroke=\"" C_BLUE "\" stroke-width=\"2\" d=\"M");
+	coord(&sb, px(&X, 0));
+	bo__sb_putc(&sb, ' ');
+	coord(&sb, px(&Y, 0));
+	{
+		double s = 0;
+		for (i = 0; i < n; i++) {
+			const bo_trial_rec *t = &d->trials[ord[i]];
+			bo__sb_puts(&sb, " H");
+			coord(&sb, px(&X, (t->ended_at - t0) / unit));
+			s += cost_of(t);
+			bo__sb_puts(&sb, " V");
+			coord(&sb, px(&Y, s));
+		}
+		if (tstart > tn) {
+			bo__sb_puts(&sb, " H");
+			coord(&sb, px(&X, (tstart - t0) / unit));
+		}
+	}
+	bo__sb_puts(&sb, "\"/>\n");
+	if (isfinite(d->budget_money)) {
+		double y = px(&Y, d->budget_money);
+		bo__sb_puts(&sb, "<line class=\"budget\"");
+		attr(&sb, "x1", X.p0);
+		attr(&sb, "y1", y);
+		attr(&sb, "x2", X.p1);
+		attr(&sb, "y2", y);
+		bo__sb_puts(&sb, " stroke=\"" C_VERMILLION "\" stroke-width=\"2\" stroke-dasharray=\"8 4\"/>\n");
+		snprintf(sub, sizeof sub, "budget %s", buf2);
+		text(&sb, X.p1 - 4, y - 6, "end", "fill=\"" C_VERMILLION "\"", sub);
+	}
+	if (d->reserved > 0) {
+		double x = px(&X, (tstart - t0) / unit), y0 = px(&Y, sn), y1 = px(&Y, sn + d->reserved);
+		bo__sb_puts(&sb, "<rect class=\"reserved\"");
+		attr(&sb, "x", x - 5);
+		attr(&sb, "y", y1);
+		attr(&sb, "width", 10);
+		attr(&sb, "height", y0 - y1);
+		bo__sb_puts(&sb, " fill=\"" C_ORANGE "\" fill-opacity=\"0.6\" stroke=\"" C_ORANGE "\">");
+		bo__svg_fmt_money(d->reserved, d->currency, buf, sizeof buf);
+		snprintf(sub, sizeof sub, "reserved by running trials: %s", buf);
+		bo__sb_puts(&sb, "<title>");
+		bo__svg_esc(&sb, sub);
+		bo__sb_puts(&sb, "</title></rect>\n");
+	}
+	if (isfinite(tex)) {
+		double xe = (tex - t0) / unit, ye = d->budget_money, xs = (tstart - t0) / unit, ys = sn + d->reserved;
+		int beyond = xe > X.hi;
+		if (beyond) {
+			/* stop the line at the chart's edge */
+			ye = ys + (d->budget_money - ys) * (X.hi - xs) / (xe - xs);
+			xe = X.hi;
+		}
+		bo__sb_puts(&sb, "<line class=\"projection\"");
+		attr(&sb, "x1", px(&X, xs));
+		attr(&sb, "y1", px(&Y, ys));
+		attr(&sb, "x2", px(&X, xe));
+		attr(&sb, "y2", px(&Y, ye));
+		bo__sb_puts(&sb, " stroke=\"" C_GREEN "\" stroke-width=\"2\" stroke-dasharray=\"3 3\"/>\n");
+		bo__svg_fmt_num((tex - t0) / unit, buf, sizeof buf);
+		bo__svg_fmt_money(rate * 3600, d->currency, buf2, sizeof buf2);
+		snprintf(sub, sizeof sub, "projected exhaustion at %s %s%s (recent rate %s per hour)", buf, uname,
+			 beyond ? ", beyond this chart" : "", buf2);
+		text(&sb, px(&X, xe) - 4, px(&Y, ye) + (beyond ? 16 : -22), "end",
+		     "class=\"projection-label\" fill=\"" C_GREEN "\"", sub);
+	} else if (isfinite(d->budget_money) && sn + d->reserved >= d->budget_money) {
+		text(&sb, X.p1 - 4, px(&Y, d->budget_money) + 16, "end", "fill=\"" C_VERMILLION "\"",
+		     "the budget is spent");
+	}
+	lx = 12;
+	legend_line(&sb, &lx, 54, C_BLUE, NULL, "spent");
+	if (isfinite(d->budget_money))
+		legend_line(&sb, &lx, 54, C_VERMILLION, "8 4", "money budget");
+	if (isfinite(tex))
+		legend_line(&sb, &lx, 54, C_GREEN, "3 3", "projection at the recent rate");
+	if (d->reserved > 0)
+		legend_line(&sb, &lx, 54, C_ORANGE, NULL, "reserved");
+	out = doc_end(&sb);
+done:
+	if (!out && !ord)
+		bo__error(BO_ENOMEM, "out of memory drawing a chart");
+	bo__sb_clear(&sb);
+	bo__free(ord);
+	return out;
+}
+
+/* ---- best so far against money --------------------------------------------- */
+
+char *bo__chart_best(const bo_chart_data *d)
+{
+	static const char *title = "Best so far against money spent";
+	const bo_configs *c = d->c;
+	bo_strbuf sb = BO_STRBUF_INIT;
+	size_t *ord = NULL, n = 0, i, m = 0;
+	double *mx = NULL, *by = NULL, s = 0, best = NAN;
+	int64_t *bid = NULL;
+	bo_axis target;
+	axis X, Y;
+	char sub[400], buf[64], buf2[64];
+	double lx;
+	char *out = NULL;
+
+	if (!d->trials)
+		return empty_chart("best", title,
+				   "no best-so-far curve for a catalog: its configurations were measured elsewhere, with no search spend");
+	bo__chart_importance_target(d, &target);
+	if (!target.goal)
+		return empty_chart("best", title, "nothing to rank by: the study has no score and no objective");
+	if (!(ord = by_end_time(d, &n)))
+		goto done;
+	mx = bo__calloc(n + 1, sizeof *mx);
+	by = bo__calloc(n + 1, sizeof *by);
+	bid = bo__calloc(n + 1, sizeof *bid);
+	if (!mx || !by || !bid)
+		goto done;
+	/* one point per finished trial after the first feasible one */
+	for (i = 0; i < n; i++) {
+		const bo_trial_rec *t = &d->trials[ord[i]];
+		size_t k = config_of(c, t->id);
+		s += cost_of(t);
+		if (k != (size_t)-1 && c->v[k].usable && c->v[k].feasible == 1) {
+			double v = bo__axis_value(c, k, &target);
+			if (isfinite(v) && (isnan(best) || v * target.goal > best * target.goal)) {
+				best = v;
+				bid[m] = t->id;
+			} else {
+				bid[m] = 0;
+			}
+		} else {
+			bid[m] = 0;
+		}
+		if (isnan(best))
+			continue;
+		mx[m] = s;
+		by[m] = best;
+		m++;
+	}
+	if (m == 0) {
+		out = empty_chart("best", title, "no feasible trial yet");
+		goto done;
+	}
+	memset(&X, 0, sizeof X);
+	memset(&Y, 0, sizeof Y);
+	X.money = 1;
+	X.currency = d->currency ? d->currency : "";
+	axis_fit(&X, mx, m, 0, 1);
+	snprintf(X.label, sizeof X.label, "money spent on the search (%s)", X.currency);
+	axis_fit(&Y, by, m, 0, 1);
+	Y.money = axis_is_money(c, &target);
+	Y.currency = X.currency;
+	snprintf(Y.label, sizeof Y.label, "best %s (%s)", target.kind == BO_AXIS_SCORE ? "score" : target.name,
+		 target.goal > 0 ? "higher is better" : "lower is better");
+	X.p0 = ML;
+	X.p1 = W - MR;
+	Y.p0 = H - MB;
+	Y.p1 = MT;
+	bo__svg_fmt_num(best, buf, sizeof buf);
+	bo__svg_fmt_money(s, d->currency, buf2, sizeof buf2);
+	snprintf(sub, sizeof sub, "best feasible %s: %s after %s%s",
+		 target.kind == BO_AXIS_SCORE && c->s && c->s->score_text ? c->s->score_text : target.name, buf, buf2,
+		 X.log || Y.log ? " (log scale)" : "");
+	doc_begin(&sb, "best", title, sub, W, H);
+	draw_axes(&sb, &X, &Y);
+	bo__sb_puts(&sb, "<path class=\"best-line\" fill=\"none\" stroke=\"" C_BLUE "\" stroke-width=\"2\" d=\"");
+	for (i = 0; i < m; i++) {
+		if (i) {
+			bo__sb_puts(&sb, " H");
+			coord(&sb, px(&X, mx[i]));
+			bo__sb_puts(&sb, " V");
+			coord(&sb, px(&Y, by[i]));
+		} else {
+			bo__sb_puts(&sb, "M");
+			coord(&sb, px(&X, mx[i]));
+			bo__sb_putc(&sb, ' ');
+			coord(&sb, px(&Y, by[i]));
+		}
+	}
+	bo__sb_puts(&sb, "\"/>\n<g class=\"improvements\">\n");
+	for (i = 0; i < m; i++) {
+		if (!bid[i])
+			continue;
+		bo__sb_puts(&sb, "<circle class=\"improvement\"");
+		attr(&sb, "cx", px(&X, mx[i]));
+		attr(&sb, "cy", px(&Y, by[i]));
+		bo__sb_puts(&sb, " r=\"4\" fill=\"" C_BLUE "\" stroke=\"#ffffff\"><title>");
+		bo__svg_fmt_num(by[i], buf, sizeof buf);
+		bo__svg_fmt_money(mx[i], d->currency, buf2, sizeof buf2);
+		snprintf(sub, sizeof sub, "#%lld: %s after %s", (long long)bid[i], buf, buf2);
+		bo__svg_esc(&sb, sub);
+		bo__sb_puts(&sb, "</title></circle>\n");
+	}
+	bo__sb_puts(&sb, "</g>\n");
+	lx = 12;
+	legend_line(&sb, &lx, 54, C_BLUE, NULL, "best feasible so far (dots: improvements)");
+	out = doc_end(&sb);
+done:
+	if (!out && !sb.failed && (!ord || !mx || !by || !bid))
+		bo__error(BO_ENOMEM, "out of memory drawing a chart");
+	bo__sb_clear(&sb);
+	bo__free(ord);
+	bo__free(mx);
+	bo__free(by);
+	bo__free(bid);
+	return out;
+}
+
+/* ---- marginal value ----------------------------------------------------------- */
+
+char *bo__chart_marginal(const bo_chart_data *d)
+{
+	static const char *title = "Marginal value: what each extra unit of cost buys";
+	const bo_configs *c = d->c;
+	const bo_frontier *fr = d->fr;
+	bo_strbuf sb = BO_STRBUF_INIT;
+	size_t *ord = NULL, m = 0, i, a, b;
+	double *xs = NULL, *ys = NULL;
+	const bo_axis *ax, *ay;
+	axis X, Y;
+	char sub[512], buf[64], buf2[64];
+	double lx;
+	char *out = NULL;
+
+	if (!c || !fr || fr->d != 2 || !fr->marginal)
+		return empty_chart("marginal", title, "the marginal value needs a frontier over exactly two axes");
+	ax = &fr->ax[fr->ca];
+	ay = &fr->ax[fr->pa];
+	ord = bo__calloc(fr->nfront + 1, sizeof *ord);
+	xs = bo__calloc(fr->nfront + 1, sizeof *xs);
+	ys = bo__calloc(fr->nfront + 1, sizeof *ys);
+	if (!ord || !xs || !ys)
+		goto done;
+	for (i = 0; i < fr->nfront; i++)
+		if (isfinite(fr->marginal[fr->front[i]]) && isfinite(bo__axis_value(c, fr->front[i], ax)))
+			ord[m++] = fr->front[i];
+	if (m == 0) {
+		out = empty_chart("marginal", title, "the frontier needs at least two points for a marginal value");
+		goto done;
+	}
+	for (a = 1; a < m; a++)
+		for (b = a; b > 0 && bo__axis_value(c, ord[b - 1], ax) > bo__axis_value(c, ord[b], ax); b--) {
+			size_t t = ord[b];
+			ord[b] = ord[b - 1];
+			ord[b - 1] = t;
+		}
+	for (i = 0; i < m; i++) {
+		xs[i] = bo__axis_value(c, ord[i], ax);
+		ys[i] = fr->marginal[ord[i]];
+	}
+	memset(&X, 0, sizeof X);
+	memset(&Y, 0, sizeof Y);
+	axis_from(&X, d, ax);
+	axis_fit(&X, xs, m, 0, 1);
+	{
+		double *yv = ys, tmp[2];
+		size_t ny = m;
+		if (isfinite(fr->threshold)) {
+			/* keep the threshold line in view */
+			double lo = INFINITY, hi = -INFINITY;
+			for (i = 0; i < m; i++) {
+				lo = fmin(lo, ys[i]);
+				hi = fmax(hi, ys[i]);
+			}
+			tmp[0] = fmin(lo, fr->threshold);
+			tmp[1] = fmax(hi, fr->threshold);
+			yv = tmp;
+			ny = 2;
+			if (!bo__svg_use_log(ys, m))
+				tmp[0] = fmin(tmp[0], 0);
+		}
+		axis_fit(&Y, yv, ny, 0, 1);
+		if (!Y.log && Y.lo > 0) {
+			/* bars from zero */
+			double z[2] = {0, Y.hi};
+			axis_fit(&Y, z, 2, 1, 0);
+		}
+	}
+	snprintf(Y.label, sizeof Y.label, "%s gained per unit of %s", ay->name,
+		 ax->kind == BO_AXIS_COST ? "search cost" : ax->name);
+	X.p0 = ML;
+	X.p1 = W - MR;
+	Y.p0 = H - MB;
+	Y.p1 = MT;
+	snprintf(sub, sizeof sub, "each point: a step up the cost-ordered frontier, from the next cheaper frontier point%s",
+		 Y.log ? " (log scale)" : "");
+	doc_begin(&sb, "marginal", title, sub, W, H);
+	draw_axes(&sb, &X, &Y);
+	bo__sb_puts(&sb, "<path class=\"marginal-line\" fill=\"none\" stroke=\"" C_BLUE "\" stroke-width=\"1.5\" d=\"");
+	for (i = 0; i < m; i++) {
+		bo__sb_puts(&sb, i ? " L" : "M");
+		coord(&sb, px(&X, xs[i]));
+		bo__sb_putc(&sb, ' ');
+		coord(&sb, px(&Y, ys[i]));
+	}
+	bo__sb_puts(&sb, "\"/>\n<g class=\"steps\">\n");
+	for (i = 0; i < m; i++) {
+		int sat = c->v[ord[i]].id == fr->saturation;
+		bo__sb_puts(&sb, "<circle class=\"step\"");
+		attr(&sb, "cx", px(&X, xs[i]));
+		attr(&sb, "cy", px(&Y, ys[i]));
+		bo__sb_printf(&sb, " r=\"5\" fill=\"%s\" stroke=\"#ffffff\" data-id=\"%lld\"><title>",
+			      sat ? C_VERMILLION : C_BLUE, (long long)c->v[ord[i]].id);
+		bo__svg_fmt_num(ys[i], buf, sizeof buf);
+		if (X.money)
+			bo__svg_fmt_money(xs[i], d->currency, buf2, sizeof buf2);
+		else
+			bo__svg_fmt_num(xs[i], buf2, sizeof buf2);
+		snprintf(sub, sizeof sub, "#%lld at %s %s: %s %s per unit%s", (long long)c->v[ord[i]].id, ax->name, buf2,
+			 buf, ay->name, sat ? "; from here on a step stops paying" : "");
+		bo__svg_esc(&sb, sub);
+		bo__sb_puts(&sb, "</title></circle>\n");
+	}
+	bo__sb_puts(&sb, "</g>\n");
+	lx = 12;
+	legend_line(&sb, &lx, 54, C_BLUE, NULL, "marginal value of a step");
+	if (isfinite(fr->threshold) && (!Y.log || fr->threshold > 0)) {
+		double y = px(&Y, fr->threshold);
+		bo__sb_puts(&sb, "<line class=\"threshold\"");
+		attr(&sb, "x1", X.p0);
+		attr(&sb, "y1", y);
+		attr(&sb, "x2", X.p1);
+		attr(&sb, "y2", y);
+		bo__sb_puts(&sb, " stroke=\"" C_VERMILLION "\" stroke-width=\"1.5\" stroke-dasharray=\"6 3\"/>\n");
+		legend_line(&sb, &lx, 54, C_VERMILLION, "6 3", "threshold: below it a step stops paying");
+	}
+	out = doc_end(&sb);
+done:
+	if (!out && (!ord || !xs || !ys))
+		bo__error(BO_ENOMEM, "out of memory drawing a chart");
+	bo__sb_clear(&sb);
+	bo__free(ord);
+	bo__free(xs);
+	bo__free(ys);
+	return out;
+}
+
+/* ---- importance ------------------------------------------------------------- */
+
+void bo__chart_importance_target(const bo_chart_data *d, bo_axis *out)
+{
+	memset(out, 0, sizeof *out);
+	if (d->c && d->c->s && d->c->s->score) {
+		out->kind = BO_AXIS_SCORE;
+		out->goal = d->c->s->score_goal ? d->c->s->score_goal : 1;
+		snprintf(out->name, sizeof out->name, "score");
+	} else if (d->fr && d->fr->d >= 1) {
+		*out = d->fr->ax[d->fr->d >= 2 ? d->fr->pa : 0];
+	}
+}
+
+char *bo__chart_importance(const bo_chart_data *d, const double *importance)
+{
+	static const char *title = "Parameter importance";
+	const bo_configs *c = d->c;
+	const bo_study *s = c ? c->s : NULL;
+	bo_strbuf sb = BO_STRBUF_INIT;
+	size_t *ord = NULL, n, i, a, b;
+	bo_axis target;
+	axis X;
+	double h, bar = 22, top = MT + 8, labw = 150;
+	char sub[512], buf[64];
+	char *out = NULL;
+
+	if (!s || s->nparams == 0 || !importance)
+		return empty_chart("importance", title, "no parameters");
+	n = s->nparams;
+	if (!(ord = bo__calloc(n, sizeof *ord)))
+		goto done;
+	for (i = 0; i < n; i++)
+		ord[i] = i;
+	/* largest first, never-active last, then declaration order */
+	for (a = 1; a < n; a++)
+		for (b = a; b > 0; b--) {
+			double p = importance[ord[b - 1]], q = importance[ord[b]];
+			size_t t;
+			if (!(isnan(p) && !isnan(q)) && !(q > p))
+				break;
+			t = ord[b];
+			ord[b] = ord[b - 1];
+			ord[b - 1] = t;
+		}
+	bo__chart_importance_target(d, &target);
+	h = top + bar * (double)n + MB;
+	memset(&X, 0, sizeof X);
+	{
+		double r[2] = {0, 1};
+		X.percent = 1;
+		axis_fit(&X, r, 2, 1, 0);
+	}
+	X.p0 = labw;
+	X.p1 = W - MR - 60;
+	snprintf(X.label, sizeof X.label, "share of the variance of %s explained by the parameter alone",
+		 target.goal ? (target.kind == BO_AXIS_SCORE ? "the score" : target.name) : "the target");
+	snprintf(sub, sizeof sub, "main-effect variance share (fANOVA-style, binned conditional means, bias-adjusted)");
+	doc_begin(&sb, "importance", title, sub, W, h);
+	{
+		axis Y;
+		double r[2] = {0, 1};
+		memset(&Y, 0, sizeof Y);
+		axis_fit(&Y, r, 2, 1, 0);
+		Y.nticks = 0;
+		Y.p0 = top + bar * (double)n;
+		Y.p1 = top;
+		draw_axes(&sb, &X, &Y);
+	}
+	bo__sb_puts(&sb, "<g class=\"bars\">\n");
+	for (i = 0; i < n; i++) {
+		size_t k = ord[i];
+		double y = top + bar * (double)i, v = importance[k];
+		bo__sb_puts(&sb, "<text");
+		attr(&sb, "x", labw - 8);
+		attr(&sb, "y", y + bar / 2 + 4);
+		bo__sb_puts(&sb, " text-anchor=\"end\" class=\"param\">");
+		bo__svg_esc_trunc(&sb, s->params[k].name, (size_t)((labw - 12) / BO_SVG_CHAR_W));
+		bo__sb_puts(&sb, "</text>\n");
+		if (isnan(v)) {
+			text(&sb, labw + 6, y + bar / 2 + 4, "start", "fill=\"" C_AXIS "\"", "never active");
+			continue;
+		}
+		bo__sb_printf(&sb, "<rect class=\"bar\" data-param=\"");
+		bo__svg_esc(&sb, s->params[k].name);
+		bo__sb_puts(&sb, "\"");
+		attr(&sb, "x", X.p0);
+		attr(&sb, "y", y + 3);
+		attr(&sb, "width", fmax(px(&X, fmin(fmax(v, 0), 1)) - X.p0, 0.5));
+		attr(&sb, "height", bar - 6);
+		bo__sb_puts(&sb, " fill=\"" C_BLUE "\"><title>");
+		snprintf(buf, sizeof buf, "%.1f%%", 100 * v);
+		bo__svg_esc(&sb, s->params[k].name);
+		bo__sb_puts(&sb, ": ");
+		bo__sb_puts(&sb, buf);
+		bo__sb_puts(&sb, "</title></rect>\n");
+		text(&sb, px(&X, fmin(fmax(v, 0), 1)) + 6, y + bar / 2 + 4, "start", NULL, buf);
+	}
+	bo__sb_puts(&sb, "</g>\n");
+	out = doc_end(&sb);
+done:
+	if (!out && !ord)
+		bo__error(BO_ENOMEM, "out of memory drawing a chart");
+	bo__sb_clear(&sb);
+	bo__free(ord);
+	return out;
+}
