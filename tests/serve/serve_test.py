@@ -1,0 +1,405 @@
+#!/usr/bin/env python3
+"""Tests of `budgetopt serve` through HTTP only (python3 standard library).
+
+Every expectation comes from somewhere else than the server: the command
+line (`export`, `status`, `frontier --all` on the same ledger), the SQLite
+file itself (events), or an XML parse of the charts. Waits are on things
+(a line printed, a process ended, a count reached), each with a deadline.
+"""
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import xml.etree.ElementTree as ET
+
+BIN = os.path.abspath(sys.argv[1])
+SCRATCH = os.path.abspath(sys.argv[2])
+DEADLINE = 120.0   # seconds any single wait may take before the test fails
+
+EVAL = r'''#!/usr/bin/env python3
+import json, sys
+x, k = float(sys.argv[1]), sys.argv[2]
+if x > 0.93:
+    sys.exit(3)       # a failed trial
+print(json.dumps({"metrics": {"y": (x - 0.3) ** 2 + (0.05 if k == "b" else 0.0),
+                              "lat": 1.0 + 4.0 * x},
+                  "usage": {"tokens": 1000 * x}}))
+'''
+
+STUDY = '''name: %s
+seed: 5
+space:
+  x: {float: [0, 1]}
+  k: {choice: [a, "b\\"<q>"]}
+prices:
+  version: p1
+  tokens: 0.001
+metrics:
+  y: {minimize: true}
+  lat: {}
+objectives: [y]
+guardrails: ["lat <= 4.2"]
+score: "-y"
+budget: {trials: %d}
+evaluator:
+  command: [./eval.py, "{x}", "{k}"]
+  parallel: 2
+sampler: sobol
+'''
+
+failures = []
+
+
+def check(cond, what):
+    if cond:
+        print("ok   " + what)
+    else:
+        print("FAIL " + what)
+        failures.append(what)
+
+
+def cli(*args, cwd):
+    r = subprocess.run([BIN] + list(args), cwd=cwd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("budgetopt %s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr))
+    return r.stdout
+
+
+def make_study(folder, name, trials):
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "eval.py"), "w") as f:
+        f.write(EVAL)
+    os.chmod(os.path.join(folder, "eval.py"), 0o755)
+    with open(os.path.join(folder, "study.yaml"), "w") as f:
+        f.write(STUDY % (name, trials))
+    return os.path.join(folder, "study.yaml")
+
+
+class Server:
+    def __init__(self, folder, *args):
+        self.p = subprocess.Popen([BIN, "serve", "--port", "0"] + list(args) + ["study.yaml"],
+                                  cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.p.stdout.readline()   # waits for the first line, or EOF if it died
+        m = re.match(r"^serving http://127\.0\.0\.1:(\d+)/$", line.rstrip("\n"))
+        if not m:
+            raise RuntimeError("serve printed %r, stderr %r" % (line, self.p.stderr.read()))
+        self.port = int(m.group(1))
+
+    def stop(self, sig=signal.SIGTERM):
+        self.p.send_signal(sig)
+        try:
+            return self.p.wait(timeout=DEADLINE)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+            return None
+
+    def alive(self):
+        return self.p.poll() is None
+
+
+def request(port, path, method="GET", headers=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=DEADLINE)
+    hdrs = headers or {}
+    c.putrequest(method, path, skip_host="Host" in hdrs, skip_accept_encoding=True)
+    for k, v in (headers or {}).items():
+        c.putheader(k, v)
+    c.endheaders()
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return r.status, dict((k.lower(), v) for k, v in r.getheaders()), body
+
+
+def get_json(port, path, **kw):
+    status, _, body = request(port, path, **kw)
+    if status != 200:
+        raise RuntimeError("%s: HTTP %d %r" % (path, status, body[:200]))
+    return json.loads(body)
+
+
+def raw(port, data, read=True):
+    """Sends bytes on a fresh socket; returns what came back until close."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE)
+    try:
+        s.sendall(data)
+        try:
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        out = b""
+        while read:
+            try:
+                chunk = s.recv(65536)
+            except (ConnectionResetError, socket.timeout):
+                break
+            if not chunk:
+                break
+            out += chunk
+        return out
+    except (BrokenPipeError, ConnectionResetError):
+        return b""
+    finally:
+        s.close()
+
+
+def status_code(resp):
+    m = re.match(rb"HTTP/1\.[01] (\d{3})", resp)
+    return int(m.group(1)) if m else None
+
+
+def wait_until(what, fn):
+    end = time.monotonic() + DEADLINE
+    while time.monotonic() < end:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise RuntimeError("gave up waiting for " + what)
+
+
+def svg_points(svg_text):
+    root = ET.fromstring(svg_text)
+    pts = [e for e in root.iter() if "pt" in (e.get("class") or "").split()]
+    return root, pts
+
+
+def test_api_matches_cli():
+    folder = os.path.join(SCRATCH, "done")
+    make_study(folder, "served", 24)
+    cli("run", "--quiet", "study.yaml", cwd=folder)
+    export = json.loads(cli("export", "--format", "json", "study.yaml", cwd=folder))
+    status = json.loads(cli("status", "--format", "json", "study.yaml", cwd=folder))
+    frontier = json.loads(cli("frontier", "--format", "json", "--all", "study.yaml", cwd=folder))
+    states = {t["state"] for t in export}
+    check(states >= {"complete", "failed"}, "the study has complete and failed trials: %s" % sorted(states))
+    sv = Server(folder)
+    try:
+        port = sv.port
+        check(get_json(port, "/api/trials") == export, "/api/trials equals export --format json")
+        check(get_json(port, "/api/status") == status, "/api/status equals status --format json")
+        check(get_json(port, "/api/frontier") == frontier, "/api/frontier equals frontier --format json --all")
+        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(folder, "served.db"), uri=True)
+        rows = db.execute("SELECT id, t, run_id, trial_id, kind, amount, detail FROM events ORDER BY id").fetchall()
+        db.close()
+        want = [{"id": r[0], "t": r[1], "run_id": r[2], "trial_id": r[3], "kind": r[4], "amount": r[5],
+                 "detail": r[6]} for r in rows]
+        got = get_json(port, "/api/events")
+        check(len(want) > 0 and got == want, "/api/events equals the ledger's events table (%d events)" % len(want))
+
+        charts = get_json(port, "/api/charts")
+        check(sorted(charts) == ["best", "burndown", "frontier", "importance", "marginal"], "/api/charts has the five charts")
+        for name, text in charts.items():
+            try:
+                root, _ = svg_points(text)
+                ok = root.get("id") == "chart-" + name
+            except ET.ParseError:
+                ok = False
+            check(ok, "chart %s is well-formed XML with id chart-%s" % (name, name))
+        st, hdr, body = request(port, "/api/charts/frontier.svg")
+        _, pts = svg_points(body)
+        finished = [t["id"] for t in export if t["state"] in ("complete", "pruned", "failed")]
+        check(st == 200 and hdr.get("content-type", "").startswith("image/svg+xml"), "frontier.svg is served as SVG")
+        check(sorted(int(p.get("data-id")) for p in pts) == sorted(finished),
+              "one .pt per finished trial in the frontier chart (%d)" % len(finished))
+
+        st, hdr, body = request(port, "/")
+        check(st == 200 and hdr.get("content-type", "").startswith("text/html") and b'src="app.js"' in body,
+              "GET / is the page")
+        check("default-src 'none'" in hdr.get("content-security-policy", ""), "the page has a content security policy")
+        for path, ctype in (("/app.js", "text/javascript"), ("/style.css", "text/css"), ("/index.html", "text/html")):
+            st, hdr, body = request(port, path)
+            check(st == 200 and hdr.get("content-type", "").startswith(ctype) and body, "GET %s" % path)
+        st, hdr, body = request(port, "/api/status", method="HEAD")
+        check(st == 200 and body == b"", "HEAD answers without a body")
+
+        # SSE: the first message tells the current generation.
+        s = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE)
+        s.sendall(b"GET /api/events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        got = b""
+        while b"\n\n" not in got.split(b"\r\n\r\n", 1)[-1] or b"data:" not in got:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+        s.close()
+        check(b"text/event-stream" in got and re.search(rb'data: \{"generation": \d+, "trials": 24, "finished": 24\}', got),
+              "the change stream starts with the current state")
+    finally:
+        code = sv.stop()
+    check(code == 0, "SIGTERM stops the server with exit 0 (got %r)" % code)
+
+
+def test_refusals():
+    folder = os.path.join(SCRATCH, "done")
+    sv = Server(folder)
+    port = sv.port
+    try:
+        for m in ("POST", "PUT", "DELETE", "PATCH", "OPTIONS"):
+            st, hdr, _ = request(port, "/api/status", method=m)
+            check(st == 405 and "GET" in hdr.get("allow", ""), "%s is refused with 405" % m)
+        for path in ("/../etc/passwd", "/%2e%2e/etc/passwd", "/%2E%2E%2Fetc%2Fpasswd", "//etc/passwd",
+                     "/api/..%2fstatus", "/..%5c..%5cetc%5cpasswd", "/%252e%252e/etc/passwd",
+                     "/app.js/../../../etc/passwd", "/api%2fstatus", "/.%2e/.%2e/etc/passwd",
+                     "/..;/etc/passwd", "/etc/passwd", "/api/../index.html", "/%00/etc/passwd", "/api/charts/../../x"):
+            resp = raw(port, b"GET " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            code = status_code(resp)
+            check(code in (400, 404) and b"root:" not in resp, "%s refused (%s)" % (path, code))
+        # A NUL ends the path where it stands: this asks for "/", the page.
+        resp = raw(port, b"GET /\x00/../etc/passwd HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        check(status_code(resp) in (400, 404) or (status_code(resp) == 200 and b"<!DOCTYPE html>" in resp
+                                                  and b"root:" not in resp), "a NUL in the path serves no file")
+        st, _, _ = request(port, "/api/status", headers={"Host": "attacker.example:80"})
+        check(st == 403, "a foreign Host header is refused without a token (DNS rebinding)")
+
+        probes = [
+            ("garbage bytes", bytes(range(256)) * 8),
+            ("a 100 KB header", b"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n"),
+            ("HTTP/0.9", b"GET /\r\n\r\n"),
+            ("an absurd method", b"FROBNICATE /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+            ("a 10 KB method", b"X" * 10000 + b" / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+            ("no version", b"GET /api/status\r\nHost: 127.0.0.1\r\n\r\n"),
+            ("HTTP/9.9", b"GET / HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n"),
+            ("a header without a colon", b"GET / HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n"),
+            ("a negative content length", b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n"),
+            ("a half request then close", b"GET /api/sta"),
+            ("5000 headers", b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(5000)) + b"\r\n"),
+        ]
+        for what, data in probes:
+            resp = raw(port, data)
+            code = status_code(resp)
+            check(code is None or code >= 400, "%s refused (%s)" % (what, code))
+            st, _, _ = request(port, "/api/status")
+            check(st == 200 and sv.alive(), "the server still answers after %s" % what)
+    finally:
+        code = sv.stop(signal.SIGINT)
+    check(code == 0, "SIGINT stops the server with exit 0 (got %r)" % code)
+
+
+def test_token():
+    folder = os.path.join(SCRATCH, "done")
+    r = subprocess.run([BIN, "serve", "--port", "0", "--bind", "0.0.0.0", "study.yaml"], cwd=folder,
+                       capture_output=True, text=True, timeout=DEADLINE)
+    check(r.returncode == 2 and "--token" in r.stderr, "--bind 0.0.0.0 without --token is refused (exit %d)" % r.returncode)
+    r = subprocess.run([BIN, "serve", "--port", "0", "--token", "a b<c", "study.yaml"], cwd=folder,
+                       capture_output=True, text=True, timeout=DEADLINE)
+    check(r.returncode == 2, "a token with odd characters is refused")
+    token = "s3cret-Token_42"
+    sv = Server(folder, "--token", token)
+    port = sv.port
+    try:
+        for what, path, hdrs in (
+                ("no token", "/api/status", {}),
+                ("no token, page", "/", {}),
+                ("no token, script", "/app.js", {}),
+                ("no token, stream", "/api/events/stream", {}),
+                ("wrong bearer", "/api/status", {"Authorization": "Bearer nope"}),
+                ("a prefix of the token", "/api/status", {"Authorization": "Bearer " + token[:-1]}),
+                ("the token and more", "/api/status", {"Authorization": "Bearer " + token + "x"}),
+                ("basic auth", "/api/status", {"Authorization": "Basic " + token}),
+                ("wrong query token", "/api/status?token=nope", {}),
+                ("empty query token", "/api/status?token=", {}),
+                ("no token, traversal", "/../etc/passwd", {})):
+            st, hdr, body = request(port, path, headers=hdrs)
+            check(st == 401 and "bearer" in hdr.get("www-authenticate", "").lower() and b"spent" not in body,
+                  "401 with %s" % what)
+        st, _, body = request(port, "/api/status", headers={"Authorization": "Bearer " + token})
+        check(st == 200 and b'"spent"' in body, "200 with the bearer token")
+        st, _, body = request(port, "/api/status?token=" + token)
+        check(st == 200 and b'"spent"' in body, "200 with ?token=")
+        st, _, body = request(port, "/?token=" + token)
+        check(st == 200 and ('src="app.js?token=%s"' % token).encode() in body, "the page carries the token to its assets")
+        st, _, _ = request(port, "/app.js?token=" + token)
+        check(st == 200, "the script with the token")
+    finally:
+        sv.stop()
+
+
+def test_bind_all_with_token():
+    folder = os.path.join(SCRATCH, "done")
+    p = subprocess.Popen([BIN, "serve", "--port", "0", "--bind", "0.0.0.0", "--token", "tok123", "study.yaml"],
+                         cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    m = re.match(r"^serving http://0\.0\.0\.0:(\d+)/$", line.strip())
+    check(m is not None, "--bind 0.0.0.0 --token serves (%r)" % line)
+    if m:
+        port = int(m.group(1))
+        st, _, _ = request(port, "/api/status")
+        check(st == 401, "bound to every address, a request without the token is refused")
+        st, _, _ = request(port, "/api/status", headers={"Authorization": "Bearer tok123"})
+        check(st == 200, "bound to every address, a request with the token is served")
+    p.terminate()
+    check(p.wait(timeout=DEADLINE) == 0, "stops on SIGTERM")
+
+
+def test_live_run_not_blocked():
+    """The server watches a ledger that does not exist yet; a runner then
+    creates and writes it while clients hammer the API and hold a stream."""
+    folder = os.path.join(SCRATCH, "live")
+    make_study(folder, "live", 30)
+    sv = Server(folder)
+    port = sv.port
+    st0 = get_json(port, "/api/status")
+    check(st0["trials"] == 0 and get_json(port, "/api/trials") == [], "before any run: no trials")
+    stop = threading.Event()
+    seen = []
+    errors = []
+
+    def hammer():
+        while not stop.is_set():
+            try:
+                t = get_json(port, "/api/trials")
+                seen.append(len(t))
+            except Exception as e:   # noqa: BLE001 - recorded and failed below
+                errors.append(repr(e))
+                return
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    stream = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE)
+    stream.sendall(b"GET /api/events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    r = subprocess.run([BIN, "run", "--quiet", "study.yaml"], cwd=folder, capture_output=True, text=True)
+    check(r.returncode == 0, "the runner finishes while the server reads (exit %d %s)" % (r.returncode, r.stderr.strip()))
+    export = json.loads(cli("export", "--format", "json", "study.yaml", cwd=folder))
+    wait_until("the server to see the whole run", lambda: get_json(port, "/api/trials") == export)
+    stop.set()
+    for t in threads:
+        t.join()
+    check(not errors, "every API request during the run succeeded %s" % errors[:3])
+    check(len(set(seen)) > 1, "the clients saw the trials grow (%d distinct counts)" % len(set(seen)))
+    # Several updates came down the stream while the run went on.
+    stream.settimeout(DEADLINE)
+    buf = b""
+    while buf.count(b"event: update") < 3:
+        chunk = stream.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    check(buf.count(b"event: update") >= 3, "the stream sent updates during the run")
+    code = sv.stop()   # with the stream still open
+    stream.close()
+    check(code == 0, "stops with a stream open (exit %r)" % code)
+
+
+def main():
+    test_api_matches_cli()
+    test_refusals()
+    test_token()
+    test_bind_all_with_token()
+    test_live_run_not_blocked()
+    if failures:
+        print("%d check(s) failed" % len(failures))
+        sys.exit(1)
+    print("all serve checks passed")
+
+
+if __name__ == "__main__":
+    main()
