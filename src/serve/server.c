@@ -117,71 +117,23 @@ static snapshot *snap_get(bo_server *sv)
 	return sn;
 }
 
-/* ---- placeholder charts, until report/charts.c is linked in ----------- */
-
-/* The charts are weak references: the dashboard works (with plain charts
- * that keep the DOM contract of report/charts.h) in a program that does not
- * link report/charts.c. */
-#pragma weak bo__chart_frontier
-#pragma weak bo__chart_burndown
-#pragma weak bo__chart_best
-#pragma weak bo__chart_marginal
-#pragma weak bo__chart_importance
-#pragma weak bo__importance
+/* ---- snapshots --------------------------------------------------------- */
 
 static int finished(int state)
 {
 	return state == BO_TRIAL_COMPLETE || state == BO_TRIAL_PRUNED || state == BO_TRIAL_FAILED;
 }
 
-static char *placeholder(int k, const bo_chart_data *d)
-{
-	bo_strbuf sb = BO_STRBUF_INIT;
-	size_t i;
-	bo__sb_printf(&sb,
-		      "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"chart-%s\" width=\"480\" "
-		      "height=\"300\" viewBox=\"0 0 480 300\"><text x=\"10\" y=\"20\">%s</text>",
-		      chart_names[k], chart_names[k]);
-	if (k == CH_FRONTIER && d->c) {
-		double lo = INFINITY, hi = -INFINITY;
-		size_t n = 0;
-		for (i = 0; i < d->c->n; i++) {
-			double v = d->c->v[i].cost;
-			if (isfinite(v)) {
-				lo = v < lo ? v : lo;
-				hi = v > hi ? v : hi;
-			}
-		}
-		for (i = 0; i < d->c->n; i++) {
-			const bo_config *c = &d->c->v[i];
-			const char *cls = !c->usable ? "failed" : c->feasible ? "feasible" : "infeasible";
-			double x = isfinite(c->cost) && hi > lo ? (c->cost - lo) / (hi - lo) : 0.5;
-			if (d->fr && bo__frontier_on(d->fr, i))
-				cls = "frontier";
-			bo__sb_printf(&sb,
-				      "<circle class=\"pt %s\" data-id=\"%lld\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\">"
-				      "<title>trial %lld</title></circle>",
-				      cls, (long long)c->id, 30 + 430 * x, 40 + (double)(n++ % 240), (long long)c->id);
-		}
-	}
-	bo__sb_puts(&sb, "</svg>");
-	if (!bo__sb_str(&sb)) {
-		bo__sb_clear(&sb);
-		return NULL;
-	}
-	return bo__sb_take(&sb);
-}
-
 static char *draw(int k, const bo_chart_data *d, const double *imp)
 {
-	char *(*const f[NCHARTS])(const bo_chart_data *) = {bo__chart_frontier, bo__chart_burndown,
-							     bo__chart_best, bo__chart_marginal, NULL};
-	if (k == CH_IMPORTANCE)
-		return bo__chart_importance ? bo__chart_importance(d, imp) : placeholder(k, d);
-	return f[k] ? f[k](d) : placeholder(k, d);
+	switch (k) {
+	case CH_FRONTIER: return bo__chart_frontier(d);
+	case CH_BURNDOWN: return bo__chart_burndown(d);
+	case CH_BEST: return bo__chart_best(d);
+	case CH_MARGINAL: return bo__chart_marginal(d);
+	default: return bo__chart_importance(d, imp);
+	}
 }
-
-/* ---- snapshots --------------------------------------------------------- */
 
 static char *dump(json_t *v)
 {
@@ -230,6 +182,7 @@ static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo
 	bo_frontier fr, ff;
 	bo_chart_data cd;
 	bo_select_rule rule;
+	bo_axis target;
 	bo_trial_rec *fin = NULL;
 	size_t *order = NULL, norder = 0, nfin = 0, i;
 	double *imp = NULL;
@@ -280,8 +233,9 @@ static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo
 		goto done;
 	for (i = 0; i < s->nparams; i++)
 		imp[i] = NAN;
-	if (ff_ok && bo__importance && cf.n)
-		(void)bo__importance(&cf, &ff.ax[ff.pa], imp);
+	bo__chart_importance_target(&cd, &target);
+	if (target.goal && cf.n)
+		(void)bo__importance(&cf, &target, imp);   /* failing: the NaNs say "unknown" */
 
 	if (!(sn->status = dump(bo__export_status_json(s, tot, t, n))) ||
 	    !(sn->trials = dump(bo__export_trials_json(s, t, n))) ||
