@@ -1,0 +1,570 @@
+/*
+ * report/report.c - the report as one self-contained HTML page or as
+ * Markdown: the selected configuration with its guardrail margins, the
+ * charts, the top configurations and the assumptions another team needs to
+ * reproduce and challenge the result.
+ *
+ * Pure: builds text, no I/O, no clock (the date comes in). Must never put
+ * a reference to anything outside the page into it (no scripts, fonts,
+ * style sheets or images fetched): the page is read offline, from disk.
+ */
+#include "report/report.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/strbuf.h"
+#include "report/svg.h"
+
+const char *const bo__report_chart_names[BO_REPORT_NCHARTS] = {"frontier", "burndown", "best", "marginal",
+								"importance"};
+
+static const char *const chart_titles[BO_REPORT_NCHARTS] = {
+	"Cost/performance frontier", "Budget burn-down", "Best so far against money spent",
+	"Marginal value of money", "Parameter importance"};
+
+static const char css[] =
+	"body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;max-width:980px;"
+	"padding:16px 24px;color:#1a1a1a;line-height:1.45}"
+	"h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}"
+	".meta{color:#555}table{border-collapse:collapse;margin:.6em 0;font-size:.92em}"
+	"th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}"
+	"th{background:#f2f2f2}td.num{text-align:right;font-variant-numeric:tabular-nums}"
+	".ok{color:#006d4f}.bad{color:#b34700;font-weight:bold}"
+	"figure{margin:1em 0}figure svg{max-width:100%;height:auto;border:1px solid #eee}"
+	"figcaption{color:#555;font-size:.9em}code{background:#f5f5f5;padding:0 3px}"
+	".note{background:#fff8e1;border-left:4px solid #E69F00;padding:6px 10px}";
+
+typedef struct out {
+	bo_strbuf sb;
+	int md;
+} out;
+
+/* Text in the output's own escaping. */
+static void put(out *o, const char *s)
+{
+	const char *p;
+	if (!s)
+		return;
+	if (!o->md) {
+		bo__svg_esc(&o->sb, s);
+		return;
+	}
+	for (p = s; *p; p++) {
+		if (*p == '|' || *p == '*' || *p == '_' || *p == '<' || *p == '>' || *p == '`' || *p == '[' ||
+		    *p == ']' || *p == '\\')
+			bo__sb_putc(&o->sb, '\\');
+		if (*p == '\n')
+			bo__sb_putc(&o->sb, ' ');
+		else
+			bo__sb_putc(&o->sb, *p);
+	}
+}
+
+static void putf(out *o, const char *fmt, ...) BO__PRINTF(2, 3);
+
+static void putf(out *o, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	put(o, buf);
+}
+
+/* Raw markup of the output. */
+static void raw(out *o, const char *s)
+{
+	bo__sb_puts(&o->sb, s);
+}
+
+static void heading(out *o, int level, const char *id, const char *text)
+{
+	if (o->md) {
+		bo__sb_printf(&o->sb, "\n%.*s ", level, "######");
+		put(o, text);
+		raw(o, "\n\n");
+	} else {
+		bo__sb_printf(&o->sb, "<h%d id=\"%s\">", level, id);
+		put(o, text);
+		bo__sb_printf(&o->sb, "</h%d>\n", level);
+	}
+}
+
+static void para_begin(out *o, const char *cls)
+{
+	if (!o->md)
+		bo__sb_printf(&o->sb, "<p%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
+}
+
+static void para_end(out *o)
+{
+	raw(o, o->md ? "\n\n" : "</p>\n");
+}
+
+static void code(out *o, const char *s)
+{
+	if (o->md) {
+		/* a backtick inside would end the span: use a double one */
+		int tick = s && strchr(s, '`') != NULL;
+		raw(o, tick ? "`` " : "`");
+		bo__sb_puts(&o->sb, s ? s : "");
+		raw(o, tick ? " ``" : "`");
+	} else {
+		raw(o, "<code>");
+		put(o, s);
+		raw(o, "</code>");
+	}
+}
+
+/* Tables: cells are added one at a time. */
+static size_t ncols;
+
+static void table_begin(out *o, const char *const *head, size_t n)
+{
+	size_t i;
+	ncols = n;
+	if (o->md) {
+		raw(o, "|");
+		for (i = 0; i < n; i++) {
+			raw(o, " ");
+			put(o, head[i]);
+			raw(o, " |");
+		}
+		raw(o, "\n|");
+		for (i = 0; i < n; i++)
+			raw(o, " --- |");
+		raw(o, "\n");
+	} else {
+		raw(o, "<table>\n<thead><tr>");
+		for (i = 0; i < n; i++) {
+			raw(o, "<th>");
+			put(o, head[i]);
+			raw(o, "</th>");
+		}
+		raw(o, "</tr></thead>\n<tbody>\n");
+	}
+}
+
+static void row_begin(out *o)
+{
+	raw(o, o->md ? "|" : "<tr>");
+}
+
+static void row_end(out *o)
+{
+	raw(o, o->md ? "\n" : "</tr>\n");
+}
+
+static void cell(out *o, const char *cls, const char *s)
+{
+	if (o->md) {
+		raw(o, " ");
+		put(o, s && *s ? s : "-");
+		raw(o, " |");
+	} else {
+		bo__sb_printf(&o->sb, "<td%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
+		put(o, s);
+		raw(o, "</td>");
+	}
+}
+
+static void table_end(out *o)
+{
+	raw(o, o->md ? "\n" : "</tbody>\n</table>\n");
+}
+
+/* A key-value row of a two-column table. */
+static void kv(out *o, const char *k, const char *v)
+{
+	row_begin(o);
+	cell(o, NULL, k);
+	cell(o, NULL, v);
+	row_end(o);
+}
+
+static void num(double v, char *buf, size_t size)
+{
+	if (!isfinite(v))
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%.6g", v);
+}
+
+/* Is the axis money? (the same rule as the charts: the search cost, or a
+ * derived metric that reads a price) */
+static int money_axis(const bo_configs *c, const bo_axis *a)
+{
+	if (a->kind == BO_AXIS_COST)
+		return 1;
+	return a->kind == BO_AXIS_DERIVED && (size_t)a->index < c->s->nderived && c->s->derived[a->index].text &&
+	       strstr(c->s->derived[a->index].text, "price.") != NULL;
+}
+
+static void value(const bo_report_input *in, const bo_axis *a, size_t i, char *buf, size_t size)
+{
+	double v = bo__axis_value(in->chart.c, i, a);
+	if (money_axis(in->chart.c, a))
+		bo__svg_fmt_money(v, in->chart.currency, buf, size);
+	else
+		num(v, buf, size);
+}
+
+static size_t index_of(const bo_configs *c, int64_t id)
+{
+	size_t i;
+	for (i = 0; i < c->n; i++)
+		if (c->v[i].id == id)
+			return i;
+	return (size_t)-1;
+}
+
+static void selected_section(out *o, const bo_report_input *in)
+{
+	const bo_configs *c = in->chart.c;
+	const bo_study *s = c->s;
+	size_t i = in->chart.selected >= 0 ? index_of(c, in->chart.selected) : (size_t)-1, k;
+	char buf[128], buf2[128];
+	static const char *const head[] = {"", ""};
+	static const char *const ghead[] = {"guardrail", "margin", "holds"};
+	heading(o, 2, "selected", "Selected configuration");
+	if (i == (size_t)-1) {
+		para_begin(o, "note");
+		if (!s->score)
+			put(o, "Nothing is selected by default: the study has no score (budgetopt select needs "
+			       "--max-cost, --min-perf or --lexicographic). The frontier below shows the trade-off.");
+		else
+			put(o, "No configuration qualifies: none is complete and within every guardrail.");
+		para_end(o);
+		return;
+	}
+	para_begin(o, NULL);
+	putf(o, "Configuration %lld, chosen by %s among %zu feasible configurations (what ", (long long)c->v[i].id,
+	     in->rule ? in->rule : "the best score", in->norder);
+	code(o, "budgetopt select");
+	put(o, " recommends by default):");
+	para_end(o);
+	table_begin(o, head, 2);
+	kv(o, "parameters", c->v[i].params_json);
+	for (k = 0; k < s->nmetrics; k++) {
+		num(c->v[i].m[k], buf, sizeof buf);
+		kv(o, s->metrics[k].name, buf);
+	}
+	for (k = 0; k < s->nderived; k++) {
+		bo_axis a;
+		memset(&a, 0, sizeof a);
+		a.kind = BO_AXIS_DERIVED;
+		a.index = (int)k;
+		value(in, &a, i, buf, sizeof buf);
+		kv(o, s->derived[k].name, buf);
+	}
+	if (s->score_text) {
+		num(c->v[i].score, buf, sizeof buf);
+		snprintf(buf2, sizeof buf2, "score (%s)", s->score_text);
+		kv(o, buf2, buf);
+	}
+	if (!c->catalog) {
+		bo__svg_fmt_money(c->v[i].cost, in->chart.currency, buf, sizeof buf);
+		kv(o, "search cost of this trial", buf);
+	}
+	table_end(o);
+	if (c->nguardrails) {
+		para_begin(o, NULL);
+		put(o, "Guardrail margins (how far each value is from its bound; positive when it holds):");
+		para_end(o);
+		table_begin(o, ghead, 3);
+		for (k = 0; k < c->nguardrails; k++) {
+			row_begin(o);
+			cell(o, NULL, c->guardrails[k].text);
+			num(c->v[i].margins[k], buf, sizeof buf);
+			cell(o, "num", buf);
+			cell(o, c->v[i].margins[k] >= 0 ? "ok" : "bad", c->v[i].margins[k] >= 0 ? "yes" : "no");
+			row_end(o);
+		}
+		table_end(o);
+	} else {
+		para_begin(o, NULL);
+		put(o, "The study has no guardrails.");
+		para_end(o);
+	}
+}
+
+static void charts_section(out *o, const bo_report_input *in, char *svg[BO_REPORT_NCHARTS])
+{
+	const bo_frontier *fr = in->chart.fr;
+	size_t k;
+	char buf[128];
+	heading(o, 2, "charts", "Charts");
+	for (k = 0; k < BO_REPORT_NCHARTS; k++) {
+		heading(o, 3, bo__report_chart_names[k], chart_titles[k]);
+		if (!svg[k]) {
+			para_begin(o, "note");
+			putf(o, "Not drawn for a catalog: its configurations were measured elsewhere, so there is no "
+				"search spend over time.");
+			para_end(o);
+			continue;
+		}
+		if (o->md) {
+			bo__sb_printf(&o->sb, "![%s](%s-%s.svg)\n\n", chart_titles[k],
+				      in->chart_prefix ? in->chart_prefix : "report", bo__report_chart_names[k]);
+		} else {
+			raw(o, "<figure>\n");
+			raw(o, svg[k]);
+			raw(o, "<figcaption>");
+		}
+		if (o->md)
+			raw(o, "*");
+		switch (k) {
+		case 0:
+			if (fr && fr->d >= 2) {
+				putf(o, "Every finished configuration; %s against %s. ", fr->ax[fr->pa].name,
+				     fr->ax[fr->ca].name);
+				putf(o, "%zu on the frontier (of %zu feasible); hypervolume %.6g. ", fr->nfront, fr->n, fr->hv);
+				if (fr->knee >= 0)
+					putf(o, "The knee (%lld) is the frontier point farthest from the line between its ends, "
+						"both axes scaled to [0, 1]. ", (long long)fr->knee);
+			}
+			put(o, "Hover a point for its parameters and metrics.");
+			break;
+		case 1:
+			put(o, "Money spent as trials finish (a step per charge), the money budget, money reserved by "
+			       "running trials, and where the budget runs out at the spend rate of the last quarter of "
+			       "the trials.");
+			break;
+		case 2:
+			put(o, "The best feasible score found so far against the money the search has spent.");
+			break;
+		case 3:
+			if (fr && fr->d >= 2)
+				putf(o, "Along the cost-ordered frontier: %s gained per unit of %s over the next cheaper "
+					"frontier point. Where it falls, extra money buys little.",
+				     fr->ax[fr->pa].name, fr->ax[fr->ca].name);
+			break;
+		default: {
+			bo_axis t;
+			bo__chart_importance_target(&in->chart, &t);
+			snprintf(buf, sizeof buf, "%s", t.kind == BO_AXIS_SCORE ? "the score" : t.name);
+			putf(o, "Method: %s, of %s, over the complete configurations.", BO_REPORT_IMPORTANCE_METHOD, buf);
+		}
+		}
+		if (o->md)
+			raw(o, "*\n\n");
+		else
+			raw(o, "</figcaption>\n</figure>\n");
+	}
+}
+
+static void top_section(out *o, const bo_report_input *in)
+{
+	const bo_configs *c = in->chart.c;
+	const bo_frontier *fr = in->chart.fr;
+	const char *head[64];
+	char names[64][160], buf[128];
+	size_t nh = 0, r, k, g, ng = c->nguardrails;
+	if (ng > 40)
+		ng = 40;
+	heading(o, 2, "top", "Top configurations");
+	if (in->norder == 0) {
+		para_begin(o, NULL);
+		put(o, "No configuration is complete and within every guardrail.");
+		para_end(o);
+		return;
+	}
+	para_begin(o, NULL);
+	putf(o, "The %zu best of %zu feasible configurations, %s, with their guardrail margins (positive: the "
+		"guardrail holds by that much).",
+	     in->norder < in->top ? in->norder : in->top, in->norder,
+	     c->s->score ? "by score" : "in the order of the frontier's performance axis");
+	para_end(o);
+	head[nh++] = "rank";
+	head[nh++] = "id";
+	if (c->s->score)
+		head[nh++] = "score";
+	for (k = 0; fr && k < fr->d && k < 4; k++)
+		head[nh++] = fr->ax[k].name;
+	if (!c->catalog)
+		head[nh++] = "search cost";
+	for (g = 0; g < ng; g++) {
+		snprintf(names[g], sizeof names[g], "margin: %s", c->guardrails[g].text);
+		head[nh++] = names[g];
+	}
+	head[nh++] = "parameters";
+	table_begin(o, head, nh);
+	for (r = 0; r < in->norder && r < in->top; r++) {
+		size_t i = in->order[r];
+		row_begin(o);
+		snprintf(buf, sizeof buf, "%zu", r + 1);
+		cell(o, "num", buf);
+		snprintf(buf, sizeof buf, "%lld%s", (long long)c->v[i].id,
+			 c->v[i].id == in->chart.selected ? " (selected)" : "");
+		cell(o, "num", buf);
+		if (c->s->score) {
+			num(c->v[i].score, buf, sizeof buf);
+			cell(o, "num", buf);
+		}
+		for (k = 0; fr && k < fr->d && k < 4; k++) {
+			value(in, &fr->ax[k], i, buf, sizeof buf);
+			cell(o, "num", buf);
+		}
+		if (!c->catalog) {
+			bo__svg_fmt_money(c->v[i].cost, in->chart.currency, buf, sizeof buf);
+			cell(o, "num", buf);
+		}
+		for (g = 0; g < ng; g++) {
+			num(c->v[i].margins[g], buf, sizeof buf);
+			cell(o, "num", buf);
+		}
+		cell(o, NULL, c->v[i].params_json);
+		row_end(o);
+	}
+	table_end(o);
+}
+
+static void assumptions_section(out *o, const bo_report_input *in)
+{
+	const bo_configs *c = in->chart.c;
+	const bo_study *s = c->s;
+	const bo_budget *b = &s->budget;
+	static const char *const head[] = {"assumption", "value"};
+	bo_strbuf t = BO_STRBUF_INIT;
+	char buf[256];
+	size_t k;
+	heading(o, 2, "assumptions", "Assumptions");
+	para_begin(o, NULL);
+	put(o, "What this report rests on, so that another team can reproduce and challenge it.");
+	para_end(o);
+	table_begin(o, head, 2);
+	kv(o, "study", s->name);
+	kv(o, "data", in->source);
+	kv(o, "price-book version", s->prices.version);
+	kv(o, "currency", s->prices.currency);
+	for (k = 0; k < s->prices.n; k++) {
+		const bo_price *p = &s->prices.items[k];
+		bo__sb_reset(&t);
+		if (p->is_table) {
+			size_t j;
+			for (j = 0; j < p->nkeys; j++)
+				bo__sb_printf(&t, "%s%s: %.6g", j ? ", " : "", p->keys[j], p->values[j]);
+		} else {
+			bo__sb_printf(&t, "%.6g", p->value);
+		}
+		snprintf(buf, sizeof buf, "price %s", p->name);
+		kv(o, buf, bo__sb_str(&t) ? bo__sb_str(&t) : "");
+	}
+	bo__sb_reset(&t);
+	for (k = 0; k < c->nguardrails; k++)
+		bo__sb_printf(&t, "%s%s%s", k ? "; " : "", c->guardrails[k].text,
+			      k >= s->nguardrails ? " (given on the command line)" : "");
+	kv(o, "guardrails", c->nguardrails ? bo__sb_str(&t) : "none");
+	bo__sb_reset(&t);
+	if (isfinite(b->money)) {
+		bo__svg_fmt_money(b->money, s->prices.currency, buf, sizeof buf);
+		bo__sb_printf(&t, "money %s", buf);
+	}
+	if (b->trials > 0)
+		bo__sb_printf(&t, "%strials %lld", t.len ? "; " : "", (long long)b->trials);
+	if (isfinite(b->time_s))
+		bo__sb_printf(&t, "%stime %gs", t.len ? "; " : "", b->time_s);
+	if (isfinite(b->trial_money)) {
+		bo__svg_fmt_money(b->trial_money, s->prices.currency, buf, sizeof buf);
+		bo__sb_printf(&t, "%sper trial %s", t.len ? "; " : "", buf);
+	}
+	if (isfinite(b->trial_time_s))
+		bo__sb_printf(&t, "%sper trial time %gs", t.len ? "; " : "", b->trial_time_s);
+	kv(o, "budgets", t.len ? bo__sb_str(&t) : "none");
+	kv(o, "scenarios", "none (a single evaluation condition)");
+	if (in->chart.fr) {
+		const bo_frontier *fr = in->chart.fr;
+		bo__sb_reset(&t);
+		for (k = 0; k < fr->d; k++)
+			bo__sb_printf(&t, "%s%s (%s)", k ? ", " : "", fr->ax[k].name,
+				      fr->ax[k].goal > 0 ? "maximize" : "minimize");
+		kv(o, "frontier axes", bo__sb_str(&t) ? bo__sb_str(&t) : "");
+	}
+	kv(o, "score", s->score_text ? s->score_text : "none");
+	kv(o, "sampler", s->sampler);
+	if (s->has_seed)
+		snprintf(buf, sizeof buf, "%llu", (unsigned long long)s->seed);
+	else
+		snprintf(buf, sizeof buf, "none (each run draws its own)");
+	kv(o, "seed", buf);
+	kv(o, "study definition hash (SHA-256 of the file as read now)", s->hash);
+	if (in->ledger_hash) {
+		snprintf(buf, sizeof buf, "%s%s", in->ledger_hash,
+			 strcmp(in->ledger_hash, s->hash) ? " (the file changed since; configurations are judged under the file as it is now)" : "");
+		kv(o, "study definition hash in the ledger (newest version)", buf);
+	}
+	kv(o, "parameter importance", BO_REPORT_IMPORTANCE_METHOD);
+	snprintf(buf, sizeof buf, "budgetopt %s", in->version ? in->version : "");
+	kv(o, "made by", buf);
+	kv(o, "date", in->date);
+	table_end(o);
+	if (t.failed)
+		o->sb.failed = 1;
+	bo__sb_clear(&t);
+}
+
+int bo__report_build(const bo_report_input *in, int fmt, char **result, char *svg[BO_REPORT_NCHARTS])
+{
+	out o;
+	size_t k;
+	int rc = BO_ENOMEM;
+	char title[300];
+
+	*result = NULL;
+	memset(svg, 0, BO_REPORT_NCHARTS * sizeof *svg);
+	memset(&o, 0, sizeof o);
+	o.md = fmt == BO_REPORT_MD;
+	if (!(svg[0] = bo__chart_frontier(&in->chart)))
+		goto done;
+	if (in->chart.trials) {
+		if (!(svg[1] = bo__chart_burndown(&in->chart)) || !(svg[2] = bo__chart_best(&in->chart)))
+			goto done;
+	}
+	if (!(svg[3] = bo__chart_marginal(&in->chart)) || !(svg[4] = bo__chart_importance(&in->chart, in->importance)))
+		goto done;
+
+	snprintf(title, sizeof title, "budgetopt report: %s", in->chart.c->s->name);
+	if (o.md) {
+		raw(&o, "# ");
+		put(&o, title);
+		raw(&o, "\n\n");
+	} else {
+		raw(&o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+			"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
+		put(&o, title);
+		raw(&o, "</title>\n<style>");
+		raw(&o, css);
+		raw(&o, "</style>\n</head>\n<body>\n<h1>");
+		put(&o, title);
+		raw(&o, "</h1>\n");
+	}
+	para_begin(&o, "meta");
+	putf(&o, "%zu configurations from %s; generated %s by budgetopt %s.", in->chart.c->n,
+	     in->source ? in->source : "?", in->date ? in->date : "", in->version ? in->version : "");
+	para_end(&o);
+	selected_section(&o, in);
+	charts_section(&o, in, svg);
+	top_section(&o, in);
+	assumptions_section(&o, in);
+	if (!o.md)
+		raw(&o, "</body>\n</html>\n");
+	if (!(*result = bo__sb_take(&o.sb)))
+		goto done;
+	rc = 0;
+done:
+	if (rc < 0) {
+		bo__sb_clear(&o.sb);
+		for (k = 0; k < BO_REPORT_NCHARTS; k++) {
+			bo__free(svg[k]);
+			svg[k] = NULL;
+		}
+		bo__error(BO_ENOMEM, "out of memory building the report");
+	}
+	return rc;
+}
