@@ -43,7 +43,7 @@
 #define W 760.0
 #define H 440.0
 #define ML 100.0
-#define MR 28.0
+#define MR 44.0
 #define MT 62.0
 #define MB 62.0
 #define STRIP 30.0   /* frontier chart: band for configurations without a value */
@@ -376,10 +376,10 @@ static const struct {
 	const char *legend;
 } states[S_N] = {
 	{"frontier", C_BLUE, M_CIRCLE, 5.5, "frontier"},
-	{"feasible", C_SKY, M_DIAMOND, 5.5, "feasible, dominated"},
-	{"infeasible", C_VERMILLION, M_CROSS, 5.5, "breaks a guardrail"},
+	{"feasible", C_SKY, M_DIAMOND, 5.5, "dominated"},
+	{"infeasible", C_VERMILLION, M_CROSS, 5.5, "infeasible"},
 	{"pruned", C_ORANGE, M_SQUARE, 5.0, "pruned"},
-	{"failed", C_PURPLE, M_TRIANGLE, 6.0, "failed or no value"},
+	{"failed", C_PURPLE, M_TRIANGLE, 6.0, "failed"},
 };
 
 /* A point marker: its path with fill or stroke by shape. */
@@ -956,7 +956,7 @@ char *bo__chart_burndown(const bo_chart_data *d)
 		bo__svg_fmt_money(rate * 3600, d->currency, buf2, sizeof buf2);
 		snprintf(sub, sizeof sub, "projected exhaustion at %s %s%s (recent rate %s per hour)", buf, uname,
 			 beyond ? ", beyond this chart" : "", buf2);
-		text(&sb, px(&X, xe) - 4, px(&Y, ye) + (beyond ? 16 : -22), "end",
+		text(&sb, px(&X, xe) - 4, px(&Y, ye) + (beyond || px(&Y, ye) - 22 < MT + 12 ? 18 : -22), "end",
 		     "class=\"projection-label\" fill=\"" C_GREEN "\"", sub);
 	} else if (isfinite(d->budget_money) && sn + d->reserved >= d->budget_money) {
 		text(&sb, X.p1 - 4, px(&Y, d->budget_money) + 16, "end", "fill=\"" C_VERMILLION "\"",

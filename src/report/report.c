@@ -230,7 +230,7 @@ static void selected_section(out *o, const bo_report_input *in)
 	const bo_study *s = c->s;
 	size_t i = in->chart.selected >= 0 ? index_of(c, in->chart.selected) : (size_t)-1, k;
 	char buf[128], buf2[128];
-	static const char *const head[] = {"", ""};
+	static const char *const head[] = {"of the selected configuration", "value"};
 	static const char *const ghead[] = {"guardrail", "margin", "holds"};
 	heading(o, 2, "selected", "Selected configuration");
 	if (i == (size_t)-1) {
