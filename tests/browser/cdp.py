@@ -194,15 +194,22 @@ def test_dashboard(br, folder):
         run = subprocess.Popen([BIN, "run", "--quiet", "study.yaml"], cwd=folder, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
         br.navigate(url)
-        # Observations where the page and two /api/status reads around it agree.
+        # Observations where the page and two /api/status reads around it
+        # agree; done once the run has ended and the page shows what the
+        # ledger holds (`status --format json`, read after the runner exited).
         agreed = []
+        truth = None
         for _ in deadline_loop("the run to finish and the page to catch up"):
+            if truth is None and run.poll() is not None:
+                truth = finished(json.loads(subprocess.run(
+                    [BIN, "status", "--format", "json", "study.yaml"], cwd=folder,
+                    capture_output=True, text=True, check=True).stdout))
             before = finished(api(port, "/api/status"))
             shown = br.eval(DOM_POINTS)
             after = finished(api(port, "/api/status"))
             if before == shown == after and (not agreed or agreed[-1] != shown):
                 agreed.append(shown)
-            if run.poll() is not None and agreed and agreed[-1] == after and after == finished(api(port, "/api/status")):
+            if truth is not None and before == shown == after == truth:
                 break
         check(run.returncode == 0, "the run finished (exit %s)" % run.returncode)
         final = finished(api(port, "/api/status"))
