@@ -98,11 +98,10 @@ int cmd_report(int argc, char **argv)
 	bo_frontier fr;
 	bo_report_input in;
 	bo_select_rule rule;
-	bo_storage *st = NULL;
-	bo_trial_rec *trials = NULL;
+	const bo_trial_rec *trials = NULL;   /* the ledger's, owned by d */
 	size_t ntrials = 0, *order = NULL, norder = 0, i, k;
 	double *importance = NULL;
-	char *text = NULL, *svg[BO_REPORT_NCHARTS] = {NULL}, *stored = NULL, *outpath = NULL;
+	char *text = NULL, *svg[BO_REPORT_NCHARTS] = {NULL}, *outpath = NULL;
 	char date[64], ledger_hash[65], source[1200], prefix[1024], dir[1024];
 	const char *output = NULL, *objectives = NULL, *date_text = NULL;
 	int c, ret, fmt = BO_REPORT_HTML;
@@ -178,15 +177,10 @@ int cmd_report(int argc, char **argv)
 	/* Run mode: the trials (times, costs, states) and the stored definition. */
 	ledger_hash[0] = '\0';
 	if (!d.catalog) {
-		bo_trial_query q = BO_TRIAL_QUERY_INIT;
-		if (!(st = cli_open_ledger(d.s, d.storage, 0)))
-			goto done;
-		if (st->ops->trials(st, &q, &trials, &ntrials) < 0 || st->ops->study_text(st, &stored) < 0) {
-			cli_error("%s", bo_error_last());
-			goto done;
-		}
-		if (stored)
-			bo__sha256_hex(stored, strlen(stored), ledger_hash);
+		trials = d.trials;
+		ntrials = d.ntrials;
+		if (d.stored_text)
+			bo__sha256_hex(d.stored_text, strlen(d.stored_text), ledger_hash);
 		snprintf(source, sizeof source, "the ledger of study %s (%zu trials)", d.s->name, ntrials);
 	} else {
 		snprintf(source, sizeof source, "catalog %s", d.catalog);
@@ -269,11 +263,8 @@ done:
 		bo__free(svg[k]);
 	bo__free(text);
 	free(outpath);
-	bo__free(stored);
 	free(importance);
 	free(order);
-	bo__trial_rec_free_array(trials, ntrials);
-	bo__storage_close(st);
 	bo__frontier_clear(&fr);
 	cli_decide_free(&d);
 	return ret;

@@ -113,17 +113,16 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 	} else {
 		bo_storage *st = cli_open_ledger(d->s, d->storage, 0);
 		bo_trial_query q = BO_TRIAL_QUERY_INIT;
-		bo_trial_rec *t = NULL;
-		size_t n = 0;
 		int rc;
 		if (!st)
 			return EXIT_RUN_FAILED;
-		rc = st->ops->trials(st, &q, &t, &n);
+		rc = st->ops->trials(st, &q, &d->trials, &d->ntrials);
 		if (rc == 0)
-			rc = bo__configs_add_trials(&d->c, t, n);
+			rc = st->ops->study_text(st, &d->stored_text);
+		if (rc == 0)
+			rc = bo__configs_add_trials(&d->c, d->trials, d->ntrials);
 		if (rc < 0)
 			cli_error("%s", bo_error_last());
-		bo__trial_rec_free_array(t, n);
 		bo__storage_close(st);
 		if (rc < 0)
 			return EXIT_RUN_FAILED;
@@ -134,6 +133,11 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 void cli_decide_free(cli_decide *d)
 {
 	bo__configs_clear(&d->c);
+	bo__trial_rec_free_array(d->trials, d->ntrials);
+	d->trials = NULL;
+	d->ntrials = 0;
+	bo__free(d->stored_text);
+	d->stored_text = NULL;
 	bo_study_free(d->s);
 	d->s = NULL;
 }

@@ -23,6 +23,11 @@ typedef struct cli_decide {
 	const char *format;       /* text, csv, json */
 	bo_study *s;
 	bo_configs c;
+	/* Run mode: the ledger's trials and newest stored definition, read once
+	 * with the configurations (NULL for a catalog). */
+	bo_trial_rec *trials;
+	size_t ntrials;
+	char *stored_text;
 } cli_decide;
 
 /* Long options shared by both commands; a command appends its own. */
