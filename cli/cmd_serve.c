@@ -8,11 +8,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "serve/server.h"
@@ -31,6 +31,21 @@ static const char help[] =
 	"  --storage URI   the ledger (default <study folder>/<name>.db)\n\n"
 	"The first line printed is the address served: serving http://ADDR:PORT/\n";
 
+/* The stop signals may land on any thread (libraries start their own
+ * before main), so the handler only writes to a pipe the main thread
+ * waits on. */
+static int stop_pipe[2] = {-1, -1};
+
+static void on_stop(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+	if (write(stop_pipe[1], &c, 1) < 0) {
+		/* the pipe is full: a stop is already pending */
+	}
+	errno = saved;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -45,9 +60,10 @@ int cmd_serve(int argc, char **argv)
 	char ledger[PATH_MAX], *end;
 	bo_study *s = NULL;
 	bo_server *sv = NULL;
-	sigset_t set, old;
+	struct sigaction sa, old_int, old_term;
 	long port = 8080;
-	int c, sig = 0, ret = EXIT_USAGE;
+	int c, ret = EXIT_USAGE;
+	char got;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -80,18 +96,22 @@ int cmd_serve(int argc, char **argv)
 	}
 	o.ledger = ledger;
 
-	/* The server's threads inherit a mask with the stop signals blocked, so
-	 * that this thread alone takes them, in sigwait. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
+	if (pipe(stop_pipe) < 0) {
+		cli_error("cannot make a pipe: %s", strerror(errno));
+		ret = EXIT_RUN_FAILED;
+		goto done;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
 	signal(SIGPIPE, SIG_IGN);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
 	c = bo__serve_start(&sv, s, &o);
 	if (c < 0) {
 		cli_error("%s", bo_error_last());
 		ret = c == BO_EINVAL ? EXIT_USAGE : EXIT_RUN_FAILED;
-		goto unmask;
+		goto restore;
 	}
 	o.bind = o.bind ? o.bind : "127.0.0.1";
 	printf(strchr(o.bind, ':') ? "serving http://[%s]:%u/\n" : "serving http://%s:%u/\n", o.bind,
@@ -99,12 +119,15 @@ int cmd_serve(int argc, char **argv)
 	fflush(stdout);
 	if (o.token)
 		fprintf(stderr, "budgetopt: every request needs the token (Authorization: Bearer ... or ?token=...)\n");
-	while (sigwait(&set, &sig) != 0 || (sig != SIGINT && sig != SIGTERM))
+	while (read(stop_pipe[0], &got, 1) < 0 && errno == EINTR)
 		;
 	bo__serve_stop(sv);
 	ret = EXIT_OK;
-unmask:
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+restore:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	close(stop_pipe[0]);
+	close(stop_pipe[1]);
 done:
 	bo_study_free(s);
 	return ret;
