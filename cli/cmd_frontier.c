@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "analysis/frontier.h"
+#include "report/export_json.h"
 #include "decide.h"
 
 
@@ -39,69 +42,18 @@ static const char *goal_name(int g)
 
 
 
-static void print_json(const cli_decide *d, const bo_frontier *fr, int all)
+/* The same JSON the dashboard's /api/frontier serves. */
+static int print_json(const cli_decide *d, const bo_frontier *fr, int all)
 {
-	size_t i, k;
-	printf("{\"axes\": [");
-	for (k = 0; k < fr->d; k++)
-		printf("%s{\"name\": \"%s\", \"goal\": \"%s\"}", k ? ", " : "", fr->ax[k].name,
-		       goal_name(fr->ax[k].goal));
-	printf("],\n \"reference_point\": [");
-	for (k = 0; k < fr->d; k++) {
-		fputs(k ? ", " : "", stdout);
-		cli_json_num(stdout, fr->ref[k]);
+	json_t *v = bo__export_frontier_json(&d->c, fr, all);
+	int rc = v ? json_dumpf(v, stdout, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : -1;
+	json_decref(v);
+	if (rc < 0) {
+		cli_error("out of memory");
+		return -1;
 	}
-	printf("],\n \"hypervolume\": ");
-	cli_json_num(stdout, fr->hv);
-	printf(",\n \"knee\": ");
-	if (fr->knee >= 0)
-		printf("%lld", (long long)fr->knee);
-	else
-		printf("null");
-	printf(",\n \"saturation\": ");
-	if (fr->saturation >= 0)
-		printf("%lld", (long long)fr->saturation);
-	else
-		printf("null");
-	printf(",\n \"frontier\": [");
-	for (i = 0; i < fr->nfront; i++) {
-		size_t c = fr->front[i];
-		printf("%s\n  {\"id\": %lld, \"params\": %s, \"values\": {", i ? "," : "",
-		       (long long)d->c.v[c].id, d->c.v[c].params_json);
-		for (k = 0; k < fr->d; k++) {
-			printf("%s\"%s\": ", k ? ", " : "", fr->ax[k].name);
-			cli_json_num(stdout, bo__axis_value(&d->c, c, &fr->ax[k]));
-		}
-		printf("}, \"metrics\": ");
-		cli_json_metrics(stdout, d, c);
-		printf(", \"cost\": ");
-		cli_json_num(stdout, d->c.v[c].cost);
-		printf(", \"score\": ");
-		cli_json_num(stdout, d->c.v[c].score);
-		printf(", \"marginal\": ");
-		cli_json_num(stdout, fr->marginal[c]);
-		printf(", \"knee\": %s}", d->c.v[c].id == fr->knee ? "true" : "false");
-	}
-	printf("]");
-	if (all) {
-		int first = 1;
-		printf(",\n \"others\": [");
-		for (i = 0; i < d->c.n; i++) {
-			const char *status;
-			char why[600], *p;
-			if (bo__frontier_on(fr, i))
-				continue;
-			bo__frontier_why(&d->c, fr, i, &status, why, sizeof why);
-			for (p = why; *p; p++)
-				if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
-					*p = '\'';
-			printf("%s\n  {\"id\": %lld, \"status\": \"%s\", \"why\": \"%s\"}", first ? "" : ",",
-			       (long long)d->c.v[i].id, status, why);
-			first = 0;
-		}
-		printf("]");
-	}
-	printf("}\n");
+	fputc('\n', stdout);
+	return 0;
 }
 
 static void print_csv(const cli_decide *d, const bo_frontier *fr, int all)
@@ -262,8 +214,10 @@ int cmd_frontier(int argc, char **argv)
 		ret = EXIT_RUN_FAILED;
 		goto done;
 	}
-	if (!strcmp(d.format, "json"))
-		print_json(&d, &fr, all);
+	if (!strcmp(d.format, "json")) {
+		if (print_json(&d, &fr, all) < 0)
+			goto done;
+	}
 	else if (!strcmp(d.format, "csv"))
 		print_csv(&d, &fr, all);
 	else

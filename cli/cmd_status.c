@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "core/model.h"
+#include "report/export_json.h"
 
 static const char help[] =
 	"usage: budgetopt status [--storage URI] [--format text|json] study.yaml\n\n"
@@ -64,35 +65,16 @@ int cmd_status(int argc, char **argv)
 		if (best[i].feasible == 1 && !isnan(best[i].score))
 			break;
 	if (!strcmp(format, "json")) {
-		json_t *o = json_object(), *states = json_object();
-		int k;
-		char *text;
-		for (k = 0; k <= BO_TRIAL_FAILED; k++)
-			json_object_set_new(states, bo__trial_state_name(k), json_integer(tot.by_state[k]));
-		json_object_set_new(o, "study", json_string(s->name));
-		json_object_set_new(o, "currency", json_string(s->prices.currency));
-		json_object_set_new(o, "spent", json_real(tot.spent));
-		json_object_set_new(o, "budget_money", isfinite(s->budget.money) ? json_real(s->budget.money) : json_null());
-		json_object_set_new(o, "trials", json_integer(tot.ntrials));
-		json_object_set_new(o, "budget_trials", s->budget.trials ? json_integer(s->budget.trials) : json_null());
-		json_object_set_new(o, "by_state", states);
-		json_object_set_new(o, "elapsed_s", json_real(tot.elapsed_s));
-		json_object_set_new(o, "budget_time_s", isfinite(s->budget.time_s) ? json_real(s->budget.time_s) : json_null());
-		if (i < nbest) {
-			json_t *bt = json_object();
-			json_object_set_new(bt, "id", json_integer(best[i].id));
-			json_object_set_new(bt, "score", json_real(best[i].score));
-			json_object_set_new(bt, "cost", json_real(best[i].cost));
-			json_object_set_new(bt, "params", json_loads(best[i].params_json, 0, NULL));
-			json_object_set_new(o, "best", bt);
-		} else {
-			json_object_set_new(o, "best", json_null());
-		}
-		text = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-		if (text)
-			puts(text);
-		free(text);
+		/* The same JSON the dashboard's /api/status serves. */
+		json_t *o = bo__export_status_json(s, &tot, best, nbest);
+		char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) : NULL;
 		json_decref(o);
+		if (!text) {
+			cli_error("out of memory");
+			goto done;
+		}
+		puts(text);
+		free(text);
 		ret = EXIT_OK;
 		goto done;
 	}
