@@ -159,30 +159,6 @@ static int config_alloc(bo_configs *c, bo_config **out)
 	return 0;
 }
 
-static char *params_json(const bo_study *s, const double *x)
-{
-	bo_strbuf sb = BO_STRBUF_INIT;
-	char buf[256];
-	size_t i;
-	int first = 1;
-	bo__sb_putc(&sb, '{');
-	for (i = 0; i < s->nparams; i++) {
-		const bo_param *p = &s->params[i];
-		if (isnan(x[i]))
-			continue;
-		bo__sb_puts(&sb, first ? "" : ", ");
-		first = 0;
-		bo__sb_json_str(&sb, p->name);
-		bo__sb_puts(&sb, ": ");
-		bo__param_format(p, x[i], buf, sizeof buf);
-		if ((p->type == BO_PT_CHOICE || p->type == BO_PT_ORDINAL) && !p->numeric_choices)
-			bo__sb_json_str(&sb, buf);
-		else
-			bo__sb_puts(&sb, buf);
-	}
-	bo__sb_putc(&sb, '}');
-	return bo__sb_take(&sb);
-}
 
 /* Marks f unusable because metric k is missing. */
 static int missing_metric(bo_config *f, const bo_metric *m, const char *how)
@@ -198,7 +174,7 @@ static int missing_metric(bo_config *f, const bo_metric *m, const char *how)
 static int finish(bo_configs *c, bo_config *f)
 {
 	int rc = evaluate(c, f);
-	if (rc == 1 && !(f->params_json = params_json(c->s, f->x)))
+	if (rc == 1 && !(f->params_json = bo__study_params_json(c->s, f->x)))
 		rc = BO_ENOMEM;
 	if (rc == 1) {
 		c->n++;

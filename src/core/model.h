@@ -18,6 +18,7 @@
 
 #include "budgetopt/study.h"
 #include "core/expr.h"
+#include "core/trial.h"
 
 typedef struct bo_srcpos {
 	int line;    /* 1-based, 0 when unknown */
@@ -201,6 +202,20 @@ int bo__pricebook_lookup(const bo_pricebook *pb, int index, const char *key, dou
  * has no price for it (such usage is recorded but costs nothing). */
 int bo__pricebook_unit_price(const bo_pricebook *pb, const char *resource, double *out);
 
+/* What usage costs: the sum of each amount times its unit price (usage
+ * without a price costs nothing). */
+double bo__pricebook_cost(const bo_pricebook *pb, const bo_kv *usage, size_t n);
+
+/* The budget rules `budgetopt run` and the ask/tell API share (DESIGN.md
+ * section 4). The reservation for the next trial: the per-trial money cap
+ * if set, else BO_RESERVE_MARGIN times the costliest trial so far (when
+ * nfinished > 0), else NaN: nothing predicts it, the trial must run alone. */
+#define BO_RESERVE_MARGIN 1.25
+double bo__budget_reservation(const bo_budget *b, int64_t nfinished, double max_cost);
+
+/* What a trial priced at price is charged: at most the per-trial cap. */
+double bo__budget_charge(const bo_budget *b, double price);
+
 /* Formats the value x of parameter p into buf ("0.001", "42", "forest");
  * "" when inactive (NaN). Floats use the shortest form that reads back
  * exactly. Returns the length written (truncated to size-1). */
@@ -209,6 +224,12 @@ size_t bo__param_format(const bo_param *p, double x, char *buf, size_t size);
 /* Parses text as a value of parameter p (a label for choices, a number
  * otherwise) into *x. Returns 0 or BO_EINVAL (out of bounds, unknown label). */
 int bo__param_parse(const bo_param *p, const char *text, double *x);
+
+/* The active parameters of configuration x as a JSON object, labels as
+ * strings ({"family": "mlp", "hidden": 64, "lr": 0.001}): what the
+ * evaluator gets in BUDGETOPT_PARAMS and the ledger stores. Returns a
+ * string to free with bo__free, or NULL (BO_ENOMEM). */
+char *bo__study_params_json(const bo_study *s, const double *x);
 
 /* Checks a full configuration: actives match conditions, values within
  * bounds/steps, constraints hold. Returns 0, or 1 when it is invalid (why

@@ -7,6 +7,7 @@
  * and never modify a study after the reader built it.
  */
 #include "core/model.h"
+#include "core/strbuf.h"
 #include "core/alloc.h"
 #include "core/error.h"
 
@@ -595,4 +596,53 @@ int bo__study_score(const bo_eval_ctx *ctx, double *out)
 		return bo__error(rc, "score: %s", bo_error_last());
 	*out = v;
 	return 0;
+}
+
+char *bo__study_params_json(const bo_study *s, const double *x)
+{
+	bo_strbuf sb = BO_STRBUF_INIT;
+	char buf[256];
+	size_t i;
+	int first = 1;
+	bo__sb_putc(&sb, '{');
+	for (i = 0; i < s->nparams; i++) {
+		const bo_param *p = &s->params[i];
+		if (isnan(x[i]))
+			continue;
+		bo__sb_puts(&sb, first ? "" : ", ");
+		first = 0;
+		bo__sb_json_str(&sb, p->name);
+		bo__sb_puts(&sb, ": ");
+		bo__param_format(p, x[i], buf, sizeof buf);
+		if ((p->type == BO_PT_CHOICE || p->type == BO_PT_ORDINAL) && !p->numeric_choices)
+			bo__sb_json_str(&sb, buf);
+		else
+			bo__sb_puts(&sb, buf);
+	}
+	bo__sb_putc(&sb, '}');
+	return bo__sb_take(&sb);
+}
+
+double bo__pricebook_cost(const bo_pricebook *pb, const bo_kv *usage, size_t n)
+{
+	double cost = 0.0, p;
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (bo__pricebook_unit_price(pb, usage[i].name, &p) == 0)
+			cost += usage[i].value * p;
+	return cost;
+}
+
+double bo__budget_reservation(const bo_budget *b, int64_t nfinished, double max_cost)
+{
+	if (isfinite(b->trial_money))
+		return b->trial_money;
+	if (nfinished > 0)
+		return max_cost * BO_RESERVE_MARGIN;
+	return NAN;
+}
+
+double bo__budget_charge(const bo_budget *b, double price)
+{
+	return isfinite(b->trial_money) && price > b->trial_money ? b->trial_money : price;
 }

@@ -7,7 +7,7 @@
  * - a trial is handed out only if spend + the reservations of open trials
  *   + its own reservation fit in the money budget; its reservation is the
  *   per-trial money cap if set, else the costliest trial so far times
- *   RESERVE_MARGIN, else (no trial told yet) everything that is left, so
+ *   BO_RESERVE_MARGIN, else (no trial told yet) everything that is left, so
  *   the first trial of a study without a cap is alone;
  * - a trial is charged usage x unit prices (resources without a price cost
  *   nothing), at most the per-trial cap; so with a cap spend never passes
@@ -36,21 +36,15 @@
 #include "core/trial.h"
 #include "samplers/sampler.h"
 
-#define RESERVE_MARGIN 1.25      /* as runner.c: costliest trial so far x this */
 #define MONEY_EPS 1e-12          /* relative slack when comparing money */
 #define ERRMSG_MAX 1024
-
-typedef struct usage_item {
-	char *name;
-	double amount;
-} usage_item;
 
 struct bo_trial {
 	bo_optimizer *o;
 	int64_t number;
 	double *x;               /* nparams values, as asked */
 	double *metrics;         /* nmetrics values, NaN until set */
-	usage_item *usage;
+	bo_kv *usage;
 	size_t nusage, capusage;
 	double reserved;
 	char *sampler;
@@ -200,11 +194,7 @@ int bo_optimizer_set_param(bo_optimizer *o, const char *name, double value)
  * nothing is known yet. */
 static double predicted_cost(const bo_optimizer *o)
 {
-	if (isfinite(o->s->budget.trial_money))
-		return o->s->budget.trial_money;
-	if (o->ntold > 0)
-		return o->max_cost * RESERVE_MARGIN;
-	return NAN;
+	return bo__budget_reservation(&o->s->budget, o->ntold, o->max_cost);
 }
 
 /* 0 and *reserve when the next trial may start, BO_DONE (with a message)
@@ -372,17 +362,11 @@ int bo_trial_add_usage(bo_trial *t, const char *resource, double amount)
 	}
 	for (i = 0; i < t->nusage; i++) {
 		if (!strcmp(t->usage[i].name, resource)) {
-			t->usage[i].amount += amount;
+			t->usage[i].value += amount;
 			goto done;
 		}
 	}
-	if ((rc = bo__grow(&t->usage, &t->capusage, t->nusage + 1, sizeof *t->usage)) < 0)
-		goto done;
-	if (!(t->usage[t->nusage].name = bo__strdup(resource))) {
-		rc = BO_ENOMEM;
-		goto done;
-	}
-	t->usage[t->nusage++].amount = amount;
+	rc = bo__kv_push(&t->usage, &t->nusage, &t->capusage, resource, amount);
 done:
 	keep_error(t->o, rc);
 	unlock(t->o);
@@ -390,67 +374,6 @@ done:
 }
 
 /* ---- tell ------------------------------------------------------------ */
-
-static double unit_price(const bo_study *s, const char *res)
-{
-	double p;
-	if (bo__pricebook_unit_price(&s->prices, res, &p) < 0)
-		return 0.0;
-	return p;
-}
-
-/* Tells the sampler how trial `number` went: its objectives (to minimise),
- * guardrail margins and cost - runner.c's observe(), line for line. */
-static int observe(bo_optimizer *o, int64_t number, const double *x, int state, const double *mvals,
-		   double cost)
-{
-	const bo_study *s = o->s;
-	size_t nobj = bo__sampler_nobjectives(s), i;
-	double *dv = bo__calloc(s->nderived + 1, sizeof *dv);
-	double *obj = bo__calloc(nobj + 1, sizeof *obj);
-	double *cons = bo__calloc(s->nguardrails + 1, sizeof *cons);
-	double score = NAN;
-	bo_observation ob;
-	int rc = BO_ENOMEM;
-	if (!dv || !obj || !cons)
-		goto done;
-	for (i = 0; i < nobj; i++)
-		obj[i] = NAN;
-	for (i = 0; i < s->nguardrails; i++)
-		cons[i] = NAN;
-	if (state == BO_TRIAL_COMPLETE && mvals) {
-		bo_eval_ctx ctx;
-		ctx.study = s;
-		ctx.x = x;
-		ctx.metrics = mvals;
-		ctx.derived = dv;
-		if (bo__study_derive(&ctx) == 0) {
-			bo__study_guardrails(&ctx, NULL, cons);
-			bo__study_score(&ctx, &score);
-		}
-		for (i = 0; i < s->nobjectives; i++) {
-			const bo_objective *b = &s->objectives[i];
-			double v = b->sym_kind == BO_SYM_DERIVED ? dv[b->index] : mvals[b->index];
-			obj[i] = b->goal > 0 ? -v : v;
-		}
-		if (!s->nobjectives && nobj)
-			obj[0] = (s->score_goal < 0 ? 1.0 : -1.0) * score;
-	}
-	ob.number = number;
-	ob.x = x;
-	ob.state = state;
-	ob.nobj = nobj;
-	ob.obj = obj;
-	ob.ncons = s->nguardrails;
-	ob.cons = cons;
-	ob.cost = cost;
-	rc = bo__sampler_tell(o->sm, &ob);
-done:
-	bo__free(dv);
-	bo__free(obj);
-	bo__free(cons);
-	return rc;
-}
 
 /* The value best() ranks a complete trial by into *v, and its goal (+1
  * maximise): the score, or without one the single objective; NaN when
@@ -488,7 +411,7 @@ static int rank_value(const bo_optimizer *o, const bo_trial *t, double *out, int
 int bo_optimizer_tell(bo_optimizer *o, bo_trial *t, int state, double *cost)
 {
 	const bo_study *s;
-	double charged = 0.0, cap, value;
+	double charged = 0.0, value;
 	long at;
 	size_t i;
 	int rc = 0, orc, goal, final_state;
@@ -507,12 +430,9 @@ int bo_optimizer_tell(bo_optimizer *o, bo_trial *t, int state, double *cost)
 	remove_open(o, (size_t)at);
 
 	/* Charge first: whatever fails below, the trial's cost counts. */
-	for (i = 0; i < t->nusage; i++)
-		charged += t->usage[i].amount * unit_price(s, t->usage[i].name);
+	charged = bo__pricebook_cost(&s->prices, t->usage, t->nusage);
 	o->max_cost = fmax(o->max_cost, charged);
-	cap = s->budget.trial_money;
-	if (isfinite(cap) && charged > cap)
-		charged = cap;
+	charged = bo__budget_charge(&s->budget, charged);
 	o->spent += charged;
 	o->reserved -= t->reserved;
 	if (o->reserved < 0 || o->nopen == 0)
@@ -542,7 +462,7 @@ int bo_optimizer_tell(bo_optimizer *o, bo_trial *t, int state, double *cost)
 			o->best_value = value;
 		}
 	}
-	orc = observe(o, t->number, t->x, final_state, t->metrics, charged);
+	orc = bo__sampler_tell_metrics(o->sm, t->number, t->x, final_state, t->metrics, charged);
 	if (rc == 0)
 		rc = orc;
 done:

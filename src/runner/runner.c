@@ -13,7 +13,7 @@
  * - a trial launches only if spend + reservations of running trials + its
  *   own reservation fit in the money budget; its reservation is the
  *   per-trial money cap if set, else the costliest trial so far times
- *   RESERVE_MARGIN, else (no history) everything that is left: the first
+ *   BO_RESERVE_MARGIN, else (no history) everything that is left: the first
  *   trial of a study without a cap runs alone;
  * - a running trial is stopped when its measured cost would pass the
  *   per-trial cap before the next check, and is charged at most the cap
@@ -52,7 +52,6 @@
 
 extern char **environ;
 
-#define RESERVE_MARGIN 1.25      /* reservation = costliest trial so far x this */
 #define KILL_GRACE_S 2.0         /* SIGTERM, then SIGKILL this much later */
 #define HEARTBEAT_S 1.0          /* how often running trials' usage is stored */
 #define WAIT_SLICE_MS 50         /* longest wait between budget checks */
@@ -262,27 +261,18 @@ static int usage_add(bo_kv **kv, size_t *n, size_t *cap, const char *name, doubl
 	return bo__kv_push(kv, n, cap, name, amount);
 }
 
-static double price_usage(const runner *r, const bo_kv *kv, size_t n)
-{
-	double cost = 0.0;
-	size_t i;
-	for (i = 0; i < n; i++)
-		cost += kv[i].value * unit_price(r, kv[i].name);
-	return cost;
-}
 
 /* What trial id is charged for usage: its price, at most the per-trial cap
  * (a clamped charge is recorded as a "cap_clamped" event). *uncapped gets
  * the price before the cap. */
 static double charge_for(runner *r, int64_t id, const bo_kv *usage, size_t n, double *uncapped)
 {
-	double cost = price_usage(r, usage, n), cap = r->s->budget.trial_money;
-	*uncapped = cost;
-	if (isfinite(cap) && cost > cap) {
-		event(r, id, "cap_clamped", cost, "trial %lld priced at %.6g, charged the per-trial cap %.6g",
-		      (long long)id, cost, cap);
-		cost = cap;
-	}
+	double price = bo__pricebook_cost(&r->s->prices, usage, n);
+	double cost = bo__budget_charge(&r->s->budget, price);
+	*uncapped = price;
+	if (cost < price)
+		event(r, id, "cap_clamped", price, "trial %lld priced at %.6g, charged the per-trial cap %.6g",
+		      (long long)id, price, cost);
 	return cost;
 }
 
@@ -311,32 +301,6 @@ static int strv_push(char ***v, size_t *n, size_t *cap, char *s)
 	return 0;
 }
 
-/* The params JSON object given to the evaluator and stored in the ledger. */
-static char *params_json(const bo_study *s, const double *x)
-{
-	bo_strbuf sb = BO_STRBUF_INIT;
-	char buf[256];
-	size_t i;
-	int first = 1;
-	bo__sb_putc(&sb, '{');
-	for (i = 0; i < s->nparams; i++) {
-		const bo_param *p = &s->params[i];
-		if (isnan(x[i]))
-			continue;
-		if (!first)
-			bo__sb_puts(&sb, ", ");
-		first = 0;
-		bo__sb_json_str(&sb, p->name);
-		bo__sb_puts(&sb, ": ");
-		bo__param_format(p, x[i], buf, sizeof buf);
-		if ((p->type == BO_PT_CHOICE || p->type == BO_PT_ORDINAL) && !p->numeric_choices)
-			bo__sb_json_str(&sb, buf);
-		else
-			bo__sb_puts(&sb, buf);
-	}
-	bo__sb_putc(&sb, '}');
-	return bo__sb_take(&sb);
-}
 
 /* Substitutes {name} placeholders in one argument ({{ and }} are braces).
  * With shell: true the value is never written into the command: the
@@ -618,14 +582,6 @@ static void police_jobs(runner *r)
 
 /* ---- launching ------------------------------------------------------- */
 
-static double predicted_cost(const runner *r)
-{
-	if (isfinite(r->s->budget.trial_money))
-		return r->s->budget.trial_money;
-	if (r->nfinished > 0)
-		return r->max_cost * RESERVE_MARGIN;
-	return NAN;
-}
 
 static int launch_decision(runner *r, double *reserve)
 {
@@ -642,7 +598,7 @@ static int launch_decision(runner *r, double *reserve)
 		stop_launching(r, "budget_stop", "time budget reached (%g s)", b->time_s);
 		return LAUNCH_STOP;
 	}
-	pred = predicted_cost(r);
+	pred = bo__budget_reservation(&r->s->budget, r->nfinished, r->max_cost);
 	if (!is_money_limited(r)) {
 		*reserve = isfinite(pred) ? pred : 0.0;
 		return LAUNCH_OK;
@@ -705,7 +661,7 @@ static int launch_one(runner *r, double reserve)
 	}
 	if (rc < 0)
 		goto done;
-	pjson = params_json(s, j->x);
+	pjson = bo__study_params_json(s, j->x);
 	if (!pjson) {
 		rc = BO_ENOMEM;
 		goto done;
@@ -864,60 +820,6 @@ static void update_best(runner *r, double score, int feasible)
 		r->best_score = score;
 }
 
-/* Tells the sampler how trial `number` went: its objectives (to minimise),
- * guardrail margins and cost, computed under the study as it is now. */
-static int observe(runner *r, int64_t number, const double *x, int state, const double *mvals,
-		   double cost)
-{
-	const bo_study *s = r->s;
-	size_t nobj = bo__sampler_nobjectives(s), i;
-	double *dv = bo__calloc(s->nderived + 1, sizeof *dv);
-	double *obj = bo__calloc(nobj + 1, sizeof *obj);
-	double *cons = bo__calloc(s->nguardrails + 1, sizeof *cons);
-	double score = NAN;
-	bo_observation o;
-	int rc = BO_ENOMEM;
-	if (!dv || !obj || !cons)
-		goto done;
-	for (i = 0; i < nobj; i++)
-		obj[i] = NAN;
-	for (i = 0; i < s->nguardrails; i++)
-		cons[i] = NAN;
-	if (state == BO_TRIAL_COMPLETE && mvals) {
-		bo_eval_ctx ctx;
-		ctx.study = s;
-		ctx.x = x;
-		ctx.metrics = mvals;
-		ctx.derived = dv;
-		/* A value that cannot be computed stays NaN: the sampler sees
-		 * a missing objective, not an error of the run. */
-		if (bo__study_derive(&ctx) == 0) {
-			bo__study_guardrails(&ctx, NULL, cons);
-			bo__study_score(&ctx, &score);
-		}
-		for (i = 0; i < s->nobjectives; i++) {
-			const bo_objective *ob = &s->objectives[i];
-			double v = ob->sym_kind == BO_SYM_DERIVED ? dv[ob->index] : mvals[ob->index];
-			obj[i] = ob->goal > 0 ? -v : v;
-		}
-		if (!s->nobjectives && nobj)
-			obj[0] = (s->score_goal < 0 ? 1.0 : -1.0) * score;
-	}
-	o.number = number;
-	o.x = x;
-	o.state = state;
-	o.nobj = nobj;
-	o.obj = obj;
-	o.ncons = s->nguardrails;
-	o.cons = cons;
-	o.cost = cost;
-	rc = bo__sampler_tell(r->sm, &o);
-done:
-	bo__free(dv);
-	bo__free(obj);
-	bo__free(cons);
-	return rc;
-}
 
 static int finish_job(runner *r, job_ctx *j)
 {
@@ -1067,7 +969,7 @@ static int finish_job(runner *r, job_ctx *j)
 		r->sum.failed++;
 	}
 	update_best(r, rec.score, rec.feasible == 1);
-	if ((rc = observe(r, j->id - 1, j->x, rec.state, mvals, cost)) < 0)
+	if ((rc = bo__sampler_tell_metrics(r->sm, j->id - 1, j->x, rec.state, mvals, cost)) < 0)
 		goto done;
 	if (r->opt->progress) {
 		bo_run_progress p;
@@ -1319,7 +1221,7 @@ static int load_history(runner *r)
 				x[k] = bo__kv_get(t[i].params, t[i].nparams, s->params[k].name);
 			for (k = 0; k < s->nmetrics; k++)
 				m[k] = bo__kv_get(t[i].metrics, t[i].nmetrics, s->metrics[k].name);
-			if ((rc = observe(r, t[i].id - 1, x, t[i].state, m, t[i].cost)) < 0)
+			if ((rc = bo__sampler_tell_metrics(r->sm, t[i].id - 1, x, t[i].state, m, t[i].cost)) < 0)
 				goto done;
 		}
 		if (t[i].state == BO_TRIAL_COMPLETE)

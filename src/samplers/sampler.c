@@ -19,6 +19,7 @@
  *
  * Pure: no I/O, no clock, no globals other than the constant table.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/strbuf.h"
+#include "core/trial.h"
 #include "samplers/internal.h"
 
 static const bo_sampler_ops random_ops = {"random", bo__random_create, bo__random_destroy,
@@ -233,6 +235,64 @@ int bo__sampler_tell(bo_sampler *sm, const bo_observation *o)
 	if (!sm->ops->tell)
 		return 0;
 	return sm->ops->tell(sm->impl, o);
+}
+
+int bo__sampler_tell_metrics(bo_sampler *sm, int64_t number, const double *x, int state,
+			     const double *mvals, double cost)
+{
+	const bo_study *s;
+	size_t nobj, i;
+	double *dv, *obj, *cons;
+	double score = NAN;
+	bo_observation o;
+	int rc = BO_ENOMEM;
+	if (!sm || !x)
+		return bo__error(BO_EMISUSE, "sampler tell needs a sampler and a configuration");
+	s = sm->study;
+	nobj = bo__sampler_nobjectives(s);
+	dv = bo__calloc(s->nderived + 1, sizeof *dv);
+	obj = bo__calloc(nobj + 1, sizeof *obj);
+	cons = bo__calloc(s->nguardrails + 1, sizeof *cons);
+	if (!dv || !obj || !cons)
+		goto done;
+	for (i = 0; i < nobj; i++)
+		obj[i] = NAN;
+	for (i = 0; i < s->nguardrails; i++)
+		cons[i] = NAN;
+	if (state == BO_TRIAL_COMPLETE && mvals) {
+		bo_eval_ctx ctx;
+		ctx.study = s;
+		ctx.x = x;
+		ctx.metrics = mvals;
+		ctx.derived = dv;
+		/* A value that cannot be computed stays NaN: the sampler sees
+		 * a missing objective, not an error of the run. */
+		if (bo__study_derive(&ctx) == 0) {
+			bo__study_guardrails(&ctx, NULL, cons);
+			bo__study_score(&ctx, &score);
+		}
+		for (i = 0; i < s->nobjectives; i++) {
+			const bo_objective *ob = &s->objectives[i];
+			double v = ob->sym_kind == BO_SYM_DERIVED ? dv[ob->index] : mvals[ob->index];
+			obj[i] = ob->goal > 0 ? -v : v;
+		}
+		if (!s->nobjectives && nobj)
+			obj[0] = (s->score_goal < 0 ? 1.0 : -1.0) * score;
+	}
+	o.number = number;
+	o.x = x;
+	o.state = state;
+	o.nobj = nobj;
+	o.obj = obj;
+	o.ncons = s->nguardrails;
+	o.cons = cons;
+	o.cost = cost;
+	rc = bo__sampler_tell(sm, &o);
+done:
+	bo__free(dv);
+	bo__free(obj);
+	bo__free(cons);
+	return rc;
 }
 
 int bo__sampler_set_param(bo_sampler *sm, const char *name, double value)

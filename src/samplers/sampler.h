@@ -56,6 +56,15 @@ typedef struct bo_observation {
  * BO_ENOMEM. */
 int bo__sampler_tell(bo_sampler *sm, const bo_observation *o);
 
+/* Tells the outcome of trial `number` from its metrics (nmetrics values,
+ * NaN when missing; NULL for a trial without any): derives, evaluates the
+ * guardrails and the score under the study as it is now, builds the
+ * observation (objectives to minimise, margins, cost) and tells it. What
+ * cannot be computed is NaN, not an error. Shared by `budgetopt run` and
+ * the ask/tell API so both teach the sampler the same thing. */
+int bo__sampler_tell_metrics(bo_sampler *sm, int64_t number, const double *x, int state,
+			     const double *metrics, double cost);
+
 /* Sets an algorithm-specific option ("gamma", "n_startup", ...), as NLopt
  * does. Returns 0, or BO_EINVAL for a name the algorithm does not know or
  * a value out of range. */
