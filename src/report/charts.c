@@ -273,73 +273,46 @@ static void draw_axes(bo_strbuf *sb, const axis *x, const axis *y)
 /* Marker shapes, centred on (x, y), radius r. */
 enum { M_CIRCLE, M_DIAMOND, M_CROSS, M_SQUARE, M_TRIANGLE };
 
+/* Appends one path command and its point: "M1.5 2" or " L3 4". */
+static void path_to(bo_strbuf *sb, const char *cmd, double x, double y)
+{
+	bo__sb_puts(sb, cmd);
+	coord(sb, x);
+	bo__sb_putc(sb, ' ');
+	coord(sb, y);
+}
+
 static void marker_d(bo_strbuf *sb, int shape, double x, double y, double r)
 {
 	switch (shape) {
 	case M_CIRCLE:
-		bo__sb_puts(sb, "M");
-		coord(sb, x - r);
-		bo__sb_putc(sb, ' ');
-		coord(sb, y);
-		bo__sb_puts(sb, " a");
-		coord(sb, r);
-		bo__sb_putc(sb, ' ');
-		coord(sb, r);
+		path_to(sb, "M", x - r, y);
+		path_to(sb, " a", r, r);
 		bo__sb_puts(sb, " 0 1 0 ");
 		coord(sb, 2 * r);
-		bo__sb_puts(sb, " 0 a");
-		coord(sb, r);
-		bo__sb_putc(sb, ' ');
-		coord(sb, r);
+		path_to(sb, " 0 a", r, r);
 		bo__sb_puts(sb, " 0 1 0 ");
 		coord(sb, -2 * r);
 		bo__sb_puts(sb, " 0 Z");
 		break;
 	case M_DIAMOND:
-		bo__sb_puts(sb, "M");
-		coord(sb, x);
-		bo__sb_putc(sb, ' ');
-		coord(sb, y - r);
-		bo__sb_puts(sb, " L");
-		coord(sb, x + r);
-		bo__sb_putc(sb, ' ');
-		coord(sb, y);
-		bo__sb_puts(sb, " L");
-		coord(sb, x);
-		bo__sb_putc(sb, ' ');
-		coord(sb, y + r);
-		bo__sb_puts(sb, " L");
-		coord(sb, x - r);
-		bo__sb_putc(sb, ' ');
-		coord(sb, y);
+		path_to(sb, "M", x, y - r);
+		path_to(sb, " L", x + r, y);
+		path_to(sb, " L", x, y + r);
+		path_to(sb, " L", x - r, y);
 		bo__sb_puts(sb, " Z");
 		break;
 	case M_CROSS: {
 		double a = r * 0.8;
-		bo__sb_puts(sb, "M");
-		coord(sb, x - a);
-		bo__sb_putc(sb, ' ');
-		coord(sb, y - a);
-		bo__sb_puts(sb, " L");
-		coord(sb, x + a);
-		bo__sb_putc(sb, ' ');
-		coord(sb, y + a);
-		bo__sb_puts(sb, " M");
-		coord(sb, x - a);
-		bo__sb_putc(sb, ' ');
-		coord(sb, y + a);
-		bo__sb_puts(sb, " L");
-		coord(sb, x + a);
-		bo__sb_putc(sb, ' ');
-		coord(sb, y - a);
+		path_to(sb, "M", x - a, y - a);
+		path_to(sb, " L", x + a, y + a);
+		path_to(sb, " M", x - a, y + a);
+		path_to(sb, " L", x + a, y - a);
 		break;
 	}
 	case M_SQUARE: {
 		double a = r * 0.85;
-		bo__sb_puts(sb, "M");
-		coord(sb, x - a);
-		bo__sb_putc(sb, ' ');
-		coord(sb, y - a);
+		path_to(sb, "M", x - a, y - a);
 		bo__sb_puts(sb, " H");
 		coord(sb, x + a);
 		bo__sb_puts(sb, " V");
@@ -350,18 +323,9 @@ static void marker_d(bo_strbuf *sb, int shape, double x, double y, double r)
 		break;
 	}
 	default:
-		bo__sb_puts(sb, "M");
-		coord(sb, x);
-		bo__sb_putc(sb, ' ');
-		coord(sb, y - r);
-		bo__sb_puts(sb, " L");
-		coord(sb, x + r * 0.9);
-		bo__sb_putc(sb, ' ');
-		coord(sb, y + r * 0.6);
-		bo__sb_puts(sb, " L");
-		coord(sb, x - r * 0.9);
-		bo__sb_putc(sb, ' ');
-		coord(sb, y + r * 0.6);
+		path_to(sb, "M", x, y - r);
+		path_to(sb, " L", x + r * 0.9, y + r * 0.6);
+		path_to(sb, " L", x - r * 0.9, y + r * 0.6);
 		bo__sb_puts(sb, " Z");
 	}
 }
