@@ -54,16 +54,14 @@ int cmd_status(int argc, char **argv)
 		cli_error("%s", bo_error_last());
 		goto done;
 	}
-	/* Best feasible complete trial by score, ties to the earlier trial. */
+	/* Best feasible complete trial by score, ties to the earlier trial:
+	 * the same rule the dashboard's /api/status uses. */
 	q.state = BO_TRIAL_COMPLETE;
-	q.sort = s->score_goal < 0 ? "score" : "-score";
 	if (st->ops->trials(st, &q, &best, &nbest) < 0) {
 		cli_error("%s", bo_error_last());
 		goto done;
 	}
-	for (i = 0; i < nbest; i++)
-		if (best[i].feasible == 1 && !isnan(best[i].score))
-			break;
+	i = bo__export_best(s, best, nbest);
 	if (!strcmp(format, "json")) {
 		/* The same JSON the dashboard's /api/status serves. */
 		json_t *o = bo__export_status_json(s, &tot, best, nbest);
