@@ -24,6 +24,19 @@ static void config_clear(bo_config *f)
 	bo__free(f->margins);
 	bo__free(f->params_json);
 	bo__free(f->why);
+	bo__free(f->label);
+}
+
+const char *bo__config_name(const bo_configs *c, size_t i, char *buf, size_t size)
+{
+	const bo_config *f = &c->v[i];
+	if (size == 0)
+		return buf;
+	if (f->label)
+		snprintf(buf, size, "%s", f->label);
+	else
+		snprintf(buf, size, "%s %lld", c->catalog ? "row" : "trial", (long long)f->id);
+	return buf;
 }
 
 void bo__configs_clear(bo_configs *c)

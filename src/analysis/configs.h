@@ -29,6 +29,7 @@ typedef struct bo_config {
 	double score;          /* NaN without a score */
 	char *params_json;     /* {"name": value, ...} of the active parameters */
 	char *why;             /* why not usable / not feasible, or NULL */
+	char *label;           /* readable name (a catalog's label column), or NULL */
 } bo_config;
 
 typedef struct bo_configs {
@@ -59,6 +60,11 @@ int bo__configs_add_trials(bo_configs *c, const bo_trial_rec *t, size_t n);
  * is not a value of its parameter or a missing column ("file:line: ...").
  * A metric cell that is empty or not a number makes the row not usable. */
 int bo__configs_add_csv(bo_configs *c, const bo_csv *csv, const char *name);
+
+/* A readable name for configuration i: its label when it has one, else
+ * "trial N" (ledger) or "row N" (catalog, N the line number). Writes into
+ * buf (size bytes, truncated) and returns buf. */
+const char *bo__config_name(const bo_configs *c, size_t i, char *buf, size_t size);
 
 /* An axis: what a frontier or a selection looks at. */
 enum { BO_AXIS_METRIC, BO_AXIS_DERIVED, BO_AXIS_COST, BO_AXIS_SCORE };
