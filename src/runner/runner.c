@@ -845,11 +845,12 @@ static int finish_job(runner *r, job_ctx *j)
 		goto done;
 	for (i = 0; rep->has_final && i < rep->nusage; i++) {
 		double a = rep->usage[i].value;
-		if (!isfinite(a) || a < 0) {
+		char why[120];
+		if (bo__usage_check(a, why, sizeof why) < 0) {
 			if (!reason[0])
 				snprintf(reason, sizeof reason,
-					 "the evaluator reported an invalid usage \"%.100s\" = %g (ignored: only measured usage is charged)",
-					 rep->usage[i].name, a);
+					 "the evaluator reported an invalid usage \"%.100s\": %s (ignored: only measured usage is charged)",
+					 rep->usage[i].name, why);
 			continue;
 		}
 		if ((rc = usage_add(&usage, &nusage, &capusage, rep->usage[i].name, a)) < 0)
@@ -896,11 +897,12 @@ static int finish_job(runner *r, job_ctx *j)
 			for (k = 0; k < rep->nmetrics; k++)
 				present |= !strcmp(rep->metrics[k].name, s->metrics[i].name);
 			snprintf(reason, sizeof reason,
-				 present ? "metric \"%s\" is not a finite number" : "the final report lacks metric \"%s\"",
+				 present ? "metric \"%s\" is not a finite number (NaN)" : "the final report lacks metric \"%s\"",
 				 s->metrics[i].name);
 		}
 		if (!isfinite(mvals[i]) && !reason[0] && !isnan(mvals[i]))
-			snprintf(reason, sizeof reason, "metric \"%s\" is not finite", s->metrics[i].name);
+			snprintf(reason, sizeof reason, "metric \"%s\" is not a finite number (%s)",
+				 s->metrics[i].name, mvals[i] > 0 ? "Infinity" : "-Infinity");
 	}
 	for (i = 0; rep->has_final && i < rep->nmetrics; i++) {
 		if (bo__study_find_metric(s, rep->metrics[i].name) >= 0 &&
