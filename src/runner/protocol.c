@@ -109,7 +109,7 @@ void bo__fmt_number(double x, char *buf, size_t size)
 	else if (isinf(x))
 		snprintf(buf, size, "%s", x > 0 ? "Infinity" : "-Infinity");
 	else
-		snprintf(buf, size, "%.6g", x);
+		snprintf(buf, size, "%.15g", x);
 }
 
 int bo__usage_check(double a, char *why, size_t size)

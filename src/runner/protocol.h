@@ -60,7 +60,7 @@ int bo__report_line(bo_report *r, const char *line, size_t len, int too_long,
 int bo__report_file(bo_report *r, const char *path, size_t max_bytes);
 
 /* Writes x as a JSON writer would: "NaN", "Infinity", "-Infinity", or the
- * number (%.6g). */
+ * number (%.15g). */
 void bo__fmt_number(double x, char *buf, size_t size);
 
 /* 0 when a reported usage amount a may be charged: finite, not negative,
