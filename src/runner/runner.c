@@ -65,6 +65,7 @@ typedef struct job_ctx {
 	int64_t id;
 	double *x;
 	double reserved;
+	double cap;              /* most it may be charged; NaN: no cap */
 	double t_start;          /* monotonic */
 	double started_at;       /* unix */
 	char *folder;
@@ -262,16 +263,17 @@ static int usage_add(bo_kv **kv, size_t *n, size_t *cap, const char *name, doubl
 }
 
 
-/* What trial id is charged for usage: its price, at most the per-trial cap
- * (a clamped charge is recorded as a "cap_clamped" event). *uncapped gets
- * the price before the cap. */
-static double charge_for(runner *r, int64_t id, const bo_kv *usage, size_t n, double *uncapped)
+/* What trial id is charged for usage: its price, at most its money cap
+ * (NaN: none; a clamped charge is recorded as a "cap_clamped" event with
+ * the price). *uncapped gets the price before the cap. */
+static double charge_for(runner *r, int64_t id, const bo_kv *usage, size_t n, double cap,
+			 double *uncapped)
 {
 	double price = bo__pricebook_cost(&r->s->prices, usage, n);
-	double cost = bo__budget_charge(&r->s->budget, price);
+	double cost = isfinite(cap) && !(price <= cap) ? cap : price;
 	*uncapped = price;
-	if (cost < price)
-		event(r, id, "cap_clamped", price, "trial %lld priced at %.6g, charged the per-trial cap %.6g",
+	if (isfinite(cap) && cost != price)
+		event(r, id, "cap_clamped", price, "trial %lld priced at %.6g, charged its money cap %.6g",
 		      (long long)id, price, cost);
 	return cost;
 }
@@ -411,13 +413,9 @@ static int build_env(runner *r, const job_ctx *j, const char *pjson, char ***out
 	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_FIDELITY", "1"))) < 0)
 		goto done;
 	for (i = 0; i < s->nparams; i++) {
-		size_t k;
 		if (isnan(j->x[i]))
 			continue;
-		snprintf(key, sizeof key, "BUDGETOPT_PARAM_%s", s->params[i].name);
-		for (k = 16; key[k]; k++)
-			if (key[k] >= 'a' && key[k] <= 'z')
-				key[k] = (char)(key[k] - 32);
+		bo__param_env_name(s->params[i].name, key, sizeof key);
 		bo__param_format(&s->params[i], j->x[i], buf, sizeof buf);
 		if ((rc = strv_push(&v, &n, &cap, env_pair(key, buf))) < 0)
 			goto done;
@@ -558,14 +556,17 @@ static void police_jobs(runner *r)
 			kill_job(r, j, "interrupt", "interrupted");
 		} else if (isfinite(r->timeout_s) && wall >= r->timeout_s) {
 			kill_job(r, j, "timeout", "timed out after %g s", r->timeout_s);
-		} else if (isfinite(b->trial_money)) {
+		} else if (isfinite(j->cap)) {
 			/* Stop before the next check could pass the cap. */
 			double dt = now - j->t_prev;
 			double rate = dt > 0 ? (j->cost_now - j->cost_prev) / dt : 0;
 			double next = j->cost_now + 2.0 * rate * (WAIT_SLICE_MS / 1000.0);
-			if (next >= b->trial_money)
+			if (next >= j->cap && isfinite(b->trial_money))
 				kill_job(r, j, "cap", "reached the per-trial money cap (%.6g %s)",
-					 b->trial_money, r->s->prices.currency);
+					 j->cap, r->s->prices.currency);
+			else if (next >= j->cap)
+				kill_job(r, j, "cap", "reached its money cap (%.6g %s, its share of the money budget)",
+					 j->cap, r->s->prices.currency);
 		}
 		j->t_prev = now;
 	}
@@ -573,7 +574,7 @@ static void police_jobs(runner *r)
 		for (i = 0; i < r->njobs; i++)
 			kill_job(r, r->jobs[i], "time_stop", "the study's time budget (%g s) ran out", b->time_s);
 	}
-	if (is_money_limited(r) && !isfinite(b->trial_money) && r->njobs &&
+	if (is_money_limited(r) && !bo__budget_capped(b) && r->njobs &&
 	    r->spent + running_cost >= b->money) {
 		for (i = 0; i < r->njobs; i++)
 			kill_job(r, r->jobs[i], "budget_stop", "the study's money budget ran out");
@@ -627,6 +628,14 @@ static int launch_decision(runner *r, double *reserve)
 	}
 	r->waiting = 0;
 	*reserve = pred;
+	if (!isfinite(b->trial_money) && bo__budget_capped(b)) {
+		/* The trial's cap is its reservation: spend + the caps of the
+		 * running trials stay within the budget. */
+		int64_t slots = (int64_t)r->parallel - (int64_t)r->njobs;
+		if (b->trials > 0 && b->trials - r->ntrials < slots)
+			slots = b->trials - r->ntrials;
+		*reserve = bo__budget_derived_cap(left, slots, pred);
+	}
 	return LAUNCH_OK;
 }
 
@@ -719,6 +728,11 @@ static int launch_one(runner *r, double reserve)
 	j->started_at = rec.started_at;
 	r->ntrials++;
 	r->reserved += reserve;
+	j->cap = bo__budget_capped(&s->budget) ? reserve : NAN;
+	if (isfinite(j->cap))
+		event(r, j->id, "trial_cap", j->cap, "trial %lld may be charged at most %.6g %s (%s)",
+		      (long long)j->id, j->cap, s->prices.currency,
+		      isfinite(s->budget.trial_money) ? "per_trial.money" : "its share of the money budget");
 	crash_point(r, "reserved");
 
 	if (mkdir(j->folder, 0777) < 0) {
@@ -939,7 +953,7 @@ static int finish_job(runner *r, job_ctx *j)
 			bo__study_score(&ctx, &rec.score);
 		}
 	}
-	cost = charge_for(r, j->id, usage, nusage, &uncapped);
+	cost = charge_for(r, j->id, usage, nusage, j->cap, &uncapped);
 	rec.cost = cost;
 	rec.reserved = j->reserved;
 	rec.price_version = s->prices.version;
@@ -1133,7 +1147,8 @@ static int recover_orphans(runner *r)
 			if (!found && (rc = bo__kv_push(&t[i].usage, &t[i].nusage, &cap, "wall_hours", wall_h)) < 0)
 				goto done;
 		}
-		cost = charge_for(r, t[i].id, t[i].usage, t[i].nusage, &uncapped);
+		cost = charge_for(r, t[i].id, t[i].usage, t[i].nusage,
+				  bo__budget_capped(&r->s->budget) ? t[i].reserved : NAN, &uncapped);
 		memset(&f, 0, sizeof f);
 		f.id = t[i].id;
 		f.state = BO_TRIAL_FAILED;
