@@ -45,6 +45,7 @@
 #include "core/error.h"
 #include "core/model.h"
 #include "core/strbuf.h"
+#include "core/utf8.h"
 #include "exec/exec.h"
 #include "runner/protocol.h"
 #include "samplers/sampler.h"
@@ -815,14 +816,8 @@ static void last_stderr_line(const char *folder, char *out, size_t size)
 	start = end;
 	while (start > 0 && buf[start - 1] != '\n')
 		start--;
-	n = end - start;
-	if (n >= size)
-		n = size - 1;
-	memcpy(out, buf + start, n);
-	out[n] = '\0';
-	for (start = 0; start < n; start++)
-		if ((unsigned char)out[start] < 0x20)
-			out[start] = ' ';
+	/* Outside text: valid UTF-8, no controls, before it joins a reason. */
+	bo__utf8_clean_buf(buf + start, end - start, out, size);
 }
 
 static void update_best(runner *r, double score, int feasible)
