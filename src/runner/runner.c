@@ -15,10 +15,13 @@
  *   per-trial money cap if set, else the costliest trial so far times
  *   BO_RESERVE_MARGIN, else (no history) everything that is left: the first
  *   trial of a study without a cap runs alone;
- * - a running trial is stopped when its measured cost would pass the
- *   per-trial cap before the next check, and is charged at most the cap
- *   (a charge clamped so is recorded as a "cap_clamped" event with the
- *   unclamped amount), so with a cap the spend never passes the budget;
+ * - with a money budget and no per-trial cap (unless per_trial: {money:
+ *   none}), each trial's cap is derived at launch (bo__budget_derived_cap)
+ *   and becomes its reservation, recorded as a "trial_cap" event;
+ * - a running trial is stopped when its measured cost would pass its cap
+ *   before the next check, and is charged at most the cap (a charge
+ *   clamped so is recorded as a "cap_clamped" event with the unclamped
+ *   amount), so with a cap the spend never passes the budget;
  * - without a cap, running trials are stopped when spend plus their
  *   current cost reaches the money budget;
  * - every decision (reserve, charge, wait, stop, cap, orphan) is an event.
