@@ -114,6 +114,7 @@ typedef struct bo_budget {
 	int64_t trials;       /* 0: no limit */
 	double time_s;        /* NaN: no limit; wall time of the study */
 	double trial_money;   /* per-trial cap; NaN: none */
+	int trial_money_none; /* per_trial: {money: none}: no cap derived from money */
 	double trial_time_s;  /* per-trial cap; NaN: none */
 } bo_budget;
 
@@ -215,6 +216,29 @@ double bo__budget_reservation(const bo_budget *b, int64_t nfinished, double max_
 
 /* What a trial priced at price is charged: at most the per-trial cap. */
 double bo__budget_charge(const bo_budget *b, double price);
+
+/* The environment variable that carries parameter name to the evaluator:
+ * BUDGETOPT_PARAM_ and the name upper-cased (names are ASCII identifiers,
+ * so nothing else needs mapping). Two parameters whose names give the same
+ * variable are refused by the study reader. Truncated to size. */
+void bo__param_env_name(const char *name, char *buf, size_t size);
+
+/* 1 when every trial is launched with a money cap (and charged at most
+ * it): the study sets per_trial.money, or it has a money budget and does
+ * not opt out with per_trial: {money: none}, and then each trial's cap is
+ * derived at launch by bo__budget_derived_cap. */
+int bo__budget_capped(const bo_budget *b);
+
+/* The money cap of a trial launched in a study with a money budget and no
+ * per-trial cap: its share of what is left, left / slots, but never below
+ * its reservation reserve (a NaN reserve counts as 0) and never above
+ * left. left is the budget minus the spend minus the caps of the trials
+ * still running; slots the launches that may start now (free parallel
+ * slots, at most the trials the trial budget still allows), >= 1. Since a
+ * trial is launched only when reserve <= left, and is charged at most its
+ * cap, spend + the caps of running trials never pass the budget, so the
+ * recorded spend never does either. */
+double bo__budget_derived_cap(double left, int64_t slots, double reserve);
 
 /* Formats the value x of parameter p into buf ("0.001", "42", "forest");
  * "" when inactive (NaN). Floats use the shortest form that reads back

@@ -646,3 +646,28 @@ double bo__budget_charge(const bo_budget *b, double price)
 {
 	return isfinite(b->trial_money) && price > b->trial_money ? b->trial_money : price;
 }
+
+int bo__budget_capped(const bo_budget *b)
+{
+	return isfinite(b->trial_money) || (isfinite(b->money) && !b->trial_money_none);
+}
+
+double bo__budget_derived_cap(double left, int64_t slots, double reserve)
+{
+	double cap;
+	if (!(left > 0))
+		return 0.0;
+	cap = left / (double)(slots > 1 ? slots : 1);
+	if (reserve > cap)
+		cap = reserve;
+	return cap < left ? cap : left;
+}
+
+void bo__param_env_name(const char *name, char *buf, size_t size)
+{
+	size_t k;
+	snprintf(buf, size, "BUDGETOPT_PARAM_%s", name);
+	for (k = 0; buf[k]; k++)
+		if (buf[k] >= 'a' && buf[k] <= 'z')
+			buf[k] = (char)(buf[k] - 'a' + 'A');
+}

@@ -1464,6 +1464,35 @@ done:
 	bo__sb_clear(&sb);
 }
 
+/* Each parameter reaches the evaluator as BUDGETOPT_PARAM_<NAME>: names
+ * that differ only in case ("lr", "LR") would share one variable, and one
+ * would silently get the other's value. */
+static void check_env_names(rd *r)
+{
+	const bo_study *s = r->s;
+	char a[300], b[300];
+	size_t i, j;
+	for (i = 0; i < s->nparams; i++) {
+		if (!s->params[i].name)
+			continue;
+		bo__param_env_name(s->params[i].name, a, sizeof a);
+		for (j = 0; j < i; j++) {
+			if (!s->params[j].name)
+				continue;
+			bo__param_env_name(s->params[j].name, b, sizeof b);
+			if (strcmp(a, b) == 0) {
+				diag_add(r, s->params[i].pos.line, s->params[i].pos.col,
+					 "parameter \"%s\" and parameter \"%s\" at line %d column %d would share "
+					 "the environment variable %s (rename one: names must differ in more "
+					 "than case)",
+					 s->params[i].name, s->params[j].name, s->params[j].pos.line,
+					 s->params[j].pos.col, a);
+				break;
+			}
+		}
+	}
+}
+
 static void read_space(rd *r, const ynode *top)
 {
 	const ynode *sp = map_get(top, "space");
@@ -1490,6 +1519,7 @@ static void read_space(rd *r, const ynode *top)
 			continue;
 		read_param(r, &s->params[s->nparams++], sp->kids[i], sp->kids[i + 1]);
 	}
+	check_env_names(r);
 }
 
 static void read_space_when(rd *r, const ynode *top)
@@ -2159,6 +2189,7 @@ static void read_budget(rd *r, const ynode *top)
 	const ynode *m = want_map(r, map_get(top, "budget"), "budget"), *n;
 	bo_budget *b = &r->s->budget;
 	long long t;
+	char buf[48];
 	if (!m)
 		return;
 	check_keys(r, m, keys, "budget");
@@ -2171,7 +2202,12 @@ static void read_budget(rd *r, const ynode *top)
 	if ((n = want_map(r, map_get(m, "per_trial"), "budget: per_trial"))) {
 		const ynode *x;
 		check_keys(r, n, pkeys, "budget: per_trial");
-		if ((x = map_get(n, "money")))
+		if ((x = map_get(n, "money")) && x->type == YN_SCALAR && x->plain && !strcmp(x->str, "none"))
+			b->trial_money_none = 1;     /* no cap derived from the budget */
+		else if (x && x->type == YN_SCALAR && x->plain && num_syntax(x->str) == NUM_NO)
+			DIAG(r, x, "budget: per_trial: money: expected a number > 0 or none, found \"%s\"",
+			     shown(x->str, buf));
+		else if (x)
 			positive_money(r, x, "budget: per_trial: money", &b->trial_money);
 		if ((x = map_get(n, "time")))
 			get_duration(r, x, "budget: per_trial: time", &b->trial_time_s);

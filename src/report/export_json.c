@@ -9,17 +9,26 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
+#include "core/utf8.h"
 #include "report/export_json.h"
+
+/* *ok is 1 while all is well, 0 after a failure that can only be memory
+ * (every string is made valid UTF-8 first, so jansson cannot refuse one),
+ * and -1 after a failure whose precise message is already set (bad data
+ * in the ledger): then nothing overwrites that message. */
 
 /* Sets key to v in o (taking v); on any failure clears *ok. */
 static void put(json_t *o, const char *key, json_t *v, int *ok)
 {
 	if (!o || !v) {
 		json_decref(v);
-		*ok = 0;
+		if (*ok > 0)
+			*ok = 0;
 	} else if (json_object_set_new(o, key, v) < 0) {   /* it took v */
-		*ok = 0;
+		if (*ok > 0)
+			*ok = 0;
 	}
 }
 
@@ -27,10 +36,66 @@ static void push(json_t *a, json_t *v, int *ok)
 {
 	if (!a || !v) {
 		json_decref(v);
-		*ok = 0;
+		if (*ok > 0)
+			*ok = 0;
 	} else if (json_array_append_new(a, v) < 0) {
-		*ok = 0;
+		if (*ok > 0)
+			*ok = 0;
 	}
+}
+
+/* Text read from the ledger: a ledger written before text was cleaned on
+ * entry (or by another program) may hold invalid UTF-8, which jansson
+ * refuses; it is shown cleaned (core/utf8.h), never dropped. */
+static json_t *text(const char *s)
+{
+	json_t *v;
+	char *c;
+	if (bo__utf8_is_clean(s, strlen(s)))
+		return json_string(s);
+	if (!(c = bo__utf8_clean(s, strlen(s), 0)))
+		return NULL;
+	v = json_string(c);
+	bo__free(c);
+	return v;
+}
+
+/* Sets key (cleaned like text) to v in o. */
+static void put_text_key(json_t *o, const char *key, json_t *v, int *ok)
+{
+	char *c;
+	if (bo__utf8_is_clean(key, strlen(key))) {
+		put(o, key, v, ok);
+		return;
+	}
+	c = bo__utf8_clean(key, strlen(key), 0);
+	if (!c) {
+		json_decref(v);
+		if (*ok > 0)
+			*ok = 0;
+		return;
+	}
+	put(o, c, v, ok);
+	bo__free(c);
+}
+
+/* The parameters of trial id as stored (a JSON object written by the
+ * runner): {} when absent; NULL with a message naming the trial and the
+ * field, and *ok = -1, when the ledger holds something else. */
+static json_t *params_value(const char *pj, int64_t id, int *ok)
+{
+	json_t *v;
+	json_error_t jerr;
+	if (!pj)
+		return json_object();
+	v = json_loads(pj, JSON_DECODE_INT_AS_REAL, &jerr);
+	if (v && json_is_object(v))
+		return v;
+	json_decref(v);
+	bo__error(BO_ERROR, "trial %lld: field \"params\" in the ledger is not a JSON object (%s)",
+		  (long long)id, v ? "another JSON value" : jerr.text);
+	*ok = -1;
+	return NULL;
 }
 
 static json_t *num_or_null(double v)
@@ -40,16 +105,17 @@ static json_t *num_or_null(double v)
 
 static json_t *str_or_null(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	return s ? text(s) : json_null();
 }
 
 /* Returns v, or NULL (decref'ing v) when building it failed. */
 static json_t *finish(json_t *v, int ok)
 {
-	if (ok && v)
+	if (ok > 0 && v)
 		return v;
 	json_decref(v);
-	bo__error(BO_ENOMEM, "out of memory building JSON");
+	if (ok >= 0)
+		bo__error(BO_ENOMEM, "out of memory building JSON");
 	return NULL;
 }
 
@@ -59,19 +125,19 @@ static json_t *kv_object(const bo_kv *kv, size_t n)
 	size_t i;
 	int ok = 1;
 	for (i = 0; i < n; i++)
-		put(o, kv[i].name, num_or_null(kv[i].value), &ok);
+		put_text_key(o, kv[i].name, num_or_null(kv[i].value), &ok);
 	return finish(o, ok);
 }
 
 json_t *bo__export_trial_json(const bo_study *s, const bo_trial_rec *t)
 {
 	json_t *o = json_object();
-	json_t *params = t->params_json ? json_loads(t->params_json, 0, NULL) : NULL;
 	int ok = 1;
+	json_t *params = params_value(t->params_json, t->id, &ok);
 	put(o, "id", json_integer(t->id), &ok);
 	put(o, "state", json_string(bo__trial_state_name(t->state)), &ok);
 	put(o, "sampler", str_or_null(t->sampler), &ok);
-	put(o, "params", params ? params : json_object(), &ok);
+	put(o, "params", params, &ok);
 	put(o, "metrics", kv_object(t->metrics, t->nmetrics), &ok);
 	put(o, "usage", kv_object(t->usage, t->nusage), &ok);
 	put(o, "cost", num_or_null(t->cost), &ok);
@@ -91,8 +157,14 @@ json_t *bo__export_trials_json(const bo_study *s, const bo_trial_rec *t, size_t 
 	json_t *a = json_array();
 	size_t i;
 	int ok = 1;
-	for (i = 0; i < n && ok; i++)
-		push(a, bo__export_trial_json(s, &t[i]), &ok);
+	for (i = 0; i < n && ok > 0; i++) {
+		json_t *v = bo__export_trial_json(s, &t[i]);
+		if (!v) {
+			json_decref(a);
+			return NULL;        /* its message says what and where */
+		}
+		push(a, v, &ok);
+	}
 	return finish(a, ok);
 }
 
@@ -129,12 +201,14 @@ json_t *bo__export_status_json(const bo_study *s, const bo_ledger_totals *tot,
 	if (b < n) {
 		json_t *bt = json_object();
 		int okb = 1;
-		json_t *params = t[b].params_json ? json_loads(t[b].params_json, 0, NULL) : NULL;
+		json_t *params = params_value(t[b].params_json, t[b].id, &okb);
 		put(bt, "id", json_integer(t[b].id), &okb);
 		put(bt, "score", json_real(t[b].score), &okb);
 		put(bt, "cost", num_or_null(t[b].cost), &okb);
-		put(bt, "params", params ? params : json_null(), &okb);
+		put(bt, "params", params, &okb);
 		put(o, "best", finish(bt, okb), &ok);
+		if (okb < 0)
+			ok = -1;
 	} else {
 		put(o, "best", json_null(), &ok);
 	}
@@ -179,14 +253,14 @@ json_t *bo__export_frontier_json(const bo_configs *c, const bo_frontier *fr, int
 		push(axes, finish(a, oka), &ok);
 		push(ref, num_or_null(fr->ref[k]), &ok);
 	}
-	for (i = 0; i < fr->nfront && ok; i++) {
+	for (i = 0; i < fr->nfront && ok > 0; i++) {
 		size_t ci = fr->front[i];
 		const bo_config *cf = &c->v[ci];
 		json_t *r = json_object(), *vals = json_object();
-		json_t *params = cf->params_json ? json_loads(cf->params_json, 0, NULL) : NULL;
 		int okr = 1;
+		json_t *params = params_value(cf->params_json, cf->id, &okr);
 		put(r, "id", json_integer(cf->id), &okr);
-		put(r, "params", params ? params : json_object(), &okr);
+		put(r, "params", params, &okr);
 		for (k = 0; k < fr->d; k++)
 			put(vals, fr->ax[k].name, num_or_null(bo__axis_value(c, ci, &fr->ax[k])), &okr);
 		put(r, "values", vals, &okr);
@@ -196,8 +270,10 @@ json_t *bo__export_frontier_json(const bo_configs *c, const bo_frontier *fr, int
 		put(r, "marginal", num_or_null(fr->marginal[ci]), &okr);
 		put(r, "knee", json_boolean(cf->id == fr->knee), &okr);
 		push(front, finish(r, okr), &ok);
+		if (okr < 0)
+			ok = -1;
 	}
-	for (i = 0; all && i < c->n && ok; i++) {
+	for (i = 0; all && i < c->n && ok > 0; i++) {
 		const char *status;
 		char why[600], *p;
 		json_t *r;
@@ -212,7 +288,7 @@ json_t *bo__export_frontier_json(const bo_configs *c, const bo_frontier *fr, int
 		r = json_object();
 		put(r, "id", json_integer(c->v[i].id), &okr);
 		put(r, "status", json_string(status), &okr);
-		put(r, "why", json_string(why), &okr);
+		put(r, "why", text(why), &okr);
 		push(others, finish(r, okr), &ok);
 	}
 	if (!ok) {
@@ -221,7 +297,7 @@ json_t *bo__export_frontier_json(const bo_configs *c, const bo_frontier *fr, int
 		json_decref(front);
 		json_decref(others);
 		json_decref(o);
-		return finish(NULL, 0);
+		return finish(NULL, ok);
 	}
 	put(o, "axes", axes, &ok);
 	put(o, "reference_point", ref, &ok);
@@ -239,7 +315,7 @@ json_t *bo__export_events_json(const bo_event *e, size_t n)
 	json_t *a = json_array();
 	size_t i;
 	int ok = 1;
-	for (i = 0; i < n && ok; i++) {
+	for (i = 0; i < n && ok > 0; i++) {
 		json_t *o = json_object();
 		int oko = 1;
 		put(o, "id", json_integer(e[i].id), &oko);

@@ -20,7 +20,11 @@
 #include "storage/storage.h"
 
 /* Each returns a new reference the caller decrefs, or NULL with the
- * thread's error set (BO_ENOMEM). */
+ * thread's error set: BO_ENOMEM, or BO_ERROR when the ledger holds data
+ * that cannot be shown (a trial's stored parameters that are not a JSON
+ * object), the message naming the trial and the field. Text read from the
+ * ledger that is not valid UTF-8 is shown cleaned (core/utf8.h), never
+ * dropped. */
 
 /* One trial: id, state, sampler, params, metrics, usage, cost, currency,
  * price_version, score, feasible, reason, started_at, ended_at, version. */

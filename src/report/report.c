@@ -473,6 +473,10 @@ static void assumptions_section(out *o, const bo_report_input *in)
 	if (isfinite(b->trial_money)) {
 		bo__svg_fmt_money(b->trial_money, s->prices.currency, buf, sizeof buf);
 		bo__sb_printf(&t, "%sper trial %s", t.len ? "; " : "", buf);
+	} else if (isfinite(b->money)) {
+		bo__sb_printf(&t, "; per trial %s", b->trial_money_none
+			      ? "no money cap (opted out: spend may pass the budget)"
+			      : "a money cap derived at launch (its share of what is left)");
 	}
 	if (isfinite(b->trial_time_s))
 		bo__sb_printf(&t, "%sper trial time %gs", t.len ? "; " : "", b->trial_time_s);

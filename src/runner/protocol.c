@@ -38,9 +38,12 @@ void bo__report_clear(bo_report *r)
 }
 
 /* Replaces the bare tokens NaN, Infinity and -Infinity outside strings by
- * a marker string so that jansson parses the line and we know which values
- * were not finite. */
-#define NONFINITE_MARK "\"\\u0001nonfinite\""
+ * marker strings so that jansson parses the line and we know which values
+ * were not finite, and which of the three each was (one marker for all
+ * three once turned an Infinity into "nan" in a failure reason). */
+#define MARK_NAN "\"\\u0001NaN\""
+#define MARK_INF "\"\\u0001Infinity\""
+#define MARK_NINF "\"\\u0001-Infinity\""
 
 static char *sanitize(const char *line, size_t len)
 {
@@ -64,15 +67,15 @@ static char *sanitize(const char *line, size_t len)
 		if (c == '"') {
 			in_str = 1;
 		} else if (len - i >= 3 && !strncmp(line + i, "NaN", 3)) {
-			bo__sb_puts(&sb, NONFINITE_MARK);
+			bo__sb_puts(&sb, MARK_NAN);
 			i += 3;
 			continue;
 		} else if (len - i >= 8 && !strncmp(line + i, "Infinity", 8)) {
-			bo__sb_puts(&sb, NONFINITE_MARK);
+			bo__sb_puts(&sb, MARK_INF);
 			i += 8;
 			continue;
 		} else if (len - i >= 9 && !strncmp(line + i, "-Infinity", 9)) {
-			bo__sb_puts(&sb, NONFINITE_MARK);
+			bo__sb_puts(&sb, MARK_NINF);
 			i += 9;
 			continue;
 		}
@@ -82,9 +85,47 @@ static char *sanitize(const char *line, size_t len)
 	return bo__sb_take(&sb);
 }
 
-static int is_nonfinite_mark(json_t *v)
+/* 1 and *x set when v is one of the markers above. */
+static int nonfinite_mark(json_t *v, double *x)
 {
-	return json_is_string(v) && !strcmp(json_string_value(v), "\x01nonfinite");
+	const char *t = json_is_string(v) ? json_string_value(v) : NULL;
+	if (!t || t[0] != '\x01')
+		return 0;
+	if (!strcmp(t + 1, "NaN"))
+		*x = NAN;
+	else if (!strcmp(t + 1, "Infinity"))
+		*x = INFINITY;
+	else if (!strcmp(t + 1, "-Infinity"))
+		*x = -INFINITY;
+	else
+		return 0;
+	return 1;
+}
+
+void bo__fmt_number(double x, char *buf, size_t size)
+{
+	if (isnan(x))
+		snprintf(buf, size, "NaN");
+	else if (isinf(x))
+		snprintf(buf, size, "%s", x > 0 ? "Infinity" : "-Infinity");
+	else
+		snprintf(buf, size, "%.15g", x);
+}
+
+int bo__usage_check(double a, char *why, size_t size)
+{
+	char num[40];
+	bo__fmt_number(a, num, sizeof num);
+	if (!isfinite(a))
+		snprintf(why, size, "%s is not a finite number", num);
+	else if (a < 0)
+		snprintf(why, size, "%s is negative", num);
+	else if (a > BO_USAGE_MAX)
+		snprintf(why, size, "%s is above the limit of %g units a trial may report", num,
+			 BO_USAGE_MAX);
+	else
+		return 0;
+	return -1;
 }
 
 static void set_problem(bo_report *r, const char *msg)
@@ -111,8 +152,8 @@ static int read_numbers(bo_report *r, json_t *obj, const char *what, bo_kv **kv,
 		double x;
 		if (json_is_number(v)) {
 			x = json_number_value(v);
-		} else if (is_nonfinite_mark(v)) {
-			x = NAN;
+		} else if (nonfinite_mark(v, &x)) {
+			/* x set */
 		} else if (json_is_null(v)) {
 			x = NAN;
 		} else {
@@ -149,7 +190,9 @@ int bo__report_line(bo_report *r, const char *line, size_t len, int too_long,
 	clean = sanitize(line + i, len - i);
 	if (!clean)
 		return BO_ENOMEM;
-	root = json_loads(clean, JSON_REJECT_DUPLICATES, &jerr);
+	/* Integers too big for 64 bits are valid JSON: read every number as a
+	 * double (the step is checked to be a whole number below). */
+	root = json_loads(clean, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &jerr);
 	if (!root || !json_is_object(root)) {
 		char msg[300];
 		r->nbad++;
@@ -169,7 +212,9 @@ int bo__report_line(bo_report *r, const char *line, size_t len, int too_long,
 		json_t *v;
 		kv_reset(r->step, r->nstep);
 		r->nstep = 0;
-		if (!json_is_integer(st) || !json_is_object(m))
+		if (!json_is_number(st) || !json_is_object(m) ||
+		    json_number_value(st) != floor(json_number_value(st)) ||
+		    fabs(json_number_value(st)) > BO_STEP_MAX)
 			goto done;
 		json_object_foreach(m, key, v) {
 			if (!json_is_number(v))
@@ -179,7 +224,7 @@ int bo__report_line(bo_report *r, const char *line, size_t len, int too_long,
 				goto done;
 			}
 		}
-		step->step = json_integer_value(st);
+		step->step = (int64_t)json_number_value(st);
 		step->n = r->nstep;
 		step->metrics = r->step;
 		rc = 1;

@@ -37,6 +37,16 @@ typedef struct bo_report_step {
 	bo_kv *metrics;
 } bo_report_step;
 
+/* The largest amount of one resource a trial may report (1e12 GPU hours,
+ * tokens, kWh...): beyond it, or negative, or not finite, the report is a
+ * lie or a bug, and the trial fails instead of the amount being charged.
+ * Documented in docs/study-file.md (Evaluator protocol). */
+#define BO_USAGE_MAX 1e12
+
+/* The largest step number read (2^53: every whole number below it is a
+ * double). */
+#define BO_STEP_MAX 9007199254740992.0
+
 void bo__report_init(bo_report *r);
 void bo__report_clear(bo_report *r);
 
@@ -48,5 +58,14 @@ int bo__report_line(bo_report *r, const char *line, size_t len, int too_long,
 
 /* Reads every line of a file (the result file). Missing file: 0. */
 int bo__report_file(bo_report *r, const char *path, size_t max_bytes);
+
+/* Writes x as a JSON writer would: "NaN", "Infinity", "-Infinity", or the
+ * number (%.15g). */
+void bo__fmt_number(double x, char *buf, size_t size);
+
+/* 0 when a reported usage amount a may be charged: finite, not negative,
+ * at most BO_USAGE_MAX. Otherwise -1 and why gets the reason, naming the
+ * value ("Infinity is not a finite number", "-1 is negative"). */
+int bo__usage_check(double a, char *why, size_t size);
 
 #endif

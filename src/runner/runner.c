@@ -15,10 +15,13 @@
  *   per-trial money cap if set, else the costliest trial so far times
  *   BO_RESERVE_MARGIN, else (no history) everything that is left: the first
  *   trial of a study without a cap runs alone;
- * - a running trial is stopped when its measured cost would pass the
- *   per-trial cap before the next check, and is charged at most the cap
- *   (a charge clamped so is recorded as a "cap_clamped" event with the
- *   unclamped amount), so with a cap the spend never passes the budget;
+ * - with a money budget and no per-trial cap (unless per_trial: {money:
+ *   none}), each trial's cap is derived at launch (bo__budget_derived_cap)
+ *   and becomes its reservation, recorded as a "trial_cap" event;
+ * - a running trial is stopped when its measured cost would pass its cap
+ *   before the next check, and is charged at most the cap (a charge
+ *   clamped so is recorded as a "cap_clamped" event with the unclamped
+ *   amount), so with a cap the spend never passes the budget;
  * - without a cap, running trials are stopped when spend plus their
  *   current cost reaches the money budget;
  * - every decision (reserve, charge, wait, stop, cap, orphan) is an event.
@@ -45,6 +48,7 @@
 #include "core/error.h"
 #include "core/model.h"
 #include "core/strbuf.h"
+#include "core/utf8.h"
 #include "exec/exec.h"
 #include "runner/protocol.h"
 #include "samplers/sampler.h"
@@ -65,6 +69,7 @@ typedef struct job_ctx {
 	int64_t id;
 	double *x;
 	double reserved;
+	double cap;              /* most it may be charged; NaN: no cap */
 	double t_start;          /* monotonic */
 	double started_at;       /* unix */
 	char *folder;
@@ -262,16 +267,17 @@ static int usage_add(bo_kv **kv, size_t *n, size_t *cap, const char *name, doubl
 }
 
 
-/* What trial id is charged for usage: its price, at most the per-trial cap
- * (a clamped charge is recorded as a "cap_clamped" event). *uncapped gets
- * the price before the cap. */
-static double charge_for(runner *r, int64_t id, const bo_kv *usage, size_t n, double *uncapped)
+/* What trial id is charged for usage: its price, at most its money cap
+ * (NaN: none; a clamped charge is recorded as a "cap_clamped" event with
+ * the price). *uncapped gets the price before the cap. */
+static double charge_for(runner *r, int64_t id, const bo_kv *usage, size_t n, double cap,
+			 double *uncapped)
 {
 	double price = bo__pricebook_cost(&r->s->prices, usage, n);
-	double cost = bo__budget_charge(&r->s->budget, price);
+	double cost = isfinite(cap) && !(price <= cap) ? cap : price;
 	*uncapped = price;
-	if (cost < price)
-		event(r, id, "cap_clamped", price, "trial %lld priced at %.6g, charged the per-trial cap %.6g",
+	if (isfinite(cap) && cost != price)
+		event(r, id, "cap_clamped", price, "trial %lld priced at %.6g, charged its money cap %.6g",
 		      (long long)id, price, cost);
 	return cost;
 }
@@ -411,13 +417,9 @@ static int build_env(runner *r, const job_ctx *j, const char *pjson, char ***out
 	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_FIDELITY", "1"))) < 0)
 		goto done;
 	for (i = 0; i < s->nparams; i++) {
-		size_t k;
 		if (isnan(j->x[i]))
 			continue;
-		snprintf(key, sizeof key, "BUDGETOPT_PARAM_%s", s->params[i].name);
-		for (k = 16; key[k]; k++)
-			if (key[k] >= 'a' && key[k] <= 'z')
-				key[k] = (char)(key[k] - 32);
+		bo__param_env_name(s->params[i].name, key, sizeof key);
 		bo__param_format(&s->params[i], j->x[i], buf, sizeof buf);
 		if ((rc = strv_push(&v, &n, &cap, env_pair(key, buf))) < 0)
 			goto done;
@@ -558,14 +560,17 @@ static void police_jobs(runner *r)
 			kill_job(r, j, "interrupt", "interrupted");
 		} else if (isfinite(r->timeout_s) && wall >= r->timeout_s) {
 			kill_job(r, j, "timeout", "timed out after %g s", r->timeout_s);
-		} else if (isfinite(b->trial_money)) {
+		} else if (isfinite(j->cap)) {
 			/* Stop before the next check could pass the cap. */
 			double dt = now - j->t_prev;
 			double rate = dt > 0 ? (j->cost_now - j->cost_prev) / dt : 0;
 			double next = j->cost_now + 2.0 * rate * (WAIT_SLICE_MS / 1000.0);
-			if (next >= b->trial_money)
+			if (next >= j->cap && isfinite(b->trial_money))
 				kill_job(r, j, "cap", "reached the per-trial money cap (%.6g %s)",
-					 b->trial_money, r->s->prices.currency);
+					 j->cap, r->s->prices.currency);
+			else if (next >= j->cap)
+				kill_job(r, j, "cap", "reached its money cap (%.6g %s, its share of the money budget)",
+					 j->cap, r->s->prices.currency);
 		}
 		j->t_prev = now;
 	}
@@ -573,7 +578,7 @@ static void police_jobs(runner *r)
 		for (i = 0; i < r->njobs; i++)
 			kill_job(r, r->jobs[i], "time_stop", "the study's time budget (%g s) ran out", b->time_s);
 	}
-	if (is_money_limited(r) && !isfinite(b->trial_money) && r->njobs &&
+	if (is_money_limited(r) && !bo__budget_capped(b) && r->njobs &&
 	    r->spent + running_cost >= b->money) {
 		for (i = 0; i < r->njobs; i++)
 			kill_job(r, r->jobs[i], "budget_stop", "the study's money budget ran out");
@@ -627,6 +632,14 @@ static int launch_decision(runner *r, double *reserve)
 	}
 	r->waiting = 0;
 	*reserve = pred;
+	if (!isfinite(b->trial_money) && bo__budget_capped(b)) {
+		/* The trial's cap is its reservation: spend + the caps of the
+		 * running trials stay within the budget. */
+		int64_t slots = (int64_t)r->parallel - (int64_t)r->njobs;
+		if (b->trials > 0 && b->trials - r->ntrials < slots)
+			slots = b->trials - r->ntrials;
+		*reserve = bo__budget_derived_cap(left, slots, pred);
+	}
 	return LAUNCH_OK;
 }
 
@@ -719,6 +732,11 @@ static int launch_one(runner *r, double reserve)
 	j->started_at = rec.started_at;
 	r->ntrials++;
 	r->reserved += reserve;
+	j->cap = bo__budget_capped(&s->budget) ? reserve : NAN;
+	if (isfinite(j->cap))
+		event(r, j->id, "trial_cap", j->cap, "trial %lld may be charged at most %.6g %s (%s)",
+		      (long long)j->id, j->cap, s->prices.currency,
+		      isfinite(s->budget.trial_money) ? "per_trial.money" : "its share of the money budget");
 	crash_point(r, "reserved");
 
 	if (mkdir(j->folder, 0777) < 0) {
@@ -801,14 +819,8 @@ static void last_stderr_line(const char *folder, char *out, size_t size)
 	start = end;
 	while (start > 0 && buf[start - 1] != '\n')
 		start--;
-	n = end - start;
-	if (n >= size)
-		n = size - 1;
-	memcpy(out, buf + start, n);
-	out[n] = '\0';
-	for (start = 0; start < n; start++)
-		if ((unsigned char)out[start] < 0x20)
-			out[start] = ' ';
+	/* Outside text: valid UTF-8, no controls, before it joins a reason. */
+	bo__utf8_clean_buf(buf + start, end - start, out, size);
 }
 
 static void update_best(runner *r, double score, int feasible)
@@ -845,11 +857,12 @@ static int finish_job(runner *r, job_ctx *j)
 		goto done;
 	for (i = 0; rep->has_final && i < rep->nusage; i++) {
 		double a = rep->usage[i].value;
-		if (!isfinite(a) || a < 0) {
+		char why[120];
+		if (bo__usage_check(a, why, sizeof why) < 0) {
 			if (!reason[0])
 				snprintf(reason, sizeof reason,
-					 "the evaluator reported an invalid usage \"%.100s\" = %g (ignored: only measured usage is charged)",
-					 rep->usage[i].name, a);
+					 "the evaluator reported an invalid usage \"%.100s\": %s (ignored: only measured usage is charged)",
+					 rep->usage[i].name, why);
 			continue;
 		}
 		if ((rc = usage_add(&usage, &nusage, &capusage, rep->usage[i].name, a)) < 0)
@@ -896,11 +909,12 @@ static int finish_job(runner *r, job_ctx *j)
 			for (k = 0; k < rep->nmetrics; k++)
 				present |= !strcmp(rep->metrics[k].name, s->metrics[i].name);
 			snprintf(reason, sizeof reason,
-				 present ? "metric \"%s\" is not a finite number" : "the final report lacks metric \"%s\"",
+				 present ? "metric \"%s\" is not a finite number (NaN)" : "the final report lacks metric \"%s\"",
 				 s->metrics[i].name);
 		}
 		if (!isfinite(mvals[i]) && !reason[0] && !isnan(mvals[i]))
-			snprintf(reason, sizeof reason, "metric \"%s\" is not finite", s->metrics[i].name);
+			snprintf(reason, sizeof reason, "metric \"%s\" is not a finite number (%s)",
+				 s->metrics[i].name, mvals[i] > 0 ? "Infinity" : "-Infinity");
 	}
 	for (i = 0; rep->has_final && i < rep->nmetrics; i++) {
 		if (bo__study_find_metric(s, rep->metrics[i].name) >= 0 &&
@@ -937,7 +951,7 @@ static int finish_job(runner *r, job_ctx *j)
 			bo__study_score(&ctx, &rec.score);
 		}
 	}
-	cost = charge_for(r, j->id, usage, nusage, &uncapped);
+	cost = charge_for(r, j->id, usage, nusage, j->cap, &uncapped);
 	rec.cost = cost;
 	rec.reserved = j->reserved;
 	rec.price_version = s->prices.version;
@@ -1131,7 +1145,8 @@ static int recover_orphans(runner *r)
 			if (!found && (rc = bo__kv_push(&t[i].usage, &t[i].nusage, &cap, "wall_hours", wall_h)) < 0)
 				goto done;
 		}
-		cost = charge_for(r, t[i].id, t[i].usage, t[i].nusage, &uncapped);
+		cost = charge_for(r, t[i].id, t[i].usage, t[i].nusage,
+				  bo__budget_capped(&r->s->budget) ? t[i].reserved : NAN, &uncapped);
 		memset(&f, 0, sizeof f);
 		f.id = t[i].id;
 		f.state = BO_TRIAL_FAILED;

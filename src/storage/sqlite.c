@@ -45,6 +45,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/strbuf.h"
+#include "core/utf8.h"
 
 #include <errno.h>
 #include <math.h>
@@ -389,6 +390,22 @@ static int bind_text(sqlite3_stmt *s, int i, const char *v)
 	return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
 }
 
+/* Text that may come from outside (reasons quoting an evaluator, event
+ * details, host names) enters the ledger clean: valid UTF-8, no control
+ * characters (core/utf8.h), so export and the dashboard can always show it. */
+static int bind_outside_text(sqlite3_stmt *s, int i, const char *v)
+{
+	char *c;
+	int b;
+	if (!v || bo__utf8_is_clean(v, strlen(v)))
+		return bind_text(s, i, v);
+	if (!(c = bo__utf8_clean(v, strlen(v), 0)))
+		return SQLITE_NOMEM;
+	b = sqlite3_bind_text(s, i, c, -1, SQLITE_TRANSIENT);
+	bo__free(c);
+	return b;
+}
+
 /* NaN is stored as NULL. */
 static int bind_real(sqlite3_stmt *s, int i, double v)
 {
@@ -691,7 +708,7 @@ static int sq_run_begin(bo_storage *st, int64_t version, int64_t pid, const char
 		goto done;
 	b = bind_id(s, 1, version);
 	b |= sqlite3_bind_int64(s, 2, pid);
-	b |= bind_text(s, 3, host);
+	b |= bind_outside_text(s, 3, host);
 	b |= sqlite3_bind_int64(s, 4, (sqlite3_int64)seed);
 	b |= bind_text(s, 5, sampler);
 	b |= sqlite3_bind_double(s, 6, now);
@@ -762,7 +779,7 @@ static int insert_event(sq *q, int64_t run_id, int64_t trial_id, const char *kin
 	b |= bind_id(s, 3, trial_id);
 	b |= bind_text(s, 4, kind);
 	b |= bind_real(s, 5, amount);
-	b |= bind_text(s, 6, detail);
+	b |= bind_outside_text(s, 6, detail);
 	if (b != SQLITE_OK)
 		return db_error(q, b, what);
 	return run_stmt(q, s, what);
@@ -860,7 +877,7 @@ static int sq_trial_start(bo_storage *st, bo_trial_rec *t)
 	b |= bind_real(s, 6, t->cost);
 	b |= bind_real(s, 7, t->reserved);
 	b |= bind_text(s, 8, t->price_version);
-	b |= bind_text(s, 9, t->reason);
+	b |= bind_outside_text(s, 9, t->reason);
 	b |= bind_real(s, 10, t->score);
 	b |= sqlite3_bind_int(s, 11, t->feasible);
 	b |= bind_time(s, 12, t->created_at);
@@ -869,7 +886,7 @@ static int sq_trial_start(bo_storage *st, bo_trial_rec *t)
 	b |= sqlite3_bind_int(s, 15, t->exit_code);
 	b |= sqlite3_bind_int(s, 16, t->term_signal);
 	b |= sqlite3_bind_int64(s, 17, t->pid);
-	b |= bind_text(s, 18, t->host);
+	b |= bind_outside_text(s, 18, t->host);
 	b |= bind_text(s, 19, t->folder);
 	if (b != SQLITE_OK) {
 		rc = db_error(q, b, what);
@@ -1005,7 +1022,7 @@ static int sq_trial_finish(bo_storage *st, const bo_trial_rec *t)
 	b = sqlite3_bind_int64(s, 1, t->id);
 	b |= bind_text(s, 2, bo__trial_state_name(t->state));
 	b |= bind_real(s, 3, t->cost);
-	b |= bind_text(s, 4, t->reason);
+	b |= bind_outside_text(s, 4, t->reason);
 	b |= bind_real(s, 5, t->score);
 	b |= sqlite3_bind_int(s, 6, t->feasible);
 	b |= bind_time(s, 7, t->ended_at);

@@ -210,6 +210,8 @@ WT = [
     ("  command: [python3, evaluate.py, --family, \"{family}\", --data-fraction, \"{data_fraction}\"]",
      "  shell: true\n  command: [python3, evaluate.py]", "[python3, evaluate.py]", "with shell: true, command must be a single string"),
     ("evaluator:\n  parallel", "evaluator: python3\nold_evaluator:\n  parallel", "python3", "evaluator: expected a mapping, found a string"),
+    ("  per_trial: {money: 0.20, time: 5m}", "  per_trial: {money: None, time: 5m}", "None", "budget: per_trial: money: expected a number > 0 or none, found \"None\""),
+    ("  per_trial: {money: 0.20, time: 5m}", "  per_trial: {money: \"none\", time: 5m}", "\"none\"", "budget: per_trial: money: expected a number, found a string"),
 ]
 for i, (old, new, tok, msg) in enumerate(WT):
     body = sub(old, new)
@@ -404,6 +406,10 @@ NAMES = [
     ("sampler: auto", "sampler: sobl", "sobl", 'unknown sampler "sobl" (did you mean "sobol"?)'),
     ("sampler: auto", "storage: ''", "''", "storage: empty URI"),
     ("  monthly_serving_cost: \"", "  bad name: \"1\"\n  monthly_serving_cost: \"", "bad name", 'invalid derived metric name "bad name"'),
+    ("  gpu:           {choice: [none, l4, a100]}", "  gpu:           {choice: [none, l4, a100]}\n  GPU: {choice: [x, y]}", "GPU:",
+     'parameter "GPU" and parameter "gpu" at line 11 column 3 would share the environment variable BUDGETOPT_PARAM_GPU'),
+    ("  C:             {float", "  c: {float: [1, 2]}\n  C:             {float", "C:             {float",
+     'parameter "C" and parameter "c" at line 6 column 3 would share the environment variable BUDGETOPT_PARAM_C'),
 ]
 for i, (old, new, tok, msg) in enumerate(NAMES):
     body = sub(old, new)

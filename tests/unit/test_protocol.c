@@ -83,13 +83,63 @@ static void test_nonfinite(void **state)
 	feed(&r, "{\"metrics\": {\"a\": NaN, \"b\": Infinity, \"c\": -Infinity, \"d\": \"NaN Infinity\", \"e\": 1}}", &st);
 	assert_true(r.has_final);
 	assert_true(isnan(bo__kv_get(r.metrics, r.nmetrics, "a")));
-	assert_true(isnan(bo__kv_get(r.metrics, r.nmetrics, "b")));
-	assert_true(isnan(bo__kv_get(r.metrics, r.nmetrics, "c")));
+	/* Each non-finite token keeps its identity (one marker for all three
+	 * once turned Infinity into "nan" in reasons). */
+	assert_true(isinf(bo__kv_get(r.metrics, r.nmetrics, "b")) && bo__kv_get(r.metrics, r.nmetrics, "b") > 0);
+	assert_true(isinf(bo__kv_get(r.metrics, r.nmetrics, "c")) && bo__kv_get(r.metrics, r.nmetrics, "c") < 0);
 	assert_true(bo__kv_get(r.metrics, r.nmetrics, "e") == 1.0);
 	/* A string stays a string, even one that spells NaN: a problem. */
 	assert_non_null(r.problem);
 	assert_non_null(strstr(r.problem, "metric \"d\" is not a number"));
 	bo__report_clear(&r);
+}
+
+/* Integers beyond 64 bits are valid JSON and read as numbers. */
+static void test_big_integers(void **state)
+{
+	bo_report r;
+	bo_report_step st;
+	(void)state;
+	bo__report_init(&r);
+	feed(&r, "{\"metrics\": {\"a\": 123456789012345678901234567890, \"b\": -98765432109876543210987654321},"
+		 " \"usage\": {\"t\": 18446744073709551617}}", &st);
+	assert_true(r.has_final);
+	assert_null(r.problem);
+	assert_int_equal(r.nbad, 0);
+	assert_true(bo__kv_get(r.metrics, r.nmetrics, "a") == 123456789012345678901234567890.0);
+	assert_true(bo__kv_get(r.metrics, r.nmetrics, "b") == -98765432109876543210987654321.0);
+	assert_true(bo__kv_get(r.usage, r.nusage, "t") == 18446744073709551617.0);
+	/* Steps stay whole numbers; 2.5 is not a step. */
+	assert_int_equal(feed(&r, "{\"step\": 7, \"metrics\": {\"v\": 1}}", &st), 1);
+	assert_int_equal(st.step, 7);
+	assert_int_equal(feed(&r, "{\"step\": 2.5, \"metrics\": {\"v\": 1}}", &st), 0);
+	assert_int_equal(feed(&r, "{\"step\": 1e300, \"metrics\": {\"v\": 1}}", &st), 0);
+	bo__report_clear(&r);
+}
+
+/* Reported usage must be finite, not negative and at most BO_USAGE_MAX;
+ * the reason names the value as JSON writes it. */
+static void test_usage_check(void **state)
+{
+	char why[120], buf[40];
+	(void)state;
+	assert_int_equal(bo__usage_check(0.0, why, sizeof why), 0);
+	assert_int_equal(bo__usage_check(2.385, why, sizeof why), 0);
+	assert_int_equal(bo__usage_check(BO_USAGE_MAX, why, sizeof why), 0);
+	assert_int_equal(bo__usage_check(nextafter(BO_USAGE_MAX, INFINITY), why, sizeof why), -1);
+	assert_non_null(strstr(why, "above the limit"));
+	assert_int_equal(bo__usage_check(1e308, why, sizeof why), -1);
+	assert_non_null(strstr(why, "1e+308 is above"));
+	assert_int_equal(bo__usage_check(-1.0, why, sizeof why), -1);
+	assert_string_equal(why, "-1 is negative");
+	assert_int_equal(bo__usage_check(INFINITY, why, sizeof why), -1);
+	assert_string_equal(why, "Infinity is not a finite number");
+	assert_int_equal(bo__usage_check(-INFINITY, why, sizeof why), -1);
+	assert_string_equal(why, "-Infinity is not a finite number");
+	assert_int_equal(bo__usage_check(NAN, why, sizeof why), -1);
+	assert_string_equal(why, "NaN is not a finite number");
+	bo__fmt_number(2.385, buf, sizeof buf);
+	assert_string_equal(buf, "2.385");
 }
 
 static void test_garbage(void **state)
@@ -181,6 +231,8 @@ int main(void)
 		cmocka_unit_test(test_later_final_replaces_earlier),
 		cmocka_unit_test(test_intermediate),
 		cmocka_unit_test(test_nonfinite),
+		cmocka_unit_test(test_big_integers),
+		cmocka_unit_test(test_usage_check),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_result_file),
 		cmocka_unit_test(test_alloc_torture),
