@@ -41,6 +41,10 @@ bo_study *cli_load_study(const char *path);
  * must exist unless create. Prints and returns NULL on failure. */
 bo_storage *cli_open_ledger(const bo_study *s, const char *override, int create);
 
+/* Exit code after cli_open_ledger failed: 2 when the ledger was refused
+ * (it disagrees with its spend journal: `budgetopt doctor`), else 1. */
+int cli_ledger_failure(void);
+
 /* Exit code for a library status. */
 int cli_exit_code(int rc);
 

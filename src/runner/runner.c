@@ -47,6 +47,7 @@
 #include "core/strbuf.h"
 #include "exec/exec.h"
 #include "runner/protocol.h"
+#include "runner/trial_record.h"
 #include "samplers/sampler.h"
 #include "storage/storage.h"
 
@@ -67,6 +68,7 @@ typedef struct job_ctx {
 	double reserved;
 	double t_start;          /* monotonic */
 	double started_at;       /* unix */
+	char *params_json;       /* for the trial record */
 	char *folder;
 	char *result_path;
 	bo_report report;
@@ -115,6 +117,7 @@ typedef struct runner {
 	double last_tick;
 	char *crash_point;
 	long crash_count;
+	int group;               /* files group-readable (storage_access: group) */
 	bo_run_summary sum;
 } runner;
 
@@ -446,11 +449,11 @@ static int mkdir_p(const char *path)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(tmp, 0777) < 0 && errno != EEXIST)
+		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
 			return bo__error(BO_EIO, "cannot create folder %s: %s", tmp, strerror(errno));
 		*p = '/';
 	}
-	if (mkdir(tmp, 0777) < 0 && errno != EEXIST)
+	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
 		return bo__error(BO_EIO, "cannot create folder %s: %s", tmp, strerror(errno));
 	return 0;
 }
@@ -462,6 +465,7 @@ static void job_free(job_ctx *j)
 	if (!j)
 		return;
 	bo__free(j->x);
+	bo__free(j->params_json);
 	bo__free(j->folder);
 	bo__free(j->result_path);
 	bo__report_clear(&j->report);
@@ -707,6 +711,13 @@ static int launch_one(runner *r, double reserve)
 		goto done;
 	}
 	rec.folder = j->folder;
+	if (access(j->folder, F_OK) == 0) {
+		/* Never overwrite a trial folder: the ledger lost this trial. */
+		rc = bo__error(BO_ECONFLICT, "trial folder %s exists but ledger %s holds no trial %lld; "
+				 "run `budgetopt doctor %s`", j->folder, r->ledger_path,
+			       (long long)number + 1, s->path);
+		goto done;
+	}
 	if ((rc = r->st->ops->trial_start(r->st, &rec)) < 0)
 		goto done;
 	if (rec.id != number + 1) {
@@ -717,22 +728,32 @@ static int launch_one(runner *r, double reserve)
 	j->id = rec.id;
 	j->reserved = reserve;
 	j->started_at = rec.started_at;
+	if (!(j->params_json = bo__strdup(pjson))) {
+		rc = BO_ENOMEM;
+		goto done;
+	}
 	r->ntrials++;
 	r->reserved += reserve;
 	crash_point(r, "reserved");
 
-	if (mkdir(j->folder, 0777) < 0) {
+	if (mkdir(j->folder, r->group ? 0750 : 0700) < 0) {
 		int e = errno;
-		if (e == ENOENT) {
-			if ((rc = mkdir_p(j->folder)) < 0)
-				goto done;
-		} else if (e == EEXIST) {
-			unlink(j->result_path);   /* a folder left by an older ledger */
-		} else {
+		if (e == ENOENT && (rc = mkdir_p(j->folder)) < 0)
+			goto done;
+		if (e == EEXIST) {
+			/* Another process made it since the check above: never write into it. */
+			rc = bo__error(BO_ECONFLICT, "trial folder %s appeared while launching trial %lld; "
+					 "is another runner writing the study?", j->folder, (long long)j->id);
+			goto done;
+		}
+		if (e != ENOENT) {
 			rc = bo__error(BO_EIO, "cannot create trial folder %s: %s", j->folder, strerror(e));
 			goto done;
 		}
 	}
+	rec.id = j->id;
+	if ((rc = bo__trial_record_write(j->folder, &rec, r->group ? 0640 : 0600)) < 0)
+		goto done;
 	if ((rc = build_argv(s, j->x, &j->argv)) < 0 || (rc = build_env(r, j, pjson, &j->envp)) < 0)
 		goto done;
 	memset(&spec, 0, sizeof spec);
@@ -953,6 +974,10 @@ static int finish_job(runner *r, job_ctx *j)
 	if ((rc = r->st->ops->trial_finish(r->st, &rec)) < 0)
 		goto done;
 	crash_point(r, "committed");
+	rec.params_json = j->params_json;
+	rec.started_at = j->started_at;
+	if ((rc = bo__trial_record_write(j->folder, &rec, r->group ? 0640 : 0600)) < 0)
+		goto done;
 
 	r->reserved -= j->reserved;
 	if (r->reserved < 0)
@@ -1291,15 +1316,26 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 	if (r->opt->trials_dir) {
 		snprintf(r->trials_dir, sizeof r->trials_dir, "%s", r->opt->trials_dir);
 	} else {
-		char *slash;
-		snprintf(r->trials_dir, sizeof r->trials_dir, "%s", r->ledger_path);
-		slash = strrchr(r->trials_dir, '/');
-		if (slash)
-			snprintf(slash + 1, sizeof r->trials_dir - (size_t)(slash + 1 - r->trials_dir),
-				 "%s-trials", s->name);
+		/* Beside the ledger, named after it (x.db: x-trials), so a second
+		 * ledger of the same study never shares, and never overwrites,
+		 * the first one's trial folders. */
+		size_t len = strlen(r->ledger_path);
+		if (len > 3 && !strcmp(r->ledger_path + len - 3, ".db"))
+			len -= 3;
+		snprintf(r->trials_dir, sizeof r->trials_dir, "%.*s-trials", (int)len, r->ledger_path);
 	}
-	if ((rc = bo__storage_open(&r->st, r->ledger_path)) < 0)
-		goto done;
+	{
+		/* Refuses a ledger that disagrees with its journal or trial
+		 * folders (storage/ledger_check.h) before anything is written. */
+		bo_ledger_open_options lo = BO_LEDGER_OPEN_OPTIONS_INIT;
+		lo.writer = 1;
+		lo.group = r->group;
+		lo.trials_dir = r->trials_dir;
+		lo.study_path = s->path;
+		lo.currency = s->prices.currency;
+		if ((rc = bo__storage_open_ex(&r->st, r->ledger_path, &lo)) < 0)
+			goto done;
+	}
 	if ((rc = r->st->ops->register_study(r->st, s->name, s->text, s->hash, s->space_hash,
 					     &r->version)) < 0)
 		goto done;

@@ -44,6 +44,8 @@ static void remove_db(const char *path)
 	unlink(b);
 	snprintf(b, sizeof b, "%s-shm", path);
 	unlink(b);
+	snprintf(b, sizeof b, "%s.spend", path);   /* the spend journal */
+	unlink(b);
 }
 
 static int setup_dir(void **state)
