@@ -46,6 +46,7 @@
 #include "core/model.h"
 #include "core/strbuf.h"
 #include "exec/exec.h"
+#include "runner/doctor.h"
 #include "runner/protocol.h"
 #include "runner/trial_record.h"
 #include "samplers/sampler.h"
@@ -1313,17 +1314,11 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 
 	if ((rc = ledger_path(s, r->opt->storage, r->ledger_path, sizeof r->ledger_path)) < 0)
 		goto done;
-	if (r->opt->trials_dir) {
-		snprintf(r->trials_dir, sizeof r->trials_dir, "%s", r->opt->trials_dir);
-	} else {
-		/* Beside the ledger, named after it (x.db: x-trials), so a second
-		 * ledger of the same study never shares, and never overwrites,
-		 * the first one's trial folders. */
-		size_t len = strlen(r->ledger_path);
-		if (len > 3 && !strcmp(r->ledger_path + len - 3, ".db"))
-			len -= 3;
-		snprintf(r->trials_dir, sizeof r->trials_dir, "%.*s-trials", (int)len, r->ledger_path);
-	}
+	/* Beside the ledger, named after it (x.db: x-trials), so a second
+	 * ledger of the same study never shares the first one's folders. */
+	if ((rc = bo__trials_dir(r->ledger_path, r->opt->trials_dir, r->trials_dir,
+				 sizeof r->trials_dir)) < 0)
+		goto done;
 	{
 		/* Refuses a ledger that disagrees with its journal or trial
 		 * folders (storage/ledger_check.h) before anything is written. */
