@@ -137,8 +137,9 @@ def scenario(bin_, base, kind):
     db = os.path.join(d, "dmg.db")
     check(os.path.exists(db + "-wal") and os.path.getsize(db + "-wal") > 0,
           "%s: the trials live in the write-ahead log after the kill" % kind)
-    for p in (db, db + ".spend"):
-        check(stat.S_IMODE(os.stat(p).st_mode) == 0o600, "%s: %s is 0600" % (kind, p))
+    for p in (db, db + "-wal", db + ".spend"):
+        check(os.path.exists(p) and stat.S_IMODE(os.stat(p).st_mode) == 0o600,
+              "%s: %s exists and is 0600" % (kind, p))
     tdir = os.path.join(d, "dmg-trials", "000001")
     check(stat.S_IMODE(os.stat(tdir).st_mode) == 0o700, "%s: trial folders are 0700" % kind)
     folders = folders_digest(d)
