@@ -264,6 +264,7 @@ int bo__doctor(const bo_study *s, const bo_doctor_options *o, bo_strbuf *out, in
 		    (rc = move_aside(ledger, "-shm", stamp, out)) < 0)
 			goto done;
 	}
+	lo.group = s->storage_group;
 	if (!st) {
 		lo.unchecked = 1;
 		if ((rc = bo__storage_open_ex(&st, ledger, &lo)) < 0)
@@ -336,7 +337,7 @@ int bo__doctor(const bo_study *s, const bo_doctor_options *o, bo_strbuf *out, in
 		}
 		if (j.nbad)
 			move_aside(jpath, "", (long)time(NULL), out);
-		rc = bo__journal_rewrite(jpath, 0600, jt, n);
+		rc = bo__journal_rewrite(jpath, s->storage_group ? 0640 : 0600, jt, n);
 		bo__free(jt);
 		if (rc < 0)
 			goto done;

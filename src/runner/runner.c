@@ -438,7 +438,7 @@ done:
 	return rc;
 }
 
-static int mkdir_p(const char *path)
+static int mkdir_p(const char *path, mode_t mode)
 {
 	char tmp[PATH_MAX];
 	char *p;
@@ -450,11 +450,11 @@ static int mkdir_p(const char *path)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
 			return bo__error(BO_EIO, "cannot create folder %s: %s", tmp, strerror(errno));
 		*p = '/';
 	}
-	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
 		return bo__error(BO_EIO, "cannot create folder %s: %s", tmp, strerror(errno));
 	return 0;
 }
@@ -739,7 +739,7 @@ static int launch_one(runner *r, double reserve)
 
 	if (mkdir(j->folder, r->group ? 0750 : 0700) < 0) {
 		int e = errno;
-		if (e == ENOENT && (rc = mkdir_p(j->folder)) < 0)
+		if (e == ENOENT && (rc = mkdir_p(j->folder, r->group ? 0750 : 0700)) < 0)
 			goto done;
 		if (e == EEXIST) {
 			/* Another process made it since the check above: never write into it. */
@@ -1300,6 +1300,7 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 	r->timeout_s = s->evaluator.timeout_s;
 	if (isfinite(s->budget.trial_time_s) && !(r->timeout_s <= s->budget.trial_time_s))
 		r->timeout_s = s->budget.trial_time_s;
+	r->group = s->storage_group;
 	r->price_wall = unit_price(r, "wall_hours");
 	r->price_cpu = unit_price(r, "cpu_hours");
 	r->price_mem = unit_price(r, "mem_gb_hours");
