@@ -103,10 +103,8 @@ static void build_restore(bo_trial_rec *t, const bo_trial_rec *r, const bo_journ
 	snprintf(reason, rsize, "%s%srestored by budgetopt doctor from %s%s%s",
 		 r && r->reason ? r->reason : "", r && r->reason ? "; " : "",
 		 r ? "its trial folder" : "", r && e ? " and " : "", e ? "the spend journal" : "");
-	t->reason = t->state == BO_TRIAL_RUNNING ? NULL : reason;
-	if (t->state == BO_TRIAL_COMPLETE && !t->reason) {
-		/* keep: a complete trial has no reason */
-	}
+	/* A complete trial has no failure reason; the "restore" event says where it came from. */
+	t->reason = t->state == BO_TRIAL_RUNNING || t->state == BO_TRIAL_COMPLETE ? NULL : reason;
 }
 
 int bo__doctor(const bo_study *s, const bo_doctor_options *o, bo_strbuf *out, int *problems)

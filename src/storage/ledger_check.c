@@ -320,10 +320,14 @@ int bo__storage_open_ex(bo_storage **out, const char *uri, const bo_ledger_open_
 	if ((rc = bo__sqlite_open(&st, path, o->group)) < 0)
 		return rc;
 	if (!o->unchecked && (rc = bo__ledger_verify(st, path, o)) < 0) {
-		char msg[2048];
+		char msg[2048], hint[PATH_MAX + 64];
 		snprintf(msg, sizeof msg, "%s", bo_error_last());
 		bo__storage_close(st);
-		return bo__error(rc, "%s", msg);
+		if (rc != BO_EIO)
+			return bo__error(rc, "%s", msg);
+		/* SQLite cannot read it (a damaged file): doctor moves it aside. */
+		doctor_hint(hint, sizeof hint, o->study_path);
+		return bo__error(rc, "%s; %s", msg, hint);
 	}
 	*out = st;
 	return 0;
