@@ -1059,17 +1059,18 @@ static int sq_trial_finish(bo_storage *st, const bo_trial_rec *t)
 	if ((rc = next_row(q, s, what)) < 0)
 		goto done;
 	spent = rc == 1 ? sqlite3_column_double(s, 0) : t->cost;
+	sqlite3_reset(s);
 	if ((rc = commit(q, what)))
 		goto done;
 	/* After the commit: see "Watermark" at the top. */
-	if ((rc = bo__journal_append_charge(q->journal, q->mode, t->id, t->state, t->cost, spent)))
-		goto done;
-	if (t->id % BO_LEDGER_CHECKPOINT_TRIALS == 0)
-		bo__sqlite_checkpoint(st);
+	rc = bo__journal_append_charge(q->journal, q->mode, t->id, t->state, t->cost, spent);
 done:
 	if (rc)
 		end_tx(q);
 	reset_used(q);
+	/* After the statements are reset, or their read locks hold the WAL. */
+	if (rc == 0 && t->id % BO_LEDGER_CHECKPOINT_TRIALS == 0)
+		rc = bo__sqlite_checkpoint(st);
 	return rc;
 }
 
