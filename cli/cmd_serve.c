@@ -102,6 +102,7 @@ int cmd_serve(int argc, char **argv)
 		bo_storage *st = NULL;
 		lo.must_exist = 1;
 		lo.study_path = bo_study_path(s);
+		lo.currency = s->prices.currency;
 		c = bo__storage_open_ex(&st, ledger, &lo);
 		bo__storage_close(st);
 		if (c < 0 && c != BO_ENOTFOUND) {

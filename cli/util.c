@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "core/model.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -58,6 +59,8 @@ bo_storage *cli_open_ledger(const bo_study *s, const char *override, int create)
 	 * (storage/ledger_check.h), also a missing one whose journal exists. */
 	lo.must_exist = !create;
 	lo.study_path = bo_study_path(s);
+	lo.currency = s->prices.currency;
+	lo.group = s->storage_group;
 	if ((rc = bo__storage_open_ex(&st, path, &lo)) == BO_ENOTFOUND) {
 		cli_error("no ledger for study \"%s\" at %s (run it first: budgetopt run %s)",
 			  bo_study_name(s), path, bo_study_path(s));
