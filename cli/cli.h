@@ -30,6 +30,7 @@ int cmd_frontier(int argc, char **argv);
 int cmd_select(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 /* Prints "budgetopt: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -40,6 +41,10 @@ bo_study *cli_load_study(const char *path);
 /* Opens the ledger of study s (override: --storage or NULL); the ledger
  * must exist unless create. Prints and returns NULL on failure. */
 bo_storage *cli_open_ledger(const bo_study *s, const char *override, int create);
+
+/* Exit code after cli_open_ledger failed: 2 when the ledger was refused
+ * (it disagrees with its spend journal: `budgetopt doctor`), else 1. */
+int cli_ledger_failure(void);
 
 /* Exit code for a library status. */
 int cli_exit_code(int rc);

@@ -152,8 +152,10 @@ int cmd_export(int argc, char **argv)
 	}
 	if (!(s = cli_load_study(argv[optind])))
 		return EXIT_USAGE;
-	if (!(st = cli_open_ledger(s, storage, 0)))
+	if (!(st = cli_open_ledger(s, storage, 0))) {
+		ret = cli_ledger_failure();
 		goto done;
+	}
 	if (st->ops->trials(st, &q, &t, &n) < 0) {
 		cli_error("%s", bo_error_last());
 		goto done;

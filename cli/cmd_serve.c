@@ -95,6 +95,22 @@ int cmd_serve(int argc, char **argv)
 		goto done;
 	}
 	o.ledger = ledger;
+	{
+		/* A ledger that disagrees with its spend journal is refused here
+		 * (a missing one is waited for: a runner may create it). */
+		bo_ledger_open_options lo = BO_LEDGER_OPEN_OPTIONS_INIT;
+		bo_storage *st = NULL;
+		lo.must_exist = 1;
+		lo.study_path = bo_study_path(s);
+		lo.currency = s->prices.currency;
+		c = bo__storage_open_ex(&st, ledger, &lo);
+		bo__storage_close(st);
+		if (c < 0 && c != BO_ENOTFOUND) {
+			cli_error("%s", bo_error_last());
+			ret = c == BO_ECONFLICT ? EXIT_USAGE : EXIT_RUN_FAILED;
+			goto done;
+		}
+	}
 
 	if (pipe(stop_pipe) < 0) {
 		cli_error("cannot make a pipe: %s", strerror(errno));

@@ -115,7 +115,7 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 		bo_trial_query q = BO_TRIAL_QUERY_INIT;
 		int rc;
 		if (!st)
-			return EXIT_RUN_FAILED;
+			return cli_ledger_failure();
 		rc = st->ops->trials(st, &q, &d->trials, &d->ntrials);
 		if (rc == 0)
 			rc = st->ops->study_text(st, &d->stored_text);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "core/model.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -37,21 +38,36 @@ bo_study *cli_load_study(const char *path)
 	return s;
 }
 
+static int ledger_refused;
+
+int cli_ledger_failure(void)
+{
+	return ledger_refused ? EXIT_USAGE : EXIT_RUN_FAILED;
+}
+
 bo_storage *cli_open_ledger(const bo_study *s, const char *override, int create)
 {
 	char path[PATH_MAX];
-	struct stat sb;
+	bo_ledger_open_options lo = BO_LEDGER_OPEN_OPTIONS_INIT;
 	bo_storage *st = NULL;
+	int rc;
 	if (bo_run_storage_uri(s, override, path, sizeof path) < 0) {
 		cli_error("%s", bo_error_last());
 		return NULL;
 	}
-	if (!create && stat(path, &sb) < 0) {
+	/* The library refuses a ledger that disagrees with its spend journal
+	 * (storage/ledger_check.h), also a missing one whose journal exists. */
+	lo.must_exist = !create;
+	lo.study_path = bo_study_path(s);
+	lo.currency = s->prices.currency;
+	lo.group = s->storage_group;
+	if ((rc = bo__storage_open_ex(&st, path, &lo)) == BO_ENOTFOUND) {
 		cli_error("no ledger for study \"%s\" at %s (run it first: budgetopt run %s)",
 			  bo_study_name(s), path, bo_study_path(s));
 		return NULL;
 	}
-	if (bo__storage_open(&st, path) < 0) {
+	if (rc < 0) {
+		ledger_refused = rc == BO_ECONFLICT;
 		cli_error("%s", bo_error_last());
 		return NULL;
 	}

@@ -177,6 +177,7 @@ struct bo_study {
 	bo_evaluator evaluator;
 	char *sampler;           /* "auto", "random", "sobol"; never NULL */
 	char *storage;           /* storage URI from the file, or NULL */
+	int storage_group;       /* storage_access: group (files 0640, folders 0750) */
 	bo_catalog_spec catalog;
 };
 

@@ -1080,7 +1080,8 @@ static const char *expr_text(rd *r, const ynode *n, const char *what)
 static const char *const TOP_KEYS[] = {"name",    "seed",      "space",      "constraints",
 				       "inputs",  "prices",    "metrics",    "derived",
 				       "objectives", "guardrails", "score", "budget",
-				       "evaluator", "sampler", "storage",    "catalog",    NULL};
+				       "evaluator", "sampler", "storage",    "catalog",
+				       "storage_access", NULL};
 
 static void read_name(rd *r, const ynode *top)
 {
@@ -2428,6 +2429,15 @@ static void read_sampler_storage_seed(rd *r, const ynode *top)
 			DIAG(r, n, "storage: empty URI");
 		else if (t)
 			s->storage = dup_or_nomem(r, t);
+	}
+	/* Who may read the ledger, its journal and the trial folders. */
+	if ((n = map_get(top, "storage_access"))) {
+		const char *t = get_text(r, n, "storage_access");
+		if (t && !strcmp(t, "group"))
+			s->storage_group = 1;
+		else if (t && strcmp(t, "private") != 0)
+			DIAG(r, n, "storage_access: \"%s\" is neither private (owner only, the default) "
+			     "nor group (group-readable)", shown(t, buf));
 	}
 	if ((n = map_get(top, "seed"))) {
 		if (n->type == YN_SCALAR && n->plain && num_syntax(n->str) == NUM_INT &&

@@ -50,7 +50,9 @@
 #include "core/strbuf.h"
 #include "core/utf8.h"
 #include "exec/exec.h"
+#include "runner/doctor.h"
 #include "runner/protocol.h"
+#include "runner/trial_record.h"
 #include "samplers/sampler.h"
 #include "storage/storage.h"
 
@@ -72,6 +74,7 @@ typedef struct job_ctx {
 	double cap;              /* most it may be charged; NaN: no cap */
 	double t_start;          /* monotonic */
 	double started_at;       /* unix */
+	char *params_json;       /* for the trial record */
 	char *folder;
 	char *result_path;
 	bo_report report;
@@ -120,6 +123,7 @@ typedef struct runner {
 	double last_tick;
 	char *crash_point;
 	long crash_count;
+	int group;               /* files group-readable (storage_access: group) */
 	bo_run_summary sum;
 } runner;
 
@@ -436,7 +440,7 @@ done:
 	return rc;
 }
 
-static int mkdir_p(const char *path)
+static int mkdir_p(const char *path, mode_t mode)
 {
 	char tmp[PATH_MAX];
 	char *p;
@@ -448,11 +452,11 @@ static int mkdir_p(const char *path)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(tmp, 0777) < 0 && errno != EEXIST)
+		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
 			return bo__error(BO_EIO, "cannot create folder %s: %s", tmp, strerror(errno));
 		*p = '/';
 	}
-	if (mkdir(tmp, 0777) < 0 && errno != EEXIST)
+	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
 		return bo__error(BO_EIO, "cannot create folder %s: %s", tmp, strerror(errno));
 	return 0;
 }
@@ -464,6 +468,7 @@ static void job_free(job_ctx *j)
 	if (!j)
 		return;
 	bo__free(j->x);
+	bo__free(j->params_json);
 	bo__free(j->folder);
 	bo__free(j->result_path);
 	bo__report_clear(&j->report);
@@ -720,6 +725,13 @@ static int launch_one(runner *r, double reserve)
 		goto done;
 	}
 	rec.folder = j->folder;
+	if (access(j->folder, F_OK) == 0) {
+		/* Never overwrite a trial folder: the ledger lost this trial. */
+		rc = bo__error(BO_ECONFLICT, "trial folder %s exists but ledger %s holds no trial %lld; "
+				 "run `budgetopt doctor %s`", j->folder, r->ledger_path,
+			       (long long)number + 1, s->path);
+		goto done;
+	}
 	if ((rc = r->st->ops->trial_start(r->st, &rec)) < 0)
 		goto done;
 	if (rec.id != number + 1) {
@@ -730,6 +742,10 @@ static int launch_one(runner *r, double reserve)
 	j->id = rec.id;
 	j->reserved = reserve;
 	j->started_at = rec.started_at;
+	if (!(j->params_json = bo__strdup(pjson))) {
+		rc = BO_ENOMEM;
+		goto done;
+	}
 	r->ntrials++;
 	r->reserved += reserve;
 	j->cap = bo__budget_capped(&s->budget) ? reserve : NAN;
@@ -739,18 +755,24 @@ static int launch_one(runner *r, double reserve)
 		      isfinite(s->budget.trial_money) ? "per_trial.money" : "its share of the money budget");
 	crash_point(r, "reserved");
 
-	if (mkdir(j->folder, 0777) < 0) {
+	if (mkdir(j->folder, r->group ? 0750 : 0700) < 0) {
 		int e = errno;
-		if (e == ENOENT) {
-			if ((rc = mkdir_p(j->folder)) < 0)
-				goto done;
-		} else if (e == EEXIST) {
-			unlink(j->result_path);   /* a folder left by an older ledger */
-		} else {
+		if (e == ENOENT && (rc = mkdir_p(j->folder, r->group ? 0750 : 0700)) < 0)
+			goto done;
+		if (e == EEXIST) {
+			/* Another process made it since the check above: never write into it. */
+			rc = bo__error(BO_ECONFLICT, "trial folder %s appeared while launching trial %lld; "
+					 "is another runner writing the study?", j->folder, (long long)j->id);
+			goto done;
+		}
+		if (e != ENOENT) {
 			rc = bo__error(BO_EIO, "cannot create trial folder %s: %s", j->folder, strerror(e));
 			goto done;
 		}
 	}
+	rec.id = j->id;
+	if ((rc = bo__trial_record_write(j->folder, &rec, r->group ? 0640 : 0600)) < 0)
+		goto done;
 	if ((rc = build_argv(s, j->x, &j->argv)) < 0 || (rc = build_env(r, j, pjson, &j->envp)) < 0)
 		goto done;
 	memset(&spec, 0, sizeof spec);
@@ -967,6 +989,10 @@ static int finish_job(runner *r, job_ctx *j)
 	if ((rc = r->st->ops->trial_finish(r->st, &rec)) < 0)
 		goto done;
 	crash_point(r, "committed");
+	rec.params_json = j->params_json;
+	rec.started_at = j->started_at;
+	if ((rc = bo__trial_record_write(j->folder, &rec, r->group ? 0640 : 0600)) < 0)
+		goto done;
 
 	r->reserved -= j->reserved;
 	if (r->reserved < 0)
@@ -1289,6 +1315,7 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 	r->timeout_s = s->evaluator.timeout_s;
 	if (isfinite(s->budget.trial_time_s) && !(r->timeout_s <= s->budget.trial_time_s))
 		r->timeout_s = s->budget.trial_time_s;
+	r->group = s->storage_group;
 	r->price_wall = unit_price(r, "wall_hours");
 	r->price_cpu = unit_price(r, "cpu_hours");
 	r->price_mem = unit_price(r, "mem_gb_hours");
@@ -1303,18 +1330,23 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 
 	if ((rc = ledger_path(s, r->opt->storage, r->ledger_path, sizeof r->ledger_path)) < 0)
 		goto done;
-	if (r->opt->trials_dir) {
-		snprintf(r->trials_dir, sizeof r->trials_dir, "%s", r->opt->trials_dir);
-	} else {
-		char *slash;
-		snprintf(r->trials_dir, sizeof r->trials_dir, "%s", r->ledger_path);
-		slash = strrchr(r->trials_dir, '/');
-		if (slash)
-			snprintf(slash + 1, sizeof r->trials_dir - (size_t)(slash + 1 - r->trials_dir),
-				 "%s-trials", s->name);
-	}
-	if ((rc = bo__storage_open(&r->st, r->ledger_path)) < 0)
+	/* Beside the ledger, named after it (x.db: x-trials), so a second
+	 * ledger of the same study never shares the first one's folders. */
+	if ((rc = bo__trials_dir(r->ledger_path, r->opt->trials_dir, r->trials_dir,
+				 sizeof r->trials_dir)) < 0)
 		goto done;
+	{
+		/* Refuses a ledger that disagrees with its journal or trial
+		 * folders (storage/ledger_check.h) before anything is written. */
+		bo_ledger_open_options lo = BO_LEDGER_OPEN_OPTIONS_INIT;
+		lo.writer = 1;
+		lo.group = r->group;
+		lo.trials_dir = r->trials_dir;
+		lo.study_path = s->path;
+		lo.currency = s->prices.currency;
+		if ((rc = bo__storage_open_ex(&r->st, r->ledger_path, &lo)) < 0)
+			goto done;
+	}
 	if ((rc = r->st->ops->register_study(r->st, s->name, s->text, s->hash, s->space_hash,
 					     &r->version)) < 0)
 		goto done;

@@ -307,7 +307,7 @@ static void refresh(bo_server *sv)
 
 	if (!sv->st) {
 		/* Opening would create a missing file: wait for the runner to. */
-		if (stat(sv->ledger, &sb) < 0 || sb.st_size == 0 || bo__storage_open(&sv->st, sv->ledger) < 0)
+		if (stat(sv->ledger, &sb) < 0 || sb.st_size == 0 || bo__storage_open_ex(&sv->st, sv->ledger, NULL) < 0)
 			return;
 	}
 	if (sv->st->ops->totals(sv->st, &tot) < 0)

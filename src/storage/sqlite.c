@@ -16,6 +16,16 @@
  * that span several statements run in one read transaction so they see one
  * snapshot.
  *
+ * Watermark: after each trial's start and charge commits, one line goes to
+ * the spend journal beside the file (storage/journal.h), in that order, so
+ * the journal never holds what the ledger lacks unless the ledger lost it
+ * (storage/ledger_check.h). Every BO_LEDGER_CHECKPOINT_TRIALS finished
+ * trials and at the end of each run the WAL is checkpointed into the main
+ * file, so a lost WAL loses at most the trials since.
+ *
+ * Files are created owner-only (0600; SQLite gives -wal and -shm the
+ * file's mode) unless opened for a group.
+ *
  * Safety: every value travels as a bound parameter. The only SQL built at
  * run time is the ORDER BY of trials(), and it is assembled from constant
  * fragments chosen by the sort key, never from the key's text.
@@ -42,12 +52,15 @@
  * Must never print, exit, abort, or format a value into SQL text.
  */
 #include "storage/storage.h"
+#include "storage/journal.h"
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/strbuf.h"
 #include "core/utf8.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -194,6 +207,7 @@ enum {
 	S_PARAMS_ALL,
 	S_METRICS_ALL,
 	S_USAGE_ALL,
+	S_PARAM_DELETE,
 	S_COUNT
 };
 
@@ -272,6 +286,7 @@ static const char *const sql_text[S_COUNT] = {
 	[S_PARAMS_ALL] = "SELECT trial_id, name, value FROM trial_params ORDER BY rowid",
 	[S_METRICS_ALL] = "SELECT trial_id, name, value FROM trial_metrics ORDER BY rowid",
 	[S_USAGE_ALL] = "SELECT trial_id, resource, amount FROM trial_usage ORDER BY rowid",
+	[S_PARAM_DELETE] = "DELETE FROM trial_params WHERE trial_id = ?1",
 };
 
 typedef struct sq {
@@ -280,6 +295,8 @@ typedef struct sq {
 	char *path;                 /* for messages */
 	sqlite3_stmt *stmt[S_COUNT];
 	unsigned char used[S_COUNT];
+	char journal[PATH_MAX];     /* the spend journal beside the file */
+	int mode;                   /* of files created: 0600 or 0640 */
 } sq;
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -762,7 +779,11 @@ static int sq_run_heartbeat(bo_storage *st, int64_t run_id, double now)
 
 static int sq_run_end(bo_storage *st, int64_t run_id, double now)
 {
-	return run_touch((sq *)st, S_RUN_END, run_id, now, "ending a run");
+	int rc = run_touch((sq *)st, S_RUN_END, run_id, now, "ending a run");
+	/* The main file holds the whole run from here on. */
+	if (rc == 0)
+		rc = bo__sqlite_checkpoint(st);
+	return rc;
 }
 
 /* ---- trials ------------------------------------------------------------- */
@@ -903,6 +924,8 @@ static int sq_trial_start(bo_storage *st, bo_trial_rec *t)
 		goto done;
 	t->id = id;
 	t->state = BO_TRIAL_RUNNING;
+	/* After the commit: see "Watermark" at the top. */
+	rc = bo__journal_append_start(q->journal, q->mode, id, t->reserved, t->folder);
 done:
 	if (rc)
 		end_tx(q);
@@ -1006,6 +1029,7 @@ static int sq_trial_finish(bo_storage *st, const bo_trial_rec *t)
 	sq *q = (sq *)st;
 	sqlite3_stmt *s;
 	int rc, b;
+	double spent;
 	const char *what = "recording a finished trial";
 	if (!q || !t)
 		return bo__error(BO_EMISUSE, "trial_finish: missing argument");
@@ -1047,11 +1071,23 @@ static int sq_trial_finish(bo_storage *st, const bo_trial_rec *t)
 	if ((rc = insert_event(q, t->run_id, t->id, "charge", t->cost,
 			       bo__trial_state_name(t->state), t->ended_at, what)))
 		goto done;
-	rc = commit(q, what);
+	if ((rc = get(q, S_TOT_SPENT, &s)))
+		goto done;
+	if ((rc = next_row(q, s, what)) < 0)
+		goto done;
+	spent = rc == 1 ? sqlite3_column_double(s, 0) : t->cost;
+	sqlite3_reset(s);
+	if ((rc = commit(q, what)))
+		goto done;
+	/* After the commit: see "Watermark" at the top. */
+	rc = bo__journal_append_charge(q->journal, q->mode, t->id, t->state, t->cost, spent);
 done:
 	if (rc)
 		end_tx(q);
 	reset_used(q);
+	/* After the statements are reset, or their read locks hold the WAL. */
+	if (rc == 0 && t->id % BO_LEDGER_CHECKPOINT_TRIALS == 0)
+		rc = bo__sqlite_checkpoint(st);
 	return rc;
 }
 
@@ -1524,10 +1560,10 @@ done:
 	return rc;
 }
 
-int bo__sqlite_open(bo_storage **out, const char *path)
+int bo__sqlite_open(bo_storage **out, const char *path, int group)
 {
 	sq *q = NULL;
-	int rc;
+	int rc, fd;
 	if (!out)
 		return bo__error(BO_EMISUSE, "sqlite open: no output handle");
 	*out = NULL;
@@ -1542,6 +1578,14 @@ int bo__sqlite_open(bo_storage **out, const char *path)
 		rc = BO_ENOMEM;
 		goto done;
 	}
+	q->mode = group ? 0640 : 0600;
+	if ((rc = bo__journal_path(path, q->journal, sizeof q->journal)) < 0)
+		goto done;
+	/* Create it ourselves, so it (and the -wal and -shm SQLite gives the
+	 * same mode) is private from the first byte. */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, q->mode);
+	if (fd >= 0)
+		close(fd);
 	rc = sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
 		if (q->db)
@@ -1568,5 +1612,123 @@ int bo__sqlite_open(bo_storage **out, const char *path)
 	q = NULL;
 done:
 	sq_close(q ? &q->base : NULL);
+	return rc;
+}
+
+/* ---- for doctor ----------------------------------------------------------- */
+
+int bo__sqlite_checkpoint(bo_storage *st)
+{
+	sq *q = (sq *)st;
+	int rc;
+	if (!q)
+		return bo__error(BO_EMISUSE, "checkpoint: no ledger");
+	rc = sqlite3_wal_checkpoint_v2(q->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	/* Busy (a reader holds old pages) is not a failure: the next one
+	 * copies what this one could not. */
+	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+		return db_error(q, rc, "checkpointing the write-ahead log");
+	return 0;
+}
+
+int bo__sqlite_integrity(bo_storage *st, char **out)
+{
+	sq *q = (sq *)st;
+	sqlite3_stmt *s = NULL;
+	bo_strbuf sb = BO_STRBUF_INIT;
+	int rc;
+	*out = NULL;
+	rc = sqlite3_prepare_v2(q->db, "PRAGMA integrity_check", -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		rc = db_error(q, rc, "checking integrity");
+		goto done;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+		if (sb.len)
+			bo__sb_puts(&sb, "; ");
+		bo__sb_puts(&sb, t ? t : "");
+	}
+	if (rc != SQLITE_DONE) {
+		rc = db_error(q, rc, "checking integrity");
+		goto done;
+	}
+	if (!bo__sb_str(&sb)) {
+		rc = BO_ENOMEM;
+		goto done;
+	}
+	*out = bo__sb_take(&sb);
+	rc = *out ? 0 : BO_ENOMEM;
+done:
+	bo__sb_clear(&sb);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int bo__sqlite_trial_restore(bo_storage *st, const bo_trial_rec *t)
+{
+	static const char *const upsert =
+		"INSERT INTO trials(id, version, run_id, state, sampler, params_json, cost, "
+		"reserved, price_version, reason, score, feasible, created_at, started_at, "
+		"ended_at, exit_code, term_signal, pid, host, folder) VALUES (?1, ?2, NULL, ?3, "
+		"?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 0, ?17, ?18) "
+		"ON CONFLICT(id) DO UPDATE SET state = ?3, cost = ?6, reason = ?9, score = ?10, "
+		"feasible = ?11, ended_at = ?14, exit_code = ?15, term_signal = ?16, "
+		"params_json = COALESCE(params_json, ?5), folder = COALESCE(folder, ?18)";
+	sq *q = (sq *)st;
+	sqlite3_stmt *s = NULL;
+	int rc, b;
+	const char *what = "restoring a trial";
+	if (!q || !t || t->id < 1)
+		return bo__error(BO_EMISUSE, "trial_restore: missing argument");
+	if ((rc = begin_write(q, what)))
+		goto done;
+	rc = sqlite3_prepare_v2(q->db, upsert, -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		rc = db_error(q, rc, what);
+		goto done;
+	}
+	b = sqlite3_bind_int64(s, 1, t->id);
+	b |= sqlite3_bind_int64(s, 2, t->version);
+	b |= bind_text(s, 3, bo__trial_state_name(t->state));
+	b |= bind_text(s, 4, t->sampler);
+	b |= bind_text(s, 5, t->params_json);
+	b |= bind_real(s, 6, t->cost);
+	b |= bind_real(s, 7, t->reserved);
+	b |= bind_text(s, 8, t->price_version);
+	b |= bind_text(s, 9, t->reason);
+	b |= bind_real(s, 10, t->score);
+	b |= sqlite3_bind_int(s, 11, t->feasible);
+	b |= bind_time(s, 12, t->created_at);
+	b |= bind_time(s, 13, t->started_at);
+	b |= bind_time(s, 14, t->ended_at);
+	b |= sqlite3_bind_int(s, 15, t->exit_code);
+	b |= sqlite3_bind_int(s, 16, t->term_signal);
+	b |= bind_text(s, 17, t->host);
+	b |= bind_text(s, 18, t->folder);
+	if (b != SQLITE_OK) {
+		rc = db_error(q, b, what);
+		goto done;
+	}
+	if ((rc = run_stmt(q, s, what)))
+		goto done;
+	if (t->nparams) {
+		if ((rc = delete_of(q, S_PARAM_DELETE, t->id, what)) ||
+		    (rc = insert_kv(q, S_PARAM_INSERT, t->id, t->params, t->nparams, what)))
+			goto done;
+	}
+	if ((rc = delete_of(q, S_METRIC_DELETE, t->id, what)) ||
+	    (rc = insert_kv(q, S_METRIC_INSERT, t->id, t->metrics, t->nmetrics, what)) ||
+	    (rc = delete_of(q, S_USAGE_DELETE, t->id, what)) ||
+	    (rc = insert_kv(q, S_USAGE_INSERT, t->id, t->usage, t->nusage, what)))
+		goto done;
+	if ((rc = insert_event(q, 0, t->id, "restore", t->cost, t->reason, NAN, what)))
+		goto done;
+	rc = commit(q, what);
+done:
+	sqlite3_finalize(s);
+	if (rc)
+		end_tx(q);
+	reset_used(q);
 	return rc;
 }

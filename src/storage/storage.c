@@ -9,6 +9,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -63,20 +64,18 @@ static int scheme_is(const char *s, size_t n, const char *name)
  * followed by "//", so a plain file name that happens to hold a colon
  * ("runs:v2.db") is still a path.
  */
-int bo__storage_open(bo_storage **out, const char *uri)
+int bo__storage_file(const char *uri, char *buf, size_t size)
 {
 	size_t n;
 	const char *rest;
-	if (!out)
-		return bo__error(BO_EMISUSE, "storage open: no output handle");
-	*out = NULL;
 	if (!uri || !*uri)
 		return bo__error(BO_EINVAL, "storage: empty ledger location");
 	n = scheme_len(uri);
-	if (n == 0)
-		return bo__sqlite_open(out, uri);
-	rest = uri + n + 1;
-	if (scheme_is(uri, n, "sqlite")) {
+	rest = uri;
+	if (n == 0) {
+		rest = uri;
+	} else if (scheme_is(uri, n, "sqlite")) {
+		rest = uri + n + 1;
 		if (strncmp(rest, "//", 2) == 0) {
 			if (rest[2] != '/')
 				return bo__error(BO_EINVAL,
@@ -86,17 +85,24 @@ int bo__storage_open(bo_storage **out, const char *uri)
 		}
 		if (!*rest)
 			return bo__error(BO_EINVAL, "storage \"%s\": no file name", uri);
-		return bo__sqlite_open(out, rest);
-	}
-	if (scheme_is(uri, n, "postgres") || scheme_is(uri, n, "postgresql"))
+	} else if (scheme_is(uri, n, "postgres") || scheme_is(uri, n, "postgresql")) {
 		return bo__error(BO_EINVAL,
 				 "storage \"%s\": postgresql ledgers are not supported by this "
 				 "build (use sqlite:///path.db)", uri);
-	if (strncmp(rest, "//", 2) == 0)
+	} else if (strncmp(uri + n + 1, "//", 2) == 0) {
 		return bo__error(BO_EINVAL,
 				 "storage \"%s\": unknown scheme \"%.*s\" (known: sqlite)",
 				 uri, (int)n, uri);
-	return bo__sqlite_open(out, uri);
+	}
+	if (strlen(rest) >= size)
+		return bo__error(BO_EINVAL, "storage \"%s\": path too long", uri);
+	memcpy(buf, rest, strlen(rest) + 1);
+	return 0;
+}
+
+int bo__storage_open(bo_storage **out, const char *uri)
+{
+	return bo__storage_open_ex(out, uri, NULL);
 }
 
 void bo__storage_close(bo_storage *st)

@@ -100,6 +100,55 @@ struct bo_storage {
 	const bo_storage_ops *ops;
 };
 
+/* How a ledger is opened: what is checked against its spend journal
+ * (storage/journal.h) and the trial folders before anyone reads it. */
+typedef struct bo_ledger_open_options {
+	int must_exist;          /* BO_ENOTFOUND when the ledger is missing and
+				    nothing (journal, trial folders) says it existed */
+	int writer;              /* the runner: a journal one record behind the
+				    ledger (a crash between the two writes) is
+				    caught up instead of only tolerated */
+	int unchecked;           /* doctor: open without comparing */
+	int group;               /* files group-readable (0640, folders 0750)
+				    instead of owner-only (0600, 0700) */
+	const char *trials_dir;  /* trial folders to check, or NULL */
+	const char *study_path;  /* named in messages ("budgetopt doctor X"), or NULL */
+	const char *currency;    /* named in messages, or NULL */
+} bo_ledger_open_options;
+
+#define BO_LEDGER_OPEN_OPTIONS_INIT {0, 0, 0, 0, NULL, NULL, NULL}
+
+/* A checkpoint copies the write-ahead log into the main file after every
+ * this many finished trials (and at the end of each run), so damage to the
+ * log can lose at most the trials since the last one. */
+#define BO_LEDGER_CHECKPOINT_TRIALS 10
+
+/* Opens the ledger as bo__storage_open does, then (unless o->unchecked)
+ * compares it with its spend journal and, with o->trials_dir, the trial
+ * folders. Returns BO_ECONFLICT when they disagree (the ledger lost
+ * committed trials, the journal is damaged or lags by more than a crash
+ * explains, a trial folder exists that the ledger does not know, or the
+ * ledger is missing or empty while its journal records trials): the
+ * message says what and names `budgetopt doctor`. o may be NULL. */
+int bo__storage_open_ex(bo_storage **out, const char *uri, const bo_ledger_open_options *o);
+
+/* The SQLite file path of uri (without a scheme) into buf. */
+int bo__storage_file(const char *uri, char *buf, size_t size);
+
+/* Compares an open ledger at path (its file) with its journal and trial
+ * folders as bo__storage_open_ex does. 0 when they agree. */
+int bo__ledger_verify(bo_storage *st, const char *path, const bo_ledger_open_options *o);
+
+/* SQLite only (st opened by bo__sqlite_open): */
+/* "ok", or SQLite's list of problems from PRAGMA integrity_check, in *out
+ * (caller frees). */
+int bo__sqlite_integrity(bo_storage *st, char **out);
+/* Replaces (or inserts) trial t->id with t as given: state, cost, params,
+ * metrics, usage, times; a "restore" event records it. For doctor. */
+int bo__sqlite_trial_restore(bo_storage *st, const bo_trial_rec *t);
+/* Copies the write-ahead log into the main file (as far as readers allow). */
+int bo__sqlite_checkpoint(bo_storage *st);
+
 /* Opens (creating if needed) the ledger named by uri: "sqlite:///abs/path.db",
  * "sqlite:relative/path.db" or a plain path (SQLite). Returns 0 and *out,
  * BO_EIO (message has SQLite's text), BO_EINVAL for an unknown scheme, or
@@ -109,7 +158,8 @@ int bo__storage_open(bo_storage **out, const char *uri);
 /* Closes st; accepts NULL. */
 void bo__storage_close(bo_storage *st);
 
-/* The SQLite backend. */
-int bo__sqlite_open(bo_storage **out, const char *path);
+/* The SQLite backend; group: see bo_ledger_open_options. Creates the file
+ * (and its -wal, -shm and journal) owner-only unless group. */
+int bo__sqlite_open(bo_storage **out, const char *path, int group);
 
 #endif

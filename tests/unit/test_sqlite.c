@@ -24,6 +24,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "storage/journal.h"
 #include "storage/storage.h"
 
 static char tmpdir[1024];
@@ -43,6 +44,8 @@ static void remove_db(const char *path)
 	snprintf(b, sizeof b, "%s-wal", path);
 	unlink(b);
 	snprintf(b, sizeof b, "%s-shm", path);
+	unlink(b);
+	snprintf(b, sizeof b, "%s.spend", path);   /* the spend journal */
 	unlink(b);
 }
 
@@ -952,6 +955,131 @@ static void test_concurrent_reader(void **state)
 }
 
 /* Runs a scenario from a fresh file with the k-th allocation failing. */
+/* Every BO_LEDGER_CHECKPOINT_TRIALS finished trials the main file alone
+ * holds them (read here from a copy of it without its -wal, while the
+ * ledger is still open, as after a crash and a lost WAL); the files are
+ * private; the journal records each charge. */
+static void test_checkpoint_and_modes(void **state)
+{
+	char p[4200], copy[4300], cmd[9000], wal[4300], jr[4300];
+	bo_storage *st;
+	int64_t v, run, id = 0, i;
+	struct stat sb;
+	double want = 0;
+	(void)state;
+	fresh_path(p, sizeof p, "ckpt");
+	st = open_ok(p);
+	v = registered(st, "s", "h", "sp");
+	assert_int_equal(st->ops->run_begin(st, v, getpid(), "hostA", 1, "tpe", 4000, &run), 0);
+	for (i = 1; i <= BO_LEDGER_CHECKPOINT_TRIALS; i++) {
+		bo_trial_rec t;
+		start_trial(st, v, run, 1.0, &id);
+		memset(&t, 0, sizeof t);
+		t.id = id;
+		t.state = BO_TRIAL_COMPLETE;
+		t.cost = 0.125 * (double)i + 2.385e-3;
+		t.score = NAN;
+		t.feasible = -1;
+		t.ended_at = 6000.0 + (double)i;
+		t.exit_code = 0;
+		want += t.cost;
+		assert_int_equal(st->ops->trial_finish(st, &t), 0);
+	}
+	snprintf(copy, sizeof copy, "%s.copy", p);
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", p, copy);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(raw_int(copy, "SELECT COUNT(*) FROM trials WHERE state = 'complete'"),
+			 BO_LEDGER_CHECKPOINT_TRIALS);
+	snprintf(wal, sizeof wal, "%s-wal", p);
+	snprintf(jr, sizeof jr, "%s.spend", p);
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(stat(wal, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(stat(jr, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	{
+		bo_journal j = BO_JOURNAL_INIT;
+		assert_int_equal(bo__journal_read(&j, jr), 0);
+		assert_int_equal(j.n, BO_LEDGER_CHECKPOINT_TRIALS);
+		assert_true(fabs(bo__journal_spent(&j) - want) <= 1e-12 * want);
+		bo__journal_clear(&j);
+	}
+	bo__storage_close(st);
+	remove_db(copy);
+	remove_db(p);
+}
+
+/* Drops the last n lines of a file. */
+static void drop_lines(const char *path, int n)
+{
+	char buf[65536];
+	size_t len;
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	len = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	while (n-- > 0) {
+		assert_true(len > 0);
+		len--;   /* the newline ending the last line */
+		while (len > 0 && buf[len - 1] != '\n')
+			len--;
+	}
+	assert_int_equal(truncate(path, (off_t)len), 0);
+}
+
+/* A runner killed between a commit and its journal line leaves the journal
+ * one record behind: readers accept it, the next writer writes the missing
+ * line; two records behind is refused, naming doctor. */
+static void test_journal_crash_window(void **state)
+{
+	char p[4200], jr[4300];
+	bo_storage *st;
+	bo_ledger_open_options lo = BO_LEDGER_OPEN_OPTIONS_INIT;
+	int64_t v, run, id = 0;
+	bo_journal j = BO_JOURNAL_INIT;
+	bo_trial_rec t;
+	(void)state;
+	fresh_path(p, sizeof p, "window");
+	snprintf(jr, sizeof jr, "%s.spend", p);
+	st = open_ok(p);
+	v = registered(st, "s", "h", "sp");
+	assert_int_equal(st->ops->run_begin(st, v, getpid(), "hostA", 1, "tpe", 4000, &run), 0);
+	start_trial(st, v, run, 1.0, &id);
+	start_trial(st, v, run, 1.0, &id);
+	memset(&t, 0, sizeof t);
+	t.id = 2;
+	t.state = BO_TRIAL_FAILED;
+	t.cost = 0.375;
+	t.score = NAN;
+	t.feasible = -1;
+	t.exit_code = 1;
+	assert_int_equal(st->ops->trial_finish(st, &t), 0);
+	bo__storage_close(st);
+
+	drop_lines(jr, 1);   /* the charge of trial 2 never reached the journal */
+	st = open_ok(p);     /* a reader: tolerated, nothing written */
+	bo__storage_close(st);
+	assert_int_equal(bo__journal_read(&j, jr), 0);
+	assert_false(bo__journal_find(&j, 2)->charged);
+	lo.writer = 1;
+	assert_int_equal(bo__storage_open_ex(&st, p, &lo), 0);
+	bo__storage_close(st);
+	assert_int_equal(bo__journal_read(&j, jr), 0);
+	assert_true(bo__journal_find(&j, 2)->charged);
+	assert_true(bo__journal_find(&j, 2)->cost == 0.375);
+	assert_int_equal(j.nbad, 0);
+
+	drop_lines(jr, 2);   /* two records behind: not a crash */
+	st = NULL;
+	lo.study_path = "study.yaml";
+	assert_int_equal(bo__storage_open_ex(&st, p, &lo), BO_ECONFLICT);
+	assert_null(st);
+	assert_non_null(strstr(bo_error_last(), "budgetopt doctor study.yaml"));
+	bo__journal_clear(&j);
+	remove_db(p);
+}
+
 static int torture_scenario(const char *path)
 {
 	bo_storage *st = NULL;
@@ -1058,6 +1186,8 @@ int main(void)
 		cmocka_unit_test(test_trial_lifecycle),
 		cmocka_unit_test(test_totals_and_sort),
 		cmocka_unit_test(test_nan_roundtrip),
+		cmocka_unit_test(test_checkpoint_and_modes),
+		cmocka_unit_test(test_journal_crash_window),
 		cmocka_unit_test(test_injection),
 		cmocka_unit_test(test_concurrent_reader),
 		cmocka_unit_test(test_alloc_torture),

@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""Damage a study's ledger the ways an outside tester did (issue 8, item 1)
+and check that nothing is lost or spent twice:
+
+- the runner is killed (kill -9, through the test hook) after TRIALS_BEFORE
+  trials were committed, so their record lives in the write-ahead log;
+- then one damage: delete the -wal, zero it, cut it to half, truncate the
+  .db to 0 bytes, or delete the spend journal;
+- `status` and `run` refuse with exit 2 and a message naming doctor; no
+  evaluator runs again and no trial folder changes;
+- `doctor` exits 1 and explains; `doctor --repair` exits 0 and leaves a
+  ledger whose spend equals what the evaluators reported before the damage
+  (cost = tokens * price, computed here from the evaluator's own log);
+- `run` then resumes: only new trials run, each once, and the spend is the
+  sum of every trial's tokens * price.
+Also checks the files are private: ledger, journal 0600, trial folders 0700.
+"""
+import hashlib
+import os
+import shutil
+import sqlite3
+import stat
+import subprocess
+import sys
+
+TRIALS_BEFORE = 4
+TRIALS = 6
+PRICE = 0.01
+
+EVAL = r'''#!/usr/bin/env python3
+import json, os, sys
+x = float(sys.argv[1])
+tokens = 100 + int(x * 1000)
+with open("starts.log", "a") as f:
+    f.write("%s %d\n" % (os.environ["BUDGETOPT_TRIAL_ID"], tokens))
+print(json.dumps({"metrics": {"y": (x - 0.3) ** 2}, "usage": {"tokens": tokens}}))
+'''
+
+STUDY = '''name: dmg
+seed: 5
+space:
+  x: {float: [0, 1]}
+prices:
+  tokens: %r
+metrics:
+  y: {minimize: true}
+score: "-y"
+budget:
+  trials: %d
+evaluator:
+  command: [./eval.py, "{x}"]
+  parallel: 1
+sampler: random
+''' % (PRICE, TRIALS)
+
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def run(bin_, d, *args, crash=None):
+    env = dict(os.environ)
+    env.pop("BUDGETOPT_TEST_CRASH_AT", None)
+    if crash:
+        env["BUDGETOPT_TEST_CRASH_AT"] = crash
+    p = subprocess.run([bin_] + list(args), cwd=d, env=env, capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def starts(d):
+    try:
+        with open(os.path.join(d, "starts.log")) as f:
+            return [tuple(int(v) for v in line.split()) for line in f if line.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def folders_digest(d):
+    out = {}
+    root = os.path.join(d, "dmg-trials")
+    for dirpath, _, files in os.walk(root):
+        for fn in files:
+            p = os.path.join(dirpath, fn)
+            with open(p, "rb") as f:
+                out[os.path.relpath(p, root)] = hashlib.sha256(f.read()).hexdigest()
+    return out
+
+
+def ledger_spend(d):
+    con = sqlite3.connect("file:%s?mode=ro" % os.path.join(d, "dmg.db"), uri=True)
+    try:
+        rows = con.execute("SELECT id, state, cost FROM trials ORDER BY id").fetchall()
+    finally:
+        con.close()
+    return rows
+
+
+def damage(kind, d):
+    db = os.path.join(d, "dmg.db")
+    wal = db + "-wal"
+    if kind == "delete the -wal":
+        os.unlink(wal)
+    elif kind == "zero the -wal":
+        n = os.path.getsize(wal)
+        with open(wal, "r+b") as f:
+            f.write(b"\0" * n)
+    elif kind == "cut the -wal to half":
+        os.truncate(wal, os.path.getsize(wal) // 2)
+    elif kind == "truncate the .db to 0 bytes":
+        os.truncate(db, 0)
+    elif kind == "delete the spend journal":
+        os.unlink(db + ".spend")
+    else:
+        raise ValueError(kind)
+
+
+def scenario(bin_, base, kind):
+    d = os.path.join(base, kind.replace(" ", "_").replace(".", ""))
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    with open(os.path.join(d, "study.yaml"), "w") as f:
+        f.write(STUDY)
+    with open(os.path.join(d, "eval.py"), "w") as f:
+        f.write(EVAL)
+    os.chmod(os.path.join(d, "eval.py"), 0o755)
+
+    rc, _, err = run(bin_, d, "run", "study.yaml", crash="committed:%d" % TRIALS_BEFORE)
+    check(rc == -9, "%s: the runner was killed by the test hook (rc %d: %s)" % (kind, rc, err))
+    before = starts(d)
+    check([t for t, _ in before] == list(range(1, TRIALS_BEFORE + 1)),
+          "%s: %d trials ran before the kill: %r" % (kind, TRIALS_BEFORE, before))
+    charged = sum(tok for _, tok in before) * PRICE
+    db = os.path.join(d, "dmg.db")
+    check(os.path.exists(db + "-wal") and os.path.getsize(db + "-wal") > 0,
+          "%s: the trials live in the write-ahead log after the kill" % kind)
+    for p in (db, db + "-wal", db + ".spend"):
+        check(os.path.exists(p) and stat.S_IMODE(os.stat(p).st_mode) == 0o600,
+              "%s: %s exists and is 0600" % (kind, p))
+    tdir = os.path.join(d, "dmg-trials", "000001")
+    check(stat.S_IMODE(os.stat(tdir).st_mode) == 0o700, "%s: trial folders are 0700" % kind)
+    folders = folders_digest(d)
+
+    damage(kind, d)
+
+    for cmd in (["status", "study.yaml"], ["run", "study.yaml"], ["trials", "study.yaml"]):
+        rc, out, err = run(bin_, d, *cmd)
+        check(rc == 2, "%s: `%s` exits 2, not %d (%s)" % (kind, cmd[0], rc, (out + err).strip()))
+        check("budgetopt doctor" in err, "%s: `%s` names doctor: %s" % (kind, cmd[0], err.strip()))
+    check(starts(d) == before, "%s: no evaluator ran again after the damage" % kind)
+    check(folders_digest(d) == folders, "%s: no trial folder changed" % kind)
+
+    rc, out, err = run(bin_, d, "doctor", "study.yaml")
+    check(rc == 1, "%s: doctor finds the problem (exit %d): %s" % (kind, rc, out + err))
+    check("problem" in out, "%s: doctor explains: %s" % (kind, out))
+
+    rc, out, err = run(bin_, d, "doctor", "--repair", "study.yaml")
+    check(rc == 0, "%s: doctor --repair succeeds (exit %d): %s" % (kind, rc, out + err))
+    rows = ledger_spend(d)
+    got = sum(c for _, _, c in rows if c is not None)
+    check(abs(got - charged) <= 1e-9 * max(1, charged),
+          "%s: repaired spend %.17g equals the charges before the damage %.17g (%r)"
+          % (kind, got, charged, rows))
+    check([r[0] for r in rows] == list(range(1, TRIALS_BEFORE + 1)),
+          "%s: the repaired ledger holds trials 1..%d: %r" % (kind, TRIALS_BEFORE, rows))
+    rc, out, err = run(bin_, d, "doctor", "study.yaml")
+    check(rc == 0, "%s: doctor finds the repaired ledger healthy (exit %d): %s" % (kind, rc, out))
+
+    rc, out, err = run(bin_, d, "run", "study.yaml")
+    check(rc == 0, "%s: run resumes after the repair (exit %d): %s" % (kind, rc, err))
+    after = starts(d)
+    ids = [t for t, _ in after]
+    check(ids == list(range(1, TRIALS + 1)),
+          "%s: each trial ran once, only the new ones after the repair: %r" % (kind, ids))
+    rows = ledger_spend(d)
+    got = sum(c for _, _, c in rows if c is not None)
+    want = sum(tok for _, tok in after) * PRICE
+    check(abs(got - want) <= 1e-9 * max(1, want),
+          "%s: final spend %.17g equals every trial's charge %.17g" % (kind, got, want))
+    now = folders_digest(d)
+    check(all(now.get(k) == v for k, v in folders.items()),
+          "%s: the earlier trial folders were never overwritten" % kind)
+
+
+def main():
+    bin_, _src, scratch = sys.argv[1], sys.argv[2], sys.argv[3]
+    os.makedirs(scratch, exist_ok=True)
+    for kind in ("delete the -wal", "zero the -wal", "cut the -wal to half",
+                 "truncate the .db to 0 bytes", "delete the spend journal"):
+        scenario(bin_, scratch, kind)
+    if failures:
+        print("%d failures" % len(failures))
+        sys.exit(1)
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
