@@ -38,6 +38,8 @@ typedef struct bo_exec_spec {
 	size_t line_max;          /* longest stdout line handed whole (0: 1 MiB) */
 	bo_line_fn on_line;
 	void *ud;
+	const char *cgroup_name;  /* name of the job's cgroup (BO_CONTAIN_CGROUP);
+				   * NULL: budgetopt-<pid>-<n> */
 	const char *marker;       /* optional "NAME=VALUE" entry of envp that names
 				   * this job: with BO_CONTAIN_TREE, an adopted
 				   * process whose environment holds it is the job's */

@@ -924,7 +924,10 @@ int bo__exec_start(bo_exec *ex, const bo_exec_spec *spec, bo_job **out)
 	ex->seq++;
 	if (ex->mode == BO_CONTAIN_CGROUP) {
 		char name[96];
-		snprintf(name, sizeof name, "budgetopt-%ld-%lu", (long)getpid(), ex->seq);
+		if (spec->cgroup_name)
+			snprintf(name, sizeof name, "%s", spec->cgroup_name);
+		else
+			snprintf(name, sizeof name, "budgetopt-%ld-%lu", (long)getpid(), ex->seq);
 		/* No cgroup (the folder filled up, a limit): the process group
 		 * alone holds this job, as it did before. */
 		if (bo__cgroup_create(ex->cg_base, name, &job->cg_path, &job->cg_fd) < 0)

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -172,6 +173,18 @@ static int recover_one(const bo_orphan_ctx *c, bo_trial_rec *t, double boot)
 	int rc = 0, alive_cg = 0;
 
 	bo__report_init(&rep);
+	if (!t->cgroup && t->folder) {
+		/* Killed before it stored the path: the name is known. */
+		char base[4096], name[64], path[4200];
+		struct stat sb;
+		bo__orphans_cgroup_name(t->folder, name, sizeof name);
+		if (bo__cgroup_base(base, sizeof base) == 0 &&
+		    (size_t)snprintf(path, sizeof path, "%s/%s", base, name) < sizeof path &&
+		    stat(path, &sb) == 0 && !(t->cgroup = bo__strdup(path))) {
+			rc = BO_ENOMEM;
+			goto done;
+		}
+	}
 	if (t->cgroup) {
 		alive_cg = bo__cgroup_populated(t->cgroup) == 1;
 		if (alive_cg) {
@@ -237,6 +250,17 @@ static int recover_one(const bo_orphan_ctx *c, bo_trial_rec *t, double boot)
 done:
 	bo__report_clear(&rep);
 	return rc;
+}
+
+/* FNV-1a (Fowler, Noll, Vo): a stable 64-bit name for a folder path. */
+void bo__orphans_cgroup_name(const char *folder, char *buf, size_t size)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (const char *p = folder ? folder : ""; *p; p++) {
+		h ^= (unsigned char)*p;
+		h *= 1099511628211ULL;
+	}
+	snprintf(buf, size, "budgetopt-%016llx", (unsigned long long)h);
 }
 
 int bo__orphans_recover(const bo_orphan_ctx *c)

@@ -36,4 +36,9 @@ typedef struct bo_orphan_ctx {
  * the ledger. */
 int bo__orphans_recover(const bo_orphan_ctx *c);
 
+/* The name of the cgroup of the trial whose folder is folder: derived
+ * from it, so that a runner killed before it stored the cgroup's path
+ * still has it found. */
+void bo__orphans_cgroup_name(const char *folder, char *buf, size_t size);
+
 #endif

@@ -638,7 +638,7 @@ static int launch_one(runner *r, double reserve)
 	bo_trial_rec rec;
 	bo_exec_spec spec;
 	char *pjson = NULL;
-	char path[PATH_MAX];
+	char path[PATH_MAX], cgname[64];
 	size_t i;
 	int rc;
 	int64_t number = r->ntrials;
@@ -746,6 +746,8 @@ static int launch_one(runner *r, double reserve)
 	for (i = 0; j->envp[i]; i++)
 		if (!strncmp(j->envp[i], "BUDGETOPT_TRIAL_DIR=", 20))
 			spec.marker = j->envp[i];
+	bo__orphans_cgroup_name(j->folder, cgname, sizeof cgname);
+	spec.cgroup_name = cgname;
 	j->t_start = j->t_prev = mono_now();
 	if (bo__grow(&r->jobs, &r->capjobs, r->njobs + 1, sizeof *r->jobs) < 0) {
 		rc = BO_ENOMEM;
