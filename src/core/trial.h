@@ -53,7 +53,10 @@ typedef struct bo_trial_rec {
 	double ended_at;       /* 0 while running */
 	int exit_code;         /* -1 when none */
 	int term_signal;       /* 0 when none */
-	int64_t pid;           /* evaluator process (group) id while running */
+	int64_t pid;           /* evaluator process (group) id, 0 before the launch */
+	int64_t pid_start;     /* its start time (field 22 of /proc/<pid>/stat): a
+				* reused pid never matches both */
+	char *cgroup;          /* the cgroup v2 folder holding its processes, or NULL */
 	char *host;            /* host the evaluator ran on */
 	char *folder;          /* the trial's working folder */
 } bo_trial_rec;

@@ -6,6 +6,11 @@
  * cap, and handing each complete stdout line to a callback), measures them
  * (wall time, CPU time, peak memory through wait4) and stops them.
  *
+ * Containment: every process a job starts belongs to the job, whatever it
+ * does (setsid, setpgid, double forks, clearing its environment), and is
+ * stopped with it; see bo__exec_contain. Each job's main process gets
+ * PR_SET_PDEATHSIG(SIGKILL), so it dies with the thread that started it.
+ *
  * Never uses a shell: argv goes to execvp as it is. Never prints.
  */
 #ifndef BO_EXEC_EXEC_H
@@ -33,7 +38,21 @@ typedef struct bo_exec_spec {
 	size_t line_max;          /* longest stdout line handed whole (0: 1 MiB) */
 	bo_line_fn on_line;
 	void *ud;
+	const char *cgroup_name;  /* name of the job's cgroup (BO_CONTAIN_CGROUP);
+				   * NULL: budgetopt-<pid>-<n> */
+	const char *marker;       /* optional "NAME=VALUE" entry of envp that names
+				   * this job: with BO_CONTAIN_TREE, an adopted
+				   * process whose environment holds it is the job's */
 } bo_exec_spec;
+
+/* How the processes of a job are held together. */
+enum {
+	BO_CONTAIN_AUTO = 0,      /* a cgroup where one can be made, else the tree */
+	BO_CONTAIN_CGROUP,        /* a cgroup v2 per job (cgroup.kill, cpu.stat) */
+	BO_CONTAIN_TREE,          /* the caller becomes a child subreaper; the job's
+				   * descendants are followed through /proc */
+	BO_CONTAIN_GROUP          /* only the job's process group */
+};
 
 typedef struct bo_job_status {
 	int running;              /* 1 until the process has been reaped */
@@ -46,9 +65,29 @@ typedef struct bo_job_status {
 	double maxrss_kb;         /* peak resident memory (0 while running) */
 	uint64_t stdout_bytes;    /* bytes written, including those past the cap */
 	uint64_t stderr_bytes;
+	uint64_t start_time;      /* of pid: field 22 of /proc/<pid>/stat (0: unknown) */
+	const char *cgroup;       /* the job's cgroup folder, or NULL; valid while the job is */
+	size_t nprocs;            /* processes of the job besides pid known alive (tree) */
 } bo_job_status;
 
 int bo__exec_new(bo_exec **out);
+
+/* Chooses how jobs are contained; call before the first start (default
+ * BO_CONTAIN_GROUP, the behaviour of old). BO_CONTAIN_AUTO takes a cgroup
+ * when this process's cgroup2 folder is writable, else the tree.
+ * BO_CONTAIN_TREE makes the calling process a child subreaper
+ * (PR_SET_CHILD_SUBREAPER): from then on every child of the process that is
+ * not a job's main process is taken as an escaped descendant of some job,
+ * reaped, and stopped with its job (or at once when no job owns it).
+ * Returns 0, BO_ENOTFOUND (cgroup asked for, none writable) or BO_EMISUSE
+ * (jobs already started). */
+int bo__exec_contain(bo_exec *ex, int mode);
+/* The mode in use (never BO_CONTAIN_AUTO after bo__exec_contain). */
+int bo__exec_contain_mode(const bo_exec *ex);
+/* "auto", "cgroup", "tree", "group". */
+const char *bo__exec_contain_name(int mode);
+/* The mode named s, or -1. */
+int bo__exec_contain_parse(const char *s);
 /* Kills (SIGKILL to each group) and reaps every job still running, then frees. */
 void bo__exec_free(bo_exec *ex);
 
@@ -72,6 +111,10 @@ int bo__exec_wait(bo_exec *ex, int timeout_ms, bo_job **done);
 int bo__exec_signal(bo_exec *ex, bo_job *job, int sig);
 
 void bo__exec_status(const bo_job *job, bo_job_status *out);
+
+/* Copies up to max (pid, start time) pairs of the job's other processes
+ * known alive (BO_CONTAIN_TREE) and returns how many there are. */
+size_t bo__exec_procs(const bo_job *job, int64_t *pids, uint64_t *starts, size_t max);
 
 /* Number of jobs started and not yet returned by bo__exec_wait. */
 size_t bo__exec_running(const bo_exec *ex);

@@ -9,6 +9,14 @@
  * exited, the rest of its process group is killed, so a background child
  * that keeps the pipes open cannot keep the job alive.
  *
+ * Containment (exec.h, bo__exec_contain): with a cgroup, each job is
+ * cloned straight into its own cgroup (clone3 CLONE_INTO_CGROUP, so no user
+ * code runs outside it) and stopped with cgroup.kill; with the tree, this
+ * process is a child subreaper and the job's descendants are followed
+ * through /proc on each pass (pid + start time), so that a process that
+ * left the group or session, or whose parent died, is still the job's. At
+ * the main process's exit, and on every signal, all of them are reached.
+ *
  * Process exit is seen through a pidfd (Linux 5.3+) so that poll() wakes on
  * it; where pidfds are missing, poll() is cut into short ticks and exits are
  * checked with waitid(WNOHANG) each tick.
@@ -22,6 +30,8 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "exec/cgroup.h"
+#include "exec/proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +42,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -54,8 +66,29 @@
 #define FINAL_DRAIN ((size_t)16 << 20)
 /* Exit status of the child when exec or chdir failed (the shell's value). */
 #define EXEC_FAILED_STATUS 127
+/* Shortest time between two walks of /proc (BO_CONTAIN_TREE). */
+#define WALK_MS 50
+/* Passes of walk + kill + reap when a tree job ends: each pass kills what
+ * the last one found, and forks racing with the kill show up in the next. */
+#define KILL_PASSES 50
+/* Longest wait for a killed cgroup to empty before it is removed. */
+#define CGROUP_EMPTY_MS 5000
+
+/* clone3's argument (linux/sched.h), spelled out so that the kernel header
+ * and glibc's sched.h need not meet in one file. */
+struct clone3_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+		set_tid, set_tid_size, cgroup;
+};
+#define BO_CLONE_PIDFD 0x00001000ULL
+#define BO_CLONE_INTO_CGROUP 0x200000000ULL
 
 enum { OUT = 0, ERR = 1 };
+
+typedef struct tracked {
+	pid_t pid;
+	uint64_t start;
+} tracked;
 
 typedef struct stream {
 	int fd;                 /* read end of the pipe, -1 once closed */
@@ -88,6 +121,16 @@ struct bo_job {
 	struct rusage ru;
 	struct timespec t_start;
 	struct timespec t_end;
+	uint64_t start_time;    /* of pid, from /proc */
+	char *marker;           /* "NAME=VALUE" in the environment of its processes */
+	char *cg_path;          /* its cgroup, or NULL */
+	int cg_fd;
+	double cg_cpu_s;        /* read when it ended (NaN: unknown) */
+	double cg_peak_kb;
+	tracked *procs;         /* other processes of the job known alive (tree) */
+	size_t nprocs, capprocs;
+	double procs_cpu_s;     /* their CPU time at the last walk */
+	double adopted_cpu_s;   /* CPU time of its processes we reaped */
 };
 
 typedef struct poll_ref {
@@ -102,6 +145,12 @@ struct bo_exec {
 	poll_ref *ref;          /* what each pfd entry belongs to */
 	size_t cap_pfd, cap_ref;
 	char *buf;              /* READ_CHUNK bytes of scratch for reads */
+	int mode;               /* BO_CONTAIN_* */
+	char cg_base[4096];     /* where job cgroups are made */
+	unsigned long seq;      /* jobs started, for cgroup names */
+	struct timespec last_walk;
+	tracked *strays;        /* adopted processes no job claimed at the last walk */
+	size_t nstrays, capstrays;
 };
 
 static double elapsed_s(const struct timespec *a, const struct timespec *b)
@@ -277,6 +326,245 @@ static void kill_group(pid_t pid, int sig)
 		kill(pid, sig);
 }
 
+/* ---- containment ------------------------------------------------------ */
+
+static double ru_cpu_s(const struct rusage *ru)
+{
+	return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec * 1e-6 +
+	       (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec * 1e-6;
+}
+
+/* Whether /proc/<pid>/environ holds the entry want. */
+static int env_holds(pid_t pid, const char *want)
+{
+	char path[64], buf[8192];
+	size_t wl = strlen(want), have = 0;
+	int fd, found = 0;
+	snprintf(path, sizeof path, "/proc/%ld/environ", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	/* Entries are NUL-separated; keep a partial entry across reads. */
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof buf - have);
+		size_t len, i = 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len = have + (size_t)n;
+		while (i < len) {
+			char *z = memchr(buf + i, '\0', len - i);
+			if (!z)
+				break;
+			if ((size_t)(z - (buf + i)) == wl && !memcmp(buf + i, want, wl)) {
+				found = 1;
+				break;
+			}
+			i = (size_t)(z - buf) + 1;
+		}
+		if (found)
+			break;
+		have = len - i;
+		if (have >= sizeof buf)
+			have = 0;   /* an entry longer than the buffer: not ours */
+		memmove(buf, buf + i, have);
+	}
+	close(fd);
+	return found;
+}
+
+static int job_has(const bo_job *job, pid_t pid, uint64_t start)
+{
+	for (size_t k = 0; k < job->nprocs; k++)
+		if (job->procs[k].pid == pid && job->procs[k].start == start)
+			return 1;
+	return 0;
+}
+
+/* Reaps an adopted child that has exited, charging its CPU to owner. */
+static void reap_adopted(pid_t pid, bo_job *owner, int block)
+{
+	struct rusage ru;
+	int ws;
+	pid_t r;
+	memset(&ru, 0, sizeof ru);
+	do
+		r = wait4(pid, &ws, block ? 0 : WNOHANG, &ru);
+	while (r < 0 && errno == EINTR);
+	if (r == pid && owner)
+		owner->adopted_cpu_s += ru_cpu_s(&ru);
+}
+
+/* Follows every running tree job's processes through /proc: its main
+ * process, what it knew of before (pid + start time), the children this
+ * process adopted that can be traced to it (process group or session led
+ * by its main process, its marker in their environment, or the only job
+ * running), and all their descendants. Adopted children that exited are
+ * reaped; adopted ones no job owns at two walks in a row are killed and
+ * reaped. One walk is not enough: a process caught in execve() shows an
+ * empty environment, so a job's marker cannot be read at that instant. */
+static int walk(bo_exec *ex)
+{
+	bo_proc *all = NULL;
+	unsigned char *mark = NULL;
+	long *owner = NULL;
+	size_t n = 0, nlive = 0;
+	pid_t me = getpid();
+	tracked *prev = NULL;
+	size_t nprev = 0;
+	int rc = 0;
+
+	if (ex->mode != BO_CONTAIN_TREE)
+		return 0;
+	/* This walk's strays replace the last walk's. */
+	prev = ex->strays;
+	nprev = ex->nstrays;
+	ex->strays = NULL;
+	ex->nstrays = ex->capstrays = 0;
+	clock_gettime(CLOCK_MONOTONIC, &ex->last_walk);
+	for (size_t j = 0; j < ex->n_jobs; j++)
+		nlive += ex->jobs[j]->pid > 0 && !ex->jobs[j]->reaped;
+	if ((rc = bo__proc_snapshot(&all, &n)) < 0)
+		goto done;
+	rc = BO_ENOMEM;
+	if (!(mark = bo__calloc(n + 1, 1)) || !(owner = bo__calloc(n + 1, sizeof *owner)))
+		goto done;
+	rc = 0;
+	for (size_t i = 0; i < n; i++)
+		owner[i] = -1;
+	for (size_t j = 0; j < ex->n_jobs; j++) {
+		bo_job *job = ex->jobs[j];
+		if (job->pid <= 0)
+			continue;
+		memset(mark, 0, n);
+		for (size_t i = 0; i < n; i++) {
+			const bo_proc *p = &all[i];
+			if (owner[i] >= 0)
+				continue;
+			/* A job whose main process was reaped keeps what it held
+			 * (pid + start time), so that their CPU time is still
+			 * charged to it when they are stopped and reaped. */
+			if (job_has(job, p->pid, p->start) ||
+			    (!job->reaped && p->pid == job->pid && p->start == job->start_time))
+				mark[i] = 1;
+			else if (job->reaped)
+				;
+			else if (p->ppid == me && (p->pgid == job->pid || p->sid == job->pid || nlive == 1 ||
+						   (job->marker && env_holds(p->pid, job->marker))))
+				mark[i] = 1;
+		}
+		bo__proc_descendants(all, n, mark);
+		for (size_t i = 0; i < n; i++)
+			if (mark[i] && owner[i] < 0)
+				owner[i] = (long)j;
+		job->nprocs = 0;
+		job->procs_cpu_s = 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const bo_proc *p = &all[i];
+		bo_job *job = owner[i] >= 0 ? ex->jobs[owner[i]] : NULL;
+		int is_main = 0;
+		for (size_t j = 0; j < ex->n_jobs; j++)
+			is_main |= ex->jobs[j]->pid == p->pid && !ex->jobs[j]->reaped;
+		if (is_main)
+			continue;
+		if (p->ppid == me && p->state == 'Z') {
+			reap_adopted(p->pid, job, 0);
+			continue;
+		}
+		if (!job) {
+			int seen = 0;
+			if (p->ppid != me)
+				continue;
+			for (size_t k = 0; k < nprev; k++)
+				seen |= prev[k].pid == p->pid && prev[k].start == p->start;
+			if (seen) {
+				/* An escaped process no job can claim: stop it. */
+				kill(p->pid, SIGKILL);
+				reap_adopted(p->pid, NULL, 1);
+			} else if (bo__grow(&ex->strays, &ex->capstrays, ex->nstrays + 1,
+					    sizeof *ex->strays) == 0) {
+				ex->strays[ex->nstrays].pid = p->pid;
+				ex->strays[ex->nstrays].start = p->start;
+				ex->nstrays++;
+			}
+			continue;
+		}
+		if (p->state == 'Z' || p->state == 'X')
+			continue;
+		if ((rc = bo__grow(&job->procs, &job->capprocs, job->nprocs + 1, sizeof *job->procs)) < 0)
+			goto done;
+		job->procs[job->nprocs].pid = p->pid;
+		job->procs[job->nprocs].start = p->start;
+		job->nprocs++;
+		job->procs_cpu_s += p->cpu_s;
+	}
+done:
+	bo__free(prev);
+	bo__free(all);
+	bo__free(mark);
+	bo__free(owner);
+	return rc;
+}
+
+/* Sends sig to every process of the job this executor knows of. */
+static void signal_all(bo_job *job, int sig)
+{
+	if (job->pid > 0 && !job->reaped)
+		kill_group(job->pid, sig);
+	if (job->cg_path)
+		bo__cgroup_signal(job->cg_path, sig);
+	for (size_t k = 0; k < job->nprocs; k++)
+		if (bo__proc_alive(job->procs[k].pid, job->procs[k].start))
+			kill(job->procs[k].pid, sig);
+}
+
+/* Waits until pid (not our child) is gone, up to timeout_ms. */
+static void wait_gone(pid_t pid, uint64_t start, int timeout_ms)
+{
+	int fd = open_pidfd(pid);
+	if (fd < 0)
+		return;
+	if (bo__proc_alive(pid, start)) {
+		struct pollfd p = {fd, POLLIN, 0};
+		while (poll(&p, 1, timeout_ms) < 0 && errno == EINTR)
+			;
+	}
+	close(fd);
+}
+
+/* Stops every process of a job whose main process has exited or is being
+ * killed: cgroup.kill and a wait until the cgroup is empty, or passes of
+ * walk + SIGKILL + reap until /proc shows none left. */
+static void stop_rest(bo_exec *ex, bo_job *job)
+{
+	if (job->cg_path) {
+		bo__cgroup_kill(job->cg_path);
+		bo__cgroup_wait_empty(job->cg_path, CGROUP_EMPTY_MS);
+		job->cg_cpu_s = bo__cgroup_cpu_s(job->cg_path);
+		job->cg_peak_kb = bo__cgroup_peak_kb(job->cg_path);
+	}
+	if (ex->mode != BO_CONTAIN_TREE)
+		return;
+	for (int pass = 0; pass < KILL_PASSES; pass++) {
+		if (walk(ex) < 0 || job->nprocs == 0)
+			break;
+		for (size_t k = 0; k < job->nprocs; k++)
+			kill(job->procs[k].pid, SIGKILL);
+		for (size_t k = 0; k < job->nprocs; k++) {
+			bo_proc p;
+			if (bo__proc_read(job->procs[k].pid, &p) < 0 || p.start != job->procs[k].start)
+				continue;
+			if (p.ppid == getpid())
+				reap_adopted(p.pid, job, 1);
+			else
+				wait_gone(p.pid, p.start, 1000);
+		}
+	}
+	job->nprocs = 0;
+	job->procs_cpu_s = 0;
+}
+
 /* If the job's main process has exited: kill what is left of its group
  * while the zombie still holds the group id (so the id cannot have been
  * reused), reap it with its rusage, and drain the pipes. The killed
@@ -301,6 +589,7 @@ static int check_exit(bo_exec *ex, bo_job *job)
 	 * program); finish the job with an unknown status rather than wedge. */
 	if (r == 0) {
 		kill_group(job->pid, SIGKILL);
+		stop_rest(ex, job);
 		do
 			r = wait4(job->pid, &job->wstatus, 0, &job->ru);
 		while (r < 0 && errno == EINTR);
@@ -346,12 +635,25 @@ static void job_free(bo_job *job)
 		return;
 	if (job->pid > 0 && !job->reaped) {
 		pid_t r;
-		kill_group(job->pid, SIGKILL);
+		signal_all(job, SIGKILL);
+		stop_rest(job->ex, job);
 		do
 			r = wait4(job->pid, &job->wstatus, 0, &job->ru);
 		while (r < 0 && errno == EINTR);
 		job->reaped = 1;
 	}
+	if (job->cg_path) {
+		/* Killed with the job; gone once its last process has left. */
+		if (bo__cgroup_populated(job->cg_path) == 1) {
+			bo__cgroup_kill(job->cg_path);
+			bo__cgroup_wait_empty(job->cg_path, CGROUP_EMPTY_MS);
+		}
+		bo__cgroup_remove(job->cg_path);
+		bo__free(job->cg_path);
+	}
+	close_fd(&job->cg_fd);
+	bo__free(job->procs);
+	bo__free(job->marker);
 	close_fd(&job->pidfd);
 	for (int k = OUT; k <= ERR; k++) {
 		close_fd(&job->s[k].fd);
@@ -369,13 +671,14 @@ void bo__exec_free(bo_exec *ex)
 	/* Signal every group first so they die in parallel, then reap. */
 	for (size_t i = 0; i < ex->n_jobs; i++)
 		if (!ex->jobs[i]->reaped)
-			kill_group(ex->jobs[i]->pid, SIGKILL);
+			signal_all(ex->jobs[i], SIGKILL);
 	for (size_t i = 0; i < ex->n_jobs; i++)
 		job_free(ex->jobs[i]);
 	bo__free(ex->jobs);
 	bo__free(ex->pfd);
 	bo__free(ex->ref);
 	bo__free(ex->buf);
+	bo__free(ex->strays);
 	bo__free(ex);
 }
 
@@ -448,6 +751,156 @@ static int spawn(const bo_exec_spec *spec, int out_w, int err_w, pid_t *pid)
 	return err;
 }
 
+/* The child of spawn_clone, between clone3 and exec: only async-signal-
+ * safe calls (the parent may have threads). Reports an errno on ep. */
+static void child_exec(const bo_exec_spec *spec, int out_w, int err_w, int ep, pid_t parent)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int fd, e;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &sa, NULL);   /* fails harmlessly for KILL, STOP */
+	sigemptyset(&none);
+	if (setpgid(0, 0) < 0)
+		goto fail;
+	/* Dies with the runner: nothing spends while no runner watches. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		goto fail;
+	if (getppid() != parent)
+		_exit(EXEC_FAILED_STATUS);   /* the runner died already */
+	if (dup2(out_w, STDOUT_FILENO) < 0 || dup2(err_w, STDERR_FILENO) < 0)
+		goto fail;
+	if ((fd = open("/dev/null", O_RDONLY)) < 0)
+		goto fail;
+	if (fd != STDIN_FILENO) {
+		if (dup2(fd, STDIN_FILENO) < 0)
+			goto fail;
+		close(fd);
+	}
+	if (spec->workdir && chdir(spec->workdir) < 0)
+		goto fail;
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execvpe(spec->argv[0], spec->argv, spec->envp);
+fail:
+	e = errno;
+	while (write(ep, &e, sizeof e) < 0 && errno == EINTR)
+		;
+	_exit(EXEC_FAILED_STATUS);
+}
+
+/* Starts argv with clone3: into the cgroup cg_fd (when >= 0) before any
+ * of its code runs, with a pidfd, and PR_SET_PDEATHSIG. Returns 0 (*pid
+ * runs), an errno of the child's setup or exec (*pid was reaped), or -1
+ * when clone3 itself failed (errno says why: ENOSYS on old kernels). */
+static int spawn_clone(const bo_exec_spec *spec, int out_w, int err_w, int cg_fd, pid_t *pid,
+		       int *pidfd)
+{
+	struct clone3_args ca;
+	sigset_t all, old;
+	int ep[2], err = 0, cerr;
+	long r;
+	pid_t parent = getpid();
+	ssize_t n;
+
+	*pid = 0;
+	*pidfd = -1;
+	if (pipe2(ep, O_CLOEXEC) < 0)
+		return -1;
+	memset(&ca, 0, sizeof ca);
+	ca.flags = BO_CLONE_PIDFD | (cg_fd >= 0 ? BO_CLONE_INTO_CGROUP : 0);
+	ca.pidfd = (uint64_t)(uintptr_t)pidfd;
+	ca.exit_signal = SIGCHLD;
+	ca.cgroup = cg_fd >= 0 ? (uint64_t)cg_fd : 0;
+	/* No handler of the caller may run in the child before it resets them. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	r = syscall(SYS_clone3, &ca, sizeof ca);
+	if (r == 0)
+		child_exec(spec, out_w, err_w, ep[1], parent);
+	cerr = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(ep[1]);
+	if (r < 0) {
+		close(ep[0]);
+		errno = cerr;
+		return -1;
+	}
+	*pid = (pid_t)r;
+	/* EOF: exec happened (the pipe is close-on-exec); else its errno. */
+	do
+		n = read(ep[0], &err, sizeof err);
+	while (n < 0 && errno == EINTR);
+	close(ep[0]);
+	if (n == (ssize_t)sizeof err && err != 0) {
+		int ws;
+		while (waitpid(*pid, &ws, 0) < 0 && errno == EINTR)
+			;
+		close_fd(pidfd);
+		return err;
+	}
+	return 0;
+}
+
+/* Moves a started process into a cgroup, where clone3 could not start it
+ * there: its first instructions ran outside, which only matters if they
+ * fork at once; the process group holds those. */
+static void enter_cgroup(int cg_fd, pid_t pid)
+{
+	char num[32];
+	int fd = openat(cg_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	snprintf(num, sizeof num, "%ld", (long)pid);
+	if (fd < 0)
+		return;
+	while (write(fd, num, strlen(num)) < 0 && errno == EINTR)
+		;
+	close(fd);
+}
+
+int bo__exec_contain(bo_exec *ex, int mode)
+{
+	if (!ex || mode < BO_CONTAIN_AUTO || mode > BO_CONTAIN_GROUP)
+		return bo__error(BO_EMISUSE, "exec: unknown containment %d", mode);
+	if (ex->seq > 0)
+		return bo__error(BO_EMISUSE, "exec: containment is chosen before the first job");
+	if (mode == BO_CONTAIN_AUTO || mode == BO_CONTAIN_CGROUP) {
+		if (bo__cgroup_base(ex->cg_base, sizeof ex->cg_base) == 0) {
+			ex->mode = BO_CONTAIN_CGROUP;
+			return 0;
+		}
+		if (mode == BO_CONTAIN_CGROUP)
+			return bo__error(BO_ENOTFOUND,
+					 "no writable cgroup2 folder for this process (see /proc/self/cgroup)");
+		mode = BO_CONTAIN_TREE;
+	}
+	if (mode == BO_CONTAIN_TREE && prctl(PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L) < 0)
+		mode = BO_CONTAIN_GROUP;
+	ex->mode = mode;
+	return 0;
+}
+
+int bo__exec_contain_mode(const bo_exec *ex)
+{
+	return ex ? ex->mode : BO_CONTAIN_GROUP;
+}
+
+static const char *const contain_names[] = {"auto", "cgroup", "tree", "group"};
+
+const char *bo__exec_contain_name(int mode)
+{
+	return mode >= 0 && mode <= BO_CONTAIN_GROUP ? contain_names[mode] : "?";
+}
+
+int bo__exec_contain_parse(const char *s)
+{
+	for (int m = 0; s && m <= BO_CONTAIN_GROUP; m++)
+		if (!strcmp(s, contain_names[m]))
+			return m;
+	return -1;
+}
+
 int bo__exec_start(bo_exec *ex, const bo_exec_spec *spec, bo_job **out)
 {
 	bo_job *job = NULL;
@@ -466,6 +919,8 @@ int bo__exec_start(bo_exec *ex, const bo_exec_spec *spec, bo_job **out)
 		goto done;
 	job->ex = ex;
 	job->pidfd = -1;
+	job->cg_fd = -1;
+	job->cg_cpu_s = job->cg_peak_kb = NAN;
 	job->s[OUT].fd = job->s[ERR].fd = -1;
 	job->s[OUT].log_fd = job->s[ERR].log_fd = -1;
 	job->s[OUT].last = job->s[ERR].last = '\n';
@@ -473,6 +928,8 @@ int bo__exec_start(bo_exec *ex, const bo_exec_spec *spec, bo_job **out)
 	job->line_max = spec->line_max ? spec->line_max : DEFAULT_LINE_MAX;
 	job->on_line = spec->on_line;
 	job->ud = spec->ud;
+	if (spec->marker && !(job->marker = bo__strdup(spec->marker)))
+		goto done;
 	if (job->line_max == SIZE_MAX) {
 		rc = bo__error(BO_ENOMEM, "exec: line limit too large");
 		goto done;
@@ -493,8 +950,32 @@ int bo__exec_start(bo_exec *ex, const bo_exec_spec *spec, bo_job **out)
 		rc = bo__error(BO_EIO, "exec: cannot move pipes: %s", strerror(errno));
 		goto done;
 	}
+	ex->seq++;
+	if (ex->mode == BO_CONTAIN_CGROUP) {
+		char name[96];
+		if (spec->cgroup_name)
+			snprintf(name, sizeof name, "%s", spec->cgroup_name);
+		else
+			snprintf(name, sizeof name, "budgetopt-%ld-%lu", (long)getpid(), ex->seq);
+		/* No cgroup (the folder filled up, a limit): the process group
+		 * alone holds this job, as it did before. */
+		if (bo__cgroup_create(ex->cg_base, name, &job->cg_path, &job->cg_fd) < 0)
+			job->cg_path = NULL;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &job->t_start);
-	err = spawn(spec, out_p[1], err_p[1], &pid);
+	err = spawn_clone(spec, out_p[1], err_p[1], job->cg_fd, &pid, &job->pidfd);
+	if (err < 0 && job->cg_fd >= 0) {
+		/* A kernel without CLONE_INTO_CGROUP (before 5.7). */
+		err = spawn_clone(spec, out_p[1], err_p[1], -1, &pid, &job->pidfd);
+		if (err == 0)
+			enter_cgroup(job->cg_fd, pid);
+	}
+	if (err < 0) {
+		/* No clone3 at all: posix_spawn (no PR_SET_PDEATHSIG). */
+		err = spawn(spec, out_p[1], err_p[1], &pid);
+		if (err == 0 && job->cg_fd >= 0)
+			enter_cgroup(job->cg_fd, pid);
+	}
 	close_fd(&out_p[1]);
 	close_fd(&err_p[1]);
 	if (err) {
@@ -508,7 +989,12 @@ int bo__exec_start(bo_exec *ex, const bo_exec_spec *spec, bo_job **out)
 		job->s[OUT].fd = out_p[0];
 		job->s[ERR].fd = err_p[0];
 		out_p[0] = err_p[0] = -1;
-		job->pidfd = open_pidfd(pid);
+#ifdef BO_EXEC_NO_PIDFD
+		close_fd(&job->pidfd);
+#endif
+		if (job->pidfd < 0)
+			job->pidfd = open_pidfd(pid);
+		job->start_time = bo__proc_start(pid);
 	}
 
 	ex->jobs[ex->n_jobs++] = job;
@@ -580,6 +1066,11 @@ int bo__exec_wait(bo_exec *ex, int timeout_ms, bo_job **done)
 			goto out;
 		if ((*done = take_done(ex)))
 			goto out;
+		if (ex->mode == BO_CONTAIN_TREE) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (elapsed_s(&ex->last_walk, &now) * 1e3 >= WALK_MS && (rc = walk(ex)) < 0)
+				goto out;
+		}
 
 		for (size_t i = 0; i < ex->n_jobs; i++) {
 			bo_job *j = ex->jobs[i];
@@ -608,6 +1099,8 @@ int bo__exec_wait(bo_exec *ex, int timeout_ms, bo_job **done)
 		}
 		if (ticking && (wait_ms < 0 || wait_ms > EXIT_TICK_MS))
 			wait_ms = EXIT_TICK_MS;
+		if (ex->mode == BO_CONTAIN_TREE && (wait_ms < 0 || wait_ms > WALK_MS))
+			wait_ms = WALK_MS;   /* follow escapes even while nothing happens */
 
 		r = poll(ex->pfd, (nfds_t)n, wait_ms);
 		if (r < 0) {
@@ -643,6 +1136,11 @@ int bo__exec_signal(bo_exec *ex, bo_job *job, int sig)
 		return bo__error(BO_EMISUSE, "exec: no job");
 	if (job->reaped)
 		return 0;
+	if (job->cg_path)
+		bo__cgroup_signal(job->cg_path, sig);
+	for (size_t k = 0; k < job->nprocs; k++)
+		if (bo__proc_alive(job->procs[k].pid, job->procs[k].start))
+			kill(job->procs[k].pid, sig);
 	if (kill(-job->pid, sig) < 0) {
 		if (errno == ESRCH && kill(job->pid, sig) == 0)
 			return 0;
@@ -707,6 +1205,9 @@ void bo__exec_status(const bo_job *job, bo_job_status *out)
 	out->exit_code = -1;
 	out->stdout_bytes = job->s[OUT].bytes;
 	out->stderr_bytes = job->s[ERR].bytes;
+	out->start_time = job->start_time;
+	out->cgroup = job->cg_path;
+	out->nprocs = job->nprocs;
 	if (job->reaped) {
 		if (job->lost)
 			;
@@ -718,11 +1219,32 @@ void bo__exec_status(const bo_job *job, bo_job_status *out)
 		out->cpu_s = (double)job->ru.ru_utime.tv_sec + (double)job->ru.ru_utime.tv_usec * 1e-6 +
 			     (double)job->ru.ru_stime.tv_sec + (double)job->ru.ru_stime.tv_usec * 1e-6;
 		out->maxrss_kb = (double)job->ru.ru_maxrss; /* kilobytes on Linux */
+		/* Escaped descendants: the cgroup counted them all; the tree
+		 * counted those it reaped. */
+		out->cpu_s += job->adopted_cpu_s;
+		if (isfinite(job->cg_cpu_s) && job->cg_cpu_s > out->cpu_s)
+			out->cpu_s = job->cg_cpu_s;
+		if (isfinite(job->cg_peak_kb) && job->cg_peak_kb > out->maxrss_kb)
+			out->maxrss_kb = job->cg_peak_kb;
 	} else {
+		double cg = bo__cgroup_cpu_s(job->cg_path);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		out->wall_s = elapsed_s(&job->t_start, &now);
-		out->cpu_s = proc_cpu_s(job->pid);
+		out->cpu_s = proc_cpu_s(job->pid) + job->procs_cpu_s + job->adopted_cpu_s;
+		if (isfinite(cg) && cg > out->cpu_s)
+			out->cpu_s = cg;
 	}
+}
+
+size_t bo__exec_procs(const bo_job *job, int64_t *pids, uint64_t *starts, size_t max)
+{
+	if (!job)
+		return 0;
+	for (size_t k = 0; k < job->nprocs && k < max; k++) {
+		pids[k] = job->procs[k].pid;
+		starts[k] = job->procs[k].start;
+	}
+	return job->nprocs;
 }
 
 size_t bo__exec_running(const bo_exec *ex)

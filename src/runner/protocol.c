@@ -32,6 +32,7 @@ void bo__report_clear(bo_report *r)
 	bo__kv_free(r->metrics, r->nmetrics);
 	bo__kv_free(r->usage, r->nusage);
 	bo__kv_free(r->step, r->nstep);
+	bo__kv_free(r->step_usage, r->nstep_usage);
 	bo__free(r->problem);
 	bo__free(r->first_bad);
 	memset(r, 0, sizeof *r);
@@ -212,9 +213,26 @@ int bo__report_line(bo_report *r, const char *line, size_t len, int too_long,
 		json_t *v;
 		kv_reset(r->step, r->nstep);
 		r->nstep = 0;
-		if (!json_is_number(st) || !json_is_object(m) ||
-		    json_number_value(st) != floor(json_number_value(st)) ||
-		    fabs(json_number_value(st)) > BO_STEP_MAX)
+		int step_ok = json_is_number(st) &&
+			      json_number_value(st) == floor(json_number_value(st)) &&
+			      fabs(json_number_value(st)) <= BO_STEP_MAX;
+		if (step_ok && json_is_object(u)) {
+			/* Usage so far: kept for charging a trial that never ends.
+			 * Figures that would be refused in a final report are skipped. */
+			kv_reset(r->step_usage, r->nstep_usage);
+			r->nstep_usage = 0;
+			json_object_foreach(u, key, v) {
+				if (!json_is_number(v) ||
+				    bo__usage_check(json_number_value(v), NULL, 0) < 0)
+					continue;
+				if (bo__kv_push(&r->step_usage, &r->nstep_usage, &r->capstep_usage, key,
+						json_number_value(v)) < 0) {
+					rc = BO_ENOMEM;
+					goto done;
+				}
+			}
+		}
+		if (!step_ok || !json_is_object(m))
 			goto done;
 		json_object_foreach(m, key, v) {
 			if (!json_is_number(v))

@@ -28,6 +28,9 @@ typedef struct bo_report {
 	char *first_bad;          /* why the first such line did not parse */
 	size_t nstep, capstep;
 	bo_kv *step;              /* the last intermediate report's metrics */
+	size_t nstep_usage, capstep_usage;
+	bo_kv *step_usage;        /* usage so far, of the last intermediate report
+				   * that had one ({"step": k, "usage": {...}}) */
 } bo_report;
 
 /* An intermediate report, valid until the next call. */

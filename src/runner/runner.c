@@ -51,6 +51,7 @@
 #include "core/utf8.h"
 #include "exec/exec.h"
 #include "runner/doctor.h"
+#include "runner/orphans.h"
 #include "runner/protocol.h"
 #include "runner/trial_record.h"
 #include "samplers/sampler.h"
@@ -655,7 +656,7 @@ static int launch_one(runner *r, double reserve)
 	bo_trial_rec rec;
 	bo_exec_spec spec;
 	char *pjson = NULL;
-	char path[PATH_MAX];
+	char path[PATH_MAX], cgname[64];
 	size_t i;
 	int rc;
 	int64_t number = r->ntrials;
@@ -782,6 +783,11 @@ static int launch_one(runner *r, double reserve)
 	spec.log_dir = j->folder;
 	spec.on_line = on_line;
 	spec.ud = r;
+	for (i = 0; j->envp[i]; i++)
+		if (!strncmp(j->envp[i], "BUDGETOPT_TRIAL_DIR=", 20))
+			spec.marker = j->envp[i];
+	bo__orphans_cgroup_name(j->folder, cgname, sizeof cgname);
+	spec.cgroup_name = cgname;
 	j->t_start = j->t_prev = mono_now();
 	if (bo__grow(&r->jobs, &r->capjobs, r->njobs + 1, sizeof *r->jobs) < 0) {
 		rc = BO_ENOMEM;
@@ -790,6 +796,13 @@ static int launch_one(runner *r, double reserve)
 	if ((rc = bo__exec_start(r->ex, &spec, &j->job)) < 0)
 		goto done;
 	r->jobs[r->njobs++] = j;
+	{
+		/* Where its processes are, for a runner that finds it orphaned. */
+		bo_job_status st;
+		bo__exec_status(j->job, &st);
+		if (st.pid > 0)
+			r->st->ops->trial_launched(r->st, j->id, st.pid, (int64_t)st.start_time, st.cgroup, NULL);
+	}
 	j = NULL;
 	crash_point(r, "launched");
 	r->sum.launched++;
@@ -1031,175 +1044,59 @@ done:
 	return rc;
 }
 
-/* ---- orphans --------------------------------------------------------- */
-
-/* The evaluator processes still alive from trials of this study and
- * ledger: every process whose environment names them (an evaluator's
- * children inherit it). Found through /proc rather than stored pids, so a
- * runner killed between a launch and any later write still has its
- * evaluators found, and a reused pid is never mistaken for one. */
-typedef struct orphan_proc {
-	int64_t trial;
-	pid_t pid;
-} orphan_proc;
-
-static int env_has(const char *buf, size_t n, const char *want)
+/* Stores a running trial's usage so far: measured, plus what it reported
+ * last (so that a kill -9 of the runner loses none of it). */
+static void heartbeat_usage(runner *r, job_ctx *j)
 {
-	size_t i, wl = strlen(want);
-	for (i = 0; i < n;) {
-		size_t len = strnlen(buf + i, n - i);
-		if (len == wl && !memcmp(buf + i, want, len))
-			return 1;
-		i += len + 1;
-	}
-	return 0;
+	bo_job_status st;
+	bo_kv *u = NULL;
+	size_t n = 0, cap = 0, k;
+	const bo_report *rep = &j->report;
+	const bo_kv *ru = rep->has_final ? rep->usage : rep->step_usage;
+	size_t nru = rep->has_final ? rep->nusage : rep->nstep_usage;
+	bo__exec_status(j->job, &st);
+	if (usage_add(&u, &n, &cap, "wall_hours", st.wall_s / 3600.0) < 0 ||
+	    usage_add(&u, &n, &cap, "cpu_hours", st.cpu_s / 3600.0) < 0 ||
+	    usage_add(&u, &n, &cap, "mem_gb_hours", st.maxrss_kb / 1048576.0 * st.wall_s / 3600.0) < 0)
+		goto done;
+	for (k = 0; k < nru; k++)
+		if (isfinite(ru[k].value) && ru[k].value >= 0 &&
+		    usage_add(&u, &n, &cap, ru[k].name, ru[k].value) < 0)
+			goto done;
+	r->st->ops->trial_progress(r->st, j->id, u, n);
+done:
+	bo__kv_free(u, n);
 }
 
-static int find_evaluators(const runner *r, orphan_proc **out, size_t *nout)
+/* ---- orphans (runner/orphans.c) ------------------------------------- */
+
+static double orphan_charge(void *ud, int64_t id, const bo_kv *usage, size_t n, double cap,
+			    double *uncapped)
 {
-	char want_study[300], want_ledger[PATH_MAX + 32], path[64];
-	char *buf = NULL;
-	size_t cap = 0, capout = 0;
-	struct dirent *de;
-	DIR *d = opendir("/proc");
-	int rc = 0;
-	*out = NULL;
-	*nout = 0;
-	if (!d)
-		return 0;   /* no /proc: nothing can be found, nothing is killed */
-	snprintf(want_study, sizeof want_study, "BUDGETOPT_STUDY=%s", r->s->name);
-	snprintf(want_ledger, sizeof want_ledger, "BUDGETOPT_LEDGER=%s", r->ledger_path);
-	while ((de = readdir(d))) {
-		size_t n = 0, i;
-		FILE *f;
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-		if (*end || pid <= 0 || pid == (long)getpid())
-			continue;
-		snprintf(path, sizeof path, "/proc/%ld/environ", pid);
-		if (!(f = fopen(path, "rb")))
-			continue;
-		for (;;) {
-			size_t got;
-			if (bo__grow(&buf, &cap, n + 4096, 1) < 0) {
-				rc = BO_ENOMEM;
-				break;
-			}
-			got = fread(buf + n, 1, 4096, f);
-			n += got;
-			if (got == 0 || n > (1u << 22))
-				break;
-		}
-		fclose(f);
-		if (rc < 0)
-			break;
-		if (!env_has(buf, n, want_study) || !env_has(buf, n, want_ledger))
-			continue;
-		for (i = 0; i < n;) {
-			size_t len = strnlen(buf + i, n - i);
-			if (len > 19 && !memcmp(buf + i, "BUDGETOPT_TRIAL_ID=", 19)) {
-				if (bo__grow(out, &capout, *nout + 1, sizeof **out) < 0) {
-					rc = BO_ENOMEM;
-					break;
-				}
-				(*out)[*nout].trial = strtoll(buf + i + 19, NULL, 10);
-				(*out)[*nout].pid = (pid_t)pid;
-				(*nout)++;
-				break;
-			}
-			i += len + 1;
-		}
-		if (rc < 0)
-			break;
-	}
-	closedir(d);
-	bo__free(buf);
-	return rc;
+	return charge_for(ud, id, usage, n, cap, uncapped);
+}
+
+static void orphan_recovered(void *ud, int64_t id, double cost, int nkilled)
+{
+	runner *r = ud;
+	event(r, id, "orphan", cost, "trial %lld recovered from a dead runner%s; charged %.6g",
+	      (long long)id, nkilled ? " (its processes were still running and were stopped)" : "",
+	      cost);
+	r->sum.orphans++;
+	note(r, "recovered trial %lld, orphaned by a runner that died; charged %.6g %s",
+	     (long long)id, cost, r->s->prices.currency);
 }
 
 static int recover_orphans(runner *r)
 {
-	bo_trial_query q = BO_TRIAL_QUERY_INIT;
-	bo_trial_rec *t = NULL;
-	orphan_proc *procs = NULL;
-	size_t n = 0, nprocs = 0, i;
-	int rc;
-	q.state = BO_TRIAL_RUNNING;
-	if ((rc = r->st->ops->trials(r->st, &q, &t, &n)) < 0)
-		return rc;
-	if (n > 0 && (rc = find_evaluators(r, &procs, &nprocs)) < 0)
-		goto done;
-	for (i = 0; i < n; i++) {
-		bo_trial_rec f;
-		double wall_h = bo__kv_get(t[i].usage, t[i].nusage, "wall_hours");
-		double cost, uncapped;
-		char reason[300];
-		pid_t leader = 0;
-		int alive = 0;
-		size_t k;
-		if (isnan(wall_h))
-			wall_h = 0;
-		for (k = 0; k < nprocs; k++) {
-			if (procs[k].trial != t[i].id)
-				continue;
-			/* The evaluator leads its process group: kill the group,
-			 * and each process found, in case one left the group. */
-			if (kill(-procs[k].pid, SIGKILL) == 0)
-				leader = procs[k].pid;
-			kill(procs[k].pid, SIGKILL);
-			alive = 1;
-		}
-		if (alive) {
-			wall_h = fmax(wall_h, (wall_now() - t[i].started_at) / 3600.0);
-			snprintf(reason, sizeof reason,
-				 "orphaned: its runner died while it ran; its evaluator (pid %lld) was stopped and the time until then charged",
-				 (long long)leader);
-		} else {
-			snprintf(reason, sizeof reason,
-				 "orphaned: its runner died while it ran; charged the usage measured until the runner's last heartbeat");
-		}
-		{
-			/* The wall time charged replaces the last heartbeat's. */
-			size_t cap = t[i].nusage;
-			int found = 0;
-			for (k = 0; k < t[i].nusage; k++) {
-				if (!strcmp(t[i].usage[k].name, "wall_hours")) {
-					t[i].usage[k].value = wall_h;
-					found = 1;
-				}
-			}
-			if (!found && (rc = bo__kv_push(&t[i].usage, &t[i].nusage, &cap, "wall_hours", wall_h)) < 0)
-				goto done;
-		}
-		cost = charge_for(r, t[i].id, t[i].usage, t[i].nusage,
-				  bo__budget_capped(&r->s->budget) ? t[i].reserved : NAN, &uncapped);
-		memset(&f, 0, sizeof f);
-		f.id = t[i].id;
-		f.state = BO_TRIAL_FAILED;
-		f.cost = cost;
-		f.reserved = t[i].reserved;
-		f.price_version = r->s->prices.version;
-		f.reason = reason;
-		f.score = NAN;
-		f.feasible = -1;
-		f.ended_at = wall_now();
-		f.exit_code = -1;
-		f.usage = t[i].usage;
-		f.nusage = t[i].nusage;
-		if ((rc = r->st->ops->trial_finish(r->st, &f)) < 0)
-			goto done;
-		event(r, t[i].id, "orphan", cost, "trial %lld recovered from a dead runner%s; charged %.6g",
-		      (long long)t[i].id, alive ? " (its evaluator was still running and was stopped)" : "",
-		      cost);
-		r->sum.orphans++;
-		note(r, "recovered trial %lld, orphaned by a runner that died; charged %.6g %s",
-		     (long long)t[i].id, cost, r->s->prices.currency);
-	}
-	rc = 0;
-done:
-	bo__free(procs);
-	bo__trial_rec_free_array(t, n);
-	return rc;
+	bo_orphan_ctx c;
+	c.st = r->st;
+	c.s = r->s;
+	c.ledger_path = r->ledger_path;
+	c.charge = orphan_charge;
+	c.recovered = orphan_recovered;
+	c.ud = r;
+	return bo__orphans_recover(&c);
 }
 
 /* ---- setup ----------------------------------------------------------- */
@@ -1357,10 +1254,24 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 	began = 1;
 	if ((rc = bo__exec_new(&r->ex)) < 0)
 		goto done;
+	{
+		/* How trials are contained: a cgroup each where possible
+		 * (BUDGETOPT_CONTAIN=cgroup|tree|group picks one). */
+		const char *want = getenv("BUDGETOPT_CONTAIN");
+		int mode = want && *want ? bo__exec_contain_parse(want) : BO_CONTAIN_AUTO;
+		if (mode < 0) {
+			rc = bo__error(BO_EINVAL, "BUDGETOPT_CONTAIN=%s: expected auto, cgroup, tree or group",
+				       want);
+			goto done;
+		}
+		if ((rc = bo__exec_contain(r->ex, mode)) < 0)
+			goto done;
+	}
 	if ((rc = bo__sampler_new(&r->sm, s, s->sampler, r->seed)) < 0)
 		goto done;
-	event(r, 0, "run_start", NAN, "run %lld: seed %llu, sampler %s, parallel %d",
-	      (long long)r->run_id, (unsigned long long)r->seed, bo__sampler_name(r->sm), r->parallel);
+	event(r, 0, "run_start", NAN, "run %lld: seed %llu, sampler %s, parallel %d, containment %s",
+	      (long long)r->run_id, (unsigned long long)r->seed, bo__sampler_name(r->sm), r->parallel,
+	      bo__exec_contain_name(bo__exec_contain_mode(r->ex)));
 	if ((rc = recover_orphans(r)) < 0)
 		goto done;
 	crash_point(r, "recovered");
@@ -1414,18 +1325,8 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 		if (now - r->last_heartbeat >= HEARTBEAT_S) {
 			r->last_heartbeat = now;
 			r->st->ops->run_heartbeat(r->st, r->run_id, wall_now());
-			for (i = 0; i < r->njobs; i++) {
-				bo_job_status st;
-				bo_kv u[3];
-				bo__exec_status(r->jobs[i]->job, &st);
-				u[0].name = "wall_hours";
-				u[0].value = st.wall_s / 3600.0;
-				u[1].name = "cpu_hours";
-				u[1].value = st.cpu_s / 3600.0;
-				u[2].name = "mem_gb_hours";
-				u[2].value = st.maxrss_kb / 1048576.0 * st.wall_s / 3600.0;
-				r->st->ops->trial_progress(r->st, r->jobs[i]->id, u, 3);
-			}
+			for (i = 0; i < r->njobs; i++)
+				heartbeat_usage(r, r->jobs[i]);
 			crash_point(r, "heartbeat");
 		}
 		if (r->opt->progress && now - r->last_tick >= (r->opt->tick_s > 0 ? r->opt->tick_s : 0.5)) {

@@ -30,7 +30,7 @@
  * run time is the ORDER BY of trials(), and it is assembled from constant
  * fragments chosen by the sort key, never from the key's text.
  *
- * Schema (version 1), all times unix seconds as REAL, NaN stored as NULL:
+ * Schema (version 2), all times unix seconds as REAL, NaN stored as NULL:
  *   schema_version(version)           one row: the schema of this file
  *   study_versions(id, name, hash UNIQUE, space_hash, text, created_at)
  *                                     every distinct study definition
@@ -39,7 +39,10 @@
  *                                     open; seed is the uint64 bit pattern
  *   trials(id, version, run_id, state, sampler, params_json, cost, reserved,
  *          price_version, reason, score, feasible, created_at, started_at,
- *          ended_at, exit_code, term_signal, pid, host, folder)
+ *          ended_at, exit_code, term_signal, pid, host, folder, pid_start,
+ *          cgroup)                    pid + pid_start (field 22 of
+ *                                     /proc/<pid>/stat) name the evaluator;
+ *                                     cgroup: its cgroup v2 folder or NULL
  *                                     id = trial number 1, 2, ...; state is
  *                                     the state's name ("running", ...);
  *                                     times 0 <-> NULL; run_id 0 <-> NULL
@@ -154,6 +157,11 @@ static const char *const migrations[] = {
 	" kind TEXT NOT NULL,"
 	" amount REAL,"
 	" detail TEXT);",
+	/* 1 -> 2: where a trial's processes are, so that a later runner finds
+	 * them without their environment: the evaluator's start time (pid +
+	 * start time name one process for good) and its cgroup. */
+	"ALTER TABLE trials ADD COLUMN pid_start INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE trials ADD COLUMN cgroup TEXT;",
 };
 
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
@@ -162,7 +170,7 @@ static const char *const migrations[] = {
 	"t.id, t.state, t.version, t.run_id, t.sampler, t.params_json, t.cost, " \
 	"t.reserved, t.price_version, t.reason, t.score, t.feasible, " \
 	"t.created_at, t.started_at, t.ended_at, t.exit_code, t.term_signal, " \
-	"t.pid, t.host, t.folder"
+	"t.pid, t.host, t.folder, t.pid_start, t.cgroup"
 
 /* The cached statements, prepared on first use. */
 enum {
@@ -248,7 +256,9 @@ static const char *const sql_text[S_COUNT] = {
 	[S_EVENT_INSERT] =
 		"INSERT INTO events(t, run_id, trial_id, kind, amount, detail) "
 		"VALUES (COALESCE(?1, " SQL_NOW "), ?2, ?3, ?4, ?5, ?6)",
-	[S_TRIAL_LAUNCHED] = "UPDATE trials SET pid = ?2, folder = ?3 WHERE id = ?1",
+	[S_TRIAL_LAUNCHED] =
+		"UPDATE trials SET pid = ?2, folder = COALESCE(?3, folder), pid_start = ?4, "
+		"cgroup = ?5 WHERE id = ?1",
 	[S_TRIAL_STATE] = "SELECT state FROM trials WHERE id = ?1",
 	[S_USAGE_DELETE] = "DELETE FROM trial_usage WHERE trial_id = ?1",
 	[S_USAGE_INSERT] =
@@ -933,7 +943,8 @@ done:
 	return rc;
 }
 
-static int sq_trial_launched(bo_storage *st, int64_t id, int64_t pid, const char *folder)
+static int sq_trial_launched(bo_storage *st, int64_t id, int64_t pid, int64_t pid_start,
+			     const char *cgroup, const char *folder)
 {
 	sq *q = (sq *)st;
 	sqlite3_stmt *s;
@@ -946,6 +957,8 @@ static int sq_trial_launched(bo_storage *st, int64_t id, int64_t pid, const char
 	b = sqlite3_bind_int64(s, 1, id);
 	b |= sqlite3_bind_int64(s, 2, pid);
 	b |= bind_text(s, 3, folder);
+	b |= sqlite3_bind_int64(s, 4, pid_start);
+	b |= bind_text(s, 5, cgroup);
 	if (b != SQLITE_OK) {
 		rc = db_error(q, b, what);
 		goto done;
@@ -1180,9 +1193,11 @@ static int read_trial(sq *q, sqlite3_stmt *s, bo_trial_rec *r)
 	r->exit_code = sqlite3_column_int(s, 15);
 	r->term_signal = sqlite3_column_int(s, 16);
 	r->pid = sqlite3_column_int64(s, 17);
+	r->pid_start = sqlite3_column_int64(s, 20);
 	if ((rc = col_str(q, s, 4, &r->sampler)) || (rc = col_str(q, s, 5, &r->params_json)) ||
 	    (rc = col_str(q, s, 8, &r->price_version)) || (rc = col_str(q, s, 9, &r->reason)) ||
-	    (rc = col_str(q, s, 18, &r->host)) || (rc = col_str(q, s, 19, &r->folder)))
+	    (rc = col_str(q, s, 18, &r->host)) || (rc = col_str(q, s, 19, &r->folder)) ||
+	    (rc = col_str(q, s, 21, &r->cgroup)))
 		return rc;
 	return 0;
 }

@@ -70,8 +70,11 @@ typedef struct bo_storage_ops {
 	/* Inserts a running trial (t->id assigned here, the next number) and a
 	 * "reserve" event for t->reserved, in one transaction. */
 	int (*trial_start)(bo_storage *st, bo_trial_rec *t);
-	/* Records the pid and folder of a started trial. */
-	int (*trial_launched)(bo_storage *st, int64_t id, int64_t pid, const char *folder);
+	/* Records where a started trial's processes are: the evaluator's pid
+	 * and start time, and its cgroup (NULL: none); folder NULL keeps the
+	 * stored one. BO_ENOTFOUND: no such trial. */
+	int (*trial_launched)(bo_storage *st, int64_t id, int64_t pid, int64_t pid_start,
+			      const char *cgroup, const char *folder);
 	/* Stores the measured usage so far of a running trial (heartbeat). */
 	int (*trial_progress)(bo_storage *st, int64_t id, const bo_kv *usage, size_t n);
 	/* Stores an intermediate report. */

@@ -260,6 +260,58 @@ static void test_migrate_empty_file(void **state)
 	assert_int_equal(raw_int(p, "SELECT COUNT(*) FROM study_versions"), 1);
 }
 
+/* A ledger written at schema 1 (no pid_start, no cgroup) gains both
+ * columns when opened, keeps its trials, and reads them with defaults. */
+static void test_migrate_1_to_2(void **state)
+{
+	char p[4200];
+	sqlite3 *db;
+	bo_storage *st;
+	bo_trial_rec got;
+	(void)state;
+	fresh_path(p, sizeof p, "v1");
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+		"CREATE TABLE schema_version(version INTEGER NOT NULL);"
+		"INSERT INTO schema_version VALUES (1);"
+		"CREATE TABLE study_versions(id INTEGER PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,"
+		" space_hash TEXT NOT NULL, text TEXT NOT NULL, created_at REAL NOT NULL);"
+		"CREATE TABLE runs(id INTEGER PRIMARY KEY, version INTEGER, pid INTEGER NOT NULL, host TEXT,"
+		" seed INTEGER NOT NULL, sampler TEXT, started_at REAL NOT NULL, heartbeat_at REAL NOT NULL, ended_at REAL);"
+		"CREATE TABLE trials(id INTEGER PRIMARY KEY, version INTEGER NOT NULL, run_id INTEGER,"
+		" state TEXT NOT NULL, sampler TEXT, params_json TEXT, cost REAL, reserved REAL, price_version TEXT,"
+		" reason TEXT, score REAL, feasible INTEGER NOT NULL DEFAULT -1, created_at REAL, started_at REAL,"
+		" ended_at REAL, exit_code INTEGER NOT NULL DEFAULT -1, term_signal INTEGER NOT NULL DEFAULT 0,"
+		" pid INTEGER NOT NULL DEFAULT 0, host TEXT, folder TEXT);"
+		"CREATE TABLE trial_params(trial_id INTEGER NOT NULL, name TEXT NOT NULL, value REAL, PRIMARY KEY (trial_id, name));"
+		"CREATE TABLE trial_metrics(trial_id INTEGER NOT NULL, name TEXT NOT NULL, value REAL, PRIMARY KEY (trial_id, name));"
+		"CREATE TABLE trial_steps(trial_id INTEGER NOT NULL, step INTEGER NOT NULL, name TEXT NOT NULL, value REAL,"
+		" PRIMARY KEY (trial_id, step, name));"
+		"CREATE TABLE trial_usage(trial_id INTEGER NOT NULL, resource TEXT NOT NULL, amount REAL, PRIMARY KEY (trial_id, resource));"
+		"CREATE TABLE events(id INTEGER PRIMARY KEY, t REAL NOT NULL, run_id INTEGER, trial_id INTEGER,"
+		" kind TEXT NOT NULL, amount REAL, detail TEXT);"
+		"INSERT INTO study_versions VALUES (1, 's', 'h', 'sp', 'name: s', 1);"
+		"INSERT INTO trials(id, version, state, pid, folder) VALUES (1, 1, 'running', 77, '/tmp/f');",
+		NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	st = open_ok(p);
+	memset(&got, 0, sizeof got);
+	assert_int_equal(st->ops->trial_get(st, 1, &got), 0);
+	assert_int_equal(got.pid, 77);
+	assert_int_equal(got.pid_start, 0);
+	assert_null(got.cgroup);
+	assert_string_equal(got.folder, "/tmp/f");
+	bo__trial_rec_clear(&got);
+	assert_int_equal(st->ops->trial_launched(st, 1, 78, 5, "/cg", NULL), 0);
+	assert_int_equal(st->ops->trial_get(st, 1, &got), 0);
+	assert_int_equal(got.pid_start, 5);
+	assert_string_equal(got.cgroup, "/cg");
+	assert_string_equal(got.folder, "/tmp/f");
+	bo__trial_rec_clear(&got);
+	bo__storage_close(st);
+	assert_true(raw_int(p, "SELECT version FROM schema_version") >= 2);
+}
+
 static void test_too_new(void **state)
 {
 	char p[4200], want[128];
@@ -474,8 +526,8 @@ static void test_trial_lifecycle(void **state)
 	start_trial(st, v, run, 0.25, &id);
 	assert_int_equal(id, 2);
 
-	assert_int_equal(st->ops->trial_launched(st, 1, 4242, "/tmp/t1"), 0);
-	assert_int_equal(st->ops->trial_launched(st, 9, 4242, "/tmp/t9"), BO_ENOTFOUND);
+	assert_int_equal(st->ops->trial_launched(st, 1, 4242, 987654321987LL, "/sys/fs/cgroup/x", "/tmp/t1"), 0);
+	assert_int_equal(st->ops->trial_launched(st, 9, 4242, 1, NULL, "/tmp/t9"), BO_ENOTFOUND);
 
 	assert_int_equal(st->ops->trial_progress(st, 1, usage1, 2), 0);
 	assert_int_equal(st->ops->trial_progress(st, 1, usage2, 1), 0);   /* replaces */
@@ -511,6 +563,8 @@ static void test_trial_lifecycle(void **state)
 	assert_int_equal(got.exit_code, -1);
 	assert_int_equal(got.term_signal, 0);
 	assert_int_equal(got.pid, 4242);
+	assert_int_equal(got.pid_start, 987654321987LL);
+	assert_string_equal(got.cgroup, "/sys/fs/cgroup/x");
 	assert_string_equal(got.host, "hostA");
 	assert_string_equal(got.folder, "/tmp/t1");
 	assert_null(got.reason);
@@ -1180,6 +1234,7 @@ int main(void)
 		cmocka_unit_test(test_state_names),
 		cmocka_unit_test(test_uri),
 		cmocka_unit_test(test_migrate_empty_file),
+		cmocka_unit_test(test_migrate_1_to_2),
 		cmocka_unit_test(test_too_new),
 		cmocka_unit_test(test_register),
 		cmocka_unit_test(test_runs),
