@@ -300,9 +300,9 @@ static int param_cell(const bo_param *p, const char *cell, double *x, char *why,
 	double v;
 	int rc;
 	if (p->type == BO_PT_FLOAT || p->type == BO_PT_INT) {
-		rc = bo__csv_number(cell, &v, why, whylen);
-		if (rc == 0)
-			cell = bo__csv_trim(cell, trimmed, sizeof trimmed);
+		if ((rc = bo__csv_number(cell, &v, why, whylen)) < 0)
+			return rc;
+		cell = bo__csv_trim(cell, trimmed, sizeof trimmed);
 	} else {
 		/* a label as written; a numeric one only in decimal */
 		size_t i;
