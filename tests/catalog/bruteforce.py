@@ -35,14 +35,8 @@ REL = 1e-9
 
 def num(cell):
     """A metric cell: a finite number, or None (missing / not a number)."""
-    s = cell.strip()
-    if s == "":
-        return None
-    try:
-        v = float(s)
-    except ValueError:
-        return None
-    return v if math.isfinite(v) else None
+    v = strict_num(cell)   # a decimal number with spaces around (below)
+    return None if v == "bad" else v
 
 
 def read_rows(path, params, metrics, optional=()):
@@ -351,6 +345,17 @@ def nb201(ck, src, data):
     ck.frontier("nb201 frontier --where in_nonredundant_subset == 1",
                 base + ["--where", "in_nonredundant_subset == 1"], rows, sub, ax)
     ck.frontier("nb201 frontier --ref 80,6", base, rows, allrows, ax, ref=[80.0, 6.0])
+    # edgetpu_latency is empty on some rows: three-valued --where over it
+    tpu = sorted(r["m"]["edgetpu_latency"] for r in rows if r["m"]["edgetpu_latency"] is not None)
+    t = rv(statistics.median_low(tpu))
+    tl = lambda r: r["m"]["edgetpu_latency"]
+    for text, fn in (("not (edgetpu_latency > %s)" % t, lambda r: k_not(k_cmp(tl(r), ">", float(t)))),
+                     ("edgetpu_latency > %s or 1" % t, lambda r: True),
+                     ("missing(edgetpu_latency)", lambda r: tl(r) is None),
+                     ("present(edgetpu_latency) and not (edgetpu_latency < %s)" % t,
+                      lambda r: k_and(tl(r) is not None, k_not(k_cmp(tl(r), "<", float(t)))))):
+        ck.frontier("nb201 frontier --where %s" % text, base + ["--where", text], rows,
+                    (lambda fn: lambda r: fn(r) is True)(fn), ax, all_=True)
     # three axes: the set only (no 2-D hypervolume)
     ax3 = ax + [("edgegpu_energy", "minimize", lambda r: r["m"]["edgegpu_energy"])]
     ck.frontier("nb201 frontier +val_acc,-edgegpu_latency,-edgegpu_energy",
@@ -386,6 +391,12 @@ def frugalgpt(ck, src, data):
                   rows, keep, ok, lambda r: (usd(r), -acc(r), r["id"]), rule="lexicographic")
         ax = [("test_acc", "maximize", acc), ("test_cost_usd_per_query", "minimize", usd)]
         ck.frontier("frugalgpt %s frontier" % ds, base + where, rows, keep, ax, all_=True)
+    # provider is empty on the cascade rows: not (...) over it
+    keep = lambda r: r["p"]["row_type"] == "single_model" and \
+        k_not(None if r["p"]["provider"] is None else r["p"]["provider"] == "google") is True
+    ck.frontier("frugalgpt frontier --where not (provider == 'google')",
+                base + ["--where", "not (provider == 'google')"], rows, keep,
+                [("test_acc", "maximize", acc), ("test_cost_usd_per_query", "minimize", usd)], all_=True)
     # a guardrail on top of the study's filter, over every data set
     keep = lambda r: r["p"]["row_type"] == "single_model"
     ck.select("frugalgpt all --guardrail test_cost_usd_per_query <= 0.001 --min-perf 0.8",
@@ -411,6 +422,22 @@ def mlperf(ck, src, data):
         t = total(r)
         return None if t is None else r["m"]["performance_result"] / t
 
+    # labels of choice: from_catalog, in the order they first appear
+    problems = []
+    rc, out, err = ck.run(["validate", "--catalog", csvf, study])
+    for col in ("model", "submitter", "accelerator", "weight_data_types"):
+        seen = []
+        with open(csvf, newline="") as f:
+            for rec in csv.DictReader(f):
+                c = rec[col].strip(" \t")
+                if c and c not in seen:
+                    seen.append(c)
+        want = '%s: labels of "%s" from column "%s": %s' % (csvf, col, col, ", ".join(seen))
+        if want not in out.splitlines():
+            problems.append("validate --catalog: no line %r" % want[:200])
+    if rc != 0:
+        problems.append("validate --catalog: exit %d: %s" % (rc, err[:300]))
+    ck.report("mlperf validate --catalog: labels from the table", problems)
     thr = lambda r: r["m"]["performance_result"]
     through = lambda r: r["p"]["performance_units"] != "Latency (ms)"
     pairs = sorted({(r["p"]["model"], r["p"]["scenario"]) for r in rows})
