@@ -90,6 +90,15 @@ static void print_csv(const cli_decide *d, const bo_frontier *fr, int all)
 		cli_csv_field(stdout, why);
 		printf("\n");
 	}
+	for (i = 0; all && i < d->c.nremoved; i++) {
+		/* left out by --where or catalog: where, with the reason */
+		printf("%lld,removed", (long long)d->c.removed[i].id);
+		for (k = 0; k < fr->d; k++)
+			printf(",");
+		printf(",,,false,,");
+		cli_csv_field(stdout, d->c.removed[i].why);
+		printf("\n");
+	}
 }
 
 static void print_text(const cli_decide *d, const bo_frontier *fr, int all)
@@ -146,6 +155,11 @@ static void print_text(const cli_decide *d, const bo_frontier *fr, int all)
 		bo__frontier_why(&d->c, fr, i, &status, why, sizeof why);
 		printf("   %8lld  %-10s  %s\n", (long long)d->c.v[i].id, status, why);
 	}
+	if (d->c.nremoved)
+		printf("left out by a filter:\n");
+	for (i = 0; i < d->c.nremoved; i++)
+		printf("   %8lld  %-10s  %s: %s\n", (long long)d->c.removed[i].id, "removed",
+		       d->c.removed[i].name, d->c.removed[i].why);
 }
 
 int cmd_frontier(int argc, char **argv)

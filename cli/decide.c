@@ -104,6 +104,8 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 		rc = bo__csv_parse(&csv, text, len, d->catalog);
 		free(text);
 		if (rc == 0)
+			rc = bo__study_catalog_labels(d->s, csv, d->catalog);
+		if (rc == 0)
 			rc = bo__configs_add_csv(&d->c, csv, d->catalog);
 		bo__csv_free(csv);
 		if (rc < 0) {

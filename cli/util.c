@@ -12,14 +12,21 @@
 #include "cli.h"
 #include "core/model.h"
 
+/* Every line of the message gets the prefix: a message may list several
+ * problems, one per line (bad catalog cells). */
 void cli_error(const char *fmt, ...)
 {
+	char msg[16384];
+	const char *p = msg, *nl;
 	va_list ap;
-	fputs("budgetopt: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	do {
+		nl = strchr(p, '\n');
+		fprintf(stderr, "budgetopt: %.*s\n", nl ? (int)(nl - p) : (int)strlen(p), p);
+		p = nl + 1;
+	} while (nl);
 }
 
 bo_study *cli_load_study(const char *path)

@@ -8,6 +8,7 @@
 #include "analysis/configs.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,11 @@ void bo__configs_clear(bo_configs *c)
 	for (i = 0; i < c->n; i++)
 		config_clear(&c->v[i]);
 	bo__free(c->v);
+	for (i = 0; i < c->nremoved; i++) {
+		bo__free(c->removed[i].name);
+		bo__free(c->removed[i].why);
+	}
+	bo__free(c->removed);
 	for (i = 0; c->guardrails && i < c->nextra; i++) {
 		bo_guardrail *g = &c->guardrails[c->nguardrails - c->nextra + i];
 		bo__free(g->text);
@@ -108,6 +114,7 @@ static int evaluate(bo_configs *c, bo_config *f)
 	bo_expr_env env;
 	double keep;
 	int rc, i;
+	static const char *const what[] = {"catalog: where", "--where"};
 	ctx.study = s;
 	ctx.x = f->x;
 	ctx.metrics = f->m;
@@ -119,13 +126,22 @@ static int evaluate(bo_configs *c, bo_config *f)
 		const bo_expr *w = i == 0 ? s->catalog.where : c->where;
 		if (!w || !(c->catalog || i == 1))
 			continue;
+		/* kept only when it is true: false or missing leaves it out */
 		rc = bo__expr_eval(w, &env, &keep);
-		if (rc == BO_ENOTFOUND)
-			return 0;     /* over a missing value: the row is not wanted */
-		if (rc < 0)
+		if (rc < 0 && rc != BO_ENOTFOUND)
 			return rc;
-		if (keep == 0 || isnan(keep))
+		if (rc == BO_ENOTFOUND || keep == 0 || isnan(keep)) {
+			char *why = NULL;
+			bo_strbuf sb = BO_STRBUF_INIT;
+			if ((rc = bo__expr_explain(w, &env, &why)) < 0)
+				return rc;
+			bo__sb_printf(&sb, "%s: %s", what[i], why);
+			bo__free(why);
+			bo__free(f->why);
+			if (!(f->why = bo__sb_take(&sb)))
+				return BO_ENOMEM;
 			return 0;
+		}
 	}
 	if (!f->usable)
 		return 1;
@@ -183,7 +199,27 @@ static int missing_metric(bo_config *f, const bo_metric *m, const char *how)
 	return (f->why = bo__strdup(msg)) ? 0 : BO_ENOMEM;
 }
 
-/* Keeps f (evaluated) or drops it, as the filters say. */
+/* Lists f, which a filter left out, in c->removed. */
+static int remove_config(bo_configs *c, bo_config *f)
+{
+	bo_removed *r;
+	char name[300];
+	if (bo__grow(&c->removed, &c->capremoved, c->nremoved + 1, sizeof *c->removed) < 0)
+		return BO_ENOMEM;
+	r = &c->removed[c->nremoved];
+	/* f is c->v[c->n], not yet counted: name it as it would be */
+	bo__config_name(c, c->n, name, sizeof name);
+	r->id = f->id;
+	r->why = NULL;
+	if (!(r->name = bo__strdup(name)))
+		return BO_ENOMEM;
+	r->why = f->why;
+	f->why = NULL;
+	c->nremoved++;
+	return 0;
+}
+
+/* Keeps f (evaluated) or lists it as removed, as the filters say. */
 static int finish(bo_configs *c, bo_config *f)
 {
 	int rc = evaluate(c, f);
@@ -193,6 +229,8 @@ static int finish(bo_configs *c, bo_config *f)
 		c->n++;
 		return 0;
 	}
+	if (rc == 0)
+		rc = remove_config(c, f);
 	config_clear(f);
 	return rc;
 }
@@ -234,20 +272,62 @@ int bo__configs_add_trials(bo_configs *c, const bo_trial_rec *t, size_t n)
 	return 0;
 }
 
-/* The CSV column a parameter or metric reads. */
-static const char *column_of(const bo_study *s, const char *name)
+/* Problems with a catalog's cells, gathered so that all are told at once:
+ * the first BO_BAD_CELLS_MAX lines, then how many more. */
+typedef struct badcells {
+	bo_strbuf sb;
+	size_t n;
+} badcells;
+
+static void bad_cell(badcells *b, const char *fmt, ...) BO__PRINTF(2, 3);
+static void bad_cell(badcells *b, const char *fmt, ...)
 {
-	size_t i;
-	for (i = 0; i < s->catalog.ncolumns; i++)
-		if (!strcmp(s->catalog.names[i], name))
-			return s->catalog.columns[i];
-	return name;
+	char msg[400];
+	va_list ap;
+	if (b->n++ >= BO_BAD_CELLS_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	bo__sb_puts(&b->sb, "\n");
+	bo__sb_puts(&b->sb, msg);
+}
+
+/* Reads a parameter cell; 0, or BO_EINVAL with the reason in why. */
+static int param_cell(const bo_param *p, const char *cell, double *x, char *why, size_t whylen)
+{
+	char trimmed[256];
+	double v;
+	int rc;
+	if (p->type == BO_PT_FLOAT || p->type == BO_PT_INT) {
+		if ((rc = bo__csv_number(cell, &v, why, whylen)) < 0)
+			return rc;
+		cell = bo__csv_trim(cell, trimmed, sizeof trimmed);
+	} else {
+		/* a label as written; a numeric one only in decimal */
+		size_t i;
+		for (i = 0; i < p->nchoices; i++)
+			if (!strcmp(p->choices[i], cell)) {
+				*x = (double)i;
+				return 0;
+			}
+		cell = bo__csv_trim(cell, trimmed, sizeof trimmed);
+		rc = 0;
+		if (p->numeric_choices && (rc = bo__csv_number(cell, &v, why, whylen)) < 0)
+			return rc;
+	}
+	if (bo__param_parse(p, cell, x) < 0) {
+		snprintf(why, whylen, "%s", bo_error_last());
+		return BO_EINVAL;
+	}
+	return 0;
 }
 
 int bo__configs_add_csv(bo_configs *c, const bo_csv *csv, const char *name)
 {
 	const bo_study *s = c->s;
-	int *pcol = NULL, *mcol = NULL;
+	int *pcol = NULL, *mcol = NULL, lcol = -1;
+	badcells bad = {BO_STRBUF_INIT, 0};
 	size_t r, k;
 	int rc = 0;
 	c->catalog = 1;
@@ -258,62 +338,97 @@ int bo__configs_add_csv(bo_configs *c, const bo_csv *csv, const char *name)
 		goto done;
 	}
 	for (k = 0; k < s->nparams; k++) {
-		const char *col = column_of(s, s->params[k].name);
-		if ((pcol[k] = bo__csv_col(csv, col)) < 0) {
-			rc = bo__error(BO_EINVAL, "%s: no column \"%s\" for parameter \"%s\" (map it with catalog: {columns: {%s: ...}})",
-				       name, col, s->params[k].name, s->params[k].name);
+		const char *col = bo__catalog_column(s, s->params[k].name);
+		if (s->params[k].from_catalog && !s->params[k].nchoices) {
+			rc = bo__error(BO_EMISUSE, "parameter \"%s\": labels from the catalog were not read",
+				       s->params[k].name);
 			goto done;
 		}
+		if ((pcol[k] = bo__csv_col(csv, col)) < 0)
+			bad_cell(&bad, "%s: no column \"%s\" for parameter \"%s\" (map it with catalog: {columns: {%s: ...}})",
+				 name, col, s->params[k].name, s->params[k].name);
 	}
 	for (k = 0; k < s->nmetrics; k++) {
-		const char *col = column_of(s, s->metrics[k].name);
-		if ((mcol[k] = bo__csv_col(csv, col)) < 0) {
-			rc = bo__error(BO_EINVAL, "%s: no column \"%s\" for metric \"%s\" (map it with catalog: {columns: {%s: ...}})",
-				       name, col, s->metrics[k].name, s->metrics[k].name);
-			goto done;
-		}
+		const char *col = bo__catalog_column(s, s->metrics[k].name);
+		if ((mcol[k] = bo__csv_col(csv, col)) < 0)
+			bad_cell(&bad, "%s: no column \"%s\" for metric \"%s\" (map it with catalog: {columns: {%s: ...}})",
+				 name, col, s->metrics[k].name, s->metrics[k].name);
 	}
+	if (s->catalog.label && (lcol = bo__csv_col(csv, s->catalog.label)) < 0)
+		bad_cell(&bad, "%s: no column \"%s\" for the row labels (catalog: label)", name,
+			 s->catalog.label);
+	if (bad.n)
+		goto done;
 	for (r = 0; r < csv->nrows; r++) {
 		const char *const *row = (const char *const *)csv->cells + r * csv->ncols;
+		size_t before = bad.n;
 		bo_config *f;
 		if ((rc = config_alloc(c, &f)) < 0)
 			goto done;
 		f->id = csv->lines[r];
 		f->usable = 1;
-		for (k = 0; k < s->nparams; k++) {
-			const char *cell = row[pcol[k]];
-			if (!cell[0]) {
-				f->x[k] = NAN;
-			} else if (bo__param_parse(&s->params[k], cell, &f->x[k]) < 0) {
-				char msg[512];
-				snprintf(msg, sizeof msg, "%s", bo_error_last());
+		if (lcol >= 0) {
+			char buf[256];
+			if (bo__csv_trim(row[lcol], buf, sizeof buf)[0] && !(f->label = bo__strdup(buf))) {
 				config_clear(f);
-				rc = bo__error(BO_EINVAL, "%s:%d: column \"%s\": %s", name, csv->lines[r],
-					       csv->header[pcol[k]], msg);
+				rc = BO_ENOMEM;
 				goto done;
 			}
 		}
-		for (k = 0; k < s->nmetrics; k++) {
-			const char *cell = row[mcol[k]];
-			char *end;
-			double v = NAN;
-			if (cell[0]) {
-				v = strtod(cell, &end);
-				if (*end)
-					v = NAN;
+		for (k = 0; k < s->nparams; k++) {
+			const char *cell = row[pcol[k]];
+			char why[300], blankbuf[2];
+			if (!bo__csv_trim(cell, blankbuf, sizeof blankbuf)[0]) {
+				f->x[k] = NAN;
+			} else if (param_cell(&s->params[k], cell, &f->x[k], why, sizeof why) < 0) {
+				char nm[300];
+				bad_cell(&bad, "%s:%d: column \"%s\"%s%s%s: %s", name, csv->lines[r],
+					 csv->header[pcol[k]], f->label ? " (" : "",
+					 f->label ? bo__config_name(c, c->n, nm, sizeof nm) : "",
+					 f->label ? ")" : "", why);
 			}
-			f->m[k] = v;
-			if (isfinite(v) || s->metrics[k].optional || !f->usable)
+		}
+		for (k = 0; k < s->nmetrics; k++) {
+			char why[300], msg[400];
+			double v = NAN;
+			int got = bo__csv_number(row[mcol[k]], &v, why, sizeof why);
+			f->m[k] = got == 0 ? v : NAN;
+			if (got == 0 || s->metrics[k].optional || !f->usable)
 				continue;
-			if ((rc = missing_metric(f, &s->metrics[k], cell[0] ? "not a number:" : "no value for")) < 0) {
+			if (got == 1)
+				snprintf(msg, sizeof msg, "no value for metric \"%s\" (column \"%s\")",
+					 s->metrics[k].name, csv->header[mcol[k]]);
+			else
+				snprintf(msg, sizeof msg, "metric \"%s\": column \"%s\": %s",
+					 s->metrics[k].name, csv->header[mcol[k]], why);
+			f->usable = 0;
+			bo__free(f->why);
+			if (!(f->why = bo__strdup(msg))) {
 				config_clear(f);
+				rc = BO_ENOMEM;
 				goto done;
 			}
+		}
+		if (bad.n != before) {
+			/* a bad row is not read further; the others are still checked */
+			config_clear(f);
+			continue;
 		}
 		if ((rc = finish(c, f)) < 0)
 			goto done;
 	}
 done:
+	if (rc == 0 && bad.n) {
+		if (bad.sb.failed)
+			rc = BO_ENOMEM;
+		else if (bad.n > BO_BAD_CELLS_MAX)
+			rc = bo__error(BO_EINVAL, "%s: %zu problems%s\nand %zu more", name, bad.n,
+				       bo__sb_str(&bad.sb), bad.n - BO_BAD_CELLS_MAX);
+		else
+			rc = bo__error(BO_EINVAL, "%s: %zu problem%s%s", name, bad.n,
+				       bad.n == 1 ? "" : "s", bo__sb_str(&bad.sb));
+	}
+	bo__sb_clear(&bad.sb);
 	bo__free(pcol);
 	bo__free(mcol);
 	return rc;

@@ -32,6 +32,13 @@ typedef struct bo_config {
 	char *label;           /* readable name (a catalog's label column), or NULL */
 } bo_config;
 
+/* A configuration a filter (--where, catalog: where) left out, and why. */
+typedef struct bo_removed {
+	int64_t id;            /* trial id or line number */
+	char *name;            /* as bo__config_name would name it */
+	char *why;             /* "--where: \"x\" is missing" */
+} bo_removed;
+
 typedef struct bo_configs {
 	const bo_study *s;
 	int catalog;           /* rows of a catalog: no search cost */
@@ -41,6 +48,8 @@ typedef struct bo_configs {
 	bo_expr *where;        /* extra filter (owned), or NULL */
 	size_t n, cap;
 	bo_config *v;
+	size_t nremoved, capremoved;
+	bo_removed *removed;   /* left out by a filter, in reading order */
 } bo_configs;
 
 /* Prepares an empty set for study s, with extra guardrails (expression
@@ -53,12 +62,22 @@ void bo__configs_clear(bo_configs *c);
 
 /* Adds the trials of a ledger: complete trials are usable when they have
  * every non-optional metric; failed and pruned ones are kept (not usable)
- * with their reason. Trials the filter rejects are left out. */
+ * with their reason. Trials the filter does not hold for (false or
+ * missing: the three-valued logic of core/expr.h) are left out and listed
+ * in c->removed with the reason. */
 int bo__configs_add_trials(bo_configs *c, const bo_trial_rec *t, size_t n);
 
-/* Adds the rows of a catalog. Returns BO_EINVAL for a parameter cell that
- * is not a value of its parameter or a missing column ("file:line: ...").
- * A metric cell that is empty or not a number makes the row not usable. */
+/* Adds the rows of a catalog. Numeric cells may have spaces and tabs
+ * around them; hexadecimal, inf and nan are not numbers (bo__csv_number).
+ * Returns BO_EINVAL when a column is missing or a parameter cell is not a
+ * value of its parameter: the message lists every such problem, one per
+ * line ("file:line: column \"lr\": ..."), the first BO_BAD_CELLS_MAX of
+ * them and then "and N more". A metric cell that is empty or not a number
+ * makes the row not usable (its why names the column). With catalog: label
+ * the label column names each row. Rows the filters do not hold for go to
+ * c->removed as with trials. `choice: from_catalog` parameters must have
+ * their labels already (bo__study_catalog_labels). */
+#define BO_BAD_CELLS_MAX 20
 int bo__configs_add_csv(bo_configs *c, const bo_csv *csv, const char *name);
 
 /* A readable name for configuration i: its label when it has one, else

@@ -6,6 +6,11 @@
  */
 #include "core/csv.h"
 
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -192,5 +197,102 @@ done:
 		return rc;
 	}
 	*out = c;
+	return 0;
+}
+
+/* ---- numeric cells ------------------------------------------------------ */
+
+#define NUM_MAX 64        /* longest numeric cell read (digits are plenty) */
+
+static int blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+const char *bo__csv_trim(const char *cell, char *buf, size_t size)
+{
+	size_t n;
+	if (size == 0)
+		return buf;
+	while (blank(*cell))
+		cell++;
+	n = strlen(cell);
+	while (n > 0 && blank(cell[n - 1]))
+		n--;
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, cell, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+int bo__csv_number(const char *cell, double *out, char *why, size_t whylen)
+{
+	const char *s = cell, *e;
+	const char *dp = localeconv()->decimal_point;
+	char buf[NUM_MAX + 8], *end;
+	size_t n, j = 0, digits = 0, i;
+	double v;
+
+	while (blank(*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && blank(e[-1]))
+		e--;
+	n = (size_t)(e - s);
+	if (n == 0)
+		return 1;
+	/* [+-] digits [. digits] [(e|E) [+-] digits], with a digit somewhere
+	 * before the exponent: exactly what a decimal number is. */
+	i = 0;
+	if (s[i] == '+' || s[i] == '-')
+		i++;
+	if (i + 1 < n && s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'X')) {
+		snprintf(why, whylen, "\"%.*s\" is hexadecimal: write the number in decimal",
+			 (int)(n > 32 ? 32 : n), s);
+		return BO_EINVAL;
+	}
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++, digits++;
+	if (i < n && s[i] == '.') {
+		i++;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++, digits++;
+	}
+	if (digits && i < n && (s[i] == 'e' || s[i] == 'E')) {
+		size_t k = i + 1, ed = 0;
+		if (k < n && (s[k] == '+' || s[k] == '-'))
+			k++;
+		while (k < n && s[k] >= '0' && s[k] <= '9')
+			k++, ed++;
+		if (ed)
+			i = k;
+	}
+	if (!digits || i != n) {
+		snprintf(why, whylen, "\"%.*s%s\" is not a number", (int)(n > 32 ? 32 : n), s,
+			 n > 32 ? "..." : "");
+		return BO_EINVAL;
+	}
+	if (n > NUM_MAX) {
+		snprintf(why, whylen, "\"%.32s...\" is too long for a number", s);
+		return BO_EINVAL;
+	}
+	/* strtod reads the locale's decimal point: put it in place of '.' */
+	for (i = 0; i < n && j + 4 < sizeof buf; i++) {
+		if (s[i] == '.' && dp && *dp && strlen(dp) < 4) {
+			memcpy(buf + j, dp, strlen(dp));
+			j += strlen(dp);
+		} else {
+			buf[j++] = s[i];
+		}
+	}
+	buf[j] = '\0';
+	errno = 0;
+	v = strtod(buf, &end);
+	if (!isfinite(v)) {
+		snprintf(why, whylen, "\"%.*s\" is too large for a number", (int)n, s);
+		return BO_EINVAL;
+	}
+	*out = v;
 	return 0;
 }

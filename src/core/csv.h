@@ -29,4 +29,17 @@ void bo__csv_free(bo_csv *c);
 /* Index of the column named name, or -1. */
 int bo__csv_col(const bo_csv *c, const char *name);
 
+/* Reads a numeric cell: a decimal number ("42", "-1.5e-3", ".5", "2."),
+ * with spaces and tabs around it allowed. Hexadecimal ("0x1A", "0x1p3"),
+ * inf, nan, and anything else strtod would take beyond that are refused,
+ * as are numbers too large for a double. Returns 0 and *out; 1 when the
+ * cell is empty or blank (a missing value); BO_EINVAL with a short reason
+ * in why (no file position: the caller adds row and column). Independent
+ * of the locale. */
+int bo__csv_number(const char *cell, double *out, char *why, size_t whylen);
+
+/* The cell without the spaces and tabs around it, into buf (size bytes,
+ * truncated); returns buf. */
+const char *bo__csv_trim(const char *cell, char *buf, size_t size);
+
 #endif

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define BO_ERRMSG_MAX 1024
+#define BO_ERRMSG_MAX 8192  /* room for a list of bad catalog cells */
 
 static _Thread_local char errmsg[BO_ERRMSG_MAX];
 

@@ -22,9 +22,18 @@
  *
  * Functions: min(a, b, ...), max(a, b, ...), log(x), log(x, base), exp,
  * sqrt, abs, ceil, floor, round, if(c, a, b) (only the chosen branch is
- * evaluated). Booleans are numbers: true is 1, false is 0. `true`/`false`
- * are literals. Strings exist only for comparing categorical values
+ * evaluated), missing(x) and present(x) (1 or 0: whether x has a value).
+ * Booleans are numbers: true is 1, false is 0. `true`/`false` are
+ * literals. Strings exist only for comparing categorical values
  * (`gpu == 'none'`) and as price-table keys.
+ *
+ * Missing values (an empty catalog cell, a missing metric, an inactive
+ * parameter: get() answers BO_ENOTFOUND) follow Kleene's three-valued
+ * logic: arithmetic, functions, comparisons and `not` of a missing value
+ * are missing; `and` is false when any operand is false, else missing when
+ * any is missing; `or` is true when any operand is true, else missing when
+ * any is missing; if(c, a, b) is missing when c is; missing(x)/present(x)
+ * are never missing. docs/study-file.md has the truth tables.
  *
  * Names are resolved when the expression is compiled, through a callback,
  * so unknown names are reported with their column. This module is pure: no
@@ -67,9 +76,10 @@ typedef struct bo_xval {
 typedef int (*bo_expr_resolve_fn)(void *ud, const char *name, int is_price,
 				  int has_key, bo_sym *out, char *why, size_t whylen);
 
-/* Supplies values at evaluation time. get() returns 0 and fills *out, or a
- * negative code (missing or inactive value: the expression evaluates to NaN
- * and eval returns that code). price_key() looks up a price table by key. */
+/* Supplies values at evaluation time. get() returns 0 and fills *out,
+ * BO_ENOTFOUND when the value is missing (an inactive parameter, an empty
+ * cell, a missing metric), or another negative code for an error.
+ * price_key() looks up a price table by key (BO_ENOTFOUND: missing). */
 typedef struct bo_expr_env {
 	void *ud;
 	int (*get)(void *ud, const bo_sym *sym, bo_xval *out);
@@ -86,10 +96,18 @@ int bo__expr_compile(bo_expr **out, const char *text, bo_expr_resolve_fn resolve
 void bo__expr_free(bo_expr *e);
 
 /* Evaluates to a number (a string result is an error). Returns 0 and *out,
- * or a negative code with the thread error set: BO_ENOTFOUND when a value
- * was missing (get() failed), BO_EINVAL for a type error at run time.
- * Division by zero and domain errors give inf/NaN as in C, not an error. */
+ * or a negative code with the thread error set: BO_ENOTFOUND when the
+ * result is missing (the message names the first missing value read: "no
+ * value for \"x\""), BO_EINVAL for a type error at run time. Division by
+ * zero and domain errors give inf/NaN as in C, not an error. */
 int bo__expr_eval(const bo_expr *e, const bo_expr_env *env, double *out);
+
+/* Why e is not true, in words, for listing what a filter removed:
+ * "\"latency_ms\" is missing", "\"latency_ms <= 200\" is false (250 <= 200)",
+ * following the operands that decided the answer; "it holds" when it is
+ * true. Returns 0 and *out (free with bo__free), an evaluation error, or
+ * BO_ENOMEM. */
+int bo__expr_explain(const bo_expr *e, const bo_expr_env *env, char **out);
 
 /* Calls fn for every symbol the expression refers to (for dependency and
  * cycle checks). Stops and returns fn's value if it is non-zero. */

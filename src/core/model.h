@@ -42,6 +42,8 @@ typedef struct bo_param {
 	char **choices;       /* labels as written in the file */
 	double *choice_num;   /* numeric value of each label, or NaN */
 	int numeric_choices;  /* all labels numeric: expressions see numbers */
+	int from_catalog;     /* choice: from_catalog: labels come from the
+				 catalog's column (none until one is read) */
 	bo_expr *when;        /* NULL: always active */
 	char *when_text;
 	bo_srcpos pos;
@@ -139,6 +141,7 @@ typedef struct bo_catalog_spec {
 	char **columns;          /* the CSV column each reads */
 	char *where_text;        /* NULL: every row */
 	bo_expr *where;          /* over parameters and metrics */
+	char *label;             /* column that names each row, or NULL */
 	bo_srcpos pos;
 } bo_catalog_spec;
 
@@ -289,6 +292,22 @@ int bo__study_score(const bo_eval_ctx *ctx, double *out);
 
 /* An expression environment over ctx, for bo__expr_eval. */
 void bo__study_env(const bo_eval_ctx *ctx, bo_expr_env *env);
+
+/* The CSV column a parameter or metric reads in a catalog: its own name,
+ * or the one catalog: columns maps it to (core/study_catalog.c). */
+const char *bo__catalog_column(const bo_study *s, const char *name);
+
+/* The first parameter declared `choice: from_catalog` whose labels have not
+ * been read from a catalog yet, or NULL: such a study cannot be run. */
+const char *bo__study_needs_catalog(const bo_study *s);
+
+/* Gives every `choice: from_catalog` parameter of s the labels of its
+ * column in csv (distinct non-empty cells, spaces around them removed, in
+ * first-seen order). name is the file, for messages. Call once, before
+ * reading configurations. Returns 0, BO_EINVAL (no such column, or no
+ * label in it), BO_ENOMEM. */
+struct bo_csv;
+int bo__study_catalog_labels(bo_study *s, const struct bo_csv *csv, const char *name);
 
 /* SHA-256 of data as 64 hex characters and a NUL. */
 void bo__sha256_hex(const void *data, size_t len, char out[65]);

@@ -54,6 +54,7 @@ void bo_study_free(bo_study *s)
 	free_strv(s->catalog.names, s->catalog.ncolumns);
 	free_strv(s->catalog.columns, s->catalog.ncolumns);
 	bo__free(s->catalog.where_text);
+	bo__free(s->catalog.label);
 	bo__expr_free(s->catalog.where);
 	for (i = 0; s->constraints && i < s->nconstraints; i++) {
 		bo__free(s->constraints[i].text);

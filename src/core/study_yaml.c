@@ -1302,7 +1302,10 @@ static void read_param(rd *r, bo_param *p, const ynode *key, const ynode *v)
 			DIAG(r, ln, "%s: \"log\" applies only to float and int parameters", what);
 		if (sn)
 			DIAG(r, sn, "%s: \"step\" applies only to float and int parameters", what);
-		read_labels(r, p, tnode);
+		if (tnode->type == YN_SCALAR && !strcmp(tnode->str, "from_catalog"))
+			p->from_catalog = 1;  /* labels: bo__study_catalog_labels */
+		else
+			read_labels(r, p, tnode);
 	}
 }
 
@@ -1327,6 +1330,13 @@ static int when_term(rd *r, bo_strbuf *sb, const bo_param *q, const ynode *val)
 		DIAG(r, val, "condition on \"%s\": expected a value or a list of values, found %s",
 		     q->name, kind_of(val));
 		return -1;
+	}
+	if (q->from_catalog) {
+		/* labels unknown until a catalog is read: compare as text */
+		bo__sb_puts(sb, q->name);
+		bo__sb_puts(sb, " == ");
+		sb_quoted(sb, val->str);
+		return 0;
 	}
 	if (q->type == BO_PT_CHOICE || q->type == BO_PT_ORDINAL) {
 		suggest sg;
@@ -2501,7 +2511,7 @@ static int space_hash(bo_study *s)
 
 static void read_catalog(rd *r, const ynode *top)
 {
-	static const char *const keys[] = {"columns", "where", NULL};
+	static const char *const keys[] = {"columns", "where", "label", NULL};
 	const ynode *m = want_map(r, map_get(top, "catalog"), "catalog"), *n;
 	bo_catalog_spec *c = &r->s->catalog;
 	resolver rs = all_resolver(r, "a catalog filter");
@@ -2516,6 +2526,11 @@ static void read_catalog(rd *r, const ynode *top)
 		const char *t = expr_text(r, n, "catalog: where");
 		if (t && (c->where = compile_at(r, n, t, &rs, "catalog: where")))
 			c->where_text = dup_or_nomem(r, t);
+	}
+	if ((n = map_get(m, "label"))) {
+		const char *col = get_text(r, n, "catalog: label");
+		if (col)
+			c->label = dup_or_nomem(r, col);
 	}
 	if (!(n = want_map(r, map_get(m, "columns"), "catalog: columns")))
 		return;

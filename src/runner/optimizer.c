@@ -132,6 +132,11 @@ int bo_optimizer_new(bo_optimizer **out, const bo_study *s, const bo_optimizer_o
 		rc = bo__error(BO_EMISUSE, "bo_optimizer_new: out and study must not be NULL");
 		goto done;
 	}
+	if (bo__study_needs_catalog(s)) {
+		rc = bo__error(BO_EINVAL, "parameter \"%s\" takes its labels from a catalog (choice: from_catalog): list them to optimize the study",
+			       bo__study_needs_catalog(s));
+		goto done;
+	}
 	name = opt && opt->sampler ? opt->sampler : s->sampler;
 	seed = opt && opt->has_seed ? opt->seed : s->seed;
 	if (!(o = bo__calloc(1, sizeof *o))) {

@@ -1191,6 +1191,15 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 	size_t i;
 
 	memset(r, 0, sizeof *r);
+	if (bo__study_needs_catalog(s)) {
+		rc = bo__error(BO_EINVAL, "%s: parameter \"%s\" takes its labels from a catalog (choice: from_catalog), so the study can only be used with one (budgetopt frontier|select --catalog); list the labels to run it",
+			       s->path, bo__study_needs_catalog(s));
+		if (summary) {
+			memset(summary, 0, sizeof *summary);
+			snprintf(summary->stop_reason, sizeof summary->stop_reason, "%s", bo_error_last());
+		}
+		return rc;
+	}
 	if (s->evaluator.argc == 0) {
 		rc = bo__error(BO_EINVAL, "%s: the study has no evaluator (evaluator: command), so it can "
 				 "only be used with a catalog (budgetopt frontier|select --catalog)",

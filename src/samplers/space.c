@@ -140,8 +140,10 @@ void bo__space_to_unit(const bo_study *s, const double *x, double *u)
 
 /*
  * The study's expression environment, except that reading an inactive
- * (NaN) parameter fails and is remembered: a condition that touches an
- * inactive parameter is false, a constraint that does is satisfied.
+ * (NaN) parameter fails and is remembered: a condition whose value is
+ * missing because of an inactive parameter (core/expr.h's three-valued
+ * logic: "x > 1 or true" is still true) is false, such a constraint is
+ * satisfied.
  */
 typedef struct space_env {
 	const bo_study *s;

@@ -3,6 +3,10 @@
 in catalog mode against an independent brute-force computation over the same CSV.
 
 Usage: bruteforce.py BUDGETOPT SOURCE_DIR SCRATCH_DIR DATA_DIR
+       bruteforce.py BUDGETOPT SOURCE_DIR SCRATCH_DIR --synthetic
+
+With --synthetic it writes small tables of its own instead (missing values
+in --where, numeric cells, labels, choice: from_catalog, bad cells at once).
 
 For every query (NAS-Bench-201: every device x 3 latency bounds, frontiers per
 device; FrugalGPT: every data set x 3 accuracy targets, one of them out of
@@ -31,14 +35,8 @@ REL = 1e-9
 
 def num(cell):
     """A metric cell: a finite number, or None (missing / not a number)."""
-    s = cell.strip()
-    if s == "":
-        return None
-    try:
-        v = float(s)
-    except ValueError:
-        return None
-    return v if math.isfinite(v) else None
+    v = strict_num(cell)   # a decimal number with spaces around (below)
+    return None if v == "bad" else v
 
 
 def read_rows(path, params, metrics, optional=()):
@@ -347,6 +345,17 @@ def nb201(ck, src, data):
     ck.frontier("nb201 frontier --where in_nonredundant_subset == 1",
                 base + ["--where", "in_nonredundant_subset == 1"], rows, sub, ax)
     ck.frontier("nb201 frontier --ref 80,6", base, rows, allrows, ax, ref=[80.0, 6.0])
+    # edgetpu_latency is empty on some rows: three-valued --where over it
+    tpu = sorted(r["m"]["edgetpu_latency"] for r in rows if r["m"]["edgetpu_latency"] is not None)
+    t = rv(statistics.median_low(tpu))
+    tl = lambda r: r["m"]["edgetpu_latency"]
+    for text, fn in (("not (edgetpu_latency > %s)" % t, lambda r: k_not(k_cmp(tl(r), ">", float(t)))),
+                     ("edgetpu_latency > %s or 1" % t, lambda r: True),
+                     ("missing(edgetpu_latency)", lambda r: tl(r) is None),
+                     ("present(edgetpu_latency) and not (edgetpu_latency < %s)" % t,
+                      lambda r: k_and(tl(r) is not None, k_not(k_cmp(tl(r), "<", float(t)))))):
+        ck.frontier("nb201 frontier --where %s" % text, base + ["--where", text], rows,
+                    (lambda fn: lambda r: fn(r) is True)(fn), ax, all_=True)
     # three axes: the set only (no 2-D hypervolume)
     ax3 = ax + [("edgegpu_energy", "minimize", lambda r: r["m"]["edgegpu_energy"])]
     ck.frontier("nb201 frontier +val_acc,-edgegpu_latency,-edgegpu_energy",
@@ -382,6 +391,12 @@ def frugalgpt(ck, src, data):
                   rows, keep, ok, lambda r: (usd(r), -acc(r), r["id"]), rule="lexicographic")
         ax = [("test_acc", "maximize", acc), ("test_cost_usd_per_query", "minimize", usd)]
         ck.frontier("frugalgpt %s frontier" % ds, base + where, rows, keep, ax, all_=True)
+    # provider is empty on the cascade rows: not (...) over it
+    keep = lambda r: r["p"]["row_type"] == "single_model" and \
+        k_not(None if r["p"]["provider"] is None else r["p"]["provider"] == "google") is True
+    ck.frontier("frugalgpt frontier --where not (provider == 'google')",
+                base + ["--where", "not (provider == 'google')"], rows, keep,
+                [("test_acc", "maximize", acc), ("test_cost_usd_per_query", "minimize", usd)], all_=True)
     # a guardrail on top of the study's filter, over every data set
     keep = lambda r: r["p"]["row_type"] == "single_model"
     ck.select("frugalgpt all --guardrail test_cost_usd_per_query <= 0.001 --min-perf 0.8",
@@ -407,6 +422,22 @@ def mlperf(ck, src, data):
         t = total(r)
         return None if t is None else r["m"]["performance_result"] / t
 
+    # labels of choice: from_catalog, in the order they first appear
+    problems = []
+    rc, out, err = ck.run(["validate", "--catalog", csvf, study])
+    for col in ("model", "submitter", "accelerator", "weight_data_types"):
+        seen = []
+        with open(csvf, newline="") as f:
+            for rec in csv.DictReader(f):
+                c = rec[col].strip(" \t")
+                if c and c not in seen:
+                    seen.append(c)
+        want = '%s: labels of "%s" from column "%s": %s' % (csvf, col, col, ", ".join(seen))
+        if want not in out.splitlines():
+            problems.append("validate --catalog: no line %r" % want[:200])
+    if rc != 0:
+        problems.append("validate --catalog: exit %d: %s" % (rc, err[:300]))
+    ck.report("mlperf validate --catalog: labels from the table", problems)
     thr = lambda r: r["m"]["performance_result"]
     through = lambda r: r["p"]["performance_units"] != "Latency (ms)"
     pairs = sorted({(r["p"]["model"], r["p"]["scenario"]) for r in rows})
@@ -428,15 +459,259 @@ def mlperf(ck, src, data):
                   lambda r: (-per_acc(r), total(r), r["id"]), score=per_acc, rule="score")
 
 
+# ---- missing values, numeric cells, labels: small tables written here ------
+#
+# These need no shared data. Every expectation is computed here: numbers by
+# a regular expression for a decimal number (never by float(), which takes
+# "inf", "nan" and "1_000"), filters by a three-valued evaluation written
+# with None for a missing value (never by parsing the tool's expressions).
+
+import random
+import re
+
+DECIMAL = re.compile(r"^[ \t]*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[ \t]*$")
+
+
+def strict_num(cell):
+    """A numeric cell: a finite float, None when blank, "bad" when not a
+    decimal number (hex, inf, nan, 1_000, too large...)."""
+    if cell.strip(" \t") == "":
+        return None
+    if not DECIMAL.match(cell):
+        return "bad"
+    v = float(cell.strip(" \t"))
+    return v if math.isfinite(v) else "bad"
+
+
+# Kleene's logic with None for missing.
+def k_not(a):
+    return None if a is None else not a
+
+
+def k_and(*xs):
+    if any(x is False for x in xs):
+        return False
+    return None if any(x is None for x in xs) else True
+
+
+def k_or(*xs):
+    if any(x is True for x in xs):
+        return True
+    return None if any(x is None for x in xs) else False
+
+
+def k_cmp(a, op, b):
+    if a is None or b is None:
+        return None
+    return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "==": a == b, "!=": a != b}[op]
+
+
+SPELLINGS = [  # (cell text, shown as)
+    " 1.5", "2.25 ", "\t3\t", "  -0.5  ", "+.5", "5.", "1e2", "-2.5E-3", " 7 ",
+    "0x1A", "0x1p3", "0X10", "inf", "-inf", "nan", "NaN", "infinity", "1e999", "1_000",
+    "1e", ".", "--1", "1.2.3", "abc", "1,5", "", " ",
+]
+
+
+def synth_csv(path, rows, header):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        for r in rows:
+            w.writerow(r)
+
+
+def frontier_csv(ck, args, problems):
+    """Runs frontier --all --format csv; {id: (status, [axis cells], why)}."""
+    rc, out, err = ck.run(["frontier", "--all", "--format", "csv"] + args)
+    if rc != 0:
+        problems.append("exit %d: %s" % (rc, err.strip()[:300]))
+        return None
+    got = {}
+    for rec in list(csv.reader(out.splitlines()))[1:]:
+        got[int(rec[0])] = rec
+    return got
+
+
+def synthetic(ck, scratch):
+    rnd = random.Random(20261205)
+    os.makedirs(scratch, exist_ok=True)
+    fams = ["mlp", "forest", "logreg", "gbm"]
+    # A table: a label column, a categorical with labels from the table, a
+    # float parameter with empty (inactive) cells, metrics with empty and
+    # malformed cells, an optional metric that is often empty.
+    rows, ref = [], []
+    for i in range(60):
+        fam = rnd.choice(fams)
+        lr = "" if rnd.random() < 0.25 else "%.3f" % rnd.uniform(0.001, 0.9)
+        if rnd.random() < 0.3:
+            lr = rnd.choice([" %s" % lr, "%s\t" % lr, " %s " % lr]) if lr else lr
+        acc = "%.4f" % rnd.uniform(0.5, 0.99)
+        usd = "%.3f" % rnd.uniform(1, 50)
+        if rnd.random() < 0.3:
+            acc = rnd.choice(SPELLINGS)
+        if rnd.random() < 0.15:
+            usd = rnd.choice(SPELLINGS)
+        opt = "" if rnd.random() < 0.4 else "%.2f" % rnd.uniform(0, 10)
+        rows.append(["cfg-%02d-%s" % (i, fam), fam, lr, acc, usd, opt])
+    csvf = os.path.join(scratch, "synth.csv")
+    synth_csv(csvf, rows, ["name", "family", "lr", "acc", "cost", "opt"])
+    study = os.path.join(scratch, "synth.yaml")
+    with open(study, "w") as f:
+        f.write("name: synth\nspace:\n  family: {choice: from_catalog}\n"
+                "  lr: {float: [0.001, 1], when: \"family != 'forest'\"}\n"
+                "metrics:\n  acc: {maximize: true}\n  usd: {minimize: true}\n"
+                "  opt: {optional: true}\nobjectives: [acc, usd]\n"
+                "catalog:\n  label: name\n  columns: {usd: cost}\n")
+    recs = []
+    for line, r in enumerate(rows, start=2):
+        name, fam, lr, acc, usd, opt = r
+        recs.append({"id": line, "name": name, "family": fam, "lr": strict_num(lr),
+                     "acc": strict_num(acc), "usd": strict_num(usd), "opt": strict_num(opt)})
+    for r in recs:
+        for k in ("acc", "usd", "opt"):
+            if r[k] == "bad":
+                r[k + "_bad"] = True
+                r[k] = None
+        r["failed"] = r["acc"] is None or r["usd"] is None
+
+    # labels from the table, in first-seen order, and validate --catalog
+    problems = []
+    first_seen = []
+    for r in recs:
+        if r["family"] not in first_seen:
+            first_seen.append(r["family"])
+    rc, out, err = ck.run(["validate", "--catalog", csvf, study])
+    if rc != 0:
+        problems.append("validate --catalog: exit %d: %s" % (rc, err.strip()[:300]))
+    want = '%s: labels of "family" from column "family": %s' % (csvf, ", ".join(first_seen))
+    if want not in out.splitlines():
+        problems.append("validate --catalog does not say %r; it says %r" % (want, out[:400]))
+    usable = sum(1 for r in recs if not r["failed"])
+    if ("%d rows, %d usable, %d not usable" % (len(recs), usable, len(recs) - usable)) not in out:
+        problems.append("validate --catalog counts: %r, expected %d usable of %d"
+                        % (out[:300], usable, len(recs)))
+    rc, out, err = ck.run(["validate", study])
+    if rc != 0 or "validate --catalog" not in out:
+        problems.append("validate without --catalog should pass and point at --catalog: %r %r" % (out, err))
+    ck.report("synthetic: choice: from_catalog labels and validate --catalog", problems)
+
+    # numeric cells: which rows are usable, and their values
+    problems = []
+    got = frontier_csv(ck, ["--catalog", csvf, "--study", study], problems)
+    if got is not None:
+        for r in recs:
+            g = got.get(r["id"])
+            if g is None:
+                problems.append("row %d not listed by --all" % r["id"])
+                continue
+            if r["failed"] != (g[1] == "failed"):
+                problems.append("row %d (acc %r, usd %r): status %s" % (r["id"], rows[r["id"] - 2][3],
+                                                                       rows[r["id"] - 2][4], g[1]))
+            elif not r["failed"]:
+                for k, cell in (("acc", g[2]), ("usd", g[3])):
+                    if not close(float(cell), r[k]):
+                        problems.append("row %d: %s %s, the cell reads %r" % (r["id"], k, cell, r[k]))
+            else:
+                for k, col in (("acc", "acc"), ("usd", "cost")):
+                    if r.get(k + "_bad") and 'column "%s"' % col not in g[-1] and r[k] is None \
+                            and not (k == "usd" and r["acc"] is None):
+                        problems.append("row %d: why %r does not name column %s" % (r["id"], g[-1], col))
+        if len(got) != len(recs):
+            problems.append("--all lists %d rows, the table has %d" % (len(got), len(recs)))
+    ck.report("synthetic: numeric cells (spaces around, no hex/inf/nan)", problems)
+
+    # --where with missing values: kept exactly when true; the rest listed
+    def v(r, k):
+        x = r[k]
+        return None if x is None or x == "bad" else x
+
+    lr_active = lambda r: v(r, "lr") if r["family"] != "forest" else v(r, "lr")
+    wheres = [
+        ("not (acc > 0.8)", lambda r: k_not(k_cmp(v(r, "acc"), ">", 0.8))),
+        ("acc > 0.8 or 1", lambda r: True),
+        ("opt > 5 or 1", lambda r: True),
+        ("opt > 5 and 0", lambda r: False),
+        ("not (opt > 5)", lambda r: k_not(k_cmp(v(r, "opt"), ">", 5))),
+        ("missing(opt)", lambda r: v(r, "opt") is None),
+        ("present(opt) and opt < 4", lambda r: k_and(v(r, "opt") is not None, k_cmp(v(r, "opt"), "<", 4))),
+        ("missing(lr) or lr < 0.5", lambda r: k_or(lr_active(r) is None, k_cmp(lr_active(r), "<", 0.5))),
+        ("lr < 0.5 or family == 'forest'",
+         lambda r: k_or(k_cmp(lr_active(r), "<", 0.5), r["family"] == "forest")),
+        ("not (family == 'mlp' and lr > 0.3)",
+         lambda r: k_not(k_and(r["family"] == "mlp", k_cmp(lr_active(r), ">", 0.3)))),
+        ("if(opt > 2, acc, usd) > 0.9", lambda r: None if v(r, "opt") is None else
+         k_cmp(v(r, "acc") if v(r, "opt") > 2 else v(r, "usd"), ">", 0.9)),
+        ("opt + lr > 3 or usd < 10", lambda r: k_or(
+            None if v(r, "opt") is None or lr_active(r) is None else v(r, "opt") + lr_active(r) > 3,
+            k_cmp(v(r, "usd"), "<", 10))),
+    ]
+    for text, fn in wheres:
+        problems = []
+        got = frontier_csv(ck, ["--catalog", csvf, "--study", study, "--where", text], problems)
+        if got is not None:
+            for r in recs:
+                truth = fn(r)
+                g = got.get(r["id"])
+                if g is None:
+                    problems.append("row %d not listed" % r["id"])
+                elif (g[1] == "removed") != (truth is not True):
+                    problems.append("row %d: %s, but the filter is %r" % (r["id"], g[1], truth))
+                elif truth is None and "is missing" not in g[-1]:
+                    problems.append("row %d: reason %r, expected a missing value named" % (r["id"], g[-1]))
+                elif truth is False and "is missing" in g[-1]:
+                    problems.append("row %d: reason %r for a false filter" % (r["id"], g[-1]))
+        ck.report("synthetic: --where %s (%d kept)" % (text, sum(1 for r in recs if fn(r) is True)), problems)
+
+    # the text listing names removed rows by their label
+    problems = []
+    rc, out, err = ck.run(["frontier", "--all", "--catalog", csvf, "--study", study, "--where", "missing(opt)"])
+    for r in recs:
+        if v(r, "opt") is not None:
+            line = [l for l in out.splitlines() if re.match(r"^\s+%d\s+removed\s" % r["id"], l)]
+            if not line or r["name"] + ": --where:" not in line[0]:
+                problems.append("row %d: no removed line naming %s: %r" % (r["id"], r["name"], line))
+    ck.report("synthetic: removed rows named by the label column", problems)
+
+    # every bad parameter cell at once, bounded
+    problems = []
+    bad_rows = []
+    for i in range(27):
+        cell = rnd.choice(["0x1A", "inf", "1_0", " 0.5 ", "0.25", "2", "nan", "0x1p-3", "abc"])
+        bad_rows.append(["n%d" % i, "mlp", cell, "0.9", "1", ""])
+    bcsv = os.path.join(scratch, "bad.csv")
+    synth_csv(bcsv, bad_rows, ["name", "family", "lr", "acc", "cost", "opt"])
+    expected = []
+    for line, r in enumerate(bad_rows, start=2):
+        x = strict_num(r[2])
+        if x == "bad" or x is None or not (0.001 <= x <= 1):
+            expected.append(line)
+    rc, out, err = ck.run(["validate", "--catalog", bcsv, study])
+    lines = [l for l in err.splitlines() if re.match(r"^budgetopt: %s:\d+: column \"lr\"" % re.escape(bcsv), l)]
+    listed = [int(re.match(r"^budgetopt: [^:]+:(\d+):", l).group(1)) for l in lines]
+    if rc != 2:
+        problems.append("exit %d, expected 2" % rc)
+    if listed != expected[:20]:
+        problems.append("listed lines %s, expected %s" % (listed, expected[:20]))
+    if len(expected) > 20 and ("budgetopt: and %d more" % (len(expected) - 20)) not in err.splitlines():
+        problems.append("no 'and %d more' line: %r" % (len(expected) - 20, err[-200:]))
+    if ("%d problem" % len(expected)) not in err:
+        problems.append("the count %d is not said: %r" % (len(expected), err[:200]))
+    ck.report("synthetic: every bad cell at once (%d bad)" % len(expected), problems)
+
+
 def main(argv):
     if len(argv) != 5:
         sys.stderr.write("usage: bruteforce.py BUDGETOPT SOURCE_DIR SCRATCH_DIR DATA_DIR\n")
         return 2
-    exe, src, _scratch, data = argv[1:]
+    exe, src, scratch, data = argv[1:]
     ck = Checker(exe)
-    nb201(ck, src, data)
-    frugalgpt(ck, src, data)
-    mlperf(ck, src, data)
+    if data == "--synthetic":
+        synthetic(ck, scratch)
+    else:
+        nb201(ck, src, data)
+        frugalgpt(ck, src, data)
+        mlperf(ck, src, data)
     print("%d passed, %d failed" % (ck.passed, ck.failed))
     return 1 if ck.failed else 0
 

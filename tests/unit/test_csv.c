@@ -95,6 +95,53 @@ static void test_alloc_torture(void **state)
 	}
 }
 
+/* Numeric cells: decimal numbers with spaces and tabs around them; the rest
+ * of what strtod takes (hex, inf, nan) is refused, with a reason. */
+static void test_numbers(void **state)
+{
+	static const struct {
+		const char *cell;
+		int rc;            /* 0, 1 (blank) or BO_EINVAL */
+		double want;
+		const char *why;   /* part of the reason */
+	} c[] = {
+		{"2.385", 0, 2.385, NULL},      {" 2.385", 0, 2.385, NULL},
+		{"2.385 ", 0, 2.385, NULL},     {"\t-2.385\t", 0, -2.385, NULL},
+		{"+.5", 0, 0.5, NULL},          {"5.", 0, 5.0, NULL},
+		{"-2.5E-3", 0, -0.0025, NULL},  {"1e2", 0, 100.0, NULL},
+		{"", 1, 0, NULL},               {" \t ", 1, 0, NULL},
+		{"0x1A", BO_EINVAL, 0, "hexadecimal"}, {" 0x1p3 ", BO_EINVAL, 0, "hexadecimal"},
+		{"-0X10", BO_EINVAL, 0, "hexadecimal"}, {"inf", BO_EINVAL, 0, "not a number"},
+		{"-infinity", BO_EINVAL, 0, "not a number"}, {"nan", BO_EINVAL, 0, "not a number"},
+		{"1_000", BO_EINVAL, 0, "not a number"}, {"1e", BO_EINVAL, 0, "not a number"},
+		{".", BO_EINVAL, 0, "not a number"}, {"1 2", BO_EINVAL, 0, "not a number"},
+		{"1,5", BO_EINVAL, 0, "not a number"}, {"1e999", BO_EINVAL, 0, "too large"},
+		{"\n1", BO_EINVAL, 0, "not a number"},
+	};
+	size_t i;
+	(void)state;
+	for (i = 0; i < sizeof c / sizeof c[0]; i++) {
+		char why[128] = "";
+		double v = -7.25;
+		int rc = bo__csv_number(c[i].cell, &v, why, sizeof why);
+		if (rc != c[i].rc) {
+			print_error("cell \"%s\": rc %d, want %d (%s)\n", c[i].cell, rc, c[i].rc, why);
+			fail();
+		}
+		if (rc == 0)
+			assert_true(v == c[i].want);
+		else
+			assert_true(v == -7.25); /* untouched */
+		if (c[i].why)
+			assert_non_null(strstr(why, c[i].why));
+	}
+	{
+		char buf[16];
+		assert_string_equal(bo__csv_trim(" \t a b\t ", buf, sizeof buf), "a b");
+		assert_string_equal(bo__csv_trim("   ", buf, sizeof buf), "");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -102,6 +149,7 @@ int main(void)
 		cmocka_unit_test(test_no_final_newline),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_alloc_torture),
+		cmocka_unit_test(test_numbers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
