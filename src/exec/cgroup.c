@@ -129,8 +129,15 @@ int bo__cgroup_create(const char *base, const char *name, char **path, int *dirf
 	*dirfd = -1;
 	if ((size_t)snprintf(p, sizeof p, "%s/%s", base, name) >= sizeof p)
 		return bo__error(BO_EIO, "%s: cgroup path too long", base);
-	if (mkdir(p, 0755) < 0 && errno != EEXIST)
-		return bo__error(BO_EIO, "cannot create cgroup %s: %s", p, strerror(errno));
+	if (mkdir(p, 0755) < 0) {
+		/* Left by a runner killed before it removed it. A process
+		 * started into such a cgroup can be killed at once (seen on
+		 * Linux 6.x after cgroup.kill was written to it), so it is
+		 * removed and made anew; one that still holds processes is
+		 * not ours to take. */
+		if (errno != EEXIST || rmdir(p) < 0 || mkdir(p, 0755) < 0)
+			return bo__error(BO_EIO, "cannot create cgroup %s: %s", p, strerror(errno));
+	}
 	if ((*dirfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		int e = errno;
 		rmdir(p);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "budgetopt/common.h"
+#include "exec/cgroup.h"
 #include "exec/exec.h"
 
 #include <errno.h>
@@ -309,6 +310,54 @@ static void test_exit_code(void **state)
 	assert_int_equal(st.term_signal, 0);
 	assert_true(st.pid > 0);
 	assert_true(st.wall_s > 0);
+	collect_clear(&c);
+}
+
+/* A cgroup left by a runner that was killed before removing it (same
+ * trial folder, so same name) is made anew: the job started into it runs
+ * to its end instead of being killed at once. Skipped where this process
+ * cannot make cgroups. */
+static void test_cgroup_left_behind(void **state)
+{
+	char prog[PATH_MAX], logs[PATH_MAX], base[4096], cg[4096 + 64], kill_file[4096 + 80];
+	char name[64];
+	char *argv[] = {prog, "37", NULL};
+	collect c = {0};
+	bo_exec_spec spec;
+	bo_job_status st;
+	bo_exec *ex = NULL;
+	bo_job *job = NULL;
+	FILE *f;
+	(void)state;
+
+	if (bo__cgroup_base(base, sizeof base) < 0) {
+		skip();
+		return;
+	}
+	snprintf(name, sizeof name, "budgetopt-test-left-%ld", (long)getpid());
+	snprintf(cg, sizeof cg, "%s/%s", base, name);
+	assert_true(mkdir(cg, 0755) == 0 || errno == EEXIST);
+	/* What a runner's last act on a trial's cgroup was. */
+	snprintf(kill_file, sizeof kill_file, "%s/cgroup.kill", cg);
+	if ((f = fopen(kill_file, "w"))) {
+		fputs("1", f);
+		fclose(f);
+	}
+	evaluator(prog, sizeof prog, "exit_with.sh");
+	log_folder(logs, sizeof logs, "cgroup-left");
+	spec_init(&spec, argv, logs, &c);
+	spec.cgroup_name = name;
+	assert_int_equal(bo__exec_new(&ex), 0);
+	assert_int_equal(bo__exec_contain(ex, BO_CONTAIN_CGROUP), 0);
+	assert_int_equal(bo__exec_start(ex, &spec, &job), 0);
+	c.job = job;
+	assert_ptr_equal(wait_done(ex), job);
+	bo__exec_status(job, &st);
+	assert_int_equal(st.term_signal, 0);
+	assert_int_equal(st.exit_code, 37);
+	bo__exec_release(ex, job);
+	bo__exec_free(ex);
+	rmdir(cg);
 	collect_clear(&c);
 }
 
@@ -920,6 +969,7 @@ int main(void)
 		cmocka_unit_test(test_maxrss),
 		cmocka_unit_test(test_signal_interrupts_wait),
 		cmocka_unit_test(test_free_kills_running),
+		cmocka_unit_test(test_cgroup_left_behind),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }
