@@ -31,6 +31,7 @@ int cli_decide_option(cli_decide *d, int c, const char *arg)
 			return -1;
 		}
 		d->format = arg;
+		cli_json_errors(!strcmp(arg, "json"));
 		return 1;
 	}
 	return 0;
@@ -145,7 +146,7 @@ void cli_decide_free(cli_decide *d)
 void cli_json_num(FILE *f, double v)
 {
 	if (isfinite(v))
-		fprintf(f, "%.17g", v);
+		cli_print_num(f, v);
 	else
 		fputs("null", f);
 }
