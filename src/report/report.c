@@ -244,8 +244,12 @@ static void selected_section(out *o, const bo_report_input *in)
 		return;
 	}
 	para_begin(o, NULL);
-	putf(o, "Configuration %lld, chosen by %s among %zu feasible configurations (what ", (long long)c->v[i].id,
-	     in->rule ? in->rule : "the best score", in->norder);
+	if (c->v[i].label)
+		putf(o, "Configuration %lld (%s), chosen by %s among %zu feasible configurations (what ",
+		     (long long)c->v[i].id, c->v[i].label, in->rule ? in->rule : "the best score", in->norder);
+	else
+		putf(o, "Configuration %lld, chosen by %s among %zu feasible configurations (what ",
+		     (long long)c->v[i].id, in->rule ? in->rule : "the best score", in->norder);
 	code(o, "budgetopt select");
 	put(o, " recommends by default):");
 	para_end(o);
@@ -415,8 +419,8 @@ static void top_section(out *o, const bo_report_input *in)
 		row_begin(o);
 		snprintf(buf, sizeof buf, "%zu", r + 1);
 		cell(o, "num", buf);
-		snprintf(buf, sizeof buf, "%lld%s", (long long)c->v[i].id,
-			 c->v[i].id == in->chart.selected ? " (selected)" : "");
+		snprintf(buf, sizeof buf, "%lld%s%s%s", (long long)c->v[i].id, c->v[i].label ? " " : "",
+			 c->v[i].label ? c->v[i].label : "", c->v[i].id == in->chart.selected ? " (selected)" : "");
 		cell(o, "num", buf);
 		if (c->s->score) {
 			num(c->v[i].score, buf, sizeof buf);

@@ -225,6 +225,11 @@ def frontier_checks():
             check("empty frontier: json error", "error" in json.loads(out), out)
     rc, out, err = run(["select", "--catalog", "t.csv", "--study", "study.yaml", "--guardrail", "lat < 0"])
     check("select agrees: exit 1", rc == 1, "rc %d" % rc)
+    # a cost of 0 on the cost axis is worth a warning (a missing price?)
+    rows.append({"id": 8, "family": "y", "width": 5, "acc": 0.51, "usd": 0.0, "lat": 2.0})
+    write(d, rows)
+    rc, out, err = run(["frontier", "--catalog", "t.csv", "--study", "study.yaml"])
+    check("zero cost warns", rc == 0 and "warning" in err and "row 8" in err and "usd of 0" in err, err)
 
 
 for seed in range(12):
