@@ -17,6 +17,7 @@
 
 #include "analysis/configs.h"
 #include "core/alloc.h"
+#include "core/error.h"
 
 /* v oriented so that larger is better. */
 static double oriented(const bo_configs *c, const bo_axis *a, size_t i)
@@ -57,7 +58,7 @@ int bo__select_tolerance(const bo_configs *c, const bo_select_rule *r, size_t *o
 	if (!any || n < 2)
 		return 0;
 	if (!(in = bo__calloc(n, 1)))
-		return BO_ENOMEM;
+		return bo__error(BO_ENOMEM, "out of memory ordering %zu configurations", n);
 	for (p = 0; p < top; p++) {
 		size_t w = winner(c, r, order, p, n, in), t = order[w];
 		/* move the winner to p, keeping the rest in exact order */

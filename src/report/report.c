@@ -331,7 +331,7 @@ static void charts_section(out *o, const bo_report_input *in, char *svg[BO_REPOR
 				     fr->ax[fr->ca].name);
 				putf(o, "%zu on the frontier (of %zu feasible); hypervolume %.6g. ", fr->nfront, fr->n, fr->hv);
 				if (fr->knee >= 0)
-					putf(o, "The knee (%lld) is the frontier point farthest from the line between its ends, "
+					putf(o, "The knee (%lld) is the frontier point farthest above the line between its ends, "
 						"both axes scaled to [0, 1]. ", (long long)fr->knee);
 			}
 			if (!o->md)   /* an SVG shown as a Markdown image shows no tooltips */
