@@ -225,6 +225,16 @@ def frontier_checks():
             check("empty frontier: json error", "error" in json.loads(out), out)
     rc, out, err = run(["select", "--catalog", "t.csv", "--study", "study.yaml", "--guardrail", "lat < 0"])
     check("select agrees: exit 1", rc == 1, "rc %d" % rc)
+    # --format json failures print a JSON error object, wherever --format json exists
+    for args in (["status", "--format", "json", "study.yaml"], ["export", "--format", "json", "study.yaml"],
+                 ["select", "--format", "json", "--catalog", "nosuch.csv", "--study", "study.yaml"]):
+        rc, out, err = run(args)
+        try:
+            j = json.loads(out)
+        except ValueError:
+            j = {}
+        check("json error object: %s" % args[0], rc != 0 and j.get("exit") == rc and "budgetopt: " + j.get("error", "?") in err,
+              "rc %d out %r" % (rc, out))
     # a cost of 0 on the cost axis is worth a warning (a missing price?)
     rows.append({"id": 8, "family": "y", "width": 5, "acc": 0.51, "usd": 0.0, "lat": 2.0})
     write(d, rows)

@@ -126,6 +126,21 @@ static void test_identifier_not_estimable(void **state)
 	assert_true(want_fam > 0.2 && want_b > 0.1);   /* the effects are real */
 	assert_true(fabs(imp[0] - want_fam) <= 1e-9 * want_fam);
 	assert_true(fabs(imp[1] - want_b) <= 1e-9 * want_b);
+	{
+		/* the chart (report and dashboard) says so instead of drawing a bar */
+		bo_chart_data cd;
+		char *svg;
+		memset(&cd, 0, sizeof cd);
+		cd.c = &c;
+		cd.selected = -1;
+		cd.currency = "USD";
+		svg = bo__chart_importance(&cd, imp);
+		assert_non_null(svg);
+		assert_non_null(strstr(svg, "not estimable"));
+		assert_null(strstr(svg, "data-param=\"name\""));
+		assert_non_null(strstr(svg, "data-param=\"fam\""));
+		bo__free(svg);
+	}
 
 	bo__configs_clear(&c);
 	for (i = 0; i < N; i++)
