@@ -35,6 +35,25 @@ int cmd_doctor(int argc, char **argv);
 /* Prints "budgetopt: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Prints "budgetopt: warning: <message>" on stderr. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A command that writes --format json calls cli_json_errors(1) once it
+ * knows; then, when it fails, main() prints one JSON object on stdout,
+ * {"error": "<the first message>", "exit": <code>}, besides the message on
+ * stderr (cli_json_errors_flush, called by main with the exit code). */
+void cli_json_errors(int on);
+void cli_json_errors_flush(int exit_code);
+
+/* Prints a finite number in the shortest form that reads back exactly
+ * (nothing for NaN or infinities): CSV cells and JSON numbers. */
+void cli_print_num(FILE *f, double v);
+
+/* Prints a jansson value as indented JSON with reals in their shortest
+ * exact form, and a newline. */
+struct json_t;
+void cli_json_dump(FILE *f, struct json_t *v);
+
 /* Loads a study, printing every diagnostic. Returns NULL after printing. */
 bo_study *cli_load_study(const char *path);
 

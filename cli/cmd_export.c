@@ -142,6 +142,7 @@ int cmd_export(int argc, char **argv)
 		default: fputs(help, stderr); return EXIT_USAGE;
 		}
 	}
+	cli_json_errors(!strcmp(format, "json"));
 	if (optind != argc - 1) {
 		fputs(help, stderr);
 		return EXIT_USAGE;

@@ -26,89 +26,206 @@ static const char help[] =
 	"                    metrics, cost or score; +name maximises, -name minimises\n"
 	"  --all             also list dominated, infeasible and failed configurations\n"
 	"  --ref v1,v2       the hypervolume reference point, in the axes' own units\n"
-	"  --threshold X     with two axes: mark where a step up the frontier buys less\n"
-	"                    than X performance per unit of cost (the marginal value)\n" CLI_DECIDE_HELP;
-
-
-
-
-
-
+	"  --threshold X     with two axes: mark the frontier point from which every\n"
+	"                    step up buys less than X performance per unit of cost\n" CLI_DECIDE_HELP
+	"\nExit status 1 when no configuration is on the frontier.\n";
 
 static const char *goal_name(int g)
 {
 	return g > 0 ? "maximize" : "minimize";
 }
 
-
-
-/* The same JSON the dashboard's /api/frontier serves. */
-static int print_json(const cli_decide *d, const bo_frontier *fr, int all)
+/* Index of the configuration with id, or c->n. */
+static size_t by_id(const bo_configs *c, int64_t id)
 {
-	json_t *v = bo__export_frontier_json(&d->c, fr, all);
-	int rc = v ? json_dumpf(v, stdout, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : -1;
-	json_decref(v);
-	if (rc < 0) {
-		cli_error("out of memory");
-		return -1;
+	size_t i;
+	for (i = 0; i < c->n && c->v[i].id != id; i++)
+		;
+	return i;
+}
+
+/* Adds "label" to the rows of a.(key) whose configuration has one. */
+static int add_labels(const cli_decide *d, json_t *o, const char *key)
+{
+	json_t *a = json_object_get(o, key), *r;
+	size_t k, i;
+	json_array_foreach(a, k, r) {
+		i = by_id(&d->c, json_integer_value(json_object_get(r, "id")));
+		if (i < d->c.n && d->c.v[i].label &&
+		    json_object_set_new(r, "label", json_string(d->c.v[i].label)) < 0)
+			return -1;
 	}
-	fputc('\n', stdout);
 	return 0;
 }
 
+/* The same JSON the dashboard's /api/frontier serves, with each row's
+ * label when the configurations have one, numbers in their shortest form. */
+static int print_json(const cli_decide *d, const bo_frontier *fr, int all)
+{
+	json_t *v = bo__export_frontier_json(&d->c, fr, all);
+	if (!v || add_labels(d, v, "frontier") < 0 || add_labels(d, v, "others") < 0) {
+		json_decref(v);
+		cli_error("out of memory");
+		return -1;
+	}
+	cli_json_dump(stdout, v);
+	json_decref(v);
+	return 0;
+}
+
+/* 1 if any configuration has a label: then tables get a label column. */
+static int any_label(const bo_configs *c)
+{
+	size_t i;
+	for (i = 0; i < c->n; i++)
+		if (c->v[i].label)
+			return 1;
+	return 0;
+}
+
+/* The header of the search-cost column: none for a catalog (its rows have
+ * no search cost), "search_cost" when an axis or a metric is already
+ * called cost. */
+static const char *search_cost_column(const cli_decide *d, const bo_frontier *fr)
+{
+	size_t k;
+	if (d->c.catalog)
+		return NULL;
+	for (k = 0; k < fr->d; k++)
+		if (!strcmp(fr->ax[k].name, "cost"))
+			return "search_cost";
+	if (bo__study_find_metric(d->s, "cost") >= 0 || bo__study_find_derived(d->s, "cost") >= 0)
+		return "search_cost";
+	return "cost";
+}
+
+static void csv_row(const cli_decide *d, const bo_frontier *fr, size_t i, int labels, const char *costcol)
+{
+	const char *status = "frontier";
+	char why[600] = "";
+	size_t k;
+	if (!bo__frontier_on(fr, i))
+		bo__frontier_why(&d->c, fr, i, &status, why, sizeof why);
+	printf("%lld", (long long)d->c.v[i].id);
+	if (labels) {
+		printf(",");
+		cli_csv_field(stdout, d->c.v[i].label ? d->c.v[i].label : "");
+	}
+	printf(",%s", status);
+	for (k = 0; k < fr->d; k++) {
+		printf(",");
+		cli_print_num(stdout, bo__axis_value(&d->c, i, &fr->ax[k]));
+	}
+	if (costcol) {
+		printf(",");
+		cli_print_num(stdout, d->c.v[i].cost);
+	}
+	printf(",");
+	cli_print_num(stdout, d->c.v[i].score);
+	printf(",%s,", d->c.v[i].id == fr->knee ? "true" : "false");
+	cli_csv_field(stdout, d->c.v[i].params_json);
+	printf(",");
+	cli_csv_field(stdout, why);
+	printf("\n");
+}
+
+/* Rows in the order of the JSON output: the frontier best first on the
+ * first axis, then (--all) the others in the order of the ledger/file. */
 static void print_csv(const cli_decide *d, const bo_frontier *fr, int all)
 {
 	size_t i, k;
-	printf("id,status");
-	for (k = 0; k < fr->d; k++)
-		printf(",%s", fr->ax[k].name);
-	printf(",cost,score,knee,params,why\n");
-	for (i = 0; i < d->c.n; i++) {
-		int on = bo__frontier_on(fr, i);
-		const char *status = "frontier";
-		char why[600] = "";
-		if (!on && !all)
-			continue;
-		if (!on)
-			bo__frontier_why(&d->c, fr, i, &status, why, sizeof why);
-		printf("%lld,%s", (long long)d->c.v[i].id, status);
-		for (k = 0; k < fr->d; k++) {
-			double v = bo__axis_value(&d->c, i, &fr->ax[k]);
-			printf(",");
-			if (isfinite(v))
-				printf("%.17g", v);
-		}
+	int labels = any_label(&d->c);
+	const char *costcol = search_cost_column(d, fr);
+	printf("id%s,status", labels ? ",label" : "");
+	for (k = 0; k < fr->d; k++) {
 		printf(",");
-		if (isfinite(d->c.v[i].cost))
-			printf("%.17g", d->c.v[i].cost);
-		printf(",");
-		if (isfinite(d->c.v[i].score))
-			printf("%.17g", d->c.v[i].score);
-		printf(",%s,", d->c.v[i].id == fr->knee ? "true" : "false");
-		cli_csv_field(stdout, d->c.v[i].params_json);
-		printf(",");
-		cli_csv_field(stdout, why);
-		printf("\n");
+		cli_csv_field(stdout, fr->ax[k].name);
 	}
+	if (costcol)
+		printf(",%s", costcol);
+	printf(",score,knee,params,why\n");
+	for (i = 0; i < fr->nfront; i++)
+		csv_row(d, fr, fr->front[i], labels, costcol);
+	for (i = 0; all && i < d->c.n; i++)
+		if (!bo__frontier_on(fr, i))
+			csv_row(d, fr, i, labels, costcol);
 	for (i = 0; all && i < d->c.nremoved; i++) {
 		/* left out by --where or catalog: where, with the reason */
-		printf("%lld,removed", (long long)d->c.removed[i].id);
+		printf("%lld", (long long)d->c.removed[i].id);
+		if (labels) {
+			printf(",");
+			cli_csv_field(stdout, d->c.removed[i].name);
+		}
+		printf(",removed");
 		for (k = 0; k < fr->d; k++)
 			printf(",");
-		printf(",,,false,,");
+		printf("%s,,false,,", costcol ? "," : "");
 		cli_csv_field(stdout, d->c.removed[i].why);
 		printf("\n");
 	}
 }
 
+/* Warns when configurations have no value, or a value of 0, on the cost
+ * axis of a two-axis frontier: the first are left out without a word
+ * otherwise, the second make every marginal value against them infinite. */
+static void warn_cost_axis(const cli_decide *d, const bo_frontier *fr)
+{
+	const bo_axis *a = &fr->ax[fr->ca];
+	size_t i, missing = 0, zero = 0, n = 0;
+	char first_zero[160] = "";
+	if (fr->d != 2)
+		return;
+	for (i = 0; i < d->c.n; i++) {
+		double v;
+		if (!d->c.v[i].usable || d->c.v[i].feasible != 1)
+			continue;
+		n++;
+		v = bo__axis_value(&d->c, i, a);
+		if (isnan(v))
+			missing++;
+		else if (v == 0 && zero++ == 0)
+			bo__config_name(&d->c, i, first_zero, sizeof first_zero);
+	}
+	if (missing)
+		cli_warn("%zu of %zu feasible configurations have no value for the cost axis %s: they are left out",
+			 missing, n, a->name);
+	if (zero)
+		cli_warn("%zu of %zu feasible configurations (%s%s) have a %s of 0: is a price missing?", zero, n,
+			 first_zero, zero > 1 ? " and others" : "", a->name);
+}
+
+static void print_others(const cli_decide *d, const bo_frontier *fr)
+{
+	size_t i;
+	printf("not on the frontier:\n");
+	for (i = 0; i < d->c.n; i++) {
+		const char *status;
+		char why[600], name[160];
+		if (bo__frontier_on(fr, i))
+			continue;
+		bo__frontier_why(&d->c, fr, i, &status, why, sizeof why);
+		printf("   %8lld  %-10s  %s%s%s\n", (long long)d->c.v[i].id, status, why,
+		       d->c.v[i].label ? "  " : "", d->c.v[i].label ? bo__config_name(&d->c, i, name, sizeof name) : "");
+	}
+	if (d->c.nremoved)
+		printf("left out by a filter:\n");
+	for (i = 0; i < d->c.nremoved; i++)
+		printf("   %8lld  %-10s  %s: %s\n", (long long)d->c.removed[i].id, "removed",
+		       d->c.removed[i].name, d->c.removed[i].why);
+}
+
 static void print_text(const cli_decide *d, const bo_frontier *fr, int all)
 {
 	size_t i, k;
+	int labels = any_label(&d->c);
+	char name[160];
 	printf("frontier of %s over ", d->s->name);
 	for (k = 0; k < fr->d; k++)
 		printf("%s%s (%s)", k ? ", " : "", fr->ax[k].name, goal_name(fr->ax[k].goal));
 	printf(": %zu of %zu configurations (%zu feasible)\n", fr->nfront, d->c.n, fr->n);
 	printf("   %8s", "id");
+	if (labels)
+		printf("  %-16s", "label");
 	for (k = 0; k < fr->d; k++)
 		printf("  %14.14s", fr->ax[k].name);
 	if (fr->d == 2)
@@ -117,6 +234,8 @@ static void print_text(const cli_decide *d, const bo_frontier *fr, int all)
 	for (i = 0; i < fr->nfront; i++) {
 		size_t c = fr->front[i];
 		printf(" %s %8lld", d->c.v[c].id == fr->knee ? "*" : " ", (long long)d->c.v[c].id);
+		if (labels)
+			printf("  %-16.16s", d->c.v[c].label ? d->c.v[c].label : "");
 		for (k = 0; k < fr->d; k++)
 			printf("  %14.6g", bo__axis_value(&d->c, c, &fr->ax[k]));
 		if (fr->d == 2) {
@@ -132,9 +251,14 @@ static void print_text(const cli_decide *d, const bo_frontier *fr, int all)
 	for (k = 0; k < fr->d; k++)
 		printf("%s%.6g", k ? ", " : "", fr->ref[k]);
 	printf(")\n");
-	if (fr->knee >= 0)
-		printf("knee (*): %lld, the point farthest from the line between the frontier's ends\n",
-		       (long long)fr->knee);
+	if (fr->knee >= 0) {
+		i = by_id(&d->c, fr->knee);
+		printf("knee (*): %lld%s%s, the point farthest above the line between the frontier's ends\n",
+		       (long long)fr->knee, d->c.v[i].label ? " " : "",
+		       d->c.v[i].label ? bo__config_name(&d->c, i, name, sizeof name) : "");
+	} else if (fr->d == 2 && fr->nfront >= 3) {
+		printf("no knee: no frontier point lies above the straight line between its ends\n");
+	}
 	if (fr->d == 2)
 		printf("marginal: %s gained per unit of %s over the next cheaper frontier point\n",
 		       fr->ax[fr->pa].name, fr->ax[fr->ca].name);
@@ -144,22 +268,8 @@ static void print_text(const cli_decide *d, const bo_frontier *fr, int all)
 	else if (!isnan(fr->threshold))
 		printf("every step up buys at least %g %s per unit of %s\n", fr->threshold,
 		       fr->ax[fr->pa].name, fr->ax[fr->ca].name);
-	if (!all)
-		return;
-	printf("not on the frontier:\n");
-	for (i = 0; i < d->c.n; i++) {
-		const char *status;
-		char why[600];
-		if (bo__frontier_on(fr, i))
-			continue;
-		bo__frontier_why(&d->c, fr, i, &status, why, sizeof why);
-		printf("   %8lld  %-10s  %s\n", (long long)d->c.v[i].id, status, why);
-	}
-	if (d->c.nremoved)
-		printf("left out by a filter:\n");
-	for (i = 0; i < d->c.nremoved; i++)
-		printf("   %8lld  %-10s  %s: %s\n", (long long)d->c.removed[i].id, "removed",
-		       d->c.removed[i].name, d->c.removed[i].why);
+	if (all)
+		print_others(d, fr);
 }
 
 int cmd_frontier(int argc, char **argv)
@@ -225,6 +335,21 @@ int cmd_frontier(int argc, char **argv)
 	}
 	if (bo__frontier_compute(&d.c, &fr) < 0) {
 		cli_error("%s", bo_error_last());
+		ret = EXIT_RUN_FAILED;
+		goto done;
+	}
+	warn_cost_axis(&d, &fr);
+	if (fr.nfront == 0) {
+		/* As select: nothing to show is a failure, and an empty frontier
+		 * has no reference point or hypervolume worth printing. */
+		size_t i, feasible = 0;
+		for (i = 0; i < d.c.n; i++)
+			feasible += d.c.v[i].usable && d.c.v[i].feasible == 1;
+		if (all && !strcmp(d.format, "text"))
+			print_others(&d, &fr);
+		cli_error("no configuration is on the frontier: %zu configurations, %zu complete and within the guardrails, "
+			  "%zu of them with a value on every axis%s",
+			  d.c.n, feasible, fr.n, all ? "" : " (--all says why of each)");
 		ret = EXIT_RUN_FAILED;
 		goto done;
 	}

@@ -20,22 +20,31 @@ static const char help[] =
 	"options:\n"
 	"  --max-cost X          the best performance whose cost is at most X\n"
 	"  --min-perf Y          the cheapest whose performance is at least Y\n"
-	"  --lexicographic a,b   best by a, ties by b, ... (+name maximises, -name minimises)\n"
+	"                        (both: the best performance within both limits)\n"
+	"  --lexicographic a,b   best by a, ties by b, ... (+name maximises, -name minimises;\n"
+	"                        a~T: values within T of the best on a count as tied)\n"
 	"  --perf NAME           the performance axis (default: the maximised objective)\n"
-	"  --cost NAME           the cost axis (default: the other objective, or the search cost)\n" CLI_DECIDE_HELP
-	"\nTies: by score, then lower cost, then lower id; with --max-cost higher\n"
+	"  --cost NAME           the cost axis (default: the other objective, or the search cost)\n"
+	"  --objectives a,b      the two objectives the default perf and cost axes come from\n" CLI_DECIDE_HELP
+	"\nAxes: metrics, derived metrics, cost, score, or numeric/ordinal parameters.\n"
+	"Ties: by score, then lower cost, then lower id; with --max-cost higher\n"
 	"performance, lower cost, lower id; with --min-perf lower cost, higher\n"
 	"performance, lower id; lexicographic: each axis in turn, then lower id.\n"
-	"Exit status 1 when no configuration qualifies.\n";
+	"Exit status 1 when no configuration qualifies (the nearest miss is named).\n";
 
-/* Default perf and cost axes: see docs. */
-static int default_tradeoff(cli_decide *d, bo_axis *perf, bo_axis *cost)
+/* Default perf and cost axes: see docs. obj: --objectives, or NULL. */
+static int default_tradeoff(cli_decide *d, const bo_axis *obj, bo_axis *perf, bo_axis *cost)
 {
 	const bo_study *s = d->s;
-	if (s->nobjectives >= 2) {
+	if (obj || s->nobjectives >= 2) {
 		bo_axis a, b;
-		bo__axis_objective(s, 0, &a);
-		bo__axis_objective(s, 1, &b);
+		if (obj) {
+			a = obj[0];
+			b = obj[1];
+		} else {
+			bo__axis_objective(s, 0, &a);
+			bo__axis_objective(s, 1, &b);
+		}
 		if (b.goal > 0 && a.goal < 0) {
 			*perf = b;
 			*cost = a;
@@ -96,7 +105,15 @@ static void json_config(const cli_decide *d, size_t i, const bo_axis *perf, cons
 {
 	const bo_config *c = &d->c.v[i];
 	size_t k;
-	printf("{\"id\": %lld, \"params\": %s, \"metrics\": ", (long long)c->id, c->params_json);
+	printf("{\"id\": %lld, ", (long long)c->id);
+	if (c->label) {
+		const char *t;
+		printf("\"label\": \"");
+		for (t = c->label; *t; t++)
+			printf(*t == '"' || *t == '\\' ? "\\%c" : (unsigned char)*t < 0x20 ? " " : "%c", *t);
+		printf("\", ");
+	}
+	printf("\"params\": %s, \"metrics\": ", c->params_json);
 	cli_json_metrics(stdout, d, i);
 	printf(", \"cost\": ");
 	cli_json_num(stdout, c->cost);
@@ -148,15 +165,20 @@ int cmd_select(int argc, char **argv)
 		{"lexicographic", required_argument, NULL, 'l'},
 		{"perf", required_argument, NULL, 'P'},
 		{"cost", required_argument, NULL, 'C'},
+		{"objectives", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	cli_decide d;
 	bo_select_rule rule;
-	const char *perf_name = NULL, *cost_name = NULL, *lex = NULL, *limit_text = NULL;
+	const char *perf_name = NULL, *cost_name = NULL, *lex = NULL, *objectives = NULL;
+	const char *max_text = NULL, *min_text = NULL;
 	size_t *order = NULL, norder = 0, i, k, up, down, nlines = 0;
-	char **lines = NULL;
-	static const char *const rule_names[] = {"score", "max-cost", "min-perf", "lexicographic"};
-	int c, ret, nrules = 0;
+	char **lines = NULL, name[160];
+	static const char *const rule_names[] = {"score", "max-cost", "min-perf", "lexicographic",
+						 "max-cost+min-perf"};
+	double max_cost = NAN, min_perf = NAN;
+	bo_axis obj[2];
+	int c, ret;
 	char *end;
 
 	memset(&d, 0, sizeof d);
@@ -171,41 +193,68 @@ int cmd_select(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'c':
-		case 'p':
-			rule.rule = c == 'c' ? BO_SELECT_MAX_COST : BO_SELECT_MIN_PERF;
-			rule.limit = strtod(optarg, &end);
-			limit_text = optarg;
-			if (end == optarg || *end || !isfinite(rule.limit)) {
+		case 'p': {
+			double v = strtod(optarg, &end);
+			if (end == optarg || *end || !isfinite(v)) {
 				cli_error("--%s needs a number, not \"%s\"", c == 'c' ? "max-cost" : "min-perf", optarg);
 				return EXIT_USAGE;
 			}
-			nrules++;
+			if (c == 'c') {
+				max_cost = v;
+				max_text = optarg;
+			} else {
+				min_perf = v;
+				min_text = optarg;
+			}
 			break;
-		case 'l':
-			rule.rule = BO_SELECT_LEX;
-			lex = optarg;
-			nrules++;
-			break;
+		}
+		case 'l': lex = optarg; break;
+		case 'o': objectives = optarg; break;
 		case 'P': perf_name = optarg; break;
 		case 'C': cost_name = optarg; break;
 		case 'h': fputs(help, stdout); return EXIT_OK;
 		default: fputs(help, stderr); return EXIT_USAGE;
 		}
 	}
-	if (nrules > 1) {
-		cli_error("choose one of --max-cost, --min-perf and --lexicographic");
+	if (lex && (max_text || min_text)) {
+		cli_error("--lexicographic does not go with --max-cost or --min-perf");
 		return EXIT_USAGE;
 	}
+	if (lex)
+		rule.rule = BO_SELECT_LEX;
+	else if (max_text && min_text)
+		rule.rule = BO_SELECT_BOTH;
+	else if (max_text || min_text)
+		rule.rule = max_text ? BO_SELECT_MAX_COST : BO_SELECT_MIN_PERF;
+	rule.limit = max_text ? max_cost : min_perf;
+	rule.limit_perf = min_perf;
 	if ((ret = cli_decide_load(&d, argc, argv, optind)) != 0)
 		goto done;
 	ret = EXIT_USAGE;
-	default_tradeoff(&d, &rule.perf, &rule.cost);
+	if (objectives) {
+		char buf[1024], *tok, *save = NULL;
+		size_t n = 0;
+		snprintf(buf, sizeof buf, "%s", objectives);
+		for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			if (n == 2 || bo__axis_parse(&d.c, tok, &obj[n]) < 0) {
+				cli_error("--objectives: %s", n == 2 ? "select takes two axes (performance and cost)"
+							    : bo_error_last());
+				goto done;
+			}
+			n++;
+		}
+		if (n != 2) {
+			cli_error("--objectives: select takes two axes (performance and cost), such as +accuracy,cost");
+			goto done;
+		}
+	}
+	default_tradeoff(&d, objectives ? obj : NULL, &rule.perf, &rule.cost);
 	if ((perf_name && bo__axis_parse(&d.c, perf_name, &rule.perf) < 0) ||
 	    (cost_name && bo__axis_parse(&d.c, cost_name, &rule.cost) < 0)) {
 		cli_error("%s", bo_error_last());
 		goto done;
 	}
-	if ((rule.rule == BO_SELECT_MAX_COST || rule.rule == BO_SELECT_MIN_PERF) &&
+	if ((rule.rule == BO_SELECT_MAX_COST || rule.rule == BO_SELECT_MIN_PERF || rule.rule == BO_SELECT_BOTH) &&
 	    (!rule.perf.goal || !rule.cost.goal)) {
 		cli_error("--%s needs a performance and a cost axis: give --perf and --cost",
 			  rule_names[rule.rule]);
@@ -219,12 +268,23 @@ int cmd_select(int argc, char **argv)
 		char buf[1024], *tok, *save = NULL;
 		snprintf(buf, sizeof buf, "%s", lex);
 		for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			char *tilde = strchr(tok, '~');
+			double tol = 0;
+			if (tilde) {
+				*tilde = '\0';
+				tol = strtod(tilde + 1, &end);
+				if (end == tilde + 1 || *end || !isfinite(tol) || tol < 0) {
+					cli_error("--lexicographic: the tolerance after %s~ must be a number >= 0, not \"%s\"",
+						  tok, tilde + 1);
+					goto done;
+				}
+			}
 			if (rule.nlex == sizeof rule.lex / sizeof rule.lex[0] ||
 			    bo__axis_parse(&d.c, tok, &rule.lex[rule.nlex]) < 0) {
 				cli_error("--lexicographic: %s", rule.nlex == 8 ? "at most 8 axes" : bo_error_last());
 				goto done;
 			}
-			rule.nlex++;
+			rule.tol[rule.nlex++] = tol;
 		}
 	}
 	if (!(order = calloc(d.c.n + 1, sizeof *order)) || bo__select_order(&d.c, &rule, order, &norder) < 0) {
@@ -233,12 +293,39 @@ int cmd_select(int argc, char **argv)
 		goto done;
 	}
 	if (norder == 0) {
-		size_t feasible = 0;
-		for (i = 0; i < d.c.n; i++)
-			feasible += d.c.v[i].usable && d.c.v[i].feasible == 1;
-		cli_error("no feasible configuration qualifies: %zu configurations, %zu complete and within the guardrails%s%s",
-			  d.c.n, feasible, limit_text ? ", none within --" : "",
-			  limit_text ? (rule.rule == BO_SELECT_MAX_COST ? "max-cost" : "min-perf") : "");
+		size_t feasible = 0, near = (size_t)-1;
+		double best = INFINITY, oc = 0, sp = 0;
+		for (i = 0; i < d.c.n; i++) {
+			double m, o, p;
+			if (!d.c.v[i].usable || d.c.v[i].feasible != 1)
+				continue;
+			feasible++;
+			if (rule.rule == BO_SELECT_SCORE || rule.rule == BO_SELECT_LEX)
+				continue;
+			m = bo__select_miss(&d.c, &rule, i, &o, &p);
+			if (m < best || (m == best && near != (size_t)-1 && d.c.v[i].id < d.c.v[near].id)) {
+				best = m;
+				near = i;
+				oc = o;
+				sp = p;
+			}
+		}
+		if (near == (size_t)-1) {
+			cli_error("no feasible configuration qualifies: %zu configurations, %zu complete and within the guardrails",
+				  d.c.n, feasible);
+		} else {
+			char miss[512];
+			int len = 0;
+			if (oc > 0)
+				len += snprintf(miss + len, sizeof miss - (size_t)len, "%s %.6g is %.6g over --max-cost %s",
+						rule.cost.name, val(&d, near, &rule.cost), oc, max_text);
+			if (sp > 0)
+				snprintf(miss + len, sizeof miss - (size_t)len, "%s%s %.6g is %.6g short of --min-perf %s",
+					 len ? ", and " : "", rule.perf.name, val(&d, near, &rule.perf), sp, min_text);
+			cli_error("no feasible configuration qualifies: %zu configurations, %zu complete and within the guardrails; "
+				  "the nearest miss is %s: %s",
+				  d.c.n, feasible, bo__config_name(&d.c, near, name, sizeof name), miss);
+		}
 		ret = EXIT_RUN_FAILED;
 		goto done;
 	}
@@ -255,15 +342,25 @@ int cmd_select(int argc, char **argv)
 			break;
 		case BO_SELECT_MAX_COST:
 			say(&lines, &nlines, "the best %s, %.6g, of the %zu feasible configurations whose %s is at most %s",
-			    rule.perf.name, sp, norder, rule.cost.name, limit_text);
+			    rule.perf.name, sp, norder, rule.cost.name, max_text);
 			break;
 		case BO_SELECT_MIN_PERF:
 			say(&lines, &nlines, "the lowest %s, %.6g, of the %zu feasible configurations whose %s is at least %s",
-			    rule.cost.name, sc, norder, rule.perf.name, limit_text);
+			    rule.cost.name, sc, norder, rule.perf.name, min_text);
+			break;
+		case BO_SELECT_BOTH:
+			say(&lines, &nlines, "the best %s, %.6g, of the %zu feasible configurations whose %s is at most %s "
+			    "and whose %s is at least %s", rule.perf.name, sp, norder, rule.cost.name, max_text,
+			    rule.perf.name, min_text);
 			break;
 		case BO_SELECT_LEX:
-			say(&lines, &nlines, "first by %s (%.6g), ties broken by the next axes, of %zu feasible configurations",
-			    rule.lex[0].name, val(&d, sel, &rule.lex[0]), norder);
+			if (rule.tol[0] > 0)
+				say(&lines, &nlines, "first by %s (%.6g; within %g of the best counts as tied), ties broken by "
+				    "the next axes, of %zu feasible configurations", rule.lex[0].name,
+				    val(&d, sel, &rule.lex[0]), rule.tol[0], norder);
+			else
+				say(&lines, &nlines, "first by %s (%.6g), ties broken by the next axes, of %zu feasible configurations",
+				    rule.lex[0].name, val(&d, sel, &rule.lex[0]), norder);
 			break;
 		}
 		for (k = 0; k < d.c.nguardrails; k++) {
@@ -272,29 +369,58 @@ int cmd_select(int argc, char **argv)
 		}
 		if (norder > 1) {
 			size_t r2 = order[1];
-			if (rule.rule == BO_SELECT_SCORE)
-				say(&lines, &nlines, "runner-up: %lld, score %.6g (%+.6g)", (long long)d.c.v[r2].id,
-				    d.c.v[r2].score, d.c.v[r2].score - s->score);
+			const char *by = bo__select_decider(&d.c, &rule, sel, r2);
+			char decided[200];
+			if (!strcmp(by, "id"))
+				snprintf(decided, sizeof decided, "tied on every axis of the rule, the lower id wins");
 			else
-				say(&lines, &nlines, "runner-up: %lld, %s %.6g (%+.6g), %s %.6g (%+.6g)",
-				    (long long)d.c.v[r2].id, rule.perf.name, val(&d, r2, &rule.perf),
+				snprintf(decided, sizeof decided, "%s decided", by);
+			if (rule.rule == BO_SELECT_SCORE)
+				say(&lines, &nlines, "runner-up: %s, score %.6g (%+.6g); %s",
+				    bo__config_name(&d.c, r2, name, sizeof name), d.c.v[r2].score,
+				    d.c.v[r2].score - s->score, strcmp(by, "score") ? decided : "a worse score");
+			else if (rule.rule == BO_SELECT_LEX)
+				say(&lines, &nlines, "runner-up: %s, %s %.6g (%+.6g); %s",
+				    bo__config_name(&d.c, r2, name, sizeof name), rule.lex[0].name,
+				    val(&d, r2, &rule.lex[0]), val(&d, r2, &rule.lex[0]) - val(&d, sel, &rule.lex[0]),
+				    strcmp(by, "id") ? decided : "tied on every axis, the lower id wins");
+			else
+				say(&lines, &nlines, "runner-up: %s, %s %.6g (%+.6g), %s %.6g (%+.6g); %s",
+				    bo__config_name(&d.c, r2, name, sizeof name), rule.perf.name, val(&d, r2, &rule.perf),
 				    val(&d, r2, &rule.perf) - sp, rule.cost.name, val(&d, r2, &rule.cost),
-				    val(&d, r2, &rule.cost) - sc);
+				    val(&d, r2, &rule.cost) - sc, decided);
+			if (rule.rule == BO_SELECT_LEX && strcmp(by, "id")) {
+				size_t kk;
+				for (kk = 0; kk < rule.nlex && strcmp(rule.lex[kk].name, by); kk++)
+					;
+				if (kk > 0 && kk < rule.nlex)
+					say(&lines, &nlines, "the tie was on %s%s; %s decided it (%.6g against %.6g)",
+					    rule.lex[0].name, kk > 1 ? " and the axes after it" : "", by,
+					    val(&d, sel, &rule.lex[kk]), val(&d, r2, &rule.lex[kk]));
+			}
 		} else {
 			say(&lines, &nlines, "no runner-up: it is the only configuration that qualifies");
 		}
 		if (up != (size_t)-1)
-			say(&lines, &nlines, "a step up the frontier (%lld): %+.6g %s for %+.6g %s",
-			    (long long)d.c.v[up].id, val(&d, up, &rule.perf) - sp, rule.perf.name,
+			say(&lines, &nlines, "a step up the frontier (%s): %+.6g %s for %+.6g %s",
+			    bo__config_name(&d.c, up, name, sizeof name), val(&d, up, &rule.perf) - sp, rule.perf.name,
 			    val(&d, up, &rule.cost) - sc, rule.cost.name);
 		else if (rule.perf.goal && rule.cost.goal)
 			say(&lines, &nlines, "nothing feasible performs better on %s", rule.perf.name);
-		if (down != (size_t)-1)
-			say(&lines, &nlines, "a step down (%lld): %+.6g %s to save %.6g %s", (long long)d.c.v[down].id,
-			    val(&d, down, &rule.perf) - sp, rule.perf.name, sc - val(&d, down, &rule.cost),
+		if (down != (size_t)-1 && val(&d, down, &rule.perf) * rule.perf.goal >= sp * rule.perf.goal) {
+			/* the best of the cheaper ones is no worse: no step down, a better deal */
+			say(&lines, &nlines, "dominated: %s has %s %.6g (%+.6g) and costs %.6g %s less",
+			    bo__config_name(&d.c, down, name, sizeof name), rule.perf.name, val(&d, down, &rule.perf),
+			    val(&d, down, &rule.perf) - sp, fabs(sc - val(&d, down, &rule.cost)), rule.cost.name);
+			down = (size_t)-1;
+		} else if (down != (size_t)-1) {
+			say(&lines, &nlines, "a step down the frontier (%s): gives up %.6g %s (%.6g instead of %.6g) to save %.6g %s",
+			    bo__config_name(&d.c, down, name, sizeof name), fabs(sp - val(&d, down, &rule.perf)),
+			    rule.perf.name, val(&d, down, &rule.perf), sp, fabs(sc - val(&d, down, &rule.cost)),
 			    rule.cost.name);
-		else if (rule.perf.goal && rule.cost.goal)
+		} else if (rule.perf.goal && rule.cost.goal) {
 			say(&lines, &nlines, "nothing feasible costs less on %s", rule.cost.name);
+		}
 
 		if (!strcmp(d.format, "json")) {
 			printf("{\"rule\": \"%s\", \"candidates\": %zu,\n \"selected\": ", rule_names[rule.rule], norder);
@@ -327,20 +453,22 @@ int cmd_select(int argc, char **argv)
 			}
 			printf("]}\n");
 		} else if (!strcmp(d.format, "csv")) {
-			printf("id,rule,score,perf,cost_axis,params\n%lld,%s,", (long long)s->id, rule_names[rule.rule]);
-			if (isfinite(s->score))
-				printf("%.17g", s->score);
+			printf("id,label,rule,score,perf,cost_axis,params\n%lld,", (long long)s->id);
+			cli_csv_field(stdout, s->label ? s->label : "");
+			printf(",%s,", rule_names[rule.rule]);
+			cli_print_num(stdout, s->score);
 			printf(",");
-			if (isfinite(sp))
-				printf("%.17g", sp);
+			cli_print_num(stdout, sp);
 			printf(",");
-			if (isfinite(sc))
-				printf("%.17g", sc);
+			cli_print_num(stdout, sc);
 			printf(",");
 			cli_csv_field(stdout, s->params_json);
 			printf("\n");
 		} else {
-			printf("selected: %lld %s\n", (long long)s->id, s->params_json);
+			if (s->label)
+				printf("selected: %lld %s %s\n", (long long)s->id, s->label, s->params_json);
+			else
+				printf("selected: %lld %s\n", (long long)s->id, s->params_json);
 			for (k = 0; k < nlines; k++)
 				printf("  %s\n", lines[k]);
 		}

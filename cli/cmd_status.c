@@ -42,6 +42,7 @@ int cmd_status(int argc, char **argv)
 		default: fputs(help, stderr); return EXIT_USAGE;
 		}
 	}
+	cli_json_errors(!strcmp(format, "json"));
 	if (optind != argc - 1 || (strcmp(format, "text") && strcmp(format, "json"))) {
 		fputs(help, stderr);
 		return EXIT_USAGE;

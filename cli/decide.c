@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/expr.h"
 #include "decide.h"
 
 int cli_decide_option(cli_decide *d, int c, const char *arg)
@@ -25,12 +26,14 @@ int cli_decide_option(cli_decide *d, int c, const char *arg)
 		}
 		d->guardrails[d->nguardrails++] = arg;
 		return 1;
+	case 1007: d->score = arg; return 1;
 	case 1006:
 		if (strcmp(arg, "text") && strcmp(arg, "csv") && strcmp(arg, "json")) {
 			cli_error("unknown format \"%s\" (text, csv or json)", arg);
 			return -1;
 		}
 		d->format = arg;
+		cli_json_errors(!strcmp(arg, "json"));
 		return 1;
 	}
 	return 0;
@@ -72,6 +75,36 @@ static char *read_file(const char *path, size_t *len)
 	return buf;
 }
 
+/* --score EXPR: compiled against the study like its own score, and put in
+ * its place, so that everything judged afterwards uses it. */
+static int set_score(bo_study *s, const char *text)
+{
+	bo_expr *e = NULL;
+	char *copy;
+	int goal = 1;
+	if (!strncmp(text, "min:", 4) || !strncmp(text, "max:", 4)) {
+		goal = text[1] == 'i' ? -1 : 1;
+		text += 4;
+		while (*text == ' ')
+			text++;
+	}
+	if (bo__study_compile(s, text, "--score", &e) < 0) {
+		cli_error("%s", bo_error_last());
+		return -1;
+	}
+	if (!(copy = bo__strdup(text))) {
+		bo__expr_free(e);
+		cli_error("out of memory");
+		return -1;
+	}
+	bo__expr_free(s->score);
+	bo__free(s->score_text);
+	s->score = e;
+	s->score_text = copy;
+	s->score_goal = goal;
+	return 0;
+}
+
 int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 {
 	if (!d->format)
@@ -87,6 +120,8 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 		return EXIT_USAGE;
 	}
 	if (!(d->s = cli_load_study(d->study_path)))
+		return EXIT_USAGE;
+	if (d->score && set_score(d->s, d->score) < 0)
 		return EXIT_USAGE;
 	if (bo__configs_init(&d->c, d->s, d->guardrails, d->nguardrails, d->where) < 0) {
 		cli_error("%s", bo_error_last());
@@ -147,7 +182,7 @@ void cli_decide_free(cli_decide *d)
 void cli_json_num(FILE *f, double v)
 {
 	if (isfinite(v))
-		fprintf(f, "%.17g", v);
+		cli_print_num(f, v);
 	else
 		fputs("null", f);
 }

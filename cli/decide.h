@@ -21,6 +21,7 @@ typedef struct cli_decide {
 	const char *guardrails[CLI_MAX_GUARDRAILS];
 	size_t nguardrails;
 	const char *format;       /* text, csv, json */
+	const char *score;        /* --score EXPR: replaces the study's score */
 	bo_study *s;
 	bo_configs c;
 	/* Run mode: the ledger's trials and newest stored definition, read once
@@ -37,7 +38,8 @@ typedef struct cli_decide {
 	{"storage", required_argument, NULL, 1003}, \
 	{"where", required_argument, NULL, 1004}, \
 	{"guardrail", required_argument, NULL, 1005}, \
-	{"format", required_argument, NULL, 1006}
+	{"format", required_argument, NULL, 1006}, \
+	{"score", required_argument, NULL, 1007}
 
 #define CLI_DECIDE_HELP \
 	"  --catalog FILE    a CSV of configurations measured elsewhere, instead of the ledger\n" \
@@ -45,7 +47,9 @@ typedef struct cli_decide {
 	"  --storage URI     the ledger (default <study folder>/<name>.db)\n" \
 	"  --where EXPR      only configurations where EXPR holds\n" \
 	"  --guardrail EXPR  an extra guardrail (repeatable), added to the study's\n" \
-	"  --format F        text (default), csv or json\n"
+	"  --format F        text (default), csv or json\n" \
+	"  --score EXPR      rank by EXPR instead of the study's score (maximised;\n" \
+	"                    \"min: EXPR\" minimises), an expression like the study's\n"
 
 /* Handles one of the shared options (c from getopt_long). Returns 1 if it
  * was one, 0 if not, -1 after printing a usage error. */

@@ -45,8 +45,11 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
+		if (!strcmp(argv[1], commands[i].name)) {
+			int rc = commands[i].run(argc - 1, argv + 1);
+			cli_json_errors_flush(rc);
+			return rc;
+		}
 	cli_error("unknown command \"%s\" (try budgetopt --help)", argv[1]);
 	return EXIT_USAGE;
 }

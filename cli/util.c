@@ -9,8 +9,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 #include "core/model.h"
+#include "core/numfmt.h"
+
+/* With --format json, the first error is also kept for the JSON error
+ * object main() prints when the command fails (cli_json_errors_flush). */
+static struct {
+	int on;
+	char first[8192];
+} json_errors;
 
 /* Every line of the message gets the prefix: a message may list several
  * problems, one per line (bad catalog cells). */
@@ -25,8 +35,116 @@ void cli_error(const char *fmt, ...)
 	do {
 		nl = strchr(p, '\n');
 		fprintf(stderr, "budgetopt: %.*s\n", nl ? (int)(nl - p) : (int)strlen(p), p);
-		p = nl + 1;
+		if (nl)
+			p = nl + 1;
 	} while (nl);
+	if (json_errors.on && !json_errors.first[0])
+		snprintf(json_errors.first, sizeof json_errors.first, "%s", msg);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("budgetopt: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_json_errors(int on)
+{
+	json_errors.on = on;
+}
+
+static void json_string_out(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+void cli_json_errors_flush(int exit_code)
+{
+	if (json_errors.on && exit_code != EXIT_OK) {
+		fflush(stdout);
+		fputs("{\"error\": ", stdout);
+		json_string_out(stdout, json_errors.first[0] ? json_errors.first : "failed");
+		printf(", \"exit\": %d}\n", exit_code);
+	}
+	json_errors.on = 0;
+	json_errors.first[0] = '\0';
+}
+
+void cli_print_num(FILE *f, double v)
+{
+	char buf[64];
+	fputs(bo__fmt_num(v, buf, sizeof buf), f);
+}
+
+/* jansson prints reals with a fixed precision; this walks the value and
+ * prints them in their shortest exact form (core/numfmt.h) instead. Keys
+ * keep their insertion order (jansson >= 2.8). */
+static void dump(FILE *f, json_t *v, int depth)
+{
+	const char *key;
+	json_t *x;
+	size_t i, n;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		if (json_object_size(v) == 0) {
+			fputs("{}", f);
+			break;
+		}
+		fputc('{', f);
+		i = 0;
+		json_object_foreach(v, key, x) {
+			fprintf(f, "%s\n%*s", i++ ? "," : "", depth + 1, "");
+			json_string_out(f, key);
+			fputs(": ", f);
+			dump(f, x, depth + 1);
+		}
+		fprintf(f, "\n%*s}", depth, "");
+		break;
+	case JSON_ARRAY:
+		n = json_array_size(v);
+		if (n == 0) {
+			fputs("[]", f);
+			break;
+		}
+		fputc('[', f);
+		for (i = 0; i < n; i++) {
+			fprintf(f, "%s\n%*s", i ? "," : "", depth + 1, "");
+			dump(f, json_array_get(v, i), depth + 1);
+		}
+		fprintf(f, "\n%*s]", depth, "");
+		break;
+	case JSON_STRING: json_string_out(f, json_string_value(v)); break;
+	case JSON_INTEGER: fprintf(f, "%lld", (long long)json_integer_value(v)); break;
+	case JSON_REAL:
+		if (isfinite(json_real_value(v)))
+			cli_print_num(f, json_real_value(v));
+		else
+			fputs("null", f);
+		break;
+	case JSON_TRUE: fputs("true", f); break;
+	case JSON_FALSE: fputs("false", f); break;
+	default: fputs("null", f); break;
+	}
+}
+
+void cli_json_dump(FILE *f, json_t *v)
+{
+	dump(f, v, 0);
+	fputc('\n', f);
 }
 
 bo_study *cli_load_study(const char *path)

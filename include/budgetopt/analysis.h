@@ -69,10 +69,12 @@ typedef struct bo_front_step {
  * maximised), in increasing cost: only points that no other point beats on
  * both (ties on both keep the lowest index). steps must hold n entries;
  * *nsteps gets how many were written. *knee gets the position in steps of
- * the knee: the step farthest from the straight line between the cheapest
- * and the best-performing step, in coordinates scaled to [0, 1] (Das 1999's
- * normal-boundary distance; the two ends never count and ties go to the
- * cheaper step; (size_t)-1 when fewer than 3 steps). Returns 0,
+ * the knee: the step farthest above the straight line between the cheapest
+ * and the best-performing step (on the side of more performance for the
+ * cost), in coordinates scaled to [0, 1] (Das 1999's normal-boundary
+ * distance; the two ends never count and ties go to the cheaper step;
+ * (size_t)-1 when fewer than 3 steps or when no step lies above the line:
+ * a straight-line or concave front has no knee). Returns 0,
  * BO_EINVAL (NaN), BO_ENOMEM. */
 int bo_front2(const double *cost, const double *perf, size_t n, bo_front_step *steps,
 	      size_t *nsteps, size_t *knee);

@@ -466,8 +466,14 @@ int bo__axis_parse(const bo_configs *c, const char *spec, bo_axis *out)
 			return bo__error(BO_EINVAL, "the study has no score");
 		out->kind = BO_AXIS_SCORE;
 		out->goal = s->score_goal ? s->score_goal : 1;
+	} else if ((k = bo__study_find_param(s, name)) >= 0) {
+		if (s->params[k].type == BO_PT_CHOICE)
+			return bo__error(BO_EINVAL, "parameter \"%s\" is a choice: its labels have no order to rank by", name);
+		out->kind = BO_AXIS_PARAM;
+		out->index = k;
+		out->goal = -1;
 	} else {
-		return bo__error(BO_EINVAL, "\"%s\" is not a metric, a derived metric, \"cost\" or \"score\" of study \"%s\"",
+		return bo__error(BO_EINVAL, "\"%s\" is not a metric, a derived metric, a parameter, \"cost\" or \"score\" of study \"%s\"",
 				 name, s->name);
 	}
 	if (sign)
@@ -493,6 +499,7 @@ double bo__axis_value(const bo_configs *c, size_t i, const bo_axis *a)
 	case BO_AXIS_DERIVED: return f->dv[a->index];
 	case BO_AXIS_COST: return f->cost;
 	case BO_AXIS_SCORE: return f->score;
+	case BO_AXIS_PARAM: return f->x[a->index];
 	}
 	return NAN;
 }
@@ -534,6 +541,7 @@ static int rule_cmp(const void *pa, const void *pb, void *ud)
 			d = axis_cmp(c, &r->cost, a, b);
 		break;
 	case BO_SELECT_MAX_COST:
+	case BO_SELECT_BOTH:
 		if (!(d = axis_cmp(c, &r->perf, a, b)))
 			d = axis_cmp(c, &r->cost, a, b);
 		break;
@@ -578,6 +586,11 @@ int bo__select_order(const bo_configs *c, const bo_select_rule *r, size_t *order
 			ok = ok && has(c, i, &r->perf) && has(c, i, &r->cost) &&
 			     bo__axis_value(c, i, &r->perf) * r->perf.goal >= r->limit * r->perf.goal;
 			break;
+		case BO_SELECT_BOTH:
+			ok = ok && has(c, i, &r->perf) && has(c, i, &r->cost) &&
+			     bo__axis_value(c, i, &r->cost) * -r->cost.goal <= r->limit * -r->cost.goal &&
+			     bo__axis_value(c, i, &r->perf) * r->perf.goal >= r->limit_perf * r->perf.goal;
+			break;
 		case BO_SELECT_LEX:
 			for (j = 0; j < r->nlex; j++)
 				ok = ok && has(c, i, &r->lex[j]);
@@ -592,5 +605,7 @@ int bo__select_order(const bo_configs *c, const bo_select_rule *r, size_t *order
 	k.r = r;
 	qsort_r(order, n, sizeof *order, rule_cmp, &k);
 	*norder = n;
+	if (r->rule == BO_SELECT_LEX)
+		return bo__select_tolerance(c, r, order, n);
 	return 0;
 }

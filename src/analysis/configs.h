@@ -86,7 +86,7 @@ int bo__configs_add_csv(bo_configs *c, const bo_csv *csv, const char *name);
 const char *bo__config_name(const bo_configs *c, size_t i, char *buf, size_t size);
 
 /* An axis: what a frontier or a selection looks at. */
-enum { BO_AXIS_METRIC, BO_AXIS_DERIVED, BO_AXIS_COST, BO_AXIS_SCORE };
+enum { BO_AXIS_METRIC, BO_AXIS_DERIVED, BO_AXIS_COST, BO_AXIS_SCORE, BO_AXIS_PARAM };
 
 typedef struct bo_axis {
 	int kind;
@@ -97,8 +97,10 @@ typedef struct bo_axis {
 
 /* Parses "name", "+name" (maximise) or "-name" (minimise): a metric, a
  * derived metric, "cost" (a trial's search cost; BO_EINVAL in catalog
- * mode) or "score". Without a sign the declared goal (default minimise;
- * the score's own). Returns 0 or BO_EINVAL with a "did you mean" hint. */
+ * mode), "score", or a numeric or ordinal parameter (its value; an ordinal's
+ * position; NaN when inactive). Without a sign the declared goal (default
+ * minimise; the score's own). Returns 0 or BO_EINVAL with a "did you mean"
+ * hint. */
 int bo__axis_parse(const bo_configs *c, const char *spec, bo_axis *out);
 
 /* The axis for the study's objective i. */
@@ -107,15 +109,19 @@ void bo__axis_objective(const bo_study *s, size_t i, bo_axis *out);
 /* The value of configuration i on axis a, as reported (not negated). */
 double bo__axis_value(const bo_configs *c, size_t i, const bo_axis *a);
 
-/* Selection rules. */
-enum { BO_SELECT_SCORE, BO_SELECT_MAX_COST, BO_SELECT_MIN_PERF, BO_SELECT_LEX };
+/* Selection rules. BO_SELECT_BOTH: cost at most limit and performance at
+ * least limit_perf, then as max-cost. */
+enum { BO_SELECT_SCORE, BO_SELECT_MAX_COST, BO_SELECT_MIN_PERF, BO_SELECT_LEX, BO_SELECT_BOTH };
 
 typedef struct bo_select_rule {
 	int rule;
-	double limit;          /* max cost or min perf */
+	double limit;          /* max cost or min perf (BO_SELECT_BOTH: max cost) */
+	double limit_perf;     /* BO_SELECT_BOTH: min perf */
 	bo_axis perf, cost;
 	size_t nlex;
 	bo_axis lex[8];
+	double tol[8];         /* lexicographic: values within tol[k] of the best
+				  on axis k count as tied on it (0: exact) */
 } bo_select_rule;
 
 /* Orders the usable, feasible configurations that the rule admits, best
@@ -125,5 +131,28 @@ typedef struct bo_select_rule {
  * min-perf: lower cost, higher perf, lower id; lexicographic: each axis in
  * turn, then lower id. Values that are NaN never qualify. */
 int bo__select_order(const bo_configs *c, const bo_select_rule *r, size_t *order, size_t *norder);
+
+/* Lexicographic with tolerances (analysis/select.c): reorders the n
+ * configurations of order, already in exact lexicographic order, so that
+ * each position holds the winner among those left: keep the ones within
+ * tol[0] of the best on axis 0, of those the ones within tol[1] of the best
+ * on axis 1, and so on; among the ones left the exact order decides. Only
+ * the first BO_SELECT_TOL_TOP positions are chosen this way (the rest stay
+ * in exact order). Returns 0. */
+#define BO_SELECT_TOL_TOP 64
+int bo__select_tolerance(const bo_configs *c, const bo_select_rule *r, size_t *order, size_t n);
+
+/* Which part of rule r put configuration a before b (a first in the
+ * order): the name of the axis that decided, or "id" (lower id) when
+ * they tie on every axis. */
+const char *bo__select_decider(const bo_configs *c, const bo_select_rule *r, size_t a, size_t b);
+
+/* How far configuration i is from qualifying under a max-cost / min-perf
+ * rule: the amounts by which its cost exceeds the cost limit and its
+ * performance falls short of the performance limit (0 when within; in the
+ * axes' own units); returns their sum, each relative to its limit's size
+ * (or absolute when the limit is 0), NaN when i has no value on an axis. */
+double bo__select_miss(const bo_configs *c, const bo_select_rule *r, size_t i, double *over_cost,
+		       double *short_perf);
 
 #endif

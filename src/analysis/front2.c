@@ -36,11 +36,21 @@ static int cmp_cp(const void *a, const void *b)
 	return (p->idx > q->idx) - (p->idx < q->idx);
 }
 
+/* A step counts as a knee only when it lies farther than this above the
+ * chord, in scaled units: points of a straight-line front are off by
+ * rounding only, and a straight line has no knee. */
+#define KNEE_MIN_DIST 1e-9
+
 /* Das 1999's distance, in scaled coordinates, of a step from the chord
- * (0, 0)-(1, 1); the 1/sqrt(2) factor is dropped as it ranks alike. */
+ * (0, 0)-(1, 1), signed: positive towards the utopia point (more
+ * performance for the cost). Das defines the knee as the point farthest
+ * from the chord on the utopia side; a point below the chord (a concave
+ * dent of the front) is not a knee however far it lies, and a front with no
+ * point above the chord (a straight line, or concave throughout) has none.
+ * The 1/sqrt(2) factor is dropped as it ranks alike. */
 static size_t find_knee(const bo_front_step *st, size_t m)
 {
-	double c0, cr, p0, pr, best = -1.0;
+	double c0, cr, p0, pr, best = KNEE_MIN_DIST;
 	size_t i, knee = (size_t)-1;
 
 	if (m < 3)
@@ -50,7 +60,7 @@ static size_t find_knee(const bo_front_step *st, size_t m)
 	p0 = st[0].perf;
 	pr = st[m - 1].perf - p0;
 	for (i = 1; i + 1 < m; i++) {
-		double dist = fabs((st[i].perf - p0) / pr - (st[i].cost - c0) / cr);
+		double dist = (st[i].perf - p0) / pr - (st[i].cost - c0) / cr;
 		if (dist > best) { /* NaN (infinite ranges) never wins */
 			best = dist;
 			knee = i;

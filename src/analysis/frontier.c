@@ -135,12 +135,14 @@ int bo__frontier_compute(const bo_configs *c, bo_frontier *fr)
 			lo = fmin(lo, v);
 			hi = fmax(hi, v);
 		}
-		if (fr->nfront == 0)
-			lo = hi = 0;
+		/* An empty frontier has no worst point to put a reference after. */
 		if (!fr->has_ref)
-			fr->ref[k] = (hi + (hi > lo ? BO_FRONTIER_REF_MARGIN * (hi - lo) : 1.0)) * -fr->ax[k].goal;
+			fr->ref[k] = fr->nfront == 0 ? NAN
+				     : (hi + (hi > lo ? BO_FRONTIER_REF_MARGIN * (hi - lo) : 1.0)) * -fr->ax[k].goal;
 	}
-	{
+	if (fr->nfront == 0) {
+		fr->hv = 0;
+	} else {
 		double ref[BO_FRONTIER_MAX_AXES];
 		for (k = 0; k < fr->d; k++)
 			ref[k] = fr->ref[k] * -fr->ax[k].goal;
@@ -184,6 +186,14 @@ int bo__frontier_compute(const bo_configs *c, bo_frontier *fr)
 			/* Marginals are per unit of the cost axis as reported. */
 			for (i = 0; i < nsteps; i++)
 				fr->marginal[fr->front[steps[i].index]] = steps[i].marginal;
+			/* bo_front2 keeps one of several equal points; the others
+			 * are the same trade-off and get the same marginal. */
+			for (i = 0; i < fr->nfront; i++) {
+				size_t j;
+				for (j = 0; j < nsteps; j++)
+					if (steps[j].cost == cost[i] && steps[j].perf == perf[i])
+						fr->marginal[fr->front[i]] = steps[j].marginal;
+			}
 			if (!isnan(fr->threshold)) {
 				size_t sat = bo_front2_saturation(steps, nsteps, fr->threshold);
 				if (sat < nsteps)

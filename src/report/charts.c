@@ -1275,6 +1275,11 @@ char *bo__chart_importance(const bo_chart_data *d, const double *importance)
 			text(&sb, labw + 6, y + bar / 2 + 4, "start", "fill=\"" C_AXIS "\"", "never active");
 			continue;
 		}
+		if (v < 0) {
+			text(&sb, labw + 6, y + bar / 2 + 4, "start", "fill=\"" C_AXIS "\" class=\"not-estimable\"",
+			     "not estimable (about one observation per value)");
+			continue;
+		}
 		bo__sb_printf(&sb, "<rect class=\"bar\" data-param=\"");
 		bo__svg_esc(&sb, s->params[k].name);
 		bo__sb_puts(&sb, "\"");

@@ -58,7 +58,11 @@ void bo__chart_importance_target(const bo_chart_data *d, bo_axis *out);
  * of the target's variance explained by that parameter's main effect,
  * estimated from the usable configurations (the method is documented in
  * report/importance.c and named in the report). importance has nparams
- * entries, summing to at most 1; NaN for a parameter never active. */
+ * entries, summing to at most 1 over the estimable ones; NaN for a
+ * parameter never active; BO_IMPORTANCE_NOT_ESTIMABLE (below 0) for one
+ * whose groups hold on average fewer than two observations (such as an
+ * identifier-like choice, one label per row), left out of the scaling. */
+#define BO_IMPORTANCE_NOT_ESTIMABLE (-1.0)
 int bo__importance(const bo_configs *c, const bo_axis *target, double *importance);
 
 #endif

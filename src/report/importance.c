@@ -20,6 +20,21 @@
  * parameters (a sampler that concentrates on good regions correlates
  * them) can add to more than 1; they are then scaled to sum to 1.
  *
+ * Not estimable: a parameter whose groups hold on average fewer than two
+ * observations (n < 2B - 1, i.e. fewer within-group degrees of freedom,
+ * n - B, than between-group ones, B - 1) cannot be told apart from noise:
+ * with one observation per group the group means are the observations, SSB
+ * is all of SST whatever the effect, and the within-group variance the
+ * adjustment needs has no degrees of freedom left (an unreplicated design:
+ * Montgomery, "Design and Analysis of Experiments", 8th ed., sec. 3.3 and
+ * 5.3.7, on why the error needs replicates). An identifier-like choice (one
+ * label per row) is the typical case. Such a parameter gets
+ * BO_IMPORTANCE_NOT_ESTIMABLE and stays out of the scaling, so it cannot
+ * shrink the shares of the parameters that can be estimated. Numbers are
+ * ours to bin: quantile bins hold at least two observations each, so a
+ * numeric parameter is flagged only when grouping by value is all there is
+ * and too thin (at most BINS distinct values, mostly seen once).
+ *
  * Pure: no I/O. Must never read the configurations that are not usable.
  */
 #include "report/charts.h"
@@ -105,11 +120,13 @@ int bo__importance(const bo_configs *c, const bo_axis *target, double *importanc
 			size_t distinct = 1;
 			for (k = 1; k < na; k++)
 				distinct += o[k].x != o[k - 1].x;
-			int by_value = p->type == BO_PT_CHOICE || p->type == BO_PT_ORDINAL || distinct <= BINS;
+			int labels = p->type == BO_PT_CHOICE || p->type == BO_PT_ORDINAL;
+			int by_value = labels || (distinct <= BINS && na >= 2 * distinct);
+			size_t nbins = na / 2 < BINS ? (na / 2 ? na / 2 : 1) : BINS;
 			double gn = 0, gs = 0;
 			size_t bin = 0;
 			for (k = 0; k < na; k++) {
-				size_t b = by_value ? bin : k * BINS / na;
+				size_t b = by_value ? bin : k * nbins / na;
 				int boundary = k > 0 && o[k].x != o[k - 1].x && (by_value || b != bin);
 				if (boundary) {
 					group(gn, gs, mean, &ssb, &ngroups);
@@ -120,6 +137,10 @@ int bo__importance(const bo_configs *c, const bo_axis *target, double *importanc
 				gs += o[k].y;
 			}
 			group(gn, gs, mean, &ssb, &ngroups);
+		}
+		if (n < 2 * ngroups - 1) {
+			importance[j] = BO_IMPORTANCE_NOT_ESTIMABLE;
+			continue;
 		}
 		if (!(sst > 0) || n < 2) {
 			importance[j] = 0;
@@ -135,11 +156,11 @@ int bo__importance(const bo_configs *c, const bo_axis *target, double *importanc
 		importance[j] = share < 0 ? 0 : share > 1 ? 1 : share;
 	}
 	for (j = 0; j < s->nparams; j++)
-		if (!isnan(importance[j]))
+		if (importance[j] >= 0)
 			total += importance[j];
 	if (total > 1)
 		for (j = 0; j < s->nparams; j++)
-			if (!isnan(importance[j]))
+			if (importance[j] >= 0)
 				importance[j] /= total;
 	rc = 0;
 done:

@@ -244,8 +244,12 @@ static void selected_section(out *o, const bo_report_input *in)
 		return;
 	}
 	para_begin(o, NULL);
-	putf(o, "Configuration %lld, chosen by %s among %zu feasible configurations (what ", (long long)c->v[i].id,
-	     in->rule ? in->rule : "the best score", in->norder);
+	if (c->v[i].label)
+		putf(o, "Configuration %lld (%s), chosen by %s among %zu feasible configurations (what ",
+		     (long long)c->v[i].id, c->v[i].label, in->rule ? in->rule : "the best score", in->norder);
+	else
+		putf(o, "Configuration %lld, chosen by %s among %zu feasible configurations (what ",
+		     (long long)c->v[i].id, in->rule ? in->rule : "the best score", in->norder);
 	code(o, "budgetopt select");
 	put(o, " recommends by default):");
 	para_end(o);
@@ -297,7 +301,8 @@ static void selected_section(out *o, const bo_report_input *in)
 static void charts_section(out *o, const bo_report_input *in, char *svg[BO_REPORT_NCHARTS])
 {
 	const bo_frontier *fr = in->chart.fr;
-	size_t k;
+	size_t k, j;
+	int first;
 	char buf[128];
 	heading(o, 2, "charts", "Charts");
 	for (k = 0; k < BO_REPORT_NCHARTS; k++) {
@@ -326,10 +331,13 @@ static void charts_section(out *o, const bo_report_input *in, char *svg[BO_REPOR
 				     fr->ax[fr->ca].name);
 				putf(o, "%zu on the frontier (of %zu feasible); hypervolume %.6g. ", fr->nfront, fr->n, fr->hv);
 				if (fr->knee >= 0)
-					putf(o, "The knee (%lld) is the frontier point farthest from the line between its ends, "
+					putf(o, "The knee (%lld) is the frontier point farthest above the line between its ends, "
 						"both axes scaled to [0, 1]. ", (long long)fr->knee);
 			}
-			put(o, "Hover a point for its parameters and metrics.");
+			if (!o->md)   /* an SVG shown as a Markdown image shows no tooltips */
+				put(o, "Hover a point for its parameters and metrics.");
+			else
+				put(o, "The table of top configurations below gives their parameters and metrics.");
 			break;
 		case 1:
 			put(o, "Money spent as trials finish (a step per charge), the money budget, money reserved by "
@@ -350,6 +358,17 @@ static void charts_section(out *o, const bo_report_input *in, char *svg[BO_REPOR
 			bo__chart_importance_target(&in->chart, &t);
 			snprintf(buf, sizeof buf, "%s", t.kind == BO_AXIS_SCORE ? "the score" : t.name);
 			putf(o, "Method: %s, of %s, over the complete configurations.", BO_REPORT_IMPORTANCE_METHOD, buf);
+			for (j = 0, first = 1; in->importance && j < in->chart.c->s->nparams; j++) {
+				if (!(in->importance[j] < 0))
+					continue;
+				put(o, first ? " Not estimable (about one observation per value, so its effect cannot be "
+					       "told from noise; left out of the shares): "
+					     : ", ");
+				put(o, in->chart.c->s->params[j].name);
+				first = 0;
+			}
+			if (!first)
+				put(o, ".");
 		}
 		}
 		if (o->md)
@@ -400,8 +419,8 @@ static void top_section(out *o, const bo_report_input *in)
 		row_begin(o);
 		snprintf(buf, sizeof buf, "%zu", r + 1);
 		cell(o, "num", buf);
-		snprintf(buf, sizeof buf, "%lld%s", (long long)c->v[i].id,
-			 c->v[i].id == in->chart.selected ? " (selected)" : "");
+		snprintf(buf, sizeof buf, "%lld%s%s%s", (long long)c->v[i].id, c->v[i].label ? " " : "",
+			 c->v[i].label ? c->v[i].label : "", c->v[i].id == in->chart.selected ? " (selected)" : "");
 		cell(o, "num", buf);
 		if (c->s->score) {
 			num(c->v[i].score, buf, sizeof buf);

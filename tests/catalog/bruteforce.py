@@ -521,14 +521,26 @@ def synth_csv(path, rows, header):
             w.writerow(r)
 
 
-def frontier_csv(ck, args, problems):
-    """Runs frontier --all --format csv; {id: (status, [axis cells], why)}."""
+def frontier_csv(ck, args, problems, empty=False):
+    """Runs frontier --all --format csv; {id: (status, [axis cells], why)}.
+    empty: no row is expected to be kept, and frontier must say so (exit 1)."""
     rc, out, err = ck.run(["frontier", "--all", "--format", "csv"] + args)
+    if empty:
+        if rc != 1 or "no configuration is on the frontier" not in err:
+            problems.append("nothing kept: exit %d (%s), expected 1 and 'no configuration is on the frontier'"
+                            % (rc, err.strip()[:300]))
+        return None
     if rc != 0:
         problems.append("exit %d: %s" % (rc, err.strip()[:300]))
         return None
     got = {}
-    for rec in list(csv.reader(out.splitlines()))[1:]:
+    table = list(csv.reader(out.splitlines()))
+    labelled = len(table) > 0 and len(table[0]) > 1 and table[0][1] == "label"
+    for rec in table[1:]:
+        if labelled:
+            # the label column goes to the end, past why, so that the
+            # other columns keep their places
+            rec = [rec[0]] + rec[2:] + [rec[1]]
         got[int(rec[0])] = rec
     return got
 
@@ -605,6 +617,8 @@ def synthetic(ck, scratch):
             if g is None:
                 problems.append("row %d not listed by --all" % r["id"])
                 continue
+            if g[-1] != r["name"]:
+                problems.append("row %d: label %r, the table names it %r" % (r["id"], g[-1], r["name"]))
             if r["failed"] != (g[1] == "failed"):
                 problems.append("row %d (acc %r, usd %r): status %s" % (r["id"], rows[r["id"] - 2][3],
                                                                        rows[r["id"] - 2][4], g[1]))
@@ -614,9 +628,9 @@ def synthetic(ck, scratch):
                         problems.append("row %d: %s %s, the cell reads %r" % (r["id"], k, cell, r[k]))
             else:
                 for k, col in (("acc", "acc"), ("usd", "cost")):
-                    if r.get(k + "_bad") and 'column "%s"' % col not in g[-1] and r[k] is None \
+                    if r.get(k + "_bad") and 'column "%s"' % col not in g[-2] and r[k] is None \
                             and not (k == "usd" and r["acc"] is None):
-                        problems.append("row %d: why %r does not name column %s" % (r["id"], g[-1], col))
+                        problems.append("row %d: why %r does not name column %s" % (r["id"], g[-2], col))
         if len(got) != len(recs):
             problems.append("--all lists %d rows, the table has %d" % (len(got), len(recs)))
     ck.report("synthetic: numeric cells (spaces around, no hex/inf/nan)", problems)
@@ -648,7 +662,9 @@ def synthetic(ck, scratch):
     ]
     for text, fn in wheres:
         problems = []
-        got = frontier_csv(ck, ["--catalog", csvf, "--study", study, "--where", text], problems)
+        kept = sum(1 for r in recs if fn(r) is True and not r["failed"])
+        got = frontier_csv(ck, ["--catalog", csvf, "--study", study, "--where", text], problems,
+                           empty=kept == 0)
         if got is not None:
             for r in recs:
                 truth = fn(r)
@@ -657,10 +673,10 @@ def synthetic(ck, scratch):
                     problems.append("row %d not listed" % r["id"])
                 elif (g[1] == "removed") != (truth is not True):
                     problems.append("row %d: %s, but the filter is %r" % (r["id"], g[1], truth))
-                elif truth is None and "is missing" not in g[-1]:
-                    problems.append("row %d: reason %r, expected a missing value named" % (r["id"], g[-1]))
-                elif truth is False and "is missing" in g[-1]:
-                    problems.append("row %d: reason %r for a false filter" % (r["id"], g[-1]))
+                elif truth is None and "is missing" not in g[-2]:
+                    problems.append("row %d: reason %r, expected a missing value named" % (r["id"], g[-2]))
+                elif truth is False and "is missing" in g[-2]:
+                    problems.append("row %d: reason %r for a false filter" % (r["id"], g[-2]))
         ck.report("synthetic: --where %s (%d kept)" % (text, sum(1 for r in recs if fn(r) is True)), problems)
 
     # the text listing names removed rows by their label

@@ -139,6 +139,9 @@ def check_run(html, md, db, trials_json, select_json):
     # Markdown: the same content, charts beside it
     mtext = open(md, encoding="utf-8").read()
     offline(mtext, md)
+    # an SVG shown as a Markdown image has no tooltips: promise none
+    if "hover" in mtext.lower():
+        fail("markdown report promises hover tips its images cannot show")
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", mtext)
     want = ["report-%s.svg" % c for c in CHARTS]
     if links != want:

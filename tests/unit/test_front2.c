@@ -43,19 +43,21 @@ static int bf_on_front(const double *c, const double *p, size_t n, size_t i)
 	return 1;
 }
 
-/* Das's distance from the chord, scaled, by brute force over all steps. */
+/* Das's distance from the chord, scaled, by brute force over all steps:
+ * the farthest step above the chord (towards more performance for the
+ * cost); none when no step is above it by more than rounding. */
 static size_t bf_knee(const bo_front_step *st, size_t m)
 {
 	size_t i, best = (size_t)-1;
-	double bd = -1;
+	double bd = 1e-9;
 
 	if (m < 3)
 		return best;
 	for (i = 1; i + 1 < m; i++) { /* the two ends lie on the chord */
 		double x = (st[i].cost - st[0].cost) / (st[m - 1].cost - st[0].cost);
 		double y = (st[i].perf - st[0].perf) / (st[m - 1].perf - st[0].perf);
-		/* distance of (x, y) from the line y = x, times sqrt(2) */
-		double dist = fabs(y - x);
+		/* signed distance of (x, y) from the line y = x, times sqrt(2) */
+		double dist = y - x;
 		if (dist > bd) {
 			bd = dist;
 			best = i;
@@ -123,13 +125,30 @@ static void test_knee(void **state)
 	assert_int_equal(knee, 2);
 	assert_true(fabs(st[2].marginal - 0.3 / 0.885) < 1e-12);
 
-	/* A straight line has no knee to speak of, but a point below it does. */
+	/* A point below the chord is a concave dent, not a knee (Das 1999
+	 * measures towards the utopia point): of the signed distances -0.125,
+	 * -0.2 and +0.125, the knee is the one above the chord. */
 	{
 		double c2[] = {0, 1, 2, 3, 4};
 		double p2[] = {0, 0.5, 1.2, 3.5, 4};
 		assert_int_equal(bo_front2(c2, p2, 5, st, &m, &knee), 0);
 		assert_int_equal(m, 5);
-		assert_int_equal(knee, 2); /* distances 0.125, 0.2, 0.125 */
+		assert_int_equal(knee, 3);
+	}
+	/* A straight line (awkward slope, points not evenly spaced) has no
+	 * knee, nor has a front that is concave throughout. */
+	{
+		double c2[] = {1.3, 2.385, 4.1, 7.77, 9.05};
+		double p2[5], p3[] = {0, 0.1, 0.3, 1.5, 4};
+		size_t i;
+		for (i = 0; i < 5; i++)
+			p2[i] = 0.7 + 0.385 * (c2[i] - 1.3);
+		assert_int_equal(bo_front2(c2, p2, 5, st, &m, &knee), 0);
+		assert_int_equal(m, 5);
+		assert_int_equal(knee, (size_t)-1);
+		assert_int_equal(bo_front2(c2, p3, 5, st, &m, &knee), 0);
+		assert_int_equal(m, 5);
+		assert_int_equal(knee, (size_t)-1);
 	}
 	/* Fewer than three steps: no knee. */
 	{
@@ -196,7 +215,7 @@ static void test_bad_input(void **state)
 	bo__alloc_fail_at(0);
 	assert_int_equal(bo_front2(c, p, 3, st, &m, &knee), 0);
 	assert_int_equal(m, 3);
-	assert_int_equal(knee, 1);
+	assert_int_equal(knee, (size_t)-1); /* (1, 1), (2, 2), (3, 3): a straight line */
 }
 
 int main(void)
