@@ -490,14 +490,17 @@ static int walk(bo_exec *ex)
 			}
 			continue;
 		}
-		if (p->state == 'Z' || p->state == 'X')
-			continue;
+		/* A zombie whose parent is not this process stays on the list:
+		 * once its parent dies it is adopted here, where its environment
+		 * can no longer be read, and only the list still names its job
+		 * (whose CPU time it then adds when reaped). */
 		if ((rc = bo__grow(&job->procs, &job->capprocs, job->nprocs + 1, sizeof *job->procs)) < 0)
 			goto done;
 		job->procs[job->nprocs].pid = p->pid;
 		job->procs[job->nprocs].start = p->start;
 		job->nprocs++;
-		job->procs_cpu_s += p->cpu_s;
+		if (p->state != 'Z' && p->state != 'X')
+			job->procs_cpu_s += p->cpu_s;
 	}
 done:
 	bo__free(prev);
