@@ -153,7 +153,8 @@ def test_flood(folder):
         code, _, _ = request(sv.port, "/api/status")
         check(code == 200 and sv.p.poll() is None, "the server answers after the floods")
     finally:
-        sv.stop()
+        code = sv.stop()
+    check(code == 0, "the server stops cleanly after the floods (exit %r)" % code)
 
 
 def read_stream_start(s):
@@ -316,7 +317,8 @@ def test_bad_ledger(src):
             status_of(sv.port)))
         check(s["trials"] == good + 3, "repaired: the whole study is served without an error (%d)" % s["trials"])
     finally:
-        sv.stop()
+        code = sv.stop()
+    check(code == 0, "the server stops cleanly after the errors (exit %r)" % code)
 
 
 def main():
