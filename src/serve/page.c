@@ -286,7 +286,7 @@ const char *const bo__serve_page_js[] =
 	"      trials = tr;\n",
 	"      renderTable();\n",
 	"      renderCharts(ch);\n",
-	"      problem('');\n",
+	"      problem(st.error ? 'showing an older state of the ledger: ' + st.error : '');\n",
 	"      document.body.dataset.finished = String(trials.filter((t) => t.state === 'complete' || t.state === 'pruned' || t.state === 'failed').length);\n",
 	"    } catch (e) {\n",
 	"      problem('cannot reach the server: ' + e.message);\n",

@@ -8,6 +8,11 @@
  * change; no request touches the database, so a runner writing it is never
  * blocked by browsers and a flood of requests costs the ledger nothing.
  *
+ * Connections are watched by serve/guard.c: one that does not deliver its
+ * request in time is cut, and beyond the limits a request is answered 503
+ * (docs/api.md, "Connection limits"). A snapshot that cannot be built
+ * leaves the last good one in place and an "error" in /api/status.
+ *
  * What it must never do: write the ledger; serve anything but the compiled-
  * in page and the API (there is no file system behind the URLs, and paths
  * with "..", "//", backslashes or percent-encoded dots, slashes or
@@ -36,13 +41,15 @@
 #include "core/strbuf.h"
 #include "report/charts.h"
 #include "report/export_json.h"
+#include "serve/guard.h"
 #include "serve/server.h"
 #include "storage/storage.h"
 
 #define DEFAULT_POLL_S 0.25
 #define KEEPALIVE_S 10.0           /* a comment on an idle stream, well inside the timeout */
-#define CONNECTION_TIMEOUT_S 60    /* idle connections are closed after this */
-#define CONNECTION_LIMIT 128
+#define CONNECTION_TIMEOUT_S 30    /* libmicrohttpd closes a connection silent this long */
+#define REQUEST_TIMEOUT_S 10.0     /* a whole request header within this, or the connection is cut */
+#define RETRY_AFTER "5"            /* seconds, in a 503 beyond the connection limits */
 #define STREAM_BLOCK 4096
 #define MAX_TOKEN 256
 
@@ -75,6 +82,10 @@ struct bo_server {
 	snapshot *snap;            /* current; never NULL once started */
 	int stopping;
 
+	char *error;               /* why the ledger's latest state is not shown; NULL: none */
+	uint64_t news;             /* bumped by a new snapshot or a new error: streams tell it */
+	bo_serve_guard *guard;
+
 	pthread_t watcher;
 	int watcher_started;
 	bo_storage *st;            /* the watcher's own connection */
@@ -85,6 +96,7 @@ struct bo_server {
 /* Per request: what the raw URI looked like before libmicrohttpd decoded it. */
 typedef struct request {
 	int bad_encoding;
+	int seen;                  /* the handler ran: the connection is busy */
 } request;
 
 static void snap_unref(bo_server *sv, snapshot *sn)
@@ -172,7 +184,8 @@ static int analyse(const bo_study *s, const bo_trial_rec *t, size_t n, bo_config
 }
 
 /* Builds a snapshot of trials t[0..n) with totals tot (n may be 0).
- * Returns NULL on memory exhaustion. */
+ * Returns NULL with the thread's error set when something could not be
+ * built (memory, or a value JSON cannot carry). */
 static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo_trial_rec *t,
 			    size_t n, const bo_event *ev, size_t nev)
 {
@@ -237,6 +250,7 @@ static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo
 	if (target.goal && cf.n)
 		(void)bo__importance(&cf, &target, imp);   /* failing: the NaNs say "unknown" */
 
+	bo_error_clear();   /* a frontier that could not be computed is not this step's failure */
 	if (!(sn->status = dump(bo__export_status_json(s, tot, t, n))) ||
 	    !(sn->trials = dump(bo__export_trials_json(s, t, n))) ||
 	    !(sn->frontier = dump(frontier_json(&c, &fr, fr_ok))) ||
@@ -262,6 +276,8 @@ done:
 	bo__frontier_clear(&ff);
 	bo__configs_clear(&c);
 	bo__configs_clear(&cf);
+	if (!ok && !*bo_error_last())
+		bo__error(BO_ENOMEM, "out of memory building the dashboard's data");
 	if (!ok && sn) {
 		sn->refs = 1;
 		snap_unref(sv, sn);
@@ -281,6 +297,22 @@ static int same_totals(const bo_ledger_totals *a, const bo_ledger_totals *b)
 	       a->nversions == b->nversions && a->first_start == b->first_start;
 }
 
+/* Sets (msg not NULL) or clears the error shown beside the snapshot;
+ * streams are told when it changes. */
+static void set_error(bo_server *sv, const char *msg)
+{
+	char *copy = msg ? bo__strdup(msg) : NULL, *old;
+	pthread_mutex_lock(&sv->lock);
+	old = sv->error;
+	if ((old || copy) && !(old && copy && !strcmp(old, copy))) {
+		sv->news++;
+		pthread_cond_broadcast(&sv->changed);
+	}
+	sv->error = copy;
+	pthread_mutex_unlock(&sv->lock);
+	bo__free(old);
+}
+
 static void publish(bo_server *sv, snapshot *sn)
 {
 	snapshot *old;
@@ -288,13 +320,16 @@ static void publish(bo_server *sv, snapshot *sn)
 	sn->gen = sv->snap ? sv->snap->gen + 1 : 1;
 	old = sv->snap;
 	sv->snap = sn;
+	sv->news++;
 	pthread_cond_broadcast(&sv->changed);
 	pthread_mutex_unlock(&sv->lock);
 	snap_unref(sv, old);
 }
 
 /* Looks at the ledger once; rebuilds the snapshot when it changed. A ledger
- * that cannot be read leaves the last snapshot in place. */
+ * that cannot be read, or a snapshot that cannot be built, leaves the last
+ * snapshot in place and says why (set_error) until a build succeeds; the
+ * build is retried when the totals change again, not at every look. */
 static void refresh(bo_server *sv)
 {
 	bo_ledger_totals tot;
@@ -304,23 +339,41 @@ static void refresh(bo_server *sv)
 	size_t n = 0, nev = 0;
 	snapshot *sn;
 	struct stat sb;
+	char why[1024];
 
 	if (!sv->st) {
 		/* Opening would create a missing file: wait for the runner to. */
-		if (stat(sv->ledger, &sb) < 0 || sb.st_size == 0 || bo__storage_open_ex(&sv->st, sv->ledger, NULL) < 0)
+		if (stat(sv->ledger, &sb) < 0 || sb.st_size == 0)
 			return;
+		/* Checked against its spend journal: a damaged ledger is shown
+		 * as an error naming doctor, never as an empty study. */
+		if (bo__storage_open_ex(&sv->st, sv->ledger, NULL) < 0) {
+			snprintf(why, sizeof why, "cannot read the ledger: %s", bo_error_last());
+			set_error(sv, why);
+			return;
+		}
 	}
-	if (sv->st->ops->totals(sv->st, &tot) < 0)
+	if (sv->st->ops->totals(sv->st, &tot) < 0) {
+		snprintf(why, sizeof why, "cannot read the ledger: %s", bo_error_last());
+		set_error(sv, why);
 		return;
+	}
 	if (sv->have_totals && same_totals(&tot, &sv->last))
 		return;
-	if (sv->st->ops->trials(sv->st, &q, &t, &n) < 0 || sv->st->ops->events(sv->st, &ev, &nev) < 0)
+	if (sv->st->ops->trials(sv->st, &q, &t, &n) < 0 || sv->st->ops->events(sv->st, &ev, &nev) < 0) {
+		snprintf(why, sizeof why, "cannot read the ledger: %s", bo_error_last());
+		set_error(sv, why);
 		goto done;
-	if (!(sn = snap_build(sv, &tot, t, n, ev, nev)))
-		goto done;
+	}
 	sv->last = tot;
 	sv->have_totals = 1;
+	if (!(sn = snap_build(sv, &tot, t, n, ev, nev))) {
+		snprintf(why, sizeof why, "cannot show the ledger's latest state: %s", bo_error_last());
+		set_error(sv, why);
+		goto done;
+	}
 	publish(sv, sn);
+	set_error(sv, NULL);
 done:
 	bo__trial_rec_free_array(t, n);
 	bo__event_free_array(ev, nev);
@@ -334,6 +387,7 @@ static void *watch(void *arg)
 	while (!sv->stopping) {
 		pthread_mutex_unlock(&sv->lock);
 		refresh(sv);
+		bo__guard_reap(sv->guard);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_nsec += (long)(sv->poll_s * 1e9);
 		until.tv_sec += until.tv_nsec / 1000000000L;
@@ -350,7 +404,7 @@ static void *watch(void *arg)
 
 typedef struct stream {
 	bo_server *sv;
-	uint64_t sent;             /* generation last told */
+	uint64_t sent;             /* sv->news last told; 0: nothing yet */
 } stream;
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -363,18 +417,18 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += (time_t)KEEPALIVE_S;
 	pthread_mutex_lock(&sv->lock);
-	while (!sv->stopping && sv->snap->gen == e->sent)
+	while (!sv->stopping && sv->news + 1 == e->sent)
 		if (pthread_cond_timedwait(&sv->changed, &sv->lock, &until) == ETIMEDOUT)
 			break;
 	if (sv->stopping) {
 		len = MHD_CONTENT_READER_END_OF_STREAM;
-	} else if (sv->snap->gen != e->sent) {
+	} else if (sv->news + 1 != e->sent) {
 		len = snprintf(buf, max,
 			       "%sevent: update\ndata: {\"generation\": %llu, \"trials\": %lld, "
 			       "\"finished\": %lld}\n\n",
 			       e->sent ? "" : "retry: 1000\n", (unsigned long long)sv->snap->gen,
 			       (long long)sv->snap->ntrials, (long long)sv->snap->nfinished);
-		e->sent = sv->snap->gen;
+		e->sent = sv->news + 1;
 	} else {
 		len = snprintf(buf, max, ": keepalive\n\n");
 	}
@@ -454,6 +508,46 @@ static int authorised(const bo_server *sv, struct MHD_Connection *conn)
 	return q && eq_const_time(q, sv->token);
 }
 
+static enum MHD_Result count_host(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *value)
+{
+	(void)kind;
+	(void)value;
+	if (key && !strcasecmp(key, MHD_HTTP_HEADER_HOST))
+		++*(unsigned *)cls;
+	return MHD_YES;
+}
+
+/* Exactly one Host header: without one (HTTP/1.0 allows it) the Host
+ * check below has nothing to look at, and with two a proxy and this
+ * server may each read a different one. libmicrohttpd keeps duplicates
+ * as separate values, so they are counted here. */
+static int one_host(struct MHD_Connection *conn)
+{
+	unsigned n = 0;
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_host, &n);
+	return n == 1;
+}
+
+/* The status with the reason the latest state is not shown, or NULL on
+ * memory exhaustion. */
+static char *status_with_error(const char *status, const char *error)
+{
+	json_t *v = json_loads(status, 0, NULL);
+	if (!v || json_object_set_new(v, "error", json_string(error)) < 0) {
+		json_decref(v);
+		return NULL;
+	}
+	return dump(v);
+}
+
+static bo_serve_conn *conn_record(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
 /* Without a token the server trusts the loopback interface; a page on
  * another site reaching it through a DNS name rebound to 127.0.0.1 still
  * sends that name as Host, and is refused. */
@@ -463,8 +557,10 @@ static int host_allowed(const bo_server *sv, struct MHD_Connection *conn)
 	char name[300];
 	size_t len;
 	const char *colon;
-	if (sv->token || !h)
+	if (sv->token)
 		return 1;
+	if (!h)
+		return 0;
 	if (h[0] == '[') {
 		const char *end = strchr(h, ']');
 		if (!end)
@@ -506,13 +602,34 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 {
 	bo_server *sv = cls;
 	request *rq = *con_cls;
+	bo_serve_conn *rec = conn_record(conn);
 	snapshot *sn;
 	enum MHD_Result ret;
 	const char *json = "application/json";
+	char *error = NULL, *body = NULL;
 	(void)version;
 	(void)upload_data;
 	(void)upload_size;
 
+	if (rq && !rq->seen) {
+		rq->seen = 1;
+		bo__guard_busy(sv->guard, rec);
+	}
+	if (bo__guard_over(rec)) {
+		struct MHD_Response *r;
+		static const char busy[] = "{\"error\": \"the server is at its connection limit: retry later\"}\n";
+		if (!(r = MHD_create_response_from_buffer(sizeof busy - 1, (void *)busy, MHD_RESPMEM_PERSISTENT)))
+			return MHD_NO;
+		common_headers(r, "application/json");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, RETRY_AFTER);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+		ret = MHD_queue_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	if (!one_host(conn))
+		return reply_error(conn, MHD_HTTP_BAD_REQUEST, "a request needs exactly one Host header",
+				   NULL, NULL);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "read-only: GET and HEAD only",
 				   MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
@@ -552,8 +669,20 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return reply_error(conn, MHD_HTTP_NOT_FOUND, "not found", NULL, NULL);
 
 	sn = snap_get(sv);
-	if (!strcmp(url, "/api/status"))
-		ret = reply(conn, MHD_HTTP_OK, json, sn->status, strlen(sn->status), NULL, NULL);
+	if (!strcmp(url, "/api/status")) {
+		int nomem = 0;
+		pthread_mutex_lock(&sv->lock);
+		if (sv->error && !(error = bo__strdup(sv->error)))
+			nomem = 1;
+		pthread_mutex_unlock(&sv->lock);
+		if (error && !(body = status_with_error(sn->status, error)))
+			nomem = 1;
+		ret = nomem ? MHD_NO
+			    : reply(conn, MHD_HTTP_OK, json, body ? body : sn->status,
+				    strlen(body ? body : sn->status), NULL, NULL);
+		free(body);
+		bo__free(error);
+	}
 	else if (!strcmp(url, "/api/trials"))
 		ret = reply(conn, MHD_HTTP_OK, json, sn->trials, strlen(sn->trials), NULL, NULL);
 	else if (!strcmp(url, "/api/frontier"))
@@ -594,11 +723,36 @@ static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
 static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
-	(void)conn;
+	bo_server *sv = cls;
+	request *rq = *con_cls;
 	(void)toe;
+	if (rq && rq->seen)
+		bo__guard_idle(sv->guard, conn_record(conn));
 	bo__free(*con_cls);
 	*con_cls = NULL;
+}
+
+/* Connections opening and closing, for the guard. libmicrohttpd reports
+ * the close before it closes the socket (serve/guard.h relies on it). */
+static void conn_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+			enum MHD_ConnectionNotificationCode code)
+{
+	bo_server *sv = cls;
+	const union MHD_ConnectionInfo *fd, *ad;
+	const struct sockaddr *sa;
+	socklen_t len;
+	int over;
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		bo__guard_close(sv->guard, *socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	ad = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	sa = ad ? ad->client_addr : NULL;
+	len = sa && sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	/* NULL (out of memory) reads as over the limit: answered 503. */
+	*socket_context = fd ? bo__guard_open(sv->guard, fd->connect_fd, sa, len, &over) : NULL;
 }
 
 /* ---- life cycle -------------------------------------------------------- */
@@ -656,6 +810,7 @@ int bo__serve_start(bo_server **out, const bo_study *s, const bo_serve_options *
 	const union MHD_DaemonInfo *info;
 	bo_ledger_totals zero;
 	const char *bind;
+	unsigned max_conns, max_per_addr;
 	int rc = BO_ENOMEM, locks = 0;
 
 	if (!out || !s || !o || !o->ledger)
@@ -675,6 +830,13 @@ int bo__serve_start(bo_server **out, const bo_study *s, const bo_serve_options *
 	}
 	if (o->port > 65535)
 		return bo__error(BO_EINVAL, "--port %u: not a port number", o->port);
+	max_conns = o->max_connections ? o->max_connections : BO_SERVE_MAX_CONNECTIONS;
+	max_per_addr = o->max_per_address ? o->max_per_address : BO_SERVE_MAX_PER_ADDRESS;
+	if (max_conns > BO_SERVE_MAX_CONNECTIONS_CAP)
+		return bo__error(BO_EINVAL, "--max-connections %u: at most %u", max_conns,
+				 BO_SERVE_MAX_CONNECTIONS_CAP);
+	if (max_per_addr > max_conns)
+		max_per_addr = max_conns;
 	if (o->token && !token_ok(o->token))
 		return bo__error(BO_EINVAL, "--token: use 1 to %d characters of A-Z a-z 0-9 . _ ~ -", MAX_TOKEN);
 	if (!o->token && !bo__serve_is_loopback(bind))
@@ -702,6 +864,9 @@ int bo__serve_start(bo_server **out, const bo_study *s, const bo_serve_options *
 		goto done;
 	}
 	locks = 1;
+	if ((rc = bo__guard_new(&sv->guard, max_conns, max_per_addr, REQUEST_TIMEOUT_S)) < 0)
+		goto done;
+	rc = BO_ENOMEM;
 
 	/* An empty snapshot first, so that every request has one to read. */
 	memset(&zero, 0, sizeof zero);
@@ -718,10 +883,13 @@ int bo__serve_start(bo_server **out, const bo_study *s, const bo_serve_options *
 	errno = 0;
 	sv->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, sv,
 				 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				 MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
+				 /* twice the guard's limit: room to answer 503 and to
+				  * close the connections the guard cut */
+				 MHD_OPTION_CONNECTION_LIMIT, 2 * max_conns,
 				 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
 				 MHD_OPTION_URI_LOG_CALLBACK, uri_seen, (void *)NULL,
-				 MHD_OPTION_NOTIFY_COMPLETED, request_done, (void *)NULL,
+				 MHD_OPTION_NOTIFY_COMPLETED, request_done, (void *)sv,
+				 MHD_OPTION_NOTIFY_CONNECTION, conn_notify, (void *)sv,
 				 MHD_OPTION_END);
 	if (!sv->d) {
 		rc = bo__error(BO_EIO, "cannot listen on %s port %u: %s", bind, o->port,
@@ -769,6 +937,8 @@ void bo__serve_stop(bo_server *sv)
 		pthread_join(sv->watcher, NULL);
 	snap_unref(sv, sv->snap);
 	bo__storage_close(sv->st);
+	bo__guard_free(sv->guard);
+	bo__free(sv->error);
 	pthread_cond_destroy(&sv->changed);
 	pthread_mutex_destroy(&sv->lock);
 	bo__free(sv->ledger);

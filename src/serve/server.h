@@ -25,16 +25,25 @@ typedef struct bo_serve_options {
 				  Bearer TOKEN" or "?token=TOKEN", else 401 */
 	const char *ledger;    /* the ledger's path or URI; it may not exist yet */
 	double poll_s;         /* how often the ledger is looked at; <= 0: 0.25 */
+	unsigned max_connections; /* connections held at once; 0: BO_SERVE_MAX_CONNECTIONS */
+	unsigned max_per_address; /* of them from one client address; 0:
+				     BO_SERVE_MAX_PER_ADDRESS (at most max_connections) */
 } bo_serve_options;
 
-#define BO_SERVE_OPTIONS_INIT {NULL, 0, NULL, NULL, 0.25}
+/* The connection limits (docs/api.md, "Connection limits"). */
+#define BO_SERVE_MAX_CONNECTIONS 64
+#define BO_SERVE_MAX_PER_ADDRESS 32
+#define BO_SERVE_MAX_CONNECTIONS_CAP 4096   /* one thread each */
+
+#define BO_SERVE_OPTIONS_INIT {NULL, 0, NULL, NULL, 0.25, 0, 0}
 
 typedef struct bo_server bo_server;
 
 /* Starts serving study s (borrowed: it must outlive the server) in
  * background threads. Returns 0 and *out, BO_EINVAL (a bad address, a
  * non-loopback bind without a token, a token with characters outside
- * [A-Za-z0-9._~-]), BO_EIO (cannot listen: the message has the reason),
+ * [A-Za-z0-9._~-], max_connections above BO_SERVE_MAX_CONNECTIONS_CAP),
+ * BO_EIO (cannot listen: the message has the reason),
  * BO_ENOMEM. */
 int bo__serve_start(bo_server **out, const bo_study *s, const bo_serve_options *o);
 
