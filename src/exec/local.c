@@ -15,7 +15,8 @@
  * process is a child subreaper and the job's descendants are followed
  * through /proc on each pass (pid + start time), so that a process that
  * left the group or session, or whose parent died, is still the job's. At
- * the main process's exit, and on every signal, all of them are reached.
+ * the main process's exit, and on every signal, all of them are reached
+ * (exec/contain.c).
  *
  * Process exit is seen through a pidfd (Linux 5.3+) so that poll() wakes on
  * it; where pidfds are missing, poll() is cut into short ticks and exits are
@@ -27,6 +28,7 @@
  * bo__exec_status, but must not start, release or wait.
  */
 #include "exec/exec.h"
+#include "exec/local_int.h"
 
 #include "core/alloc.h"
 #include "core/error.h"
@@ -52,108 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_LOG_CAP ((size_t)16 << 20)
-#define DEFAULT_LINE_MAX ((size_t)1 << 20)
-#define READ_CHUNK ((size_t)64 << 10)
-/* Bytes read from one pipe per pass of the loop, so that one chatty job
- * cannot starve the others. */
-#define READ_PER_PASS ((size_t)1 << 20)
-/* Longest poll() slice when some job has no pidfd to wake us on exit. */
-#define EXIT_TICK_MS 20
-/* Bound on the final drain after the main process exited: more than any
- * pipe can hold, so it gets everything the job wrote, yet finite when an
- * escaped (setsid) descendant keeps writing. */
-#define FINAL_DRAIN ((size_t)16 << 20)
-/* Exit status of the child when exec or chdir failed (the shell's value). */
-#define EXEC_FAILED_STATUS 127
-/* Shortest time between two walks of /proc (BO_CONTAIN_TREE). */
-#define WALK_MS 50
-/* Passes of walk + kill + reap when a tree job ends: each pass kills what
- * the last one found, and forks racing with the kill show up in the next. */
-#define KILL_PASSES 50
-/* Longest wait for a killed cgroup to empty before it is removed. */
-#define CGROUP_EMPTY_MS 5000
-
-/* clone3's argument (linux/sched.h), spelled out so that the kernel header
- * and glibc's sched.h need not meet in one file. */
-struct clone3_args {
-	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
-		set_tid, set_tid_size, cgroup;
-};
-#define BO_CLONE_PIDFD 0x00001000ULL
-#define BO_CLONE_INTO_CGROUP 0x200000000ULL
-
-enum { OUT = 0, ERR = 1 };
-
-typedef struct tracked {
-	pid_t pid;
-	uint64_t start;
-} tracked;
-
-typedef struct stream {
-	int fd;                 /* read end of the pipe, -1 once closed */
-	int log_fd;             /* -1 until the first output, or after a write error */
-	int log_opened;         /* the log file was opened (or that failed) */
-	char *log_path;         /* created on the first byte: silent jobs make no files */
-	uint64_t bytes;         /* everything read, kept or not */
-	int truncated;          /* the truncation note was written */
-	char last;              /* last byte written to the log */
-} stream;
-
-struct bo_job {
-	bo_exec *ex;
-	pid_t pid;              /* also the process group id */
-	int pidfd;              /* -1 when the kernel has none */
-	stream s[2];
-	size_t log_cap;
-	size_t line_max;
-	char *line;             /* grows as lines need, up to line_max + 1 bytes */
-	size_t line_len;
-	size_t line_cap;
-	int skipping;           /* inside a too-long line: drop until newline */
-	bo_line_fn on_line;
-	void *ud;
-	int reaped;
-	int lost;               /* reaped by someone else: status unknown */
-	int returned;
-	int exec_errno;
-	int wstatus;
-	struct rusage ru;
-	struct timespec t_start;
-	struct timespec t_end;
-	uint64_t start_time;    /* of pid, from /proc */
-	char *marker;           /* "NAME=VALUE" in the environment of its processes */
-	char *cg_path;          /* its cgroup, or NULL */
-	int cg_fd;
-	double cg_cpu_s;        /* read when it ended (NaN: unknown) */
-	double cg_peak_kb;
-	tracked *procs;         /* other processes of the job known alive (tree) */
-	size_t nprocs, capprocs;
-	double procs_cpu_s;     /* their CPU time at the last walk */
-	double adopted_cpu_s;   /* CPU time of its processes we reaped */
-};
-
-typedef struct poll_ref {
-	bo_job *job;
-	int kind;               /* OUT, ERR, or -1 for the pidfd */
-} poll_ref;
-
-struct bo_exec {
-	bo_job **jobs;          /* in start order; released jobs are removed */
-	size_t n_jobs, cap_jobs;
-	struct pollfd *pfd;     /* rebuilt on each pass of bo__exec_wait */
-	poll_ref *ref;          /* what each pfd entry belongs to */
-	size_t cap_pfd, cap_ref;
-	char *buf;              /* READ_CHUNK bytes of scratch for reads */
-	int mode;               /* BO_CONTAIN_* */
-	char cg_base[4096];     /* where job cgroups are made */
-	unsigned long seq;      /* jobs started, for cgroup names */
-	struct timespec last_walk;
-	tracked *strays;        /* adopted processes no job claimed at the last walk */
-	size_t nstrays, capstrays;
-};
-
-static double elapsed_s(const struct timespec *a, const struct timespec *b)
+double bo__exec_elapsed_s(const struct timespec *a, const struct timespec *b)
 {
 	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) * 1e-9;
 }
@@ -168,7 +69,7 @@ static void close_fd(int *fd)
 }
 
 /* BO_EXEC_NO_PIDFD builds the fallback path for old kernels (to test it). */
-static int open_pidfd(pid_t pid)
+int bo__exec_open_pidfd(pid_t pid)
 {
 #if defined(SYS_pidfd_open) && !defined(BO_EXEC_NO_PIDFD)
 	long fd = syscall(SYS_pidfd_open, (long)pid, 0L);
@@ -320,253 +221,6 @@ static int drain(bo_exec *ex, bo_job *job, int kind, size_t limit)
 	return 0;
 }
 
-static void kill_group(pid_t pid, int sig)
-{
-	if (kill(-pid, sig) < 0 && errno == ESRCH)
-		kill(pid, sig);
-}
-
-/* ---- containment ------------------------------------------------------ */
-
-static double ru_cpu_s(const struct rusage *ru)
-{
-	return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec * 1e-6 +
-	       (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec * 1e-6;
-}
-
-/* Whether /proc/<pid>/environ holds the entry want. */
-static int env_holds(pid_t pid, const char *want)
-{
-	char path[64], buf[8192];
-	size_t wl = strlen(want), have = 0;
-	int fd, found = 0;
-	snprintf(path, sizeof path, "/proc/%ld/environ", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	/* Entries are NUL-separated; keep a partial entry across reads. */
-	for (;;) {
-		ssize_t n = read(fd, buf + have, sizeof buf - have);
-		size_t len, i = 0;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len = have + (size_t)n;
-		while (i < len) {
-			char *z = memchr(buf + i, '\0', len - i);
-			if (!z)
-				break;
-			if ((size_t)(z - (buf + i)) == wl && !memcmp(buf + i, want, wl)) {
-				found = 1;
-				break;
-			}
-			i = (size_t)(z - buf) + 1;
-		}
-		if (found)
-			break;
-		have = len - i;
-		if (have >= sizeof buf)
-			have = 0;   /* an entry longer than the buffer: not ours */
-		memmove(buf, buf + i, have);
-	}
-	close(fd);
-	return found;
-}
-
-static int job_has(const bo_job *job, pid_t pid, uint64_t start)
-{
-	for (size_t k = 0; k < job->nprocs; k++)
-		if (job->procs[k].pid == pid && job->procs[k].start == start)
-			return 1;
-	return 0;
-}
-
-/* Reaps an adopted child that has exited, charging its CPU to owner. */
-static void reap_adopted(pid_t pid, bo_job *owner, int block)
-{
-	struct rusage ru;
-	int ws;
-	pid_t r;
-	memset(&ru, 0, sizeof ru);
-	do
-		r = wait4(pid, &ws, block ? 0 : WNOHANG, &ru);
-	while (r < 0 && errno == EINTR);
-	if (r == pid && owner)
-		owner->adopted_cpu_s += ru_cpu_s(&ru);
-}
-
-/* Follows every running tree job's processes through /proc: its main
- * process, what it knew of before (pid + start time), the children this
- * process adopted that can be traced to it (process group or session led
- * by its main process, its marker in their environment, or the only job
- * running), and all their descendants. Adopted children that exited are
- * reaped; adopted ones no job owns at two walks in a row are killed and
- * reaped. One walk is not enough: a process caught in execve() shows an
- * empty environment, so a job's marker cannot be read at that instant. */
-static int walk(bo_exec *ex)
-{
-	bo_proc *all = NULL;
-	unsigned char *mark = NULL;
-	long *owner = NULL;
-	size_t n = 0, nlive = 0;
-	pid_t me = getpid();
-	tracked *prev = NULL;
-	size_t nprev = 0;
-	int rc = 0;
-
-	if (ex->mode != BO_CONTAIN_TREE)
-		return 0;
-	/* This walk's strays replace the last walk's. */
-	prev = ex->strays;
-	nprev = ex->nstrays;
-	ex->strays = NULL;
-	ex->nstrays = ex->capstrays = 0;
-	clock_gettime(CLOCK_MONOTONIC, &ex->last_walk);
-	for (size_t j = 0; j < ex->n_jobs; j++)
-		nlive += ex->jobs[j]->pid > 0 && !ex->jobs[j]->reaped;
-	if ((rc = bo__proc_snapshot(&all, &n)) < 0)
-		goto done;
-	rc = BO_ENOMEM;
-	if (!(mark = bo__calloc(n + 1, 1)) || !(owner = bo__calloc(n + 1, sizeof *owner)))
-		goto done;
-	rc = 0;
-	for (size_t i = 0; i < n; i++)
-		owner[i] = -1;
-	for (size_t j = 0; j < ex->n_jobs; j++) {
-		bo_job *job = ex->jobs[j];
-		if (job->pid <= 0)
-			continue;
-		memset(mark, 0, n);
-		for (size_t i = 0; i < n; i++) {
-			const bo_proc *p = &all[i];
-			if (owner[i] >= 0)
-				continue;
-			/* A job whose main process was reaped keeps what it held
-			 * (pid + start time), so that their CPU time is still
-			 * charged to it when they are stopped and reaped. */
-			if (job_has(job, p->pid, p->start) ||
-			    (!job->reaped && p->pid == job->pid && p->start == job->start_time))
-				mark[i] = 1;
-			else if (job->reaped)
-				;
-			else if (p->ppid == me && (p->pgid == job->pid || p->sid == job->pid || nlive == 1 ||
-						   (job->marker && env_holds(p->pid, job->marker))))
-				mark[i] = 1;
-		}
-		bo__proc_descendants(all, n, mark);
-		for (size_t i = 0; i < n; i++)
-			if (mark[i] && owner[i] < 0)
-				owner[i] = (long)j;
-		job->nprocs = 0;
-		job->procs_cpu_s = 0;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const bo_proc *p = &all[i];
-		bo_job *job = owner[i] >= 0 ? ex->jobs[owner[i]] : NULL;
-		int is_main = 0;
-		for (size_t j = 0; j < ex->n_jobs; j++)
-			is_main |= ex->jobs[j]->pid == p->pid && !ex->jobs[j]->reaped;
-		if (is_main)
-			continue;
-		if (p->ppid == me && p->state == 'Z') {
-			reap_adopted(p->pid, job, 0);
-			continue;
-		}
-		if (!job) {
-			int seen = 0;
-			if (p->ppid != me)
-				continue;
-			for (size_t k = 0; k < nprev; k++)
-				seen |= prev[k].pid == p->pid && prev[k].start == p->start;
-			if (seen) {
-				/* An escaped process no job can claim: stop it. */
-				kill(p->pid, SIGKILL);
-				reap_adopted(p->pid, NULL, 1);
-			} else if (bo__grow(&ex->strays, &ex->capstrays, ex->nstrays + 1,
-					    sizeof *ex->strays) == 0) {
-				ex->strays[ex->nstrays].pid = p->pid;
-				ex->strays[ex->nstrays].start = p->start;
-				ex->nstrays++;
-			}
-			continue;
-		}
-		/* A zombie whose parent is not this process stays on the list:
-		 * once its parent dies it is adopted here, where its environment
-		 * can no longer be read, and only the list still names its job
-		 * (whose CPU time it then adds when reaped). */
-		if ((rc = bo__grow(&job->procs, &job->capprocs, job->nprocs + 1, sizeof *job->procs)) < 0)
-			goto done;
-		job->procs[job->nprocs].pid = p->pid;
-		job->procs[job->nprocs].start = p->start;
-		job->nprocs++;
-		if (p->state != 'Z' && p->state != 'X')
-			job->procs_cpu_s += p->cpu_s;
-	}
-done:
-	bo__free(prev);
-	bo__free(all);
-	bo__free(mark);
-	bo__free(owner);
-	return rc;
-}
-
-/* Sends sig to every process of the job this executor knows of. */
-static void signal_all(bo_job *job, int sig)
-{
-	if (job->pid > 0 && !job->reaped)
-		kill_group(job->pid, sig);
-	if (job->cg_path)
-		bo__cgroup_signal(job->cg_path, sig);
-	for (size_t k = 0; k < job->nprocs; k++)
-		if (bo__proc_alive(job->procs[k].pid, job->procs[k].start))
-			kill(job->procs[k].pid, sig);
-}
-
-/* Waits until pid (not our child) is gone, up to timeout_ms. */
-static void wait_gone(pid_t pid, uint64_t start, int timeout_ms)
-{
-	int fd = open_pidfd(pid);
-	if (fd < 0)
-		return;
-	if (bo__proc_alive(pid, start)) {
-		struct pollfd p = {fd, POLLIN, 0};
-		while (poll(&p, 1, timeout_ms) < 0 && errno == EINTR)
-			;
-	}
-	close(fd);
-}
-
-/* Stops every process of a job whose main process has exited or is being
- * killed: cgroup.kill and a wait until the cgroup is empty, or passes of
- * walk + SIGKILL + reap until /proc shows none left. */
-static void stop_rest(bo_exec *ex, bo_job *job)
-{
-	if (job->cg_path) {
-		bo__cgroup_kill(job->cg_path);
-		bo__cgroup_wait_empty(job->cg_path, CGROUP_EMPTY_MS);
-		job->cg_cpu_s = bo__cgroup_cpu_s(job->cg_path);
-		job->cg_peak_kb = bo__cgroup_peak_kb(job->cg_path);
-	}
-	if (ex->mode != BO_CONTAIN_TREE)
-		return;
-	for (int pass = 0; pass < KILL_PASSES; pass++) {
-		if (walk(ex) < 0 || job->nprocs == 0)
-			break;
-		for (size_t k = 0; k < job->nprocs; k++)
-			kill(job->procs[k].pid, SIGKILL);
-		for (size_t k = 0; k < job->nprocs; k++) {
-			bo_proc p;
-			if (bo__proc_read(job->procs[k].pid, &p) < 0 || p.start != job->procs[k].start)
-				continue;
-			if (p.ppid == getpid())
-				reap_adopted(p.pid, job, 1);
-			else
-				wait_gone(p.pid, p.start, 1000);
-		}
-	}
-	job->nprocs = 0;
-	job->procs_cpu_s = 0;
-}
 
 /* If the job's main process has exited: kill what is left of its group
  * while the zombie still holds the group id (so the id cannot have been
@@ -591,8 +245,8 @@ static int check_exit(bo_exec *ex, bo_job *job)
 	/* ECHILD: someone else reaped it (waitpid(-1) elsewhere in the
 	 * program); finish the job with an unknown status rather than wedge. */
 	if (r == 0) {
-		kill_group(job->pid, SIGKILL);
-		stop_rest(ex, job);
+		bo__contain_kill_group(job->pid, SIGKILL);
+		bo__contain_stop_rest(ex, job);
 		do
 			r = wait4(job->pid, &job->wstatus, 0, &job->ru);
 		while (r < 0 && errno == EINTR);
@@ -638,8 +292,8 @@ static void job_free(bo_job *job)
 		return;
 	if (job->pid > 0 && !job->reaped) {
 		pid_t r;
-		signal_all(job, SIGKILL);
-		stop_rest(job->ex, job);
+		bo__contain_signal_all(job, SIGKILL);
+		bo__contain_stop_rest(job->ex, job);
 		do
 			r = wait4(job->pid, &job->wstatus, 0, &job->ru);
 		while (r < 0 && errno == EINTR);
@@ -674,7 +328,7 @@ void bo__exec_free(bo_exec *ex)
 	/* Signal every group first so they die in parallel, then reap. */
 	for (size_t i = 0; i < ex->n_jobs; i++)
 		if (!ex->jobs[i]->reaped)
-			signal_all(ex->jobs[i], SIGKILL);
+			bo__contain_signal_all(ex->jobs[i], SIGKILL);
 	for (size_t i = 0; i < ex->n_jobs; i++)
 		job_free(ex->jobs[i]);
 	bo__free(ex->jobs);
@@ -996,7 +650,7 @@ int bo__exec_start(bo_exec *ex, const bo_exec_spec *spec, bo_job **out)
 		close_fd(&job->pidfd);
 #endif
 		if (job->pidfd < 0)
-			job->pidfd = open_pidfd(pid);
+			job->pidfd = bo__exec_open_pidfd(pid);
 		job->start_time = bo__proc_start(pid);
 	}
 
@@ -1071,7 +725,7 @@ int bo__exec_wait(bo_exec *ex, int timeout_ms, bo_job **done)
 			goto out;
 		if (ex->mode == BO_CONTAIN_TREE) {
 			clock_gettime(CLOCK_MONOTONIC, &now);
-			if (elapsed_s(&ex->last_walk, &now) * 1e3 >= WALK_MS && (rc = walk(ex)) < 0)
+			if (bo__exec_elapsed_s(&ex->last_walk, &now) * 1e3 >= WALK_MS && (rc = bo__contain_walk(ex)) < 0)
 				goto out;
 		}
 
@@ -1097,7 +751,7 @@ int bo__exec_wait(bo_exec *ex, int timeout_ms, bo_job **done)
 		if (timeout_ms < 0) {
 			wait_ms = -1;
 		} else {
-			double left = (double)timeout_ms - elapsed_s(&t0, &now) * 1e3;
+			double left = (double)timeout_ms - bo__exec_elapsed_s(&t0, &now) * 1e3;
 			wait_ms = left <= 0 ? 0 : left >= (double)INT_MAX - 1 ? INT_MAX : (int)left + 1;
 		}
 		if (ticking && (wait_ms < 0 || wait_ms > EXIT_TICK_MS))
@@ -1125,7 +779,7 @@ int bo__exec_wait(bo_exec *ex, int timeout_ms, bo_job **done)
 		if ((*done = take_done(ex)))
 			goto out;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (timeout_ms >= 0 && elapsed_s(&t0, &now) * 1e3 >= (double)timeout_ms)
+		if (timeout_ms >= 0 && bo__exec_elapsed_s(&t0, &now) * 1e3 >= (double)timeout_ms)
 			goto out;
 	}
 out:
@@ -1218,7 +872,7 @@ void bo__exec_status(const bo_job *job, bo_job_status *out)
 			out->exit_code = WEXITSTATUS(job->wstatus);
 		else if (WIFSIGNALED(job->wstatus))
 			out->term_signal = WTERMSIG(job->wstatus);
-		out->wall_s = elapsed_s(&job->t_start, &job->t_end);
+		out->wall_s = bo__exec_elapsed_s(&job->t_start, &job->t_end);
 		out->cpu_s = (double)job->ru.ru_utime.tv_sec + (double)job->ru.ru_utime.tv_usec * 1e-6 +
 			     (double)job->ru.ru_stime.tv_sec + (double)job->ru.ru_stime.tv_usec * 1e-6;
 		out->maxrss_kb = (double)job->ru.ru_maxrss; /* kilobytes on Linux */
@@ -1232,7 +886,7 @@ void bo__exec_status(const bo_job *job, bo_job_status *out)
 	} else {
 		double cg = bo__cgroup_cpu_s(job->cg_path);
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		out->wall_s = elapsed_s(&job->t_start, &now);
+		out->wall_s = bo__exec_elapsed_s(&job->t_start, &now);
 		out->cpu_s = proc_cpu_s(job->pid) + job->procs_cpu_s + job->adopted_cpu_s;
 		if (isfinite(cg) && cg > out->cpu_s)
 			out->cpu_s = cg;
