@@ -54,6 +54,13 @@ void cli_print_num(FILE *f, double v);
 struct json_t;
 void cli_json_dump(FILE *f, struct json_t *v);
 
+/* Writes s as a JSON string (quotes, backslashes and controls escaped). */
+void cli_json_string(FILE *f, const char *s);
+
+/* Reads a whole file, NUL-terminated; *len gets its length. NULL with
+ * errno set on failure (ENOMEM, EIO, or fopen's). Free with free(). */
+char *cli_read_file(const char *path, size_t *len);
+
 /* Loads a study, printing every diagnostic. Returns NULL after printing. */
 bo_study *cli_load_study(const char *path);
 

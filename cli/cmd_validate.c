@@ -26,40 +26,6 @@ static const char help[] =
 	"  --catalog FILE    a CSV table of configurations to check the studies against\n"
 	"  --                the arguments that follow are file names\n";
 
-/* Reads a whole file; NULL with errno set on failure. */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL, *p;
-	size_t cap = 0, n = 0, got;
-	if (!f)
-		return NULL;
-	do {
-		if (n + 65536 + 1 > cap) {
-			cap = cap ? cap * 2 : 1 << 16;
-			if (!(p = realloc(buf, cap))) {
-				free(buf);
-				fclose(f);
-				errno = ENOMEM;
-				return NULL;
-			}
-			buf = p;
-		}
-		got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-	} while (got > 0);
-	if (ferror(f)) {
-		free(buf);
-		fclose(f);
-		errno = EIO;
-		return NULL;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 /* Checks study s against the catalog; prints a summary or every problem.
  * Returns 0 or -1. */
 static int check_catalog(bo_study *s, const char *study_path, const char *path,
@@ -137,7 +103,7 @@ int cmd_validate(int argc, char **argv)
 	}
 	if (catalog) {
 		size_t len = 0;
-		char *text = slurp(catalog, &len);
+		char *text = cli_read_file(catalog, &len);
 		int rc;
 		if (!text) {
 			cli_error("cannot read catalog %s: %s", catalog, strerror(errno));

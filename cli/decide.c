@@ -39,42 +39,6 @@ int cli_decide_option(cli_decide *d, int c, const char *arg)
 	return 0;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-	if (!f)
-		return NULL;
-	for (;;) {
-		size_t got;
-		if (n + 65536 + 1 > cap) {
-			char *p;
-			cap = cap ? cap * 2 : 1 << 20;
-			if (!(p = realloc(buf, cap))) {
-				free(buf);
-				fclose(f);
-				errno = ENOMEM;
-				return NULL;
-			}
-			buf = p;
-		}
-		got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 /* --score EXPR: compiled against the study like its own score, and put in
  * its place, so that everything judged afterwards uses it. */
 static int set_score(bo_study *s, const char *text)
@@ -129,7 +93,7 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 	}
 	if (d->catalog) {
 		size_t len = 0;
-		char *text = read_file(d->catalog, &len);
+		char *text = cli_read_file(d->catalog, &len);
 		bo_csv *csv = NULL;
 		int rc;
 		if (!text) {
@@ -187,21 +151,6 @@ void cli_json_num(FILE *f, double v)
 		fputs("null", f);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 void cli_json_metrics(FILE *f, const cli_decide *d, size_t i)
 {
 	const bo_study *s = d->s;
@@ -212,14 +161,14 @@ void cli_json_metrics(FILE *f, const cli_decide *d, size_t i)
 	for (k = 0; k < s->nmetrics; k++) {
 		fputs(first ? "" : ", ", f);
 		first = 0;
-		json_str(f, s->metrics[k].name);
+		cli_json_string(f, s->metrics[k].name);
 		fputs(": ", f);
 		cli_json_num(f, c->m[k]);
 	}
 	for (k = 0; k < s->nderived; k++) {
 		fputs(first ? "" : ", ", f);
 		first = 0;
-		json_str(f, s->derived[k].name);
+		cli_json_string(f, s->derived[k].name);
 		fputs(": ", f);
 		cli_json_num(f, c->dv[k]);
 	}

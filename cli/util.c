@@ -57,7 +57,7 @@ void cli_json_errors(int on)
 	json_errors.on = on;
 }
 
-static void json_string_out(FILE *f, const char *s)
+void cli_json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -77,7 +77,7 @@ void cli_json_errors_flush(int exit_code)
 	if (json_errors.on && exit_code != EXIT_OK) {
 		fflush(stdout);
 		fputs("{\"error\": ", stdout);
-		json_string_out(stdout, json_errors.first[0] ? json_errors.first : "failed");
+		cli_json_string(stdout, json_errors.first[0] ? json_errors.first : "failed");
 		printf(", \"exit\": %d}\n", exit_code);
 	}
 	json_errors.on = 0;
@@ -108,7 +108,7 @@ static void dump(FILE *f, json_t *v, int depth)
 		i = 0;
 		json_object_foreach(v, key, x) {
 			fprintf(f, "%s\n%*s", i++ ? "," : "", depth + 1, "");
-			json_string_out(f, key);
+			cli_json_string(f, key);
 			fputs(": ", f);
 			dump(f, x, depth + 1);
 		}
@@ -127,7 +127,7 @@ static void dump(FILE *f, json_t *v, int depth)
 		}
 		fprintf(f, "\n%*s]", depth, "");
 		break;
-	case JSON_STRING: json_string_out(f, json_string_value(v)); break;
+	case JSON_STRING: cli_json_string(f, json_string_value(v)); break;
 	case JSON_INTEGER: fprintf(f, "%lld", (long long)json_integer_value(v)); break;
 	case JSON_REAL:
 		if (isfinite(json_real_value(v)))
@@ -145,6 +145,39 @@ void cli_json_dump(FILE *f, json_t *v)
 {
 	dump(f, v, 0);
 	fputc('\n', f);
+}
+
+char *cli_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL, *p;
+	size_t cap = 0, n = 0, got;
+	if (!f)
+		return NULL;
+	do {
+		if (n + 65536 + 1 > cap) {
+			cap = cap ? cap * 2 : 1 << 16;
+			if (!(p = realloc(buf, cap))) {
+				free(buf);
+				fclose(f);
+				errno = ENOMEM;
+				return NULL;
+			}
+			buf = p;
+		}
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+	} while (got > 0);
+	if (ferror(f)) {
+		free(buf);
+		fclose(f);
+		errno = EIO;
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
 }
 
 bo_study *cli_load_study(const char *path)
