@@ -20,6 +20,7 @@
  * Must never print or exit.
  */
 #include "runner/orphans.h"
+#include "runner/trial_record.h"
 
 #include <math.h>
 #include <signal.h>
@@ -249,6 +250,23 @@ static int recover_one(const bo_orphan_ctx *c, bo_trial_rec *t, double boot)
 	f.nusage = t->nusage;
 	if ((rc = c->st->ops->trial_finish(c->st, &f)) < 0)
 		goto done;
+	/* The folder's record follows the ledger, as for a trial that ended
+	 * under its runner. It is the second copy: a folder that is gone or
+	 * read-only does not stop the recovery (the ledger and the spend
+	 * journal hold the charge). */
+	if (t->folder) {
+		f.run_id = t->run_id;
+		f.sampler = t->sampler;
+		f.params_json = t->params_json;
+		f.params = t->params;
+		f.nparams = t->nparams;
+		f.created_at = t->created_at;
+		f.started_at = t->started_at;
+		f.pid = t->pid;
+		f.host = t->host;
+		f.folder = t->folder;
+		bo__trial_record_write(t->folder, &f, c->record_mode);
+	}
 	c->recovered(c->ud, t->id, cost, (int)killed);
 done:
 	bo__report_clear(&rep);

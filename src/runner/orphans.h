@@ -19,6 +19,7 @@ typedef struct bo_orphan_ctx {
 	bo_storage *st;
 	const bo_study *s;
 	const char *ledger_path;
+	int record_mode;        /* of the trial.record it rewrites (0600, 0640) */
 	/* Prices usage for trial id, at most cap (NaN: no cap); *uncapped
 	 * gets the price before the cap. */
 	double (*charge)(void *ud, int64_t id, const bo_kv *usage, size_t n, double cap,

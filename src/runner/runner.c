@@ -1093,6 +1093,7 @@ static int recover_orphans(runner *r)
 	c.st = r->st;
 	c.s = r->s;
 	c.ledger_path = r->ledger_path;
+	c.record_mode = r->group ? 0640 : 0600;
 	c.charge = orphan_charge;
 	c.recovered = orphan_recovered;
 	c.ud = r;

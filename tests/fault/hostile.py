@@ -236,6 +236,17 @@ def scenario(prog, root, contain, when):
         if pid != int(spid) or pid_start != int(sstart):
             fails.append("%s: ledger pid %r start %r, the evaluator was %s %s" %
                          (what, pid, pid_start, spid, sstart))
+        if when == "kill9":
+            # the orphan's folder record follows the ledger (doctor reads it)
+            try:
+                with open(os.path.join(d, "hostile-trials", "%06d" % tid, "trial.record")) as f:
+                    rec = dict(line.rstrip("\n").split("\t", 1) for line in f if "\t" in line)
+            except OSError as e:
+                rec = {"error": str(e)}
+            if rec.get("state") != state or rec.get("cost") is None or \
+                    abs(float(rec["cost"]) - (cost or 0)) > 1e-9:
+                fails.append("%s: trial.record says %r cost %r, the ledger %s cost %r" %
+                             (what, rec.get("state"), rec.get("cost"), state, cost))
         if state == "complete" and when != "exit":
             fails.append("%s completed though it should have been stopped" % what)
         if route == "busy" and os.path.exists(os.path.join(d, "ready-%d" % tid)):
