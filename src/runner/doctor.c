@@ -121,12 +121,17 @@ int bo__doctor(const bo_study *s, const bo_doctor_options *o, bo_strbuf *out, in
 	struct stat sb;
 	bo_ledger_diff d;
 	const char *cur = s->prices.currency ? s->prices.currency : "";
+	int lock_fd = -1;
 
 	*problems = 0;
 	if ((rc = bo_run_storage_uri(s, o->storage, ledger, sizeof ledger)) < 0 ||
 	    (rc = bo__storage_file(ledger, ledger, sizeof ledger)) < 0 ||
 	    (rc = bo__journal_path(ledger, jpath, sizeof jpath)) < 0 ||
 	    (rc = bo__trials_dir(ledger, o->trials_dir, tdir, sizeof tdir)) < 0)
+		return rc;
+	/* A repair changes the ledger, the journal and the folders: never
+	 * under a live runner, and no runner starts until it is done. */
+	if (o->repair && (rc = bo__ledger_lock(ledger, 1, s->storage_group ? 0640 : 0600, &lock_fd)) < 0)
 		return rc;
 
 	/* The journal. */
@@ -371,5 +376,7 @@ done:
 	bo__free(recs);
 	bo__free(folders);
 	bo__journal_clear(&j);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	return rc;
 }

@@ -55,6 +55,7 @@
 #include "runner/protocol.h"
 #include "runner/trial_record.h"
 #include "samplers/sampler.h"
+#include "storage/ledger_check.h"
 #include "storage/storage.h"
 
 extern char **environ;
@@ -117,6 +118,7 @@ typedef struct runner {
 	int interrupt_seen;
 	char stop_reason[256];
 	char ledger_path[PATH_MAX];
+	int lock_fd;             /* the ledger's lock, shared (bo__ledger_lock) */
 	char trials_dir[PATH_MAX];
 	char host[256];
 	double last_heartbeat;
@@ -1192,6 +1194,7 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 	size_t i;
 
 	memset(r, 0, sizeof *r);
+	r->lock_fd = -1;
 	if (bo__study_needs_catalog(s)) {
 		rc = bo__error(BO_EINVAL, "%s: parameter \"%s\" takes its labels from a catalog (choice: from_catalog), so the study can only be used with one (budgetopt frontier|select --catalog); list the labels to run it",
 			       s->path, bo__study_needs_catalog(s));
@@ -1251,6 +1254,10 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 		lo.trials_dir = r->trials_dir;
 		lo.study_path = s->path;
 		lo.currency = s->prices.currency;
+		/* Held until the run ends: doctor --repair waits for no runner. */
+		if (!strstr(r->ledger_path, "://") &&
+		    (rc = bo__ledger_lock(r->ledger_path, 0, r->group ? 0640 : 0600, &r->lock_fd)) < 0)
+			goto done;
 		if ((rc = bo__storage_open_ex(&r->st, r->ledger_path, &lo)) < 0)
 			goto done;
 	}
@@ -1370,6 +1377,8 @@ done:
 	bo__exec_free(r->ex);
 	bo__sampler_free(r->sm);
 	bo__storage_close(r->st);
+	if (r->lock_fd >= 0)
+		close(r->lock_fd);
 	bo__free(r->jobs);
 	bo__free(r->crash_point);
 	r->sum.spent = r->spent;

@@ -21,7 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Money compared with this relative slack (the journal prints %.17g, so
  * equal values read back equal; the slack only forgives a last bit). */
@@ -330,5 +333,30 @@ int bo__storage_open_ex(bo_storage **out, const char *uri, const bo_ledger_open_
 		return bo__error(rc, "%s; %s", msg, hint);
 	}
 	*out = st;
+	return 0;
+}
+
+int bo__ledger_lock(const char *ledger, int exclusive, int mode, int *fd)
+{
+	char path[PATH_MAX];
+	int f;
+	*fd = -1;
+	if ((size_t)snprintf(path, sizeof path, "%s.lock", ledger) >= sizeof path)
+		return bo__error(BO_EIO, "%s: path too long for its lock file", ledger);
+	if ((f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, mode)) < 0)
+		return bo__error(BO_EIO, "cannot open the ledger's lock %s: %s", path, strerror(errno));
+	while (flock(f, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) < 0) {
+		int e = errno;
+		if (e == EINTR)
+			continue;
+		close(f);
+		if (e == EWOULDBLOCK)
+			return bo__error(BO_ECONFLICT, exclusive ?
+					 "%s is in use by a running `budgetopt run` (it holds %s): stop it before repairing" :
+					 "%s is being repaired by `budgetopt doctor --repair` (it holds %s): wait for it to finish",
+					 ledger, path);
+		return bo__error(BO_EIO, "cannot lock %s: %s", path, strerror(e));
+	}
+	*fd = f;
 	return 0;
 }

@@ -62,4 +62,11 @@ int bo__ledger_diff_error(const bo_ledger_diff *d, const char *ledger, const cha
  * (bo__free). A missing dir gives none. */
 int bo__trial_folders(const char *dir, int64_t **out, size_t *n);
 
+/* Takes the ledger's lock, <ledger>.lock (an empty file made with mode,
+ * never removed): shared for a runner, exclusive for `doctor --repair`, so
+ * that a repair never runs under a live runner and a runner never starts
+ * during a repair. Never waits. Returns 0 and the open *fd (closing it
+ * drops the lock), BO_ECONFLICT naming who holds it, or BO_EIO. */
+int bo__ledger_lock(const char *ledger, int exclusive, int mode, int *fd);
+
 #endif

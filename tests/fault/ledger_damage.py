@@ -22,6 +22,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import time
 
 TRIALS_BEFORE = 4
 TRIALS = 6
@@ -190,12 +191,53 @@ def scenario(bin_, base, kind):
           "%s: the earlier trial folders were never overwritten" % kind)
 
 
+WAIT_EVAL = r'''#!/usr/bin/env python3
+import json, os, time
+open("started", "w").close()
+while not os.path.exists("go"):
+    time.sleep(0.01)
+print(json.dumps({"metrics": {"y": 1.0}, "usage": {"tokens": 10}}))
+'''
+
+
+def repair_under_runner(bin_, base):
+    """doctor --repair refuses while a runner holds the ledger, and a
+    runner is not held up by a plain doctor."""
+    d = os.path.join(base, "repair_under_runner")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    with open(os.path.join(d, "study.yaml"), "w") as f:
+        f.write(STUDY.replace("trials: %d" % TRIALS, "trials: 1"))
+    with open(os.path.join(d, "eval.py"), "w") as f:
+        f.write(WAIT_EVAL)
+    os.chmod(os.path.join(d, "eval.py"), 0o755)
+    env = dict(os.environ)
+    env.pop("BUDGETOPT_TEST_CRASH_AT", None)
+    p = subprocess.Popen([bin_, "run", "study.yaml"], cwd=d, env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        while not os.path.exists(os.path.join(d, "started")) and p.poll() is None:
+            time.sleep(0.01)
+        rc, out, err = run(bin_, d, "doctor", "study.yaml")
+        check(rc == 0, "doctor (no repair) beside a live runner: exit %d: %s" % (rc, err))
+        rc, out, err = run(bin_, d, "doctor", "--repair", "study.yaml")
+        check(rc != 0 and "in use by a running" in err,
+              "doctor --repair beside a live runner refuses: exit %d: %s" % (rc, err.strip()))
+    finally:
+        open(os.path.join(d, "go"), "w").close()
+        _, err = p.communicate()
+    check(p.returncode == 0, "the runner finished: exit %d: %s" % (p.returncode, err))
+    rc, out, err = run(bin_, d, "doctor", "--repair", "study.yaml")
+    check(rc == 0, "doctor --repair once the runner ended: exit %d: %s" % (rc, err.strip()))
+
+
 def main():
     bin_, _src, scratch = sys.argv[1], sys.argv[2], sys.argv[3]
     os.makedirs(scratch, exist_ok=True)
     for kind in ("delete the -wal", "zero the -wal", "cut the -wal to half",
                  "truncate the .db to 0 bytes", "delete the spend journal"):
         scenario(bin_, scratch, kind)
+    repair_under_runner(bin_, scratch)
     if failures:
         print("%d failures" % len(failures))
         sys.exit(1)
