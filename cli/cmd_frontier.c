@@ -60,10 +60,31 @@ static int add_labels(const cli_decide *d, json_t *o, const char *key)
 
 /* The same JSON the dashboard's /api/frontier serves, with each row's
  * label when the configurations have one, numbers in their shortest form. */
+/* --all: "removed": the rows a filter (--where, catalog: where) left out,
+ * each with its id, name and why, as the text and CSV list them. */
+static int add_removed(const cli_decide *d, json_t *o, int all)
+{
+	json_t *a;
+	size_t i;
+	if (!all)
+		return 0;
+	if (!(a = json_array()) || json_object_set_new(o, "removed", a) < 0)
+		return -1;
+	for (i = 0; i < d->c.nremoved; i++) {
+		const bo_removed *r = &d->c.removed[i];
+		if (json_array_append_new(a, json_pack("{sIssss}", "id", (json_int_t)r->id, "name",
+						       r->name ? r->name : "", "why",
+						       r->why ? r->why : "")) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int print_json(const cli_decide *d, const bo_frontier *fr, int all)
 {
 	json_t *v = bo__export_frontier_json(&d->c, fr, all);
-	if (!v || add_labels(d, v, "frontier") < 0 || add_labels(d, v, "others") < 0) {
+	if (!v || add_labels(d, v, "frontier") < 0 || add_labels(d, v, "others") < 0 ||
+	    add_removed(d, v, all) < 0) {
 		json_decref(v);
 		cli_error("out of memory");
 		return -1;
