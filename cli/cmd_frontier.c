@@ -61,12 +61,13 @@ static int add_labels(const cli_decide *d, json_t *o, const char *key)
 /* The same JSON the dashboard's /api/frontier serves, with each row's
  * label when the configurations have one, numbers in their shortest form. */
 /* --all: "removed": the rows a filter (--where, catalog: where) left out,
- * each with its id, name and why, as the text and CSV list them. */
+ * each with its id, name and why, as the text and CSV list them. Absent
+ * when none was, so that the JSON stays the dashboard's /api/frontier. */
 static int add_removed(const cli_decide *d, json_t *o, int all)
 {
 	json_t *a;
 	size_t i;
-	if (!all)
+	if (!all || !d->c.nremoved)
 		return 0;
 	if (!(a = json_array()) || json_object_set_new(o, "removed", a) < 0)
 		return -1;
