@@ -149,6 +149,11 @@ json_t *bo__export_trial_json(const bo_study *s, const bo_trial_rec *t)
 	put(o, "started_at", num_or_null(t->started_at), &ok);
 	put(o, "ended_at", t->ended_at > 0 ? json_real(t->ended_at) : json_null(), &ok);
 	put(o, "version", json_integer(t->version), &ok);
+	/* Where it ran and what held it (runner/orphans.c finds it by these). */
+	put(o, "host", str_or_null(t->host), &ok);
+	put(o, "pid", t->pid > 0 ? json_integer(t->pid) : json_null(), &ok);
+	put(o, "cgroup", str_or_null(t->cgroup), &ok);
+	put(o, "folder", str_or_null(t->folder), &ok);
 	return finish(o, ok);
 }
 

@@ -16,6 +16,7 @@ Then orphan charging: an evaluator that reports usage in step lines and is
 orphaned by kill -9 is charged that usage; with a per-trial cap below it,
 the charge is the cap and the real price is recorded beside it.
 """
+import json
 import os
 import signal
 import sqlite3
@@ -222,7 +223,21 @@ def scenario(prog, root, contain, when):
     rows = con.execute("SELECT id, state, cost, pid, pid_start, reason FROM trials ORDER BY id").fetchall()
     if len(rows) != n:
         fails.append("%d trials, expected %d" % (len(rows), n))
+    # export shows where each trial ran and what held it
+    ex = subprocess.run([prog, "export", "--format", "json", "study.yaml"], cwd=d, env=env,
+                        capture_output=True, stdin=subprocess.DEVNULL, timeout=300)
+    exported = {}
+    if ex.returncode != 0:
+        fails.append("export: exit %d: %s" % (ex.returncode, ex.stderr.decode()))
+    else:
+        exported = {t["id"]: t for t in json.loads(ex.stdout)}
+    cg_rows = dict(con.execute("SELECT id, cgroup FROM trials").fetchall())
     for tid, state, cost, pid, pid_start, reason in rows:
+        e = exported.get(tid, {})
+        if exported and (e.get("pid") != pid or e.get("cgroup") != cg_rows.get(tid) or
+                         not e.get("folder", "").endswith("%06d" % tid)):
+            fails.append("trial %d: export shows pid %r cgroup %r folder %r, the ledger %r %r" %
+                         (tid, e.get("pid"), e.get("cgroup"), e.get("folder"), pid, cg_rows.get(tid)))
         route = ROUTES[(tid - 1) % n]
         what = "trial %d (%s)" % (tid, route)
         if not os.path.exists(os.path.join(d, "ready-%d" % tid)):
