@@ -331,6 +331,17 @@ void bo__exec_free(bo_exec *ex)
 			bo__contain_signal_all(ex->jobs[i], SIGKILL);
 	for (size_t i = 0; i < ex->n_jobs; i++)
 		job_free(ex->jobs[i]);
+	/* Adopted processes no job claimed at the last walk (their second
+	 * walk, which would have stopped them, will not come). */
+	for (size_t i = 0; i < ex->nstrays; i++) {
+		bo_proc p;
+		if (bo__proc_read(ex->strays[i].pid, &p) < 0 || p.start != ex->strays[i].start ||
+		    p.ppid != getpid())
+			continue;
+		kill(p.pid, SIGKILL);
+		while (waitpid(p.pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
 	bo__free(ex->jobs);
 	bo__free(ex->pfd);
 	bo__free(ex->ref);
