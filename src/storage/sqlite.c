@@ -1711,7 +1711,7 @@ int bo__sqlite_trial_restore(bo_storage *st, const bo_trial_rec *t)
 	b |= bind_real(s, 6, t->cost);
 	b |= bind_real(s, 7, t->reserved);
 	b |= bind_text(s, 8, t->price_version);
-	b |= bind_text(s, 9, t->reason);
+	b |= bind_outside_text(s, 9, t->reason);
 	b |= bind_real(s, 10, t->score);
 	b |= sqlite3_bind_int(s, 11, t->feasible);
 	b |= bind_time(s, 12, t->created_at);
@@ -1719,7 +1719,7 @@ int bo__sqlite_trial_restore(bo_storage *st, const bo_trial_rec *t)
 	b |= bind_time(s, 14, t->ended_at);
 	b |= sqlite3_bind_int(s, 15, t->exit_code);
 	b |= sqlite3_bind_int(s, 16, t->term_signal);
-	b |= bind_text(s, 17, t->host);
+	b |= bind_outside_text(s, 17, t->host);
 	b |= bind_text(s, 18, t->folder);
 	if (b != SQLITE_OK) {
 		rc = db_error(q, b, what);
