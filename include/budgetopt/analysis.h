@@ -32,12 +32,12 @@ extern "C" {
  * O(n log n) for d = 2, a dimension sweep for d = 3, a general algorithm
  * beyond. *nranks (may be NULL) gets the number of ranks (0 when n = 0).
  * Returns 0, BO_EINVAL, BO_ENOMEM. */
-int bo_ndsort(const double *pts, size_t n, size_t d, int *rank, size_t *nranks);
+BO_API int bo_ndsort(const double *pts, size_t n, size_t d, int *rank, size_t *nranks);
 
 /* The non-dominated points only (rank 0), faster than a full sort:
  * keep[i] = 1 if point i is non-dominated, else 0. *nkept (may be NULL)
  * gets their number. Returns 0, BO_EINVAL, BO_ENOMEM. */
-int bo_nondominated(const double *pts, size_t n, size_t d, unsigned char *keep, size_t *nkept);
+BO_API int bo_nondominated(const double *pts, size_t n, size_t d, unsigned char *keep, size_t *nkept);
 
 /* Hypervolume dominated by the points and bounded by the reference point
  * ref (d values): the measure of { x : some point p <= x < ref }. Points
@@ -45,7 +45,7 @@ int bo_nondominated(const double *pts, size_t n, size_t d, unsigned char *keep, 
  * and are counted in *ndiscarded (may be NULL). Exact: O(n log n) for
  * d = 2 and 3, WFG (While et al. 2012) for d >= 4. Returns 0 (with *out =
  * 0 when no point counts), BO_EINVAL, BO_ENOMEM. */
-int bo_hypervolume(const double *pts, size_t n, size_t d, const double *ref, double *out,
+BO_API int bo_hypervolume(const double *pts, size_t n, size_t d, const double *ref, double *out,
 		   size_t *ndiscarded);
 
 /* Exclusive hypervolume contribution of each point: contrib[i] = HV(all) -
@@ -54,7 +54,7 @@ int bo_hypervolume(const double *pts, size_t n, size_t d, const double *ref, dou
  * contribution of the points that dominate them (removing i brings back
  * what only i dominated), as in moocore's R documentation; moocore's
  * command-line hv ignores them. Returns 0, BO_EINVAL, BO_ENOMEM. */
-int bo_hv_contributions(const double *pts, size_t n, size_t d, const double *ref,
+BO_API int bo_hv_contributions(const double *pts, size_t n, size_t d, const double *ref,
 			double *contrib);
 
 /* One point of a two-objective cost/performance front. */
@@ -76,7 +76,7 @@ typedef struct bo_front_step {
  * (size_t)-1 when fewer than 3 steps or when no step lies above the line:
  * a straight-line or concave front has no knee). Returns 0,
  * BO_EINVAL (NaN), BO_ENOMEM. */
-int bo_front2(const double *cost, const double *perf, size_t n, bo_front_step *steps,
+BO_API int bo_front2(const double *cost, const double *perf, size_t n, bo_front_step *steps,
 	      size_t *nsteps, size_t *knee);
 
 /* Where extra budget stops paying: the smallest position s >= 1 in steps
@@ -84,7 +84,7 @@ int bo_front2(const double *cost, const double *perf, size_t n, bo_front_step *s
  * threshold performance per unit of money (their marginal), so step s is
  * the first upgrade not worth buying and s-1 the last one that is. A NaN
  * marginal counts as paying. Returns nsteps when every step pays. */
-size_t bo_front2_saturation(const bo_front_step *steps, size_t nsteps, double threshold);
+BO_API size_t bo_front2_saturation(const bo_front_step *steps, size_t nsteps, double threshold);
 
 #ifdef __cplusplus
 }

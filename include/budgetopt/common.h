@@ -21,6 +21,14 @@ extern "C" {
 #define BO_VERSION_PATCH 0
 #define BO_VERSION_STRING "0.1.0"
 
+/* Marks the functions of the public API: the only symbols the shared
+ * library exports (it is built with -fvisibility=hidden). */
+#if defined(__GNUC__) || defined(__clang__)
+#define BO_API __attribute__((visibility("default")))
+#else
+#define BO_API
+#endif
+
 /* Status codes. */
 enum {
 	BO_OK = 0,        /* success */
@@ -37,13 +45,13 @@ enum {
 
 /* The message of the last error set on this thread, or "" if none.
  * The string stays valid until the next failing call on this thread. */
-const char *bo_error_last(void);
+BO_API const char *bo_error_last(void);
 
 /* Clears this thread's last error. */
-void bo_error_clear(void);
+BO_API void bo_error_clear(void);
 
 /* The library's version as "MAJOR.MINOR.PATCH". */
-const char *bo_version(void);
+BO_API const char *bo_version(void);
 
 #ifdef __cplusplus
 }

@@ -49,17 +49,17 @@ enum {
 /* Creates an optimizer for study s (which must outlive it; build one in
  * code with bo_study_parse from YAML text). opt may be NULL. Returns 0 and
  * *out, BO_EINVAL (unknown sampler), BO_ENOMEM. */
-int bo_optimizer_new(bo_optimizer **out, const bo_study *s, const bo_optimizer_options *opt);
+BO_API int bo_optimizer_new(bo_optimizer **out, const bo_study *s, const bo_optimizer_options *opt);
 
 /* Frees o and every trial not yet told; accepts NULL. */
-void bo_optimizer_free(bo_optimizer *o);
+BO_API void bo_optimizer_free(bo_optimizer *o);
 
 /* The last error message of calls on o (one line, "" if none). */
-const char *bo_optimizer_errmsg(const bo_optimizer *o);
+BO_API const char *bo_optimizer_errmsg(const bo_optimizer *o);
 
 /* Sets a sampler option ("n_startup", "gamma", ...). Returns 0 or
  * BO_EINVAL for an option the sampler does not have. */
-int bo_optimizer_set_param(bo_optimizer *o, const char *name, double value);
+BO_API int bo_optimizer_set_param(bo_optimizer *o, const char *name, double value);
 
 /* Asks for the next trial. Returns 0 and *out (owned by o until told),
  * BO_DONE when a budget is reached or the constraints leave no point, and
@@ -67,32 +67,32 @@ int bo_optimizer_set_param(bo_optimizer *o, const char *name, double value);
  * told (the first trial of a study without a per-trial cap runs alone):
  * then tell them and ask again (*out = NULL in every BO_DONE case; the
  * message says which), BO_EMISUSE (NULL arguments), BO_ENOMEM. */
-int bo_optimizer_ask(bo_optimizer *o, bo_trial **out);
+BO_API int bo_optimizer_ask(bo_optimizer *o, bo_trial **out);
 
 /* The trial's number: 0, 1, ... in the order asked. */
-int64_t bo_trial_number(const bo_trial *t);
+BO_API int64_t bo_trial_number(const bo_trial *t);
 
 /* The value of parameter name: the number for float and int parameters,
  * the label's index for choices. Returns 0, BO_DONE when the parameter is
  * inactive in this trial (its condition is false; *value = NaN),
  * BO_ENOTFOUND for a name the study does not have, BO_EMISUSE for NULL
  * arguments. */
-int bo_trial_param(const bo_trial *t, const char *name, double *value);
+BO_API int bo_trial_param(const bo_trial *t, const char *name, double *value);
 
 /* The label of a choice or ordinal parameter, or NULL (numeric, inactive
  * or unknown). Valid while the trial is. */
-const char *bo_trial_label(const bo_trial *t, const char *name);
+BO_API const char *bo_trial_label(const bo_trial *t, const char *name);
 
 /* The name of the sampler that proposed t ("tpe", "auto:gp", ...). */
-const char *bo_trial_sampler(const bo_trial *t);
+BO_API const char *bo_trial_sampler(const bo_trial *t);
 
 /* Sets a metric the study declares. Returns 0, BO_ENOTFOUND (not a metric
  * of the study), BO_EINVAL (not finite: tell the trial as failed). */
-int bo_trial_set_metric(bo_trial *t, const char *name, double value);
+BO_API int bo_trial_set_metric(bo_trial *t, const char *name, double value);
 
 /* Adds usage of a resource ("cpu_hours", "gpu_hours.a100", ...). Returns 0,
  * BO_EINVAL (negative or not finite), BO_ENOMEM. */
-int bo_trial_add_usage(bo_trial *t, const char *resource, double amount);
+BO_API int bo_trial_add_usage(bo_trial *t, const char *resource, double amount);
 
 /* Tells how trial t ended and frees it (t is invalid afterwards, whatever
  * the result). A complete trial missing a non-optional metric is recorded
@@ -101,16 +101,16 @@ int bo_trial_add_usage(bo_trial *t, const char *resource, double amount);
  * BO_EMISUSE (t is not an open trial of o - nothing is read from it - or
  * state is neither BO_TELL_COMPLETE nor BO_TELL_FAILED: the trial is then
  * charged and recorded as failed), BO_ENOMEM. */
-int bo_optimizer_tell(bo_optimizer *o, bo_trial *t, int state, double *cost);
+BO_API int bo_optimizer_tell(bo_optimizer *o, bo_trial *t, int state, double *cost);
 
 /* The best complete trial that meets every guardrail, by the study's score
  * (or, without a score, its single objective). Returns 0 with *number and
  * *value, or BO_DONE when there is none. */
-int bo_optimizer_best(bo_optimizer *o, int64_t *number, double *value);
+BO_API int bo_optimizer_best(bo_optimizer *o, int64_t *number, double *value);
 
 /* Money charged so far, and trials told so far. */
-double bo_optimizer_spent(const bo_optimizer *o);
-int64_t bo_optimizer_ntold(const bo_optimizer *o);
+BO_API double bo_optimizer_spent(const bo_optimizer *o);
+BO_API int64_t bo_optimizer_ntold(const bo_optimizer *o);
 
 #ifdef __cplusplus
 }

@@ -87,12 +87,12 @@ typedef struct bo_run_summary {
  * summary), BO_EINTR (interrupted), BO_ECONFLICT (the stored study's space
  * differs, or another runner holds it), BO_EIO, BO_ENOMEM. summary may be
  * NULL. */
-int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary);
+BO_API int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary);
 
 /* The ledger URI that bo_run would use for s with the given override
  * (NULL for none), written into buf. Returns 0 or BO_EINVAL if it does not
  * fit. */
-int bo_run_storage_uri(const bo_study *s, const char *override, char *buf, size_t size);
+BO_API int bo_run_storage_uri(const bo_study *s, const char *override, char *buf, size_t size);
 
 #ifdef __cplusplus
 }

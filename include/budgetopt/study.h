@@ -23,14 +23,14 @@ typedef struct bo_study bo_study;
 typedef struct bo_diags bo_diags;
 
 /* Number of problems in d (0 for NULL). */
-size_t bo_diags_count(const bo_diags *d);
+BO_API size_t bo_diags_count(const bo_diags *d);
 
 /* The i-th problem as one line: "file:line:col: message (hint)".
  * Valid until bo_diags_free. NULL when i is out of range. */
-const char *bo_diags_get(const bo_diags *d, size_t i);
+BO_API const char *bo_diags_get(const bo_diags *d, size_t i);
 
 /* Frees d; accepts NULL. */
-void bo_diags_free(bo_diags *d);
+BO_API void bo_diags_free(bo_diags *d);
 
 /* Reads and checks the study file at path.
  * On success returns 0 and *out (free with bo_study_free).
@@ -38,29 +38,29 @@ void bo_diags_free(bo_diags *d);
  * (all listed in *diags when diags is not NULL; free with bo_diags_free),
  * BO_EIO when it cannot be read, BO_ENOMEM. bo_error_last() holds the first
  * problem in every case. */
-int bo_study_load(bo_study **out, const char *path, bo_diags **diags);
+BO_API int bo_study_load(bo_study **out, const char *path, bo_diags **diags);
 
 /* As bo_study_load, from len bytes of text; name is used in messages
  * ("study.yaml") and dir is the folder relative paths resolve against
  * (NULL: the current folder). */
-int bo_study_parse(bo_study **out, const char *text, size_t len, const char *name,
+BO_API int bo_study_parse(bo_study **out, const char *text, size_t len, const char *name,
 		   const char *dir, bo_diags **diags);
 
 /* Frees s; accepts NULL. */
-void bo_study_free(bo_study *s);
+BO_API void bo_study_free(bo_study *s);
 
 /* The study's name (never NULL). */
-const char *bo_study_name(const bo_study *s);
+BO_API const char *bo_study_name(const bo_study *s);
 
 /* The path the study was read from ("<string>" when parsed from memory). */
-const char *bo_study_path(const bo_study *s);
+BO_API const char *bo_study_path(const bo_study *s);
 
 /* SHA-256 (hex) of the study file's text: a new value is a new version. */
-const char *bo_study_hash(const bo_study *s);
+BO_API const char *bo_study_hash(const bo_study *s);
 
 /* SHA-256 (hex) of the search space alone: the space is compatible with a
  * stored study only if this is equal. */
-const char *bo_study_space_hash(const bo_study *s);
+BO_API const char *bo_study_space_hash(const bo_study *s);
 
 #ifdef __cplusplus
 }
