@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build demo check check-sanitize bench clean
+.PHONY: all deps build demo check check-sanitize bench install deb clean
 
 all: build
 
@@ -33,6 +33,16 @@ check-sanitize: deps
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS)
+
+# Installs the program, libraries, headers, pkg-config file, CMake package,
+# man pages and bash completion under PREFIX (DESTDIR for staging).
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# The Debian packages budgetopt, libbudgetopt0 and libbudgetopt-dev, in ..
+deb: deps
+	dpkg-buildpackage -us -uc -b
 
 bench: build
 	bench/run-overhead $(BUILD)/budgetopt

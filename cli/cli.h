@@ -87,4 +87,7 @@ void cli_csv_field(FILE *f, const char *s);
 /* 1 if the option parser should print help: argv has -h/--help. */
 int cli_wants_help(int argc, char **argv);
 
+/* `budgetopt --version`: the program's and its libraries' versions. */
+void cli_print_version(FILE *f);
+
 #endif

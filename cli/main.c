@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version")) {
-		printf("budgetopt %s\n", bo_version());
+		cli_print_version(stdout);
 		return EXIT_OK;
 	}
 	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
