@@ -8,7 +8,14 @@
  * sampler, and keeps to the study's trial and money budgets the way
  * `budgetopt run` does (a trial is only handed out if its reservation - the
  * per-trial money cap, or 1.25 times the costliest trial so far - fits).
- * Nothing is written to disk: use `budgetopt run` for a ledger.
+ *
+ * In memory by default. With options.storage, the optimizer keeps the
+ * study's ledger as `budgetopt run` does: it resumes from the trials the
+ * ledger holds (whoever ran them), records each trial asked as running
+ * (with its reservation, in the spend journal too) and each trial told
+ * with its charge, and holds the study while it lives, so a `budgetopt run`
+ * of the same ledger meanwhile is refused, and afterwards continues the
+ * same study.
  *
  * Thread safety: every function on one optimizer handle (and its trials)
  * may be called from several threads; calls are serialised per handle.
@@ -36,9 +43,14 @@ typedef struct bo_optimizer_options {
 	const char *sampler;   /* "auto", "random", "sobol", "tpe", "gp", "nsga2"; NULL: the study's */
 	int has_seed;          /* 1: seed overrides the study's seed */
 	uint64_t seed;
+	/* The ledger: NULL keeps everything in memory; "" is the study's own
+	 * (storage: in the study, else <study dir>/<name>.db, as `budgetopt
+	 * run` uses); otherwise a path or sqlite: URI (relative to the
+	 * current folder). */
+	const char *storage;
 } bo_optimizer_options;
 
-#define BO_OPTIMIZER_OPTIONS_INIT {NULL, 0, 0}
+#define BO_OPTIMIZER_OPTIONS_INIT {NULL, 0, 0, NULL}
 
 /* How a trial ended, for bo_optimizer_tell. */
 enum {
@@ -48,10 +60,17 @@ enum {
 
 /* Creates an optimizer for study s (which must outlive it; build one in
  * code with bo_study_parse from YAML text). opt may be NULL. Returns 0 and
- * *out, BO_EINVAL (unknown sampler), BO_ENOMEM. */
+ * *out, BO_EINVAL (unknown sampler), BO_ENOMEM; with opt->storage also
+ * BO_ECONFLICT (the ledger holds another study under this name with a
+ * different space, another runner or optimizer holds the study, or the
+ * ledger disagrees with its spend journal: the message names `budgetopt
+ * doctor`), BO_EIO. */
 BO_API int bo_optimizer_new(bo_optimizer **out, const bo_study *s, const bo_optimizer_options *opt);
 
-/* Frees o and every trial not yet told; accepts NULL. */
+/* Frees o and every trial not yet told; accepts NULL. With a ledger,
+ * those trials are first told as failed ("not told before the optimizer
+ * was freed") and charged the usage added to them, and the study is
+ * released. */
 BO_API void bo_optimizer_free(bo_optimizer *o);
 
 /* The last error message of calls on o (one line, "" if none). */
@@ -93,6 +112,11 @@ BO_API int bo_trial_set_metric(bo_trial *t, const char *name, double value);
 /* Adds usage of a resource ("cpu_hours", "gpu_hours.a100", ...). Returns 0,
  * BO_EINVAL (negative or not finite), BO_ENOMEM. */
 BO_API int bo_trial_add_usage(bo_trial *t, const char *resource, double amount);
+
+/* Sets the reason recorded with t when it is told as failed (one line of
+ * text, at most 500 bytes kept; control characters become spaces).
+ * Returns 0, BO_EMISUSE, BO_ENOMEM. */
+BO_API int bo_trial_set_reason(bo_trial *t, const char *reason);
 
 /* Tells how trial t ended and frees it (t is invalid afterwards, whatever
  * the result). A complete trial missing a non-optional metric is recorded

@@ -376,7 +376,6 @@ done:
 	bo__free(recs);
 	bo__free(folders);
 	bo__journal_clear(&j);
-	if (lock_fd >= 0)
-		close(lock_fd);
+	bo__ledger_unlock(lock_fd);
 	return rc;
 }

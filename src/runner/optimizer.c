@@ -19,9 +19,15 @@
  *   stops asking;
  * - the sampler is told exactly what runner.c's observe() tells it.
  *
+ * With options.storage, the same trials are also recorded in a ledger
+ * (runner/optimizer_ledger.c): the ledger's history is replayed at
+ * creation, an asked trial is started there and a told one charged there,
+ * so the API and `budgetopt run` make one study.
+ *
  * Every call on a handle (and on its trials) takes the handle's mutex; the
  * handle's error message is this thread's last error, copied after each
- * failing call. Must never print, exit or touch files.
+ * failing call. Must never print or exit; touches files only through the
+ * ledger.
  */
 #include "budgetopt/optimizer.h"
 
@@ -34,6 +40,8 @@
 #include "core/error.h"
 #include "core/model.h"
 #include "core/trial.h"
+#include "core/utf8.h"
+#include "runner/optimizer_ledger.h"
 #include "samplers/sampler.h"
 
 #define MONEY_EPS 1e-12          /* relative slack when comparing money */
@@ -48,6 +56,7 @@ struct bo_trial {
 	size_t nusage, capusage;
 	double reserved;
 	char *sampler;
+	char *reason;            /* bo_trial_set_reason, or NULL */
 };
 
 struct bo_optimizer {
@@ -62,6 +71,7 @@ struct bo_optimizer {
 	double max_cost;         /* costliest trial so far, before the cap */
 	int64_t best_number;     /* -1: none */
 	double best_value;
+	bo__optledger *led;      /* options.storage: the ledger, else NULL */
 };
 
 /* ---- locking and errors ---------------------------------------------- */
@@ -98,6 +108,7 @@ static void trial_free(bo_trial *t)
 	bo__free(t->x);
 	bo__free(t->metrics);
 	bo__free(t->sampler);
+	bo__free(t->reason);
 	bo__free(t);
 }
 
@@ -117,7 +128,22 @@ static void remove_open(bo_optimizer *o, size_t i)
 	o->open[i] = o->open[--o->nopen];
 }
 
+static int note_best(bo_optimizer *o, int64_t number, const double *x, const double *metrics);
+static int tell_locked(bo_optimizer *o, bo_trial *t, int state, double *cost);
+
 /* ---- create and free --------------------------------------------------- */
+
+/* A finished trial of the ledger's history (bo__optledger_open): the
+ * sampler learns it as runner.c's load_history teaches it. */
+static int seen_trial(void *ud, int64_t number, const double *x, int state, const double *metrics,
+		      double cost)
+{
+	bo_optimizer *o = ud;
+	int rc;
+	if (state == BO_TRIAL_COMPLETE && (rc = note_best(o, number, x, metrics)) < 0)
+		return rc;
+	return bo__sampler_tell_metrics(o->sm, number, x, state, metrics, cost);
+}
 
 int bo_optimizer_new(bo_optimizer **out, const bo_study *s, const bo_optimizer_options *opt)
 {
@@ -153,10 +179,22 @@ int bo_optimizer_new(bo_optimizer **out, const bo_study *s, const bo_optimizer_o
 	o->best_value = NAN;
 	if ((rc = bo__sampler_new(&o->sm, s, name, seed)) < 0)
 		goto done;
+	if (opt && opt->storage) {
+		bo__optledger_totals tot;
+		if ((rc = bo__optledger_open(&o->led, s, opt->storage, bo__sampler_name(o->sm), seed,
+					     seen_trial, o, &tot)) < 0)
+			goto done;
+		o->nasked = tot.ntrials;
+		o->ntold = tot.nfinished;
+		o->spent = tot.spent;
+		o->max_cost = tot.max_cost;
+	}
 	*out = o;
 	o = NULL;
 done:
 	if (o) {
+		bo__optledger_close(o->led);
+		bo__sampler_free(o->sm);
 		if (mu_ok)
 			pthread_mutex_destroy(&o->mu);
 		bo__free(o);
@@ -169,6 +207,18 @@ void bo_optimizer_free(bo_optimizer *o)
 	size_t i;
 	if (!o)
 		return;
+	if (o->led) {
+		/* The ledger keeps no trial running without a holder: fail
+		 * and charge each open one with the usage added so far. */
+		while (o->nopen > 0) {
+			bo_trial *t = o->open[o->nopen - 1];
+			o->nopen--;
+			if (!t->reason)
+				t->reason = bo__strdup("not told before the optimizer was freed");
+			tell_locked(o, t, BO_TELL_FAILED, NULL);
+		}
+		bo__optledger_close(o->led);
+	}
 	for (i = 0; i < o->nopen; i++)
 		trial_free(o->open[i]);
 	bo__free(o->open);
@@ -269,6 +319,10 @@ int bo_optimizer_ask(bo_optimizer *o, bo_trial **out)
 		rc = BO_ENOMEM;
 		goto done;
 	}
+	if (o->led &&
+	    (rc = bo__optledger_start(o->led, t->number, t->x, t->sampler, reserve,
+				      isfinite(s->budget.trial_money) ? s->budget.trial_money : NAN)) < 0)
+		goto done;
 	t->reserved = reserve;
 	o->reserved += reserve;
 	o->nasked++;
@@ -383,7 +437,8 @@ done:
 /* The value best() ranks a complete trial by into *v, and its goal (+1
  * maximise): the score, or without one the single objective; NaN when
  * infeasible, missing or not rankable. Returns 0 or BO_ENOMEM. */
-static int rank_value(const bo_optimizer *o, const bo_trial *t, double *out, int *goal)
+static int rank_value(const bo_optimizer *o, const double *x, const double *metrics, double *out,
+		      int *goal)
 {
 	const bo_study *s = o->s;
 	double *dv = NULL, v = NAN;
@@ -396,15 +451,15 @@ static int rank_value(const bo_optimizer *o, const bo_trial *t, double *out, int
 	if (!(dv = bo__calloc(s->nderived + 1, sizeof *dv)))
 		return BO_ENOMEM;
 	ctx.study = s;
-	ctx.x = t->x;
-	ctx.metrics = t->metrics;
+	ctx.x = (double *)x;
+	ctx.metrics = (double *)metrics;
 	ctx.derived = dv;
 	if (bo__study_derive(&ctx) == 0 && bo__study_guardrails(&ctx, &feasible, NULL) == 0 && feasible) {
 		if (s->score) {
 			bo__study_score(&ctx, &v);
 		} else {
 			const bo_objective *b = &s->objectives[0];
-			v = b->sym_kind == BO_SYM_DERIVED ? dv[b->index] : t->metrics[b->index];
+			v = b->sym_kind == BO_SYM_DERIVED ? dv[b->index] : metrics[b->index];
 			*goal = b->goal;
 		}
 	}
@@ -413,31 +468,36 @@ static int rank_value(const bo_optimizer *o, const bo_trial *t, double *out, int
 	return 0;
 }
 
-int bo_optimizer_tell(bo_optimizer *o, bo_trial *t, int state, double *cost)
+/* Keeps the best complete trial (o->best_*) up to date with trial number. */
+static int note_best(bo_optimizer *o, int64_t number, const double *x, const double *metrics)
 {
-	const bo_study *s;
-	double charged = 0.0, value;
-	long at;
-	size_t i;
-	int rc = 0, orc, goal, final_state;
-
-	if (cost)
-		*cost = 0.0;
-	if (!o || !t)
-		return bo__error(BO_EMISUSE, "bo_optimizer_tell: optimizer and trial must not be NULL");
-	lock(o);
-	s = o->s;
-	if ((at = find_open(o, t)) < 0) {
-		rc = bo__error(BO_EMISUSE, "bo_optimizer_tell: not an open trial of this optimizer (told already?)");
-		t = NULL;   /* not ours: never touch it */
-		goto done;
+	double value;
+	int goal, rc;
+	if ((rc = rank_value(o, x, metrics, &value, &goal)) < 0)
+		return rc;
+	if (!isnan(value) &&
+	    (o->best_number < 0 || (goal > 0 ? value > o->best_value : value < o->best_value))) {
+		o->best_number = number;
+		o->best_value = value;
 	}
-	remove_open(o, (size_t)at);
+	return 0;
+}
+
+/* Tells open trial t (already removed from o->open) and frees it; the
+ * lock is held. */
+static int tell_locked(bo_optimizer *o, bo_trial *t, int state, double *cost)
+{
+	const bo_study *s = o->s;
+	double charged, price;
+	size_t i;
+	int rc = 0, orc, final_state;
+	const char *reason = t->reason;
+	char why[300] = "";
 
 	/* Charge first: whatever fails below, the trial's cost counts. */
-	charged = bo__pricebook_cost(&s->prices, t->usage, t->nusage);
-	o->max_cost = fmax(o->max_cost, charged);
-	charged = bo__budget_charge(&s->budget, charged);
+	price = bo__pricebook_cost(&s->prices, t->usage, t->nusage);
+	o->max_cost = fmax(o->max_cost, price);
+	charged = bo__budget_charge(&s->budget, price);
 	o->spent += charged;
 	o->reserved -= t->reserved;
 	if (o->reserved < 0 || o->nopen == 0)
@@ -450,30 +510,81 @@ int bo_optimizer_tell(bo_optimizer *o, bo_trial *t, int state, double *cost)
 	if (state == BO_TELL_COMPLETE) {
 		final_state = BO_TRIAL_COMPLETE;
 		for (i = 0; i < s->nmetrics; i++)
-			if (isnan(t->metrics[i]) && !s->metrics[i].optional)
+			if (isnan(t->metrics[i]) && !s->metrics[i].optional) {
 				final_state = BO_TRIAL_FAILED;
+				if (!why[0])
+					snprintf(why, sizeof why, "told complete without metric \"%s\"",
+						 s->metrics[i].name);
+			}
 	} else if (state != BO_TELL_FAILED) {
 		rc = bo__error(BO_EMISUSE, "bo_optimizer_tell: unknown state %d (trial %lld told as failed)",
 			       state, (long long)t->number);
+		snprintf(why, sizeof why, "told with unknown state %d", state);
 	}
-	if (final_state == BO_TRIAL_COMPLETE) {
-		if ((orc = rank_value(o, t, &value, &goal)) < 0) {
+	if (final_state == BO_TRIAL_FAILED && !reason)
+		reason = why[0] ? why : "told as failed";
+	if (final_state == BO_TRIAL_COMPLETE && (orc = note_best(o, t->number, t->x, t->metrics)) < 0 &&
+	    rc == 0)
+		rc = orc;
+	if (o->led) {
+		bo__optledger_end e;
+		e.state = final_state;
+		e.x = t->x;
+		e.metrics = t->metrics;
+		e.usage = t->usage;
+		e.nusage = t->nusage;
+		e.cost = charged;
+		e.price = price;
+		e.reserved = t->reserved;
+		e.reason = final_state == BO_TRIAL_FAILED ? reason : NULL;
+		if ((orc = bo__optledger_finish(o->led, t->number, &e)) < 0 && rc == 0)
 			rc = orc;
-			goto done;
-		}
-		if (!isnan(value) &&
-		    (o->best_number < 0 || (goal > 0 ? value > o->best_value : value < o->best_value))) {
-			o->best_number = t->number;
-			o->best_value = value;
-		}
 	}
 	orc = bo__sampler_tell_metrics(o->sm, t->number, t->x, final_state, t->metrics, charged);
 	if (rc == 0)
 		rc = orc;
-done:
 	trial_free(t);
+	return rc;
+}
+
+int bo_optimizer_tell(bo_optimizer *o, bo_trial *t, int state, double *cost)
+{
+	long at;
+	int rc;
+
+	if (cost)
+		*cost = 0.0;
+	if (!o || !t)
+		return bo__error(BO_EMISUSE, "bo_optimizer_tell: optimizer and trial must not be NULL");
+	lock(o);
+	if ((at = find_open(o, t)) < 0) {
+		/* Not ours: never touch it. */
+		rc = bo__error(BO_EMISUSE, "bo_optimizer_tell: not an open trial of this optimizer (told already?)");
+	} else {
+		remove_open(o, (size_t)at);
+		rc = tell_locked(o, t, state, cost);
+	}
 	keep_error(o, rc);
 	unlock(o);
+	return rc;
+}
+
+int bo_trial_set_reason(bo_trial *t, const char *reason)
+{
+	char *copy;
+	int rc = 0;
+	if (!t || !reason)
+		return bo__error(BO_EMISUSE, "bo_trial_set_reason: trial and reason must not be NULL");
+	lock(t->o);
+	/* The ledger keeps one line of valid, printable UTF-8. */
+	if (!(copy = bo__utf8_clean(reason, strlen(reason), 500))) {
+		rc = BO_ENOMEM;
+	} else {
+		bo__free(t->reason);
+		t->reason = copy;
+	}
+	keep_error(t->o, rc);
+	unlock(t->o);
 	return rc;
 }
 

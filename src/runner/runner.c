@@ -1377,8 +1377,7 @@ done:
 	bo__exec_free(r->ex);
 	bo__sampler_free(r->sm);
 	bo__storage_close(r->st);
-	if (r->lock_fd >= 0)
-		close(r->lock_fd);
+	bo__ledger_unlock(r->lock_fd);
 	bo__free(r->jobs);
 	bo__free(r->crash_point);
 	r->sum.spent = r->spent;

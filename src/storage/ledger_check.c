@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -336,10 +337,24 @@ int bo__storage_open_ex(bo_storage **out, const char *uri, const bo_ledger_open_
 	return 0;
 }
 
+/* The ledgers this process holds shared (a runner or an optimizer with a
+ * ledger each), by the lock file's device and inode: flock() does not
+ * keep two holders of one process apart, this table does. */
+#define HELD_MAX 64
+static pthread_mutex_t held_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	dev_t dev;
+	ino_t ino;
+	int fd;
+} held[HELD_MAX];
+static size_t nheld;
+
 int bo__ledger_lock(const char *ledger, int exclusive, int mode, int *fd)
 {
 	char path[PATH_MAX];
-	int f;
+	struct stat sb;
+	size_t i;
+	int f, rc = 0;
 	*fd = -1;
 	if ((size_t)snprintf(path, sizeof path, "%s.lock", ledger) >= sizeof path)
 		return bo__error(BO_EIO, "%s: path too long for its lock file", ledger);
@@ -357,6 +372,49 @@ int bo__ledger_lock(const char *ledger, int exclusive, int mode, int *fd)
 					 ledger, path);
 		return bo__error(BO_EIO, "cannot lock %s: %s", path, strerror(e));
 	}
-	*fd = f;
-	return 0;
+	if (exclusive) {
+		*fd = f;
+		return 0;
+	}
+	if (fstat(f, &sb) < 0) {
+		rc = bo__error(BO_EIO, "cannot read %s: %s", path, strerror(errno));
+		close(f);
+		return rc;
+	}
+	pthread_mutex_lock(&held_mu);
+	for (i = 0; i < nheld; i++)
+		if (held[i].dev == sb.st_dev && held[i].ino == sb.st_ino)
+			break;
+	if (i < nheld)
+		rc = bo__error(BO_ECONFLICT, "%s is already held by this process (a run or an optimizer with this ledger): free it first",
+			       ledger);
+	else if (nheld == HELD_MAX)
+		rc = bo__error(BO_EIO, "this process holds %d ledgers already", HELD_MAX);
+	else {
+		held[nheld].dev = sb.st_dev;
+		held[nheld].ino = sb.st_ino;
+		held[nheld].fd = f;
+		nheld++;
+	}
+	pthread_mutex_unlock(&held_mu);
+	if (rc < 0)
+		close(f);
+	else
+		*fd = f;
+	return rc;
+}
+
+void bo__ledger_unlock(int fd)
+{
+	size_t i;
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&held_mu);
+	for (i = 0; i < nheld; i++)
+		if (held[i].fd == fd) {
+			held[i] = held[--nheld];
+			break;
+		}
+	pthread_mutex_unlock(&held_mu);
+	close(fd);
 }

@@ -65,8 +65,13 @@ int bo__trial_folders(const char *dir, int64_t **out, size_t *n);
 /* Takes the ledger's lock, <ledger>.lock (an empty file made with mode,
  * never removed): shared for a runner, exclusive for `doctor --repair`, so
  * that a repair never runs under a live runner and a runner never starts
- * during a repair. Never waits. Returns 0 and the open *fd (closing it
- * drops the lock), BO_ECONFLICT naming who holds it, or BO_EIO. */
+ * during a repair. Never waits. A shared lock is also one per process: a
+ * second holder in the same process (another optimizer with this ledger,
+ * or bo_run) gets BO_ECONFLICT. Returns 0 and the open *fd (release it
+ * with bo__ledger_unlock), BO_ECONFLICT naming who holds it, or BO_EIO. */
 int bo__ledger_lock(const char *ledger, int exclusive, int mode, int *fd);
+
+/* Releases a lock taken by bo__ledger_lock and closes fd; accepts -1. */
+void bo__ledger_unlock(int fd);
 
 #endif
