@@ -62,6 +62,31 @@ BO_API const char *bo_study_hash(const bo_study *s);
  * stored study only if this is equal. */
 BO_API const char *bo_study_space_hash(const bo_study *s);
 
+/* What the study declares, for callers that enumerate it. Indexes run
+ * from 0 to the count - 1; out of range (or s NULL) gives NULL, 0 or NaN.
+ * Strings stay valid while s does. */
+
+/* Parameters, in the file's order, and their kind: "float", "int",
+ * "choice" (unordered labels) or "ordinal" (ordered labels). */
+BO_API size_t bo_study_nparams(const bo_study *s);
+BO_API const char *bo_study_param_name(const bo_study *s, size_t i);
+BO_API const char *bo_study_param_type(const bo_study *s, size_t i);
+
+/* Metrics the evaluator reports, in the file's order. */
+BO_API size_t bo_study_nmetrics(const bo_study *s);
+BO_API const char *bo_study_metric_name(const bo_study *s, size_t i);
+
+/* Objectives (metrics or derived metrics) and their goal: +1 maximise,
+ * -1 minimise. */
+BO_API size_t bo_study_nobjectives(const bo_study *s);
+BO_API const char *bo_study_objective_name(const bo_study *s, size_t i);
+BO_API int bo_study_objective_goal(const bo_study *s, size_t i);
+
+/* The price book's currency ("USD" unless stated), and the money budget
+ * (NaN when the study has none). */
+BO_API const char *bo_study_currency(const bo_study *s);
+BO_API double bo_study_budget_money(const bo_study *s);
+
 #ifdef __cplusplus
 }
 #endif
