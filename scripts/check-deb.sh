@@ -21,8 +21,9 @@ echo "== dpkg-buildpackage in $work/src"
 ver=$(cd "$work/src" && dpkg-parsechangelog -S Version)
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
-for p in budgetopt libbudgetopt0 libbudgetopt-dev; do
+for p in budgetopt libbudgetopt0 libbudgetopt-dev python3-budgetopt; do
 	deb=$work/${p}_${ver}_${arch}.deb
+	[ "$p" = python3-budgetopt ] && deb=$work/${p}_${ver}_all.deb
 	[ -f "$deb" ] || fail "$deb was not built"
 	dpkg-deb -x "$deb" "$work/root"
 	echo "ok: $(basename "$deb"): $(dpkg-deb -c "$deb" | grep -vc '/$') files"
@@ -49,4 +50,10 @@ cc -std=c11 -Wall -Werror -o "$work/embed" "$src/examples/embed/embed.c" $flags 
 LD_LIBRARY_PATH=$libdir ldd "$work/embed" | grep -q "libbudgetopt.so.0 => $libdir/" ||
 	fail "embed does not load the packaged libbudgetopt.so.0"
 LD_LIBRARY_PATH=$libdir "$work/embed" tpe | grep -q "best y = " || fail "embed built against the package gives no answer"
+# The Python package from the package, over the packaged library.
+if /usr/bin/python3 -c "import cffi" 2>/dev/null; then
+	(cd "$work" && PYTHONPATH=$root/usr/lib/python3/dist-packages BUDGETOPT_LIBRARY=$libdir/libbudgetopt.so.0 \
+		/usr/bin/python3 -c "import budgetopt; assert budgetopt.__file__.startswith('$root/'), budgetopt.__file__") ||
+		fail "python3-budgetopt does not import"
+fi
 echo "check-deb: ok: packages built, unpacked in $root, examples/embed built with pkg-config and run"

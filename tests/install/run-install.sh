@@ -65,4 +65,12 @@ cmake --build "$tmp/consumer" >> "$tmp/consumer.log" 2>&1 || { cat "$tmp/consume
 run_embed "$tmp/consumer/embed_shared" cmake-shared
 run_embed "$tmp/consumer/embed_static" cmake-static
 readelf -d "$tmp/consumer/embed_shared" | grep -q 'NEEDED.*\[libbudgetopt.so.0\]' || fail "budgetopt::budgetopt is not the shared library"
+# The Python package, from the prefix, over the installed library.
+if /usr/bin/python3 -c "import cffi" 2>/dev/null; then
+	got=$(cd "$tmp" && PYTHONPATH=$prefix/lib/python3/dist-packages BUDGETOPT_LIBRARY=$libdir/libbudgetopt.so.0 \
+		/usr/bin/python3 -c "import budgetopt, sys; sys.stdout.write(budgetopt.__file__ + ' ' + budgetopt.__version__)")
+	case $got in "$prefix/"*" $("$bin" --version | head -1 | cut -d' ' -f2)") ;; *) fail "the installed Python package: $got" ;; esac
+else
+	echo "note: python3-cffi is not installed: the installed Python package was not imported"
+fi
 echo "ok: installed to $prefix; embed built with pkg-config and find_package, shared and static"
