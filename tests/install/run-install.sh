@@ -66,8 +66,12 @@ run_embed "$tmp/consumer/embed_shared" cmake-shared
 run_embed "$tmp/consumer/embed_static" cmake-static
 readelf -d "$tmp/consumer/embed_shared" | grep -q 'NEEDED.*\[libbudgetopt.so.0\]' || fail "budgetopt::budgetopt is not the shared library"
 # The Python package, from the prefix, over the installed library.
+preload=
+if readelf -d "$libdir/libbudgetopt.so.0" | grep -q 'NEEDED.*libasan'; then
+	preload=$(gcc -print-file-name=libasan.so)   # the sanitizers' build: python needs their runtime first
+fi
 if /usr/bin/python3 -c "import cffi" 2>/dev/null; then
-	got=$(cd "$tmp" && PYTHONPATH=$prefix/lib/python3/dist-packages BUDGETOPT_LIBRARY=$libdir/libbudgetopt.so.0 \
+	got=$(cd "$tmp" && LD_PRELOAD=$preload ASAN_OPTIONS=detect_leaks=0 PYTHONPATH=$prefix/lib/python3/dist-packages BUDGETOPT_LIBRARY=$libdir/libbudgetopt.so.0 \
 		/usr/bin/python3 -c "import budgetopt, sys; sys.stdout.write(budgetopt.__file__ + ' ' + budgetopt.__version__)")
 	case $got in "$prefix/"*" $("$bin" --version | head -1 | cut -d' ' -f2)") ;; *) fail "the installed Python package: $got" ;; esac
 else
