@@ -3,7 +3,8 @@
 # every command the program reports (`budgetopt --commands`) has a page
 # man/budgetopt-CMD.1.scd and is listed in budgetopt(1); every page of a
 # command names one the program has; and in each page the options
-# documented (the `*--name* _ARG_` entries of its OPTIONS sections) are
+# documented (its `*--name* _ARG_` entries: a line that starts with "*-"
+# after a blank or indented line, outside ``` blocks) are
 # exactly those its parser accepts (`budgetopt --list-options CMD`, the
 # parser's own table), with or without a value as the parser takes them.
 # budgetopt(1) is checked the same way against `budgetopt --list-options`.
@@ -24,8 +25,9 @@ bad() {
 # "-c ARG" (one line per name of an entry such as "*-o*, *--output* _FILE_").
 documented() {
 	awk '
-		/^# / { in_opts = ($0 ~ /OPTIONS/); next }
-		in_opts && /^\*-/ { print }
+		/^```/ { code = !code; prev = ""; next }
+		!code && /^\*-/ && (prev == "" || prev ~ /^\t/) { print }
+		{ prev = $0 }
 	' "$1" | while IFS= read -r line; do
 		rest=$line
 		names=""
@@ -68,7 +70,7 @@ compare() {
 	while IFS= read -r line; do
 		[ -n "$line" ] || continue
 		grep -qxF -- "$line" <<<"$docs" ||
-			bad "$what accepts \"$line\", which $page does not document as an OPTIONS entry"
+			bad "$what accepts \"$line\", which $page does not document (a line \"*--name* _ARG_\", man/README.md)"
 	done <<<"$listed"
 }
 
@@ -105,8 +107,11 @@ for c in $commands; do
 		continue
 	fi
 	[ -n "$listed" ] || bad "budgetopt --list-options $c listed nothing"
+	before=$fail
+	fail=0
 	compare "$page" "$(sort -u <<<"$listed")" "budgetopt $c"
-	echo "ok: budgetopt $c: $(wc -l <<<"$listed") options, all documented in $(basename "$page")"
+	[ "$fail" = 0 ] && echo "ok: budgetopt $c: $(wc -l <<<"$listed") options, all documented in $(basename "$page")"
+	[ "$before" = 0 ] || fail=1
 done
 
 for page in "$MAN"/budgetopt-*.1.scd; do
