@@ -8,6 +8,7 @@
 #ifndef BO_CLI_H
 #define BO_CLI_H
 
+#include <getopt.h>
 #include <stdio.h>
 
 #include "budgetopt/budgetopt.h"
@@ -31,6 +32,24 @@ int cmd_select(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+
+/* The option tables the subcommands hand to getopt_long are the one
+ * source of what each accepts: `budgetopt --list-options CMD` prints the
+ * table CMD parses with (its man page and the bash completion are checked
+ * against it, man/README.md). So every subcommand's getopt_long goes
+ * through cli_getopt_long, which parses as getopt_long does, except that
+ * while main() lists a command's options (cli_listing_options set) it
+ * prints the table it was given and exits 0 instead. A command that never
+ * calls getopt_long cannot be listed, and main() says so. */
+extern int cli_listing_options;
+int cli_getopt_long(int argc, char *const *argv, const char *shortopts,
+		    const struct option *longopts, int *longind);
+#define getopt_long cli_getopt_long
+
+/* Prints an option table as `--list-options` does: one line per option,
+ * "--name", "--name ARG" or "--name [ARG]", then each short option of
+ * shortopts as "-c" or "-c ARG". */
+void cli_print_options(FILE *f, const char *shortopts, const struct option *longopts);
 
 /* Prints "budgetopt: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

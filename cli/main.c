@@ -19,6 +19,39 @@ static const bo_command commands[] = {
 	{"doctor", cmd_doctor, "check the ledger against its spend journal and trial folders; --repair"},
 };
 
+/* The options before a command. main() reads them itself; the table is
+ * what `budgetopt --list-options` prints for budgetopt(1) and the
+ * completion (man/README.md). */
+static const struct option toplevel_options[] = {
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{"commands", no_argument, NULL, 'c'},
+	{"list-options", optional_argument, NULL, 'l'},
+	{NULL, 0, NULL, 0}};
+
+/* `budgetopt --list-options [CMD]`: the option table CMD's parser uses
+ * (cli_getopt_long prints it and exits), or the table above. */
+static int list_options(const char *name)
+{
+	size_t i;
+	if (!name) {
+		cli_print_options(stdout, "h", toplevel_options);
+		return EXIT_OK;
+	}
+	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(name, commands[i].name)) {
+			char *args[] = {(char *)commands[i].name, NULL};
+			cli_listing_options = 1;
+			commands[i].run(1, args);
+			cli_listing_options = 0;
+			cli_error("command \"%s\" did not parse its options with getopt_long, so they cannot be listed",
+				  name);
+			return EXIT_RUN_FAILED;
+		}
+	cli_error("unknown command \"%s\" (try budgetopt --commands)", name);
+	return EXIT_USAGE;
+}
+
 static void usage(FILE *f)
 {
 	size_t i;
@@ -36,6 +69,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (!strcmp(argv[1], "--commands")) {
+		for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+			printf("%s\n", commands[i].name);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--list-options"))
+		return argc > 3 ? EXIT_USAGE : list_options(argc == 3 ? argv[2] : NULL);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return EXIT_OK;

@@ -7,7 +7,7 @@ set -eu
 PACKAGES="build-essential cmake pkg-config
 libsqlite3-dev libyaml-dev libjansson-dev libgsl-dev libcmocka-dev
 liblapacke-dev libopenblas-dev libnlopt-dev
-sqlite3 python3 python3-numpy python3-sklearn
+sqlite3 python3 python3-numpy python3-sklearn scdoc
 libmicrohttpd-dev chromium python3-websocket
 dpkg-dev debhelper
 python3-cffi python3-pytest python3-pandas python3-optuna"
