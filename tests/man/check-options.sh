@@ -81,6 +81,10 @@ compare() {
 
 commands=$("$BIN" --commands) || { bad "budgetopt --commands failed"; exit 1; }
 [ -n "$commands" ] || { bad "budgetopt --commands listed no command"; exit 1; }
+# A command the program does not have is refused, not listed as empty.
+"$BIN" --list-options no-such-command >/dev/null 2>&1
+rc=$?
+[ "$rc" = 2 ] || bad "budgetopt --list-options no-such-command exits $rc, not 2"
 
 top=$MAN/budgetopt.1.scd
 if [ ! -f "$top" ]; then
