@@ -19,7 +19,11 @@ static const char help[] =
 	"usage: budgetopt export [--format csv|json] [-o FILE] [--storage URI] study.yaml\n\n"
 	"Writes every trial: id, state, sampler, cost, currency, price-book version,\n"
 	"score, feasible, failure reason, times, parameters (param.NAME), metrics\n"
-	"(metric.NAME) and usage (usage.NAME). Default format: csv, to stdout.\n";
+	"(metric.NAME) and usage (usage.NAME). Default format: csv, to stdout.\n\n"
+	"options:\n"
+	"  --format F         csv (default) or json\n"
+	"  -o, --output FILE  write to FILE instead of stdout\n"
+	"  --storage URI      the ledger (default <study folder>/<name>.db)\n";
 
 /* Adds name to the list of column names unless present. */
 static int add_name(char ***names, size_t *n, size_t *cap, const char *name)

@@ -26,7 +26,7 @@ static const char help[] =
 	"  --seed N          seed for the sampler (default: the study's seed)\n"
 	"  --parallel N      evaluators at once (default: evaluator.parallel)\n"
 	"  --trials-dir DIR  where trial folders go (default <ledger without .db>-trials)\n"
-	"  --quiet           no progress output\n\n"
+	"  -q, --quiet       no progress output\n\n"
 	"Ctrl-C stops launching and lets running trials finish; a second Ctrl-C stops\n"
 	"them (they fail with reason \"interrupted\" and are charged). Exit status 0 when\n"
 	"the study stopped normally, 1 on a failure, 2 on bad input, 130 if interrupted.\n";

@@ -74,8 +74,13 @@ int main(int argc, char **argv)
 			printf("%s\n", commands[i].name);
 		return EXIT_OK;
 	}
-	if (!strcmp(argv[1], "--list-options"))
-		return argc > 3 ? EXIT_USAGE : list_options(argc == 3 ? argv[2] : NULL);
+	if (!strcmp(argv[1], "--list-options")) {
+		if (argc > 3) {
+			cli_error("usage: budgetopt --list-options [command]");
+			return EXIT_USAGE;
+		}
+		return list_options(argc == 3 ? argv[2] : NULL);
+	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return EXIT_OK;

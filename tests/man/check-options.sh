@@ -8,6 +8,7 @@
 # exactly those its parser accepts (`budgetopt --list-options CMD`, the
 # parser's own table), with or without a value as the parser takes them.
 # budgetopt(1) is checked the same way against `budgetopt --list-options`.
+# And each command's --help names every option but --help itself.
 # Usage: check-options.sh BUDGETOPT SRCDIR
 set -u
 # has LIST WORD: WORD is one of the lines of LIST (no fork: these run often).
@@ -80,6 +81,10 @@ compare() {
 
 commands=$("$BIN" --commands) || { bad "budgetopt --commands failed"; exit 1; }
 [ -n "$commands" ] || { bad "budgetopt --commands listed no command"; exit 1; }
+# A command the program does not have is refused, not listed as empty.
+"$BIN" --list-options no-such-command >/dev/null 2>&1
+rc=$?
+[ "$rc" = 2 ] || bad "budgetopt --list-options no-such-command exits $rc, not 2"
 
 top=$MAN/budgetopt.1.scd
 if [ ! -f "$top" ]; then
@@ -114,6 +119,13 @@ for c in $commands; do
 	before=$fail
 	fail=0
 	compare "$page" "$(sort -u <<<"$listed")" "budgetopt $c"
+	# --help comes from the same table's command: it names every option.
+	help=$("$BIN" "$c" --help) || bad "budgetopt $c --help failed"
+	for o in $(sed 's/ .*//' <<<"$listed"); do
+		[ "$o" = --help ] && continue
+		[[ $help =~ (^|[^A-Za-z0-9-])$o([^A-Za-z0-9-]|$) ]] ||
+			bad "budgetopt $c --help does not mention $o"
+	done
 	[ "$fail" = 0 ] && echo "ok: budgetopt $c: $(wc -l <<<"$listed") options, all documented in $(basename "$page")"
 	[ "$before" = 0 ] || fail=1
 done
