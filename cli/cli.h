@@ -31,6 +31,7 @@ int cmd_select(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_import_optuna(int argc, char **argv);
 
 /* Prints "budgetopt: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -16,6 +16,7 @@ static const bo_command commands[] = {
 	{"select", cmd_select, "recommend one configuration, and say why"},
 	{"report", cmd_report, "a self-contained HTML (or Markdown) report with charts"},
 	{"serve", cmd_serve, "a live dashboard and JSON API over HTTP (read-only)"},
+	{"import-optuna", cmd_import_optuna, "import an Optuna study (its SQLite storage) as a study file and ledger"},
 	{"doctor", cmd_doctor, "check the ledger against its spend journal and trial folders; --repair"},
 };
 
