@@ -33,6 +33,10 @@ int cmd_serve(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_import_optuna(int argc, char **argv);
 
+/* Writes trials as the CSV of Optuna's trials_dataframe() (export_optuna.c).
+ * Returns 0, or -1 when out of memory. */
+int cli_export_optuna_csv(FILE *f, const bo_study *s, const bo_trial_rec *t, size_t n);
+
 /* Prints "budgetopt: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

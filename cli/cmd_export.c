@@ -16,10 +16,11 @@
 #include "report/export_json.h"
 
 static const char help[] =
-	"usage: budgetopt export [--format csv|json] [-o FILE] [--storage URI] study.yaml\n\n"
+	"usage: budgetopt export [--format csv|json|optuna-csv] [-o FILE] [--storage URI] study.yaml\n\n"
 	"Writes every trial: id, state, sampler, cost, currency, price-book version,\n"
 	"score, feasible, failure reason, times, parameters (param.NAME), metrics\n"
-	"(metric.NAME) and usage (usage.NAME). Default format: csv, to stdout.\n";
+	"(metric.NAME) and usage (usage.NAME). Default format: csv, to stdout.\n"
+	"optuna-csv: the columns of Optuna's trials_dataframe() (docs/optuna.md).\n";
 
 /* Adds name to the list of column names unless present. */
 static int add_name(char ***names, size_t *n, size_t *cap, const char *name)
@@ -147,8 +148,8 @@ int cmd_export(int argc, char **argv)
 		fputs(help, stderr);
 		return EXIT_USAGE;
 	}
-	if (strcmp(format, "csv") && strcmp(format, "json")) {
-		cli_error("unknown format \"%s\" (csv or json)", format);
+	if (strcmp(format, "csv") && strcmp(format, "json") && strcmp(format, "optuna-csv")) {
+		cli_error("unknown format \"%s\" (csv, json or optuna-csv)", format);
 		return EXIT_USAGE;
 	}
 	if (!(s = cli_load_study(argv[optind])))
@@ -178,7 +179,8 @@ int cmd_export(int argc, char **argv)
 		}
 		fputc('\n', f);
 		json_decref(arr);
-	} else if (write_csv(f, s, t, n) < 0) {
+	} else if (!strcmp(format, "optuna-csv") ? cli_export_optuna_csv(f, s, t, n) < 0
+						 : write_csv(f, s, t, n) < 0) {
 		cli_error("out of memory");
 		goto done;
 	}

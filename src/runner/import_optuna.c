@@ -204,6 +204,12 @@ static int merge(pplan *p, const bo_optuna_param *q, const char *path)
 	return 0;
 }
 
+/* Trials that ran to the end: what they lack, they did not use. */
+static int finished(const bo_optuna_trial *t)
+{
+	return !strcmp(t->state, "COMPLETE") || !strcmp(t->state, "PRUNED");
+}
+
 /* When a parameter is missing from some trials, an earlier categorical
  * parameter whose labels tell the trials that have it from those that do
  * not (Optuna's define-by-run `if family == "svm": C = ...`). */
@@ -228,8 +234,8 @@ static int infer_when(plan *pl, size_t k, const bo_optuna_study *o)
 			const bo_optuna_trial *t = &o->trials[i];
 			const bo_optuna_param *q = trial_param(t, p->oname), *cq = trial_param(t, cp->oname);
 			json_t *label;
-			if (!t->nparams)
-				continue;   /* a trial without parameters (waiting, failed at once) says nothing */
+			if (!finished(t))
+				continue;   /* a trial that stopped early may lack what it would have had */
 			if (!cq) {
 				ok = !q;
 				continue;
@@ -240,7 +246,8 @@ static int infer_when(plan *pl, size_t k, const bo_optuna_study *o)
 			else if (find_label(q ? on : off, label) < 0)
 				json_array_append(q ? on : off, label);
 		}
-		if (ok && json_array_size(on) > 0) {
+		/* Every label: active whenever the categorical is, no condition of its own. */
+		if (ok && json_array_size(on) > 0 && json_array_size(on) < json_array_size(cp->choices)) {
 			p->when_param = (int)c;
 			p->when_labels = on;
 			json_decref(off);
@@ -340,7 +347,7 @@ static int build_plan(plan *pl, const bo_optuna_study *o, const bo_optuna_import
 		if (p->step > 0 && (p->kind == BO_OPTUNA_FLOAT || p->step != 1) && !(p->step <= p->hi - p->lo))
 			p->step = p->kind == BO_OPTUNA_INT ? 1 : 0;
 		for (j = 0; j < o->ntrials; j++)
-			if (o->trials[j].nparams && !trial_param(&o->trials[j], p->oname))
+			if (finished(&o->trials[j]) && !trial_param(&o->trials[j], p->oname))
 				p->nmissing++;
 		if (p->nmissing) {
 			if ((rc = infer_when(pl, i, o)) < 0)

@@ -204,10 +204,11 @@ static int build(bo_optuna_import *imp, const bo_optuna_import_options *o, const
 	rec->price_version = s->prices.version;
 	rec->sampler = "optuna";
 	rec->exit_code = -1;
-	rec->started_at = isfinite(t->start) ? t->start : isfinite(t->complete) ? t->complete : now;
-	rec->created_at = rec->started_at;
+	/* A waiting trial never started: no start time (created at the import). */
+	rec->started_at = isfinite(t->start) ? t->start : isfinite(t->complete) ? t->complete : 0;
+	rec->created_at = rec->started_at > 0 ? rec->started_at : now;
 	rec->ended_at = isfinite(t->complete) && strcmp(t->state, "RUNNING") ? t->complete : now;
-	if (rec->ended_at < rec->started_at)
+	if (rec->started_at > 0 && rec->ended_at < rec->started_at)
 		rec->ended_at = rec->started_at;
 done:
 	bo__free(mvals);
