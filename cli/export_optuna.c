@@ -6,7 +6,9 @@
  * Columns: number (trial id - 1), value (one objective) or values_0, ...
  * (the study's objectives in order; without objectives the score as
  * value), datetime_start, datetime_complete (local time, microseconds, as
- * Optuna stores them), duration (a pandas Timedelta: "0 days 00:00:01.5"),
+ * Optuna stores them; pandas drops the fraction of a column when no value
+ * has one), duration (a pandas Timedelta: "0 days 00:00:01.500000", no
+ * fraction when it is whole seconds),
  * params_<name> (labels as text), user_attrs_<resource> (usage) and
  * user_attrs_cost (the trial's cost), sorted by name as Optuna sorts
  * them, and state (COMPLETE, PRUNED, FAIL, RUNNING, WAITING).
@@ -48,12 +50,13 @@ static void print_time(FILE *f, int64_t us, int frac)
 		fprintf(f, ".%06ld", rest);
 }
 
-static void print_duration(FILE *f, int64_t us, int frac)
+/* pandas writes each Timedelta alone: a fraction only when it has one. */
+static void print_duration(FILE *f, int64_t us)
 {
 	int64_t s = us / 1000000;
 	fprintf(f, "%lld days %02lld:%02lld:%02lld", (long long)(s / 86400), (long long)(s / 3600 % 24),
 		(long long)(s / 60 % 60), (long long)(s % 60));
-	if (frac)
+	if (us % 1000000)
 		fprintf(f, ".%06lld", (long long)(us % 1000000));
 }
 
@@ -78,7 +81,7 @@ int cli_export_optuna_csv(FILE *f, const bo_study *s, const bo_trial_rec *t, siz
 	char **users = NULL, **pnames = NULL;
 	size_t nu = 0, cap = 0, i, k, u;
 	json_t **params = NULL;
-	int rc = -1, frac_start = 0, frac_end = 0, frac_dur = 0;
+	int rc = -1, frac_start = 0, frac_end = 0;
 
 	if (!(params = calloc(n + 1, sizeof *params)) ||
 	    !(pnames = calloc(s->nparams + 1, sizeof *pnames)))
@@ -100,10 +103,8 @@ int cli_export_optuna_csv(FILE *f, const bo_study *s, const bo_trial_rec *t, siz
 		params[i] = t[i].params_json ? json_loads(t[i].params_json, 0, NULL) : NULL;
 		if (t[i].started_at > 0) {
 			frac_start |= micros(t[i].started_at) % 1000000 != 0;
-			if (has_end(&t[i])) {
+			if (has_end(&t[i]))
 				frac_end |= micros(t[i].ended_at) % 1000000 != 0;
-				frac_dur |= (micros(t[i].ended_at) - micros(t[i].started_at)) % 1000000 != 0;
-			}
 		}
 	}
 	qsort(users, nu, sizeof *users, cmp_str);
@@ -150,7 +151,7 @@ int cli_export_optuna_csv(FILE *f, const bo_study *s, const bo_trial_rec *t, siz
 			print_time(f, micros(r->ended_at), frac_end);
 		fputc(',', f);
 		if (r->started_at > 0 && has_end(r))
-			print_duration(f, micros(r->ended_at) - micros(r->started_at), frac_dur);
+			print_duration(f, micros(r->ended_at) - micros(r->started_at));
 		for (k = 0; k < s->nparams; k++) {
 			json_t *v = params[i] ? json_object_get(params[i], pnames[k]) : NULL;
 			fputc(',', f);

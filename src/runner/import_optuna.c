@@ -497,6 +497,8 @@ static int build_yaml(bo_strbuf *sb, const plan *pl, const bo_optuna_study *o,
 			bo__sb_printf(sb, "%svalues_%zu", i ? ", " : "", i);
 	}
 	bo__sb_puts(sb, "]\n");
+	if (o->nobjectives == 1)   /* Optuna's best_trial: the best value */
+		bo__sb_printf(sb, "score: {%s: value}\n", o->directions[0] > 0 ? "maximize" : "minimize");
 	if (pl->nconstraints) {
 		bo__sb_puts(sb, "guardrails:\n");
 		for (i = 0; i < pl->nconstraints; i++)
