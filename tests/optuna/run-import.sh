@@ -63,18 +63,16 @@ done
 
 # The frontier of the imported multi-objective study is Optuna's Pareto
 # front of its feasible trials.
-"$py" - multi/frontier.json <<'PY' || bad "multi: frontier differs from Optuna's best_trials"
+"$py" - fx/multi.json multi/frontier.json <<'PY' || bad "multi: frontier differs from Optuna's Pareto front"
 import json, sys
-import optuna
-optuna.logging.set_verbosity(optuna.logging.ERROR)
-s = optuna.load_study(study_name="multi", storage="sqlite:///fx/optuna.db")
-feasible = [t for t in s.trials if t.state.name == "COMPLETE"
-            and all(c <= 0 for c in t.system_attrs.get("constraints", [1]))]
+trials = json.load(open(sys.argv[1]))["trials"]
+feasible = [t for t in trials if t["state"] == "COMPLETE"
+            and all(c <= 0 for c in (t["constraints"] or [1]))]
 def dominated(a, b):  # b dominates a (minimize 0, maximize 1)
-    return (b.values[0] <= a.values[0] and b.values[1] >= a.values[1]
-            and (b.values[0] < a.values[0] or b.values[1] > a.values[1]))
-front = sorted(t.number + 1 for t in feasible if not any(dominated(t, u) for u in feasible))
-f = json.load(open(sys.argv[1]))
+    a, b = a["values"], b["values"]
+    return b[0] <= a[0] and b[1] >= a[1] and (b[0] < a[0] or b[1] > a[1])
+front = sorted(t["number"] + 1 for t in feasible if not any(dominated(t, u) for u in feasible))
+f = json.load(open(sys.argv[2]))
 rows = f["frontier"] if isinstance(f, dict) else f
 got = sorted(r["id"] for r in rows)
 print("optuna front", front, "budgetopt frontier", got)
@@ -82,19 +80,17 @@ sys.exit(0 if got == front else 1)
 PY
 
 # select picks Optuna's best_trial in a single-objective study.
-"$py" - every-dist/select.json <<'PY' || bad "every-dist: select does not pick Optuna's best trial"
-import json, sys
-import optuna
-optuna.logging.set_verbosity(optuna.logging.ERROR)
+"$py" - fx/every-dist.json every-dist/select.json <<'PY' || bad "every-dist: select does not pick Optuna's best trial"
+import json, math, sys
 # The best finite value (Optuna 3.1's RDB best_trial sorts an infinite
-# value, stored as NULL, first: we do not copy that).
-s = optuna.load_study(study_name="every-dist", storage="sqlite:///fx/optuna.db")
-done = [t for t in s.trials if t.state.name == "COMPLETE" and abs(t.value) != float("inf")]
-best = min(done, key=lambda t: t.value)
-got = json.load(open(sys.argv[1]))
+# value, stored as NULL, first: that is not copied).
+trials = json.load(open(sys.argv[1]))["trials"]
+done = [t for t in trials if t["state"] == "COMPLETE" and math.isfinite(t["values"][0])]
+best = min(done, key=lambda t: t["values"][0])
+got = json.load(open(sys.argv[2]))
 sel = got.get("selected", got)
-print("optuna best", best.number + 1, "budgetopt select", sel.get("id"))
-sys.exit(0 if sel.get("id") == best.number + 1 else 1)
+print("optuna best", best["number"] + 1, "budgetopt select", sel.get("id"))
+sys.exit(0 if sel.get("id") == best["number"] + 1 else 1)
 PY
 
 # A search moved over goes on: give the study an evaluator and two more trials.
