@@ -601,6 +601,8 @@ int bo__optuna_prepare(bo_optuna_import *out, const bo_optuna_import_options *o,
 		goto done;
 	}
 	if ((rc = bo_study_parse(&out->study, sb.s, sb.len, o->to, dir, &diags)) < 0) {
+		if (rc == BO_ENOMEM)
+			goto done;
 		rc = bo__error(BO_EINVAL, "the study made from Optuna study \"%s\" does not read back "
 				  "(a bug: please report it): %s", out->optuna.name, bo_error_last());
 		goto done;

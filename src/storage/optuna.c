@@ -433,8 +433,11 @@ static int read_trial(reader *r, int64_t tid, bo_optuna_study *st, bo_optuna_tri
 		if (key && !strcmp(key, "constraints") && json_is_array(v) && !t->constraints) {
 			t->constraints = v;
 			v = NULL;
-		} else if (key && !strcmp(key, "fail_reason") && json_is_string(v) && !t->fail_reason) {
-			t->fail_reason = bo__strdup(json_string_value(v));
+		} else if (key && !strcmp(key, "fail_reason") && json_is_string(v) && !t->fail_reason &&
+			   !(t->fail_reason = bo__strdup(json_string_value(v)))) {
+			json_decref(v);
+			rc = BO_ENOMEM;
+			goto done;
 		}
 		json_decref(v);
 	}
