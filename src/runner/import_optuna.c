@@ -194,10 +194,11 @@ static int merge(pplan *p, const bo_optuna_param *q, const char *path)
 		}
 		return 0;
 	}
+	/* Another step, or another start of a real grid: the grids do not line up. */
+	if (d->step != p->step || (d->low != p->lo && p->step != (p->kind == BO_OPTUNA_INT ? 1 : 0)))
+		p->step_mixed = 1;
 	if (d->kind == BO_OPTUNA_FLOAT)
 		p->kind = BO_OPTUNA_FLOAT;   /* int and float mixed: float */
-	if (d->low != p->lo || d->step != p->step)
-		p->step_mixed |= d->step != p->step || p->step != 0;
 	p->lo = fmin(p->lo, d->low);
 	p->hi = fmax(p->hi, d->high);
 	p->log &= d->log;
@@ -267,14 +268,6 @@ static int build_plan(plan *pl, const bo_optuna_study *o, const bo_optuna_import
 	int rc = 0;
 
 	pl->cost_attr = opt->cost_attr ? opt->cost_attr : COST_ATTR_DEFAULT;
-	/* Metric names first: a parameter yields to them. */
-	for (i = 0; i < o->nobjectives + 1; i++) {
-		if (bo__grow(&taken, &capt, ntaken + 1, sizeof *taken) < 0) {
-			rc = BO_ENOMEM;
-			goto done;
-		}
-		taken[ntaken++] = NULL;
-	}
 	for (i = 0; i < o->ntrials; i++) {
 		const bo_optuna_trial *t = &o->trials[i];
 		if (t->constraints && json_array_size(t->constraints) > pl->nconstraints)
@@ -603,8 +596,8 @@ int bo__optuna_prepare(bo_optuna_import *out, const bo_optuna_import_options *o,
 	if ((rc = bo_study_parse(&out->study, sb.s, sb.len, o->to, dir, &diags)) < 0) {
 		if (rc == BO_ENOMEM)
 			goto done;
-		rc = bo__error(BO_EINVAL, "the study made from Optuna study \"%s\" does not read back "
-				  "(a bug: please report it): %s", out->optuna.name, bo_error_last());
+		rc = bo__error(BO_EINVAL, "the study made from Optuna study \"%s\" does not read back: %s",
+			       out->optuna.name, bo_error_last());
 		goto done;
 	}
 	out->yaml = bo__sb_take(&sb);

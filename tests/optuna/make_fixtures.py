@@ -38,13 +38,14 @@ def every_dist(trial):
     n = trial.suggest_int("n", 1, 9)
     m = trial.suggest_int("m", 2, 64, log=True)
     k = trial.suggest_int("k", 0, 12, step=3)
+    w = trial.suggest_int("w", 0, 5 + trial.number % 3)   # a range that changes
     c = 0.0
     if family == "svm":
         c = trial.suggest_float("svm_c", 0.01, 100.0, log=True)
     trial.set_user_attr("cost", 0.125 + 0.01 * n)
     trial.set_user_attr("gpu_h", 0.25 * m / 64)
     trial.set_user_attr("note", "a string attribute")
-    v = (x - 0.5) ** 2 + math.log(lr) ** 2 / 10 + q + n / 9 + k / 12 + c / 100
+    v = (x - 0.5) ** 2 + math.log(lr) ** 2 / 10 + q + n / 9 + k / 12 + c / 100 + w / 50
     for step in range(3):
         trial.report(v + 1.0 / (step + 1), step)
     if trial.number == 4:
