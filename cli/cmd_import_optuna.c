@@ -158,10 +158,11 @@ int cmd_import_optuna(int argc, char **argv)
 	{
 		char money[64];
 		cli_fmt_money(imp.spent, imp.study->prices.currency, money, sizeof money);
-		printf("imported %zu trials of Optuna study \"%s\" (%zu parameters, %zu objectives, %s)\n"
+		printf("imported %zu trials of Optuna study \"%s\" (%zu parameters, %zu objective%s, %s)\n"
 		       "study file: %s\nledger:     %s\n"
 		       "next: edit the evaluator (and a budget) in %s, then `budgetopt status %s`\n",
-		       imp.ntrials, imp.optuna.name, imp.study->nparams, imp.study->nobjectives, money, o.to,
+		       imp.ntrials, imp.optuna.name, imp.study->nparams, imp.study->nobjectives,
+		       imp.study->nobjectives == 1 ? "" : "s", money, o.to,
 		       imp.ledger, o.to, o.to);
 	}
 	ret = EXIT_OK;
