@@ -32,6 +32,11 @@ int cmd_select(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_import_optuna(int argc, char **argv);
+
+/* Writes trials as the CSV of Optuna's trials_dataframe() (export_optuna.c).
+ * Returns 0, or -1 when out of memory. */
+int cli_export_optuna_csv(FILE *f, const bo_study *s, const bo_trial_rec *t, size_t n);
 
 /* The option tables the subcommands hand to getopt_long are the one
  * source of what each accepts: `budgetopt --list-options CMD` prints the

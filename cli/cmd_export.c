@@ -16,12 +16,13 @@
 #include "report/export_json.h"
 
 static const char help[] =
-	"usage: budgetopt export [--format csv|json] [-o FILE] [--storage URI] study.yaml\n\n"
+	"usage: budgetopt export [--format csv|json|optuna-csv] [-o FILE] [--storage URI] study.yaml\n\n"
 	"Writes every trial: id, state, sampler, cost, currency, price-book version,\n"
 	"score, feasible, failure reason, times, parameters (param.NAME), metrics\n"
-	"(metric.NAME) and usage (usage.NAME). Default format: csv, to stdout.\n\n"
+	"(metric.NAME) and usage (usage.NAME). Default format: csv, to stdout.\n"
+	"optuna-csv: the columns of Optuna's trials_dataframe() (docs/optuna.md).\n\n"
 	"options:\n"
-	"  --format F         csv (default) or json\n"
+	"  --format F         csv (default), json or optuna-csv\n"
 	"  -o, --output FILE  write to FILE instead of stdout\n"
 	"  --storage URI      the ledger (default <study folder>/<name>.db)\n";
 
@@ -151,8 +152,8 @@ int cmd_export(int argc, char **argv)
 		fputs(help, stderr);
 		return EXIT_USAGE;
 	}
-	if (strcmp(format, "csv") && strcmp(format, "json")) {
-		cli_error("unknown format \"%s\" (csv or json)", format);
+	if (strcmp(format, "csv") && strcmp(format, "json") && strcmp(format, "optuna-csv")) {
+		cli_error("unknown format \"%s\" (csv, json or optuna-csv)", format);
 		return EXIT_USAGE;
 	}
 	if (!(s = cli_load_study(argv[optind])))
@@ -182,7 +183,8 @@ int cmd_export(int argc, char **argv)
 		}
 		fputc('\n', f);
 		json_decref(arr);
-	} else if (write_csv(f, s, t, n) < 0) {
+	} else if (!strcmp(format, "optuna-csv") ? cli_export_optuna_csv(f, s, t, n) < 0
+						 : write_csv(f, s, t, n) < 0) {
 		cli_error("out of memory");
 		goto done;
 	}

@@ -11,11 +11,12 @@ static const bo_command commands[] = {
 	{"run", cmd_run, "run (or resume) a study within its budgets"},
 	{"status", cmd_status, "spend against budget, trials by state, best so far"},
 	{"trials", cmd_trials, "list the trials of a study"},
-	{"export", cmd_export, "write every trial as CSV or JSON"},
+	{"export", cmd_export, "write every trial as CSV, JSON or Optuna's CSV"},
 	{"frontier", cmd_frontier, "the cost/performance Pareto frontier, hypervolume and knee"},
 	{"select", cmd_select, "recommend one configuration, and say why"},
 	{"report", cmd_report, "a self-contained HTML (or Markdown) report with charts"},
 	{"serve", cmd_serve, "a live dashboard and JSON API over HTTP (read-only)"},
+	{"import-optuna", cmd_import_optuna, "import an Optuna study (SQLite) as a study file and ledger"},
 	{"doctor", cmd_doctor, "check the ledger against its spend journal and trial folders; --repair"},
 };
 
@@ -58,7 +59,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: budgetopt <command> [options] study.yaml\n\n"
 		   "Chooses machine-learning configurations under explicit budgets.\n\ncommands:\n");
 	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'budgetopt <command> --help' describes a command; docs/study-file.md the study file.\n");
 }
 
