@@ -2,9 +2,10 @@
 # commands of the README; both install missing Debian packages first.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+COV_BUILD ?= build-cov
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build demo check check-sanitize bench install deb clean
+.PHONY: all deps build demo check check-sanitize coverage bench install deb clean
 
 all: build
 
@@ -44,8 +45,24 @@ install: build
 deb: deps
 	dpkg-buildpackage -us -uc -b
 
+# Line coverage of src/ by the whole test suite (docs/coverage.md): a
+# --coverage build in $(COV_BUILD), ctest there from zeroed counters, then
+# gcovr's summary on stdout, $(COV_BUILD)/coverage.txt and the annotated
+# sources in $(COV_BUILD)/coverage/index.html.
+coverage: deps
+	cmake -S . -B $(COV_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=--coverage \
+		-DCMAKE_EXE_LINKER_FLAGS=--coverage -DCMAKE_SHARED_LINKER_FLAGS=--coverage
+	cmake --build $(COV_BUILD) -j $(JOBS)
+	find $(COV_BUILD) -name '*.gcda' -delete
+	cd $(COV_BUILD) && ctest --output-on-failure -j $(JOBS); echo $$? >ctest.status
+	mkdir -p $(COV_BUILD)/coverage
+	gcovr -j $(JOBS) --root . --object-directory $(COV_BUILD) --filter '$(CURDIR)/src/' \
+		--txt $(COV_BUILD)/coverage.txt --html-details $(COV_BUILD)/coverage/index.html \
+		--print-summary
+	@exit $$(cat $(COV_BUILD)/ctest.status)   # a failing test fails the target, after the report
+
 bench: build
 	bench/run-overhead $(BUILD)/budgetopt
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(COV_BUILD)

@@ -10,7 +10,8 @@ liblapacke-dev libopenblas-dev libnlopt-dev
 sqlite3 python3 python3-numpy python3-sklearn scdoc
 libmicrohttpd-dev chromium python3-websocket
 dpkg-dev debhelper
-python3-cffi python3-pytest python3-pandas python3-optuna"
+python3-cffi python3-pytest python3-pandas python3-optuna
+clang libclang-rt-dev gcovr"
 
 missing=""
 for p in $PACKAGES; do

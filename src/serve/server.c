@@ -42,6 +42,7 @@
 #include "report/charts.h"
 #include "report/export_json.h"
 #include "serve/guard.h"
+#include "serve/route.h"
 #include "serve/server.h"
 #include "storage/storage.h"
 
@@ -53,17 +54,13 @@
 #define STREAM_BLOCK 4096
 #define MAX_TOKEN 256
 
-enum { CH_FRONTIER, CH_BURNDOWN, CH_BEST, CH_MARGINAL, CH_IMPORTANCE, NCHARTS };
-static const char *const chart_names[NCHARTS] = {"frontier", "burndown", "best", "marginal",
-						 "importance"};
-
 /* Everything a request may be answered with, built once per ledger change. */
 typedef struct snapshot {
 	int refs;                  /* under sv->lock */
 	uint64_t gen;              /* 1, 2, ... */
 	int64_t ntrials, nfinished;
 	char *status, *trials, *frontier, *events, *charts;
-	char *svg[NCHARTS];
+	char *svg[BO_NCHARTS];
 } snapshot;
 
 struct bo_server {
@@ -114,7 +111,7 @@ static void snap_unref(bo_server *sv, snapshot *sn)
 	free(sn->frontier);
 	free(sn->events);
 	free(sn->charts);
-	for (k = 0; k < NCHARTS; k++)
+	for (k = 0; k < BO_NCHARTS; k++)
 		bo__free(sn->svg[k]);
 	bo__free(sn);
 }
@@ -139,10 +136,10 @@ static int finished(int state)
 static char *draw(int k, const bo_chart_data *d, const double *imp)
 {
 	switch (k) {
-	case CH_FRONTIER: return bo__chart_frontier(d);
-	case CH_BURNDOWN: return bo__chart_burndown(d);
-	case CH_BEST: return bo__chart_best(d);
-	case CH_MARGINAL: return bo__chart_marginal(d);
+	case BO_CH_FRONTIER: return bo__chart_frontier(d);
+	case BO_CH_BURNDOWN: return bo__chart_burndown(d);
+	case BO_CH_BEST: return bo__chart_best(d);
+	case BO_CH_MARGINAL: return bo__chart_marginal(d);
 	default: return bo__chart_importance(d, imp);
 	}
 }
@@ -258,10 +255,10 @@ static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo
 		goto done;
 	if (!(charts = json_object()))
 		goto done;
-	for (k = 0; k < NCHARTS; k++) {
+	for (k = 0; k < BO_NCHARTS; k++) {
 		if (!(sn->svg[k] = draw(k, &cd, imp)))
 			goto done;
-		if (json_object_set_new(charts, chart_names[k], json_string(sn->svg[k])) < 0)
+		if (json_object_set_new(charts, bo__serve_chart_names[k], json_string(sn->svg[k])) < 0)
 			goto done;
 	}
 	if (!(sn->charts = json_dumps(charts, JSON_COMPACT)))
@@ -482,32 +479,6 @@ static enum MHD_Result reply_error(struct MHD_Connection *conn, unsigned code, c
 	return reply(conn, code, "application/json", body, (size_t)len, hname, hvalue);
 }
 
-static int eq_const_time(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i;
-	unsigned char diff = (unsigned char)(la != lb);
-	for (i = 0; i < lb; i++)
-		diff |= (unsigned char)(a[i < la ? i : 0] ^ b[i]) | (unsigned char)(i >= la);
-	return diff == 0 && la == lb;
-}
-
-static int authorised(const bo_server *sv, struct MHD_Connection *conn)
-{
-	const char *h, *q;
-	if (!sv->token)
-		return 1;
-	h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	if (h && !strncasecmp(h, "Bearer ", 7)) {
-		h += 7;
-		while (*h == ' ')
-			h++;
-		if (eq_const_time(h, sv->token))
-			return 1;
-	}
-	q = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token");
-	return q && eq_const_time(q, sv->token);
-}
-
 static enum MHD_Result count_host(void *cls, enum MHD_ValueKind kind, const char *key,
 				  const char *value)
 {
@@ -518,15 +489,13 @@ static enum MHD_Result count_host(void *cls, enum MHD_ValueKind kind, const char
 	return MHD_YES;
 }
 
-/* Exactly one Host header: without one (HTTP/1.0 allows it) the Host
- * check below has nothing to look at, and with two a proxy and this
- * server may each read a different one. libmicrohttpd keeps duplicates
- * as separate values, so they are counted here. */
-static int one_host(struct MHD_Connection *conn)
+/* How many Host headers: exactly one is accepted (serve/route.c), and
+ * libmicrohttpd keeps duplicates as separate values. */
+static unsigned host_count(struct MHD_Connection *conn)
 {
 	unsigned n = 0;
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_host, &n);
-	return n == 1;
+	return n;
 }
 
 /* The status with the reason the latest state is not shown, or NULL on
@@ -548,54 +517,80 @@ static bo_serve_conn *conn_record(struct MHD_Connection *conn)
 	return ci ? ci->socket_context : NULL;
 }
 
-/* Without a token the server trusts the loopback interface; a page on
- * another site reaching it through a DNS name rebound to 127.0.0.1 still
- * sends that name as Host, and is refused. */
-static int host_allowed(const bo_server *sv, struct MHD_Connection *conn)
+/* The body of a route that serves a document: the compiled-in page and
+ * assets, or the snapshot's (NULL for the status, built on its own). */
+static const char *document(const bo_server *sv, const snapshot *sn, const bo_serve_route *rt,
+			    const char **type)
 {
-	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-	char name[300];
-	size_t len;
-	const char *colon;
-	if (sv->token)
-		return 1;
-	if (!h)
-		return 0;
-	if (h[0] == '[') {
-		const char *end = strchr(h, ']');
-		if (!end)
-			return 0;
-		len = (size_t)(end - h - 1);
-		h++;
-	} else {
-		colon = strchr(h, ':');
-		len = colon ? (size_t)(colon - h) : strlen(h);
+	*type = "application/json";
+	switch (rt->body) {
+	case BO_SERVE_PAGE: *type = "text/html; charset=utf-8"; return sv->page;
+	case BO_SERVE_JS: *type = "text/javascript; charset=utf-8"; return sv->js;
+	case BO_SERVE_CSS: *type = "text/css; charset=utf-8"; return sv->css;
+	case BO_SERVE_TRIALS: return sn->trials;
+	case BO_SERVE_FRONTIER: return sn->frontier;
+	case BO_SERVE_EVENTS: return sn->events;
+	case BO_SERVE_CHARTS: return sn->charts;
+	case BO_SERVE_CHART: *type = "image/svg+xml"; return sn->svg[rt->chart];
+	default: return NULL;
 	}
-	if (len >= sizeof name)
-		return 0;
-	memcpy(name, h, len);
-	name[len] = '\0';
-	return !strcasecmp(name, "localhost") || bo__serve_is_loopback(name) || !strcmp(name, sv->bind);
 }
 
-/* A path that tries to leave the served tree, or hides its shape. */
-static int bad_path(const char *url)
+static enum MHD_Result reply_status(bo_server *sv, struct MHD_Connection *conn, const snapshot *sn)
 {
-	return url[0] != '/' || strstr(url, "..") || strstr(url, "//") || strchr(url, '\\') ||
-	       strchr(url, '%');
+	char *error = NULL, *body = NULL;
+	int nomem = 0;
+	enum MHD_Result ret;
+	pthread_mutex_lock(&sv->lock);
+	if (sv->error && !(error = bo__strdup(sv->error)))
+		nomem = 1;
+	pthread_mutex_unlock(&sv->lock);
+	if (error && !(body = status_with_error(sn->status, error)))
+		nomem = 1;
+	ret = nomem ? MHD_NO
+		    : reply(conn, MHD_HTTP_OK, "application/json", body ? body : sn->status,
+			    strlen(body ? body : sn->status), NULL, NULL);
+	free(body);
+	bo__free(error);
+	return ret;
 }
 
-static enum MHD_Result serve_chart(struct MHD_Connection *conn, const snapshot *sn, const char *name)
+static enum MHD_Result reply_stream(bo_server *sv, struct MHD_Connection *conn)
 {
-	int k;
-	for (k = 0; k < NCHARTS; k++) {
-		size_t l = strlen(chart_names[k]);
-		if (!strncmp(name, chart_names[k], l) && !strcmp(name + l, ".svg"))
-			return reply(conn, MHD_HTTP_OK, "image/svg+xml", sn->svg[k], strlen(sn->svg[k]), NULL, NULL);
+	stream *e = bo__calloc(1, sizeof *e);
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	if (!e)
+		return MHD_NO;
+	e->sv = sv;
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, e, stream_free);
+	if (!r) {
+		bo__free(e);
+		return MHD_NO;
 	}
-	return reply_error(conn, MHD_HTTP_NOT_FOUND, "no such chart", NULL, NULL);
+	common_headers(r, "text/event-stream");
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
 }
 
+static enum MHD_Result reply_busy(struct MHD_Connection *conn)
+{
+	static const char busy[] = "{\"error\": \"the server is at its connection limit: retry later\"}\n";
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	if (!(r = MHD_create_response_from_buffer(sizeof busy - 1, (void *)busy, MHD_RESPMEM_PERSISTENT)))
+		return MHD_NO;
+	common_headers(r, "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, RETRY_AFTER);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	ret = MHD_queue_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* What to answer is decided by serve/route.c from the request's parts;
+ * this only gathers them from libmicrohttpd and sends the answer. */
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_size, void **con_cls)
@@ -603,10 +598,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	bo_server *sv = cls;
 	request *rq = *con_cls;
 	bo_serve_conn *rec = conn_record(conn);
+	bo_serve_request in;
+	bo_serve_route rt;
 	snapshot *sn;
 	enum MHD_Result ret;
-	const char *json = "application/json";
-	char *error = NULL, *body = NULL;
+	const char *type, *doc;
 	(void)version;
 	(void)upload_data;
 	(void)upload_size;
@@ -615,108 +611,48 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		rq->seen = 1;
 		bo__guard_busy(sv->guard, rec);
 	}
-	if (bo__guard_over(rec)) {
-		struct MHD_Response *r;
-		static const char busy[] = "{\"error\": \"the server is at its connection limit: retry later\"}\n";
-		if (!(r = MHD_create_response_from_buffer(sizeof busy - 1, (void *)busy, MHD_RESPMEM_PERSISTENT)))
-			return MHD_NO;
-		common_headers(r, "application/json");
-		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, RETRY_AFTER);
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-		ret = MHD_queue_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE, r);
-		MHD_destroy_response(r);
-		return ret;
-	}
-	if (!one_host(conn))
-		return reply_error(conn, MHD_HTTP_BAD_REQUEST, "a request needs exactly one Host header",
-				   NULL, NULL);
-	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
-		return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "read-only: GET and HEAD only",
-				   MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	if (!host_allowed(sv, conn))
-		return reply_error(conn, MHD_HTTP_FORBIDDEN, "unexpected Host header", NULL, NULL);
-	if (!authorised(sv, conn))
-		return reply_error(conn, MHD_HTTP_UNAUTHORIZED, "a token is required",
-				   MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"budgetopt\"");
-	if ((rq && rq->bad_encoding) || bad_path(url))
-		return reply_error(conn, MHD_HTTP_BAD_REQUEST, "bad path", NULL, NULL);
+	memset(&in, 0, sizeof in);
+	in.method = method;
+	in.url = url;
+	in.bad_encoding = rq && rq->bad_encoding;
+	in.over = bo__guard_over(rec);
+	in.nhost = host_count(conn);
+	in.host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	in.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	in.query_token = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token");
+	bo__serve_route(&rt, &in, sv->bind, sv->token);
 
-	if (!strcmp(url, "/") || !strcmp(url, "/index.html"))
-		return reply(conn, MHD_HTTP_OK, "text/html; charset=utf-8", sv->page, strlen(sv->page), NULL, NULL);
-	if (!strcmp(url, "/app.js"))
-		return reply(conn, MHD_HTTP_OK, "text/javascript; charset=utf-8", sv->js, strlen(sv->js), NULL,
-			     NULL);
-	if (!strcmp(url, "/style.css"))
-		return reply(conn, MHD_HTTP_OK, "text/css; charset=utf-8", sv->css, strlen(sv->css), NULL,
-			     NULL);
-	if (!strcmp(url, "/api/events/stream")) {
-		stream *e = bo__calloc(1, sizeof *e);
-		struct MHD_Response *r;
-		if (!e)
-			return MHD_NO;
-		e->sv = sv;
-		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, e, stream_free);
-		if (!r) {
-			bo__free(e);
-			return MHD_NO;
-		}
-		common_headers(r, "text/event-stream");
-		ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
-		MHD_destroy_response(r);
-		return ret;
+	switch (rt.body) {
+	case BO_SERVE_BUSY: return reply_busy(conn);
+	case BO_SERVE_ERROR: return reply_error(conn, rt.code, rt.error, rt.hname, rt.hvalue);
+	case BO_SERVE_STREAM: return reply_stream(sv, conn);
+	case BO_SERVE_PAGE:
+	case BO_SERVE_JS:
+	case BO_SERVE_CSS:
+		doc = document(sv, NULL, &rt, &type);
+		return reply(conn, rt.code, type, doc, strlen(doc), NULL, NULL);
+	default:
+		break;
 	}
-	if (strncmp(url, "/api/", 5))
-		return reply_error(conn, MHD_HTTP_NOT_FOUND, "not found", NULL, NULL);
-
 	sn = snap_get(sv);
-	if (!strcmp(url, "/api/status")) {
-		int nomem = 0;
-		pthread_mutex_lock(&sv->lock);
-		if (sv->error && !(error = bo__strdup(sv->error)))
-			nomem = 1;
-		pthread_mutex_unlock(&sv->lock);
-		if (error && !(body = status_with_error(sn->status, error)))
-			nomem = 1;
-		ret = nomem ? MHD_NO
-			    : reply(conn, MHD_HTTP_OK, json, body ? body : sn->status,
-				    strlen(body ? body : sn->status), NULL, NULL);
-		free(body);
-		bo__free(error);
+	if (rt.body == BO_SERVE_STATUS) {
+		ret = reply_status(sv, conn, sn);
+	} else {
+		doc = document(sv, sn, &rt, &type);
+		ret = reply(conn, rt.code, type, doc, strlen(doc), NULL, NULL);
 	}
-	else if (!strcmp(url, "/api/trials"))
-		ret = reply(conn, MHD_HTTP_OK, json, sn->trials, strlen(sn->trials), NULL, NULL);
-	else if (!strcmp(url, "/api/frontier"))
-		ret = reply(conn, MHD_HTTP_OK, json, sn->frontier, strlen(sn->frontier), NULL, NULL);
-	else if (!strcmp(url, "/api/events"))
-		ret = reply(conn, MHD_HTTP_OK, json, sn->events, strlen(sn->events), NULL, NULL);
-	else if (!strcmp(url, "/api/charts"))
-		ret = reply(conn, MHD_HTTP_OK, json, sn->charts, strlen(sn->charts), NULL, NULL);
-	else if (!strncmp(url, "/api/charts/", 12))
-		ret = serve_chart(conn, sn, url + 12);
-	else
-		ret = reply_error(conn, MHD_HTTP_NOT_FOUND, "not found", NULL, NULL);
 	snap_unref(sv, sn);
 	return ret;
 }
 
-/* Sees the URI before it is percent-decoded: encoded dots, slashes,
- * backslashes, NULs and percent signs in the path are traversal attempts
- * (or double encoding) and are refused. */
+/* Sees the URI before it is percent-decoded (serve/route.h). */
 static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	request *rq = bo__calloc(1, sizeof *rq);
-	const char *p;
 	(void)cls;
 	(void)conn;
-	if (!rq)
-		return NULL;
-	for (p = uri; *p && *p != '?'; p++) {
-		if (*p != '%')
-			continue;
-		if (!strncasecmp(p, "%2e", 3) || !strncasecmp(p, "%2f", 3) || !strncasecmp(p, "%5c", 3) ||
-		    !strncmp(p, "%00", 3) || !strncmp(p, "%25", 3))
-			rq->bad_encoding = 1;
-	}
+	if (rq)
+		rq->bad_encoding = bo__serve_uri_bad_encoding(uri);
 	return rq;
 }
 
@@ -756,17 +692,6 @@ static void conn_notify(void *cls, struct MHD_Connection *conn, void **socket_co
 }
 
 /* ---- life cycle -------------------------------------------------------- */
-
-int bo__serve_is_loopback(const char *addr)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-	if (inet_pton(AF_INET, addr, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, addr, &a6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&a6);
-	return 0;
-}
 
 static int token_ok(const char *t)
 {
