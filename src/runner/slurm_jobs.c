@@ -1,0 +1,38 @@
+/*
+ * runner/slurm_jobs.c - a trial's Slurm job id in the ledger (see
+ * slurm_jobs.h). Must never print or exit.
+ */
+#include "runner/slurm_jobs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SLURM_PREFIX "slurm:"
+
+int bo__runner_slurm_record(bo_storage *st, int64_t run_id, int64_t trial, int64_t job,
+			    const char *how)
+{
+	char where[48], detail[160];
+	struct timespec ts;
+	int rc;
+	snprintf(where, sizeof where, SLURM_PREFIX "%lld", (long long)job);
+	if ((rc = st->ops->trial_launched(st, trial, 0, 0, where, NULL)) < 0)
+		return rc;
+	snprintf(detail, sizeof detail, "trial %lld is Slurm job %lld (%s)", (long long)trial,
+		 (long long)job, how);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return st->ops->event(st, run_id, trial, "slurm_job", (double)job, detail,
+			      (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
+}
+
+int64_t bo__runner_slurm_job_of(const bo_trial_rec *t)
+{
+	char *end;
+	long long id;
+	if (!t || !t->cgroup || strncmp(t->cgroup, SLURM_PREFIX, strlen(SLURM_PREFIX)))
+		return 0;
+	id = strtoll(t->cgroup + strlen(SLURM_PREFIX), &end, 10);
+	return id > 0 && !*end ? (int64_t)id : 0;
+}
