@@ -807,6 +807,7 @@ static int launch_one(runner *r, double reserve)
 	if ((rc = bo__exec_start(r->ex, &spec, &j->job)) < 0)
 		goto done;
 	r->jobs[r->njobs++] = j;
+	crash_point(r, "submitted");
 	{
 		/* Where its processes are, for a runner that finds it orphaned. */
 		bo_job_status st;
