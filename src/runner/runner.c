@@ -1146,7 +1146,7 @@ static int orphan_adopt(void *ud, const bo_trial_rec *t)
 	spec.ud = r;
 	bo__orphans_cgroup_name(j->folder, cgname, sizeof cgname);
 	spec.tag = cgname;
-	rc = bo__exec_adopt_slurm(r->ex, &spec, bo__runner_slurm_job_of(t), &j->job);
+	rc = bo__exec_adopt_slurm(r->ex, &spec, bo__trial_slurm_job(t), &j->job);
 	if (rc == BO_ENOTFOUND) {
 		rc = 0;
 		goto done;

@@ -5,7 +5,6 @@
 #include "runner/slurm_jobs.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -25,14 +24,4 @@ int bo__runner_slurm_record(bo_storage *st, int64_t run_id, int64_t trial, int64
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return st->ops->event(st, run_id, trial, "slurm_job", (double)job, detail,
 			      (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
-}
-
-int64_t bo__runner_slurm_job_of(const bo_trial_rec *t)
-{
-	char *end;
-	long long id;
-	if (!t || !t->cgroup || strncmp(t->cgroup, SLURM_PREFIX, strlen(SLURM_PREFIX)))
-		return 0;
-	id = strtoll(t->cgroup + strlen(SLURM_PREFIX), &end, 10);
-	return id > 0 && !*end ? (int64_t)id : 0;
 }

@@ -23,7 +23,4 @@
 int bo__runner_slurm_record(bo_storage *st, int64_t run_id, int64_t trial, int64_t job,
 			    const char *how);
 
-/* The Slurm job id of a stored trial, or 0 when it ran as a local process. */
-int64_t bo__runner_slurm_job_of(const bo_trial_rec *t);
-
 #endif
