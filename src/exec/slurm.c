@@ -971,6 +971,8 @@ static void finish(bo_job *job, char *buf, size_t size)
 		sj->exit_code = code;
 		sj->term_signal = sig;
 		bo__sb_printf(&sb, "Slurm job %lld ended %s: %s", (long long)sj->id, state, state_words(state));
+		if (!strncmp(state, "CANCELLED", 9) && !sj->cancelled && !sj->killed)
+			bo__sb_puts(&sb, " outside budgetopt (scancel, or an administrator)");
 		if (reason[0])
 			bo__sb_printf(&sb, " (reason: %s)", reason);
 		if (code > 0 || sig > 0)
