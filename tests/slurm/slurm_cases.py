@@ -276,6 +276,9 @@ def case_resume():
     con.close()
     check(row is not None and row[1] is None, "trial 3's job is not in the ledger yet: %r" % (row,))
     check(len(all_jobs()) == 3, "three jobs submitted: %r" % all_jobs())
+    st = run(["status", "study.yaml"], d, check_rc=0).stdout
+    check("job 1 (trial 1)" in st and "job 2 (trial 2)" in st and "trial 3" not in st,
+          "status lists the jobs the ledger knows: %r" % st)
 
     # Second session: takes them back; killed -9 from outside while jobs run.
     q = subprocess.Popen([PROG, "run", "study.yaml"], cwd=d, stdout=subprocess.PIPE,
