@@ -277,8 +277,12 @@ def case_resume():
     check(row is not None and row[1] is None, "trial 3's job is not in the ledger yet: %r" % (row,))
     check(len(all_jobs()) == 3, "three jobs submitted: %r" % all_jobs())
     st = run(["status", "study.yaml"], d, check_rc=0).stdout
-    check("job 1 (trial 1)" in st and "job 2 (trial 2)" in st and "trial 3" not in st,
-          "status lists the jobs the ledger knows: %r" % st)
+    con = sqlite3.connect(db)
+    running = con.execute("SELECT id, cgroup FROM trials WHERE state = 'running' AND cgroup IS NOT NULL").fetchall()
+    con.close()
+    want = ", ".join("job %s (trial %d)" % (cg[6:], i) for i, cg in running)
+    check(running and ("slurm    " + want + "\n") in st and "trial 3)" not in st,
+          "status lists the running jobs the ledger knows (%s): %r" % (want, st))
 
     # Second session: takes them back; killed -9 from outside while jobs run.
     q = subprocess.Popen([PROG, "run", "study.yaml"], cwd=d, stdout=subprocess.PIPE,
