@@ -929,8 +929,8 @@ static void finish(bo_job *job, char *buf, size_t size)
 	read_scontrol(sj, state, sizeof state, reason, sizeof reason, &code, &sig, &run_s, tres,
 		      sizeof tres);
 	read_sacct(sj, sstate2, sizeof sstate2, &cpu, &rss, &elapsed, tres, sizeof tres);
-	if (sstate2[0])
-		snprintf(state, sizeof state, "%s", sstate2);   /* "CANCELLED by 0" */
+	if (sstate2[0] && is_final(sstate2))
+		snprintf(state, sizeof state, "%s", sstate2);   /* "CANCELLED by 0" (the database may lag) */
 	if (!state[0])
 		snprintf(state, sizeof state, "%s", sj->sstate);
 	/* The last lines: Slurm closed the file when the job ended. */
