@@ -16,6 +16,26 @@ static const char help[] =
 	"Shows spend against the money budget, trials by state against the trial\n"
 	"budget, time running, and the best feasible trial by score.\n";
 
+/* The Slurm jobs of the running trials (runner/slurm_jobs.h). */
+static void print_slurm_jobs(bo_storage *st)
+{
+	bo_trial_query q = BO_TRIAL_QUERY_INIT;
+	bo_trial_rec *t = NULL;
+	size_t n = 0, k, shown = 0;
+	q.state = BO_TRIAL_RUNNING;
+	if (st->ops->trials(st, &q, &t, &n) < 0)
+		return;
+	printf("slurm    ");
+	for (k = 0; k < n; k++) {
+		if (bo__trial_slurm_job(&t[k]) <= 0)
+			continue;
+		printf("%sjob %lld (trial %lld)", shown++ ? ", " : "", (long long)bo__trial_slurm_job(&t[k]),
+		       (long long)t[k].id);
+	}
+	printf("%s\n", shown ? "" : "no job running");
+	bo__trial_rec_free_array(t, n);
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -101,6 +121,8 @@ int cmd_status(int argc, char **argv)
 	} else {
 		printf("time     %s\n", a);
 	}
+	if (s->evaluator.executor == BO_EXECUTOR_SLURM)
+		print_slurm_jobs(st);
 	if (i < nbest) {
 		cli_fmt_money(best[i].cost, s->prices.currency, a, sizeof a);
 		printf("best     trial %lld, score %.6g, cost %s: %s\n", (long long)best[i].id, best[i].score, a,

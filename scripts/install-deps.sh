@@ -11,7 +11,8 @@ sqlite3 python3 python3-numpy python3-sklearn scdoc
 libmicrohttpd-dev chromium python3-websocket
 dpkg-dev debhelper
 python3-cffi python3-pytest python3-pandas python3-optuna
-clang libclang-rt-dev gcovr"
+clang libclang-rt-dev gcovr
+slurm-wlm munge"
 
 missing=""
 for p in $PACKAGES; do

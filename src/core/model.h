@@ -120,7 +120,39 @@ typedef struct bo_budget {
 	double trial_time_s;  /* per-trial cap; NaN: none */
 } bo_budget;
 
+/* Where trials run (evaluator: executor). */
+enum { BO_EXECUTOR_LOCAL = 0, BO_EXECUTOR_SLURM = 1 };
+
+/* evaluator: slurm: the sbatch options of every trial (core/study_slurm.c
+ * checks them; exec/slurm.c turns them into argv). NULL / 0: not given,
+ * the cluster's default. */
+typedef struct bo_slurm_opts {
+	char *partition;      /* --partition */
+	double time_s;        /* --time, in seconds (NaN: from the evaluator's timeout, or none) */
+	int cpus;             /* --cpus-per-task */
+	char *gpus;           /* --gpus ("2" or "a100:2") */
+	char *mem;            /* --mem ("4G") */
+	char *account;        /* --account */
+	size_t nextra;
+	char **extra;         /* more sbatch arguments, each one argv item */
+	double poll_s;        /* how often squeue is asked (default 1 s) */
+} bo_slurm_opts;
+
+/* core/study_slurm.c. Frees what o owns and resets it (time_s NaN). */
+void bo__slurm_opts_clear(bo_slurm_opts *o);
+/* Checks one value of evaluator: slurm: (key partition, account, gpus,
+ * mem, or extra for one item of that list). 0, or -1 with why: what the
+ * value should look like. */
+int bo__slurm_check(const char *key, const char *value, char *why, size_t size);
+/* Slurm's time syntax ("MM", "MM:SS", "HH:MM:SS", "D-HH[:MM[:SS]]") in
+ * seconds: 0, or -1 when s is not one. */
+int bo__slurm_time_parse(const char *s, double *out);
+/* Seconds as an sbatch --time, rounded up to whole minutes. */
+void bo__slurm_time_format(double secs, char *buf, size_t size);
+
 typedef struct bo_evaluator {
+	int executor;         /* BO_EXECUTOR_* */
+	bo_slurm_opts slurm;
 	size_t argc;
 	char **argv;          /* with {name} placeholders, NULL-terminated */
 	int shell;            /* 1: run argv joined by /bin/sh -c (opt-in) */

@@ -96,6 +96,7 @@ void bo_study_free(bo_study *s)
 	free_strv(s->evaluator.argv, s->evaluator.argc);
 	bo__free(s->evaluator.workdir);
 	free_strv(s->evaluator.env, s->evaluator.nenv);
+	bo__slurm_opts_clear(&s->evaluator.slurm);
 	bo__free(s->sampler);
 	bo__free(s->storage);
 	bo__free(s);

@@ -2294,10 +2294,82 @@ static char *join_path(rd *r, const char *dir, const char *rel)
 	return bo__sb_take(&sb);
 }
 
+/* evaluator: slurm: (values checked by core/study_slurm.c). */
+static void read_slurm(rd *r, const ynode *m, bo_slurm_opts *o)
+{
+	static const char *const keys[] = {"partition", "time", "cpus",  "gpus", "mem",
+					   "account",   "extra", "poll", NULL};
+	static const char *const texts[] = {"partition", "gpus", "mem", "account", NULL};
+	char *const *dst[] = {&o->partition, &o->gpus, &o->mem, &o->account};
+	const ynode *n;
+	char why[256], buf[48];
+	long long v;
+	size_t i;
+	check_keys(r, m, keys, "evaluator: slurm");
+	for (i = 0; texts[i]; i++) {
+		const char *t;
+		if (!(n = map_get(m, texts[i])) || !(t = get_text(r, n, "evaluator: slurm")))
+			continue;
+		if (bo__slurm_check(texts[i], t, why, sizeof why) < 0)
+			DIAG(r, n, "evaluator: slurm: %s: expected %s, found \"%s\"", texts[i], why,
+			     shown(t, buf));
+		else
+			*(char **)dst[i] = dup_or_nomem(r, t);
+	}
+	if ((n = map_get(m, "cpus")) && get_int(r, n, "evaluator: slurm: cpus", 1, 1 << 20, &v) == 0)
+		o->cpus = (int)v;
+	if ((n = map_get(m, "poll")))
+		get_duration(r, n, "evaluator: slurm: poll", &o->poll_s);
+	if ((n = map_get(m, "time"))) {
+		/* Slurm's own "HH:MM:SS" / "D-HH", or a duration like timeout's. */
+		if (n->type == YN_SCALAR && !is_null(n) && strpbrk(n->str, ":-")) {
+			if (bo__slurm_time_parse(n->str, &o->time_s) < 0)
+				DIAG(r, n, "evaluator: slurm: time: expected \"HH:MM:SS\", \"D-HH:MM\" or a duration (\"30m\"), found \"%s\"",
+				     shown(n->str, buf));
+		} else {
+			get_duration(r, n, "evaluator: slurm: time", &o->time_s);
+		}
+	}
+	if ((n = want_seq(r, map_get(m, "extra"), "evaluator: slurm: extra"))) {
+		if (!(o->extra = bo__calloc(n->n + 1, sizeof *o->extra))) {
+			r->nomem = 1;
+			return;
+		}
+		for (i = 0; i < n->n && !r->nomem; i++) {
+			const char *t = get_text(r, n->kids[i], "evaluator: slurm: extra");
+			if (!t)
+				continue;
+			if (bo__slurm_check("extra", t, why, sizeof why) < 0)
+				DIAG(r, n->kids[i], "evaluator: slurm: extra: \"%s\": %s", shown(t, buf), why);
+			else if ((o->extra[o->nextra] = dup_or_nomem(r, t)))
+				o->nextra++;
+		}
+	}
+}
+
+static void read_executor(rd *r, const ynode *m, bo_evaluator *ev)
+{
+	const ynode *n, *sl = map_get(m, "slurm");
+	char buf[48];
+	if ((n = map_get(m, "executor"))) {
+		const char *t = get_text(r, n, "evaluator: executor");
+		if (t && !strcmp(t, "slurm"))
+			ev->executor = BO_EXECUTOR_SLURM;
+		else if (t && strcmp(t, "local"))
+			DIAG(r, n, "evaluator: executor: expected local or slurm, found \"%s\"", shown(t, buf));
+	}
+	if (!sl)
+		return;
+	if (ev->executor != BO_EXECUTOR_SLURM && (!n || n->type == YN_SCALAR))
+		DIAG(r, sl, "evaluator: slurm: options given, but the executor is local (add executor: slurm)");
+	if (want_map(r, sl, "evaluator: slurm"))
+		read_slurm(r, sl, &ev->slurm);
+}
+
 static void read_evaluator(rd *r, const ynode *top)
 {
 	static const char *const keys[] = {"command", "parallel", "timeout", "workdir",
-					   "shell",   "env",      NULL};
+					   "shell",   "env",      "executor", "slurm", NULL};
 	const ynode *m = map_get(top, "evaluator"), *cmd, *n;
 	bo_evaluator *ev = &r->s->evaluator;
 	long long par;
@@ -2317,6 +2389,7 @@ static void read_evaluator(rd *r, const ynode *top)
 	ev->pos.line = m->line;
 	ev->pos.col = m->col;
 	check_keys(r, m, keys, "evaluator");
+	read_executor(r, m, ev);
 	if ((n = map_get(m, "shell")))
 		get_bool(r, n, "evaluator: shell", &ev->shell);
 	if ((n = map_get(m, "parallel")) &&
@@ -2661,6 +2734,7 @@ static int parse_impl(bo_study **out, const char *text, size_t len, const char *
 	s->budget.trial_time_s = NAN;
 	s->evaluator.parallel = 1;
 	s->evaluator.timeout_s = NAN;
+	s->evaluator.slurm.time_s = NAN;
 	s->score_goal = 1;
 	s->path = bo__strdup(path);
 	s->dir = absolute_dir(dir);

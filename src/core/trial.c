@@ -5,6 +5,7 @@
 #include "core/trial.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -91,4 +92,14 @@ void bo__kv_free(bo_kv *kv, size_t n)
 	for (i = 0; kv && i < n; i++)
 		bo__free(kv[i].name);
 	bo__free(kv);
+}
+
+int64_t bo__trial_slurm_job(const bo_trial_rec *t)
+{
+	char *end;
+	long long id;
+	if (!t || !t->cgroup || strncmp(t->cgroup, "slurm:", 6))
+		return 0;
+	id = strtoll(t->cgroup + 6, &end, 10);
+	return id > 0 && !*end ? (int64_t)id : 0;
 }

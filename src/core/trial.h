@@ -64,6 +64,10 @@ typedef struct bo_trial_rec {
 void bo__trial_rec_clear(bo_trial_rec *t);   /* frees members, zeroes */
 void bo__trial_rec_free_array(bo_trial_rec *t, size_t n);
 
+/* The Slurm job id of a trial run through Slurm (its cgroup field is
+ * "slurm:JOBID", runner/slurm_jobs.h), or 0. */
+int64_t bo__trial_slurm_job(const bo_trial_rec *t);
+
 /* Value of a named metric / usage / param in a record, or NaN. */
 double bo__kv_get(const bo_kv *kv, size_t n, const char *name);
 

@@ -43,6 +43,9 @@ typedef struct bo_exec_spec {
 	const char *marker;       /* optional "NAME=VALUE" entry of envp that names
 				   * this job: with BO_CONTAIN_TREE, an adopted
 				   * process whose environment holds it is the job's */
+	const char *tag;          /* Slurm: the job's comment, unique to the trial:
+				   * a resumed runner finds the job by it */
+	const char *job_name;     /* Slurm: the job's name, for people (squeue) */
 } bo_exec_spec;
 
 /* How the processes of a job are held together. */
@@ -68,6 +71,12 @@ typedef struct bo_job_status {
 	uint64_t start_time;      /* of pid: field 22 of /proc/<pid>/stat (0: unknown) */
 	const char *cgroup;       /* the job's cgroup folder, or NULL; valid while the job is */
 	size_t nprocs;            /* processes of the job besides pid known alive (tree) */
+	int64_t slurm_job;        /* the Slurm job id (exec/slurm.c), 0 for a local process */
+	const char *reason;       /* why the executor saw it fail (Slurm's state and
+				   * reason), or NULL: judge by exit_code/term_signal */
+	const char *gpu_resource; /* Slurm's GPU accounting: "gpu_hours" or
+				   * "gpu_hours.TYPE", NULL when no GPU was allocated */
+	double gpu_hours;         /* GPUs allocated x hours run */
 } bo_job_status;
 
 int bo__exec_new(bo_exec **out);

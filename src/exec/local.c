@@ -34,6 +34,7 @@
 #include "core/error.h"
 #include "exec/cgroup.h"
 #include "exec/proc.h"
+#include "exec/slurm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -325,6 +326,7 @@ void bo__exec_free(bo_exec *ex)
 {
 	if (!ex)
 		return;
+	bo__slurm_free(ex);
 	/* Signal every group first so they die in parallel, then reap. */
 	for (size_t i = 0; i < ex->n_jobs; i++)
 		if (!ex->jobs[i]->reaped)
@@ -533,6 +535,8 @@ int bo__exec_contain(bo_exec *ex, int mode)
 		return bo__error(BO_EMISUSE, "exec: unknown containment %d", mode);
 	if (ex->seq > 0)
 		return bo__error(BO_EMISUSE, "exec: containment is chosen before the first job");
+	if (ex->slurm)
+		return 0;   /* Slurm holds the jobs' processes */
 	if (mode == BO_CONTAIN_AUTO || mode == BO_CONTAIN_CGROUP) {
 		if (bo__cgroup_base(ex->cg_base, sizeof ex->cg_base) == 0) {
 			ex->mode = BO_CONTAIN_CGROUP;
@@ -578,6 +582,8 @@ int bo__exec_start(bo_exec *ex, const bo_exec_spec *spec, bo_job **out)
 	int err = 0;
 
 	*out = NULL;
+	if (ex && ex->slurm)
+		return bo__slurm_start(ex, spec, out);
 	if (!ex || !spec || !spec->argv || !spec->argv[0] || !spec->envp || !spec->log_dir)
 		return bo__error(BO_EMISUSE, "exec: argv, envp and log_dir are required");
 	if ((rc = bo__grow(&ex->jobs, &ex->cap_jobs, ex->n_jobs + 1, sizeof *ex->jobs)) < 0)
@@ -725,6 +731,8 @@ int bo__exec_wait(bo_exec *ex, int timeout_ms, bo_job **done)
 	*done = NULL;
 	if (!ex)
 		return bo__error(BO_EMISUSE, "exec: no executor");
+	if (ex->slurm)
+		return bo__slurm_wait(ex, timeout_ms, done);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		size_t n = 0;
@@ -799,7 +807,8 @@ out:
 
 int bo__exec_signal(bo_exec *ex, bo_job *job, int sig)
 {
-	(void)ex;
+	if (job && job->sj)
+		return bo__slurm_signal(ex, job, sig);
 	if (!job)
 		return bo__error(BO_EMISUSE, "exec: no job");
 	if (job->reaped)
@@ -867,6 +876,10 @@ void bo__exec_status(const bo_job *job, bo_job_status *out)
 	memset(out, 0, sizeof *out);
 	if (!job)
 		return;
+	if (job->sj) {
+		bo__slurm_status(job, out);
+		return;
+	}
 	out->running = !job->reaped;
 	out->pid = job->pid;
 	out->exec_errno = job->exec_errno;
@@ -920,6 +933,8 @@ size_t bo__exec_running(const bo_exec *ex)
 	size_t n = 0;
 	if (!ex)
 		return 0;
+	if (ex->slurm)
+		return bo__slurm_running(ex);
 	for (size_t i = 0; i < ex->n_jobs; i++)
 		n += !ex->jobs[i]->returned;
 	return n;
@@ -929,6 +944,10 @@ void bo__exec_release(bo_exec *ex, bo_job *job)
 {
 	if (!ex || !job)
 		return;
+	if (job->sj) {
+		bo__slurm_release(ex, job);
+		return;
+	}
 	for (size_t i = 0; i < ex->n_jobs; i++) {
 		if (ex->jobs[i] == job) {
 			memmove(&ex->jobs[i], &ex->jobs[i + 1], (ex->n_jobs - i - 1) * sizeof *ex->jobs);

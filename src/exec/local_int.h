@@ -67,6 +67,7 @@ typedef struct stream {
 
 struct bo_job {
 	bo_exec *ex;
+	struct bo_sjob *sj;     /* a Slurm job (exec/slurm.c): none of the rest is used */
 	pid_t pid;              /* also the process group id */
 	int pidfd;              /* -1 when the kernel has none */
 	stream s[2];
@@ -104,6 +105,7 @@ typedef struct poll_ref {
 } poll_ref;
 
 struct bo_exec {
+	struct bo_slurm *slurm; /* set: jobs are Slurm jobs (exec/slurm.c) */
 	bo_job **jobs;          /* in start order; released jobs are removed */
 	size_t n_jobs, cap_jobs;
 	struct pollfd *pfd;     /* rebuilt on each pass of bo__exec_wait */

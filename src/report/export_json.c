@@ -153,6 +153,7 @@ json_t *bo__export_trial_json(const bo_study *s, const bo_trial_rec *t)
 	put(o, "host", str_or_null(t->host), &ok);
 	put(o, "pid", t->pid > 0 ? json_integer(t->pid) : json_null(), &ok);
 	put(o, "cgroup", str_or_null(t->cgroup), &ok);
+	put(o, "slurm_job", bo__trial_slurm_job(t) > 0 ? json_integer(bo__trial_slurm_job(t)) : json_null(), &ok);
 	put(o, "folder", str_or_null(t->folder), &ok);
 	return finish(o, ok);
 }

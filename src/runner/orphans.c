@@ -174,6 +174,12 @@ static int recover_one(const bo_orphan_ctx *c, bo_trial_rec *t, double boot)
 	int rc = 0, alive_cg = 0;
 
 	bo__report_init(&rep);
+	if (t->cgroup && !strncmp(t->cgroup, "slurm:", 6)) {
+		/* A Slurm job no runner took back (the study now runs locally):
+		 * no cgroup of this machine. */
+		bo__free(t->cgroup);
+		t->cgroup = NULL;
+	}
 	if (!t->cgroup && t->folder) {
 		/* Killed before it stored the path: the name is known. */
 		char base[4096], name[64], path[4200];
@@ -294,8 +300,10 @@ int bo__orphans_recover(const bo_orphan_ctx *c)
 	q.state = BO_TRIAL_RUNNING;
 	if ((rc = c->st->ops->trials(c->st, &q, &t, &n)) < 0)
 		return rc;
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = recover_one(c, &t[i], boot);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		int a = c->adopt ? c->adopt(c->ud, &t[i]) : 0;
+		rc = a < 0 ? a : a > 0 ? 0 : recover_one(c, &t[i], boot);
+	}
 	bo__trial_rec_free_array(t, n);
 	return rc;
 }

@@ -24,6 +24,10 @@ typedef struct bo_orphan_ctx {
 	 * gets the price before the cap. */
 	double (*charge)(void *ud, int64_t id, const bo_kv *usage, size_t n, double cap,
 			 double *uncapped);
+	/* Called first for each trial left running (NULL: never): 1 when the
+	 * runner took it back (its Slurm job still goes on), so it is no
+	 * orphan; 0 to recover it here; < 0 an error that stops recovery. */
+	int (*adopt)(void *ud, const bo_trial_rec *t);
 	/* Called once per orphan after it was committed. */
 	void (*recovered)(void *ud, int64_t id, double cost, int nkilled);
 	void *ud;

@@ -50,9 +50,11 @@
 #include "core/strbuf.h"
 #include "core/utf8.h"
 #include "exec/exec.h"
+#include "exec/slurm.h"
 #include "runner/doctor.h"
 #include "runner/orphans.h"
 #include "runner/protocol.h"
+#include "runner/slurm_jobs.h"
 #include "runner/trial_record.h"
 #include "samplers/sampler.h"
 #include "storage/ledger_check.h"
@@ -552,7 +554,9 @@ static void police_jobs(runner *r)
 		bo_job_status st;
 		double wall;
 		bo__exec_status(j->job, &st);
-		wall = now - j->t_start;
+		/* The executor's clock: a Slurm job's time runs from its start, not
+		 * from its submission (time in the queue costs nothing). */
+		wall = st.slurm_job > 0 ? st.wall_s : now - j->t_start;
 		j->cost_prev = j->cost_now;
 		j->cost_now = measured_cost(r, st.wall_s, st.cpu_s, st.maxrss_kb);
 		running_cost += j->cost_now;
@@ -658,7 +662,7 @@ static int launch_one(runner *r, double reserve)
 	bo_trial_rec rec;
 	bo_exec_spec spec;
 	char *pjson = NULL;
-	char path[PATH_MAX], cgname[64];
+	char path[PATH_MAX], cgname[64], tag[64], jobname[96];
 	size_t i;
 	int rc;
 	int64_t number = r->ntrials;
@@ -790,6 +794,11 @@ static int launch_one(runner *r, double reserve)
 			spec.marker = j->envp[i];
 	bo__orphans_cgroup_name(j->folder, cgname, sizeof cgname);
 	spec.cgroup_name = cgname;
+	/* Slurm: the comment finds the job again (runner/slurm_jobs.c). */
+	snprintf(tag, sizeof tag, "%s", cgname);
+	snprintf(jobname, sizeof jobname, "%s.%lld", s->name, (long long)j->id);
+	spec.tag = tag;
+	spec.job_name = jobname;
 	j->t_start = j->t_prev = mono_now();
 	if (bo__grow(&r->jobs, &r->capjobs, r->njobs + 1, sizeof *r->jobs) < 0) {
 		rc = BO_ENOMEM;
@@ -798,12 +807,15 @@ static int launch_one(runner *r, double reserve)
 	if ((rc = bo__exec_start(r->ex, &spec, &j->job)) < 0)
 		goto done;
 	r->jobs[r->njobs++] = j;
+	crash_point(r, "submitted");
 	{
 		/* Where its processes are, for a runner that finds it orphaned. */
 		bo_job_status st;
 		bo__exec_status(j->job, &st);
 		if (st.pid > 0)
 			r->st->ops->trial_launched(r->st, j->id, st.pid, (int64_t)st.start_time, st.cgroup, NULL);
+		if (st.slurm_job > 0)
+			bo__runner_slurm_record(r->st, r->run_id, j->id, st.slurm_job, "submitted");
 	}
 	j = NULL;
 	crash_point(r, "launched");
@@ -892,6 +904,11 @@ static int finish_job(runner *r, job_ctx *j)
 	    (rc = usage_add(&usage, &nusage, &capusage, "mem_gb_hours",
 			    st.maxrss_kb / 1048576.0 * st.wall_s / 3600.0)) < 0)
 		goto done;
+	/* Slurm's GPU accounting, unless the evaluator reports that resource. */
+	if (st.gpu_resource && st.gpu_hours > 0 &&
+	    !(rep->has_final && !isnan(bo__kv_get(rep->usage, rep->nusage, st.gpu_resource))) &&
+	    (rc = usage_add(&usage, &nusage, &capusage, st.gpu_resource, st.gpu_hours)) < 0)
+		goto done;
 	for (i = 0; rep->has_final && i < rep->nusage; i++) {
 		double a = rep->usage[i].value;
 		char why[120];
@@ -910,6 +927,8 @@ static int finish_job(runner *r, job_ctx *j)
 		/* keep the usage complaint */
 	} else if (j->kill_reason) {
 		snprintf(reason, sizeof reason, "%s", j->kill_reason);
+	} else if (st.reason) {
+		snprintf(reason, sizeof reason, "%s", st.reason);
 	} else if (st.exec_errno) {
 		snprintf(reason, sizeof reason, "cannot run evaluator \"%.200s\": %s", j->argv[0],
 			 strerror(st.exec_errno));
@@ -1089,9 +1108,72 @@ static void orphan_recovered(void *ud, int64_t id, double cost, int nkilled)
 	     (long long)id, cost, r->s->prices.currency);
 }
 
+/* A trial of a runner that died whose Slurm job is known (its id in the
+ * ledger or folder, or a job whose comment names the trial): the job goes
+ * on, followed again as if this runner had submitted it. 1: taken back,
+ * 0: not a Slurm trial or no job found (an orphan like others), < 0. */
+static int orphan_adopt(void *ud, const bo_trial_rec *t)
+{
+	runner *r = ud;
+	const bo_study *s = r->s;
+	job_ctx *j = NULL;
+	bo_exec_spec spec;
+	bo_job_status st;
+	char cgname[64], path[PATH_MAX], how[64];
+	size_t k;
+	int rc = BO_ENOMEM;
+
+	if (s->evaluator.executor != BO_EXECUTOR_SLURM || !t->folder)
+		return 0;
+	if (!(j = bo__calloc(1, sizeof *j)))
+		return BO_ENOMEM;
+	bo__report_init(&j->report);
+	j->id = t->id;
+	snprintf(path, sizeof path, "%s/result.json", t->folder);
+	if (!(j->x = bo__calloc(s->nparams + 1, sizeof *j->x)) || !(j->folder = bo__strdup(t->folder)) ||
+	    !(j->result_path = bo__strdup(path)) ||
+	    !(j->params_json = bo__strdup(t->params_json ? t->params_json : "{}")))
+		goto done;
+	for (k = 0; k < s->nparams; k++)
+		j->x[k] = bo__kv_get(t->params, t->nparams, s->params[k].name);
+	if ((rc = build_argv(s, j->x, &j->argv)) < 0 ||
+	    (rc = bo__grow(&r->jobs, &r->capjobs, r->njobs + 1, sizeof *r->jobs)) < 0)
+		goto done;
+	memset(&spec, 0, sizeof spec);
+	spec.argv = j->argv;
+	spec.log_dir = j->folder;
+	spec.on_line = on_line;
+	spec.ud = r;
+	bo__orphans_cgroup_name(j->folder, cgname, sizeof cgname);
+	spec.tag = cgname;
+	rc = bo__exec_adopt_slurm(r->ex, &spec, bo__trial_slurm_job(t), &j->job);
+	if (rc == BO_ENOTFOUND) {
+		rc = 0;
+		goto done;
+	}
+	if (rc < 0)
+		goto done;
+	j->reserved = t->reserved;
+	j->cap = bo__budget_capped(&s->budget) ? t->reserved : NAN;
+	j->started_at = t->started_at;
+	j->t_start = j->t_prev = mono_now();
+	r->reserved += j->reserved;
+	r->jobs[r->njobs++] = j;
+	bo__exec_status(j->job, &st);
+	snprintf(how, sizeof how, "taken back by run %lld", (long long)r->run_id);
+	bo__runner_slurm_record(r->st, r->run_id, t->id, st.slurm_job, how);
+	note(r, "trial %lld: its Slurm job %lld outlived the runner that submitted it; following it again",
+	     (long long)t->id, (long long)st.slurm_job);
+	return 1;
+done:
+	job_free(j);
+	return rc;
+}
+
 static int recover_orphans(runner *r)
 {
 	bo_orphan_ctx c;
+	c.adopt = orphan_adopt;
 	c.st = r->st;
 	c.s = r->s;
 	c.ledger_path = r->ledger_path;
@@ -1269,9 +1351,12 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 					s->sampler, wall_now(), &r->run_id)) < 0)
 		goto done;
 	began = 1;
-	if ((rc = bo__exec_new(&r->ex)) < 0)
+	if (s->evaluator.executor == BO_EXECUTOR_SLURM) {
+		if ((rc = bo__exec_new_slurm(&r->ex, &s->evaluator.slurm, r->timeout_s)) < 0)
+			goto done;
+	} else if ((rc = bo__exec_new(&r->ex)) < 0) {
 		goto done;
-	{
+	} else {
 		/* How trials are contained: a cgroup each where possible
 		 * (BUDGETOPT_CONTAIN=cgroup|tree|group picks one). */
 		const char *want = getenv("BUDGETOPT_CONTAIN");
@@ -1286,9 +1371,12 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 	}
 	if ((rc = bo__sampler_new(&r->sm, s, s->sampler, r->seed)) < 0)
 		goto done;
-	event(r, 0, "run_start", NAN, "run %lld: seed %llu, sampler %s, parallel %d, containment %s",
+	event(r, 0, "run_start", NAN, "run %lld: seed %llu, sampler %s, parallel %d, %s %s",
 	      (long long)r->run_id, (unsigned long long)r->seed, bo__sampler_name(r->sm), r->parallel,
-	      bo__exec_contain_name(bo__exec_contain_mode(r->ex)));
+	      s->evaluator.executor == BO_EXECUTOR_SLURM ? "executor" : "containment",
+	      s->evaluator.executor == BO_EXECUTOR_SLURM
+		      ? "slurm"
+		      : bo__exec_contain_name(bo__exec_contain_mode(r->ex)));
 	if ((rc = recover_orphans(r)) < 0)
 		goto done;
 	crash_point(r, "recovered");
