@@ -8,7 +8,8 @@ PACKAGES="build-essential cmake pkg-config
 libsqlite3-dev libyaml-dev libjansson-dev libgsl-dev libcmocka-dev
 liblapacke-dev libopenblas-dev libnlopt-dev
 sqlite3 python3 python3-numpy python3-sklearn
-libmicrohttpd-dev chromium python3-websocket"
+libmicrohttpd-dev chromium python3-websocket
+libpq-dev postgresql"
 
 missing=""
 for p in $PACKAGES; do

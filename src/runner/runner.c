@@ -56,6 +56,7 @@
 #include "runner/trial_record.h"
 #include "samplers/sampler.h"
 #include "storage/ledger_check.h"
+#include "storage/postgres.h"
 #include "storage/storage.h"
 
 extern char **environ;
@@ -1114,13 +1115,19 @@ static int ledger_path(const bo_study *s, const char *override, char *buf, size_
 		n = snprintf(buf, size, "%s/%s.db", s->dir, s->name);
 		return n < 0 || (size_t)n >= size ? bo__error(BO_EINVAL, "ledger path too long") : 0;
 	}
+	/* A PostgreSQL ledger is named by its URI, handed to libpq as is. */
+	if (bo__storage_is_postgres(uri)) {
+		n = snprintf(buf, size, "%s", uri);
+		return n < 0 || (size_t)n >= size ? bo__error(BO_EINVAL, "storage URI too long") : 0;
+	}
 	p = uri;
 	if (!strncmp(p, "sqlite://", 9))
 		p += 9;
 	else if (!strncmp(p, "sqlite:", 7))
 		p += 7;
 	else if (strstr(p, "://"))
-		return bo__error(BO_EINVAL, "unknown storage \"%s\" (expected sqlite:PATH)", uri);
+		return bo__error(BO_EINVAL, "unknown storage \"%s\" (expected sqlite:PATH or "
+				 "postgresql://[user@]host[:port]/database)", uri);
 	if (p[0] == '/') {
 		n = snprintf(buf, size, "%s", p);
 	} else if (override) {
@@ -1190,6 +1197,7 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 	runner R, *r = &R;
 	bo_run_options defaults = BO_RUN_OPTIONS_INIT;
 	bo_ledger_totals tot;
+	char pg_local[PATH_MAX];
 	int rc = 0, began = 0;
 	size_t i;
 
@@ -1240,10 +1248,13 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 
 	if ((rc = ledger_path(s, r->opt->storage, r->ledger_path, sizeof r->ledger_path)) < 0)
 		goto done;
+	/* A PostgreSQL ledger's trial folders stay on this host, beside the
+	 * study file as a SQLite ledger's would be. */
+	snprintf(pg_local, sizeof pg_local, "%s/%s.db", s->dir, s->name);
 	/* Beside the ledger, named after it (x.db: x-trials), so a second
 	 * ledger of the same study never shares the first one's folders. */
-	if ((rc = bo__trials_dir(r->ledger_path, r->opt->trials_dir, r->trials_dir,
-				 sizeof r->trials_dir)) < 0)
+	if ((rc = bo__trials_dir(bo__storage_is_postgres(r->ledger_path) ? pg_local : r->ledger_path,
+				 r->opt->trials_dir, r->trials_dir, sizeof r->trials_dir)) < 0)
 		goto done;
 	{
 		/* Refuses a ledger that disagrees with its journal or trial
