@@ -12,9 +12,11 @@
  *                       every trial start and finish under this row's lock
  *                       (SELECT ... FOR UPDATE), so several processes never
  *                       pass the budget together (bo__pg_reserve)
- *   workers(id, host, pid, started_at, heartbeat_at, ended_at, ntrials)
- *                       worker processes and their heartbeats
- *   trials.worker_id    the worker running a trial (NULL: a runner's)
+ *   workers             a view of runs: each runner or worker process is
+ *                       one session (host, pid, heartbeats, trials run)
+ *   queued trials       a worker's trial orphaned by its death is failed
+ *                       and its configuration inserted again as 'queued',
+ *                       claimed by the next worker (storage/postgres_workers.c)
  *
  * Durability is the server's: a COMMIT that returned is on the server's
  * disk (fsync on commit, PostgreSQL's default). The spend journal and the
@@ -79,14 +81,6 @@ static const char *const migrations[] = {
 	" started_at DOUBLE PRECISION NOT NULL,"
 	" heartbeat_at DOUBLE PRECISION NOT NULL,"
 	" ended_at DOUBLE PRECISION);"
-	"CREATE TABLE workers("
-	" id BIGSERIAL PRIMARY KEY,"
-	" host TEXT,"
-	" pid BIGINT NOT NULL,"
-	" started_at DOUBLE PRECISION NOT NULL,"
-	" heartbeat_at DOUBLE PRECISION NOT NULL,"
-	" ended_at DOUBLE PRECISION,"
-	" ntrials BIGINT NOT NULL DEFAULT 0);"
 	"CREATE TABLE trials("
 	" id BIGINT PRIMARY KEY,"
 	" version BIGINT NOT NULL REFERENCES study_versions(id),"
@@ -108,8 +102,7 @@ static const char *const migrations[] = {
 	" term_signal INTEGER NOT NULL DEFAULT 0,"
 	" pid BIGINT NOT NULL DEFAULT 0,"
 	" host TEXT,"
-	" folder TEXT,"
-	" worker_id BIGINT REFERENCES workers(id));"
+	" folder TEXT);"
 	"CREATE INDEX trials_state ON trials(state);"
 	"CREATE TABLE trial_params("
 	" seq BIGSERIAL,"
@@ -149,7 +142,10 @@ static const char *const migrations[] = {
 	" id INTEGER PRIMARY KEY CHECK (id = 1),"
 	" spent DOUBLE PRECISION NOT NULL DEFAULT 0,"
 	" reserved DOUBLE PRECISION NOT NULL DEFAULT 0);"
-	"INSERT INTO budget(id) VALUES (1);",
+	"INSERT INTO budget(id) VALUES (1);"
+	"CREATE VIEW workers AS SELECT r.id, r.host, r.pid, r.started_at, r.heartbeat_at,"
+	" r.ended_at, (SELECT COUNT(*) FROM trials t WHERE t.run_id = r.id) AS ntrials"
+	" FROM runs r;",
 	/* 1 -> 2: as SQLite's */
 	"ALTER TABLE trials ADD COLUMN pid_start BIGINT NOT NULL DEFAULT 0;"
 	"ALTER TABLE trials ADD COLUMN cgroup TEXT;",
@@ -419,12 +415,15 @@ static int lock_budget(pg *q, double *spent, double *reserved, const char *what)
 
 /* ---- schema ------------------------------------------------------------- */
 
+/* Reads the catalog through an MVCC query (not to_regclass, whose cache
+ * may not yet see a table another worker's migration just committed). */
 static int read_version(pg *q, int64_t *v, const char *what)
 {
 	PGresult *r;
 	int rc;
 	*v = 0;
-	if ((rc = exec(q, "SELECT to_regclass('schema_version') IS NOT NULL", NULL, &r, what)))
+	if ((rc = exec(q, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = "
+		       "current_schema() AND tablename = 'schema_version')", NULL, &r, what)))
 		return rc;
 	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
 		PQclear(r);
@@ -760,7 +759,7 @@ done:
 	return rc;
 }
 
-int bo__pg_trial_insert(bo_storage *st, bo_trial_rec *t, int64_t worker_id, double limit)
+static int trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int by_folder)
 {
 	pg *q = (pg *)st;
 	const char *what = "starting a trial";
@@ -781,6 +780,22 @@ int bo__pg_trial_insert(bo_storage *st, bo_trial_rec *t, int64_t worker_id, doub
 		if (rc == 0)
 			rc = BO_DONE;
 		goto done;
+	}
+	if (by_folder && t->folder) {
+		/* A retry after a commit whose reply was lost finds its trial. */
+		p_text(&p, t->folder);
+		if ((rc = exec(q, "SELECT id FROM trials WHERE folder = $1 AND state = 'running'", &p,
+			       &r, what)))
+			goto done;
+		p_clear(&p);
+		if (PQntuples(r) == 1) {
+			t->id = col_int(r, 0, 0);
+			t->state = BO_TRIAL_RUNNING;
+			rc = commit(q, what);
+			goto done;
+		}
+		PQclear(r);
+		r = NULL;
 	}
 	if ((rc = exec(q, "SELECT COALESCE(MAX(id), 0) + 1 FROM trials", NULL, &r, what)))
 		goto done;
@@ -806,12 +821,11 @@ int bo__pg_trial_insert(bo_storage *st, bo_trial_rec *t, int64_t worker_id, doub
 	p_int(&p, t->pid);
 	p_outside(&p, t->host);
 	p_text(&p, t->folder);
-	p_id(&p, worker_id);
 	if ((rc = exec(q, "INSERT INTO trials(id, version, run_id, state, sampler, params_json, "
 			  "cost, reserved, price_version, reason, score, feasible, created_at, "
-			  "started_at, ended_at, exit_code, term_signal, pid, host, folder, "
-			  "worker_id) VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10, "
-			  "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+			  "started_at, ended_at, exit_code, term_signal, pid, host, folder) "
+			  "VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10, "
+			  "$11, $12, $13, $14, $15, $16, $17, $18, $19)",
 		       &p, NULL, what)))
 		goto done;
 	p_clear(&p);
@@ -841,7 +855,12 @@ done:
 
 static int pg_trial_start(bo_storage *st, bo_trial_rec *t)
 {
-	return bo__pg_trial_insert(st, t, 0, NAN);
+	return trial_insert(st, t, NAN, 0);
+}
+
+int bo__pg_trial_insert(bo_storage *st, bo_trial_rec *t, double limit)
+{
+	return trial_insert(st, t, limit, 1);
 }
 
 static int pg_trial_launched(bo_storage *st, int64_t id, int64_t pid, int64_t pid_start,
@@ -1381,6 +1400,20 @@ int bo__storage_is_postgres(const char *uri)
 int bo__storage_is_pg_handle(const bo_storage *st)
 {
 	return st && st->ops == &postgres_ops;
+}
+
+PGconn *bo__pg_conn(bo_storage *st, const char **label)
+{
+	pg *q = (pg *)st;
+	if (!bo__storage_is_pg_handle(st))
+		return NULL;
+	if (PQstatus(q->c) != CONNECTION_OK) {
+		q->in_tx = 0;
+		PQreset(q->c);
+	}
+	if (label)
+		*label = q->label;
+	return q->c;
 }
 
 /* The URI without anything a password could hide in, for messages. */

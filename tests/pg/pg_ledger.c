@@ -319,8 +319,9 @@ static void shared_budget(void **state)
 			for (k = 0; k < PER; k++) {
 				bo_trial_rec t;
 				make_trial(&t, v, 0, k);
+				t.folder = NULL;
 				t.reserved = 1.0;
-				rc = bo__pg_trial_insert(w, &t, 0, limit);
+				rc = bo__pg_trial_insert(w, &t, limit);
 				if (rc == BO_DONE)
 					break;
 				if (rc != 0)
