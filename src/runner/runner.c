@@ -738,7 +738,9 @@ static void worker_reap(runner *r)
 	int64_t n = 0;
 	if (r->w->down || mono_now() - r->w->db_ok_since < r->w->o.heartbeat_timeout_s)
 		return;
-	if (bo__pg_reap(r->st, wall_now(), r->w->o.heartbeat_timeout_s, reap_charge, r, &n) == 0 && n > 0) {
+	if (bo__pg_reap(r->st, wall_now(), r->w->o.heartbeat_timeout_s, reap_charge, r, &n) < 0)
+		note(r, "failing orphaned trials: %s (tried again at the next heartbeat)", bo_error_last());
+	else if (n > 0) {
 		r->sum.orphans += n;
 		note(r, "failed %lld trial(s) of workers that stopped sending heartbeats; their "
 			"configurations are queued again", (long long)n);

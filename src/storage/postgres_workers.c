@@ -289,7 +289,8 @@ static int requeue(PGconn *c, const char *label, int64_t old, const char *what)
 		      "INSERT INTO trials(id, version, state, sampler, params_json, price_version, "
 		      "created_at, reason) SELECT $2, version, 'queued', sampler, params_json, "
 		      "price_version, extract(epoch from clock_timestamp())::double precision, "
-		      "'queued again: trial ' || $1 || ' was orphaned' FROM trials WHERE id = $1",
+		      "'queued again: trial ' || $1::text || ' was orphaned' FROM trials "
+		      "WHERE id = $1::bigint",
 		      2, v, NULL, what)) ||
 	    (rc = run(c, label,
 		      "INSERT INTO trial_params(trial_id, name, value) SELECT $2, name, value "
@@ -298,7 +299,7 @@ static int requeue(PGconn *c, const char *label, int64_t old, const char *what)
 	    (rc = run(c, label,
 		      "INSERT INTO events(t, trial_id, kind, detail) VALUES "
 		      "(extract(epoch from clock_timestamp())::double precision, $2, 'requeue', "
-		      "'configuration of orphaned trial ' || $1)",
+		      "'configuration of orphaned trial ' || $1::text)",
 		      2, v, NULL, what)))
 		return rc;
 	return 0;
