@@ -43,8 +43,7 @@ static void workers_text(bo_storage *st)
 		return;
 	for (i = 0; i < n; i++)
 		live += w[i].ended_at == 0;
-	printf("workers  %zu live, %zu in all
-", live, n);
+	printf("workers  %zu live, %zu in all\n", live, n);
 	for (i = 0; i < n; i++)
 		if (w[i].ended_at == 0)
 			printf("         #%lld %s pid %lld: last heartbeat %.0fs ago, %lld trials\n",

