@@ -1558,7 +1558,15 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 		}
 		if (r->w)
 			r->w->refused = 0;
-		if (r->njobs == 0 && r->stop_launch)
+		if (r->njobs == 0 && r->stop_launch && r->w && !r->interrupt_seen &&
+		    worker_sync(r) == 0 && (r->w->sync.nrunning > 0 || r->w->sync.nqueued > 0)) {
+			/* worker: others' trials still run; stay to fail them if
+			 * their worker dies, and to run a configuration queued again */
+			struct timespec nap = {0, WAIT_SLICE_MS * 4 * 1000000L};
+			nanosleep(&nap, NULL);
+			if (r->w->sync.nqueued > 0)
+				r->stop_launch = 0;
+		} else if (r->njobs == 0 && r->stop_launch)
 			break;
 		if ((rc = bo__exec_wait(r->ex, WAIT_SLICE_MS, &done_job)) < 0)
 			goto done;

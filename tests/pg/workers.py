@@ -152,7 +152,12 @@ while time.time() < deadline and not requeued:
     requeued = sql(uri, "SELECT trial_id FROM events WHERE kind = 'requeue'")
     time.sleep(0.2)
 check(len(requeued) == 1, "the orphan's configuration was queued again once (%s)" % requeued)
-time.sleep(1.0)
+# let the re-queued configuration finish before killing its workers too
+# (else it is orphaned a second time and, once only, not queued again)
+rq = int(requeued[0][0]) if requeued else 0
+deadline = time.time() + 120
+while rq and time.time() < deadline and sql(uri, "SELECT state FROM trials WHERE id = %d" % rq)[0][0] != "complete":
+    time.sleep(0.2)
 for w in others:
     w.kill()
     w.wait()
