@@ -24,6 +24,7 @@ typedef struct bo_command {
 
 int cmd_validate(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_trials(int argc, char **argv);
 int cmd_export(int argc, char **argv);

@@ -10,6 +10,47 @@
 #include "cli.h"
 #include "core/model.h"
 #include "report/export_json.h"
+#include "core/alloc.h"
+#include "storage/postgres.h"
+
+#include <time.h>
+
+/* PostgreSQL ledgers: the sessions (workers and runners) sharing the study. */
+static json_t *workers_json(bo_storage *st)
+{
+	bo_pg_worker *w = NULL;
+	size_t n = 0, i;
+	json_t *a;
+	if (!bo__storage_is_pg_handle(st) || bo__pg_workers(st, &w, &n) < 0 || !(a = json_array()))
+		return NULL;
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:I, s:s, s:I, s:f, s:f, s:o, s:I}", "id",
+						   (json_int_t)w[i].id, "host", w[i].host, "pid",
+						   (json_int_t)w[i].pid, "started_at", w[i].started_at,
+						   "heartbeat_at", w[i].heartbeat_at, "ended_at",
+						   w[i].ended_at > 0 ? json_real(w[i].ended_at) : json_null(),
+						   "trials", (json_int_t)w[i].ntrials));
+	bo__free(w);
+	return a;
+}
+
+static void workers_text(bo_storage *st)
+{
+	bo_pg_worker *w = NULL;
+	size_t n = 0, i, live = 0;
+	double now = (double)time(NULL);
+	if (!bo__storage_is_pg_handle(st) || bo__pg_workers(st, &w, &n) < 0)
+		return;
+	for (i = 0; i < n; i++)
+		live += w[i].ended_at == 0;
+	printf("workers  %zu live, %zu in all\n", live, n);
+	for (i = 0; i < n; i++)
+		if (w[i].ended_at == 0)
+			printf("         #%lld %s pid %lld: last heartbeat %.0fs ago, %lld trials\n",
+			       (long long)w[i].id, w[i].host, (long long)w[i].pid,
+			       now - w[i].heartbeat_at, (long long)w[i].ntrials);
+	bo__free(w);
+}
 
 static const char help[] =
 	"usage: budgetopt status [--storage URI] [--format text|json] study.yaml\n\n"
@@ -88,7 +129,11 @@ int cmd_status(int argc, char **argv)
 	if (!strcmp(format, "json")) {
 		/* The same JSON the dashboard's /api/status serves. */
 		json_t *o = bo__export_status_json(s, &tot, best, nbest);
-		char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) : NULL;
+		json_t *wk = o ? workers_json(st) : NULL;
+		char *text;
+		if (wk)
+			json_object_set_new(o, "workers", wk);
+		text = o ? json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) : NULL;
 		json_decref(o);
 		if (!text) {
 			cli_error("out of memory");
@@ -131,6 +176,10 @@ int cmd_status(int argc, char **argv)
 		printf("best     none yet (no complete trial meets the guardrails%s)\n",
 		       s->score ? "" : "; the study has no score");
 	}
+	if (tot.by_state[BO_TRIAL_QUEUED])
+		printf("queued   %lld configuration(s) of orphaned trials wait for a worker\n",
+		       (long long)tot.by_state[BO_TRIAL_QUEUED]);
+	workers_text(st);
 	ret = EXIT_OK;
 done:
 	bo__trial_rec_free_array(best, nbest);

@@ -9,6 +9,7 @@
 static const bo_command commands[] = {
 	{"validate", cmd_validate, "check a study file and report every problem"},
 	{"run", cmd_run, "run (or resume) a study within its budgets"},
+	{"worker", cmd_worker, "run trials of a study shared with other workers (PostgreSQL)"},
 	{"status", cmd_status, "spend against budget, trials by state, best so far"},
 	{"trials", cmd_trials, "list the trials of a study"},
 	{"export", cmd_export, "write every trial as CSV, JSON or Optuna's CSV"},

@@ -9,6 +9,7 @@
 #include <gsl/gsl_version.h>
 #include <jansson.h>
 #include <lapacke.h>
+#include <libpq-fe.h>
 #include <microhttpd.h>
 #include <nlopt.h>
 #include <sqlite3.h>
@@ -37,4 +38,6 @@ void cli_print_version(FILE *f)
 	fprintf(f, "  lapack        %d.%d.%d\n", (int)lmaj, (int)lmin, (int)lpat);
 	fprintf(f, "  openblas      %s\n", openblas_get_config());
 	fprintf(f, "  libmicrohttpd %s\n", MHD_get_version());
+	/* PQlibVersion: major * 10000 + minor since PostgreSQL 10 */
+	fprintf(f, "  libpq         %d.%d\n", PQlibVersion() / 10000, PQlibVersion() % 10000);
 }

@@ -12,7 +12,8 @@ libmicrohttpd-dev chromium python3-websocket
 dpkg-dev debhelper
 python3-cffi python3-pytest python3-pandas python3-optuna
 clang libclang-rt-dev gcovr
-slurm-wlm munge"
+slurm-wlm munge
+libpq-dev postgresql"
 
 missing=""
 for p in $PACKAGES; do

@@ -89,6 +89,31 @@ typedef struct bo_run_summary {
  * NULL. */
 BO_API int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary);
 
+/* How a worker shares a study with other workers (bo_run_worker). */
+typedef struct bo_worker_options {
+	/* A running trial whose worker sent no heartbeat for this long is
+	 * failed as orphaned, charged up to its last heartbeat, and its
+	 * configuration queued again (once). Must exceed a few heartbeats
+	 * (one per second). 0: 60 s. */
+	double heartbeat_timeout_s;
+	/* Longest wait between two tries while the database is unreachable;
+	 * 0: 5 s. The worker retries until it is back or it is interrupted. */
+	double max_backoff_s;
+} bo_worker_options;
+
+#define BO_WORKER_OPTIONS_INIT {0.0, 0.0}
+
+/* Runs study s as one of several workers on a PostgreSQL ledger (opt->
+ * storage or the study's storage: a postgresql:// URI): like bo_run, but
+ * every decision reads the shared ledger (all workers' trials, spend and
+ * reservations), money is reserved and charged under the study's budget
+ * row lock so that the workers together never pass the money budget, and
+ * trials of workers that stopped sending heartbeats are failed and
+ * re-queued (w). A lost database is waited for, with backoff. Returns as
+ * bo_run; BO_EINVAL when the ledger is not PostgreSQL. w may be NULL. */
+BO_API int bo_run_worker(const bo_study *s, const bo_run_options *opt, const bo_worker_options *w,
+		         bo_run_summary *summary);
+
 /* The ledger URI that bo_run would use for s with the given override
  * (NULL for none), written into buf. Returns 0 or BO_EINVAL if it does not
  * fit. */

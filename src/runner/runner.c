@@ -56,8 +56,10 @@
 #include "runner/protocol.h"
 #include "runner/slurm_jobs.h"
 #include "runner/trial_record.h"
+#include "runner/worker.h"
 #include "samplers/sampler.h"
 #include "storage/ledger_check.h"
+#include "storage/postgres.h"
 #include "storage/storage.h"
 
 extern char **environ;
@@ -130,6 +132,7 @@ typedef struct runner {
 	long crash_count;
 	int group;               /* files group-readable (storage_access: group) */
 	bo_run_summary sum;
+	bo_worker *w;            /* worker: one of several on a PostgreSQL study, else NULL */
 } runner;
 
 static double mono_now(void)
@@ -600,6 +603,159 @@ static void police_jobs(runner *r)
 /* ---- launching ------------------------------------------------------- */
 
 
+/* ---- worker: several on one PostgreSQL study (runner/worker.h) -------- */
+
+/* The shared state replaces this process's own counts before a decision. */
+static int worker_sync(runner *r)
+{
+	int rc = bo__worker_sync(r->w, r->st);
+	if (rc < 0)
+		return rc;
+	r->spent = r->w->sync.spent;
+	r->reserved = r->w->sync.reserved;
+	r->ntrials = r->w->sync.ntrials;
+	return 0;
+}
+
+static double worker_limit(const runner *r)
+{
+	return is_money_limited(r) ? r->s->budget.money * (1.0 + MONEY_EPS) : NAN;
+}
+
+/* What the budget row's refusal means: wait while others hold
+ * reservations, else the money is spent. */
+static void worker_refused(runner *r, double reserve)
+{
+	r->w->refused = 1;
+	if (r->njobs == 0 && r->w->sync.reserved <= 0 && r->w->sync.nrunning == 0)
+		stop_launching(r, "budget_stop",
+			       "money budget reached: %.6g %s left, the next trial needs a reservation of %.6g",
+			       r->s->budget.money - r->w->sync.spent, r->s->prices.currency, reserve);
+}
+
+typedef struct claim_arg {
+	runner *r;
+	bo_trial_rec t;
+} claim_arg;
+
+static int do_claim(void *arg)
+{
+	claim_arg *a = arg;
+	return bo__pg_claim_queued(a->r->st, &a->t, worker_limit(a->r));
+}
+
+/* Claims a queued configuration into x: *id its trial, 0 when none. */
+static int worker_claim(runner *r, double *x, double reserve, int64_t *id)
+{
+	claim_arg a;
+	int rc;
+	*id = 0;
+	r->w->refused = 0;
+	if (r->w->sync.nqueued <= 0)
+		return 0;
+	memset(&a, 0, sizeof a);
+	a.r = r;
+	a.t.run_id = r->run_id;
+	a.t.reserved = reserve;
+	a.t.started_at = wall_now();
+	a.t.host = r->host;
+	rc = bo__worker_retry(r->w, do_claim, &a, "claiming a queued trial");
+	if (rc == 0) {
+		bo__worker_params(r->s, a.t.params, a.t.nparams, x);
+		*id = a.t.id;
+		note(r, "trial %lld: a configuration queued again after its worker died", (long long)*id);
+	} else if (rc == BO_DONE && r->w->sync.spent + r->w->sync.reserved + reserve >
+					    worker_limit(r)) {
+		worker_refused(r, reserve);
+	}
+	bo__free(a.t.params_json);
+	bo__kv_free(a.t.params, a.t.nparams);
+	return rc == BO_DONE ? 0 : rc;
+}
+
+typedef struct insert_arg {
+	runner *r;
+	bo_trial_rec *t;
+} insert_arg;
+
+static int do_insert(void *arg)
+{
+	insert_arg *a = arg;
+	return bo__pg_trial_insert(a->r->st, a->t, worker_limit(a->r));
+}
+
+/* Inserts and reserves under the budget row's lock: BO_DONE when the
+ * money of all workers together would pass the budget. */
+static int worker_insert(runner *r, bo_trial_rec *t)
+{
+	insert_arg a;
+	int rc;
+	a.r = r;
+	a.t = t;
+	rc = bo__worker_retry(r->w, do_insert, &a, "starting a trial");
+	if (rc == BO_DONE)
+		worker_refused(r, t->reserved);
+	return rc;
+}
+
+typedef struct finish_arg {
+	runner *r;
+	const bo_trial_rec *t;
+} finish_arg;
+
+static int do_finish(void *arg)
+{
+	finish_arg *a = arg;
+	return a->r->st->ops->trial_finish(a->r->st, a->t);
+}
+
+/* Commits a finished trial, waiting for the database if it is away. A
+ * trial that is no longer running was committed by an earlier try whose
+ * reply was lost, or failed as orphaned by another worker while this one
+ * was cut off: charged already, never twice. */
+static int worker_finish(runner *r, const bo_trial_rec *t)
+{
+	finish_arg a;
+	int rc;
+	a.r = r;
+	a.t = t;
+	rc = bo__worker_retry(r->w, do_finish, &a, "recording a finished trial");
+	if (rc == BO_ECONFLICT) {
+		note(r, "trial %lld was already final in the ledger (%s); not charged again",
+		     (long long)t->id, bo_error_last());
+		rc = 0;
+	}
+	return rc;
+}
+
+static double reap_charge(void *ud, int64_t id, const bo_kv *usage, size_t n, double cap)
+{
+	double uncapped;
+	return charge_for(ud, id, usage, n, cap, &uncapped);
+}
+
+/* Fails the trials of workers whose heartbeat stopped, once this worker
+ * has itself seen the database for a whole timeout (after an outage
+ * every worker's heartbeat is old, and none is dead for that). */
+static void worker_reap(runner *r)
+{
+	int64_t n = 0;
+	if (r->w->down || mono_now() - r->w->db_ok_since < r->w->o.heartbeat_timeout_s)
+		return;
+	if (bo__pg_reap(r->st, wall_now(), r->w->o.heartbeat_timeout_s, reap_charge, r, &n) < 0)
+		note(r, "failing orphaned trials: %s (tried again at the next heartbeat)", bo_error_last());
+	else if (n > 0) {
+		r->sum.orphans += n;
+		note(r, "failed %lld trial(s) of workers that stopped sending heartbeats; their "
+			"configurations are queued again", (long long)n);
+	}
+}
+
+static void worker_note(void *ud, const char *msg)
+{
+	note(ud, "%s", msg);
+}
+
 static int launch_decision(runner *r, double *reserve)
 {
 	const bo_budget *b = &r->s->budget;
@@ -607,7 +763,9 @@ static int launch_decision(runner *r, double *reserve)
 	*reserve = 0.0;
 	if (r->stop_launch)
 		return LAUNCH_STOP;
-	if (b->trials > 0 && r->ntrials >= b->trials) {
+	if (r->w && worker_sync(r) < 0)
+		return LAUNCH_STOP;
+	if (b->trials > 0 && r->ntrials >= b->trials && !(r->w && r->w->sync.nqueued > 0)) {
 		stop_launching(r, "budget_stop", "trial budget reached (%lld trials)", (long long)b->trials);
 		return LAUNCH_STOP;
 	}
@@ -665,7 +823,7 @@ static int launch_one(runner *r, double reserve)
 	char path[PATH_MAX], cgname[64], tag[64], jobname[96];
 	size_t i;
 	int rc;
-	int64_t number = r->ntrials;
+	int64_t number = r->ntrials, claimed = 0;
 
 	memset(&rec, 0, sizeof rec);
 	j = bo__calloc(1, sizeof *j);
@@ -678,7 +836,16 @@ static int launch_one(runner *r, double reserve)
 		goto done;
 	}
 	crash_point(r, "ask");
-	rc = bo__sampler_ask(r->sm, number, j->x);
+	if (r->w) {
+		/* worker: a configuration queued again first, else ask with
+		 * every worker's finished trials told */
+		rc = worker_claim(r, j->x, reserve, &claimed);
+		if (rc < 0 || r->w->refused)
+			goto done;
+		if (!claimed && (rc = bo__worker_refresh(r->w, r->st, r->sm, s, &r->max_cost)) < 0)
+			goto done;
+	}
+	rc = claimed ? 0 : bo__sampler_ask(r->sm, number, j->x);
 	if (rc == BO_DONE) {
 		stop_launching(r, "sampler_stop", "%s", bo_error_last());
 		rc = 0;
@@ -718,9 +885,12 @@ static int launch_one(runner *r, double reserve)
 	rec.host = r->host;
 	rec.cost = NAN;
 	/* One runner holds the study (run_begin), so the id the ledger gives
-	 * is the next number; the folder is stored with the trial. */
-	if (snprintf(path, sizeof path, "%s/%06lld/result.json", r->trials_dir, (long long)number + 1) >=
-	    (int)sizeof path) {
+	 * is the next number; the folder is stored with the trial. A worker
+	 * learns its id only from the ledger: its folders are its own. */
+	if ((r->w ? snprintf(path, sizeof path, "%s/w%lld-%06lld/result.json", r->trials_dir,
+			     (long long)r->run_id, (long long)++r->w->seq)
+		  : snprintf(path, sizeof path, "%s/%06lld/result.json", r->trials_dir,
+			     (long long)number + 1)) >= (int)sizeof path) {
 		rc = bo__error(BO_EINVAL, "trial folder path too long: %s", r->trials_dir);
 		goto done;
 	}
@@ -739,9 +909,15 @@ static int launch_one(runner *r, double reserve)
 			       (long long)number + 1, s->path);
 		goto done;
 	}
-	if ((rc = r->st->ops->trial_start(r->st, &rec)) < 0)
+	if (claimed) {
+		rec.id = claimed;
+		r->st->ops->trial_launched(r->st, claimed, 0, 0, NULL, j->folder);
+	} else if (r->w) {
+		if ((rc = worker_insert(r, &rec)) != 0)
+			goto done;
+	} else if ((rc = r->st->ops->trial_start(r->st, &rec)) < 0)
 		goto done;
-	if (rec.id != number + 1) {
+	if (!r->w && rec.id != number + 1) {
 		rc = bo__error(BO_ECONFLICT, "the ledger gave trial %lld where %lld was expected: is another runner writing it?",
 			       (long long)rec.id, (long long)number + 1);
 		goto done;
@@ -841,7 +1017,7 @@ done:
 	job_free(j);
 	bo__free(rec.params);
 	bo__free(pjson);
-	return rc;
+	return rc == BO_DONE ? 0 : rc;
 }
 
 /* ---- finishing ------------------------------------------------------- */
@@ -1020,7 +1196,11 @@ static int finish_job(runner *r, job_ctx *j)
 	rec.usage = usage;
 	rec.nusage = nusage;
 	crash_point(r, "collected");
-	if ((rc = r->st->ops->trial_finish(r->st, &rec)) < 0)
+	if (r->w)
+		rc = worker_finish(r, &rec);
+	else
+		rc = r->st->ops->trial_finish(r->st, &rec);
+	if (rc < 0)
 		goto done;
 	crash_point(r, "committed");
 	rec.params_json = j->params_json;
@@ -1043,6 +1223,8 @@ static int finish_job(runner *r, job_ctx *j)
 		r->sum.failed++;
 	}
 	update_best(r, rec.score, rec.feasible == 1);
+	if (r->w && (rc = bo__worker_mark(r->w, j->id)) < 0)
+		goto done;
 	if ((rc = bo__sampler_tell_metrics(r->sm, j->id - 1, j->x, rec.state, mvals, cost)) < 0)
 		goto done;
 	if (r->opt->progress) {
@@ -1196,13 +1378,19 @@ static int ledger_path(const bo_study *s, const char *override, char *buf, size_
 		n = snprintf(buf, size, "%s/%s.db", s->dir, s->name);
 		return n < 0 || (size_t)n >= size ? bo__error(BO_EINVAL, "ledger path too long") : 0;
 	}
+	/* A PostgreSQL ledger is named by its URI, handed to libpq as is. */
+	if (bo__storage_is_postgres(uri)) {
+		n = snprintf(buf, size, "%s", uri);
+		return n < 0 || (size_t)n >= size ? bo__error(BO_EINVAL, "storage URI too long") : 0;
+	}
 	p = uri;
 	if (!strncmp(p, "sqlite://", 9))
 		p += 9;
 	else if (!strncmp(p, "sqlite:", 7))
 		p += 7;
 	else if (strstr(p, "://"))
-		return bo__error(BO_EINVAL, "unknown storage \"%s\" (expected sqlite:PATH)", uri);
+		return bo__error(BO_EINVAL, "unknown storage \"%s\" (expected sqlite:PATH or "
+				 "postgresql://[user@]host[:port]/database)", uri);
 	if (p[0] == '/') {
 		n = snprintf(buf, size, "%s", p);
 	} else if (override) {
@@ -1238,8 +1426,8 @@ static int load_history(runner *r)
 		goto done;
 	for (i = 0; i < n; i++) {
 		double w = bo__kv_get(t[i].usage, t[i].nusage, "wall_hours");
-		if (t[i].state == BO_TRIAL_COMPLETE || t[i].state == BO_TRIAL_FAILED ||
-		    t[i].state == BO_TRIAL_PRUNED) {
+		if (!r->w && (t[i].state == BO_TRIAL_COMPLETE || t[i].state == BO_TRIAL_FAILED ||
+			      t[i].state == BO_TRIAL_PRUNED)) {
 			for (k = 0; k < s->nparams; k++)
 				x[k] = bo__kv_get(t[i].params, t[i].nparams, s->params[k].name);
 			for (k = 0; k < s->nmetrics; k++)
@@ -1267,11 +1455,29 @@ done:
 	return rc;
 }
 
+static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worker_options *wo,
+		    bo_run_summary *summary);
+
 int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary)
 {
+	return run_main(s, opt, NULL, summary);
+}
+
+int bo_run_worker(const bo_study *s, const bo_run_options *opt, const bo_worker_options *w,
+		  bo_run_summary *summary)
+{
+	static const bo_worker_options defaults = BO_WORKER_OPTIONS_INIT;
+	return run_main(s, opt, w ? w : &defaults, summary);
+}
+
+static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worker_options *wo,
+		    bo_run_summary *summary)
+{
 	runner R, *r = &R;
+	bo_worker W;
 	bo_run_options defaults = BO_RUN_OPTIONS_INIT;
 	bo_ledger_totals tot;
+	char pg_local[PATH_MAX];
 	int rc = 0, began = 0;
 	size_t i;
 
@@ -1322,10 +1528,13 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 
 	if ((rc = ledger_path(s, r->opt->storage, r->ledger_path, sizeof r->ledger_path)) < 0)
 		goto done;
+	/* A PostgreSQL ledger's trial folders stay on this host, beside the
+	 * study file as a SQLite ledger's would be. */
+	snprintf(pg_local, sizeof pg_local, "%s/%s.db", s->dir, s->name);
 	/* Beside the ledger, named after it (x.db: x-trials), so a second
 	 * ledger of the same study never shares the first one's folders. */
-	if ((rc = bo__trials_dir(r->ledger_path, r->opt->trials_dir, r->trials_dir,
-				 sizeof r->trials_dir)) < 0)
+	if ((rc = bo__trials_dir(bo__storage_is_postgres(r->ledger_path) ? pg_local : r->ledger_path,
+				 r->opt->trials_dir, r->trials_dir, sizeof r->trials_dir)) < 0)
 		goto done;
 	{
 		/* Refuses a ledger that disagrees with its journal or trial
@@ -1340,15 +1549,32 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 		if (!strstr(r->ledger_path, "://") &&
 		    (rc = bo__ledger_lock(r->ledger_path, 0, r->group ? 0640 : 0600, &r->lock_fd)) < 0)
 			goto done;
+		if (wo && !bo__storage_is_postgres(r->ledger_path)) {
+			rc = bo__error(BO_EINVAL, "a worker shares its study through a PostgreSQL ledger: "
+					 "give --storage postgresql://[user@]host[:port]/database "
+					 "(or storage: in the study), not %s", r->ledger_path);
+			goto done;
+		}
 		if ((rc = bo__storage_open_ex(&r->st, r->ledger_path, &lo)) < 0)
 			goto done;
+		if (wo) {
+			bo__worker_init(&W, wo, r->opt->interrupts, worker_note, r, mono_now());
+			r->w = &W;
+		}
 	}
 	if ((rc = r->st->ops->register_study(r->st, s->name, s->text, s->hash, s->space_hash,
 					     &r->version)) < 0)
 		goto done;
 	crash_point(r, "registered");
-	if ((rc = r->st->ops->run_begin(r->st, r->version, (int64_t)getpid(), r->host, r->seed,
-					s->sampler, wall_now(), &r->run_id)) < 0)
+	if (wo) {
+		/* worker: one of several sessions on the study; its own seed, so
+		 * that two workers never propose the same sequence */
+		if ((rc = bo__pg_worker_begin(r->st, r->version, (int64_t)getpid(), r->host, r->seed,
+					      s->sampler, wall_now(), &r->run_id)) < 0)
+			goto done;
+		r->seed += (uint64_t)r->run_id * 0x9E3779B97F4A7C15ull;
+	} else if ((rc = r->st->ops->run_begin(r->st, r->version, (int64_t)getpid(), r->host, r->seed,
+					       s->sampler, wall_now(), &r->run_id)) < 0)
 		goto done;
 	began = 1;
 	if (s->evaluator.executor == BO_EXECUTOR_SLURM) {
@@ -1377,7 +1603,9 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 	      s->evaluator.executor == BO_EXECUTOR_SLURM
 		      ? "slurm"
 		      : bo__exec_contain_name(bo__exec_contain_mode(r->ex)));
-	if ((rc = recover_orphans(r)) < 0)
+	/* A worker's dead peers are found by their heartbeats (worker_reap);
+	 * the local recovery assumes one runner holds the study. */
+	if (!r->w && (rc = recover_orphans(r)) < 0)
 		goto done;
 	crash_point(r, "recovered");
 	if ((rc = r->st->ops->totals(r->st, &tot)) < 0)
@@ -1388,6 +1616,8 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 	if (r->elapsed_before < 0)
 		r->elapsed_before = 0;
 	if ((rc = load_history(r)) < 0)
+		goto done;
+	if (r->w && (rc = bo__worker_refresh(r->w, r->st, r->sm, s, &r->max_cost)) < 0)
 		goto done;
 	r->last_tick = r->last_heartbeat = mono_now();
 
@@ -1406,10 +1636,25 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 		while (r->njobs < (size_t)r->parallel && (d = launch_decision(r, &reserve)) == LAUNCH_OK) {
 			if ((rc = launch_one(r, reserve)) < 0)
 				goto done;
-			if (r->stop_launch)
+			if (r->stop_launch || (r->w && r->w->refused))
 				break;
 		}
-		if (r->njobs == 0 && r->stop_launch)
+		if (r->w && r->w->refused && r->njobs == 0 && !r->stop_launch) {
+			/* worker: others' reservations may come back */
+			struct timespec nap = {0, WAIT_SLICE_MS * 1000000L};
+			nanosleep(&nap, NULL);
+		}
+		if (r->w)
+			r->w->refused = 0;
+		if (r->njobs == 0 && r->stop_launch && r->w && !r->interrupt_seen &&
+		    worker_sync(r) == 0 && (r->w->sync.nrunning > 0 || r->w->sync.nqueued > 0)) {
+			/* worker: others' trials still run; stay to fail them if
+			 * their worker dies, and to run a configuration queued again */
+			struct timespec nap = {0, WAIT_SLICE_MS * 4 * 1000000L};
+			nanosleep(&nap, NULL);
+			if (r->w->sync.nqueued > 0)
+				r->stop_launch = 0;
+		} else if (r->njobs == 0 && r->stop_launch)
 			break;
 		if ((rc = bo__exec_wait(r->ex, WAIT_SLICE_MS, &done_job)) < 0)
 			goto done;
@@ -1432,6 +1677,8 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 			r->st->ops->run_heartbeat(r->st, r->run_id, wall_now());
 			for (i = 0; i < r->njobs; i++)
 				heartbeat_usage(r, r->jobs[i]);
+			if (r->w)
+				worker_reap(r);
 			crash_point(r, "heartbeat");
 		}
 		if (r->opt->progress && now - r->last_tick >= (r->opt->tick_s > 0 ? r->opt->tick_s : 0.5)) {
@@ -1468,6 +1715,7 @@ done:
 	bo__ledger_unlock(r->lock_fd);
 	bo__free(r->jobs);
 	bo__free(r->crash_point);
+	bo__worker_clear(r->w);
 	r->sum.spent = r->spent;
 	snprintf(r->sum.stop_reason, sizeof r->sum.stop_reason, "%s",
 		 rc < 0 ? bo_error_last() : r->stop_reason);

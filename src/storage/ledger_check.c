@@ -11,6 +11,7 @@
  */
 #include "storage/ledger_check.h"
 #include "storage/storage.h"
+#include "storage/postgres.h"
 #include "core/alloc.h"
 #include "core/error.h"
 
@@ -311,6 +312,11 @@ int bo__storage_open_ex(bo_storage **out, const char *uri, const bo_ledger_open_
 	*out = NULL;
 	if (!o)
 		o = &defaults;
+	/* The journal and folder checks guard a local SQLite file; a
+	 * PostgreSQL server's own durability (commits on its disk, WAL,
+	 * replicas) replaces them, and its trial folders live on many hosts. */
+	if (bo__storage_is_postgres(uri))
+		return bo__pg_open(out, uri, !o->must_exist);
 	if ((rc = bo__storage_file(uri, path, sizeof path)) < 0)
 		return rc;
 	if (!o->unchecked && (rc = check_absent(path, o, &missing)) < 0)

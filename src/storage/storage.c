@@ -87,11 +87,12 @@ int bo__storage_file(const char *uri, char *buf, size_t size)
 			return bo__error(BO_EINVAL, "storage \"%s\": no file name", uri);
 	} else if (scheme_is(uri, n, "postgres") || scheme_is(uri, n, "postgresql")) {
 		return bo__error(BO_EINVAL,
-				 "storage \"%s\": postgresql ledgers are not supported by this "
-				 "build (use sqlite:///path.db)", uri);
+				 "storage \"%s\": a PostgreSQL ledger is not a file: the spend "
+				 "journal, trial-folder checks and doctor apply to SQLite ledgers "
+				 "(the server's own durability protects a PostgreSQL one)", uri);
 	} else if (strncmp(uri + n + 1, "//", 2) == 0) {
 		return bo__error(BO_EINVAL,
-				 "storage \"%s\": unknown scheme \"%.*s\" (known: sqlite)",
+				 "storage \"%s\": unknown scheme \"%.*s\" (known: sqlite, postgresql)",
 				 uri, (int)n, uri);
 	}
 	if (strlen(rest) >= size)

@@ -184,8 +184,11 @@ static void test_uri(void **state)
 	assert_int_equal(chdir(cwd), 0);
 
 	st = (bo_storage *)&st;
-	assert_int_equal(bo__storage_open(&st, "postgres://localhost/db"), BO_EINVAL);
+	/* a password on a command line is refused before any connection */
+	assert_int_equal(bo__storage_open(&st, "postgres://u:hunter2@localhost/db"), BO_EINVAL);
 	assert_null(st);
+	assert_non_null(strstr(bo_error_last(), "PGPASSFILE"));
+	assert_null(strstr(bo_error_last(), "hunter2"));
 	assert_int_equal(bo__storage_open(&st, "mysql://localhost/db"), BO_EINVAL);
 	assert_non_null(strstr(bo_error_last(), "mysql"));
 	assert_int_equal(bo__storage_open(&st, "sqlite://host/x.db"), BO_EINVAL);

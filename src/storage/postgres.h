@@ -1,0 +1,81 @@
+/*
+ * storage/postgres.h - what the PostgreSQL ledger (storage/postgres.c)
+ * offers beyond bo_storage_ops: the shared budget and workers.
+ */
+#ifndef BO_STORAGE_POSTGRES_H
+#define BO_STORAGE_POSTGRES_H
+
+#include <stdint.h>
+#include <libpq-fe.h>
+
+#include "storage/storage.h"
+
+/* Whether uri names a PostgreSQL ledger (postgresql:// or postgres://). */
+int bo__storage_is_postgres(const char *uri);
+/* Whether st was opened by bo__pg_open. */
+int bo__storage_is_pg_handle(const bo_storage *st);
+
+/* Opens the PostgreSQL ledger at uri (a libpq URI), migrating its schema
+ * forward; with create 0, BO_ENOTFOUND when the database holds no ledger.
+ * BO_EINVAL for a URI with a password (the message names PGPASSFILE and
+ * PGSERVICE), BO_EIO when the server cannot be reached (libpq's text),
+ * BO_ECONFLICT for a newer schema. */
+int bo__pg_open(bo_storage **out, const char *uri, int create);
+
+/* trial_start with a money limit:
+ * under the budget row's lock, when limit is not NaN and spent + reserved
+ * + t->reserved would pass it, nothing is written and BO_DONE returned;
+ * else the trial is inserted and t->reserved added to the reserved sum,
+ * all in one transaction. A running trial with the same folder already
+ * there is returned instead (t->id), so a retry after a lost reply never
+ * inserts it twice. */
+int bo__pg_trial_insert(bo_storage *st, bo_trial_rec *t, double limit);
+
+/* The study's money as the budget row holds it: spent (sum of charged
+ * costs) and reserved (running trials' reservations). */
+int bo__pg_budget(bo_storage *st, double *spent, double *reserved);
+
+/* The connection of st (reset first when the server dropped it), and the
+ * URI for messages in *label; NULL when st is not a PostgreSQL ledger. */
+PGconn *bo__pg_conn(bo_storage *st, const char **label);
+
+/* What a worker reads before each decision, in one statement. */
+typedef struct bo_pg_sync {
+	int64_t ntrials;      /* trials not queued */
+	int64_t nqueued;      /* configurations waiting to be claimed */
+	int64_t nfinal;       /* complete, pruned or failed */
+	int64_t nrunning;
+	double spent, reserved;
+} bo_pg_sync;
+int bo__pg_sync(bo_storage *st, bo_pg_sync *out);
+
+/* Registers a worker: a runs row (no single-runner refusal). */
+int bo__pg_worker_begin(bo_storage *st, int64_t version, int64_t pid, const char *host,
+			uint64_t seed, const char *sampler, double now, int64_t *run_id);
+
+/* Claims the oldest queued trial (FOR UPDATE SKIP LOCKED) for run_id,
+ * reserving t->reserved under the budget lock and limit as
+ * bo__pg_trial_insert does: 0 and t->id, t->params (caller frees with
+ * bo__kv_free), t->params_json (caller frees); BO_DONE when none is
+ * queued or the limit refuses. Other fields of t are stored. */
+int bo__pg_claim_queued(bo_storage *st, bo_trial_rec *t, double limit);
+
+/* Prices an orphan's last stored usage, at most cap. */
+typedef double (*bo_pg_charge_fn)(void *ud, int64_t id, const bo_kv *usage, size_t n, double cap);
+
+/* Fails, as orphaned, every running trial of a session whose heartbeat
+ * is older than now - timeout_s, charging what charge prices from its
+ * usage at its last heartbeat, and queues its configuration again unless
+ * it was itself a re-queue; ends such sessions. *nreaped counts trials. */
+int bo__pg_reap(bo_storage *st, double now, double timeout_s, bo_pg_charge_fn charge, void *ud,
+		int64_t *nreaped);
+
+/* Workers (sessions) as a table for status: one row each, newest first. */
+typedef struct bo_pg_worker {
+	int64_t id, pid, ntrials;
+	char host[256];
+	double started_at, heartbeat_at, ended_at;   /* ended_at 0 while live */
+} bo_pg_worker;
+int bo__pg_workers(bo_storage *st, bo_pg_worker **out, size_t *n);
+
+#endif

@@ -1,0 +1,376 @@
+/*
+ * tests/pg/pg_ledger.c - the PostgreSQL ledger (storage/postgres.c) against
+ * the SQLite one: the same calls on both give the same answers, and what
+ * only PostgreSQL has (the shared budget row, several processes on one
+ * study) holds under concurrency.
+ *
+ * Run by tests/pg/pg-ledger.sh, which starts a private server and passes
+ * its URI (a database this program may create databases from) as argv[1].
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <libpq-fe.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/strbuf.h"
+#include "storage/postgres.h"
+#include "storage/storage.h"
+
+static const char *admin_uri;   /* argv[1] */
+static char tmpdir[1024];
+static int db_no;
+
+/* A fresh database on the test server; its URI into buf. */
+static void fresh_db(char *buf, size_t n)
+{
+	char sql[128], name[64];
+	PGconn *c = PQconnectdb(admin_uri);
+	PGresult *r;
+	const char *slash;
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	snprintf(name, sizeof name, "bo_t%d_%d", (int)getpid(), ++db_no);
+	/* test code: the name is built here from numbers only */
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	slash = strrchr(admin_uri, '/');
+	assert_non_null(slash);
+	snprintf(buf, n, "%.*s/%s", (int)(slash - admin_uri), admin_uri, name);
+}
+
+static void fresh_file(char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/ledger-%d.db", tmpdir, ++db_no);
+}
+
+static bo_storage *open_ok(const char *uri)
+{
+	bo_storage *st = NULL;
+	int rc = bo__storage_open(&st, uri);
+	if (rc)
+		fail_msg("open %s: %d %s", uri, rc, bo_error_last());
+	return st;
+}
+
+static void put_num(bo_strbuf *sb, double v)
+{
+	if (isnan(v))
+		bo__sb_puts(sb, "nan");
+	else
+		bo__sb_printf(sb, "%.17g", v);
+}
+
+static void put_kv(bo_strbuf *sb, const char *tag, const bo_kv *kv, size_t n)
+{
+	size_t i;
+	bo__sb_printf(sb, " %s{", tag);
+	for (i = 0; i < n; i++) {
+		bo__sb_printf(sb, "%s=", kv[i].name);
+		put_num(sb, kv[i].value);
+		bo__sb_puts(sb, ";");
+	}
+	bo__sb_puts(sb, "}");
+}
+
+static void put_trial(bo_strbuf *sb, const bo_trial_rec *t)
+{
+	bo__sb_printf(sb, "trial %lld %s v%lld run%lld %s %s cost=", (long long)t->id,
+		      bo__trial_state_name(t->state), (long long)t->version, (long long)t->run_id,
+		      t->sampler ? t->sampler : "-", t->params_json ? t->params_json : "-");
+	put_num(sb, t->cost);
+	bo__sb_puts(sb, " res=");
+	put_num(sb, t->reserved);
+	bo__sb_puts(sb, " score=");
+	put_num(sb, t->score);
+	bo__sb_printf(sb, " pv=%s reason=%s feas=%d times=%.17g/%.17g/%.17g exit=%d sig=%d "
+		      "pid=%lld/%lld cg=%s host=%s folder=%s",
+		      t->price_version ? t->price_version : "-", t->reason ? t->reason : "-",
+		      t->feasible, t->created_at, t->started_at, t->ended_at, t->exit_code,
+		      t->term_signal, (long long)t->pid, (long long)t->pid_start,
+		      t->cgroup ? t->cgroup : "-", t->host ? t->host : "-",
+		      t->folder ? t->folder : "-");
+	put_kv(sb, "p", t->params, t->nparams);
+	put_kv(sb, "m", t->metrics, t->nmetrics);
+	put_kv(sb, "u", t->usage, t->nusage);
+	bo__sb_puts(sb, "\n");
+}
+
+/* One trial to start: awkward values, a NaN, an outside reason. */
+static void make_trial(bo_trial_rec *t, int64_t version, int64_t run, int k)
+{
+	static bo_kv params[2];
+	memset(t, 0, sizeof *t);
+	params[0].name = (char *)"lr";
+	params[0].value = 2.385e-3 * (k + 1);
+	params[1].name = (char *)"depth";
+	params[1].value = k % 3;
+	t->version = version;
+	t->run_id = run;
+	t->sampler = (char *)"tpe";
+	t->params_json = (char *)"{\"lr\": 0.002385, \"depth\": 1}";
+	t->params = params;
+	t->nparams = 2;
+	t->cost = NAN;
+	t->reserved = 0.125 + k / 7.0;
+	t->score = NAN;
+	t->feasible = -1;
+	t->created_at = 1.7e9 + k + 0.25;
+	t->started_at = 1.7e9 + k + 0.5;
+	t->exit_code = -1;
+	t->host = (char *)"h\x01ost";   /* a control character: cleaned on the way in */
+	t->folder = (char *)"/tmp/trial";
+}
+
+/* The same calls on any backend; everything the ledger answers goes into
+ * the returned text. */
+static char *scenario(const char *uri)
+{
+	bo_strbuf sb = BO_STRBUF_INIT;
+	bo_storage *st = open_ok(uri);
+	int64_t v1 = 0, v2 = 0, v3 = 0, run = 0;
+	bo_trial_rec t, *all = NULL, got;
+	bo_kv usage[2] = {{(char *)"cpu_hours", 0.0321}, {(char *)"gpu_hours.a100", 1.0 / 3}};
+	bo_kv metrics[3] = {{(char *)"acc", 0.91}, {(char *)"lat", NAN}, {(char *)"loss", 2.385}};
+	bo_trial_query q = BO_TRIAL_QUERY_INIT;
+	bo_ledger_totals tot;
+	bo_event *ev = NULL;
+	size_t n = 0, i;
+	char *text = NULL;
+	int k;
+
+	assert_int_equal(st->ops->register_study(st, "s", "name: s\n", "h1", "sp1", &v1), 0);
+	assert_int_equal(st->ops->register_study(st, "s", "name: s\n", "h1", "sp1", &v2), 0);
+	assert_int_equal(v1, v2);
+	assert_int_equal(st->ops->register_study(st, "s", "name: s\n# 2\n", "h2", "sp1", &v2), 0);
+	assert_true(v2 > v1);
+	assert_int_equal(st->ops->register_study(st, "s", "x", "h3", "sp2", &v3), BO_ECONFLICT);
+	assert_int_equal(st->ops->register_study(st, "other", "x", "h4", "sp1", &v3), BO_ECONFLICT);
+	assert_non_null(strstr(bo_error_last(), "other"));
+	assert_int_equal(st->ops->run_begin(st, v2, 4242, "hostA", 7, "tpe", 1.7e9, &run), 0);
+	assert_true(run > 0);
+	assert_int_equal(st->ops->run_heartbeat(st, run, 1.7e9 + 5), 0);
+	assert_int_equal(st->ops->run_heartbeat(st, run + 99, 1.7e9 + 5), BO_ENOTFOUND);
+
+	for (k = 0; k < 5; k++) {
+		make_trial(&t, v2, run, k);
+		assert_int_equal(st->ops->trial_start(st, &t), 0);
+		assert_int_equal(t.id, k + 1);
+		assert_int_equal(st->ops->trial_launched(st, t.id, 100 + k, 5000 + k,
+							 k ? "/sys/fs/cgroup/x" : NULL, NULL), 0);
+		assert_int_equal(st->ops->trial_progress(st, t.id, usage, 1), 0);
+		metrics[0].value = 0.5 + k / 11.0;
+		assert_int_equal(st->ops->trial_step(st, t.id, 1, metrics, 1), 0);
+		assert_int_equal(st->ops->trial_step(st, t.id, 1, metrics, 1), 0);   /* again */
+		if (k == 3)
+			continue;   /* stays running */
+		t.state = k == 4 ? BO_TRIAL_FAILED : BO_TRIAL_COMPLETE;
+		t.cost = 0.1 * (k + 1) + 1e-12;
+		t.metrics = metrics;
+		t.nmetrics = k == 4 ? 0 : 3;
+		t.usage = usage;
+		t.nusage = 2;
+		t.reason = k == 4 ? (char *)"exit 3: \"boom\"\n" : NULL;
+		t.score = k == 4 ? NAN : metrics[0].value / t.cost;
+		t.feasible = k == 4 ? -1 : k % 2;
+		t.ended_at = 1.7e9 + k + 3.75;
+		t.exit_code = k == 4 ? 3 : 0;
+		t.price_version = (char *)"2026-11";
+		assert_int_equal(st->ops->trial_finish(st, &t), 0);
+		assert_int_equal(st->ops->trial_finish(st, &t), BO_ECONFLICT);   /* never twice */
+	}
+	assert_int_equal(st->ops->trial_progress(st, 1, usage, 1), BO_ECONFLICT);
+	assert_int_equal(st->ops->trial_progress(st, 77, usage, 1), BO_ENOTFOUND);
+	assert_int_equal(st->ops->trial_launched(st, 77, 1, 1, NULL, NULL), BO_ENOTFOUND);
+	assert_int_equal(st->ops->event(st, run, 2, "cap", 0.5, "over \x7f cap", 1.7e9 + 9), 0);
+	assert_int_equal(st->ops->run_end(st, run, 1.7e9 + 20), 0);
+
+	assert_int_equal(st->ops->totals(st, &tot), 0);
+	bo__sb_printf(&sb, "totals spent=%.17g n=%lld q=%lld r=%lld c=%lld p=%lld f=%lld "
+		      "elapsed=%.17g first=%.17g versions=%lld\n",
+		      tot.spent, (long long)tot.ntrials, (long long)tot.by_state[0],
+		      (long long)tot.by_state[1], (long long)tot.by_state[2],
+		      (long long)tot.by_state[3], (long long)tot.by_state[4], tot.elapsed_s,
+		      tot.first_start, (long long)tot.nversions);
+	{
+		static const char *const sorts[] = {"id", "-cost", "score", "-acc", "loss"};
+		for (k = 0; k < 5; k++) {
+			q.sort = sorts[k];
+			q.state = k == 2 ? BO_TRIAL_COMPLETE : -1;
+			q.limit = k == 3 ? 2 : 0;
+			assert_int_equal(st->ops->trials(st, &q, &all, &n), 0);
+			bo__sb_printf(&sb, "sort %s: %zu\n", sorts[k], n);
+			for (i = 0; i < n; i++)
+				put_trial(&sb, &all[i]);
+			bo__trial_rec_free_array(all, n);
+		}
+	}
+	assert_int_equal(st->ops->trial_get(st, 4, &got), 0);
+	put_trial(&sb, &got);
+	bo__trial_rec_clear(&got);
+	assert_int_equal(st->ops->trial_get(st, 40, &got), BO_ENOTFOUND);
+	assert_int_equal(st->ops->events(st, &ev, &n), 0);
+	for (i = 0; i < n; i++) {
+		bo__sb_printf(&sb, "event %lld %.17g run%lld trial%lld %s ", (long long)ev[i].id,
+			      ev[i].t, (long long)ev[i].run_id, (long long)ev[i].trial_id, ev[i].kind);
+		put_num(&sb, ev[i].amount);
+		bo__sb_printf(&sb, " %s\n", ev[i].detail ? ev[i].detail : "-");
+	}
+	bo__event_free_array(ev, n);
+	assert_int_equal(st->ops->study_text(st, &text), 0);
+	bo__sb_printf(&sb, "text %s", text);
+	bo__free(text);
+	bo__storage_close(st);
+
+	/* reopening keeps everything */
+	st = open_ok(uri);
+	assert_int_equal(st->ops->totals(st, &tot), 0);
+	assert_int_equal(tot.ntrials, 5);
+	bo__storage_close(st);
+	return bo__sb_take(&sb);
+}
+
+static void same_answers(void **state)
+{
+	char a[2048], b[2048];
+	char *x, *y;
+	(void)state;
+	fresh_file(a, sizeof a);
+	fresh_db(b, sizeof b);
+	x = scenario(a);
+	y = scenario(b);
+	if (strcmp(x, y) != 0) {
+		fprintf(stderr, "--- sqlite\n%s--- postgres\n%s", x, y);
+		fail_msg("the backends disagree");
+	}
+	/* the dump is not empty or trivially equal */
+	assert_non_null(strstr(x, "gpu_hours.a100="));
+	assert_non_null(strstr(x, "trial 4 running"));
+	bo__free(x);
+	bo__free(y);
+}
+
+static void refusals(void **state)
+{
+	char u[2048];
+	bo_storage *st = (bo_storage *)&st;
+	bo_ledger_open_options lo = BO_LEDGER_OPEN_OPTIONS_INIT;
+	(void)state;
+	assert_int_equal(bo__storage_open(&st, "postgresql://bo:s3cret@127.0.0.1:1/x"), BO_EINVAL);
+	assert_null(st);
+	assert_non_null(strstr(bo_error_last(), "PGSERVICE"));
+	assert_null(strstr(bo_error_last(), "s3cret"));
+	assert_int_equal(bo__storage_open(&st, "postgresql://127.0.0.1:1/x?password=p"), BO_EINVAL);
+	/* nothing listens on port 1: libpq's text is in the message */
+	assert_int_equal(bo__storage_open(&st, "postgresql://127.0.0.1:1/x?connect_timeout=2"), BO_EIO);
+	assert_non_null(strstr(bo_error_last(), "127.0.0.1"));
+	/* an empty database is no ledger for a reader */
+	fresh_db(u, sizeof u);
+	lo.must_exist = 1;
+	assert_int_equal(bo__storage_open_ex(&st, u, &lo), BO_ENOTFOUND);
+	assert_null(st);
+	st = open_ok(u);
+	bo__storage_close(st);
+	assert_int_equal(bo__storage_open_ex(&st, u, &lo), 0);
+	bo__storage_close(st);
+}
+
+/* Workers in several processes on one study: each reserves 1.0 under a
+ * limit of 20 and charges a cost of its own; the budget row is never
+ * passed, ids never collide, and spent equals the sum of the costs. */
+static void shared_budget(void **state)
+{
+	enum { NPROC = 4, PER = 40 };
+	const double limit = 20.0;
+	char u[2048];
+	bo_storage *st;
+	int64_t v = 0;
+	int p, status;
+	bo_trial_rec *all = NULL;
+	size_t n = 0, i;
+	double sum = 0, spent = -1, reserved = -1;
+	(void)state;
+	fresh_db(u, sizeof u);
+	st = open_ok(u);
+	assert_int_equal(st->ops->register_study(st, "s", "t", "h", "sp", &v), 0);
+	bo__storage_close(st);
+	for (p = 0; p < NPROC; p++) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			int k, rc = 0;
+			bo_storage *w = NULL;
+			if (bo__storage_open(&w, u) != 0)
+				_exit(2);
+			for (k = 0; k < PER; k++) {
+				bo_trial_rec t;
+				make_trial(&t, v, 0, k);
+				t.folder = NULL;
+				t.reserved = 1.0;
+				rc = bo__pg_trial_insert(w, &t, limit);
+				if (rc == BO_DONE)
+					break;
+				if (rc != 0)
+					_exit(3);
+				t.state = BO_TRIAL_COMPLETE;
+				t.cost = 0.25 + 0.5 * ((p + k) % 2);   /* at most the reservation */
+				t.ended_at = 1.8e9;
+				if (w->ops->trial_finish(w, &t) != 0)
+					_exit(4);
+			}
+			bo__storage_close(w);
+			_exit(rc == BO_DONE ? 0 : 5);
+		}
+	}
+	for (p = 0; p < NPROC; p++) {
+		assert_true(wait(&status) > 0);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	st = open_ok(u);
+	assert_int_equal(st->ops->trials(st, NULL, &all, &n), 0);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(all[i].id, (int64_t)i + 1);   /* unique, no gaps */
+		assert_int_equal(all[i].state, BO_TRIAL_COMPLETE);
+		sum += all[i].cost;
+	}
+	assert_true(n > (size_t)limit);   /* costs below the reservation: more fit */
+	assert_true(n < NPROC * PER);     /* the limit stopped them */
+	assert_int_equal(bo__pg_budget(st, &spent, &reserved), 0);
+	assert_true(fabs(spent - sum) < 1e-9);
+	assert_true(spent <= limit);
+	assert_true(fabs(reserved) < 1e-9);
+	bo__trial_rec_free_array(all, n);
+	bo__storage_close(st);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(same_answers),
+		cmocka_unit_test(refusals),
+		cmocka_unit_test(shared_budget),
+	};
+	if (argc < 3) {
+		fprintf(stderr, "usage: pg_ledger ADMIN-URI SCRATCH-DIR\n");
+		return 2;
+	}
+	admin_uri = argv[1];
+	snprintf(tmpdir, sizeof tmpdir, "%s", argv[2]);
+	mkdir(tmpdir, 0700);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

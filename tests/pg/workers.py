@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Workers sharing one PostgreSQL study (budgetopt worker), against a
+private server started by pg-workers.sh (its URI in PG_URI, pg_ctl through
+PG_CTL_STOP / PG_CTL_START commands):
+
+1. 4 workers, a 1000-trial study with a money budget that stops it first,
+   a no-op evaluator: no trial lost or run twice (every evaluator start is
+   one trial, every trial final), spend <= budget, spend = sum of costs =
+   the budget row.
+2. kill -9 of one worker while its trial runs: after the heartbeat timeout
+   another worker fails it as orphaned, charges it once, and queues its
+   configuration again, which a worker runs; kill -9 of all workers and a
+   restart: the study continues to its budget.
+3. PostgreSQL stopped (pg_ctl stop -m fast) for 10 s mid-run, then started:
+   the workers wait and carry on; nothing is lost.
+"""
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+
+prog, scratch = sys.argv[1], sys.argv[2]
+PSQL = os.environ["PG_BIN"] + "/psql"
+ADMIN = os.environ["PG_URI"]
+FAILS = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        FAILS.append(what)
+
+
+def sql(uri, q):
+    out = subprocess.run([PSQL, "-X", "-A", "-t", "-q", "-F", "|", "-d", uri, "-c", q],
+                         capture_output=True, text=True, check=True).stdout
+    return [line.split("|") for line in out.splitlines() if line]
+
+
+def newdb(name):
+    sql(ADMIN, "CREATE DATABASE %s" % name)
+    return ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+EVAL = r'''#!/usr/bin/env python3
+import json, os, sys, time
+x = float(sys.argv[1])
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "starts.log"), "a") as f:
+    f.write("%s %s\n" % (os.environ["BUDGETOPT_TRIAL_ID"], os.environ["BUDGETOPT_TRIAL_DIR"]))
+time.sleep(float(os.environ.get("EVAL_SLEEP", "0")))
+print(json.dumps({"metrics": {"y": (x - 0.3) ** 2}, "usage": {"tokens": 1 + int(x * 9)}}))
+'''
+
+STUDY = '''name: %(name)s
+seed: 5
+space:
+  x: {float: [0, 1]}
+prices:
+  tokens: 0.001
+metrics:
+  y: {minimize: true}
+score: "-y"
+budget:
+  trials: %(trials)d
+  money: %(money)s
+  per_trial: {money: 0.01}
+evaluator:
+  command: [./eval.py, "{x}"]
+  parallel: %(parallel)d
+sampler: random
+'''
+
+
+def setup(name, trials, money, parallel=1):
+    d = os.path.join(scratch, name)
+    os.makedirs(d)
+    with open(os.path.join(d, "eval.py"), "w") as f:
+        f.write(EVAL)
+    os.chmod(os.path.join(d, "eval.py"), 0o755)
+    with open(os.path.join(d, "study.yaml"), "w") as f:
+        f.write(STUDY % dict(name=name, trials=trials, money=money, parallel=parallel))
+    return d, newdb(name)
+
+
+def start_worker(d, uri, env=None, extra=()):
+    e = dict(os.environ)
+    e.update(env or {})
+    log = open(os.path.join(d, "worker-%d.log" % time.time_ns()), "w")
+    return subprocess.Popen([prog, "worker", "study.yaml", "--storage", uri, "--quiet",
+                             "--heartbeat-timeout", "4"] + list(extra),
+                            cwd=d, env=e, stdout=log, stderr=subprocess.STDOUT)
+
+
+def starts(d):
+    p = os.path.join(d, "starts.log")
+    if not os.path.exists(p):
+        return []
+    return [l.split() for l in open(p).read().splitlines()]
+
+
+def ledger_checks(d, uri, money, label):
+    rows = sql(uri, "SELECT id, state, cost FROM trials ORDER BY id")
+    states = [r[1] for r in rows]
+    check(all(s in ("complete", "failed") for s in states),
+          "%s: every trial final (%d trials, states %s)" % (label, len(rows), sorted(set(states))))
+    costs = sum(float(r[2]) for r in rows)
+    spent, reserved = [float(v) for v in sql(uri, "SELECT spent, reserved FROM budget")[0]]
+    check(spent <= money * (1 + 1e-9), "%s: spend %.6f <= budget %s" % (label, spent, money))
+    check(abs(spent - costs) < 1e-9, "%s: budget row spend %.9f = sum of costs %.9f" % (label, spent, costs))
+    check(abs(reserved) < 1e-9, "%s: nothing left reserved (%g)" % (label, reserved))
+    charges = sql(uri, "SELECT trial_id, COUNT(*) FROM events WHERE kind = 'charge' GROUP BY trial_id HAVING COUNT(*) > 1")
+    check(not charges, "%s: no trial charged twice" % label)
+    st = starts(d)
+    ids = [s[0] for s in st]
+    check(len(ids) == len(set(ids)), "%s: no trial's evaluator started twice (%d starts)" % (label, len(ids)))
+    complete = {r[0] for r in rows if r[1] == "complete"}
+    check(complete <= set(ids), "%s: every complete trial ran" % label)
+    return rows
+
+
+# 1. four workers on one study, money the binding budget
+# 4 x 250 trials; the money budget (5.0, trials cost 0.001 to 0.01) binds
+# near the end, so both limits are exercised by the same run
+d, uri = setup("four", 1000, "5.0")
+ws = [start_worker(d, uri) for _ in range(4)]
+rcs = [w.wait() for w in ws]
+check(rcs == [0, 0, 0, 0], "four workers exit 0 (%s)" % rcs)
+rows = ledger_checks(d, uri, 5.0, "4 workers")
+spent = float(sql(uri, "SELECT spent FROM budget")[0][0])
+check(len(rows) == 1000 or spent > 5.0 - 0.01,
+      "the study stopped at a budget (%d trials, %.4f spent)" % (len(rows), spent))
+per = sql(uri, "SELECT COUNT(DISTINCT run_id) FROM trials")[0][0]
+check(int(per) == 4, "all four workers ran trials (%s)" % per)
+
+# 2. kill -9 of one worker mid-trial, then of all, then restart
+d, uri = setup("kill", 40, "10")
+slow = {"EVAL_SLEEP": "30"}
+victim = start_worker(d, uri, slow)
+deadline = time.time() + 120
+while time.time() < deadline and not starts(d):
+    time.sleep(0.1)
+check(bool(starts(d)), "the victim started a trial")
+victim.kill()
+victim.wait()
+orphan = starts(d)[0][0]
+others = [start_worker(d, uri, {"EVAL_SLEEP": "0.05"}) for _ in range(2)]
+deadline = time.time() + 120
+requeued = []
+while time.time() < deadline and not requeued:
+    requeued = sql(uri, "SELECT trial_id FROM events WHERE kind = 'requeue'")
+    time.sleep(0.2)
+check(len(requeued) == 1, "the orphan's configuration was queued again once (%s)" % requeued)
+# let the re-queued configuration finish before killing its workers too
+# (else it is orphaned a second time and, once only, not queued again)
+rq = int(requeued[0][0]) if requeued else 0
+deadline = time.time() + 120
+while rq and time.time() < deadline and sql(uri, "SELECT state FROM trials WHERE id = %d" % rq)[0][0] != "complete":
+    time.sleep(0.2)
+for w in others:
+    w.kill()
+    w.wait()
+st = sql(uri, "SELECT state, reason FROM trials WHERE id = %d" % int(orphan))[0]
+check(st[0] == "failed" and "orphaned" in st[1], "trial %s failed as orphaned (%s)" % (orphan, st))
+px = sql(uri, "SELECT params_json FROM trials WHERE id = %d" % int(orphan))[0][0]
+# restart after kill -9 of all: the study continues to its trial budget
+more = [start_worker(d, uri, {"EVAL_SLEEP": "0.05"}) for _ in range(2)]
+rcs = [w.wait() for w in more]
+check(rcs == [0, 0], "restarted workers finish the study (%s)" % rcs)
+rows = ledger_checks(d, uri, 10, "kill -9")
+again = sql(uri, "SELECT id, state FROM trials WHERE params_json = %s AND id <> %d" % (
+    "'" + px.replace("'", "''") + "'", int(orphan)))
+check(len(again) == 1 and again[0][1] == "complete",
+      "the re-queued configuration ran once more and completed (%s)" % again)
+charged = sql(uri, "SELECT COUNT(*) FROM events WHERE kind = 'charge' AND trial_id = %d" % int(orphan))[0][0]
+check(int(charged) == 1, "the orphan was charged once (%s)" % charged)
+check(len(rows) >= 40, "the study reached its trial budget after the restart (%d)" % len(rows))
+
+# 3. the server stopped for 10 s mid-run
+d, uri = setup("outage", 120, "10", parallel=2)
+ws = [start_worker(d, uri, {"EVAL_SLEEP": "0.1"}) for _ in range(3)]
+deadline = time.time() + 120
+while time.time() < deadline and len(starts(d)) < 20:
+    time.sleep(0.1)
+subprocess.run(shlex.split(os.environ["PG_CTL_STOP"]), check=True)
+time.sleep(10)
+subprocess.run(shlex.split(os.environ["PG_CTL_START"]), check=True)
+rcs = [w.wait() for w in ws]
+check(rcs == [0, 0, 0], "workers waited for the server and finished (%s)" % rcs)
+rows = ledger_checks(d, uri, 10, "outage")
+check(len(rows) == 120, "the study reached its 120 trials (%d)" % len(rows))
+check(len(starts(d)) == len(rows), "every start is one trial (%d starts, %d trials)" % (len(starts(d)), len(rows)))
+
+if FAILS:
+    print("%d check(s) failed" % len(FAILS))
+    sys.exit(1)
+print("all checks passed")
