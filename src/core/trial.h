@@ -59,6 +59,8 @@ typedef struct bo_trial_rec {
 	char *cgroup;          /* the cgroup v2 folder holding its processes, or NULL */
 	char *host;            /* host the evaluator ran on */
 	char *folder;          /* the trial's working folder */
+	char *reserve_basis;   /* written at trial_start only: why it reserved
+				* what it did (the "reserve" event's detail) */
 } bo_trial_rec;
 
 void bo__trial_rec_clear(bo_trial_rec *t);   /* frees members, zeroes */

@@ -53,6 +53,7 @@
 #include "runner/doctor.h"
 #include "runner/orphans.h"
 #include "runner/protocol.h"
+#include "runner/reserve.h"
 #include "runner/trial_record.h"
 #include "samplers/sampler.h"
 #include "storage/ledger_check.h"
@@ -106,6 +107,7 @@ typedef struct runner {
 	int64_t ntrials, ncomplete, nfailed;
 	double best_score;
 	double reserved;
+	double *held_x;          /* asked, not launched (waiting for money), or NULL */
 	double max_cost;
 	double sum_wall;
 	int64_t nfinished;       /* with a measured wall time */
@@ -596,11 +598,10 @@ static void police_jobs(runner *r)
 /* ---- launching ------------------------------------------------------- */
 
 
-static int launch_decision(runner *r, double *reserve)
+/* The checks that need no proposal: the trial and time budgets. */
+static int launch_decision(runner *r)
 {
 	const bo_budget *b = &r->s->budget;
-	double pred, left;
-	*reserve = 0.0;
 	if (r->stop_launch)
 		return LAUNCH_STOP;
 	if (b->trials > 0 && r->ntrials >= b->trials) {
@@ -611,56 +612,100 @@ static int launch_decision(runner *r, double *reserve)
 		stop_launching(r, "budget_stop", "time budget reached (%g s)", b->time_s);
 		return LAUNCH_STOP;
 	}
-	pred = bo__budget_reservation(&r->s->budget, r->nfinished, r->max_cost);
-	if (!is_money_limited(r)) {
-		*reserve = isfinite(pred) ? pred : 0.0;
-		return LAUNCH_OK;
-	}
-	left = b->money - r->spent - r->reserved;
-	if (!isfinite(pred)) {
-		/* No cap and no history: the first trial runs alone. */
-		if (r->njobs > 0)
-			return LAUNCH_WAIT;
-		pred = left;
-	}
-	if (pred > left * (1.0 + MONEY_EPS) || left <= 0) {
-		if (r->njobs > 0) {
-			if (!r->waiting) {
-				r->waiting = 1;
-				event(r, 0, "wait", pred,
-				      "next trial (reservation %.6g) waits for running trials: %.6g left after reservations",
-				      pred, left);
-			}
-			return LAUNCH_WAIT;
-		}
-		stop_launching(r, "budget_stop",
-			       "money budget reached: %.6g %s left, the next trial needs a reservation of %.6g",
-			       b->money - r->spent, r->s->prices.currency, pred);
-		return LAUNCH_STOP;
-	}
-	r->waiting = 0;
-	*reserve = pred;
-	if (!isfinite(b->trial_money) && bo__budget_capped(b)) {
-		/* The trial's cap is its reservation: spend + the caps of the
-		 * running trials stay within the budget. */
-		int64_t slots = (int64_t)r->parallel - (int64_t)r->njobs;
-		if (b->trials > 0 && b->trials - r->ntrials < slots)
-			slots = b->trials - r->ntrials;
-		*reserve = bo__budget_derived_cap(left, slots, pred);
-	}
+	/* No cap and no cost known: the first trial runs alone (asking
+	 * before it could be launched would only hold a proposal). */
+	if (!isfinite(b->trial_money) && r->nfinished == 0 && r->njobs > 0)
+		return LAUNCH_WAIT;
 	return LAUNCH_OK;
 }
 
-static int launch_one(runner *r, double reserve)
+/* The reservation of proposal x (runner/reserve.c): from the cost model's
+ * prediction for x; when the money left cannot fit it and nothing runs, a
+ * cheaper configuration near it replaces it (x is overwritten). Returns
+ * LAUNCH_OK with *ro set, LAUNCH_WAIT (x is kept for the next try),
+ * LAUNCH_STOP, or an error. */
+static int reserve_proposal(runner *r, int64_t number, double *x, bo_reserve_out *ro)
+{
+	const bo_budget *b = &r->s->budget;
+	bo_reserve_in in;
+	char model[160];
+	double *alt = NULL, pa;
+	int v, rc = LAUNCH_OK;
+
+	memset(&in, 0, sizeof in);
+	in.budget = b;
+	in.left = b->money - r->spent - r->reserved;
+	in.slots = (int64_t)r->parallel - (int64_t)r->njobs;
+	if (b->trials > 0 && b->trials - r->ntrials < in.slots)
+		in.slots = b->trials - r->ntrials;
+	in.running = (int64_t)r->njobs;
+	in.nfinished = r->nfinished;
+	in.max_cost = r->max_cost;
+	in.predicted = NAN;
+	in.model = model;
+	if (!isfinite(b->trial_money) &&
+	    (rc = bo__sampler_predict_cost(r->sm, x, BO_RESERVE_QUANTILE, &in.predicted, model,
+					   sizeof model)) < 0)
+		return rc;
+	rc = LAUNCH_OK;
+	v = bo__reserve_for(&in, ro);
+	if (v == BO_RESERVE_DEAR && r->njobs == 0 && isfinite(in.predicted)) {
+		/* Rather than stop with money unspent: a configuration that fits. */
+		if (!(alt = bo__calloc(r->s->nparams + 1, sizeof *alt)))
+			return BO_ENOMEM;
+		rc = bo__sampler_cheaper(r->sm, number, x, BO_RESERVE_QUANTILE, in.left, alt, &pa);
+		if (rc < 0)
+			goto done;
+		if (rc == 0) {
+			double was = in.predicted;
+			memcpy(x, alt, r->s->nparams * sizeof *x);
+			in.predicted = pa;
+			snprintf(model + strlen(model), sizeof model - strlen(model),
+				 "; replaces the proposal, predicted %.6g", was);
+			v = bo__reserve_for(&in, ro);
+		}
+		rc = LAUNCH_OK;
+	}
+	if (v == BO_RESERVE_ALONE) {
+		rc = LAUNCH_WAIT;
+	} else if (v == BO_RESERVE_DEAR) {
+		if (r->njobs > 0) {
+			if (!r->waiting) {
+				r->waiting = 1;
+				event(r, 0, "wait", ro->need,
+				      "next trial (reservation %.6g: %s) waits for running trials: %.6g left after reservations",
+				      ro->need, ro->basis, in.left);
+			}
+			rc = LAUNCH_WAIT;
+		} else {
+			stop_launching(r, "budget_stop",
+				       "money budget reached: %.6g %s left, the next trial needs a reservation of %.6g (%s)",
+				       b->money - r->spent, r->s->prices.currency, ro->need, ro->basis);
+			rc = LAUNCH_STOP;
+		}
+	} else {
+		r->waiting = 0;
+	}
+done:
+	bo__free(alt);
+	return rc;
+}
+
+/* Asks for trial number r->ntrials (or takes the proposal held since a
+ * wait), reserves its cost and launches it. Returns LAUNCH_OK (launched),
+ * LAUNCH_WAIT, LAUNCH_STOP, or an error. */
+static int launch_one(runner *r)
 {
 	const bo_study *s = r->s;
 	job_ctx *j = NULL;
 	bo_trial_rec rec;
 	bo_exec_spec spec;
+	bo_reserve_out ro;
 	char *pjson = NULL;
 	char path[PATH_MAX], cgname[64];
 	size_t i;
 	int rc;
+	double reserve;
 	int64_t number = r->ntrials;
 
 	memset(&rec, 0, sizeof rec);
@@ -668,20 +713,33 @@ static int launch_one(runner *r, double reserve)
 	if (!j)
 		return BO_ENOMEM;
 	bo__report_init(&j->report);
-	j->x = bo__calloc(s->nparams ? s->nparams : 1, sizeof *j->x);
-	if (!j->x) {
-		rc = BO_ENOMEM;
+	if (r->held_x) {
+		j->x = r->held_x;
+		r->held_x = NULL;
+	} else {
+		j->x = bo__calloc(s->nparams ? s->nparams : 1, sizeof *j->x);
+		if (!j->x) {
+			rc = BO_ENOMEM;
+			goto done;
+		}
+		crash_point(r, "ask");
+		rc = bo__sampler_ask(r->sm, number, j->x);
+		if (rc == BO_DONE) {
+			stop_launching(r, "sampler_stop", "%s", bo_error_last());
+			rc = LAUNCH_STOP;
+			goto done;
+		}
+		if (rc < 0)
+			goto done;
+	}
+	if ((rc = reserve_proposal(r, number, j->x, &ro)) != LAUNCH_OK) {
+		if (rc == LAUNCH_WAIT) {
+			r->held_x = j->x;   /* the same proposal, once money frees */
+			j->x = NULL;
+		}
 		goto done;
 	}
-	crash_point(r, "ask");
-	rc = bo__sampler_ask(r->sm, number, j->x);
-	if (rc == BO_DONE) {
-		stop_launching(r, "sampler_stop", "%s", bo_error_last());
-		rc = 0;
-		goto done;
-	}
-	if (rc < 0)
-		goto done;
+	reserve = ro.reserve;
 	pjson = bo__study_params_json(s, j->x);
 	if (!pjson) {
 		rc = BO_ENOMEM;
@@ -706,6 +764,7 @@ static int launch_one(runner *r, double reserve)
 		rec.nparams++;
 	}
 	rec.reserved = reserve;
+	rec.reserve_basis = ro.basis;
 	rec.price_version = s->prices.version;
 	rec.score = NAN;
 	rec.feasible = -1;
@@ -751,7 +810,7 @@ static int launch_one(runner *r, double reserve)
 	}
 	r->ntrials++;
 	r->reserved += reserve;
-	j->cap = bo__budget_capped(&s->budget) ? reserve : NAN;
+	j->cap = ro.cap;
 	if (isfinite(j->cap))
 		event(r, j->id, "trial_cap", j->cap, "trial %lld may be charged at most %.6g %s (%s)",
 		      (long long)j->id, j->cap, s->prices.currency,
@@ -808,6 +867,7 @@ static int launch_one(runner *r, double reserve)
 	j = NULL;
 	crash_point(r, "launched");
 	r->sum.launched++;
+	rc = LAUNCH_OK;
 done:
 	if (j && j->id && rc < 0) {
 		/* Reserved but never started: record it as failed, charged nothing. */
@@ -1305,7 +1365,7 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 
 	for (;;) {
 		bo_job *done_job = NULL;
-		double reserve, now;
+		double now;
 		int d;
 		if (r->opt->interrupts && *r->opt->interrupts >= 1 && !r->interrupt_seen) {
 			r->interrupt_seen = 1;
@@ -1315,12 +1375,13 @@ int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary
 				       r->njobs);
 		}
 		police_jobs(r);
-		while (r->njobs < (size_t)r->parallel && (d = launch_decision(r, &reserve)) == LAUNCH_OK) {
-			if ((rc = launch_one(r, reserve)) < 0)
+		while (r->njobs < (size_t)r->parallel && (d = launch_decision(r)) == LAUNCH_OK) {
+			if ((rc = launch_one(r)) < 0)
 				goto done;
-			if (r->stop_launch)
+			if (rc != LAUNCH_OK || r->stop_launch)
 				break;
 		}
+		rc = 0;
 		if (r->njobs == 0 && r->stop_launch)
 			break;
 		if ((rc = bo__exec_wait(r->ex, WAIT_SLICE_MS, &done_job)) < 0)
@@ -1380,6 +1441,7 @@ done:
 	if (r->lock_fd >= 0)
 		close(r->lock_fd);
 	bo__free(r->jobs);
+	bo__free(r->held_x);
 	bo__free(r->crash_point);
 	r->sum.spent = r->spent;
 	snprintf(r->sum.stop_reason, sizeof r->sum.stop_reason, "%s",
