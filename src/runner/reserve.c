@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/alloc.h"
+#include "core/error.h"
+
 #define MONEY_EPS 1e-12          /* relative slack when comparing money */
 
 int bo__reserve_for(const bo_reserve_in *in, bo_reserve_out *out)
@@ -65,4 +68,81 @@ int bo__reserve_for(const bo_reserve_in *in, bo_reserve_out *out)
 		out->cap = out->reserve;
 	}
 	return BO_RESERVE_OK;
+}
+
+/* Tries a quantile q for proposal x: x itself, else a configuration near
+ * it predicted to fit (replacing x). Returns BO_RESERVE_OK, DEAR, or an
+ * error. */
+static int try_quantile(bo_sampler *sm, bo_reserve_in *in, int64_t number, double *x,
+			size_t nparams, double q, double *alt, bo_reserve_out *out)
+{
+	double was = in->predicted, pa;
+	size_t len;
+	int rc, v;
+	char how[120];
+	if (q != BO_RESERVE_QUANTILE) {
+		rc = bo__sampler_predict_cost(sm, x, q, &pa, in->model, in->model_size);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			in->predicted = pa;
+			if ((v = bo__reserve_for(in, out)) != BO_RESERVE_DEAR)
+				return v;
+		}
+	}
+	rc = bo__sampler_cheaper(sm, number, x, q, in->left, alt, &pa);
+	if (rc < 0)
+		return rc;
+	if (rc == BO_DONE)
+		return BO_RESERVE_DEAR;
+	memcpy(x, alt, nparams * sizeof *x);
+	bo__sampler_predict_cost(sm, x, q, &pa, in->model, in->model_size);
+	in->predicted = pa;
+	len = strlen(in->model);
+	snprintf(how, sizeof how, "; replaces the proposal, whose %.0f%% quantile %.6g did not fit", BO_RESERVE_QUANTILE * 100, was);
+	if (len < in->model_size)
+		snprintf(in->model + len, in->model_size - len, "%s", how);
+	return bo__reserve_for(in, out);
+}
+
+int bo__reserve_proposal(bo_sampler *sm, bo_reserve_in *in, int64_t number, double *x,
+			 size_t nparams, bo_reserve_out *out)
+{
+	static const double qs[] = {BO_RESERVE_QUANTILE, BO_RESERVE_LAST_QUANTILE};
+	char model[200];
+	double *alt = NULL;
+	size_t k;
+	int v, rc;
+	if (!in->model || !in->model_size) {
+		in->model = model;
+		in->model_size = sizeof model;
+	}
+	in->predicted = NAN;
+	in->model[0] = '\0';
+	if (!isfinite(in->budget->trial_money) &&
+	    (rc = bo__sampler_predict_cost(sm, x, BO_RESERVE_QUANTILE, &in->predicted, in->model,
+					   in->model_size)) < 0)
+		return rc;
+	v = bo__reserve_for(in, out);
+	if (v != BO_RESERVE_DEAR || in->running > 0 || isfinite(in->budget->trial_money))
+		return v;
+	if (!isfinite(in->predicted)) {
+		/* Too few costs for the model, and the costliest trial so far
+		 * says no: nothing predicts this one, so it runs alone with
+		 * all that is left, as the first trial does (held to it). */
+		in->predicted = in->left;
+		snprintf(in->model, in->model_size,
+			 "too few costs for the model and %g times the costliest trial (%.6g) does not fit: runs alone with all that is left",
+			 BO_RESERVE_MARGIN, in->max_cost);
+		return bo__reserve_for(in, out);
+	}
+	/* Rather than stop with money unspent: a configuration that fits at
+	 * the reservation's quantile, else, for the last trials of the
+	 * budget, at the median (the trial is held to its cap either way). */
+	if (!(alt = bo__calloc(nparams + 1, sizeof *alt)))
+		return BO_ENOMEM;
+	for (k = 0; k < sizeof qs / sizeof qs[0] && v == BO_RESERVE_DEAR; k++)
+		v = try_quantile(sm, in, number, x, nparams, qs[k], alt, out);
+	bo__free(alt);
+	return v;
 }

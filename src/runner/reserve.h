@@ -16,11 +16,15 @@
 #include <stdint.h>
 
 #include "core/model.h"
+#include "samplers/sampler.h"
 
 /* The quantile of the cost model a reservation takes: a trial costs more
  * than its reservation about one time in ten (and is then held to its
  * cap, which is at least the reservation). */
 #define BO_RESERVE_QUANTILE 0.9
+/* The quantile the last trials of a budget may launch at, when nothing
+ * runs and nothing fits at BO_RESERVE_QUANTILE: money otherwise unspent. */
+#define BO_RESERVE_LAST_QUANTILE 0.5
 
 enum {
 	BO_RESERVE_OK = 0,     /* launch it: reserve, cap and basis are set */
@@ -39,7 +43,9 @@ typedef struct bo_reserve_in {
 	double max_cost;       /* the costliest of them (before any cap) */
 	double predicted;      /* the cost model's upper quantile for the
 				* proposed configuration; NaN: none */
-	const char *model;     /* what predicted rests on (for the basis) */
+	char *model;           /* what predicted rests on (for the basis);
+				* bo__reserve_proposal fills it */
+	size_t model_size;
 } bo_reserve_in;
 
 typedef struct bo_reserve_out {
@@ -58,5 +64,19 @@ typedef struct bo_reserve_out {
  * Returns BO_RESERVE_OK, BO_RESERVE_DEAR or BO_RESERVE_ALONE; out is
  * filled in every case (need says what did not fit). */
 int bo__reserve_for(const bo_reserve_in *in, bo_reserve_out *out);
+
+/* The whole rule at launch, for proposal x (nparams values) of trial
+ * number: asks sm's cost model for x's BO_RESERVE_QUANTILE (unless
+ * per_trial.money decides), sets in->predicted and in->model, and decides
+ * with bo__reserve_for. When x does not fit and no trial runs (waiting
+ * could free no money): with too few costs for the model, x runs alone
+ * with all that is left (as the first trial does); else x is replaced by
+ * a nearby configuration predicted to fit (bo__sampler_cheaper), trying
+ * BO_RESERVE_QUANTILE then BO_RESERVE_LAST_QUANTILE; the basis says so.
+ * in->model may be NULL (a local buffer is used).
+ * Returns BO_RESERVE_OK, BO_RESERVE_DEAR, BO_RESERVE_ALONE, or an error
+ * (BO_ENOMEM). */
+int bo__reserve_proposal(bo_sampler *sm, bo_reserve_in *in, int64_t number, double *x,
+			 size_t nparams, bo_reserve_out *out);
 
 #endif

@@ -629,7 +629,6 @@ static int reserve_proposal(runner *r, int64_t number, double *x, bo_reserve_out
 	const bo_budget *b = &r->s->budget;
 	bo_reserve_in in;
 	char model[160];
-	double *alt = NULL, pa;
 	int v, rc = LAUNCH_OK;
 
 	memset(&in, 0, sizeof in);
@@ -643,29 +642,10 @@ static int reserve_proposal(runner *r, int64_t number, double *x, bo_reserve_out
 	in.max_cost = r->max_cost;
 	in.predicted = NAN;
 	in.model = model;
-	if (!isfinite(b->trial_money) &&
-	    (rc = bo__sampler_predict_cost(r->sm, x, BO_RESERVE_QUANTILE, &in.predicted, model,
-					   sizeof model)) < 0)
-		return rc;
+	in.model_size = sizeof model;
+	if ((v = bo__reserve_proposal(r->sm, &in, number, x, r->s->nparams, ro)) < 0)
+		return v;
 	rc = LAUNCH_OK;
-	v = bo__reserve_for(&in, ro);
-	if (v == BO_RESERVE_DEAR && r->njobs == 0 && isfinite(in.predicted)) {
-		/* Rather than stop with money unspent: a configuration that fits. */
-		if (!(alt = bo__calloc(r->s->nparams + 1, sizeof *alt)))
-			return BO_ENOMEM;
-		rc = bo__sampler_cheaper(r->sm, number, x, BO_RESERVE_QUANTILE, in.left, alt, &pa);
-		if (rc < 0)
-			goto done;
-		if (rc == 0) {
-			double was = in.predicted;
-			memcpy(x, alt, r->s->nparams * sizeof *x);
-			in.predicted = pa;
-			snprintf(model + strlen(model), sizeof model - strlen(model),
-				 "; replaces the proposal, predicted %.6g", was);
-			v = bo__reserve_for(&in, ro);
-		}
-		rc = LAUNCH_OK;
-	}
 	if (v == BO_RESERVE_ALONE) {
 		rc = LAUNCH_WAIT;
 	} else if (v == BO_RESERVE_DEAR) {
@@ -686,8 +666,6 @@ static int reserve_proposal(runner *r, int64_t number, double *x, bo_reserve_out
 	} else {
 		r->waiting = 0;
 	}
-done:
-	bo__free(alt);
 	return rc;
 }
 
