@@ -131,10 +131,11 @@ int bo__reserve_proposal(bo_sampler *sm, bo_reserve_in *in, int64_t number, doub
 		 * says no: nothing predicts this one, so it runs alone with
 		 * all that is left, as the first trial does (held to it). */
 		in->predicted = in->left;
-		snprintf(in->model, in->model_size,
-			 "too few costs for the model and %g times the costliest trial (%.6g) does not fit: runs alone with all that is left",
-			 BO_RESERVE_MARGIN, in->max_cost);
-		return bo__reserve_for(in, out);
+		v = bo__reserve_for(in, out);
+		snprintf(out->basis, sizeof out->basis,
+			 "all that is left, %.6g: too few costs for the model, and %g times the costliest trial (%.6g) does not fit, so it runs alone",
+			 in->left, BO_RESERVE_MARGIN, in->max_cost);
+		return v;
 	}
 	/* Rather than stop with money unspent: a configuration that fits at
 	 * the reservation's quantile, else, for the last trials of the

@@ -201,7 +201,7 @@ int bo__costmodel_predict(bo_costmodel *m, const double *x, double q, double *up
 void bo__costmodel_describe(const bo_costmodel *m, double q, char *buf, size_t size)
 {
 	size_t nr = m->nresid < RESID_WINDOW ? m->nresid : RESID_WINDOW;
-	snprintf(buf, size, "cost model: %.0f%% upper quantile of log-cost, k nearest of %zu trials, calibrated on the last %zu",
+	snprintf(buf, size, "cost model: the %.0f%% quantile of log-cost, k nearest of %zu trials, calibrated on the last %zu",
 		 q * 100.0, m->n, nr);
 }
 
