@@ -30,7 +30,12 @@ int bo__reserve_for(const bo_reserve_in *in, bo_reserve_out *out)
 
 	memset(out, 0, sizeof *out);
 	out->cap = NAN;
-	if (isfinite(b->trial_money)) {
+	if (isfinite(b->trial_money) && isfinite(in->predicted) && in->predicted >= 0 &&
+	    in->predicted < b->trial_money) {
+		out->need = in->predicted;
+		snprintf(out->basis, sizeof out->basis, "predicted %.6g (%s), under per_trial.money %.6g",
+			 in->predicted, in->model && *in->model ? in->model : "cost model", b->trial_money);
+	} else if (isfinite(b->trial_money)) {
 		out->need = b->trial_money;
 		snprintf(out->basis, sizeof out->basis, "per_trial.money %.6g", b->trial_money);
 	} else if (isfinite(in->predicted) && in->predicted >= 0) {
@@ -60,7 +65,12 @@ int bo__reserve_for(const bo_reserve_in *in, bo_reserve_out *out)
 	if (out->need > left * (1.0 + MONEY_EPS) || left <= 0)
 		return BO_RESERVE_DEAR;
 	if (isfinite(b->trial_money)) {
-		out->cap = b->trial_money;
+		/* Below per_trial.money only when what is left is shared by
+		 * fewer than a cap each: the end of the budget. */
+		out->reserve = bo__budget_derived_cap(left, in->slots, out->need);
+		if (out->reserve > b->trial_money)
+			out->reserve = b->trial_money;
+		out->cap = out->reserve;
 	} else if (bo__budget_capped(b)) {
 		/* The cap is the reservation: spend + the caps of the running
 		 * trials stay within the budget. */
@@ -119,12 +129,11 @@ int bo__reserve_proposal(bo_sampler *sm, bo_reserve_in *in, int64_t number, doub
 	}
 	in->predicted = NAN;
 	in->model[0] = '\0';
-	if (!isfinite(in->budget->trial_money) &&
-	    (rc = bo__sampler_predict_cost(sm, x, BO_RESERVE_QUANTILE, &in->predicted, in->model,
+	if ((rc = bo__sampler_predict_cost(sm, x, BO_RESERVE_QUANTILE, &in->predicted, in->model,
 					   in->model_size)) < 0)
 		return rc;
 	v = bo__reserve_for(in, out);
-	if (v != BO_RESERVE_DEAR || in->running > 0 || isfinite(in->budget->trial_money))
+	if (v != BO_RESERVE_DEAR || in->running > 0)
 		return v;
 	if (!isfinite(in->predicted)) {
 		/* Too few costs for the model, and the costliest trial so far

@@ -55,19 +55,20 @@ typedef struct bo_reserve_out {
 	char basis[200];       /* why need is what it is, for the ledger */
 } bo_reserve_out;
 
-/* Decides the reservation of the next trial. The need is, in order: the
- * per-trial money cap if set; else the predicted cost of the proposed
- * configuration (in->predicted); else BO_RESERVE_MARGIN times the
- * costliest trial so far; else (no history) all that is left, and the
- * trial runs alone. With a money budget and no per_trial.money (and no
- * opt-out), the reservation is the derived cap bo__budget_derived_cap.
+/* Decides the reservation of the next trial. The need (what must fit in
+ * the money left) is, in order: the predicted cost of the proposed
+ * configuration (in->predicted), at most per_trial.money; else
+ * per_trial.money; else BO_RESERVE_MARGIN times the costliest trial so
+ * far; else (no history) all that is left, and the trial runs alone. With
+ * a money budget the reservation is also the trial's cap: the derived cap
+ * bo__budget_derived_cap (never below the need), at most per_trial.money
+ * when set; without the cap (per_trial: {money: none}) it is the need.
  * Returns BO_RESERVE_OK, BO_RESERVE_DEAR or BO_RESERVE_ALONE; out is
  * filled in every case (need says what did not fit). */
 int bo__reserve_for(const bo_reserve_in *in, bo_reserve_out *out);
 
 /* The whole rule at launch, for proposal x (nparams values) of trial
- * number: asks sm's cost model for x's BO_RESERVE_QUANTILE (unless
- * per_trial.money decides), sets in->predicted and in->model, and decides
+ * number: asks sm's cost model for x's BO_RESERVE_QUANTILE, sets in->predicted and in->model, and decides
  * with bo__reserve_for. When x does not fit and no trial runs (waiting
  * could free no money): with too few costs for the model, x runs alone
  * with all that is left (as the first trial does); else x is replaced by

@@ -11,10 +11,12 @@
  *
  * Budget rules (DESIGN.md section 4):
  * - a trial launches only if spend + reservations of running trials + its
- *   own reservation fit in the money budget; its reservation is the
- *   per-trial money cap if set, else the costliest trial so far times
- *   BO_RESERVE_MARGIN, else (no history) everything that is left: the first
- *   trial of a study without a cap runs alone;
+ *   own reservation fit in the money budget; its reservation comes from
+ *   runner/reserve.c: the cost model's prediction for the proposed
+ *   configuration (a cheaper one near it when that does not fit and
+ *   nothing runs), the per-trial money cap, or early on the costliest
+ *   trial so far times BO_RESERVE_MARGIN, else (no history) everything
+ *   that is left: the first trial of a study without a cap runs alone;
  * - with a money budget and no per-trial cap (unless per_trial: {money:
  *   none}), each trial's cap is derived at launch (bo__budget_derived_cap)
  *   and becomes its reservation, recorded as a "trial_cap" event;
@@ -575,7 +577,7 @@ static void police_jobs(runner *r)
 			double dt = now - j->t_prev;
 			double rate = dt > 0 ? (j->cost_now - j->cost_prev) / dt : 0;
 			double next = j->cost_now + 2.0 * rate * (WAIT_SLICE_MS / 1000.0);
-			if (next >= j->cap && isfinite(b->trial_money))
+			if (next >= j->cap && j->cap == b->trial_money)
 				kill_job(r, j, "cap", "reached the per-trial money cap (%.6g %s)",
 					 j->cap, r->s->prices.currency);
 			else if (next >= j->cap)
@@ -792,7 +794,7 @@ static int launch_one(runner *r)
 	if (isfinite(j->cap))
 		event(r, j->id, "trial_cap", j->cap, "trial %lld may be charged at most %.6g %s (%s)",
 		      (long long)j->id, j->cap, s->prices.currency,
-		      isfinite(s->budget.trial_money) ? "per_trial.money" : "its share of the money budget");
+		      j->cap == s->budget.trial_money ? "per_trial.money" : "its share of the money budget");
 	crash_point(r, "reserved");
 
 	if (mkdir(j->folder, r->group ? 0750 : 0700) < 0) {

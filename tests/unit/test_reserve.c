@@ -43,10 +43,10 @@ static const char STUDY[] =
 	"metrics:\n"
 	"  y: {minimize: true}\n"
 	"objectives: [y]\n"
-	"budget:\n"
-	"  money: 30\n"
 	"evaluator:\n"
-	"  command: [\"true\"]\n";
+	"  command: [\"true\"]\n"
+	"budget:\n"
+	"  money: 30\n";
 
 enum { SC_VARYING, SC_SURPRISE, SC_RISING, SC_ONE_DEAR, NSCEN };
 static const char *const SCEN_NAME[] = {"varying", "surprise", "rising", "one-dear"};
@@ -85,12 +85,17 @@ typedef struct running {
 	int64_t number;
 } running;
 
-static bo_study *parse(void)
+static bo_study *parse_text(const char *text)
 {
 	bo_study *s = NULL;
-	if (bo_study_parse(&s, STUDY, strlen(STUDY), "study.yaml", NULL, NULL) != 0)
+	if (bo_study_parse(&s, text, strlen(text), "study.yaml", NULL, NULL) != 0)
 		fail_msg("study does not parse: %s", bo_error_last());
 	return s;
+}
+
+static bo_study *parse(void)
+{
+	return parse_text(STUDY);
 }
 
 /* The runner's launch loop without processes. old_rule: reserve 1.25x
@@ -147,6 +152,7 @@ static sim_result simulate(const bo_study *s, const char *sampler, int sc, int p
 				res.replaced++;
 			assert_true(ro.reserve >= ro.need - 1e-12);
 			assert_true(isfinite(ro.cap) && ro.cap == ro.reserve);
+			assert_false(ro.cap > s->budget.trial_money);
 			memcpy(run[nrun].x, x, sizeof x);
 			run[nrun].cap = ro.cap;
 			run[nrun].reserve = ro.reserve;
@@ -233,6 +239,23 @@ static void test_scenarios_tpe(void **state)
 	bo_study_free(s);
 }
 
+/* With per_trial.money the reservation is still the prediction (under
+ * the cap), so the end of the budget is spent too; no cap passes it. */
+static void test_scenarios_trial_cap(void **state)
+{
+	char text[sizeof STUDY + 64];
+	bo_study *s;
+	int sc, p;
+	(void)state;
+	snprintf(text, sizeof text, "%s  per_trial: {money: 1.5}\n", STUDY);
+	s = parse_text(text);
+	assert_true(s->budget.trial_money == 1.5);
+	for (sc = 0; sc < NSCEN; sc++)
+		for (p = 1; p <= 3; p += 2)
+			check(s, "random", sc, p);
+	bo_study_free(s);
+}
+
 /* The cost model on its own: nothing before enough costs, an upper
  * quantile above the median of what it learnt, cheaper() meets its limit
  * and repeats for the same seed and number. */
@@ -286,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_old_rule_falls_short),
 		cmocka_unit_test(test_scenarios_random),
 		cmocka_unit_test(test_scenarios_tpe),
+		cmocka_unit_test(test_scenarios_trial_cap),
 		cmocka_unit_test(test_costmodel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
