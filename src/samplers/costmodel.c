@@ -15,8 +15,9 @@
  * Changed from the textbook: neighbours are found in the sampler's unit
  * cube (choices differ by 1 or 0, an inactive parameter is 1 away from an
  * active one), the k-th order statistic is the conservative one
- * (ceil((m + 1) q)), and below COST_MIN_OBS costs or COST_MIN_RESID
- * residuals the model says nothing (the caller falls back to its rule).
+ * (ceil((m + 1) q)); below COST_MIN_OBS costs the model says nothing
+ * (the caller falls back to its rule), and below COST_MIN_RESID residuals
+ * the bound is EARLY_MARGIN times the neighbours, or the worst miss.
  *
  * Pure: no I/O, no clock, no globals; same history, same prediction.
  */
@@ -33,6 +34,7 @@
 #define COST_MIN_OBS 3        /* told costs before any prediction */
 #define COST_MIN_RESID 5      /* residuals before an upper quantile */
 #define RESID_WINDOW 64       /* most recent residuals the quantile reads */
+#define EARLY_MARGIN 1.25     /* over the neighbours, before calibration */
 #define K_MIN 2
 #define K_MAX 8
 #define CHEAPER_DRAWS 128     /* candidates tried for a cheaper configuration */
@@ -165,13 +167,19 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The conservative q-quantile of the kept residuals; NaN with too few. */
+/* The conservative q-quantile of the kept residuals; with too few to
+ * calibrate, the largest of them and log(EARLY_MARGIN): the old rule's
+ * margin over the neighbours, never less than any miss seen so far. */
 static double resid_quantile(const bo_costmodel *m, double q)
 {
 	double r[RESID_WINDOW];
 	size_t nr = m->nresid < RESID_WINDOW ? m->nresid : RESID_WINDOW, k;
-	if (nr < COST_MIN_RESID)
-		return NAN;
+	if (nr < COST_MIN_RESID) {
+		double mx = log(EARLY_MARGIN);
+		for (k = 0; k < nr; k++)
+			mx = fmax(mx, m->resid[k]);
+		return mx;
+	}
 	memcpy(r, m->resid, nr * sizeof *r);
 	qsort(r, nr, sizeof *r, cmp_double);
 	k = (size_t)ceil((double)(nr + 1) * q);
@@ -231,7 +239,7 @@ int bo__costmodel_cheaper(bo_costmodel *m, uint64_t seed, int64_t number, const 
 	if (!m || !x || !xout)
 		return bo__error(BO_EMISUSE, "cost model cheaper needs a model and configurations");
 	rq = resid_quantile(m, q);
-	if (!isfinite(rq) || m->n < COST_MIN_OBS)
+	if (m->n < COST_MIN_OBS)
 		return BO_DONE;
 	if (!(cand = bo__calloc(m->d + 1, sizeof *cand)))
 		return BO_ENOMEM;
