@@ -129,7 +129,9 @@ int bo__reserve_proposal(bo_sampler *sm, bo_reserve_in *in, int64_t number, doub
 	}
 	in->predicted = NAN;
 	in->model[0] = '\0';
-	if ((rc = bo__sampler_predict_cost(sm, x, BO_RESERVE_QUANTILE, &in->predicted, in->model,
+	/* Without a money budget nothing needs the prediction. */
+	if (isfinite(in->budget->money) &&
+	    (rc = bo__sampler_predict_cost(sm, x, BO_RESERVE_QUANTILE, &in->predicted, in->model,
 					   in->model_size)) < 0)
 		return rc;
 	v = bo__reserve_for(in, out);

@@ -48,6 +48,8 @@ struct bo_costmodel {
 	double *lc;               /* n log-costs */
 	double resid[RESID_WINDOW];
 	size_t nresid;            /* residuals ever kept (ring buffer) */
+	size_t nresolved;         /* costs whose residual is computed (lazily:
+				   a study that never asks pays nothing) */
 	double *ubuf, *ubuf2, *best;
 	size_t *counts;
 };
@@ -111,17 +113,17 @@ static double distance2(const bo_costmodel *m, const double *a, const double *b)
 /* Mean log-cost of the k nearest told configurations to unit point u
  * (ties: the earlier trial first, so the result never depends on order of
  * equal distances). NaN with fewer than COST_MIN_OBS costs. */
-static double knn_mean(bo_costmodel *m, const double *u)
+static double knn_mean(bo_costmodel *m, const double *u, size_t n)
 {
 	size_t k, i, j, nk = 0;
 	double sum = 0.0;
 	size_t idx[K_MAX];
 	double dk[K_MAX];
-	if (m->n < COST_MIN_OBS)
+	if (n < COST_MIN_OBS)
 		return NAN;
-	k = (size_t)sqrt((double)m->n);
+	k = (size_t)sqrt((double)n);
 	k = k < K_MIN ? K_MIN : k > K_MAX ? K_MAX : k;
-	for (i = 0; i < m->n; i++) {
+	for (i = 0; i < n; i++) {
 		double d2 = distance2(m, u, m->u + i * m->d);
 		if (nk == k && !(d2 < dk[nk - 1]))
 			continue;
@@ -139,18 +141,25 @@ static double knn_mean(bo_costmodel *m, const double *u)
 	return sum / (double)nk;
 }
 
+/* Each cost, predicted from the costs before it, leaves its residual. */
+static void catch_up(bo_costmodel *m)
+{
+	for (; m->nresolved < m->n; m->nresolved++) {
+		size_t i = m->nresolved;
+		double pred = knn_mean(m, m->u + i * m->d, i);
+		if (isfinite(pred))
+			m->resid[m->nresid++ % RESID_WINDOW] = m->lc[i] - pred;
+	}
+}
+
 int bo__costmodel_add(bo_costmodel *m, const double *x, double cost)
 {
-	double pred;
 	int rc;
 	if (!m || !x)
 		return bo__error(BO_EMISUSE, "cost model add needs a model and a configuration");
 	if (!(cost > 0) || !isfinite(cost))
 		return 0;   /* free or unknown: says nothing about log-cost */
 	bo__space_to_unit(m->s, x, m->ubuf);
-	pred = knn_mean(m, m->ubuf);
-	if (isfinite(pred))
-		m->resid[m->nresid++ % RESID_WINDOW] = log(cost) - pred;
 	if ((rc = bo__grow(&m->u, &m->cap, (m->n + 1) * (m->d ? m->d : 1), sizeof *m->u)) < 0)
 		return rc;
 	if ((rc = bo__grow(&m->lc, &m->lccap, m->n + 1, sizeof *m->lc)) < 0)
@@ -190,7 +199,7 @@ static double resid_quantile(const bo_costmodel *m, double q)
 
 static double predict_u(bo_costmodel *m, const double *u, double rq)
 {
-	double mean = knn_mean(m, u);
+	double mean = knn_mean(m, u, m->n);
 	return isfinite(mean) && isfinite(rq) ? exp(mean + rq) : NAN;
 }
 
@@ -200,15 +209,18 @@ int bo__costmodel_predict(bo_costmodel *m, const double *x, double q, double *up
 	*upper = NAN;
 	if (!m || !x || !(q > 0 && q < 1))
 		return bo__error(BO_EMISUSE, "cost model predict needs a model, a configuration and 0 < q < 1");
+	catch_up(m);
 	rq = resid_quantile(m, q);
 	bo__space_to_unit(m->s, x, m->ubuf);
 	*upper = predict_u(m, m->ubuf, rq);
 	return isfinite(*upper) ? 0 : BO_DONE;
 }
 
-void bo__costmodel_describe(const bo_costmodel *m, double q, char *buf, size_t size)
+void bo__costmodel_describe(bo_costmodel *m, double q, char *buf, size_t size)
 {
-	size_t nr = m->nresid < RESID_WINDOW ? m->nresid : RESID_WINDOW;
+	size_t nr;
+	catch_up(m);
+	nr = m->nresid < RESID_WINDOW ? m->nresid : RESID_WINDOW;
 	snprintf(buf, size, "cost model: the %.0f%% quantile of log-cost, k nearest of %zu trials, calibrated on the last %zu",
 		 q * 100.0, m->n, nr);
 }
@@ -238,6 +250,7 @@ int bo__costmodel_cheaper(bo_costmodel *m, uint64_t seed, int64_t number, const 
 	*upper = NAN;
 	if (!m || !x || !xout)
 		return bo__error(BO_EMISUSE, "cost model cheaper needs a model and configurations");
+	catch_up(m);
 	rq = resid_quantile(m, q);
 	if (m->n < COST_MIN_OBS)
 		return BO_DONE;

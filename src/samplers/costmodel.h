@@ -32,7 +32,7 @@ size_t bo__costmodel_count(const bo_costmodel *m);
 int bo__costmodel_predict(bo_costmodel *m, const double *x, double q, double *upper);
 
 /* One line saying what the prediction rests on, for the ledger. */
-void bo__costmodel_describe(const bo_costmodel *m, double q, char *buf, size_t size);
+void bo__costmodel_describe(bo_costmodel *m, double q, char *buf, size_t size);
 
 /* A configuration near the proposal x (in the unit cube) whose predicted
  * q-quantile is at most limit, drawn deterministically from (seed,
