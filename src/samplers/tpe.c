@@ -859,6 +859,35 @@ static double mix_logpdf_rows(const bo_tpe *t, const mixture *mx, const double *
 	return top + log(sum);
 }
 
+/* One parameter's term added to every component's log kernel (v[j]):
+ * the loops mix_logpdf spends its time in, written so that a compiler can
+ * vectorise them (no aliasing, no carried sum); GCC is asked to at -O2. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define VECTORISE __attribute__((optimize("tree-vectorize", "no-trapping-math")))
+#else
+#define VECTORISE
+#endif
+
+VECTORISE static void sweep_numeric(double *restrict v, const double *restrict mu,
+				    const double *restrict lc, size_t n, double ci, double is,
+				    double p)
+{
+	size_t j;
+	for (j = 0; j < n; j++) {
+		double z = (ci - mu[j]) * is;
+		double term = lc[j] - 0.5 * z * z;
+		v[j] += mu[j] != mu[j] ? p : term;
+	}
+}
+
+VECTORISE static void sweep_label(double *restrict v, const double *restrict mu, size_t n,
+				  double ci, double hi, double lo, double p)
+{
+	size_t j;
+	for (j = 0; j < n; j++)
+		v[j] += mu[j] != mu[j] ? p : mu[j] == ci ? hi : lo;
+}
+
 /* log of mixture density at candidate code c (pt from prior_terms; act
  * lists the candidate's active parameters, the nnum numeric ones first,
  * then nact - nnum labels); lse is workspace of ncomp + 1. Parameter by
@@ -877,20 +906,11 @@ static double mix_logpdf(const bo_tpe *t, const mixture *mx, const double *c, co
 	memcpy(lse, mx->logw, n * sizeof *lse);
 	for (a = 0; a < nnum; a++) {
 		size_t i = act[a];
-		const double *mu = mx->muT + i * cap, *lc = mx->lcT + i * cap;
-		double ci = c[i], is = mx->isig[i], p = pt[i];
-		for (j = 0; j < n; j++) {
-			double z = (ci - mu[j]) * is;
-			double term = lc[j] - 0.5 * z * z;
-			lse[j] += isnan(mu[j]) ? p : term;
-		}
+		sweep_numeric(lse, mx->muT + i * cap, mx->lcT + i * cap, n, c[i], mx->isig[i], pt[i]);
 	}
 	for (; a < nact; a++) {
 		size_t i = act[a];
-		const double *mu = mx->muT + i * cap;
-		double ci = c[i], hi = mx->lhi[i], lo = mx->llo[i], p = pt[i];
-		for (j = 0; j < n; j++)
-			lse[j] += isnan(mu[j]) ? p : mu[j] == ci ? hi : lo;
+		sweep_label(lse, mx->muT + i * cap, n, c[i], mx->lhi[i], mx->llo[i], pt[i]);
 	}
 	for (j = 0; j < n; j++)
 		if (lse[j] > top)
