@@ -193,7 +193,7 @@ typedef struct bo_tpe {
 	double *mix_gamma;     /* per objective/guardrail split: good share */
 	int *mix_on;           /* per split: used in the acquisition */
 	size_t work_cap;
-	rankrec *recs;
+	rankrec *recs, *rtmp;     /* rtmp: sort_ranks' workspace */
 	size_t *ord, *good, *bad;
 	int *cls;
 	double *viol, *wts, *pts, *contrib, *lse;
@@ -363,6 +363,7 @@ static void tpe_destroy(void *impl)
 	bo__free(t->px);
 	bo__free(t->pcode);
 	bo__free(t->recs);
+	bo__free(t->rtmp);
 	bo__free(t->ord);
 	bo__free(t->good);
 	bo__free(t->bad);
@@ -1004,6 +1005,56 @@ static int cmp_rank(const void *a, const void *b)
 	return x->number < y->number ? -1 : x->number > y->number;
 }
 
+static int rank_before(const rankrec *x, const rankrec *y)
+{
+	if (x->cls != y->cls)
+		return x->cls < y->cls;
+	if (x->key != y->key)
+		return x->key < y->key;
+	return x->number < y->number;
+}
+
+/* Sorts r (n) by cmp_rank's order with tmp (n) as workspace: a bottom-up
+ * merge sort with the comparison inlined (qsort's calls through a pointer
+ * were a tenth of an ask at 1000 trials). The order is total (numbers are
+ * unique and keys never NaN), so the result is qsort's exactly. */
+static void sort_ranks(rankrec *r, size_t n, rankrec *tmp)
+{
+	enum { RUN = 16 };
+	size_t i, j, w;
+	rankrec *src = r, *dst = tmp;
+	for (i = 0; i < n; i += RUN) {   /* insertion sort of short runs */
+		size_t end = i + RUN < n ? i + RUN : n;
+		for (j = i + 1; j < end; j++) {
+			rankrec v = r[j];
+			size_t k = j;
+			while (k > i && rank_before(&v, &r[k - 1])) {
+				r[k] = r[k - 1];
+				k--;
+			}
+			r[k] = v;
+		}
+	}
+	for (w = RUN; w < n; w *= 2) {
+		rankrec *t;
+		for (i = 0; i < n; i += 2 * w) {
+			size_t mid = i + w < n ? i + w : n, end = i + 2 * w < n ? i + 2 * w : n;
+			size_t a = i, b = mid, k = i;
+			while (a < mid && b < end)
+				dst[k++] = rank_before(&src[b], &src[a]) ? src[b++] : src[a++];
+			while (a < mid)
+				dst[k++] = src[a++];
+			while (b < end)
+				dst[k++] = src[b++];
+		}
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != r)
+		memcpy(r, src, n * sizeof *r);
+}
+
 static int reserve_work(bo_tpe *t, size_t n)
 {
 	size_t c = t->work_cap < 16 ? 16 : t->work_cap, mm = t->m ? t->m : 1;
@@ -1013,6 +1064,7 @@ static int reserve_work(bo_tpe *t, size_t n)
 	while (c < n)
 		c *= 2;
 	if ((rc = grow_rows(&t->recs, t->work_cap, c, 1, sizeof *t->recs)) < 0 ||
+	    (rc = grow_rows(&t->rtmp, t->work_cap, c, 1, sizeof *t->rtmp)) < 0 ||
 	    (rc = grow_rows(&t->ord, t->work_cap, c, 1, sizeof *t->ord)) < 0 ||
 	    (rc = grow_rows(&t->good, t->work_cap, c, 1, sizeof *t->good)) < 0 ||
 	    (rc = grow_rows(&t->bad, t->work_cap, c, 1, sizeof *t->bad)) < 0 ||
@@ -1154,7 +1206,7 @@ static int build_model(bo_tpe *t)
 		t->recs[k].e = e;
 		k++;
 	}
-	qsort(t->recs, k, sizeof *t->recs, cmp_rank);
+	sort_ranks(t->recs, k, t->rtmp);
 	if (m > 1 && nfeas > n_good) {
 		rc = mo_pick(t, nfeas, n_good, refp);
 		if (rc < 0)
