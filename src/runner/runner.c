@@ -682,7 +682,7 @@ static int launch_one(runner *r)
 	bo_exec_spec spec;
 	bo_reserve_out ro;
 	char *pjson = NULL;
-	char path[PATH_MAX], cgname[64];
+	char path[PATH_MAX], cgname[64], capmsg[200];
 	size_t i;
 	int rc;
 	double reserve;
@@ -745,6 +745,15 @@ static int launch_one(runner *r)
 	}
 	rec.reserved = reserve;
 	rec.reserve_basis = ro.basis;
+	rec.cap = ro.cap;
+	if (isfinite(ro.cap)) {
+		/* The "trial_cap" event joins the start's transaction: one
+		 * commit fewer per trial (bench/run-overhead). */
+		snprintf(capmsg, sizeof capmsg, "trial %lld may be charged at most %.6g %s (%s)",
+			 (long long)number + 1, ro.cap, s->prices.currency,
+			 ro.cap == s->budget.trial_money ? "per_trial.money" : "its share of the money budget");
+		rec.cap_detail = capmsg;
+	}
 	rec.price_version = s->prices.version;
 	rec.score = NAN;
 	rec.feasible = -1;
@@ -791,10 +800,6 @@ static int launch_one(runner *r)
 	r->ntrials++;
 	r->reserved += reserve;
 	j->cap = ro.cap;
-	if (isfinite(j->cap))
-		event(r, j->id, "trial_cap", j->cap, "trial %lld may be charged at most %.6g %s (%s)",
-		      (long long)j->id, j->cap, s->prices.currency,
-		      j->cap == s->budget.trial_money ? "per_trial.money" : "its share of the money budget");
 	crash_point(r, "reserved");
 
 	if (mkdir(j->folder, r->group ? 0750 : 0700) < 0) {
