@@ -46,6 +46,9 @@ int bo__reserve_for(const bo_reserve_in *in, bo_reserve_out *out)
 		out->need = in->max_cost * BO_RESERVE_MARGIN;
 		snprintf(out->basis, sizeof out->basis, "%.6g: %g times the costliest trial so far (%.6g), too few costs for the model",
 			 out->need, BO_RESERVE_MARGIN, in->max_cost);
+	} else if (!money) {
+		out->need = 0.0;
+		snprintf(out->basis, sizeof out->basis, "no cost known yet, no money budget");
 	} else {
 		/* No cap and no history: the first trial runs alone. */
 		if (in->running > 0) {

@@ -616,7 +616,7 @@ static int launch_decision(runner *r)
 	}
 	/* No cap and no cost known: the first trial runs alone (asking
 	 * before it could be launched would only hold a proposal). */
-	if (!isfinite(b->trial_money) && r->nfinished == 0 && r->njobs > 0)
+	if (is_money_limited(r) && !isfinite(b->trial_money) && r->nfinished == 0 && r->njobs > 0)
 		return LAUNCH_WAIT;
 	return LAUNCH_OK;
 }

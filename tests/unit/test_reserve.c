@@ -256,6 +256,47 @@ static void test_scenarios_trial_cap(void **state)
 	bo_study_free(s);
 }
 
+/* The rule without history or money: the first trial runs alone only
+ * when money is at stake; with a trial budget only, trials run in
+ * parallel from the start (no reservation to hold). */
+static void test_first_trials(void **state)
+{
+	bo_budget b;
+	bo_reserve_in in;
+	bo_reserve_out ro;
+	(void)state;
+	memset(&b, 0, sizeof b);
+	b.money = b.time_s = b.trial_money = b.trial_time_s = NAN;
+	memset(&in, 0, sizeof in);
+	in.budget = &b;
+	in.left = NAN;
+	in.slots = 2;
+	in.running = 1;
+	in.predicted = NAN;
+	assert_int_equal(bo__reserve_for(&in, &ro), BO_RESERVE_OK);
+	assert_true(isnan(ro.cap));
+	b.money = 7.385;
+	in.left = 7.385;
+	assert_int_equal(bo__reserve_for(&in, &ro), BO_RESERVE_ALONE);
+	in.running = 0;
+	assert_int_equal(bo__reserve_for(&in, &ro), BO_RESERVE_OK);
+	assert_true(ro.need == 7.385 && ro.cap == 7.385);
+	/* a user cap decides before any history */
+	b.trial_money = 2.385;
+	in.running = 1;
+	in.left = 5.0;
+	assert_int_equal(bo__reserve_for(&in, &ro), BO_RESERVE_OK);
+	assert_true(ro.need == 2.385 && ro.cap == 2.385);
+	in.left = 2.0;
+	assert_int_equal(bo__reserve_for(&in, &ro), BO_RESERVE_DEAR);
+	/* a prediction under the cap: at the end of the budget the cap is
+	 * the share of what is left, below per_trial.money */
+	in.predicted = 1.0;
+	in.left = 3.0;
+	assert_int_equal(bo__reserve_for(&in, &ro), BO_RESERVE_OK);
+	assert_true(ro.need == 1.0 && ro.cap == 1.5 && ro.reserve == ro.cap);
+}
+
 /* The cost model on its own: nothing before enough costs, an upper
  * quantile above the median of what it learnt, cheaper() meets its limit
  * and repeats for the same seed and number. */
@@ -310,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_scenarios_random),
 		cmocka_unit_test(test_scenarios_tpe),
 		cmocka_unit_test(test_scenarios_trial_cap),
+		cmocka_unit_test(test_first_trials),
 		cmocka_unit_test(test_costmodel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
