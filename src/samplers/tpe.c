@@ -93,6 +93,7 @@
 #include "core/error.h"
 #include "core/trial.h"
 #include "samplers/internal.h"
+#include "samplers/tpe_kernels.h"
 
 /* Optuna's SIGMA0_MAGNITUDE for multivariate bandwidths. */
 #define SIGMA0 0.2
@@ -147,12 +148,6 @@ typedef struct mixture {
 	unsigned char *full;   /* ncomp: 1 when every parameter is active */
 } mixture;
 
-typedef struct rankrec {
-	int cls;
-	double key;
-	int64_t number;
-	size_t e;
-} rankrec;
 
 typedef struct bo_tpe {
 	const bo_study *s;
@@ -193,7 +188,7 @@ typedef struct bo_tpe {
 	double *mix_gamma;     /* per objective/guardrail split: good share */
 	int *mix_on;           /* per split: used in the acquisition */
 	size_t work_cap;
-	rankrec *recs, *rtmp;     /* rtmp: sort_ranks' workspace */
+	bo__rankrec *recs, *rtmp;     /* rtmp: sort_ranks' workspace */
 	size_t *ord, *good, *bad;
 	int *cls;
 	double *viol, *wts, *pts, *contrib, *lse;
@@ -860,35 +855,6 @@ static double mix_logpdf_rows(const bo_tpe *t, const mixture *mx, const double *
 	return top + log(sum);
 }
 
-/* One parameter's term added to every component's log kernel (v[j]):
- * the loops mix_logpdf spends its time in, written so that a compiler can
- * vectorise them (no aliasing, no carried sum); GCC is asked to at -O2. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define VECTORISE __attribute__((optimize("tree-vectorize", "no-trapping-math")))
-#else
-#define VECTORISE
-#endif
-
-VECTORISE static void sweep_numeric(double *restrict v, const double *restrict mu,
-				    const double *restrict lc, size_t n, double ci, double is,
-				    double p)
-{
-	size_t j;
-	for (j = 0; j < n; j++) {
-		double z = (ci - mu[j]) * is;
-		double term = lc[j] - 0.5 * z * z;
-		v[j] += mu[j] != mu[j] ? p : term;
-	}
-}
-
-VECTORISE static void sweep_label(double *restrict v, const double *restrict mu, size_t n,
-				  double ci, double hi, double lo, double p)
-{
-	size_t j;
-	for (j = 0; j < n; j++)
-		v[j] += mu[j] != mu[j] ? p : mu[j] == ci ? hi : lo;
-}
-
 /* log of mixture density at candidate code c (pt from prior_terms; act
  * lists the candidate's active parameters, the nnum numeric ones first,
  * then nact - nnum labels); lse is workspace of ncomp + 1. Parameter by
@@ -907,11 +873,12 @@ static double mix_logpdf(const bo_tpe *t, const mixture *mx, const double *c, co
 	memcpy(lse, mx->logw, n * sizeof *lse);
 	for (a = 0; a < nnum; a++) {
 		size_t i = act[a];
-		sweep_numeric(lse, mx->muT + i * cap, mx->lcT + i * cap, n, c[i], mx->isig[i], pt[i]);
+		bo__tpe_sweep_numeric(lse, mx->muT + i * cap, mx->lcT + i * cap, n, c[i], mx->isig[i],
+				      pt[i]);
 	}
 	for (; a < nact; a++) {
 		size_t i = act[a];
-		sweep_label(lse, mx->muT + i * cap, n, c[i], mx->lhi[i], mx->llo[i], pt[i]);
+		bo__tpe_sweep_label(lse, mx->muT + i * cap, n, c[i], mx->lhi[i], mx->llo[i], pt[i]);
 	}
 	for (j = 0; j < n; j++)
 		if (lse[j] > top)
@@ -997,62 +964,12 @@ static int draw_uniform(void *ud, double *u)
 
 static int cmp_rank(const void *a, const void *b)
 {
-	const rankrec *x = a, *y = b;
+	const bo__rankrec *x = a, *y = b;
 	if (x->cls != y->cls)
 		return x->cls < y->cls ? -1 : 1;
 	if (x->key != y->key)
 		return x->key < y->key ? -1 : 1;
 	return x->number < y->number ? -1 : x->number > y->number;
-}
-
-static int rank_before(const rankrec *x, const rankrec *y)
-{
-	if (x->cls != y->cls)
-		return x->cls < y->cls;
-	if (x->key != y->key)
-		return x->key < y->key;
-	return x->number < y->number;
-}
-
-/* Sorts r (n) by cmp_rank's order with tmp (n) as workspace: a bottom-up
- * merge sort with the comparison inlined (qsort's calls through a pointer
- * were a tenth of an ask at 1000 trials). The order is total (numbers are
- * unique and keys never NaN), so the result is qsort's exactly. */
-static void sort_ranks(rankrec *r, size_t n, rankrec *tmp)
-{
-	enum { RUN = 16 };
-	size_t i, j, w;
-	rankrec *src = r, *dst = tmp;
-	for (i = 0; i < n; i += RUN) {   /* insertion sort of short runs */
-		size_t end = i + RUN < n ? i + RUN : n;
-		for (j = i + 1; j < end; j++) {
-			rankrec v = r[j];
-			size_t k = j;
-			while (k > i && rank_before(&v, &r[k - 1])) {
-				r[k] = r[k - 1];
-				k--;
-			}
-			r[k] = v;
-		}
-	}
-	for (w = RUN; w < n; w *= 2) {
-		rankrec *t;
-		for (i = 0; i < n; i += 2 * w) {
-			size_t mid = i + w < n ? i + w : n, end = i + 2 * w < n ? i + 2 * w : n;
-			size_t a = i, b = mid, k = i;
-			while (a < mid && b < end)
-				dst[k++] = rank_before(&src[b], &src[a]) ? src[b++] : src[a++];
-			while (a < mid)
-				dst[k++] = src[a++];
-			while (b < end)
-				dst[k++] = src[b++];
-		}
-		t = src;
-		src = dst;
-		dst = t;
-	}
-	if (src != r)
-		memcpy(r, src, n * sizeof *r);
 }
 
 static int reserve_work(bo_tpe *t, size_t n)
@@ -1206,7 +1123,7 @@ static int build_model(bo_tpe *t)
 		t->recs[k].e = e;
 		k++;
 	}
-	sort_ranks(t->recs, k, t->rtmp);
+	bo__tpe_sort_ranks(t->recs, k, t->rtmp);
 	if (m > 1 && nfeas > n_good) {
 		rc = mo_pick(t, nfeas, n_good, refp);
 		if (rc < 0)
