@@ -271,8 +271,8 @@ def cmd_report(path, csv=None):
           % (tg["gardner"][1], "%.4g" % tg["nb201"][1] if "nb201" in tg else "skipped"))
     print()
     print("| problem | impl | sampler | seeds | trials | cost to target: median [IQR] (reached) "
-          "| final regret / HV ratio: median [IQR] | ms per trial |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| final regret / HV ratio: median [IQR] | budget used: median [min] | ms per trial |")
+    print("|---|---|---|---|---|---|---|---|---|")
     summary = {}
     for (prob, impl, samp), rs in sorted(runs.items()):
         if prob not in tg:
@@ -282,10 +282,12 @@ def cmd_report(path, csv=None):
         final = [b for a, b in figs]
         ntr = sum(len(r["trials"]) for r in rs) / len(rs)
         ms = sum(r["ms_per_trial"] for r in rs) / len(rs)
-        print("| %s | %s | %s | %d | %.0f | %s [%s, %s] (%d/%d) | %s [%s, %s] | %.3g |" % (
+        # The share of the money budget each run spent (never above 100%).
+        used = [r.get("spent", math.nan) / PROBLEMS[prob][0] for r in rs]
+        print("| %s | %s | %s | %d | %.0f | %s [%s, %s] (%d/%d) | %s [%s, %s] | %.1f%% [%.1f%%] | %.3g |" % (
             prob, impl, samp, len(rs), ntr, fmt(q(reach, .5)), fmt(q(reach, .25)), fmt(q(reach, .75)),
             sum(a < math.inf for a in reach), len(reach), fmt(q(final, .5)), fmt(q(final, .25)),
-            fmt(q(final, .75)), ms))
+            fmt(q(final, .75)), 100 * q(used, .5), 100 * min(used), ms))
         summary.setdefault(prob, {}).setdefault(impl, []).append((samp, q(reach, .5), q(final, .5)))
     print()
     print("Ratios budgetopt / Optuna, each side's best sampler per problem (lowest median cost to "

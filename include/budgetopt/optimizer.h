@@ -6,8 +6,10 @@
  * usage, tell it back. The optimizer prices the usage with the study's
  * price book, computes derived metrics, guardrails and the score, feeds the
  * sampler, and keeps to the study's trial and money budgets the way
- * `budgetopt run` does (a trial is only handed out if its reservation - the
- * per-trial money cap, or 1.25 times the costliest trial so far - fits).
+ * `budgetopt run` does: a trial is only handed out if its reservation (the
+ * per-trial money cap, or an upper quantile of the cost predicted for its
+ * configuration) fits, and it is charged at most its money cap
+ * (bo_trial_money_cap), so with a money budget spend never passes it.
  *
  * In memory by default. With options.storage, the optimizer keeps the
  * study's ledger as `budgetopt run` does: it resumes from the trials the
@@ -48,9 +50,12 @@ typedef struct bo_optimizer_options {
 	 * run` uses); otherwise a path or sqlite: URI (relative to the
 	 * current folder). */
 	const char *storage;
+	int parallel;          /* trials the caller runs at once (0: 1): each
+				* trial's derived money cap is its share of the
+				* money left over this many */
 } bo_optimizer_options;
 
-#define BO_OPTIMIZER_OPTIONS_INIT {NULL, 0, 0, NULL}
+#define BO_OPTIMIZER_OPTIONS_INIT {NULL, 0, 0, NULL, 0}
 
 /* How a trial ended, for bo_optimizer_tell. */
 enum {
@@ -90,6 +95,13 @@ BO_API int bo_optimizer_ask(bo_optimizer *o, bo_trial **out);
 
 /* The trial's number: 0, 1, ... in the order asked. */
 BO_API int64_t bo_trial_number(const bo_trial *t);
+
+/* The most trial t may be charged, in the price book's currency: the
+ * study's per_trial.money, or, with a money budget and no per-trial cap
+ * (unless per_trial: {money: none}), its share of the money left when it
+ * was asked. Stop the trial before its cost reaches it: bo_optimizer_tell
+ * charges at most this. NaN when the trial has no cap (or t is NULL). */
+BO_API double bo_trial_money_cap(const bo_trial *t);
 
 /* The value of parameter name: the number for float and int parameters,
  * the label's index for choices. Returns 0, BO_DONE when the parameter is

@@ -20,6 +20,7 @@ typedef struct bo_optimizer_options {
     int has_seed;
     uint64_t seed;
     const char *storage;
+    int parallel;
 } bo_optimizer_options;
 
 const char *bo_error_last(void);
@@ -56,6 +57,7 @@ int64_t bo_trial_number(const bo_trial *t);
 int bo_trial_param(const bo_trial *t, const char *name, double *value);
 const char *bo_trial_label(const bo_trial *t, const char *name);
 const char *bo_trial_sampler(const bo_trial *t);
+double bo_trial_money_cap(const bo_trial *t);
 int bo_trial_set_metric(bo_trial *t, const char *name, double value);
 int bo_trial_add_usage(bo_trial *t, const char *resource, double amount);
 int bo_trial_set_reason(bo_trial *t, const char *reason);

@@ -84,6 +84,10 @@ class Trial:
         self.number = int(lib.bo_trial_number(ptr))
         self.sampler = text(lib.bo_trial_sampler(ptr))
         self.params = study._read_params(ptr)
+        cap = float(lib.bo_trial_money_cap(ptr))
+        # The most this trial may be charged (None: no cap): stop it
+        # before its cost reaches this; tell() charges at most this.
+        self.money_cap = None if cap != cap else cap
 
     def __repr__(self):
         state = "told" if self._ptr is None else "open"

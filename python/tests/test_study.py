@@ -77,6 +77,7 @@ def test_ask_tell_keeps_to_the_money_budget(study_file):
 def test_the_cap_is_charged_not_more(study_file):
     with budgetopt.Study.load(study_file) as s:
         t = s.ask()
+        assert t.money_cap == pytest.approx(1.0)       # the study's per_trial.money
         assert s.tell(t, metrics={"loss": 1.0}, usage={"cpu_hours": 5.0}) == pytest.approx(1.0)
 
 

@@ -49,6 +49,8 @@ void bo__trial_rec_clear(bo_trial_rec *t)
 	bo__free(t->host);
 	bo__free(t->folder);
 	bo__free(t->cgroup);
+	bo__free(t->reserve_basis);
+	bo__free(t->cap_detail);
 	memset(t, 0, sizeof *t);
 }
 

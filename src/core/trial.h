@@ -59,6 +59,11 @@ typedef struct bo_trial_rec {
 	char *cgroup;          /* the cgroup v2 folder holding its processes, or NULL */
 	char *host;            /* host the evaluator ran on */
 	char *folder;          /* the trial's working folder */
+	char *reserve_basis;   /* written at trial_start only: why it reserved
+				* what it did (the "reserve" event's detail) */
+	double cap;            /* trial_start only: its money cap, recorded as */
+	char *cap_detail;      /* a "trial_cap" event with this detail in the
+				* same transaction when cap_detail is set */
 } bo_trial_rec;
 
 void bo__trial_rec_clear(bo_trial_rec *t);   /* frees members, zeroes */

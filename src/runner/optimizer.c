@@ -5,14 +5,17 @@
  *
  * Same rules as `budgetopt run`:
  * - a trial is handed out only if spend + the reservations of open trials
- *   + its own reservation fit in the money budget; its reservation is the
- *   per-trial money cap if set, else the costliest trial so far times
- *   BO_RESERVE_MARGIN, else (no trial told yet) everything that is left, so
- *   the first trial of a study without a cap is alone;
+ *   + its own reservation fit in the money budget; the reservation and the
+ *   trial's money cap come from runner/reserve.c (the cost model's
+ *   prediction for the proposed configuration, a cheaper one near it when
+ *   that does not fit, the derived cap), exactly as for `budgetopt run`,
+ *   with the caller's options.parallel as the run's parallelism;
  * - a trial is charged usage x unit prices (resources without a price cost
- *   nothing), at most the per-trial cap; so with a cap spend never passes
- *   the money budget. Without a cap a trial costlier than its reservation
- *   can pass it: the API cannot stop a trial that the caller runs;
+ *   nothing), at most its cap (bo_trial_money_cap: per_trial.money, or the
+ *   cap derived from the money left); so with a cap spend never passes
+ *   the money budget. With per_trial: {money: none} a trial costlier than
+ *   its reservation can pass it: the API cannot stop a trial the caller
+ *   runs;
  * - the trial budget counts trials asked;
  * - the time budget (budget.time, per_trial.time) is NOT enforced here:
  *   the library has no clock (DESIGN.md section 2); a caller who wants one
@@ -42,6 +45,7 @@
 #include "core/trial.h"
 #include "core/utf8.h"
 #include "runner/optimizer_ledger.h"
+#include "runner/reserve.h"
 #include "samplers/sampler.h"
 
 #define MONEY_EPS 1e-12          /* relative slack when comparing money */
@@ -55,6 +59,7 @@ struct bo_trial {
 	bo_kv *usage;
 	size_t nusage, capusage;
 	double reserved;
+	double cap;              /* most it is charged; NaN: none */
 	char *sampler;
 	char *reason;            /* bo_trial_set_reason, or NULL */
 };
@@ -69,6 +74,8 @@ struct bo_optimizer {
 	int64_t nasked, ntold;
 	double spent, reserved;
 	double max_cost;         /* costliest trial so far, before the cap */
+	double *held_x;          /* asked, not handed out (did not fit), or NULL */
+	int parallel;            /* trials the caller runs at once */
 	int64_t best_number;     /* -1: none */
 	double best_value;
 	bo__optledger *led;      /* options.storage: the ledger, else NULL */
@@ -175,6 +182,7 @@ int bo_optimizer_new(bo_optimizer **out, const bo_study *s, const bo_optimizer_o
 	}
 	mu_ok = 1;
 	o->s = s;
+	o->parallel = opt && opt->parallel > 0 ? opt->parallel : 1;
 	o->best_number = -1;
 	o->best_value = NAN;
 	if ((rc = bo__sampler_new(&o->sm, s, name, seed)) < 0)
@@ -222,6 +230,7 @@ void bo_optimizer_free(bo_optimizer *o)
 	for (i = 0; i < o->nopen; i++)
 		trial_free(o->open[i]);
 	bo__free(o->open);
+	bo__free(o->held_x);
 	bo__sampler_free(o->sm);
 	pthread_mutex_destroy(&o->mu);
 	bo__free(o);
@@ -245,53 +254,59 @@ int bo_optimizer_set_param(bo_optimizer *o, const char *name, double value)
 
 /* ---- ask ------------------------------------------------------------- */
 
-/* The reservation of the next trial (runner.c's predicted_cost): NaN when
- * nothing is known yet. */
-static double predicted_cost(const bo_optimizer *o)
-{
-	return bo__budget_reservation(&o->s->budget, o->ntold, o->max_cost);
-}
-
-/* 0 and *reserve when the next trial may start, BO_DONE (with a message)
- * when a budget says no (runner.c's launch_decision without the clock). */
-static int launch_decision(bo_optimizer *o, double *reserve)
+/* 0 when a budget allows one more trial without a proposal to look at,
+ * BO_DONE (with a message) when it does not. */
+static int launch_decision(bo_optimizer *o)
 {
 	const bo_budget *b = &o->s->budget;
-	double pred = predicted_cost(o), left;
-	*reserve = 0.0;
 	if (b->trials > 0 && o->nasked >= b->trials)
 		return bo__error(BO_DONE, "trial budget reached (%lld trials)", (long long)b->trials);
-	if (!isfinite(b->money)) {
-		*reserve = isfinite(pred) ? pred : 0.0;
-		return 0;
-	}
-	left = b->money - o->spent - o->reserved;
-	if (!isfinite(pred)) {
-		/* No cap and no history: the first trial runs alone. */
-		if (o->nopen > 0)
-			return bo__error(BO_DONE,
-					 "the first trial reserves the whole money budget: tell trial %lld before asking for another",
-					 (long long)o->open[0]->number);
-		pred = left;
-	}
-	if (pred > left * (1.0 + MONEY_EPS) || left <= 0) {
-		if (o->nopen > 0)
-			return bo__error(BO_DONE,
-					 "the next trial (reservation %.6g) does not fit in the %.6g %s left after the reservations of %zu open trials: tell them and ask again",
-					 pred, left, o->s->prices.currency, o->nopen);
+	if (isfinite(b->money) && !isfinite(b->trial_money) && o->ntold == 0 && o->nopen > 0)
 		return bo__error(BO_DONE,
-				 "money budget reached: %.6g %s left, the next trial needs a reservation of %.6g",
-				 b->money - o->spent, o->s->prices.currency, pred);
-	}
-	*reserve = pred;
+				 "the first trial reserves the whole money budget: tell trial %lld before asking for another",
+				 (long long)o->open[0]->number);
 	return 0;
+}
+
+/* The reservation of proposal x (runner/reserve.c, as runner.c does):
+ * 0 with *ro, or BO_DONE with a message. */
+static int reserve(bo_optimizer *o, double *x, bo_reserve_out *ro)
+{
+	const bo_budget *b = &o->s->budget;
+	bo_reserve_in in;
+	char model[200];
+	int v;
+	memset(&in, 0, sizeof in);
+	in.budget = b;
+	in.left = b->money - o->spent - o->reserved;
+	in.slots = (int64_t)o->parallel - (int64_t)o->nopen;
+	if (b->trials > 0 && b->trials - o->nasked < in.slots)
+		in.slots = b->trials - o->nasked;
+	in.running = (int64_t)o->nopen;
+	in.nfinished = o->ntold;
+	in.max_cost = o->max_cost;
+	in.model = model;
+	in.model_size = sizeof model;
+	if ((v = bo__reserve_proposal(o->sm, &in, o->nasked, x, o->s->nparams, ro)) < 0)
+		return v;
+	if (v == BO_RESERVE_OK)
+		return 0;
+	if (v == BO_RESERVE_DEAR && o->nopen > 0)
+		return bo__error(BO_DONE,
+				 "the next trial (reservation %.6g: %s) does not fit in the %.6g %s left after the reservations of %zu open trials: tell them and ask again",
+				 ro->need, ro->basis, in.left, o->s->prices.currency, o->nopen);
+	if (v == BO_RESERVE_DEAR)
+		return bo__error(BO_DONE,
+				 "money budget reached: %.6g %s left, the next trial needs a reservation of %.6g (%s)",
+				 b->money - o->spent, o->s->prices.currency, ro->need, ro->basis);
+	return bo__error(BO_DONE, "%s: tell the open trials before asking for another", ro->basis);
 }
 
 int bo_optimizer_ask(bo_optimizer *o, bo_trial **out)
 {
 	const bo_study *s;
 	bo_trial *t = NULL;
-	double reserve;
+	bo_reserve_out ro;
 	size_t i;
 	int rc;
 
@@ -301,10 +316,10 @@ int bo_optimizer_ask(bo_optimizer *o, bo_trial **out)
 		return bo__error(BO_EMISUSE, "bo_optimizer_ask: optimizer and out must not be NULL");
 	lock(o);
 	s = o->s;
-	if ((rc = launch_decision(o, &reserve)) != 0)
+	if ((rc = launch_decision(o)) != 0)
 		goto done;
 	if (bo__grow(&o->open, &o->capopen, o->nopen + 1, sizeof *o->open) < 0 ||
-	    !(t = bo__calloc(1, sizeof *t)) || !(t->x = bo__calloc(s->nparams + 1, sizeof *t->x)) ||
+	    !(t = bo__calloc(1, sizeof *t)) ||
 	    !(t->metrics = bo__calloc(s->nmetrics + 1, sizeof *t->metrics))) {
 		rc = BO_ENOMEM;
 		goto done;
@@ -313,18 +328,34 @@ int bo_optimizer_ask(bo_optimizer *o, bo_trial **out)
 		t->metrics[i] = NAN;
 	t->o = o;
 	t->number = o->nasked;
-	if ((rc = bo__sampler_ask(o->sm, t->number, t->x)) != 0)
+	if (o->held_x) {
+		/* The proposal that did not fit last time, asked once. */
+		t->x = o->held_x;
+		o->held_x = NULL;
+	} else {
+		if (!(t->x = bo__calloc(s->nparams + 1, sizeof *t->x))) {
+			rc = BO_ENOMEM;
+			goto done;
+		}
+		if ((rc = bo__sampler_ask(o->sm, t->number, t->x)) != 0)
+			goto done;
+	}
+	if ((rc = reserve(o, t->x, &ro)) != 0) {
+		if (rc == BO_DONE) {
+			o->held_x = t->x;
+			t->x = NULL;
+		}
 		goto done;
+	}
 	if (!(t->sampler = bo__strdup(bo__sampler_name(o->sm)))) {
 		rc = BO_ENOMEM;
 		goto done;
 	}
-	if (o->led &&
-	    (rc = bo__optledger_start(o->led, t->number, t->x, t->sampler, reserve,
-				      isfinite(s->budget.trial_money) ? s->budget.trial_money : NAN)) < 0)
+	if (o->led && (rc = bo__optledger_start(o->led, t->number, t->x, t->sampler, ro.reserve, ro.cap)) < 0)
 		goto done;
-	t->reserved = reserve;
-	o->reserved += reserve;
+	t->reserved = ro.reserve;
+	t->cap = ro.cap;
+	o->reserved += ro.reserve;
 	o->nasked++;
 	o->open[o->nopen++] = t;
 	*out = t;
@@ -342,6 +373,11 @@ done:
 int64_t bo_trial_number(const bo_trial *t)
 {
 	return t ? t->number : -1;
+}
+
+double bo_trial_money_cap(const bo_trial *t)
+{
+	return t ? t->cap : NAN;
 }
 
 static int trial_error(const bo_trial *t, int rc)
@@ -497,7 +533,9 @@ static int tell_locked(bo_optimizer *o, bo_trial *t, int state, double *cost)
 	/* Charge first: whatever fails below, the trial's cost counts. */
 	price = bo__pricebook_cost(&s->prices, t->usage, t->nusage);
 	o->max_cost = fmax(o->max_cost, price);
-	charged = bo__budget_charge(&s->budget, price);
+	charged = price;
+	if (isfinite(t->cap) && !(charged <= t->cap))
+		charged = t->cap;
 	o->spent += charged;
 	o->reserved -= t->reserved;
 	if (o->reserved < 0 || o->nopen == 0)

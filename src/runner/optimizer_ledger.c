@@ -219,6 +219,7 @@ int bo__optledger_start(bo__optledger *l, int64_t number, const double *x, const
 {
 	const bo_study *s = l->s;
 	bo_trial_rec rec;
+	char capmsg[200];
 	size_t i;
 	int rc;
 
@@ -247,6 +248,14 @@ int bo__optledger_start(bo__optledger *l, int64_t number, const double *x, const
 	rec.exit_code = -1;
 	rec.host = l->host;
 	rec.cost = NAN;
+	rec.cap = cap;
+	if (isfinite(cap)) {
+		/* recorded in the start's transaction, as `budgetopt run` does */
+		snprintf(capmsg, sizeof capmsg, "trial %lld may be charged at most %.6g %s (%s)",
+			 (long long)number + 1, cap, s->prices.currency,
+			 cap == s->budget.trial_money ? "per_trial.money" : "its share of the money budget");
+		rec.cap_detail = capmsg;
+	}
 	if ((rc = l->st->ops->trial_start(l->st, &rec)) < 0)
 		goto done;
 	if (rec.id != number + 1) {
@@ -254,9 +263,6 @@ int bo__optledger_start(bo__optledger *l, int64_t number, const double *x, const
 			       (long long)rec.id, (long long)number + 1);
 		goto done;
 	}
-	if (isfinite(cap))
-		event(l, rec.id, "trial_cap", cap, "trial %lld may be charged at most %.6g %s (per_trial.money)",
-		      (long long)rec.id, cap, s->prices.currency);
 	beat(l);
 done:
 	bo__free(rec.params_json);

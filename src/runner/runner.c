@@ -11,10 +11,12 @@
  *
  * Budget rules (DESIGN.md section 4):
  * - a trial launches only if spend + reservations of running trials + its
- *   own reservation fit in the money budget; its reservation is the
- *   per-trial money cap if set, else the costliest trial so far times
- *   BO_RESERVE_MARGIN, else (no history) everything that is left: the first
- *   trial of a study without a cap runs alone;
+ *   own reservation fit in the money budget; its reservation comes from
+ *   runner/reserve.c: the cost model's prediction for the proposed
+ *   configuration (a cheaper one near it when that does not fit and
+ *   nothing runs), the per-trial money cap, or early on the costliest
+ *   trial so far times BO_RESERVE_MARGIN, else (no history) everything
+ *   that is left: the first trial of a study without a cap runs alone;
  * - with a money budget and no per-trial cap (unless per_trial: {money:
  *   none}), each trial's cap is derived at launch (bo__budget_derived_cap)
  *   and becomes its reservation, recorded as a "trial_cap" event;
@@ -54,6 +56,7 @@
 #include "runner/doctor.h"
 #include "runner/orphans.h"
 #include "runner/protocol.h"
+#include "runner/reserve.h"
 #include "runner/slurm_jobs.h"
 #include "runner/trial_record.h"
 #include "runner/worker.h"
@@ -110,6 +113,7 @@ typedef struct runner {
 	int64_t ntrials, ncomplete, nfailed;
 	double best_score;
 	double reserved;
+	double *held_x;          /* asked, not launched (waiting for money), or NULL */
 	double max_cost;
 	double sum_wall;
 	int64_t nfinished;       /* with a measured wall time */
@@ -580,7 +584,7 @@ static void police_jobs(runner *r)
 			double dt = now - j->t_prev;
 			double rate = dt > 0 ? (j->cost_now - j->cost_prev) / dt : 0;
 			double next = j->cost_now + 2.0 * rate * (WAIT_SLICE_MS / 1000.0);
-			if (next >= j->cap && isfinite(b->trial_money))
+			if (next >= j->cap && j->cap == b->trial_money)
 				kill_job(r, j, "cap", "reached the per-trial money cap (%.6g %s)",
 					 j->cap, r->s->prices.currency);
 			else if (next >= j->cap)
@@ -644,15 +648,34 @@ static int do_claim(void *arg)
 	return bo__pg_claim_queued(a->r->st, &a->t, worker_limit(a->r));
 }
 
-/* Claims a queued configuration into x: *id its trial, 0 when none. */
-static int worker_claim(runner *r, double *x, double reserve, int64_t *id)
+/* Claims a queued configuration into x: *id its trial, 0 when none. Its
+ * reservation comes before its configuration is known (the claim takes it
+ * under the budget row's lock), so it follows the rule without a
+ * prediction (runner/reserve.h), into *ro. Returns 0, BO_DONE (the budget
+ * row refused it: r->w->refused), or an error. */
+static int worker_claim(runner *r, double *x, bo_reserve_out *ro, int64_t *id)
 {
+	const bo_budget *b = &r->s->budget;
+	bo_reserve_in in;
 	claim_arg a;
+	double reserve;
 	int rc;
 	*id = 0;
 	r->w->refused = 0;
 	if (r->w->sync.nqueued <= 0)
 		return 0;
+	memset(&in, 0, sizeof in);
+	in.budget = b;
+	in.left = b->money - r->spent - r->reserved;
+	in.slots = (int64_t)r->parallel - (int64_t)r->njobs;
+	in.running = (int64_t)r->njobs;
+	in.nfinished = r->nfinished;
+	in.max_cost = r->max_cost;
+	in.predicted = NAN;
+	reserve = bo__reserve_for(&in, ro) == BO_RESERVE_OK ? ro->reserve : ro->need;
+	ro->reserve = reserve;
+	snprintf(ro->basis, sizeof ro->basis, "a configuration queued again: %.160s",
+		 ro->basis[0] ? ro->basis : "the rule without a prediction");
 	memset(&a, 0, sizeof a);
 	a.r = r;
 	a.t.run_id = r->run_id;
@@ -670,7 +693,9 @@ static int worker_claim(runner *r, double *x, double reserve, int64_t *id)
 	}
 	bo__free(a.t.params_json);
 	bo__kv_free(a.t.params, a.t.nparams);
-	return rc == BO_DONE ? 0 : rc;
+	if (rc == BO_DONE)
+		return r->w->refused ? BO_DONE : 0;
+	return rc;
 }
 
 typedef struct insert_arg {
@@ -756,11 +781,10 @@ static void worker_note(void *ud, const char *msg)
 	note(ud, "%s", msg);
 }
 
-static int launch_decision(runner *r, double *reserve)
+/* The checks that need no proposal: the trial and time budgets. */
+static int launch_decision(runner *r)
 {
 	const bo_budget *b = &r->s->budget;
-	double pred, left;
-	*reserve = 0.0;
 	if (r->stop_launch)
 		return LAUNCH_STOP;
 	if (r->w && worker_sync(r) < 0)
@@ -773,56 +797,78 @@ static int launch_decision(runner *r, double *reserve)
 		stop_launching(r, "budget_stop", "time budget reached (%g s)", b->time_s);
 		return LAUNCH_STOP;
 	}
-	pred = bo__budget_reservation(&r->s->budget, r->nfinished, r->max_cost);
-	if (!is_money_limited(r)) {
-		*reserve = isfinite(pred) ? pred : 0.0;
-		return LAUNCH_OK;
-	}
-	left = b->money - r->spent - r->reserved;
-	if (!isfinite(pred)) {
-		/* No cap and no history: the first trial runs alone. */
-		if (r->njobs > 0)
-			return LAUNCH_WAIT;
-		pred = left;
-	}
-	if (pred > left * (1.0 + MONEY_EPS) || left <= 0) {
-		if (r->njobs > 0) {
-			if (!r->waiting) {
-				r->waiting = 1;
-				event(r, 0, "wait", pred,
-				      "next trial (reservation %.6g) waits for running trials: %.6g left after reservations",
-				      pred, left);
-			}
-			return LAUNCH_WAIT;
-		}
-		stop_launching(r, "budget_stop",
-			       "money budget reached: %.6g %s left, the next trial needs a reservation of %.6g",
-			       b->money - r->spent, r->s->prices.currency, pred);
-		return LAUNCH_STOP;
-	}
-	r->waiting = 0;
-	*reserve = pred;
-	if (!isfinite(b->trial_money) && bo__budget_capped(b)) {
-		/* The trial's cap is its reservation: spend + the caps of the
-		 * running trials stay within the budget. */
-		int64_t slots = (int64_t)r->parallel - (int64_t)r->njobs;
-		if (b->trials > 0 && b->trials - r->ntrials < slots)
-			slots = b->trials - r->ntrials;
-		*reserve = bo__budget_derived_cap(left, slots, pred);
-	}
+	/* No cap and no cost known: the first trial runs alone (asking
+	 * before it could be launched would only hold a proposal). */
+	if (is_money_limited(r) && !isfinite(b->trial_money) && r->nfinished == 0 && r->njobs > 0)
+		return LAUNCH_WAIT;
 	return LAUNCH_OK;
 }
 
-static int launch_one(runner *r, double reserve)
+/* The reservation of proposal x (runner/reserve.c): from the cost model's
+ * prediction for x; when the money left cannot fit it and nothing runs, a
+ * cheaper configuration near it replaces it (x is overwritten). Returns
+ * LAUNCH_OK with *ro set, LAUNCH_WAIT (x is kept for the next try),
+ * LAUNCH_STOP, or an error. */
+static int reserve_proposal(runner *r, int64_t number, double *x, bo_reserve_out *ro)
+{
+	const bo_budget *b = &r->s->budget;
+	bo_reserve_in in;
+	char model[160];
+	int v, rc = LAUNCH_OK;
+
+	memset(&in, 0, sizeof in);
+	in.budget = b;
+	in.left = b->money - r->spent - r->reserved;
+	in.slots = (int64_t)r->parallel - (int64_t)r->njobs;
+	if (b->trials > 0 && b->trials - r->ntrials < in.slots)
+		in.slots = b->trials - r->ntrials;
+	in.running = (int64_t)r->njobs;
+	in.nfinished = r->nfinished;
+	in.max_cost = r->max_cost;
+	in.predicted = NAN;
+	in.model = model;
+	in.model_size = sizeof model;
+	if ((v = bo__reserve_proposal(r->sm, &in, number, x, r->s->nparams, ro)) < 0)
+		return v;
+	rc = LAUNCH_OK;
+	if (v == BO_RESERVE_ALONE) {
+		rc = LAUNCH_WAIT;
+	} else if (v == BO_RESERVE_DEAR) {
+		if (r->njobs > 0) {
+			if (!r->waiting) {
+				r->waiting = 1;
+				event(r, 0, "wait", ro->need,
+				      "next trial (reservation %.6g: %s) waits for running trials: %.6g left after reservations",
+				      ro->need, ro->basis, in.left);
+			}
+			rc = LAUNCH_WAIT;
+		} else {
+			stop_launching(r, "budget_stop",
+				       "money budget reached: %.6g %s left, the next trial needs a reservation of %.6g (%s)",
+				       b->money - r->spent, r->s->prices.currency, ro->need, ro->basis);
+			rc = LAUNCH_STOP;
+		}
+	} else {
+		r->waiting = 0;
+	}
+	return rc;
+}
+
+/* Asks for trial number r->ntrials (or takes the proposal held since a
+ * wait), reserves its cost and launches it. Returns LAUNCH_OK (launched),
+ * LAUNCH_WAIT, LAUNCH_STOP, or an error. */
+static int launch_one(runner *r)
 {
 	const bo_study *s = r->s;
 	job_ctx *j = NULL;
 	bo_trial_rec rec;
 	bo_exec_spec spec;
+	bo_reserve_out ro;
 	char *pjson = NULL;
-	char path[PATH_MAX], cgname[64], tag[64], jobname[96];
+	char path[PATH_MAX], cgname[64], tag[64], jobname[96], capmsg[200];
 	size_t i;
 	int rc;
+	double reserve;
 	int64_t number = r->ntrials, claimed = 0;
 
 	memset(&rec, 0, sizeof rec);
@@ -830,29 +876,40 @@ static int launch_one(runner *r, double reserve)
 	if (!j)
 		return BO_ENOMEM;
 	bo__report_init(&j->report);
-	j->x = bo__calloc(s->nparams ? s->nparams : 1, sizeof *j->x);
-	if (!j->x) {
-		rc = BO_ENOMEM;
-		goto done;
-	}
-	crash_point(r, "ask");
-	if (r->w) {
-		/* worker: a configuration queued again first, else ask with
-		 * every worker's finished trials told */
-		rc = worker_claim(r, j->x, reserve, &claimed);
-		if (rc < 0 || r->w->refused)
+	if (r->held_x) {
+		j->x = r->held_x;
+		r->held_x = NULL;
+	} else {
+		j->x = bo__calloc(s->nparams ? s->nparams : 1, sizeof *j->x);
+		if (!j->x) {
+			rc = BO_ENOMEM;
 			goto done;
-		if (!claimed && (rc = bo__worker_refresh(r->w, r->st, r->sm, s, &r->max_cost)) < 0)
+		}
+		crash_point(r, "ask");
+		if (r->w && (rc = worker_claim(r, j->x, &ro, &claimed)) != 0)
+			goto done;
+		/* worker: unless a configuration queued again was claimed, ask
+		 * with every worker's finished trials told */
+		if (r->w && !claimed &&
+		    (rc = bo__worker_refresh(r->w, r->st, r->sm, s, &r->max_cost)) < 0)
+			goto done;
+		rc = claimed ? 0 : bo__sampler_ask(r->sm, number, j->x);
+		if (rc == BO_DONE) {
+			stop_launching(r, "sampler_stop", "%s", bo_error_last());
+			rc = LAUNCH_STOP;
+			goto done;
+		}
+		if (rc < 0)
 			goto done;
 	}
-	rc = claimed ? 0 : bo__sampler_ask(r->sm, number, j->x);
-	if (rc == BO_DONE) {
-		stop_launching(r, "sampler_stop", "%s", bo_error_last());
-		rc = 0;
+	if (!claimed && (rc = reserve_proposal(r, number, j->x, &ro)) != LAUNCH_OK) {
+		if (rc == LAUNCH_WAIT) {
+			r->held_x = j->x;   /* the same proposal, once money frees */
+			j->x = NULL;
+		}
 		goto done;
 	}
-	if (rc < 0)
-		goto done;
+	reserve = ro.reserve;
 	pjson = bo__study_params_json(s, j->x);
 	if (!pjson) {
 		rc = BO_ENOMEM;
@@ -877,6 +934,16 @@ static int launch_one(runner *r, double reserve)
 		rec.nparams++;
 	}
 	rec.reserved = reserve;
+	rec.reserve_basis = ro.basis;
+	rec.cap = ro.cap;
+	if (isfinite(ro.cap)) {
+		/* The "trial_cap" event joins the start's transaction: one
+		 * commit fewer per trial (bench/run-overhead). */
+		snprintf(capmsg, sizeof capmsg, "trial %lld may be charged at most %.6g %s (%s)",
+			 (long long)number + 1, ro.cap, s->prices.currency,
+			 ro.cap == s->budget.trial_money ? "per_trial.money" : "its share of the money budget");
+		rec.cap_detail = capmsg;
+	}
 	rec.price_version = s->prices.version;
 	rec.score = NAN;
 	rec.feasible = -1;
@@ -931,11 +998,7 @@ static int launch_one(runner *r, double reserve)
 	}
 	r->ntrials++;
 	r->reserved += reserve;
-	j->cap = bo__budget_capped(&s->budget) ? reserve : NAN;
-	if (isfinite(j->cap))
-		event(r, j->id, "trial_cap", j->cap, "trial %lld may be charged at most %.6g %s (%s)",
-		      (long long)j->id, j->cap, s->prices.currency,
-		      isfinite(s->budget.trial_money) ? "per_trial.money" : "its share of the money budget");
+	j->cap = ro.cap;
 	crash_point(r, "reserved");
 
 	if (mkdir(j->folder, r->group ? 0750 : 0700) < 0) {
@@ -996,6 +1059,7 @@ static int launch_one(runner *r, double reserve)
 	j = NULL;
 	crash_point(r, "launched");
 	r->sum.launched++;
+	rc = LAUNCH_OK;
 done:
 	if (j && j->id && rc < 0) {
 		/* Reserved but never started: record it as failed, charged nothing. */
@@ -1017,7 +1081,8 @@ done:
 	job_free(j);
 	bo__free(rec.params);
 	bo__free(pjson);
-	return rc == BO_DONE ? 0 : rc;
+	/* a worker refused by the budget row (BO_DONE): LAUNCH_WAIT */
+	return rc == BO_DONE ? LAUNCH_WAIT : rc;
 }
 
 /* ---- finishing ------------------------------------------------------- */
@@ -1623,7 +1688,7 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 
 	for (;;) {
 		bo_job *done_job = NULL;
-		double reserve, now;
+		double now;
 		int d;
 		if (r->opt->interrupts && *r->opt->interrupts >= 1 && !r->interrupt_seen) {
 			r->interrupt_seen = 1;
@@ -1633,12 +1698,13 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 				       r->njobs);
 		}
 		police_jobs(r);
-		while (r->njobs < (size_t)r->parallel && (d = launch_decision(r, &reserve)) == LAUNCH_OK) {
-			if ((rc = launch_one(r, reserve)) < 0)
+		while (r->njobs < (size_t)r->parallel && (d = launch_decision(r)) == LAUNCH_OK) {
+			if ((rc = launch_one(r)) < 0)
 				goto done;
-			if (r->stop_launch || (r->w && r->w->refused))
+			if (rc != LAUNCH_OK || r->stop_launch || (r->w && r->w->refused))
 				break;
 		}
+		rc = 0;
 		if (r->w && r->w->refused && r->njobs == 0 && !r->stop_launch) {
 			/* worker: others' reservations may come back */
 			struct timespec nap = {0, WAIT_SLICE_MS * 1000000L};
@@ -1714,6 +1780,7 @@ done:
 	bo__storage_close(r->st);
 	bo__ledger_unlock(r->lock_fd);
 	bo__free(r->jobs);
+	bo__free(r->held_x);
 	bo__free(r->crash_point);
 	bo__worker_clear(r->w);
 	r->sum.spent = r->spent;

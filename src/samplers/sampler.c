@@ -28,6 +28,7 @@
 #include "core/error.h"
 #include "core/strbuf.h"
 #include "core/trial.h"
+#include "samplers/costmodel.h"
 #include "samplers/internal.h"
 
 static const bo_sampler_ops random_ops = {"random", bo__random_create, bo__random_destroy,
@@ -69,6 +70,8 @@ struct bo_sampler {
 	const bo_study *study;
 	void *impl;
 	auto_state *autos;      /* non-NULL for "auto" */
+	bo_costmodel *cost;     /* the reservation's model (samplers/costmodel.c) */
+	uint64_t seed;
 	char ledger[64];
 };
 
@@ -176,6 +179,9 @@ int bo__sampler_new(bo_sampler **out, const bo_study *s, const char *name, uint6
 	}
 	sm->ops = ops;
 	sm->study = s;
+	sm->seed = seed;
+	if ((rc = bo__costmodel_new(&sm->cost, s)) < 0)
+		goto done;
 	snprintf(sm->ledger, sizeof sm->ledger, "%s%s", is_auto ? "auto:" : "", ops->name);
 	rc = is_auto ? auto_new(&sm->autos, s, seed) : ops->create(&sm->impl, s, seed);
 	if (rc < 0)
@@ -195,6 +201,7 @@ void bo__sampler_free(bo_sampler *sm)
 	if (sm->impl)
 		sm->ops->destroy(sm->impl);
 	auto_free(sm->autos);
+	bo__costmodel_free(sm->cost);
 	bo__free(sm);
 }
 
@@ -227,6 +234,11 @@ int bo__sampler_tell(bo_sampler *sm, const bo_observation *o)
 					    "the study has %zu and %zu",
 				 o->nobj, o->ncons, bo__sampler_nobjectives(sm->study),
 				 sm->study->nguardrails);
+	{
+		int rc = bo__costmodel_add(sm->cost, o->x, o->cost);
+		if (rc < 0)
+			return rc;
+	}
 	if (sm->autos) {
 		size_t k;
 		int rc;
@@ -298,6 +310,29 @@ done:
 	bo__free(obj);
 	bo__free(cons);
 	return rc;
+}
+
+int bo__sampler_predict_cost(bo_sampler *sm, const double *x, double q, double *upper,
+			     char *basis, size_t size)
+{
+	int rc;
+	*upper = NAN;
+	if (size)
+		basis[0] = '\0';
+	if (!sm || !x)
+		return bo__error(BO_EMISUSE, "sampler predict_cost needs a sampler and a configuration");
+	rc = bo__costmodel_predict(sm->cost, x, q, upper);
+	if (rc == 0 && size)
+		bo__costmodel_describe(sm->cost, q, basis, size);
+	return rc;
+}
+
+int bo__sampler_cheaper(bo_sampler *sm, int64_t number, const double *x, double q, double limit,
+			double *xout, double *upper)
+{
+	if (!sm || !x || !xout || !upper)
+		return bo__error(BO_EMISUSE, "sampler cheaper needs a sampler and configurations");
+	return bo__costmodel_cheaper(sm->cost, sm->seed, number, x, q, limit, xout, upper);
 }
 
 int bo__sampler_set_param(bo_sampler *sm, const char *name, double value)

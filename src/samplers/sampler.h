@@ -65,6 +65,22 @@ int bo__sampler_tell(bo_sampler *sm, const bo_observation *o);
 int bo__sampler_tell_metrics(bo_sampler *sm, int64_t number, const double *x, int state,
 			     const double *metrics, double cost);
 
+/* The reservation's cost model (samplers/costmodel.c), fed by every tell:
+ * *upper gets the cost configuration x stays under with probability about
+ * q, and basis (size bytes) one line saying what the figure rests on.
+ * Returns 0, or BO_DONE (*upper NaN) while too few costs are known: the
+ * caller then keeps its own rule. */
+int bo__sampler_predict_cost(bo_sampler *sm, const double *x, double q, double *upper,
+			     char *basis, size_t size);
+
+/* When the money left cannot fit proposal x of trial number: a nearby
+ * configuration whose predicted q-quantile is at most limit, into xout
+ * (its prediction in *upper). Deterministic for the seed and number.
+ * Returns 0, BO_DONE when none fits, BO_ENOMEM. The sampler is told the
+ * configuration that ran, whichever it was. */
+int bo__sampler_cheaper(bo_sampler *sm, int64_t number, const double *x, double q, double limit,
+			double *xout, double *upper);
+
 /* Sets an algorithm-specific option ("gamma", "n_startup", ...), as NLopt
  * does. Returns 0, or BO_EINVAL for a name the algorithm does not know or
  * a value out of range. */

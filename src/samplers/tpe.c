@@ -73,6 +73,8 @@
  *   constant_liar   1        1: pending trials count as bad observations
  *   ctpe            1        1: c-TPE density ratios per guardrail
  *   startup_sobol   1        1: start-up points from Sobol, 0: random
+ *   reference_kernel 0       1: the component-by-component density (same
+ *                            values, slower: for the test that says so)
  *
  * Pure: no I/O, no clock, no globals; never prints. Must never propose a
  * point that breaks a configuration constraint (every candidate comes from
@@ -91,6 +93,7 @@
 #include "core/error.h"
 #include "core/trial.h"
 #include "samplers/internal.h"
+#include "samplers/tpe_kernels.h"
 
 /* Optuna's SIGMA0_MAGNITUDE for multivariate bandwidths. */
 #define SIGMA0 0.2
@@ -135,6 +138,9 @@ typedef struct mixture {
 	double *cumw;          /* ncomp + 1 cumulative weights, for drawing */
 	double *mu;            /* ncomp * d: centre or label; NaN inactive */
 	double *lc;            /* ncomp * d: log constant of numeric kernels */
+	double *muT, *lcT;     /* the same, parameter-major (d rows of cap):
+				* mix_logpdf sweeps one parameter over every
+				* component, a loop without a carried sum */
 	double *sigma;         /* d */
 	double *isig;          /* d */
 	double *lhi, *llo;     /* d: categorical log kernel, match / not */
@@ -142,12 +148,6 @@ typedef struct mixture {
 	unsigned char *full;   /* ncomp: 1 when every parameter is active */
 } mixture;
 
-typedef struct rankrec {
-	int cls;
-	double key;
-	int64_t number;
-	size_t e;
-} rankrec;
 
 typedef struct bo_tpe {
 	const bo_study *s;
@@ -158,6 +158,7 @@ typedef struct bo_tpe {
 	size_t n_startup, n_candidates, max_good;
 	double gamma, prior_weight;
 	int liar, ctpe, startup_sobol;
+	int reference_kernel;  /* 1: mix_logpdf_rows (for the test of equality) */
 
 	/* parameters: 1 categorical (unordered labels), grid points (0: continuous) */
 	int *is_cat;
@@ -187,7 +188,7 @@ typedef struct bo_tpe {
 	double *mix_gamma;     /* per objective/guardrail split: good share */
 	int *mix_on;           /* per split: used in the acquisition */
 	size_t work_cap;
-	rankrec *recs;
+	bo__rankrec *recs, *rtmp;     /* rtmp: sort_ranks' workspace */
 	size_t *ord, *good, *bad;
 	int *cls;
 	double *viol, *wts, *pts, *contrib, *lse;
@@ -322,6 +323,8 @@ static void mix_clear(mixture *mx)
 	bo__free(mx->cumw);
 	bo__free(mx->mu);
 	bo__free(mx->lc);
+	bo__free(mx->muT);
+	bo__free(mx->lcT);
 	bo__free(mx->sigma);
 	bo__free(mx->isig);
 	bo__free(mx->lhi);
@@ -355,6 +358,7 @@ static void tpe_destroy(void *impl)
 	bo__free(t->px);
 	bo__free(t->pcode);
 	bo__free(t->recs);
+	bo__free(t->rtmp);
 	bo__free(t->ord);
 	bo__free(t->good);
 	bo__free(t->bad);
@@ -460,10 +464,13 @@ static int tpe_set_param(void *impl, const char *name, double v)
 		t->ctpe = (int)v;
 	else if (strcmp(name, "startup_sobol") == 0 && (v == 0 || v == 1))
 		t->startup_sobol = (int)v;
+	else if (strcmp(name, "reference_kernel") == 0 && (v == 0 || v == 1))
+		t->reference_kernel = (int)v;
 	else if (strcmp(name, "n_startup") == 0 || strcmp(name, "n_candidates") == 0 ||
 		 strcmp(name, "gamma") == 0 || strcmp(name, "max_good") == 0 ||
 		 strcmp(name, "prior_weight") == 0 || strcmp(name, "constant_liar") == 0 ||
-		 strcmp(name, "ctpe") == 0 || strcmp(name, "startup_sobol") == 0)
+		 strcmp(name, "ctpe") == 0 || strcmp(name, "startup_sobol") == 0 ||
+		 strcmp(name, "reference_kernel") == 0)
 		return bo__error(BO_EINVAL, "tpe: %s: value %g out of range", name, v);
 	else
 		return bo__error(BO_EINVAL,
@@ -697,7 +704,9 @@ static int mix_reserve(mixture *mx, size_t ncomp, size_t d)
 	    (rc = grow_rows(&mx->w, mx->cap, c, 1, sizeof *mx->w)) < 0 ||
 	    (rc = grow_rows(&mx->full, mx->cap, c, 1, sizeof *mx->full)) < 0 ||
 	    (rc = grow_rows(&mx->mu, mx->cap, c, d, sizeof *mx->mu)) < 0 ||
-	    (rc = grow_rows(&mx->lc, mx->cap, c, d, sizeof *mx->lc)) < 0)
+	    (rc = grow_rows(&mx->lc, mx->cap, c, d, sizeof *mx->lc)) < 0 ||
+	    (rc = grow_rows(&mx->muT, mx->cap, c, d, sizeof *mx->muT)) < 0 ||
+	    (rc = grow_rows(&mx->lcT, mx->cap, c, d, sizeof *mx->lcT)) < 0)
 		return rc;
 	mx->cap = c;
 	return 0;
@@ -755,13 +764,14 @@ static void mix_fit(const bo_tpe *t, mixture *mx, size_t n)
 		lsig = -log(mx->sigma[i]) - LOG_SQRT_2PI;
 		for (j = 0; j < n; j++) {
 			double c = entry_code(t, mx->ent[j])[i];
-			mx->mu[j * d + i] = c;
+			mx->mu[j * d + i] = mx->muT[i * mx->cap + j] = c;
 			if (isnan(c))
 				mx->full[j] = 0;
 			if (t->is_cat[i] || isnan(c))
 				mx->lc[j * d + i] = 0.0;
 			else
 				mx->lc[j * d + i] = lsig - log_trunc_mass(c, mx->sigma[i]);
+			mx->lcT[i * mx->cap + j] = mx->lc[j * d + i];
 		}
 	}
 	for (j = 0; j < n; j++)
@@ -790,10 +800,13 @@ static void prior_terms(const bo_tpe *t, const double *c, double *pt)
 	}
 }
 
-/* log of mixture density at candidate code c (pt from prior_terms; act
+/* The reference kernel (component by component, the layout of the
+ * paper's sum): mix_logpdf must give exactly its value; the option
+ * "reference_kernel" selects it, for the test that checks so.
+ * log of mixture density at candidate code c (pt from prior_terms; act
  * lists the candidate's active parameters, the nnum numeric ones first,
  * then nact - nnum labels); lse is workspace of ncomp + 1. */
-static double mix_logpdf(const bo_tpe *t, const mixture *mx, const double *c, const double *pt,
+static double mix_logpdf_rows(const bo_tpe *t, const mixture *mx, const double *c, const double *pt,
 			 const size_t *act, size_t nnum, size_t nact, double *lse)
 {
 	size_t i, j, a, d = t->d, n = mx->ncomp;
@@ -833,6 +846,43 @@ static double mix_logpdf(const bo_tpe *t, const mixture *mx, const double *c, co
 		if (v > top)
 			top = v;
 	}
+	lse[n] = prior;
+	if (prior > top)
+		top = prior;
+	for (j = 0; j <= n; j++)
+		if (lse[j] - top > LSE_NEGLIGIBLE)
+			sum += exp(lse[j] - top);
+	return top + log(sum);
+}
+
+/* log of mixture density at candidate code c (pt from prior_terms; act
+ * lists the candidate's active parameters, the nnum numeric ones first,
+ * then nact - nnum labels); lse is workspace of ncomp + 1. Parameter by
+ * parameter over every component (muT, lcT): each component still adds
+ * its terms in act's order, so the value is mix_logpdf_rows' to the bit. */
+static double mix_logpdf(const bo_tpe *t, const mixture *mx, const double *c, const double *pt,
+			 const size_t *act, size_t nnum, size_t nact, double *lse)
+{
+	size_t j, a, n = mx->ncomp, cap = mx->cap;
+	double top = -INFINITY, sum = 0, prior = mx->logw[n];
+
+	if (t->reference_kernel)
+		return mix_logpdf_rows(t, mx, c, pt, act, nnum, nact, lse);
+	for (a = 0; a < nact; a++)
+		prior += pt[act[a]];
+	memcpy(lse, mx->logw, n * sizeof *lse);
+	for (a = 0; a < nnum; a++) {
+		size_t i = act[a];
+		bo__tpe_sweep_numeric(lse, mx->muT + i * cap, mx->lcT + i * cap, n, c[i], mx->isig[i],
+				      pt[i]);
+	}
+	for (; a < nact; a++) {
+		size_t i = act[a];
+		bo__tpe_sweep_label(lse, mx->muT + i * cap, n, c[i], mx->lhi[i], mx->llo[i], pt[i]);
+	}
+	for (j = 0; j < n; j++)
+		if (lse[j] > top)
+			top = lse[j];
 	lse[n] = prior;
 	if (prior > top)
 		top = prior;
@@ -914,7 +964,7 @@ static int draw_uniform(void *ud, double *u)
 
 static int cmp_rank(const void *a, const void *b)
 {
-	const rankrec *x = a, *y = b;
+	const bo__rankrec *x = a, *y = b;
 	if (x->cls != y->cls)
 		return x->cls < y->cls ? -1 : 1;
 	if (x->key != y->key)
@@ -931,6 +981,7 @@ static int reserve_work(bo_tpe *t, size_t n)
 	while (c < n)
 		c *= 2;
 	if ((rc = grow_rows(&t->recs, t->work_cap, c, 1, sizeof *t->recs)) < 0 ||
+	    (rc = grow_rows(&t->rtmp, t->work_cap, c, 1, sizeof *t->rtmp)) < 0 ||
 	    (rc = grow_rows(&t->ord, t->work_cap, c, 1, sizeof *t->ord)) < 0 ||
 	    (rc = grow_rows(&t->good, t->work_cap, c, 1, sizeof *t->good)) < 0 ||
 	    (rc = grow_rows(&t->bad, t->work_cap, c, 1, sizeof *t->bad)) < 0 ||
@@ -1072,7 +1123,7 @@ static int build_model(bo_tpe *t)
 		t->recs[k].e = e;
 		k++;
 	}
-	qsort(t->recs, k, sizeof *t->recs, cmp_rank);
+	bo__tpe_sort_ranks(t->recs, k, t->rtmp);
 	if (m > 1 && nfeas > n_good) {
 		rc = mo_pick(t, nfeas, n_good, refp);
 		if (rc < 0)

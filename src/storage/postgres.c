@@ -838,7 +838,11 @@ static int trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int by_fo
 			goto done;
 		p_clear(&p);
 	}
-	if ((rc = insert_event(q, t->run_id, id, "reserve", t->reserved, NULL,
+	if ((rc = insert_event(q, t->run_id, id, "reserve", t->reserved, t->reserve_basis,
+			       t->created_at != 0 ? t->created_at : t->started_at, what)))
+		goto done;
+	if (t->cap_detail &&
+	    (rc = insert_event(q, t->run_id, id, "trial_cap", t->cap, t->cap_detail,
 			       t->created_at != 0 ? t->created_at : t->started_at, what)))
 		goto done;
 	if ((rc = commit(q, what)))

@@ -927,7 +927,11 @@ static int sq_trial_start(bo_storage *st, bo_trial_rec *t)
 		goto done;
 	if ((rc = insert_kv(q, S_PARAM_INSERT, id, t->params, t->nparams, what)))
 		goto done;
-	if ((rc = insert_event(q, t->run_id, id, "reserve", t->reserved, NULL,
+	if ((rc = insert_event(q, t->run_id, id, "reserve", t->reserved, t->reserve_basis,
+			       t->created_at != 0 ? t->created_at : t->started_at, what)))
+		goto done;
+	if (t->cap_detail &&
+	    (rc = insert_event(q, t->run_id, id, "trial_cap", t->cap, t->cap_detail,
 			       t->created_at != 0 ? t->created_at : t->started_at, what)))
 		goto done;
 	if ((rc = commit(q, what)))

@@ -259,40 +259,65 @@ static void test_trial_budget(void **state)
 static void test_reservation_without_cap(void **state)
 {
 	bo_study *s = parse(edit(STUDY_A, "  per_trial: {money: 3.0}\n", ""));
+	bo_study *none = parse(edit(STUDY_A, "{money: 3.0}", "{money: none}"));
+	bo_optimizer_options opt = BO_OPTIMIZER_OPTIONS_INIT;
 	bo_optimizer *o = NULL;
 	bo_trial *t1, *t2, *t3;
-	double cost;
+	double cost, each = 0.37 * P_CPU;
 	int k;
 	(void)state;
-	assert_int_equal(bo_optimizer_new(&o, s, NULL), 0);
+	opt.parallel = 2;
+	assert_int_equal(bo_optimizer_new(&o, s, &opt), 0);
 	assert_int_equal(bo_optimizer_ask(o, &t1), 0);
 	assert_int_equal(bo_optimizer_ask(o, &t2), BO_DONE);
 	assert_non_null(strstr(bo_optimizer_errmsg(o), "tell trial 0"));
-	/* 4 cpu hours: 10.0, above any cap - charged in full without one */
+	/* The first trial holds the whole budget: its derived cap. */
+	assert_close(bo_trial_money_cap(t1), MONEY);
+	/* 4 cpu hours: 10.0, under its cap - charged in full */
 	assert_int_equal(bo_trial_add_usage(t1, "cpu_hours", 4.0), 0);
 	assert_int_equal(bo_optimizer_tell(o, t1, BO_TELL_FAILED, &cost), 0);
 	assert_close(cost, 4.0 * P_CPU);
-	/* 30 left, reservation 12.5: two fit at once, the third does not */
+	/* 30 left, reservation 12.5 (1.25 x 10: too few costs for the cost
+	 * model), two slots: each cap is a share of what is left, never below
+	 * the reservation; the third does not fit */
 	assert_int_equal(bo_optimizer_ask(o, &t1), 0);
+	assert_close(bo_trial_money_cap(t1), 30.0 / 2);
 	assert_int_equal(bo_optimizer_ask(o, &t2), 0);
+	assert_close(bo_trial_money_cap(t2), 30.0 - 30.0 / 2);
 	assert_int_equal(bo_optimizer_ask(o, &t3), BO_DONE);
 	assert_non_null(strstr(bo_optimizer_errmsg(o), "open trials"));
-	assert_int_equal(bo_optimizer_tell(o, t2, BO_TELL_FAILED, NULL), 0);
-	/* t2 cost nothing: 30 - 12.5 left, room for one more */
-	assert_int_equal(bo_optimizer_ask(o, &t3), 0);
+	/* 100 cpu hours (250) are charged its cap, never past the budget */
+	assert_int_equal(bo_trial_add_usage(t2, "cpu_hours", 100.0), 0);
+	assert_int_equal(bo_optimizer_tell(o, t2, BO_TELL_FAILED, &cost), 0);
+	assert_close(cost, 15.0);
 	assert_int_equal(bo_optimizer_tell(o, t1, BO_TELL_FAILED, NULL), 0);
-	assert_int_equal(bo_optimizer_tell(o, t3, BO_TELL_FAILED, NULL), 0);
-	/* spend 10 + 4 x 4.5 = 28 > 27.5 = budget - 12.5: stops */
-	for (k = 0; k < 4; k++) {
-		assert_int_equal(bo_optimizer_ask(o, &t1), 0);
-		assert_int_equal(bo_trial_add_usage(t1, "cpu_hours", 1.8), 0);
+	assert_close(bo_optimizer_spent(o), 25.0);
+	/* Equal costs from now on: the budget is spent until less than one
+	 * trial's cost is left, never past it. */
+	for (k = 0; k < 100; k++) {
+		int rc = bo_optimizer_ask(o, &t1);
+		if (rc == BO_DONE)
+			break;
+		assert_int_equal(rc, 0);
+		assert_true(bo_trial_money_cap(t1) >= each || bo_optimizer_spent(o) + bo_trial_money_cap(t1) >= MONEY - 1e-9);
+		assert_int_equal(bo_trial_add_usage(t1, "cpu_hours", 0.37), 0);
 		assert_int_equal(bo_optimizer_tell(o, t1, BO_TELL_FAILED, NULL), 0);
+		assert_true(bo_optimizer_spent(o) <= MONEY * (1 + 1e-12));
 	}
-	assert_close(bo_optimizer_spent(o), 28.0);
-	assert_int_equal(bo_optimizer_ask(o, &t1), BO_DONE);
+	assert_true(k < 100);
 	assert_non_null(strstr(bo_optimizer_errmsg(o), "money budget reached"));
+	assert_true(bo_optimizer_spent(o) > MONEY - each);
+	bo_optimizer_free(o);
+	/* per_trial: {money: none}: no cap, a trial is charged in full. */
+	assert_int_equal(bo_optimizer_new(&o, none, NULL), 0);
+	assert_int_equal(bo_optimizer_ask(o, &t1), 0);
+	assert_true(isnan(bo_trial_money_cap(t1)));
+	assert_int_equal(bo_trial_add_usage(t1, "cpu_hours", 20.0), 0);
+	assert_int_equal(bo_optimizer_tell(o, t1, BO_TELL_FAILED, &cost), 0);
+	assert_close(cost, 20.0 * P_CPU);
 	bo_optimizer_free(o);
 	bo_study_free(s);
+	bo_study_free(none);
 }
 
 /* A complete trial without its non-optional metric is failed: charged,

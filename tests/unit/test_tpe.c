@@ -855,6 +855,56 @@ static void test_determinism_and_resume(void **state)
 	bo_study_free(s);
 }
 
+/* The parameter-major density (the fast kernel) proposes exactly what the
+ * component-by-component one does, bit for bit: conditional parameters
+ * (inactive ones in components and candidates), labels, failed trials and
+ * batches of pending asks (constant liar), past the sizes where the
+ * mixtures' storage grows. */
+static void test_fast_kernel_identical(void **state)
+{
+	enum { N = 260, BATCH = 3 };
+	bo_study *s = parse(COND_YAML);
+	size_t d = s->nparams, i, j, k;
+	void *fast = NULL, *ref = NULL;
+	double xf[BATCH][16], xr[BATCH][16];
+	size_t differ = 0;
+	(void)state;
+	assert_true(d <= 16);
+	assert_int_equal(bo__tpe_ops.create(&fast, s, 41), 0);
+	assert_int_equal(bo__tpe_ops.create(&ref, s, 41), 0);
+	assert_int_equal(bo__tpe_ops.set_param(ref, "reference_kernel", 1), 0);
+	assert_int_equal(bo__tpe_ops.set_param(ref, "reference_kernel", 2), BO_EINVAL);
+	for (i = 0; i < N; i += BATCH) {
+		for (k = 0; k < BATCH; k++) {
+			assert_int_equal(bo__tpe_ops.ask(fast, (int64_t)(i + k), xf[k]), 0);
+			assert_int_equal(bo__tpe_ops.ask(ref, (int64_t)(i + k), xr[k]), 0);
+			for (j = 0; j < d; j++)
+				differ += !((isnan(xf[k][j]) && isnan(xr[k][j])) || xf[k][j] == xr[k][j]);
+		}
+		for (k = 0; k < BATCH; k++) {
+			double obj = 0.0;
+			bo_observation o;
+			for (j = 0; j < d; j++)
+				if (!isnan(xf[k][j]))
+					obj += sin(2.385 * xf[k][j] * (double)(j + 1));
+			o.number = (int64_t)(i + k);
+			o.x = xf[k];
+			o.state = (i + k) % 7 == 3 ? BO_TRIAL_FAILED : BO_TRIAL_COMPLETE;
+			o.nobj = 1;
+			o.obj = &obj;
+			o.ncons = 0;
+			o.cons = NULL;
+			o.cost = 1;
+			assert_int_equal(bo__tpe_ops.tell(fast, &o), 0);
+			assert_int_equal(bo__tpe_ops.tell(ref, &o), 0);
+		}
+	}
+	assert_int_equal(differ, 0);
+	bo__tpe_ops.destroy(fast);
+	bo__tpe_ops.destroy(ref);
+	bo_study_free(s);
+}
+
 /* ---- constant liar: parallel asks spread ---------------------------------------- */
 
 static double min_pair_dist(const double *x, size_t n, size_t d)
@@ -998,6 +1048,7 @@ int main(void)
 		cmocka_unit_test(test_grid16_no_repeats),
 		cmocka_unit_test(test_large_finite_no_repeats),
 		cmocka_unit_test(test_determinism_and_resume),
+		cmocka_unit_test(test_fast_kernel_identical),
 		cmocka_unit_test(test_constant_liar),
 		cmocka_unit_test(test_alloc_failures),
 	};

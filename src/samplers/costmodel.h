@@ -1,0 +1,45 @@
+/*
+ * samplers/costmodel.h - the cost model every sampler handle keeps for the
+ * budget's reservation (samplers/costmodel.c): k nearest neighbours on
+ * log-cost with a conformally calibrated upper quantile.
+ *
+ * Pure: no I/O, no clock, no globals.
+ */
+#ifndef BO_SAMPLERS_COSTMODEL_H
+#define BO_SAMPLERS_COSTMODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/model.h"
+
+typedef struct bo_costmodel bo_costmodel;
+
+/* A model of study s's costs (s outlives it). Returns 0, BO_ENOMEM. */
+int bo__costmodel_new(bo_costmodel **out, const bo_study *s);
+void bo__costmodel_free(bo_costmodel *m);
+
+/* Learns that configuration x cost cost (money). A cost that is not a
+ * finite positive number is ignored. Returns 0, BO_ENOMEM. */
+int bo__costmodel_add(bo_costmodel *m, const double *x, double cost);
+
+/* Costs learnt so far. */
+size_t bo__costmodel_count(const bo_costmodel *m);
+
+/* *upper: the cost configuration x stays under with probability about q
+ * (0 < q < 1). Returns 0, or BO_DONE (*upper NaN) while the model has too
+ * few costs to say. */
+int bo__costmodel_predict(bo_costmodel *m, const double *x, double q, double *upper);
+
+/* One line saying what the prediction rests on, for the ledger. */
+void bo__costmodel_describe(bo_costmodel *m, double q, char *buf, size_t size);
+
+/* A configuration near the proposal x (in the unit cube) whose predicted
+ * q-quantile is at most limit, drawn deterministically from (seed,
+ * number) and meeting the study's constraints, into xout with its
+ * prediction in *upper. Returns 0, BO_DONE when no draw fits (or the
+ * model cannot predict yet), BO_ENOMEM. */
+int bo__costmodel_cheaper(bo_costmodel *m, uint64_t seed, int64_t number, const double *x,
+			  double q, double limit, double *xout, double *upper);
+
+#endif
