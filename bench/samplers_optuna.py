@@ -26,7 +26,7 @@ PROBLEMS = {
     "branin": (600.0, 10.0, ["minimize"], {"x1": (-5, 10), "x2": (0, 15)}, False),
     "gardner": (150.0, 1.0, ["minimize"], {"x1": (0, 6), "x2": (0, 6)}, True),
     "zdt1": (200.0, 1.0, ["minimize"] * 2, {"x%d" % i: (0, 1) for i in range(1, 6)}, False),
-    "dtlz2": (150.0, 1.0, ["minimize"] * 3, {"x%d" % i: (0, 1) for i in range(1, 8)}, False),
+    "dtlz2": (150.0, 1.0, ["minimize"] * 3, {"x%d" % i: (0, 1) for i in range(1, 7)}, False),
     "nb201": (150.0, None, ["maximize"], None, True),
 }
 EDGES = ["edge_1_0", "edge_2_0", "edge_2_1", "edge_3_0", "edge_3_1", "edge_3_2"]
@@ -65,7 +65,7 @@ def evaluate(problem, p, nb):
         f1 = p["x1"]
         return 1.0, 1, [f1, g * (1 - math.sqrt(f1 / g))]
     if problem == "dtlz2":
-        g = sum((p["x%d" % i] - 0.5) ** 2 for i in range(3, 8))
+        g = sum((p["x%d" % i] - 0.5) ** 2 for i in range(3, 7))
         a, b = p["x1"] * math.pi / 2, p["x2"] * math.pi / 2
         return 1.0, 1, [(1 + g) * math.cos(a) * math.cos(b), (1 + g) * math.cos(a) * math.sin(b),
                         (1 + g) * math.sin(a)]

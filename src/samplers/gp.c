@@ -105,6 +105,9 @@
 #define DUP_TRIES 200
 /* ParEGO's augmentation (Knowles 2006: rho = 0.05). */
 #define PAREGO_RHO 0.05
+#ifndef PAREGO_ABOVE
+#define PAREGO_ABOVE 3
+#endif
 /* Reference point margin beyond the worst value (share of the range). */
 #define REF_MARGIN 0.1
 /* Streams of the rng (distinct constants). */
@@ -221,7 +224,7 @@ static int gp_create(void **out, const bo_study *s, uint64_t seed)
 	g->ehvi_samples = DEFAULT_EHVI_SAMPLES;
 	g->fit_points = DEFAULT_FIT_POINTS;
 	g->cost_aware = DEFAULT_COST_AWARE;
-	g->nobjm = g->nobj > 3 ? 1 : g->nobj;
+	g->nobjm = g->nobj > PAREGO_ABOVE ? 1 : g->nobj;
 	g->nslots = g->nobjm + g->ncons + 1;
 	rc = bo__sobol_create(&g->sobol, s, seed);
 	if (rc < 0)
@@ -481,7 +484,7 @@ static size_t build(gp_sampler *g, size_t slot, size_t nuse, double *prange)
 	double lo = 0, hi = 0, *los = g->olo, *his = g->ohi;
 
 	if (slot < g->nobjm) {
-		if (g->nobj > 3) {
+		if (g->nobj > PAREGO_ABOVE) {
 			for (k = 0; k < g->nobj; k++)
 				if (!obj_range(g, k, nuse, &los[k], &his[k]))
 					return 0;
@@ -490,7 +493,7 @@ static size_t build(gp_sampler *g, size_t slot, size_t nuse, double *prange)
 		}
 		for (i = 0; i < nuse; i++) {
 			memcpy(g->dX + n * df, g->of + i * df, df * sizeof *g->dX);
-			g->dy[n++] = g->nobj > 3 ? parego_value(g, i, los, his)
+			g->dy[n++] = g->nobj > PAREGO_ABOVE ? parego_value(g, i, los, his)
 						 : obj_value(g, i, slot, lo, hi);
 		}
 		if (prange) {
@@ -799,7 +802,7 @@ static int propose(gp_sampler *g, bo_rng *rng, double *xout)
 	ranked *rk = NULL;
 	nlopt_opt opt = NULL;
 	acq_ctx a;
-	int rc = 0, have_best = 0, found = 0, always = g->nobj > 3;
+	int rc = 0, have_best = 0, found = 0, always = g->nobj > PAREGO_ABOVE;
 
 	memset(&a, 0, sizeof a);
 	a.g = g;
@@ -808,7 +811,7 @@ static int propose(gp_sampler *g, bo_rng *rng, double *xout)
 	nfit = g->nobs < REFIT_ALL_BELOW
 		       ? g->nobs
 		       : g->nobs - (g->nobs - REFIT_ALL_BELOW) % g->refit_every;
-	if (g->nobj > 3) {
+	if (g->nobj > PAREGO_ABOVE) {
 		/* ParEGO: weights uniform on the simplex, one set per ask. */
 		double sum = 0;
 		for (k = 0; k < g->nobj; k++) {
