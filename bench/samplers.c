@@ -111,7 +111,8 @@ static int eval_dtlz2(const problem *p, const bo_trial *t, double *out, int *fea
 	return 0;
 }
 
-/* NAS-Bench-201 on CIFAR-10 with HW-NAS-Bench's edge-GPU latency. */
+/* NAS-Bench-201 on CIFAR-10 with HW-NAS-Bench's edge-GPU latency; training
+ * cost proportional to FLOPs (nb201) or unit cost (nb201u). */
 static const char *const NB_OPS[] = {"avg_pool_3x3", "nor_conv_1x1", "nor_conv_3x3", "none",
 				     "skip_connect"};
 static double nb_acc[NB_MAX], nb_lat[NB_MAX], nb_cost[NB_MAX];
@@ -204,6 +205,14 @@ static int eval_nb201(const problem *p, const bo_trial *t, double *out, int *fea
 	return 0;
 }
 
+/* The same table at unit cost (BASELINES.md's first NB201 problem). */
+static int eval_nb201u(const problem *p, const bo_trial *t, double *out, int *feasible, double *cost)
+{
+	int rc = eval_nb201(p, t, out, feasible, cost);
+	*cost = 1;
+	return rc;
+}
+
 #define F01(n) "  " n ": {float: [0, 1]}\n"
 #define OPS "{choice: [avg_pool_3x3, nor_conv_1x1, nor_conv_3x3, none, skip_connect]}"
 #define COMMON "prices: {eval_units: 1}\nevaluator: {command: [none]}\n"
@@ -235,6 +244,12 @@ static const problem PROBLEMS[] = {
 	 "metrics: {val_acc: {maximize: true}, lat: {}}\nobjectives: [val_acc]\n"
 	 "guardrails: [\"lat <= 4\"]\n" COMMON "budget: {money: 150, per_trial: {money: %.17g}}\n",
 	 2, eval_nb201},
+	{"nb201u",
+	 "name: nb201-hw-unit\nspace:\n  edge_1_0: " OPS "\n  edge_2_0: " OPS "\n  edge_2_1: " OPS
+	 "\n  edge_3_0: " OPS "\n  edge_3_1: " OPS "\n  edge_3_2: " OPS "\n"
+	 "metrics: {val_acc: {maximize: true}, lat: {}}\nobjectives: [val_acc]\n"
+	 "guardrails: [\"lat <= 4\"]\n" COMMON "budget: {money: 150, per_trial: {money: 1}}\n",
+	 2, eval_nb201u},
 };
 
 static double now_s(void)
@@ -262,7 +277,7 @@ static int cmd_run(const char *pname, const char *sampler, int nseeds, const cha
 			p = &PROBLEMS[i];
 	if (!p)
 		return die(pname, "unknown problem");
-	if (p->eval == eval_nb201 && (!csv || nb_load(csv) <= 0))
+	if ((p->eval == eval_nb201 || p->eval == eval_nb201u) && (!csv || nb_load(csv) <= 0))
 		return die(csv ? csv : "nb201", "cannot read the table");
 	snprintf(yaml, sizeof yaml, p->yaml, nb_cap);
 	if (bo_study_parse(&s, yaml, strlen(yaml), pname, NULL, NULL) != 0)
@@ -296,7 +311,8 @@ static int cmd_run(const char *pname, const char *sampler, int nseeds, const cha
 			/* metrics in the study's order match out[] for every problem */
 			{
 				static const char *const NAMES[][3] = {{"y"}, {"f", "c"}, {"f1", "f2"},
-								      {"f1", "f2", "f3"}, {"val_acc", "lat"}};
+								      {"f1", "f2", "f3"}, {"val_acc", "lat"},
+								      {"val_acc", "lat"}};
 				size_t k, pi = (size_t)(p - PROBLEMS);
 				for (k = 0; k < p->nout; k++)
 					bo_trial_set_metric(t, NAMES[pi][k], out[k]);
