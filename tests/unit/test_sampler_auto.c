@@ -144,7 +144,7 @@ static void test_rule_reasons(void **state)
 		const char *name, *why;
 	} CASES[] = {
 		{MANY, 30, "auto:tpe", "tpe: 21 parameters (gp takes at most 20)"},
-		{THREE, 10, "auto:gp", "gp: 2 parameters (<= 20), 3 objectives (<= 3), fewer than 300 trials told"},
+		{THREE, 5, "auto:gp", "gp: 2 parameters (<= 20), 3 objectives (<= 3), fewer than 300 trials told"},
 		{FOUR, 10, "auto:tpe", "tpe: 4 objectives (gp takes at most 3)"},
 	};
 	size_t c;
