@@ -36,7 +36,7 @@ static const char help[] =
 	"  --parallel N             evaluators at once in this worker\n"
 	"  --trials-dir DIR         where this worker's trial folders go\n"
 	"  --heartbeat-timeout SEC  a worker silent this long is dead (default 60)\n"
-	"  --quiet                  no progress output\n\n"
+	"  -q, --quiet              no progress output\n\n"
 	"Exit status 0 when the study stopped normally, 1 on a failure, 2 on bad\n"
 	"input, 130 if interrupted.\n";
 

@@ -26,7 +26,8 @@
  *   amount), so with a cap the spend never passes the budget;
  * - without a cap, running trials are stopped when spend plus their
  *   current cost reaches the money budget;
- * - every decision (reserve, charge, wait, stop, cap, orphan) is an event.
+ * - every decision (reserve, charge, wait, stop, cap, orphan) is an event,
+ *   and so is each switch of sampler "auto" (a "sampler" event with why).
  *
  * Must never print or exit: progress goes to the caller's callback.
  */
@@ -992,6 +993,9 @@ static int launch_one(runner *r)
 	j->id = rec.id;
 	j->reserved = reserve;
 	j->started_at = rec.started_at;
+	if (bo__sampler_reason(r->sm))
+		event(r, j->id, "sampler", NAN, "trial %lld: auto uses %s", (long long)j->id,
+		      bo__sampler_reason(r->sm));
 	if (!(j->params_json = bo__strdup(pjson))) {
 		rc = BO_ENOMEM;
 		goto done;

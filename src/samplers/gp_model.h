@@ -106,4 +106,28 @@ int bo__gp_ehvi_mc(const double *front, size_t nfront, size_t d, const double *r
 		   double hv_front, const double *mu, const double *sd, const double *z, size_t M,
 		   double *work, double *out);
 
+/* The region a front does not dominate below ref, cut into disjoint boxes
+ * (samplers/ehvi3.c): box i spans coord[lo[i*d+k]*d+k] to coord[hi[i*d+k]*d+k]
+ * in objective k; coordinate 0 is -inf in every objective. */
+typedef struct bo_ehvi_boxes {
+	size_t d;            /* objectives: 2 or 3 */
+	size_t n;            /* boxes */
+	size_t nc;           /* coordinates per objective */
+	double *coord;       /* nc * d */
+	size_t *lo, *hi;     /* n * d coordinate indices */
+} bo_ehvi_boxes;
+
+/* Decomposes the non-dominated region of front (n points of d = 2 or 3
+ * minimised objectives; points not below ref in every objective are left
+ * out) into boxes. Returns 0, BO_EINVAL (another d), BO_ENOMEM; on failure
+ * *b is empty. bo__ehvi_boxes_clear frees (accepts a zeroed struct). */
+int bo__ehvi_boxes(bo_ehvi_boxes *b, const double *front, size_t n, size_t d, const double *ref);
+void bo__ehvi_boxes_clear(bo_ehvi_boxes *b);
+
+/* Exact expected hypervolume improvement over the front that b decomposes
+ * of a point whose objectives are independent N(mu[k], sd[k]^2) (sd 0: a
+ * point, giving its exact improvement). work holds 2 * b->nc * b->d
+ * doubles. */
+double bo__ehvi_exact(const bo_ehvi_boxes *b, const double *mu, const double *sd, double *work);
+
 #endif

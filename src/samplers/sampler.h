@@ -27,6 +27,12 @@ void bo__sampler_free(bo_sampler *sm);
 /* The name recorded in the ledger for what this sampler proposes. */
 const char *bo__sampler_name(const bo_sampler *sm);
 
+/* Why "auto" changed algorithm at the last ask ("gp: 6 parameters (<= 20),
+ * ..."; the algorithm's name first), or NULL when the last ask used the
+ * same algorithm as the one before, before any ask, and for every other
+ * sampler. Owned by the sampler, valid until the next ask. */
+const char *bo__sampler_reason(const bo_sampler *sm);
+
 /* Proposes the configuration of trial number `number` (0-based, the
  * trial's place in the study) into x (nparams doubles). Numbers are asked
  * in increasing order; skipping ahead (after a resume) gives exactly what

@@ -75,6 +75,9 @@
  *   startup_sobol   1        1: start-up points from Sobol, 0: random
  *   reference_kernel 0       1: the component-by-component density (same
  *                            values, slower: for the test that says so)
+ *   cost_aware      1        1: the acquisition minus alpha log(predicted
+ *                            cost), cost-cooled as samplers/gp.c does
+ *                            (samplers/cost_model.c)
  *
  * Pure: no I/O, no clock, no globals; never prints. Must never propose a
  * point that breaks a configuration constraint (every candidate comes from
@@ -157,8 +160,9 @@ typedef struct bo_tpe {
 	/* options */
 	size_t n_startup, n_candidates, max_good;
 	double gamma, prior_weight;
-	int liar, ctpe, startup_sobol;
+	int liar, ctpe, startup_sobol, cost_aware;
 	int reference_kernel;  /* 1: mix_logpdf_rows (for the test of equality) */
+	bo_cost_model *cost;   /* samplers/cost_model.c */
 
 	/* parameters: 1 categorical (unordered labels), grid points (0: continuous) */
 	int *is_cat;
@@ -378,6 +382,7 @@ static void tpe_destroy(void *impl)
 	bo__free(t->digits);
 	bo__free(t->act);
 	bo__free(t->seen);
+	bo__cost_model_free(t->cost);
 	bo__free(t);
 }
 
@@ -404,6 +409,7 @@ static int tpe_create(void **out, const bo_study *s, uint64_t seed)
 	t->liar = 1;
 	t->ctpe = 1;
 	t->startup_sobol = 1;
+	t->cost_aware = 1;
 	t->nmix = 2 + 2 * t->g;
 	t->mix = bo__calloc(t->nmix, sizeof *t->mix);
 	t->mix_gamma = bo__calloc(1 + t->g, sizeof *t->mix_gamma);
@@ -433,7 +439,7 @@ static int tpe_create(void **out, const bo_study *s, uint64_t seed)
 			t->space_size *= t->npts[i];
 	}
 	rc = bo__sobol_create(&t->sobol, s, seed);
-	if (rc < 0)
+	if (rc < 0 || (rc = bo__cost_model_new(&t->cost, s, t->n_startup)) < 0)
 		goto done;
 	*out = t;
 	t = NULL;
@@ -448,9 +454,10 @@ static int tpe_set_param(void *impl, const char *name, double v)
 	bo_tpe *t = impl;
 	int is_int = v == floor(v) && isfinite(v);
 
-	if (strcmp(name, "n_startup") == 0 && is_int && v >= 0 && v <= 1e9)
+	if (strcmp(name, "n_startup") == 0 && is_int && v >= 0 && v <= 1e9) {
 		t->n_startup = (size_t)v;
-	else if (strcmp(name, "n_candidates") == 0 && is_int && v >= 1 && v <= 1e6)
+		bo__cost_model_set_startup(t->cost, t->n_startup);
+	} else if (strcmp(name, "n_candidates") == 0 && is_int && v >= 1 && v <= 1e6)
 		t->n_candidates = (size_t)v;
 	else if (strcmp(name, "gamma") == 0 && v > 0 && v <= 1)
 		t->gamma = v;
@@ -462,6 +469,8 @@ static int tpe_set_param(void *impl, const char *name, double v)
 		t->liar = (int)v;
 	else if (strcmp(name, "ctpe") == 0 && (v == 0 || v == 1))
 		t->ctpe = (int)v;
+	else if (strcmp(name, "cost_aware") == 0 && (v == 0 || v == 1))
+		t->cost_aware = (int)v;
 	else if (strcmp(name, "startup_sobol") == 0 && (v == 0 || v == 1))
 		t->startup_sobol = (int)v;
 	else if (strcmp(name, "reference_kernel") == 0 && (v == 0 || v == 1))
@@ -470,12 +479,12 @@ static int tpe_set_param(void *impl, const char *name, double v)
 		 strcmp(name, "gamma") == 0 || strcmp(name, "max_good") == 0 ||
 		 strcmp(name, "prior_weight") == 0 || strcmp(name, "constant_liar") == 0 ||
 		 strcmp(name, "ctpe") == 0 || strcmp(name, "startup_sobol") == 0 ||
-		 strcmp(name, "reference_kernel") == 0)
+		 strcmp(name, "reference_kernel") == 0 || strcmp(name, "cost_aware") == 0)
 		return bo__error(BO_EINVAL, "tpe: %s: value %g out of range", name, v);
 	else
 		return bo__error(BO_EINVAL,
 				 "tpe: unknown option \"%s\" (known: n_startup, n_candidates, gamma, "
-				 "max_good, prior_weight, constant_liar, ctpe, startup_sobol)",
+				 "max_good, prior_weight, constant_liar, ctpe, startup_sobol, cost_aware)",
 				 name);
 	return 0;
 }
@@ -580,6 +589,7 @@ static int tpe_tell(void *impl, const bo_observation *o)
 		memcpy(t->oobj + k * m, o->obj, m * sizeof *o->obj);
 	if (g)
 		memcpy(t->ocons + k * g, o->cons, g * sizeof *o->cons);
+	bo__cost_model_tell(t->cost, o->number, o->x, o->cost);
 done:
 	return rc;
 }
@@ -1365,12 +1375,15 @@ static int startup(bo_tpe *t, int64_t number, double *x)
 static int propose(bo_tpe *t, double *x)
 {
 	size_t c, round;
-	double best = -INFINITY, best_seen = -INFINITY;
+	double best = -INFINITY, best_seen = -INFINITY, alpha = 0;
 	int rc, have = 0, have_seen = 0;
 
 	rc = build_model(t);
 	if (rc < 0)
 		goto done;
+	if (t->cost_aware && (alpha = bo__cost_model_alpha(t->cost)) > 0 &&
+	    bo__cost_model_fit(t->cost) < 0)
+		alpha = 0;   /* no usable cost model: cost-blind this once */
 	t->draw_mix = &t->mix[0];
 	for (round = 0; round < 1 + (t->finite ? EXTRA_ROUNDS : 0) && !have; round++) {
 		for (c = 0; c < t->n_candidates; c++) {
@@ -1380,6 +1393,8 @@ static int propose(bo_tpe *t, double *x)
 				goto done;
 			codes(t, t->xc, t->cc);
 			sc = score(t, t->cc);
+			if (alpha > 0)
+				sc -= alpha * bo__cost_model_log(t->cost, t->xc);
 			if (t->finite && is_seen(t, t->xc)) {
 				if (!have_seen || sc > best_seen) {
 					best_seen = sc;
