@@ -16,6 +16,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/strbuf.h"
+#include "core/study_yaml_int.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -67,42 +68,7 @@ void bo_diags_free(bo_diags *d)
 	bo__free(d);
 }
 
-/* ---- the YAML tree ---------------------------------------------------- */
-
-enum { YN_SCALAR, YN_SEQ, YN_MAP };
-
-typedef struct ynode {
-	int type;
-	int line, col;        /* 1-based */
-	int plain;            /* scalar written without quotes and without a !!str tag */
-	int quote;            /* 1 for a '...' or "..." scalar (expression offsets) */
-	int height;           /* 1 for a scalar; 1 + the tallest child */
-	char *str;            /* scalar text, NUL-terminated */
-	size_t len;
-	struct ynode **kids;  /* sequence items; mapping key, value, key, value... */
-	size_t n, cap;
-} ynode;
-
-typedef struct anchor {
-	char *name;
-	ynode *node;
-} anchor;
-
-/* Everything one read needs. */
-typedef struct rd {
-	const char *file;     /* for messages */
-	const char *text;
-	size_t len;
-	bo_diags *diags;
-	int nomem;
-	int toomany;
-	ynode **all;          /* every node, for freeing (aliases share nodes) */
-	size_t nall, capall;
-	anchor *anchors;
-	size_t nanchors, capanchors;
-	bo_study *s;
-	ynode *root;
-} rd;
+/* ---- the YAML tree: core/study_yaml_int.h ----------------------------- */
 
 static void diag_add(rd *r, int line, int col, const char *fmt, ...) BO__PRINTF(4, 5);
 
@@ -1581,18 +1547,26 @@ static void read_inputs(rd *r, const ynode *top)
 	for (i = 0; i + 1 < m->n && !r->nomem; i += 2) {
 		const ynode *k = m->kids[i];
 		bo_input *in;
+		bo_dist *dist = NULL;
 		char what[160], buf[48];
 		double v;
 		if (check_name(r, k, "input", 0) < 0)
 			continue;
 		snprintf(what, sizeof what, "input \"%s\"", shown(k->str, buf));
-		if (get_number(r, m->kids[i + 1], what, &v) < 0)
+		if (bo__study_is_dist(m->kids[i + 1])) {
+			dist = bo__study_read_dist(r, m->kids[i + 1], k->str, what, 0);
+			if (!dist)
+				continue;
+			v = dist->mean;
+		} else if (get_number(r, m->kids[i + 1], what, &v) < 0) {
 			continue;
+		}
 		in = &s->inputs[s->ninputs];
 		in->name = dup_or_nomem(r, k->str);
 		if (!in->name)
 			return;
 		in->value = v;
+		in->dist = dist;
 		in->pos.line = k->line;
 		in->pos.col = k->col;
 		s->ninputs++;
@@ -1653,7 +1627,13 @@ static void read_prices(rd *r, const ynode *top)
 			continue;
 		snprintf(what, sizeof what, "price \"%s\"", shown(k->str, buf));
 		p = &pb->items[pb->n];
-		if (v->type == YN_MAP) {
+		if (bo__study_is_dist(v)) {
+			if (!(p->dist = bo__study_read_dist(r, v, k->str, what, 1)))
+				continue;
+			p->value = p->dist->mean;
+			p->name = dup_or_nomem(r, k->str);
+			pb->n++;
+		} else if (v->type == YN_MAP) {
 			int bad = 0;
 			if (v->n == 0) {
 				DIAG(r, v, "%s: an empty price table", what);
@@ -1674,15 +1654,31 @@ static void read_prices(rd *r, const ynode *top)
 			p->name = dup_or_nomem(r, k->str);
 			for (j = 0; j + 1 < v->n && !r->nomem; j += 2) {
 				double x;
+				bo_dist *d = NULL;
 				if (v->kids[j]->type != YN_SCALAR)
 					continue;
-				if (price_value(r, v->kids[j + 1], what, &x) < 0) {
+				if (bo__study_is_dist(v->kids[j + 1])) {
+					char full[300], fwhat[360];
+					snprintf(full, sizeof full, "%s.%s", k->str, v->kids[j]->str);
+					snprintf(fwhat, sizeof fwhat, "price \"%s\"", shown(full, buf));
+					if (!p->dists && !(p->dists = bo__calloc(v->n / 2, sizeof *p->dists))) {
+						r->nomem = 1;
+						return;
+					}
+					if (!(d = bo__study_read_dist(r, v->kids[j + 1], full, fwhat, 1))) {
+						bad = 1;
+						continue;
+					}
+					x = d->mean;
+				} else if (price_value(r, v->kids[j + 1], what, &x) < 0) {
 					bad = 1;
 					continue;
 				}
 				p->keys[p->nkeys] = dup_or_nomem(r, v->kids[j]->str);
 				if (!p->keys[p->nkeys])
 					return;
+				if (p->dists)
+					p->dists[p->nkeys] = d;
 				p->values[p->nkeys++] = x;
 			}
 			(void)bad;
@@ -2126,9 +2122,27 @@ static void read_guardrails(rd *r, const ynode *top)
 		bo_guardrail *g;
 		const char *t = expr_text(r, n, "guardrail");
 		bo_expr *e;
+		double prob = 0;
+		long cut;
+		char *head;
 		if (!t)
 			continue;
-		e = compile_at(r, n, t, &rs, "guardrail");
+		if ((cut = bo__study_guardrail_prob(r, n, t, &prob)) < 0)
+			continue;
+		if ((size_t)cut == strlen(t)) {
+			e = compile_at(r, n, t, &rs, "guardrail");
+		} else {
+			/* compiled without its "with probability" part; positions
+			 * of faults in it are those of the text as written */
+			ynode part = *n;
+			if (!(head = bo__strndup(t, (size_t)cut))) {
+				r->nomem = 1;
+				return;
+			}
+			part.str = head;
+			e = compile_at(r, &part, head, &rs, "guardrail");
+			bo__free(head);
+		}
 		if (!e)
 			continue;
 		if (!bo__expr_comparison(e, &a, &b)) {
@@ -2140,6 +2154,7 @@ static void read_guardrails(rd *r, const ynode *top)
 		}
 		g = &s->guardrails[s->nguardrails++];
 		g->expr = e;
+		g->prob = prob;
 		g->pos.line = n->line;
 		g->pos.col = n->col;
 		g->text = dup_or_nomem(r, t);
@@ -2839,4 +2854,36 @@ done:
 	bo__free(buf);
 	bo__free(dir);
 	return rc;
+}
+
+/* ---- for the readers of core/study_yaml_int.h -------------------------- */
+
+void bo__yaml_diag(rd *r, const ynode *n, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	diag_add(r, n->line, n->col, "%s", msg);
+}
+
+int bo__yaml_number(rd *r, const ynode *n, const char *what, double *out)
+{
+	return get_number(r, n, what, out);
+}
+
+const ynode *bo__yaml_get(const ynode *m, const char *key)
+{
+	return map_get(m, key);
+}
+
+const char *bo__yaml_text(rd *r, const ynode *n, const char *what)
+{
+	return get_text(r, n, what);
+}
+
+const char *bo__yaml_kind(const ynode *n)
+{
+	return kind_of(n);
 }
