@@ -112,6 +112,7 @@ static int read_samples(rd *r, const ynode *m, const char *what, bo_dist *d, int
 		rc = -1;
 		goto done;
 	}
+	rc = -1;
 	if (colname) {
 		col = bo__csv_col(csv, colname);
 		if (col < 0) {
@@ -324,7 +325,9 @@ long bo__study_guardrail_prob(rd *r, const ynode *n, const char *text, double *p
 		if (((unsigned char)*p & 0xc0) != 0x80)
 			col++;
 	if (strncmp(q, ">=", 2) != 0) {
-		bo__yaml_diag(r, n, "guardrail: expected \">= P\" after \"with probability\" "
+		ynode at_op = *n;
+		at_op.col = col;
+		bo__yaml_diag(r, &at_op, "guardrail: expected \">= P\" after \"with probability\" "
 				    "(such as \"with probability >= 0.95\")");
 		return -1;
 	}
