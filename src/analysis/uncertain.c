@@ -291,7 +291,8 @@ static int plan(bo_mc *mc, const bo_configs *c, unsigned char *dflags)
 	mc->ng = c->nguardrails;
 	for (k = 0; k < c->nguardrails; k++) {
 		mc->g_uncertain[k] = (unsigned char)reaches(s, dflags, c->guardrails[k].expr);
-		mc->g_need[k] = c->guardrails[k].prob > 0 ? c->guardrails[k].prob : mc->o.confidence;
+		/* --confidence, given on the command line, wins over the file */
+		mc->g_need[k] = mc->o.confidence > 0 ? mc->o.confidence : c->guardrails[k].prob;
 	}
 	return 0;
 }

@@ -2124,32 +2124,32 @@ static void read_guardrails(rd *r, const ynode *top)
 		bo_expr *e;
 		double prob = 0;
 		long cut;
-		char *head;
+		char *head = NULL;
+		ynode part;
 		if (!t)
 			continue;
 		if ((cut = bo__study_guardrail_prob(r, n, t, &prob)) < 0)
 			continue;
-		if ((size_t)cut == strlen(t)) {
-			e = compile_at(r, n, t, &rs, "guardrail");
-		} else {
-			/* compiled without its "with probability" part; positions
-			 * of faults in it are those of the text as written */
-			ynode part = *n;
-			if (!(head = bo__strndup(t, (size_t)cut))) {
-				r->nomem = 1;
-				return;
-			}
-			part.str = head;
-			e = compile_at(r, &part, head, &rs, "guardrail");
-			bo__free(head);
+		/* compiled and named without its "with probability" part;
+		 * positions of faults in it are those of the text as written */
+		if (!(head = bo__strndup(t, (size_t)cut))) {
+			r->nomem = 1;
+			return;
 		}
-		if (!e)
+		part = *n;
+		part.str = head;
+		t = head;
+		e = compile_at(r, &part, head, &rs, "guardrail");
+		if (!e) {
+			bo__free(head);
 			continue;
+		}
 		if (!bo__expr_comparison(e, &a, &b)) {
 			char buf[48];
 			DIAG(r, n, "guardrail \"%s\" must be a comparison (<, <=, >, >=, ==, !=) at its "
 				   "top, such as \"latency_ms <= 200\"", shown(t, buf));
 			bo__expr_free(e);
+			bo__free(head);
 			continue;
 		}
 		g = &s->guardrails[s->nguardrails++];
@@ -2157,7 +2157,7 @@ static void read_guardrails(rd *r, const ynode *top)
 		g->prob = prob;
 		g->pos.line = n->line;
 		g->pos.col = n->col;
-		g->text = dup_or_nomem(r, t);
+		g->text = head;
 	}
 }
 
