@@ -44,10 +44,14 @@ static int read_list(rd *r, const ynode *l, const char *what, const char *kind,
 {
 	size_t i;
 	int bad = 0;
-	if (l->type != YN_SEQ || l->n != want) {
-		bo__yaml_diag(r, l, "%s: %s takes a list %s, found %s%s", what, kind, shape,
-			      l->type == YN_SEQ ? "a list of " : bo__yaml_kind(l),
-			      l->type == YN_SEQ ? (l->n == 1 ? "1 item" : "other length") : "");
+	if (l->type != YN_SEQ) {
+		bo__yaml_diag(r, l, "%s: %s takes a list %s, found %s", what, kind, shape,
+			      bo__yaml_kind(l));
+		return -1;
+	}
+	if (l->n != want) {
+		bo__yaml_diag(r, l, "%s: %s takes a list %s, found a list of %zu item%s", what, kind,
+			      shape, l->n, l->n == 1 ? "" : "s");
 		return -1;
 	}
 	for (i = 0; i < want; i++)
