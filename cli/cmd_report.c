@@ -39,7 +39,9 @@ static const char help[] =
 	"  --study FILE       the study file (or give it as the last argument)\n"
 	"  --storage URI      the ledger (default <study folder>/<name>.db)\n"
 	"  --where EXPR       only configurations where EXPR holds\n"
-	"  --guardrail EXPR   an extra guardrail (repeatable), added to the study's\n";
+	"  --guardrail EXPR   an extra guardrail (repeatable), added to the study's\n"
+	"  --draws N, --mc-seed S, --quantiles LIST, --confidence P\n"
+	"                     Monte Carlo over uncertain inputs and prices, as for select\n";
 
 /* The default perf and cost axes of `select` (cmd_select.c), for its
  * tie-breaks: the same configuration is selected. */
