@@ -85,6 +85,12 @@ static size_t qty(const bo_mc *mc, const char *name)
 	return 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
 /* ---- distributions -------------------------------------------------------- */
 
 static const char DISTS[] =
@@ -237,6 +243,20 @@ static void test_triangular_mean(void **state)
 	run_catalog(s, SUMS_TABLE, &c, &mc, &o);
 	q = qty(&mc, "tri");
 	assert_true(fabs(mc.mean[0 * mc.nqty + q] - mean) <= Z_CHECK * sqrt(var / DRAWS));
+	/* the quantiles of t are those of its draws, sorted here independently
+	 * of the selection the code uses */
+	{
+		double *col = malloc(DRAWS * sizeof *col);
+		size_t d, k, j = s->inputs[bo__study_find_input(s, "t")].dist->slot;
+		assert_non_null(col);
+		for (d = 0; d < DRAWS; d++)
+			col[d] = mc.draws[d * mc.nuncertain + j];
+		qsort(col, DRAWS, sizeof *col, cmp_double);
+		for (k = 0; k < mc.o.nq; k++)
+			assert_near(mc.quant[(0 * mc.nqty + q) * mc.o.nq + k],
+				    bo__mc_quantile_sorted(col, DRAWS, mc.o.q[k]), 1e-12);
+		free(col);
+	}
 	/* common random numbers: the same draws for every configuration */
 	assert_near(mc.mean[0 * mc.nqty + q], mc.mean[2 * mc.nqty + q], 0);
 	bo__mc_clear(&mc);
@@ -449,6 +469,32 @@ static void test_bad_samples(void **state)
 		assert_near(bo__dist_quantile(s->inputs[0].dist, 0.1), 1.25, 0);
 		assert_near(bo__dist_quantile(s->inputs[0].dist, 0.5), 2.75, 0);
 		assert_near(bo__dist_quantile(s->inputs[0].dist, 0.99), 3.5, 0);
+		bo_study_free(s);
+	}
+	/* Monte Carlo over samples: three values, so the draws are full of ties;
+	 * quantiles against a sort of the same draws */
+	{
+		static const char TIES[] = "name: ties\nspace:\n  name: {choice: from_catalog}\n"
+					   "inputs:\n  q: {samples: good.csv}\nmetrics:\n  k: {}\n"
+					   "derived:\n  v: \"k * q\"\ncatalog: {label: name}\n" TAIL;
+		bo_study *s = parse(TIES, dir, NULL);
+		bo_configs c;
+		bo_mc mc;
+		bo_mc_options o = BO_MC_OPTIONS_INIT;
+		double col[999];
+		size_t d, k;
+		assert_non_null(s);
+		o.draws = 999;
+		o.nq = 5;
+		o.q[0] = 0.01; o.q[1] = 0.3; o.q[2] = 0.5; o.q[3] = 0.77; o.q[4] = 0.99;
+		run_catalog(s, "name,k\na,2\n", &c, &mc, &o);
+		for (d = 0; d < 999; d++)
+			col[d] = 2 * mc.draws[d];
+		qsort(col, 999, sizeof *col, cmp_double);
+		for (k = 0; k < 5; k++)
+			assert_near(mc.quant[k], bo__mc_quantile_sorted(col, 999, o.q[k]), 1e-12);
+		bo__mc_clear(&mc);
+		bo__configs_clear(&c);
 		bo_study_free(s);
 	}
 }
