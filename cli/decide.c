@@ -153,6 +153,8 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 		return EXIT_USAGE;
 	if (d->score && set_score(d->s, d->score) < 0)
 		return EXIT_USAGE;
+	if (d->edit && d->edit(d->s, d->edit_ud) < 0)
+		return EXIT_USAGE;
 	if (bo__configs_init(&d->c, d->s, d->guardrails, d->nguardrails, d->where) < 0) {
 		cli_error("%s", bo_error_last());
 		return EXIT_USAGE;
@@ -186,6 +188,13 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 		rc = st->ops->trials(st, &q, &d->trials, &d->ntrials);
 		if (rc == 0)
 			rc = st->ops->study_text(st, &d->stored_text);
+		if (rc == 0 && d->reprice) {
+			size_t i;
+			for (i = 0; i < d->ntrials; i++)
+				d->trials[i].cost = bo__budget_charge(
+					&d->s->budget, bo__pricebook_cost(&d->s->prices, d->trials[i].usage,
+									  d->trials[i].nusage));
+		}
 		if (rc == 0)
 			rc = bo__configs_add_trials(&d->c, d->trials, d->ntrials);
 		if (rc < 0)
@@ -194,7 +203,8 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 		if (rc < 0)
 			return EXIT_RUN_FAILED;
 	}
-	cli_warn_certain_chance(d->s);
+	if (!d->quiet)
+		cli_warn_certain_chance(d->s);
 	if (!d->mco_set) {
 		bo_mc_options init = BO_MC_OPTIONS_INIT;
 		d->mco = init;

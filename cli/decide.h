@@ -36,6 +36,14 @@ typedef struct cli_decide {
 	int mco_set;              /* mco initialised (options seen or defaults) */
 	bo_mc mc;
 	int mc_on;                /* mc holds a run */
+	/* whatif: changes the study after it is read and before anything is
+	 * judged (returns 0, or -1 after printing); reprice: the ledger's
+	 * trials are charged anew from their stored usage under the study's
+	 * price book (capped per trial as the run loop caps them) */
+	int (*edit)(bo_study *s, void *ud);
+	void *edit_ud;
+	int reprice;
+	int quiet;                /* no warnings about the study (said once already) */
 } cli_decide;
 
 /* Long options shared by both commands; a command appends its own. */

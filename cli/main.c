@@ -14,6 +14,7 @@ static const bo_command commands[] = {
 	{"export", cmd_export, "write every trial as CSV or JSON"},
 	{"frontier", cmd_frontier, "the cost/performance Pareto frontier, hypervolume and knee"},
 	{"select", cmd_select, "recommend one configuration, and say why"},
+	{"whatif", cmd_whatif, "what moves if prices or inputs change (stores nothing)"},
 	{"report", cmd_report, "a self-contained HTML (or Markdown) report with charts"},
 	{"serve", cmd_serve, "a live dashboard and JSON API over HTTP (read-only)"},
 	{"doctor", cmd_doctor, "check the ledger against its spend journal and trial folders; --repair"},
