@@ -4,12 +4,16 @@
  * and under the changed one (the ledger's trials re-priced from their
  * stored usage), and the differences printed: the selection before and
  * after, frontier points in and out, spend re-stated. Stores nothing.
+ * `budgetopt reprice` does the same with a whole new price book from a
+ * file, and records it in the ledger as a "reprice" event.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "analysis/frontier.h"
 #include "core/alloc.h"
@@ -44,7 +48,44 @@ typedef struct change {
 typedef struct changes {
 	size_t n;
 	change v[WHATIF_MAX_CHANGES];
+	const char *prices_path;   /* reprice: the new price book's file */
+	char prices_hash[65];
 } changes;
+
+static const char reprice_help[] =
+	"usage: budgetopt reprice --prices new.yaml [options] study.yaml\n\n"
+	"Re-prices every trial of the ledger from its stored usage under the price\n"
+	"book of new.yaml (a file with a prices: mapping, written as in a study),\n"
+	"prints what moved as whatif does, and records the new price book's version\n"
+	"and hash and the re-stated spend in the ledger as a \"reprice\" event.\n"
+	"Runs no trial and changes no trial's recorded cost.\n\n"
+	"options:\n"
+	"  --prices FILE         the new price book (required)\n" CLI_DECIDE_HELP;
+
+/* reprice: the study's price book becomes the file's. */
+static int edit_book(bo_study *s, const changes *cs)
+{
+	size_t len = 0;
+	char *text = cli_read_file(cs->prices_path, &len);
+	bo_diags *d = NULL;
+	int rc;
+	if (!text) {
+		cli_error("cannot read %s: %s", cs->prices_path, strerror(errno));
+		return -1;
+	}
+	rc = bo__study_read_prices(s, text, len, cs->prices_path, &d);
+	free(text);
+	if (rc < 0) {
+		size_t i;
+		for (i = 0; d && i < bo_diags_count(d); i++)
+			cli_error("%s", bo_diags_get(d, i));
+		if (!d)
+			cli_error("%s", bo_error_last());
+		bo_diags_free(d);
+		return -1;
+	}
+	return 0;
+}
 
 static int parse_change(changes *cs, const char *arg, int is_price)
 {
@@ -138,6 +179,8 @@ static int edit(bo_study *s, void *ud)
 {
 	changes *cs = ud;
 	size_t i, j;
+	if (cs->prices_path)
+		return edit_book(s, cs);
 	for (i = 0; i < cs->n; i++) {
 		change *c = &cs->v[i];
 		int k;
@@ -228,12 +271,36 @@ static void text_ids(const cli_decide *d, const bo_frontier *in, const bo_fronti
 	printf("\n");
 }
 
-int cmd_whatif(int argc, char **argv)
+/* Records the reprice in the ledger of b. Returns 0 or -1 after printing. */
+static int record(const cli_decide *a, const cli_decide *b, const changes *cs)
+{
+	bo_storage *st = cli_open_ledger(b->s, b->storage, 0);
+	char detail[1024];
+	int rc;
+	if (!st)
+		return -1;
+	snprintf(detail, sizeof detail,
+		 "price book %s (%s, sha256 %s) replaces %s: spend %.17g re-stated as %.17g %s",
+		 b->s->prices.version, cs->prices_path, cs->prices_hash, a->s->prices.version,
+		 spend(a), spend(b), b->s->prices.currency);
+	rc = st->ops->event(st, 0, 0, "reprice", spend(b), detail, (double)time(NULL));
+	if (rc < 0)
+		cli_error("%s", bo_error_last());
+	bo__storage_close(st);
+	return rc < 0 ? -1 : 0;
+}
+
+static int compare_main(int argc, char **argv, int reprice)
 {
 	static const struct option longopts[] = {
 		CLI_DECIDE_OPTIONS,
 		{"price", required_argument, NULL, 'p'},
 		{"input", required_argument, NULL, 'i'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	static const struct option reprice_longopts[] = {
+		CLI_DECIDE_OPTIONS,
+		{"prices", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	cli_decide a, b;
@@ -248,7 +315,7 @@ int cmd_whatif(int argc, char **argv)
 	bo__frontier_init(&fa);
 	bo__frontier_init(&fb);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", reprice ? reprice_longopts : longopts, NULL)) != -1) {
 		int r = cli_decide_option(&a, c, optarg);
 		if (r < 0)
 			return EXIT_USAGE;
@@ -260,11 +327,29 @@ int cmd_whatif(int argc, char **argv)
 			if (parse_change(&cs, optarg, c == 'p') < 0)
 				return EXIT_USAGE;
 			break;
-		case 'h': fputs(help, stdout); return EXIT_OK;
-		default: fputs(help, stderr); return EXIT_USAGE;
+		case 'P': cs.prices_path = optarg; break;
+		case 'h': fputs(reprice ? reprice_help : help, stdout); return EXIT_OK;
+		default: fputs(reprice ? reprice_help : help, stderr); return EXIT_USAGE;
 		}
 	}
-	if (!cs.n) {
+	if (reprice) {
+		size_t len = 0;
+		char *text;
+		if (!cs.prices_path) {
+			cli_error("reprice needs --prices FILE (use whatif to try changes without recording)");
+			return EXIT_USAGE;
+		}
+		if (a.catalog) {
+			cli_error("reprice records into a ledger; a catalog has none (use whatif --catalog)");
+			return EXIT_USAGE;
+		}
+		if (!(text = cli_read_file(cs.prices_path, &len))) {
+			cli_error("cannot read %s: %s", cs.prices_path, strerror(errno));
+			return EXIT_USAGE;
+		}
+		bo__sha256_hex(text, len, cs.prices_hash);
+		free(text);
+	} else if (!cs.n) {
 		cli_error("nothing to change: give --price NAME=CHANGE or --input NAME=CHANGE");
 		return EXIT_USAGE;
 	}
@@ -323,9 +408,13 @@ int cmd_whatif(int argc, char **argv)
 			printf(", \"spend_after\": ");
 			cli_json_num(stdout, spend(&b));
 		}
-		printf(", \"stored\": false}\n");
+		printf(", \"stored\": %s}\n", reprice ? "true" : "false");
 	} else {
-		printf("what if:");
+		if (reprice)
+			printf("reprice: price book %s -> %s (%s)", a.s->prices.version,
+			       b.s->prices.version, cs.prices_path);
+		else
+			printf("what if:");
 		for (i = 0; i < cs.n; i++)
 			printf("%s %s %s %.6g -> %.6g", i ? "," : "", cs.v[i].is_price ? "price" : "input",
 			       cs.v[i].name, cs.v[i].before, cs.v[i].after);
@@ -353,7 +442,14 @@ int cmd_whatif(int argc, char **argv)
 		if (!a.c.catalog)
 			printf("spend: %.6g %s recorded, %.6g re-priced from stored usage (%+.6g)\n",
 			       spend(&a), a.s->prices.currency, spend(&b), spend(&b) - spend(&a));
-		printf("nothing was stored\n");
+		if (!reprice)
+			printf("nothing was stored\n");
+	}
+	if (reprice) {
+		if (record(&a, &b, &cs) < 0)
+			goto done;
+		if (strcmp(a.format, "json"))
+			printf("recorded: a \"reprice\" event in the ledger (trials' recorded costs unchanged)\n");
 	}
 	ret = EXIT_OK;
 done:
@@ -363,4 +459,14 @@ done:
 	cli_decide_free(&a);
 	cli_decide_free(&b);
 	return ret;
+}
+
+int cmd_whatif(int argc, char **argv)
+{
+	return compare_main(argc, argv, 0);
+}
+
+int cmd_reprice(int argc, char **argv)
+{
+	return compare_main(argc, argv, 1);
 }

@@ -15,6 +15,7 @@ static const bo_command commands[] = {
 	{"frontier", cmd_frontier, "the cost/performance Pareto frontier, hypervolume and knee"},
 	{"select", cmd_select, "recommend one configuration, and say why"},
 	{"whatif", cmd_whatif, "what moves if prices or inputs change (stores nothing)"},
+	{"reprice", cmd_reprice, "re-price the ledger under a new price book, and record it"},
 	{"report", cmd_report, "a self-contained HTML (or Markdown) report with charts"},
 	{"serve", cmd_serve, "a live dashboard and JSON API over HTTP (read-only)"},
 	{"doctor", cmd_doctor, "check the ledger against its spend journal and trial folders; --repair"},

@@ -197,6 +197,15 @@ struct bo_study {
  * or BO_EINVAL with the message "what: column N: ...", BO_ENOMEM. */
 int bo__study_compile(const bo_study *s, const char *text, const char *what, bo_expr **out);
 
+/* Replaces the price book of s with the prices: of another file (text,
+ * len bytes; path names it in messages; a samples file is relative to the
+ * study's folder), read and checked as in a study file. Its distributions
+ * join s->uncertain. Returns 0, BO_EINVAL with *diags (every problem,
+ * file:line:col), BO_ENOMEM; s is unchanged on failure. */
+struct bo_diags;
+int bo__study_read_prices(bo_study *s, const char *text, size_t len, const char *path,
+			  struct bo_diags **diags);
+
 /* Index of a parameter / metric / derived / input / price by name, or -1. */
 int bo__study_find_param(const bo_study *s, const char *name);
 int bo__study_find_metric(const bo_study *s, const char *name);

@@ -2887,3 +2887,94 @@ const char *bo__yaml_kind(const ynode *n)
 {
 	return kind_of(n);
 }
+
+/* ---- a price book from its own file (budgetopt reprice) ---------------- */
+
+static void pricebook_clear(bo_pricebook *pb)
+{
+	size_t i, j;
+	for (i = 0; pb->items && i < pb->n; i++) {
+		bo_price *p = &pb->items[i];
+		bo__free(p->name);
+		for (j = 0; p->keys && j < p->nkeys; j++)
+			bo__free(p->keys[j]);
+		bo__free(p->keys);
+		bo__free(p->values);
+		bo__free(p->dists);   /* the distributions are the study's list's */
+	}
+	bo__free(pb->items);
+	bo__free(pb->version);
+	bo__free(pb->currency);
+	memset(pb, 0, sizeof *pb);
+}
+
+int bo__study_read_prices(bo_study *s, const char *text, size_t len, const char *path,
+			  bo_diags **diagsp)
+{
+	rd r;
+	bo_study *tmp = NULL;
+	bo_dist **list;
+	size_t i;
+	int rc = 0;
+
+	if (diagsp)
+		*diagsp = NULL;
+	memset(&r, 0, sizeof r);
+	r.file = path;
+	r.text = text;
+	r.len = len;
+	if (!(r.diags = bo__calloc(1, sizeof *r.diags)) || !(tmp = bo__calloc(1, sizeof *tmp)) ||
+	    !(tmp->dir = bo__strdup(s->dir ? s->dir : "."))) {
+		rc = BO_ENOMEM;
+		goto done;
+	}
+	r.s = tmp;
+	if (len > BO_STUDY_MAX_BYTES) {
+		diag_add(&r, 1, 1, "the file is larger than 16 MiB (%zu bytes)", len);
+	} else if (build_tree(&r) == 0) {
+		if (r.root->type != YN_MAP || !map_get(r.root, "prices"))
+			DIAG(&r, r.root, "a price-book file is a mapping with a prices: key, written as "
+					 "in a study file");
+		else
+			read_prices(&r, r.root);
+	}
+	if (r.nomem) {
+		rc = BO_ENOMEM;
+		goto done;
+	}
+	if (r.diags->n) {
+		diags_sort(r.diags);
+		rc = BO_EINVAL;
+		goto done;
+	}
+	/* the new book's distributions join the study's list after its own */
+	if (tmp->nuncertain) {
+		if (!(list = bo__realloc(s->uncertain, s->nuncertain + tmp->nuncertain,
+					 sizeof *list))) {
+			rc = BO_ENOMEM;
+			goto done;
+		}
+		s->uncertain = list;
+		for (i = 0; i < tmp->nuncertain; i++) {
+			tmp->uncertain[i]->slot = s->nuncertain;
+			s->uncertain[s->nuncertain++] = tmp->uncertain[i];
+		}
+		tmp->nuncertain = 0;
+	}
+	pricebook_clear(&s->prices);
+	s->prices = tmp->prices;
+	memset(&tmp->prices, 0, sizeof tmp->prices);
+done:
+	tree_free(&r);
+	if (rc == BO_ENOMEM)
+		rc = bo__error(BO_ENOMEM, "%s: out of memory", path);
+	else if (rc == BO_EINVAL)
+		bo__error(BO_EINVAL, "%s", r.diags->lines[0]);
+	bo_study_free(tmp);
+	if (diagsp && rc == BO_EINVAL) {
+		*diagsp = r.diags;
+		r.diags = NULL;
+	}
+	bo_diags_free(r.diags);
+	return rc;
+}

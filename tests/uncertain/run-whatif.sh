@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/uncertain/run-whatif.sh - `budgetopt whatif`: a price change that
+# tests/uncertain/run-whatif.sh - `budgetopt whatif` and `reprice`: a price change that
 # moves the selection and the frontier (worked out by hand below), a ledger
 # whose spend is re-stated from stored usage, nothing stored, and bad
 # changes as usage errors. Run by CTest as: bash run-whatif.sh BUDGETOPT SOURCE_DIR SCRATCH_DIR
@@ -72,7 +72,38 @@ for k in 1 2; do
 	expect ledger-$k out 'spend: 6 USD recorded, 12 re-priced from stored usage (+6)'
 done
 
-# bad changes
+# reprice: a new book (a100 ~ U(4, 5), mean 4.5) re-states 6 as 9 and is
+# recorded as an event; trials keep their costs; doctor stays healthy
+cat > new.yaml <<'Y'
+prices:
+  version: 2027-01
+  gpu_hours: {l4: 0.7, a100: {uniform: [4, 5]}}
+Y
+"$exe" reprice run.yaml --prices new.yaml > out 2> err || { fail "reprice"; cat err; }
+expect reprice-head out 'reprice: price book unversioned -> 2027-01 (new.yaml)'
+expect reprice-spend out 'spend: 6 USD recorded, 9 re-priced from stored usage (+3)'
+expect reprice-rec out 'recorded: a "reprice" event'
+python3 - > ev.out <<'PY' || fail "reading the event"
+import sqlite3
+c = sqlite3.connect("w.db")
+for kind, amount, detail in c.execute("SELECT kind, amount, detail FROM events WHERE kind = 'reprice'"):
+    print(kind, amount, detail)
+PY
+expect reprice-event ev.out 'reprice 9.0 price book 2027-01 (new.yaml, sha256 '
+expect reprice-event2 ev.out 'replaces unversioned: spend 6 re-stated as 9 USD'
+"$exe" doctor run.yaml > out 2>&1 || { fail "doctor after reprice"; cat out; }
+"$exe" whatif run.yaml --price gpu_hours.a100=x2 > out 2> err || fail "whatif after reprice"
+expect kept out 'spend: 6 USD recorded'
+printf 'prices:\n  gpu_hours: {a100: {normal: [1, -1]}}\n' > bad.yaml
+"$exe" reprice run.yaml --prices bad.yaml > out 2> err; rc=$?
+[ $rc -eq 2 ] || fail "reprice bad.yaml: exit $rc"
+expect reprice-bad err 'bad.yaml:2:34: price "gpu_hours.a100": normal: the sd must be > 0'
+"$exe" reprice --catalog cat.csv --study study.yaml --prices new.yaml > out 2> err; rc=$?
+[ $rc -eq 2 ] || fail "reprice --catalog: exit $rc"
+"$exe" reprice run.yaml > out 2> err; rc=$?
+[ $rc -eq 2 ] || fail "reprice without --prices: exit $rc"
+
+# bad changes (whatif)
 for arg in "--price nope=+3%" "--price cpu_hours=+x" "--price cpu_hours=x0" "--price cpu_hours==-1" \
 	"--input nope=x2" "--input qps" "--price cpu_hours=-100%"; do
 	# shellcheck disable=SC2086
