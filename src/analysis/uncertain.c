@@ -255,6 +255,7 @@ void bo__mc_clear(bo_mc *mc)
 	if (!mc)
 		return;
 	bo__free(mc->draws);
+	bo__free(mc->cols);
 	bo__free(mc->qty);
 	bo__free(mc->g_uncertain);
 	bo__free(mc->g_need);
@@ -302,6 +303,11 @@ static int make_draws(bo_mc *mc, const bo_study *s)
 			mc->draws[d * nu + j] =
 				bo__dist_quantile(s->uncertain[j], gsl_rng_uniform_pos(rng));
 	gsl_rng_free(rng);
+	if (!(mc->cols = bo__calloc(mc->o.draws * nu, sizeof(double))))
+		return bo__error(BO_ENOMEM, "out of memory for %zu draws", mc->o.draws);
+	for (d = 0; d < mc->o.draws; d++)
+		for (j = 0; j < nu; j++)
+			mc->cols[j * mc->o.draws + d] = mc->draws[d * nu + j];
 	return 0;
 }
 
@@ -375,9 +381,126 @@ static int restate_why(bo_mc *mc, const bo_configs *c, size_t i, const int *poin
 	return 0;
 }
 
+/* ---- all draws at once (core/expr_vec.c) ------------------------------- */
+
+typedef struct vecenv {
+	const bo_study *s;
+	const bo_mc *mc;
+	bo_expr_env base;            /* the configuration at the means */
+	const unsigned char *dflags;
+	const double *dv_point;      /* derived metrics at the means */
+	const double *dvv;           /* uncertain derived metrics: nderived * draws */
+} vecenv;
+
+static int v_get(void *ud, const bo_sym *sym, const double **vec, bo_xval *sc)
+{
+	const vecenv *m = ud;
+	const bo_study *s = m->s;
+	size_t nd = m->mc->o.draws;
+	int i = sym->index;
+	*vec = NULL;
+	if (sym->kind == BO_SYM_INPUT && i >= 0 && (size_t)i < s->ninputs && s->inputs[i].dist) {
+		*vec = m->mc->cols + s->inputs[i].dist->slot * nd;
+		return 0;
+	}
+	if (sym->kind == BO_SYM_PRICE && i >= 0 && (size_t)i < s->prices.n &&
+	    !s->prices.items[i].is_table && s->prices.items[i].dist) {
+		*vec = m->mc->cols + s->prices.items[i].dist->slot * nd;
+		return 0;
+	}
+	if (sym->kind == BO_SYM_DERIVED && i >= 0 && (size_t)i < s->nderived) {
+		if (m->dflags[i]) {
+			*vec = m->dvv + (size_t)i * nd;
+			return 0;
+		}
+		if (isnan(m->dv_point[i]))
+			return BO_ENOTFOUND;
+		sc->str = NULL;
+		sc->num = m->dv_point[i];
+		return 0;
+	}
+	return m->base.get(m->base.ud, sym, sc);
+}
+
+static int v_price_key(void *ud, int index, const char *key, const double **vec, double *out)
+{
+	const vecenv *m = ud;
+	const bo_study *s = m->s;
+	const bo_price *p;
+	size_t j;
+	*vec = NULL;
+	if (index >= 0 && (size_t)index < s->prices.n) {
+		p = &s->prices.items[index];
+		if (!p->is_table && p->dist) {
+			*vec = m->mc->cols + p->dist->slot * m->mc->o.draws;
+			return 0;
+		}
+		for (j = 0; p->is_table && p->dists && key && j < p->nkeys; j++) {
+			if (strcmp(p->keys[j], key) == 0) {
+				if (p->dists[j])
+					*vec = m->mc->cols + p->dists[j]->slot * m->mc->o.draws;
+				else
+					*out = p->values[j];
+				return 0;
+			}
+		}
+	}
+	return m->base.price_key(m->base.ud, index, key, out);
+}
+
+/* Fills vals and count for configuration f over all draws at once.
+ * Returns 0, BO_EXPR_SCALAR when an expression needs the draw-by-draw
+ * evaluator, or an error. dvv: nderived * draws; g: draws. */
+static int vector_draws(bo_mc *mc, const bo_configs *c, bo_config *f,
+			const unsigned char *dflags, double *vals, size_t *count, double *dvv,
+			double *g, bo_expr_vws *ws)
+{
+	const bo_study *s = c->s;
+	size_t k, q, d, nd = mc->o.draws;
+	bo_eval_ctx ctx;
+	bo_expr_venv env;
+	vecenv m;
+	int rc;
+	ctx.study = s;
+	ctx.x = f->x;
+	ctx.metrics = f->m;
+	ctx.derived = f->dv;
+	m.s = s;
+	m.mc = mc;
+	bo__study_env(&ctx, &m.base);
+	m.dflags = dflags;
+	m.dv_point = f->dv;
+	m.dvv = dvv;
+	env.ud = &m;
+	env.get = v_get;
+	env.price_key = v_price_key;
+	for (k = 0; k < s->nderived; k++) {
+		size_t j = s->derived_order ? s->derived_order[k] : k;
+		if (dflags[j] && (rc = bo__expr_eval_vec(s->derived[j].expr, &env, nd, dvv + j * nd, ws)) != 0)
+			return rc;
+	}
+	for (q = 0; q < mc->nqty; q++) {
+		if (mc->qty[q].kind == BO_MC_DERIVED)
+			memcpy(vals + q * nd, dvv + (size_t)mc->qty[q].index * nd, nd * sizeof *vals);
+		else if ((rc = bo__expr_eval_vec(s->score, &env, nd, vals + q * nd, ws)) != 0)
+			return rc;
+	}
+	for (k = 0; k < mc->ng; k++) {
+		count[k] = 0;
+		if (!mc->g_uncertain[k])
+			continue;
+		if ((rc = bo__expr_eval_vec(c->guardrails[k].expr, &env, nd, g, ws)) != 0)
+			return rc;
+		for (d = 0; d < nd; d++)
+			count[k] += g[d] != 0 && !isnan(g[d]);
+	}
+	return 0;
+}
+
 /* Evaluates configuration i over every draw; vals is nqty * draws. */
 static int run_config(bo_mc *mc, bo_configs *c, size_t i, const unsigned char *dflags,
-		      double *vals, double *dv, int *point)
+		      double *vals, double *dv, int *point, double *dvv, double *g,
+		      bo_expr_vws *ws)
 {
 	const bo_study *s = c->s;
 	bo_config *f = &c->v[i];
@@ -385,7 +508,7 @@ static int run_config(bo_mc *mc, bo_configs *c, size_t i, const unsigned char *d
 	size_t *count = NULL;
 	mcenv m;
 	bo_expr_env env;
-	int rc = 0, feasible = 1;
+	int rc = 0, feasible = 1, scalar;
 	static const double none = 0;
 
 	m.s = s;
@@ -404,7 +527,14 @@ static int run_config(bo_mc *mc, bo_configs *c, size_t i, const unsigned char *d
 	for (k = 0; k < mc->ng; k++)
 		if ((rc = holds(c->guardrails[k].expr, &m.base, &point[k])) < 0)
 			goto done;
-	for (d = 0; d < nd; d++) {
+	rc = vector_draws(mc, c, f, dflags, vals, count, dvv, g, ws);
+	if (rc < 0)
+		goto done;
+	/* draw by draw only where the vector evaluator cannot go */
+	scalar = rc == BO_EXPR_SCALAR;
+	for (k = 0; scalar && k < mc->ng; k++)
+		count[k] = 0;
+	for (d = 0; scalar && d < nd; d++) {
 		m.draw = nu ? mc->draws + d * nu : &none;
 		memcpy(dv, f->dv, s->nderived * sizeof *dv);
 		for (k = 0; k < s->nderived; k++) {
@@ -473,12 +603,14 @@ int bo__mc_run(bo_mc *mc, bo_configs *c, const bo_mc_options *o)
 {
 	const bo_study *s = c->s;
 	unsigned char *dflags = NULL;
-	double *vals = NULL, *dv = NULL;
+	double *vals = NULL, *dv = NULL, *dvv = NULL, *g = NULL;
+	bo_expr_vws ws;
 	int *point = NULL;
 	size_t i, nqq;
 	int rc;
 
 	memset(mc, 0, sizeof *mc);
+	memset(&ws, 0, sizeof ws);
 	if ((rc = check_options(o)) < 0)
 		return rc;
 	mc->o = *o;
@@ -496,6 +628,8 @@ int bo__mc_run(bo_mc *mc, bo_configs *c, const bo_mc_options *o)
 	    !(mc->prob = bo__calloc(c->n * mc->ng + 1, sizeof(double))) ||
 	    !(vals = bo__calloc(nqq * o->draws, sizeof(double))) ||
 	    !(dv = bo__calloc(s->nderived + 1, sizeof(double))) ||
+	    !(dvv = bo__calloc((s->nderived + 1) * o->draws, sizeof(double))) ||
+	    !(g = bo__calloc(o->draws, sizeof(double))) ||
 	    !(point = bo__calloc(mc->ng + 1, sizeof(int)))) {
 		rc = bo__error(BO_ENOMEM, "out of memory for the Monte Carlo evaluation");
 		goto done;
@@ -509,13 +643,16 @@ int bo__mc_run(bo_mc *mc, bo_configs *c, const bo_mc_options *o)
 	for (i = 0; i < c->n; i++) {
 		if (!c->v[i].usable)
 			continue;
-		if ((rc = run_config(mc, c, i, dflags, vals, dv, point)) < 0)
+		if ((rc = run_config(mc, c, i, dflags, vals, dv, point, dvv, g, &ws)) < 0)
 			goto done;
 	}
 done:
 	bo__free(dflags);
 	bo__free(vals);
 	bo__free(dv);
+	bo__free(dvv);
+	bo__free(g);
+	bo__expr_vws_clear(&ws);
 	bo__free(point);
 	if (rc < 0)
 		bo__mc_clear(mc);

@@ -47,6 +47,7 @@ typedef struct bo_mc {
 	bo_mc_options o;
 	size_t nuncertain;     /* the study's uncertain numbers */
 	double *draws;         /* o.draws * nuncertain values, row-major */
+	double *cols;          /* the same, column-major: number j's draws at j * o.draws */
 	size_t nqty;
 	bo_mc_qty *qty;
 	size_t n;              /* configurations (c->n) */
