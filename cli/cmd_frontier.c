@@ -81,10 +81,27 @@ static int add_removed(const cli_decide *d, json_t *o, int all)
 	return 0;
 }
 
+/* With uncertain inputs or prices: "uncertain" on the rows of a.(key). */
+static int add_uncertain(const cli_decide *d, json_t *o, const char *key)
+{
+	json_t *a = json_object_get(o, key), *r, *u;
+	size_t k, i;
+	if (!d->mc_on)
+		return 0;
+	json_array_foreach(a, k, r) {
+		i = by_id(&d->c, json_integer_value(json_object_get(r, "id")));
+		if (i < d->c.n && d->c.v[i].usable &&
+		    (!(u = cli_uncertain_json(d, i)) || json_object_set_new(r, "uncertain", u) < 0))
+			return -1;
+	}
+	return 0;
+}
+
 static int print_json(const cli_decide *d, const bo_frontier *fr, int all)
 {
 	json_t *v = bo__export_frontier_json(&d->c, fr, all);
 	if (!v || add_labels(d, v, "frontier") < 0 || add_labels(d, v, "others") < 0 ||
+	    add_uncertain(d, v, "frontier") < 0 || add_uncertain(d, v, "others") < 0 ||
 	    add_removed(d, v, all) < 0) {
 		json_decref(v);
 		cli_error("out of memory");
@@ -290,6 +307,15 @@ static void print_text(const cli_decide *d, const bo_frontier *fr, int all)
 	else if (!isnan(fr->threshold))
 		printf("every step up buys at least %g %s per unit of %s\n", fr->threshold,
 		       fr->ax[fr->pa].name, fr->ax[fr->ca].name);
+	if (d->mc_on && fr->nfront) {
+		printf("under uncertainty (%zu draws, seed %llu):\n", d->mc.o.draws,
+		       (unsigned long long)d->mc.o.seed);
+		for (i = 0; i < fr->nfront; i++) {
+			printf("   %8lld %s\n", (long long)d->c.v[fr->front[i]].id,
+			       d->c.v[fr->front[i]].label ? bo__config_name(&d->c, fr->front[i], name, sizeof name) : "");
+			cli_text_uncertain(stdout, d, fr->front[i], "      ");
+		}
+	}
 	if (all)
 		print_others(d, fr);
 }

@@ -41,7 +41,9 @@ static const char help[] =
 	"  --where EXPR       only configurations where EXPR holds\n"
 	"  --guardrail EXPR   an extra guardrail (repeatable), added to the study's\n"
 	"  --score EXPR       rank by EXPR instead of the study's score (maximised;\n"
-	"                     \"min: EXPR\" minimises)\n";
+	"                     \"min: EXPR\" minimises)\n"
+	"  --draws N, --mc-seed S, --quantiles LIST, --confidence P\n"
+	"                     Monte Carlo over uncertain inputs and prices, as for select\n";
 
 /* The default perf and cost axes of `select` (cmd_select.c), for its
  * tie-breaks: the same configuration is selected. */

@@ -133,7 +133,9 @@ static void json_config(const cli_decide *d, size_t i, const bo_axis *perf, cons
 		cli_json_num(stdout, c->margins[k]);
 		printf("}");
 	}
-	printf("]}");
+	printf("]");
+	cli_json_uncertain(stdout, d, i);
+	printf("}");
 }
 
 /* Adds one line of explanation. */
@@ -471,6 +473,7 @@ int cmd_select(int argc, char **argv)
 				printf("selected: %lld %s\n", (long long)s->id, s->params_json);
 			for (k = 0; k < nlines; k++)
 				printf("  %s\n", lines[k]);
+			cli_text_uncertain(stdout, &d, sel, "  ");
 		}
 	}
 	ret = EXIT_OK;

@@ -11,6 +11,7 @@
 
 #include "analysis/configs.h"
 #include "cli.h"
+#include "decide.h"
 #include "core/csv.h"
 #include "core/model.h"
 
@@ -125,6 +126,7 @@ int cmd_validate(int argc, char **argv)
 		}
 		printf("%s: ok: study \"%s\", %zu parameters, %zu metrics, %zu derived, %zu guardrails\n",
 		       argv[i], s->name, s->nparams, s->nmetrics, s->nderived, s->nguardrails);
+		cli_warn_certain_chance(s);
 		needs = bo__study_needs_catalog(s);
 		if (csv && check_catalog(s, argv[i], catalog, csv) < 0)
 			bad = 1;

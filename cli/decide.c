@@ -12,6 +12,67 @@
 #include "core/expr.h"
 #include "decide.h"
 
+/* --draws, --mc-seed, --quantiles, --confidence. */
+static int mc_option(cli_decide *d, int c, const char *arg)
+{
+	char *end;
+	double v;
+	if (!d->mco_set) {
+		bo_mc_options init = BO_MC_OPTIONS_INIT;
+		d->mco = init;
+		d->mco_set = 1;
+	}
+	if (c == 1010) {
+		const char *p = arg;
+		d->mco.nq = 0;
+		while (*p) {
+			v = strtod(p, &end);
+			if (end == p || !(v > 0 && v < 1) || (*end && *end != ',') ||
+			    d->mco.nq == BO_MC_MAX_QUANTILES) {
+				cli_error("--quantiles: give up to %d numbers between 0 and 1 (exclusive), "
+					  "separated by commas, such as 0.05,0.5,0.95; not \"%s\"",
+					  BO_MC_MAX_QUANTILES, arg);
+				return -1;
+			}
+			d->mco.q[d->mco.nq++] = v;
+			p = *end ? end + 1 : end;
+		}
+		if (!d->mco.nq) {
+			cli_error("--quantiles: give at least one quantile, such as 0.05,0.5,0.95");
+			return -1;
+		}
+		return 1;
+	}
+	errno = 0;
+	v = strtod(arg, &end);
+	if (end == arg || *end || errno) {
+		cli_error("--%s needs a number, not \"%s\"",
+			  c == 1008 ? "draws" : c == 1009 ? "mc-seed" : "confidence", arg);
+		return -1;
+	}
+	if (c == 1008) {
+		if (!(v >= 1 && v <= 1e8 && v == floor(v))) {
+			cli_error("--draws must be a whole number from 1 to 100000000, not \"%s\"", arg);
+			return -1;
+		}
+		d->mco.draws = (size_t)v;
+	} else if (c == 1009) {
+		if (!(v >= 0 && v <= 4294967295.0 && v == floor(v))) {
+			cli_error("--mc-seed must be a whole number from 0 to 4294967295, not \"%s\"", arg);
+			return -1;
+		}
+		d->mco.seed = (uint64_t)v;
+	} else {
+		if (!(v > 0 && v < 1)) {
+			cli_error("--confidence must be between 0 and 1 (exclusive), such as 0.95, not \"%s\"",
+				  arg);
+			return -1;
+		}
+		d->mco.confidence = v;
+	}
+	return 1;
+}
+
 int cli_decide_option(cli_decide *d, int c, const char *arg)
 {
 	switch (c) {
@@ -27,6 +88,11 @@ int cli_decide_option(cli_decide *d, int c, const char *arg)
 		d->guardrails[d->nguardrails++] = arg;
 		return 1;
 	case 1007: d->score = arg; return 1;
+	case 1008:
+	case 1009:
+	case 1010:
+	case 1011:
+		return mc_option(d, c, arg);
 	case 1006:
 		if (strcmp(arg, "text") && strcmp(arg, "csv") && strcmp(arg, "json")) {
 			cli_error("unknown format \"%s\" (text, csv or json)", arg);
@@ -87,6 +153,8 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 		return EXIT_USAGE;
 	if (d->score && set_score(d->s, d->score) < 0)
 		return EXIT_USAGE;
+	if (d->edit && d->edit(d->s, d->edit_ud) < 0)
+		return EXIT_USAGE;
 	if (bo__configs_init(&d->c, d->s, d->guardrails, d->nguardrails, d->where) < 0) {
 		cli_error("%s", bo_error_last());
 		return EXIT_USAGE;
@@ -120,6 +188,13 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 		rc = st->ops->trials(st, &q, &d->trials, &d->ntrials);
 		if (rc == 0)
 			rc = st->ops->study_text(st, &d->stored_text);
+		if (rc == 0 && d->reprice) {
+			size_t i;
+			for (i = 0; i < d->ntrials; i++)
+				d->trials[i].cost = bo__budget_charge(
+					&d->s->budget, bo__pricebook_cost(&d->s->prices, d->trials[i].usage,
+									  d->trials[i].nusage));
+		}
 		if (rc == 0)
 			rc = bo__configs_add_trials(&d->c, d->trials, d->ntrials);
 		if (rc < 0)
@@ -128,11 +203,135 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 		if (rc < 0)
 			return EXIT_RUN_FAILED;
 	}
+	if (!d->quiet)
+		cli_warn_certain_chance(d->s);
+	if (!d->mco_set) {
+		bo_mc_options init = BO_MC_OPTIONS_INIT;
+		d->mco = init;
+		d->mco_set = 1;
+	}
+	if (bo__mc_wanted(&d->c) || d->mco.confidence > 0) {
+		if (bo__mc_run(&d->mc, &d->c, &d->mco) < 0) {
+			cli_error("%s", bo_error_last());
+			return EXIT_RUN_FAILED;
+		}
+		d->mc_on = 1;
+	}
 	return 0;
+}
+
+void cli_warn_certain_chance(const bo_study *s)
+{
+	size_t k;
+	for (k = 0; k < s->nguardrails; k++) {
+		const bo_guardrail *g = &s->guardrails[k];
+		if (g->prob > 0 && !bo__mc_expr_uncertain(s, g->expr))
+			cli_warn("%s:%d:%d: guardrail \"%s\" says \"with probability >= %g\" but nothing "
+				 "in it is uncertain: it holds with probability 0 or 1 (give an input or "
+				 "price a distribution, or drop the probability)",
+				 s->path, g->pos.line, g->pos.col, g->text, g->prob);
+	}
+}
+
+void cli_json_uncertain(FILE *f, const cli_decide *d, size_t i)
+{
+	const bo_mc *mc = &d->mc;
+	size_t q, k;
+	if (!d->mc_on)
+		return;
+	fprintf(f, ", \"uncertain\": {\"draws\": %zu, \"seed\": %llu, \"confidence\": ", mc->o.draws,
+		(unsigned long long)mc->o.seed);
+	cli_json_num(f, mc->o.confidence > 0 ? mc->o.confidence : NAN);
+	fputs(", \"values\": {", f);
+	for (q = 0; q < mc->nqty; q++) {
+		fputs(q ? ", " : "", f);
+		cli_json_string(f, mc->qty[q].name);
+		fputs(": {\"mean\": ", f);
+		cli_json_num(f, mc->mean[i * mc->nqty + q]);
+		fputs(", \"ranked_on\": ", f);
+		cli_json_num(f, mc->used[i * mc->nqty + q]);
+		fputs(", \"quantiles\": {", f);
+		for (k = 0; k < mc->o.nq; k++) {
+			char key[40];
+			snprintf(key, sizeof key, "%g", mc->o.q[k]);
+			fputs(k ? ", " : "", f);
+			cli_json_string(f, key);
+			fputs(": ", f);
+			cli_json_num(f, mc->quant[(i * mc->nqty + q) * mc->o.nq + k]);
+		}
+		fputs("}}", f);
+	}
+	fputs("}, \"guardrails\": [", f);
+	for (k = 0; k < mc->ng; k++) {
+		fputs(k ? ", " : "", f);
+		fputs("{\"text\": ", f);
+		cli_json_string(f, d->c.guardrails[k].text);
+		fputs(", \"probability\": ", f);
+		cli_json_num(f, mc->prob[i * mc->ng + k]);
+		fputs(", \"required\": ", f);
+		cli_json_num(f, mc->g_need[k] > 0 ? mc->g_need[k] : NAN);
+		fprintf(f, ", \"uncertain\": %s}", mc->g_uncertain[k] ? "true" : "false");
+	}
+	fputs("]}", f);
+}
+
+json_t *cli_uncertain_json(const cli_decide *d, size_t i)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	json_t *o, *u = NULL;
+	if (!f)
+		return NULL;
+	fputs("{\"x\": 0", f);
+	cli_json_uncertain(f, d, i);
+	fputc('}', f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	if ((o = json_loads(buf, 0, NULL)) != NULL) {
+		u = json_object_get(o, "uncertain");
+		json_incref(u);
+		json_decref(o);
+	}
+	free(buf);
+	return u;
+}
+
+void cli_text_uncertain(FILE *f, const cli_decide *d, size_t i, const char *prefix)
+{
+	const bo_mc *mc = &d->mc;
+	size_t q, k;
+	if (!d->mc_on)
+		return;
+	for (q = 0; q < mc->nqty; q++) {
+		fprintf(f, "%s%s under uncertainty (%zu draws): mean %.6g", prefix, mc->qty[q].name,
+			mc->o.draws, mc->mean[i * mc->nqty + q]);
+		for (k = 0; k < mc->o.nq; k++)
+			fprintf(f, ", %g%%: %.6g", mc->o.q[k] * 100,
+				mc->quant[(i * mc->nqty + q) * mc->o.nq + k]);
+		if (mc->o.confidence > 0 && mc->qty[q].goal)
+			fprintf(f, "; ranked on its %g%% quantile, %.6g",
+				bo__mc_level(mc->qty[q].goal, mc->o.confidence) * 100,
+				mc->used[i * mc->nqty + q]);
+		fputc('\n', f);
+	}
+	for (k = 0; k < mc->ng; k++) {
+		if (!mc->g_uncertain[k] && !(mc->g_need[k] > 0))
+			continue;
+		fprintf(f, "%sholds %s with probability %.4g", prefix, d->c.guardrails[k].text,
+			mc->prob[i * mc->ng + k]);
+		if (mc->g_need[k] > 0)
+			fprintf(f, " (required >= %g)", mc->g_need[k]);
+		fputc('\n', f);
+	}
 }
 
 void cli_decide_free(cli_decide *d)
 {
+	bo__mc_clear(&d->mc);
+	d->mc_on = 0;
 	bo__configs_clear(&d->c);
 	bo__trial_rec_free_array(d->trials, d->ntrials);
 	d->trials = NULL;

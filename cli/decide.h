@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "analysis/configs.h"
+#include "analysis/uncertain.h"
 #include "cli.h"
 
 #define CLI_MAX_GUARDRAILS 32
@@ -29,6 +30,20 @@ typedef struct cli_decide {
 	bo_trial_rec *trials;
 	size_t ntrials;
 	char *stored_text;
+	/* Monte Carlo under uncertain inputs and prices (analysis/uncertain.h):
+	 * run when the study has uncertain numbers or chance constraints */
+	bo_mc_options mco;
+	int mco_set;              /* mco initialised (options seen or defaults) */
+	bo_mc mc;
+	int mc_on;                /* mc holds a run */
+	/* whatif: changes the study after it is read and before anything is
+	 * judged (returns 0, or -1 after printing); reprice: the ledger's
+	 * trials are charged anew from their stored usage under the study's
+	 * price book (capped per trial as the run loop caps them) */
+	int (*edit)(bo_study *s, void *ud);
+	void *edit_ud;
+	int reprice;
+	int quiet;                /* no warnings about the study (said once already) */
 } cli_decide;
 
 /* Long options shared by both commands; a command appends its own. */
@@ -39,7 +54,11 @@ typedef struct cli_decide {
 	{"where", required_argument, NULL, 1004}, \
 	{"guardrail", required_argument, NULL, 1005}, \
 	{"format", required_argument, NULL, 1006}, \
-	{"score", required_argument, NULL, 1007}
+	{"score", required_argument, NULL, 1007}, \
+	{"draws", required_argument, NULL, 1008}, \
+	{"mc-seed", required_argument, NULL, 1009}, \
+	{"quantiles", required_argument, NULL, 1010}, \
+	{"confidence", required_argument, NULL, 1011}
 
 #define CLI_DECIDE_HELP \
 	"  --catalog FILE    a CSV of configurations measured elsewhere, instead of the ledger\n" \
@@ -49,7 +68,12 @@ typedef struct cli_decide {
 	"  --guardrail EXPR  an extra guardrail (repeatable), added to the study's\n" \
 	"  --format F        text (default), csv or json\n" \
 	"  --score EXPR      rank by EXPR instead of the study's score (maximised;\n" \
-	"                    \"min: EXPR\" minimises), an expression like the study's\n"
+	"                    \"min: EXPR\" minimises), an expression like the study's\n" \
+	"  --draws N         Monte Carlo draws over uncertain inputs and prices (10000)\n" \
+	"  --mc-seed S       the seed of those draws (fixed by default)\n" \
+	"  --quantiles LIST  quantiles shown of uncertain values (0.05,0.5,0.95)\n" \
+	"  --confidence P    every guardrail must hold with probability >= P, and\n" \
+	"                    uncertain objectives rank by their pessimistic P-quantile\n"
 
 /* Handles one of the shared options (c from getopt_long). Returns 1 if it
  * was one, 0 if not, -1 after printing a usage error. */
@@ -60,6 +84,23 @@ int cli_decide_option(cli_decide *d, int c, const char *arg);
 int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_);
 
 void cli_decide_free(cli_decide *d);
+
+/* Warns about each guardrail of s that says "with probability" over
+ * nothing uncertain (it holds with probability 0 or 1). */
+void cli_warn_certain_chance(const bo_study *s);
+
+/* With a Monte Carlo run: writes "uncertain": {...} members for config i
+ * (mean and quantiles of each uncertain value, the probability that each
+ * guardrail holds), preceded by ", ". Nothing without a run. */
+void cli_json_uncertain(FILE *f, const cli_decide *d, size_t i);
+
+/* The same as a JSON object (NULL on failure). */
+#include <jansson.h>
+json_t *cli_uncertain_json(const cli_decide *d, size_t i);
+
+/* With a Monte Carlo run: lines for people about config i, each written
+ * as prefix + text + "\n". */
+void cli_text_uncertain(FILE *f, const cli_decide *d, size_t i, const char *prefix);
 
 /* Writes a JSON object of the metrics and derived metrics of config i. */
 void cli_json_metrics(FILE *f, const cli_decide *d, size_t i);

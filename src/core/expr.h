@@ -102,6 +102,36 @@ void bo__expr_free(bo_expr *e);
  * zero and domain errors give inf/NaN as in C, not an error. */
 int bo__expr_eval(const bo_expr *e, const bo_expr_env *env, double *out);
 
+/* Values during a vector evaluation (core/expr_vec.c): get() gives a
+ * symbol's n values in *vec (borrowed, valid during the call), or leaves
+ * *vec NULL and fills *scalar (a number or a label) when the value is the
+ * same in every draw; BO_ENOTFOUND when it is missing. price_key()
+ * likewise for a price table's entry. */
+typedef struct bo_expr_venv {
+	void *ud;
+	int (*get)(void *ud, const bo_sym *sym, const double **vec, bo_xval *scalar);
+	int (*price_key)(void *ud, int index, const char *key, const double **vec,
+			 double *scalar);
+} bo_expr_venv;
+
+/* Evaluates e over n draws at once into out (n values), as bo__expr_eval
+ * would draw by draw. Returns 0; BO_EXPR_SCALAR (> 0, not an error) when e
+ * needs the draw-by-draw evaluator (a missing value, a string result,
+ * missing()/present(), a numeric price-table key); or BO_ENOMEM and other
+ * errors of the environment. */
+#define BO_EXPR_SCALAR 1
+#define BO_EXPR_VWS_MAX 32
+typedef struct bo_expr_vws {
+	size_t n;                        /* length of the kept vectors */
+	size_t nfree;
+	double *free[BO_EXPR_VWS_MAX];   /* vectors to reuse */
+} bo_expr_vws;
+/* ws: NULL, or a workspace (zeroed before first use, cleared with
+ * bo__expr_vws_clear) kept across calls so that vectors are reused. */
+int bo__expr_eval_vec(const bo_expr *e, const bo_expr_venv *env, size_t n, double *out,
+		      bo_expr_vws *ws);
+void bo__expr_vws_clear(bo_expr_vws *ws);
+
 /* Why e is not true, in words, for listing what a filter removed:
  * "\"latency_ms\" is missing", "\"latency_ms <= 200\" is false (250 <= 200)",
  * following the operands that decided the answer; "it holds" when it is

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "budgetopt/study.h"
+#include "core/dist.h"
 #include "core/expr.h"
 #include "core/trial.h"
 
@@ -57,7 +58,8 @@ typedef struct bo_constraint {
 
 typedef struct bo_input {
 	char *name;
-	double value;
+	double value;         /* a point; the mean when dist is set */
+	bo_dist *dist;        /* NULL: a point; else an uncertain number (core/dist.h) */
 	bo_srcpos pos;
 } bo_input;
 
@@ -67,10 +69,12 @@ typedef struct bo_input {
 typedef struct bo_price {
 	char *name;
 	int is_table;
-	double value;         /* scalar */
+	double value;         /* scalar; the mean when dist is set */
+	bo_dist *dist;        /* scalar: NULL, or its distribution */
 	size_t nkeys;
 	char **keys;
-	double *values;
+	double *values;       /* the means of uncertain entries */
+	bo_dist **dists;      /* table: NULL, or nkeys entries (NULL: a point) */
 	bo_srcpos pos;
 } bo_price;
 
@@ -108,6 +112,7 @@ typedef struct bo_objective {
 typedef struct bo_guardrail {
 	char *text;
 	bo_expr *expr;        /* a comparison */
+	double prob;          /* "... with probability >= p": p in (0,1); 0: none */
 	bo_srcpos pos;
 } bo_guardrail;
 
@@ -214,6 +219,8 @@ struct bo_study {
 	char *storage;           /* storage URI from the file, or NULL */
 	int storage_group;       /* storage_access: group (files 0640, folders 0750) */
 	bo_catalog_spec catalog;
+	size_t nuncertain;       /* uncertain inputs and prices, in reading order */
+	bo_dist **uncertain;     /* borrowed from inputs and prices; dist->slot = index */
 };
 
 /* Compiles text as an expression over every name of the study (parameters,
@@ -221,6 +228,15 @@ struct bo_study {
  * command line. what names it in messages ("--where"). Returns 0 and *out,
  * or BO_EINVAL with the message "what: column N: ...", BO_ENOMEM. */
 int bo__study_compile(const bo_study *s, const char *text, const char *what, bo_expr **out);
+
+/* Replaces the price book of s with the prices: of another file (text,
+ * len bytes; path names it in messages; a samples file is relative to the
+ * study's folder), read and checked as in a study file. Its distributions
+ * join s->uncertain. Returns 0, BO_EINVAL with *diags (every problem,
+ * file:line:col), BO_ENOMEM; s is unchanged on failure. */
+struct bo_diags;
+int bo__study_read_prices(bo_study *s, const char *text, size_t len, const char *path,
+			  struct bo_diags **diags);
 
 /* Index of a parameter / metric / derived / input / price by name, or -1. */
 int bo__study_find_param(const bo_study *s, const char *name);

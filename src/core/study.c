@@ -71,8 +71,13 @@ void bo_study_free(bo_study *s)
 		bo__free(p->name);
 		free_strv(p->keys, p->nkeys);
 		bo__free(p->values);
+		bo__free(p->dists);
 	}
 	bo__free(s->prices.items);
+	/* every distribution is on this list from the moment it is made */
+	for (i = 0; s->uncertain && i < s->nuncertain; i++)
+		bo__dist_free(s->uncertain[i]);
+	bo__free(s->uncertain);
 	for (i = 0; s->metrics && i < s->nmetrics; i++)
 		bo__free(s->metrics[i].name);
 	bo__free(s->metrics);

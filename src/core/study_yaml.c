@@ -16,6 +16,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/strbuf.h"
+#include "core/study_yaml_int.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -67,42 +68,7 @@ void bo_diags_free(bo_diags *d)
 	bo__free(d);
 }
 
-/* ---- the YAML tree ---------------------------------------------------- */
-
-enum { YN_SCALAR, YN_SEQ, YN_MAP };
-
-typedef struct ynode {
-	int type;
-	int line, col;        /* 1-based */
-	int plain;            /* scalar written without quotes and without a !!str tag */
-	int quote;            /* 1 for a '...' or "..." scalar (expression offsets) */
-	int height;           /* 1 for a scalar; 1 + the tallest child */
-	char *str;            /* scalar text, NUL-terminated */
-	size_t len;
-	struct ynode **kids;  /* sequence items; mapping key, value, key, value... */
-	size_t n, cap;
-} ynode;
-
-typedef struct anchor {
-	char *name;
-	ynode *node;
-} anchor;
-
-/* Everything one read needs. */
-typedef struct rd {
-	const char *file;     /* for messages */
-	const char *text;
-	size_t len;
-	bo_diags *diags;
-	int nomem;
-	int toomany;
-	ynode **all;          /* every node, for freeing (aliases share nodes) */
-	size_t nall, capall;
-	anchor *anchors;
-	size_t nanchors, capanchors;
-	bo_study *s;
-	ynode *root;
-} rd;
+/* ---- the YAML tree: core/study_yaml_int.h ----------------------------- */
 
 static void diag_add(rd *r, int line, int col, const char *fmt, ...) BO__PRINTF(4, 5);
 
@@ -1581,18 +1547,26 @@ static void read_inputs(rd *r, const ynode *top)
 	for (i = 0; i + 1 < m->n && !r->nomem; i += 2) {
 		const ynode *k = m->kids[i];
 		bo_input *in;
+		bo_dist *dist = NULL;
 		char what[160], buf[48];
 		double v;
 		if (check_name(r, k, "input", 0) < 0)
 			continue;
 		snprintf(what, sizeof what, "input \"%s\"", shown(k->str, buf));
-		if (get_number(r, m->kids[i + 1], what, &v) < 0)
+		if (bo__study_is_dist(m->kids[i + 1])) {
+			dist = bo__study_read_dist(r, m->kids[i + 1], k->str, what, 0);
+			if (!dist)
+				continue;
+			v = dist->mean;
+		} else if (get_number(r, m->kids[i + 1], what, &v) < 0) {
 			continue;
+		}
 		in = &s->inputs[s->ninputs];
 		in->name = dup_or_nomem(r, k->str);
 		if (!in->name)
 			return;
 		in->value = v;
+		in->dist = dist;
 		in->pos.line = k->line;
 		in->pos.col = k->col;
 		s->ninputs++;
@@ -1653,7 +1627,13 @@ static void read_prices(rd *r, const ynode *top)
 			continue;
 		snprintf(what, sizeof what, "price \"%s\"", shown(k->str, buf));
 		p = &pb->items[pb->n];
-		if (v->type == YN_MAP) {
+		if (bo__study_is_dist(v)) {
+			if (!(p->dist = bo__study_read_dist(r, v, k->str, what, 1)))
+				continue;
+			p->value = p->dist->mean;
+			p->name = dup_or_nomem(r, k->str);
+			pb->n++;
+		} else if (v->type == YN_MAP) {
 			int bad = 0;
 			if (v->n == 0) {
 				DIAG(r, v, "%s: an empty price table", what);
@@ -1674,15 +1654,31 @@ static void read_prices(rd *r, const ynode *top)
 			p->name = dup_or_nomem(r, k->str);
 			for (j = 0; j + 1 < v->n && !r->nomem; j += 2) {
 				double x;
+				bo_dist *d = NULL;
 				if (v->kids[j]->type != YN_SCALAR)
 					continue;
-				if (price_value(r, v->kids[j + 1], what, &x) < 0) {
+				if (bo__study_is_dist(v->kids[j + 1])) {
+					char full[300], fwhat[360];
+					snprintf(full, sizeof full, "%s.%s", k->str, v->kids[j]->str);
+					snprintf(fwhat, sizeof fwhat, "price \"%s\"", shown(full, buf));
+					if (!p->dists && !(p->dists = bo__calloc(v->n / 2, sizeof *p->dists))) {
+						r->nomem = 1;
+						return;
+					}
+					if (!(d = bo__study_read_dist(r, v->kids[j + 1], full, fwhat, 1))) {
+						bad = 1;
+						continue;
+					}
+					x = d->mean;
+				} else if (price_value(r, v->kids[j + 1], what, &x) < 0) {
 					bad = 1;
 					continue;
 				}
 				p->keys[p->nkeys] = dup_or_nomem(r, v->kids[j]->str);
 				if (!p->keys[p->nkeys])
 					return;
+				if (p->dists)
+					p->dists[p->nkeys] = d;
 				p->values[p->nkeys++] = x;
 			}
 			(void)bad;
@@ -2126,23 +2122,42 @@ static void read_guardrails(rd *r, const ynode *top)
 		bo_guardrail *g;
 		const char *t = expr_text(r, n, "guardrail");
 		bo_expr *e;
+		double prob = 0;
+		long cut;
+		char *head = NULL;
+		ynode part;
 		if (!t)
 			continue;
-		e = compile_at(r, n, t, &rs, "guardrail");
-		if (!e)
+		if ((cut = bo__study_guardrail_prob(r, n, t, &prob)) < 0)
 			continue;
+		/* compiled and named without its "with probability" part;
+		 * positions of faults in it are those of the text as written */
+		if (!(head = bo__strndup(t, (size_t)cut))) {
+			r->nomem = 1;
+			return;
+		}
+		part = *n;
+		part.str = head;
+		t = head;
+		e = compile_at(r, &part, head, &rs, "guardrail");
+		if (!e) {
+			bo__free(head);
+			continue;
+		}
 		if (!bo__expr_comparison(e, &a, &b)) {
 			char buf[48];
 			DIAG(r, n, "guardrail \"%s\" must be a comparison (<, <=, >, >=, ==, !=) at its "
 				   "top, such as \"latency_ms <= 200\"", shown(t, buf));
 			bo__expr_free(e);
+			bo__free(head);
 			continue;
 		}
 		g = &s->guardrails[s->nguardrails++];
 		g->expr = e;
+		g->prob = prob;
 		g->pos.line = n->line;
 		g->pos.col = n->col;
-		g->text = dup_or_nomem(r, t);
+		g->text = head;
 	}
 }
 
@@ -2912,5 +2927,128 @@ done:
 		fclose(f);
 	bo__free(buf);
 	bo__free(dir);
+	return rc;
+}
+
+/* ---- for the readers of core/study_yaml_int.h -------------------------- */
+
+void bo__yaml_diag(rd *r, const ynode *n, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	diag_add(r, n->line, n->col, "%s", msg);
+}
+
+int bo__yaml_number(rd *r, const ynode *n, const char *what, double *out)
+{
+	return get_number(r, n, what, out);
+}
+
+const ynode *bo__yaml_get(const ynode *m, const char *key)
+{
+	return map_get(m, key);
+}
+
+const char *bo__yaml_text(rd *r, const ynode *n, const char *what)
+{
+	return get_text(r, n, what);
+}
+
+const char *bo__yaml_kind(const ynode *n)
+{
+	return kind_of(n);
+}
+
+/* ---- a price book from its own file (budgetopt reprice) ---------------- */
+
+static void pricebook_clear(bo_pricebook *pb)
+{
+	size_t i, j;
+	for (i = 0; pb->items && i < pb->n; i++) {
+		bo_price *p = &pb->items[i];
+		bo__free(p->name);
+		for (j = 0; p->keys && j < p->nkeys; j++)
+			bo__free(p->keys[j]);
+		bo__free(p->keys);
+		bo__free(p->values);
+		bo__free(p->dists);   /* the distributions are the study's list's */
+	}
+	bo__free(pb->items);
+	bo__free(pb->version);
+	bo__free(pb->currency);
+	memset(pb, 0, sizeof *pb);
+}
+
+int bo__study_read_prices(bo_study *s, const char *text, size_t len, const char *path,
+			  bo_diags **diagsp)
+{
+	rd r;
+	bo_study *tmp = NULL;
+	bo_dist **list;
+	size_t i;
+	int rc = 0;
+
+	if (diagsp)
+		*diagsp = NULL;
+	memset(&r, 0, sizeof r);
+	r.file = path;
+	r.text = text;
+	r.len = len;
+	if (!(r.diags = bo__calloc(1, sizeof *r.diags)) || !(tmp = bo__calloc(1, sizeof *tmp)) ||
+	    !(tmp->dir = bo__strdup(s->dir ? s->dir : "."))) {
+		rc = BO_ENOMEM;
+		goto done;
+	}
+	r.s = tmp;
+	if (len > BO_STUDY_MAX_BYTES) {
+		diag_add(&r, 1, 1, "the file is larger than 16 MiB (%zu bytes)", len);
+	} else if (build_tree(&r) == 0) {
+		if (r.root->type != YN_MAP || !map_get(r.root, "prices"))
+			DIAG(&r, r.root, "a price-book file is a mapping with a prices: key, written as "
+					 "in a study file");
+		else
+			read_prices(&r, r.root);
+	}
+	if (r.nomem) {
+		rc = BO_ENOMEM;
+		goto done;
+	}
+	if (r.diags->n) {
+		diags_sort(r.diags);
+		rc = BO_EINVAL;
+		goto done;
+	}
+	/* the new book's distributions join the study's list after its own */
+	if (tmp->nuncertain) {
+		if (!(list = bo__realloc(s->uncertain, s->nuncertain + tmp->nuncertain,
+					 sizeof *list))) {
+			rc = BO_ENOMEM;
+			goto done;
+		}
+		s->uncertain = list;
+		for (i = 0; i < tmp->nuncertain; i++) {
+			tmp->uncertain[i]->slot = s->nuncertain;
+			s->uncertain[s->nuncertain++] = tmp->uncertain[i];
+		}
+		tmp->nuncertain = 0;
+	}
+	pricebook_clear(&s->prices);
+	s->prices = tmp->prices;
+	memset(&tmp->prices, 0, sizeof tmp->prices);
+done:
+	tree_free(&r);
+	if (rc == BO_ENOMEM)
+		rc = bo__error(BO_ENOMEM, "%s: out of memory", path);
+	else if (rc == BO_EINVAL)
+		bo__error(BO_EINVAL, "%s", r.diags->lines[0]);
+	bo_study_free(tmp);
+	if (diagsp && rc == BO_EINVAL) {
+		*diagsp = r.diags;
+		r.diags = NULL;
+	}
+	bo_diags_free(r.diags);
 	return rc;
 }

@@ -1,0 +1,434 @@
+/*
+ * core/expr_vec.c - evaluating an expression over n Monte Carlo draws at
+ * once (core/expr.h, bo__expr_eval_vec): each node gives a constant or n
+ * values, so a draw costs a few arithmetic operations instead of a walk of
+ * the tree with a callback per name.
+ *
+ * It covers numbers only and no missing values: a missing value, a string
+ * other than a comparison of labels or a price-table key, or missing() and
+ * present() answer BO_EXPR_SCALAR, and the caller evaluates draw by draw with
+ * bo__expr_eval, whose answers these equal. Must never do I/O.
+ */
+#include "core/expr.h"
+#include "core/expr_int.h"
+#include "core/alloc.h"
+#include "core/error.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct vval {
+	int is_vec;
+	double s;            /* !is_vec */
+	const char *str;     /* a string constant (labels), or NULL */
+	double *v;           /* is_vec: n values, owned */
+} vval;
+
+typedef struct vctx {
+	const bo_expr_venv *env;
+	size_t n;
+	bo_expr_vws *ws;
+} vctx;
+
+/* The workspace keeps freed vectors for the next ones: allocating and
+ * freeing blocks of draws per node made the kernel's page faults most of
+ * the time of a Monte Carlo select. */
+static void vfree_in(bo_expr_vws *ws, vval *a)
+{
+	if (a->is_vec) {
+		if (ws && ws->nfree < BO_EXPR_VWS_MAX)
+			ws->free[ws->nfree++] = a->v;
+		else
+			bo__free(a->v);
+	}
+	a->is_vec = 0;
+	a->v = NULL;
+}
+
+static double at(const vval *a, size_t i)
+{
+	return a->is_vec ? a->v[i] : a->s;
+}
+
+/* Makes r a vector of n (uninitialised) values. */
+static int make_vec(vctx *x, vval *r)
+{
+	if (x->ws && x->ws->n != x->n) {
+		bo__expr_vws_clear(x->ws);
+		x->ws->n = x->n;
+	}
+	r->v = x->ws && x->ws->nfree ? x->ws->free[--x->ws->nfree]
+				      : bo__malloc(x->n * sizeof(double));
+	if (!r->v)
+		return BO_ENOMEM;
+	r->is_vec = 1;
+	r->str = NULL;
+	return 0;
+}
+
+static int truthy(double v)
+{
+	return v != 0.0 && !isnan(v);
+}
+
+static int vnode(const bo_expr *e, vctx *x, vval *r);
+
+/* A number operand (a string is not one). */
+static int vnum(const bo_expr *e, vctx *x, vval *r)
+{
+	int rc = vnode(e, x, r);
+	if (rc == 0 && r->str)
+		rc = BO_EXPR_SCALAR;
+	if (rc)
+		vfree_in(x->ws, r);
+	return rc;
+}
+
+static int vsym(const bo_expr *e, vctx *x, vval *r)
+{
+	const double *vec = NULL;
+	bo_xval sc = {NAN, NULL};
+	int rc;
+	if (e->op == OP_PRICE && e->n == 1) {
+		vval k = {0, 0, NULL, NULL};
+		double s = NAN;
+		if ((rc = vnode(e->kid[0], x, &k)) != 0)
+			return rc;
+		if (!k.str) {   /* numeric keys: the scalar evaluator formats them */
+			vfree_in(x->ws, &k);
+			return BO_EXPR_SCALAR;
+		}
+		rc = x->env->price_key(x->env->ud, e->sym.index, k.str, &vec, &s);
+		if (rc)
+			return rc == BO_ENOTFOUND ? BO_EXPR_SCALAR : rc;
+		sc.num = s;
+	} else {
+		rc = x->env->get(x->env->ud, &e->sym, &vec, &sc);
+		if (rc)
+			return rc == BO_ENOTFOUND ? BO_EXPR_SCALAR : rc;
+	}
+	if (vec) {
+		if ((rc = make_vec(x, r)) != 0)
+			return rc;
+		memcpy(r->v, vec, x->n * sizeof(double));
+		return 0;
+	}
+	r->s = sc.num;
+	r->str = sc.str;
+	return 0;
+}
+
+/* r = a op b elementwise; a and b are consumed. */
+static int combine(vctx *x, vval *a, vval *b, int op, vval *r)
+{
+	size_t i;
+	int rc;
+	if (!a->is_vec && !b->is_vec) {
+		double p = a->s, q = b->s;
+		switch (op) {
+		case '+': r->s = p + q; break;
+		case '-': r->s = p - q; break;
+		case '*': r->s = p * q; break;
+		case '/': r->s = p / q; break;
+		case '%': r->s = fmod(p, q); break;
+		default: r->s = pow(p, q); break;
+		}
+		r->is_vec = 0;
+		r->str = NULL;
+		return 0;
+	}
+	if ((rc = make_vec(x, r)) != 0) {
+		vfree_in(x->ws, a);
+		vfree_in(x->ws, b);
+		return rc;
+	}
+	for (i = 0; i < x->n; i++) {
+		double p = at(a, i), q = at(b, i);
+		switch (op) {
+		case '+': r->v[i] = p + q; break;
+		case '-': r->v[i] = p - q; break;
+		case '*': r->v[i] = p * q; break;
+		case '/': r->v[i] = p / q; break;
+		case '%': r->v[i] = fmod(p, q); break;
+		default: r->v[i] = pow(p, q); break;
+		}
+	}
+	vfree_in(x->ws, a);
+	vfree_in(x->ws, b);
+	return 0;
+}
+
+static int cmp1(int fn, double l, double r)
+{
+	switch (fn) {
+	case CMP_LT: return l < r;
+	case CMP_LE: return l <= r;
+	case CMP_GT: return l > r;
+	case CMP_GE: return l >= r;
+	case CMP_EQ: return l == r;
+	default: return l != r;
+	}
+}
+
+static int vcmp(const bo_expr *e, vctx *x, vval *r)
+{
+	vval a = {0, 0, NULL, NULL}, b = {0, 0, NULL, NULL};
+	size_t i;
+	int rc;
+	if ((rc = vnode(e->kid[0], x, &a)) != 0)
+		return rc;
+	if ((rc = vnode(e->kid[1], x, &b)) != 0) {
+		vfree_in(x->ws, &a);
+		return rc;
+	}
+	if (a.str || b.str) {
+		int d;
+		if (!a.str || !b.str) {
+			vfree_in(x->ws, &a);
+			vfree_in(x->ws, &b);
+			return BO_EXPR_SCALAR;
+		}
+		d = strcmp(a.str, b.str);
+		r->s = (e->fn == CMP_EQ ? d == 0 : d != 0) ? 1.0 : 0.0;
+		return 0;
+	}
+	if (!a.is_vec && !b.is_vec) {
+		r->s = cmp1(e->fn, a.s, b.s) ? 1.0 : 0.0;
+		return 0;
+	}
+	if ((rc = make_vec(x, r)) == 0)
+		for (i = 0; i < x->n; i++)
+			r->v[i] = cmp1(e->fn, at(&a, i), at(&b, i)) ? 1.0 : 0.0;
+	vfree_in(x->ws, &a);
+	vfree_in(x->ws, &b);
+	return rc;
+}
+
+static double call1(int fn, double v)
+{
+	switch (fn) {
+	case F_EXP: return exp(v);
+	case F_SQRT: return sqrt(v);
+	case F_ABS: return fabs(v);
+	case F_CEIL: return ceil(v);
+	case F_FLOOR: return floor(v);
+	case F_LOG: return log(v);
+	default: return round(v);
+	}
+}
+
+static int vcall(const bo_expr *e, vctx *x, vval *r)
+{
+	vval a = {0, 0, NULL, NULL}, b = {0, 0, NULL, NULL};
+	size_t i, k;
+	int rc;
+	if (e->fn == F_MISSING || e->fn == F_PRESENT || e->fn == F_IF)
+		return BO_EXPR_SCALAR;
+	if ((rc = vnum(e->kid[0], x, &a)) != 0)
+		return rc;
+	if (e->fn == F_MIN || e->fn == F_MAX) {
+		/* NaN wins, as in the scalar evaluator */
+		for (k = 1; k < e->n; k++) {
+			vval m = {0, 0, NULL, NULL};
+			if ((rc = vnum(e->kid[k], x, &b)) != 0) {
+				vfree_in(x->ws, &a);
+				return rc;
+			}
+			if (!a.is_vec && !b.is_vec) {
+				double p = a.s, q = b.s;
+				a.s = isnan(p) || isnan(q) ? NAN : (e->fn == F_MIN ? (q < p ? q : p)
+										   : (q > p ? q : p));
+				continue;
+			}
+			if ((rc = make_vec(x, &m)) != 0) {
+				vfree_in(x->ws, &a);
+				vfree_in(x->ws, &b);
+				return rc;
+			}
+			for (i = 0; i < x->n; i++) {
+				double p = at(&a, i), q = at(&b, i);
+				m.v[i] = isnan(p) || isnan(q) ? NAN
+					 : (e->fn == F_MIN ? (q < p ? q : p) : (q > p ? q : p));
+			}
+			vfree_in(x->ws, &a);
+			vfree_in(x->ws, &b);
+			a = m;
+		}
+		*r = a;
+		return 0;
+	}
+	if (e->fn == F_LOG && e->n == 2) {
+		vval la = {0, 0, NULL, NULL}, lb = {0, 0, NULL, NULL};
+		if ((rc = vnum(e->kid[1], x, &b)) != 0) {
+			vfree_in(x->ws, &a);
+			return rc;
+		}
+		/* log(v) / log(base), each as C computes it */
+		if (!a.is_vec) {
+			la.s = log(a.s);
+		} else {
+			la = a;
+			for (i = 0; i < x->n; i++)
+				la.v[i] = log(la.v[i]);
+			a.is_vec = 0;
+		}
+		if (!b.is_vec) {
+			lb.s = log(b.s);
+		} else {
+			lb = b;
+			for (i = 0; i < x->n; i++)
+				lb.v[i] = log(lb.v[i]);
+			b.is_vec = 0;
+		}
+		return combine(x, &la, &lb, '/', r);
+	}
+	if (!a.is_vec) {
+		r->s = call1(e->fn, a.s);
+		return 0;
+	}
+	for (i = 0; i < x->n; i++)
+		a.v[i] = call1(e->fn, a.v[i]);
+	*r = a;
+	return 0;
+}
+
+static int vlogic(const bo_expr *e, vctx *x, vval *r)
+{
+	int is_and = e->op == OP_AND, rc;
+	size_t i, k;
+	r->is_vec = 0;
+	r->s = is_and ? 1.0 : 0.0;
+	for (k = 0; k < e->n; k++) {
+		vval a = {0, 0, NULL, NULL};
+		if ((rc = vnum(e->kid[k], x, &a)) != 0) {
+			vfree_in(x->ws, r);
+			return rc;
+		}
+		if (!a.is_vec && !r->is_vec) {
+			r->s = is_and ? (truthy(r->s) && truthy(a.s)) : (truthy(r->s) || truthy(a.s));
+			continue;
+		}
+		if (!r->is_vec) {
+			double s = r->s;
+			if ((rc = make_vec(x, r)) != 0) {
+				vfree_in(x->ws, &a);
+				return rc;
+			}
+			for (i = 0; i < x->n; i++)
+				r->v[i] = s;
+		}
+		for (i = 0; i < x->n; i++)
+			r->v[i] = (is_and ? (truthy(r->v[i]) && truthy(at(&a, i)))
+					  : (truthy(r->v[i]) || truthy(at(&a, i)))) ? 1.0 : 0.0;
+		vfree_in(x->ws, &a);
+	}
+	return 0;
+}
+
+static int vnode(const bo_expr *e, vctx *x, vval *r)
+{
+	vval a = {0, 0, NULL, NULL}, b = {0, 0, NULL, NULL};
+	size_t i, k;
+	int rc = 0;
+	r->is_vec = 0;
+	r->s = NAN;
+	r->str = NULL;
+	r->v = NULL;
+	switch (e->op) {
+	case OP_NUM: r->s = e->num; return 0;
+	case OP_STR: r->str = e->text; return 0;
+	case OP_SYM:
+	case OP_PRICE: return vsym(e, x, r);
+	case OP_NEG:
+	case OP_NOT:
+		if ((rc = vnum(e->kid[0], x, r)) != 0)
+			return rc;
+		if (!r->is_vec)
+			r->s = e->op == OP_NEG ? -r->s : (truthy(r->s) ? 0.0 : 1.0);
+		else
+			for (i = 0; i < x->n; i++)
+				r->v[i] = e->op == OP_NEG ? -r->v[i] : (truthy(r->v[i]) ? 0.0 : 1.0);
+		return 0;
+	case OP_SUM:
+	case OP_PROD:
+		if ((rc = vnum(e->kid[0], x, &a)) != 0)
+			return rc;
+		for (k = 1; k < e->n; k++) {
+			vval t = {0, 0, NULL, NULL};
+			if ((rc = vnum(e->kid[k], x, &b)) != 0) {
+				vfree_in(x->ws, &a);
+				return rc;
+			}
+			if ((rc = combine(x, &a, &b, e->ops[k], &t)) != 0)
+				return rc;
+			a = t;
+		}
+		*r = a;
+		return 0;
+	case OP_POW:
+		if ((rc = vnum(e->kid[0], x, &a)) != 0)
+			return rc;
+		if ((rc = vnum(e->kid[1], x, &b)) != 0) {
+			vfree_in(x->ws, &a);
+			return rc;
+		}
+		return combine(x, &a, &b, '^', r);
+	case OP_CMP: return vcmp(e, x, r);
+	case OP_AND:
+	case OP_OR: return vlogic(e, x, r);
+	case OP_IF: {
+		vval c = {0, 0, NULL, NULL};
+		if ((rc = vnum(e->kid[0], x, &c)) != 0)
+			return rc;
+		if (!c.is_vec)
+			return vnum(e->kid[truthy(c.s) ? 1 : 2], x, r);
+		if ((rc = vnum(e->kid[1], x, &a)) != 0 || (rc = vnum(e->kid[2], x, &b)) != 0) {
+			vfree_in(x->ws, &a);
+			vfree_in(x->ws, &c);
+			return rc;
+		}
+		for (i = 0; i < x->n; i++)
+			c.v[i] = truthy(c.v[i]) ? at(&a, i) : at(&b, i);
+		vfree_in(x->ws, &a);
+		vfree_in(x->ws, &b);
+		*r = c;
+		return 0;
+	}
+	default: return vcall(e, x, r);
+	}
+}
+
+void bo__expr_vws_clear(bo_expr_vws *ws)
+{
+	size_t i;
+	if (!ws)
+		return;
+	for (i = 0; i < ws->nfree; i++)
+		bo__free(ws->free[i]);
+	ws->nfree = 0;
+}
+
+int bo__expr_eval_vec(const bo_expr *e, const bo_expr_venv *env, size_t n, double *out,
+		      bo_expr_vws *ws)
+{
+	vval r = {0, 0, NULL, NULL};
+	vctx x;
+	size_t i;
+	int rc;
+	if (!e || !env || !out || !n)
+		return bo__error(BO_EMISUSE, "bo__expr_eval_vec: bad argument");
+	x.env = env;
+	x.n = n;
+	x.ws = ws;
+	if ((rc = vnode(e, &x, &r)) != 0)
+		return rc == BO_ENOMEM ? bo__error(BO_ENOMEM, "out of memory") : rc;
+	if (r.str)
+		return BO_EXPR_SCALAR;
+	if (r.is_vec)
+		memcpy(out, r.v, n * sizeof(double));
+	else
+		for (i = 0; i < n; i++)
+			out[i] = r.s;
+	vfree_in(x.ws, &r);
+	return 0;
+}
