@@ -35,6 +35,7 @@ int cmd_reprice(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_copy(int argc, char **argv);
 int cmd_import_optuna(int argc, char **argv);
 
 /* Writes trials as the CSV of Optuna's trials_dataframe() (export_optuna.c).

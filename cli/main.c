@@ -20,6 +20,7 @@ static const bo_command commands[] = {
 	{"report", cmd_report, "a self-contained HTML (or Markdown) report with charts"},
 	{"serve", cmd_serve, "a live dashboard and JSON API over HTTP (read-only)"},
 	{"import-optuna", cmd_import_optuna, "import an Optuna study (SQLite) as a study file and ledger"},
+	{"copy", cmd_copy, "copy a study, whole and verified, between ledgers (SQLite, PostgreSQL)"},
 	{"doctor", cmd_doctor, "check the ledger against its spend journal and trial folders; --repair"},
 };
 

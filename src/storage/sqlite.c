@@ -1636,6 +1636,13 @@ done:
 
 /* ---- for doctor ----------------------------------------------------------- */
 
+sqlite3 *bo__sqlite_db(bo_storage *st)
+{
+	if (!st || st->ops != &sqlite_ops)
+		return NULL;
+	return ((sq *)st)->db;
+}
+
 int bo__sqlite_checkpoint(bo_storage *st)
 {
 	sq *q = (sq *)st;

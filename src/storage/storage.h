@@ -151,6 +151,9 @@ int bo__sqlite_integrity(bo_storage *st, char **out);
 int bo__sqlite_trial_restore(bo_storage *st, const bo_trial_rec *t);
 /* Copies the write-ahead log into the main file (as far as readers allow). */
 int bo__sqlite_checkpoint(bo_storage *st);
+/* The SQLite connection of st, for whole-table work (storage/copy.c);
+ * NULL when st is not a SQLite ledger. */
+struct sqlite3 *bo__sqlite_db(bo_storage *st);
 
 /* Opens (creating if needed) the ledger named by uri: "sqlite:///abs/path.db",
  * "sqlite:relative/path.db" or a plain path (SQLite). Returns 0 and *out,
