@@ -85,7 +85,7 @@ _budgetopt()
 
 	if [[ $takes == *" $prev "* ]]; then
 		case $prev in
-		--storage) _budgetopt_files .db .sqlite .sqlite3 ;;
+		--storage | --from | --to) _budgetopt_files .db .sqlite .sqlite3 ;;
 		--catalog) _budgetopt_files .csv ;;
 		--study) _budgetopt_files .yaml .yml ;;
 		--trials-dir)

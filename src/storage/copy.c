@@ -227,8 +227,9 @@ static void side_close(side *s)
 }
 
 /* Opens a transaction: a snapshot to read (write 0), or a write. On
- * PostgreSQL the study's budget row is locked in both, so no trial starts
- * or finishes until it ends. */
+ * PostgreSQL the budget table is locked in both (before anything is read,
+ * so the snapshot is taken after the lock), so no trial starts or finishes
+ * until it ends: every such change locks the budget row first. */
 static int side_begin(side *s, int write)
 {
 	int rc;
@@ -241,8 +242,7 @@ static int side_begin(side *s, int write)
 		/* Floats print in their shortest exact form (the default from
 		 * PostgreSQL 12 on; said here for older servers). */
 		if ((rc = pg_run(s, "SET LOCAL extra_float_digits = 3", 0, NULL, NULL, what)) ||
-		    (rc = pg_run(s, "SELECT 1 FROM budget WHERE id = 1 FOR UPDATE", 0, NULL, NULL,
-				 what)))
+		    (rc = pg_run(s, "LOCK TABLE budget IN EXCLUSIVE MODE", 0, NULL, NULL, what)))
 			return rc;
 		return 0;
 	}

@@ -17,8 +17,8 @@
  * Locks: the copy never runs while a runner or a worker holds either
  * study. A SQLite ledger's lock (bo__ledger_lock) is taken exclusive for
  * the whole copy, so no runner starts meanwhile; a PostgreSQL study's
- * budget row is locked (SELECT ... FOR UPDATE), which every trial start
- * and finish waits on; and a session still open in the runs table is a
+ * budget table is locked (LOCK TABLE ... IN EXCLUSIVE MODE), which every
+ * trial start and finish waits on (they lock its row first); and a session still open in the runs table is a
  * refusal when its process is alive on this host (run_begin's rule) or,
  * on another host, when its last heartbeat is younger than the heartbeat
  * timeout.

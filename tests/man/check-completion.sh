@@ -97,6 +97,11 @@ expect_all "budgetopt status --storage <TAB>" "$got" ledger.db sub
 expect_none "budgetopt status --storage <TAB>" "$got" study.yaml notes.txt
 complete_words status --storage = ""
 expect_all "budgetopt status --storage=<TAB>" "$got" ledger.db
+complete_words copy --from ""
+expect_all "budgetopt copy --from <TAB>" "$got" ledger.db sub
+expect_none "budgetopt copy --from <TAB>" "$got" study.yaml notes.txt
+complete_words copy --from ledger.db --to ""
+expect_all "budgetopt copy --to <TAB>" "$got" ledger.db
 complete_words frontier --catalog ""
 expect_all "budgetopt frontier --catalog <TAB>" "$got" results.csv
 expect_none "budgetopt frontier --catalog <TAB>" "$got" study.yaml

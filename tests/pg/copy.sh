@@ -1,0 +1,231 @@
+#!/bin/bash
+# tests/pg/copy.sh BUDGETOPT SCRATCH MODE - `budgetopt copy`.
+#
+# A small study is run for real (`budgetopt run`, an evaluator that reports
+# intermediate steps), then copied:
+#   MODE sqlite: SQLite -> SQLite (needs no server);
+#   MODE pg:     SQLite -> PostgreSQL -> SQLite, on a private server
+#                (tests/pg/pgserver.sh; exit 77 with the reason when
+#                PostgreSQL is not installed).
+# Each copy must verify; the copy's export and frontier must equal the
+# original's; the checksums one copy prints for its destination must equal
+# those the next copy prints for the same ledger as its source; every table
+# of the SQLite files (whatever the schema holds, listed from sqlite_master)
+# must hold the same rows on both ends, compared by Python's sqlite3, not by
+# budgetopt. And the refusals: a destination holding a study without
+# --replace, a study that is not --study, a study a runner (or worker) holds.
+set -u
+prog=$(realpath "$1")
+tmp=$2
+mode=$3
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+rm -rf "$tmp"
+mkdir -p "$tmp"
+here=$(cd "$(dirname "$0")" && pwd)
+fails=0
+
+check() {   # check WHAT COMMAND...: the command must succeed
+	local what=$1
+	shift
+	if "$@"; then
+		echo "ok   $what"
+	else
+		echo "FAIL $what"
+		fails=$((fails + 1))
+	fi
+}
+
+# study NAME TRIALS: a study folder under $tmp with an evaluator that
+# reports two steps, then its metrics; it waits for the file "release"
+# when the file "hold" exists (to keep a runner busy on purpose).
+study() {
+	local d=$tmp/$1
+	mkdir -p "$d"
+	cat >"$d/eval.py" <<'EOF'
+#!/usr/bin/env python3
+import json, os, sys, time
+x, n = float(sys.argv[1]), int(sys.argv[2])
+d = os.path.dirname(os.path.abspath(__file__))
+if os.path.exists(os.path.join(d, "hold")):
+    open(os.path.join(d, "started"), "a").close()
+    while not os.path.exists(os.path.join(d, "release")):
+        time.sleep(0.05)
+for k in (1, 2):
+    print(json.dumps({"step": k, "metrics": {"y": (x - 0.3) ** 2 + 1.0 / k}}), flush=True)
+print(json.dumps({"metrics": {"y": (x - 0.3) ** 2, "size": n},
+                  "usage": {"tokens": 1 + int(x * 9) + n}}))
+EOF
+	chmod +x "$d/eval.py"
+	cat >"$d/study.yaml" <<EOF
+name: $1
+seed: 11
+space:
+  x: {float: [0, 1]}
+  n: {int: [1, 8]}
+prices:
+  tokens: 0.001
+metrics:
+  y: {minimize: true}
+  size: {minimize: true}
+objectives: [y, size]
+budget:
+  trials: $2
+  money: 5.0
+  per_trial: {money: 0.05}
+evaluator:
+  command: [./eval.py, "{x}", "{n}"]
+  parallel: 2
+sampler: random
+EOF
+}
+
+# The rows of every table of SQLite file $1, as Python sees them.
+dump() {
+	"$PY" - "$1" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+for n in names:
+    rows = db.execute('SELECT * FROM "%s" ORDER BY rowid' % n.replace('"', '""')).fetchall()
+    print(n, len(rows))
+    for r in rows:
+        print(repr(r))
+EOF
+}
+
+# copy ARGS...: runs budgetopt copy, output in $out, exit status in $rc.
+copy() {
+	out=$("$prog" copy "$@" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | sed 's/^/    | /'
+}
+
+# "table rows sha256" of the source (cols 2, 4) or destination (3, 5) side.
+sums() {   # sums from|to  (reads $out)
+	if [ "$1" = from ]; then
+		printf '%s\n' "$out" | awk 'NF >= 5 && $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ {print $1, $2, $4}'
+	else
+		printf '%s\n' "$out" | awk 'NF >= 5 && $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ {print $1, $3, $5}'
+	fi
+}
+
+same_output() {   # same_output A B: the two files exist, are non-empty and equal
+	[ -s "$1" ] && [ -s "$2" ] && cmp -s "$1" "$2"
+}
+
+study orig 14
+cd "$tmp/orig" || exit 1
+"$prog" run study.yaml -q || { echo "FAIL the study did not run"; exit 1; }
+a=$tmp/orig/orig.db
+"$prog" export study.yaml --format json >"$tmp/export-a.json"
+"$prog" frontier study.yaml --all >"$tmp/frontier-a.txt"
+check "the study recorded intermediate steps" \
+	test "$("$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM trial_steps").fetchone()[0])' "$a")" -gt 0
+
+if [ "$mode" = sqlite ]; then
+	mid=$tmp/b.db
+	copy --from "$a" --to "sqlite:$mid"
+	check "sqlite -> sqlite exits 0 ($rc)" test "$rc" = 0
+	check "sqlite -> sqlite says verified" grep -q '^verified:' <<<"$out"
+	sums from >"$tmp/sums-a"
+	sums to >"$tmp/sums-b"
+	check "the destination's checksums equal the source's" same_output "$tmp/sums-a" "$tmp/sums-b"
+	copy --from "$mid" --to "$tmp/c.db"
+	sums from >"$tmp/sums-b2"
+	check "the copy read again as a source gives the same checksums" same_output "$tmp/sums-b" "$tmp/sums-b2"
+	last=$tmp/c.db
+else
+	. "$here/pgserver.sh"
+	pg_start "$tmp"
+	mid=$(pg_createdb copy1)
+	copy --from "$a" --to "$mid"
+	check "sqlite -> postgresql exits 0 ($rc)" test "$rc" = 0
+	check "sqlite -> postgresql says verified" grep -q '^verified:' <<<"$out"
+	sums from >"$tmp/sums-a"
+	sums to >"$tmp/sums-b"
+	check "postgresql's checksums equal sqlite's" same_output "$tmp/sums-a" "$tmp/sums-b"
+	"$prog" export study.yaml --storage "$mid" --format json >"$tmp/export-b.json"
+	check "export from postgresql equals the original's" same_output "$tmp/export-a.json" "$tmp/export-b.json"
+	spent=$("$PG_BIN/psql" -X -A -t -q -d "$mid" -c "SELECT spent FROM budget WHERE id = 1")
+	check "postgresql's budget row holds the sum of the costs ($spent)" "$PY" -c '
+import sqlite3, sys
+want = sqlite3.connect(sys.argv[1]).execute(
+    "SELECT TOTAL(cost) FROM trials WHERE state IN (\"complete\", \"pruned\", \"failed\")").fetchone()[0]
+sys.exit(0 if abs(float(sys.argv[2]) - want) <= 1e-9 * max(1.0, abs(want)) else 1)' "$a" "$spent"
+	copy --from "$mid" --to "$tmp/c.db"
+	check "postgresql -> sqlite exits 0 ($rc)" test "$rc" = 0
+	sums from >"$tmp/sums-b2"
+	sums to >"$tmp/sums-c"
+	check "postgresql read as a source gives the checksums it was written with" \
+		same_output "$tmp/sums-b" "$tmp/sums-b2"
+	check "the round trip's checksums equal the original's" same_output "$tmp/sums-a" "$tmp/sums-c"
+	last=$tmp/c.db
+fi
+
+"$prog" export study.yaml --storage "$last" --format json >"$tmp/export-c.json"
+"$prog" frontier study.yaml --all --storage "$last" >"$tmp/frontier-c.txt"
+check "export of the copy equals the original's" same_output "$tmp/export-a.json" "$tmp/export-c.json"
+check "frontier of the copy equals the original's" same_output "$tmp/frontier-a.txt" "$tmp/frontier-c.txt"
+dump "$a" >"$tmp/dump-a"
+dump "$last" >"$tmp/dump-c"
+check "every table of the copied SQLite file holds the original's rows" same_output "$tmp/dump-a" "$tmp/dump-c"
+check "the copy passes doctor's ledger check" "$prog" doctor study.yaml --storage "$last"
+
+# Refusals.
+before=$(dump "$last")
+study other 3
+(cd "$tmp/other" && "$prog" run study.yaml -q) || { echo "FAIL the second study did not run"; exit 1; }
+copy --from "$tmp/other/other.db" --to "$last"
+check "a destination holding a study is refused (exit $rc)" test "$rc" = 2
+check "the refusal names --replace" grep -q -- '--replace' <<<"$out"
+check "the refused destination is unchanged" test "$before" = "$(dump "$last")"
+copy --from "$tmp/other/other.db" --to "$last" --replace
+check "--replace overwrites it (exit $rc)" test "$rc" = 0
+dump "$tmp/other/other.db" >"$tmp/dump-other"
+dump "$last" >"$tmp/dump-replaced"
+check "the replaced destination holds the other study's rows" same_output "$tmp/dump-other" "$tmp/dump-replaced"
+copy --from "$a" --to "$tmp/d.db" --study nosuch
+check "a source without the --study named is refused (exit $rc)" test "$rc" = 2
+check "nothing is created on that refusal" test ! -e "$tmp/d.db"
+copy --from "$tmp/missing.db" --to "$tmp/d.db"
+check "a missing source is refused (exit $rc)" test "$rc" = 2
+
+# A study a runner holds is not copied, from or to.
+study busy 4
+touch "$tmp/busy/hold"
+(cd "$tmp/busy" && exec "$prog" run study.yaml -q) &
+runner=$!
+while [ ! -e "$tmp/busy/started" ] && kill -0 "$runner" 2>/dev/null; do
+	sleep 0.05   # waits for the evaluator to start, not for a time
+done
+copy --from "$tmp/busy/busy.db" --to "$tmp/e.db"
+check "a study a runner holds is not copied from (exit $rc)" test "$rc" = 2
+check "the refusal says it is in use" grep -q 'in use' <<<"$out"
+copy --from "$a" --to "$tmp/busy/busy.db" --replace
+check "a study a runner holds is not overwritten (exit $rc)" test "$rc" = 2
+touch "$tmp/busy/release"
+wait "$runner"
+check "the held study's runner finished normally" test $? = 0
+
+if [ "$mode" = pg ]; then
+	busy=$(pg_createdb busy)
+	rm -f "$tmp/busy/release" "$tmp/busy/started"
+	sed -i 's/trials: 4/trials: 8/' "$tmp/busy/study.yaml"
+	(cd "$tmp/busy" && exec "$prog" worker study.yaml --storage "$busy" -q) &
+	worker=$!
+	while [ ! -e "$tmp/busy/started" ] && kill -0 "$worker" 2>/dev/null; do
+		sleep 0.05
+	done
+	copy --from "$busy" --to "$tmp/f.db"
+	check "a study a worker holds is not copied from (exit $rc)" test "$rc" = 2
+	check "the refusal names the worker" grep -q 'being run by pid' <<<"$out"
+	touch "$tmp/busy/release"
+	wait "$worker"
+	check "the worker finished normally" test $? = 0
+	copy --from "$busy" --to "$tmp/f.db"
+	check "once the worker is gone the study copies (exit $rc)" test "$rc" = 0
+fi
+
+[ "$fails" = 0 ] || { echo "$fails check(s) failed"; exit 1; }
+echo "all checks passed"
