@@ -707,11 +707,13 @@ typedef struct insert_arg {
 static int do_insert(void *arg)
 {
 	insert_arg *a = arg;
-	return bo__pg_trial_insert(a->r->st, a->t, worker_limit(a->r));
+	return bo__pg_trial_insert(a->r->st, a->t, worker_limit(a->r),
+				   a->r->s->budget.trials > 0 ? a->r->s->budget.trials : 0);
 }
 
 /* Inserts and reserves under the budget row's lock: BO_DONE when the
- * money of all workers together would pass the budget. */
+ * money of all workers together would pass the budget, or when the trial
+ * budget is used up (then launching stops). */
 static int worker_insert(runner *r, bo_trial_rec *t)
 {
 	insert_arg a;
@@ -719,8 +721,13 @@ static int worker_insert(runner *r, bo_trial_rec *t)
 	a.r = r;
 	a.t = t;
 	rc = bo__worker_retry(r->w, do_insert, &a, "starting a trial");
-	if (rc == BO_DONE)
+	if (rc == BO_PG_TRIALS_FULL) {
+		stop_launching(r, "budget_stop", "trial budget reached (%lld trials)",
+			       (long long)r->s->budget.trials);
+		rc = BO_DONE;
+	} else if (rc == BO_DONE) {
 		worker_refused(r, t->reserved);
+	}
 	return rc;
 }
 

@@ -759,7 +759,8 @@ done:
 	return rc;
 }
 
-static int trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int by_folder)
+static int trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t max_trials,
+			int by_folder)
 {
 	pg *q = (pg *)st;
 	const char *what = "starting a trial";
@@ -792,6 +793,21 @@ static int trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int by_fo
 			t->id = col_int(r, 0, 0);
 			t->state = BO_TRIAL_RUNNING;
 			rc = commit(q, what);
+			goto done;
+		}
+		PQclear(r);
+		r = NULL;
+	}
+	if (max_trials > 0) {
+		/* The trial budget, counted under the same lock: workers that
+		 * all saw one trial left cannot all start one. */
+		if ((rc = exec(q, "SELECT COUNT(*) FROM trials WHERE state <> 'queued'", NULL, &r,
+			       what)))
+			goto done;
+		if (col_int(r, 0, 0) >= max_trials) {
+			rc = commit(q, what);
+			if (rc == 0)
+				rc = BO_PG_TRIALS_FULL;
 			goto done;
 		}
 		PQclear(r);
@@ -859,12 +875,12 @@ done:
 
 static int pg_trial_start(bo_storage *st, bo_trial_rec *t)
 {
-	return trial_insert(st, t, NAN, 0);
+	return trial_insert(st, t, NAN, 0, 0);
 }
 
-int bo__pg_trial_insert(bo_storage *st, bo_trial_rec *t, double limit)
+int bo__pg_trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t max_trials)
 {
-	return trial_insert(st, t, limit, 1);
+	return trial_insert(st, t, limit, max_trials, 1);
 }
 
 static int pg_trial_launched(bo_storage *st, int64_t id, int64_t pid, int64_t pid_start,

@@ -22,14 +22,19 @@ int bo__storage_is_pg_handle(const bo_storage *st);
  * BO_ECONFLICT for a newer schema. */
 int bo__pg_open(bo_storage **out, const char *uri, int create);
 
-/* trial_start with a money limit:
+/* Returned by bo__pg_trial_insert when the trial budget is used up. */
+#define BO_PG_TRIALS_FULL 2
+
+/* trial_start with a money limit and a trial limit:
  * under the budget row's lock, when limit is not NaN and spent + reserved
  * + t->reserved would pass it, nothing is written and BO_DONE returned;
+ * when max_trials > 0 and the study holds max_trials trials already (any
+ * state but queued), nothing is written and BO_PG_TRIALS_FULL returned;
  * else the trial is inserted and t->reserved added to the reserved sum,
  * all in one transaction. A running trial with the same folder already
  * there is returned instead (t->id), so a retry after a lost reply never
  * inserts it twice. */
-int bo__pg_trial_insert(bo_storage *st, bo_trial_rec *t, double limit);
+int bo__pg_trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t max_trials);
 
 /* The study's money as the budget row holds it: spent (sum of charged
  * costs) and reserved (running trials' reservations). */

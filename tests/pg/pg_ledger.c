@@ -321,7 +321,7 @@ static void shared_budget(void **state)
 				make_trial(&t, v, 0, k);
 				t.folder = NULL;
 				t.reserved = 1.0;
-				rc = bo__pg_trial_insert(w, &t, limit);
+				rc = bo__pg_trial_insert(w, &t, limit, 0);
 				if (rc == BO_DONE)
 					break;
 				if (rc != 0)

@@ -6,7 +6,7 @@ PG_CTL_STOP / PG_CTL_START commands):
 1. 4 workers, a 1000-trial study with a money budget that stops it first,
    a no-op evaluator: no trial lost or run twice (every evaluator start is
    one trial, every trial final), spend <= budget, spend = sum of costs =
-   the budget row.
+   the budget row; and 8 workers on a 24-trial study run exactly 24.
 2. kill -9 of one worker while its trial runs: after the heartbeat timeout
    another worker fails it as orphaned, charges it once, and queues its
    configuration again, which a worker runs; kill -9 of all workers and a
@@ -133,6 +133,17 @@ check(len(rows) == 1000 or spent > 5.0 - 0.01,
       "the study stopped at a budget (%d trials, %.4f spent)" % (len(rows), spent))
 per = sql(uri, "SELECT COUNT(DISTINCT run_id) FROM trials")[0][0]
 check(int(per) == 4, "all four workers ran trials (%s)" % per)
+
+# 1b. the trial budget binds: eight workers that all see trials left race
+# for the last ones; the count is checked under the budget row's lock, so
+# the study holds exactly its trial budget
+d, uri = setup("count", 24, "100")
+ws = [start_worker(d, uri) for _ in range(8)]
+rcs = [w.wait() for w in ws]
+check(rcs == [0] * 8, "eight workers exit 0 (%s)" % rcs)
+n = int(sql(uri, "SELECT COUNT(*) FROM trials")[0][0])
+check(n == 24, "eight workers run exactly the trial budget (24 trials: %d)" % n)
+check(len(starts(d)) == n, "every evaluator start is a trial (%d starts, %d trials)" % (len(starts(d)), n))
 
 # 2. kill -9 of one worker mid-trial, then of all, then restart
 d, uri = setup("kill", 40, "10")
