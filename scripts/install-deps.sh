@@ -13,7 +13,7 @@ dpkg-dev debhelper
 python3-cffi python3-pytest python3-pandas python3-optuna
 clang libclang-rt-dev gcovr
 slurm-wlm munge
-libpq-dev postgresql"
+libpq-dev postgresql python3-psycopg2"
 
 missing=""
 for p in $PACKAGES; do
