@@ -220,6 +220,20 @@ if [ "$mode" = pg ]; then
 	copy --from "$busy" --to "$tmp/f.db"
 	check "a study a worker holds is not copied from (exit $rc)" test "$rc" = 2
 	check "the refusal names the worker" grep -q 'being run by pid' <<<"$out"
+	# status shows the worker: host, pid, heartbeat, trials run (as the
+	# ledger's runs and trials tables say, read here with psql)
+	st=$(cd "$tmp/busy" && "$prog" status study.yaml --storage "$busy" --format json)
+	ledger=$("$PG_BIN/psql" -X -A -t -q -F ' ' -d "$busy" -c \
+		"SELECT r.pid, r.host, (SELECT COUNT(*) FROM trials t WHERE t.run_id = r.id) FROM runs r WHERE r.ended_at IS NULL")
+	check "status --format json lists the live worker as the ledger has it ($ledger)" "$PY" -c '
+import json, sys
+w = [x for x in json.loads(sys.argv[1])["workers"] if x["ended_at"] is None]
+pid, host, n = sys.argv[2].split()
+sys.exit(0 if len(w) == 1 and str(w[0]["pid"]) == pid == sys.argv[3] and w[0]["host"] == host
+         and str(w[0]["trials"]) == n and int(n) > 0 and w[0]["heartbeat_at"] > 0 else 1)' "$st" "$ledger" "$worker"
+	st=$(cd "$tmp/busy" && "$prog" status study.yaml --storage "$busy")
+	check "status names the live worker" grep -q "workers  1 live" <<<"$st"
+	check "status gives its pid and trials" grep -q "pid $worker: last heartbeat" <<<"$st"
 	touch "$tmp/busy/release"
 	wait "$worker"
 	check "the worker finished normally" test $? = 0
