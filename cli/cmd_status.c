@@ -16,24 +16,6 @@
 #include <time.h>
 
 /* PostgreSQL ledgers: the sessions (workers and runners) sharing the study. */
-static json_t *workers_json(bo_storage *st)
-{
-	bo_pg_worker *w = NULL;
-	size_t n = 0, i;
-	json_t *a;
-	if (!bo__storage_is_pg_handle(st) || bo__pg_workers(st, &w, &n) < 0 || !(a = json_array()))
-		return NULL;
-	for (i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:I, s:s, s:I, s:f, s:f, s:o, s:I}", "id",
-						   (json_int_t)w[i].id, "host", w[i].host, "pid",
-						   (json_int_t)w[i].pid, "started_at", w[i].started_at,
-						   "heartbeat_at", w[i].heartbeat_at, "ended_at",
-						   w[i].ended_at > 0 ? json_real(w[i].ended_at) : json_null(),
-						   "trials", (json_int_t)w[i].ntrials));
-	bo__free(w);
-	return a;
-}
-
 static void workers_text(bo_storage *st)
 {
 	bo_pg_worker *w = NULL;
@@ -129,7 +111,7 @@ int cmd_status(int argc, char **argv)
 	if (!strcmp(format, "json")) {
 		/* The same JSON the dashboard's /api/status serves. */
 		json_t *o = bo__export_status_json(s, &tot, best, nbest);
-		json_t *wk = o ? workers_json(st) : NULL;
+		json_t *wk = o ? bo__export_workers_json(st) : NULL;
 		char *text;
 		if (wk)
 			json_object_set_new(o, "workers", wk);

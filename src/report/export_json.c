@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/utf8.h"
 #include "report/export_json.h"
+#include "storage/postgres.h"
 
 /* *ok is 1 while all is well, 0 after a failure that can only be memory
  * (every string is made valid UTF-8 first, so jansson cannot refuse one),
@@ -334,4 +335,26 @@ json_t *bo__export_events_json(const bo_event *e, size_t n)
 		push(a, finish(o, oko), &ok);
 	}
 	return finish(a, ok);
+}
+
+json_t *bo__export_workers_json(struct bo_storage *st)
+{
+	bo_pg_worker *w = NULL;
+	size_t n = 0, i;
+	json_t *a;
+	if (!st || !bo__storage_is_pg_handle(st) || bo__pg_workers(st, &w, &n) < 0)
+		return NULL;
+	if (!(a = json_array())) {
+		bo__free(w);
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:I, s:s, s:I, s:f, s:f, s:o, s:I}", "id",
+						   (json_int_t)w[i].id, "host", w[i].host, "pid",
+						   (json_int_t)w[i].pid, "started_at", w[i].started_at,
+						   "heartbeat_at", w[i].heartbeat_at, "ended_at",
+						   w[i].ended_at > 0 ? json_real(w[i].ended_at) : json_null(),
+						   "trials", (json_int_t)w[i].ntrials));
+	bo__free(w);
+	return a;
 }

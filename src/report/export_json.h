@@ -40,6 +40,13 @@ json_t *bo__export_trials_json(const bo_study *s, const bo_trial_rec *t, size_t 
 json_t *bo__export_status_json(const bo_study *s, const bo_ledger_totals *tot,
 			       const bo_trial_rec *t, size_t n);
 
+/* The sessions (workers and runners) sharing a PostgreSQL study, newest
+ * first: an array of {id, host, pid, started_at, heartbeat_at, ended_at
+ * (null while live), trials}; NULL when st is not a PostgreSQL ledger or
+ * they cannot be read. The "workers" of status and /api/status. */
+struct bo_storage;
+json_t *bo__export_workers_json(struct bo_storage *st);
+
 /* Index of the trial status calls best among t[0..n), or n when none. */
 size_t bo__export_best(const bo_study *s, const bo_trial_rec *t, size_t n);
 

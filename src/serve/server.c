@@ -44,6 +44,7 @@
 #include "serve/guard.h"
 #include "serve/route.h"
 #include "serve/server.h"
+#include "storage/postgres.h"
 #include "storage/storage.h"
 
 #define DEFAULT_POLL_S 0.25
@@ -88,6 +89,7 @@ struct bo_server {
 	bo_storage *st;            /* the watcher's own connection */
 	int have_totals;
 	bo_ledger_totals last;     /* what the current snapshot was built from */
+	double built_at;           /* when (monotonic seconds) */
 };
 
 /* Per request: what the raw URI looked like before libmicrohttpd decoded it. */
@@ -197,7 +199,7 @@ static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo
 	size_t *order = NULL, norder = 0, nfin = 0, i;
 	double *imp = NULL;
 	int fr_ok = 0, ff_ok = 0, k, ok = 0;
-	json_t *charts = NULL;
+	json_t *charts = NULL, *status = NULL, *workers = NULL;
 
 	memset(&rule, 0, sizeof rule);
 	memset(&c, 0, sizeof c);
@@ -248,7 +250,10 @@ static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo
 		(void)bo__importance(&cf, &target, imp);   /* failing: the NaNs say "unknown" */
 
 	bo_error_clear();   /* a frontier that could not be computed is not this step's failure */
-	if (!(sn->status = dump(bo__export_status_json(s, tot, t, n))) ||
+	if ((status = bo__export_status_json(s, tot, t, n)) &&
+	    (workers = bo__export_workers_json(sv->st)))
+		json_object_set_new(status, "workers", workers);   /* a PostgreSQL study's */
+	if (!(sn->status = dump(status)) ||
 	    !(sn->trials = dump(bo__export_trials_json(s, t, n))) ||
 	    !(sn->frontier = dump(frontier_json(&c, &fr, fr_ok))) ||
 	    !(sn->events = dump(bo__export_events_json(ev, nev))))
@@ -323,6 +328,15 @@ static void publish(bo_server *sv, snapshot *sn)
 	snap_unref(sv, old);
 }
 
+#define WORKERS_REFRESH_S 5.0
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Looks at the ledger once; rebuilds the snapshot when it changed. A ledger
  * that cannot be read, or a snapshot that cannot be built, leaves the last
  * snapshot in place and says why (set_error) until a build succeeds; the
@@ -339,8 +353,9 @@ static void refresh(bo_server *sv)
 	char why[1024];
 
 	if (!sv->st) {
-		/* Opening would create a missing file: wait for the runner to. */
-		if (stat(sv->ledger, &sb) < 0 || sb.st_size == 0)
+		/* Opening would create a missing file: wait for the runner to.
+		 * (A PostgreSQL ledger is not a file: opening creates nothing.) */
+		if (!bo__storage_is_postgres(sv->ledger) && (stat(sv->ledger, &sb) < 0 || sb.st_size == 0))
 			return;
 		/* Checked against its spend journal: a damaged ledger is shown
 		 * as an error naming doctor, never as an empty study. */
@@ -355,7 +370,10 @@ static void refresh(bo_server *sv)
 		set_error(sv, why);
 		return;
 	}
-	if (sv->have_totals && same_totals(&tot, &sv->last))
+	/* A PostgreSQL study's workers send heartbeats that the totals do not
+	 * show: their list is refreshed every WORKERS_REFRESH_S all the same. */
+	if (sv->have_totals && same_totals(&tot, &sv->last) &&
+	    !(bo__storage_is_pg_handle(sv->st) && mono_s() - sv->built_at >= WORKERS_REFRESH_S))
 		return;
 	if (sv->st->ops->trials(sv->st, &q, &t, &n) < 0 || sv->st->ops->events(sv->st, &ev, &nev) < 0) {
 		snprintf(why, sizeof why, "cannot read the ledger: %s", bo_error_last());
@@ -370,6 +388,7 @@ static void refresh(bo_server *sv)
 		goto done;
 	}
 	publish(sv, sn);
+	sv->built_at = mono_s();
 	set_error(sv, NULL);
 done:
 	bo__trial_rec_free_array(t, n);

@@ -234,6 +234,28 @@ sys.exit(0 if len(w) == 1 and str(w[0]["pid"]) == pid == sys.argv[3] and w[0]["h
 	st=$(cd "$tmp/busy" && "$prog" status study.yaml --storage "$busy")
 	check "status names the live worker" grep -q "workers  1 live" <<<"$st"
 	check "status gives its pid and trials" grep -q "pid $worker: last heartbeat" <<<"$st"
+	# and so does the dashboard's /api/status, and its page has the place
+	(cd "$tmp/busy" && exec "$prog" serve study.yaml --storage "$busy" --port 0 >"$tmp/serve.out" 2>&1) &
+	server=$!
+	while ! grep -q '^serving http://' "$tmp/serve.out" && kill -0 "$server" 2>/dev/null; do
+		sleep 0.05   # waits for the server to listen, not for a time
+	done
+	url=$(sed -n 's|^serving \(http://[^ ]*\)$|\1|p' "$tmp/serve.out")
+	check "the dashboard's /api/status lists the live worker as the ledger has it" "$PY" -c '
+import json, sys, urllib.request
+st = json.load(urllib.request.urlopen(sys.argv[1] + "api/status"))
+w = [x for x in st.get("workers", []) if x["ended_at"] is None]
+pid, host, n = sys.argv[2].split()
+ok = len(w) == 1 and str(w[0]["pid"]) == pid and w[0]["host"] == host and str(w[0]["trials"]) == n
+if not ok:
+    print("    workers:", st.get("workers"), "ledger:", sys.argv[2])
+sys.exit(0 if ok else 1)' "$url" "$ledger"
+	check "the dashboard's page shows workers" "$PY" -c '
+import sys, urllib.request
+page = urllib.request.urlopen(sys.argv[1]).read().decode()
+sys.exit(0 if "st-workers" in page else 1)' "$url"
+	kill -INT "$server"
+	wait "$server"
 	touch "$tmp/busy/release"
 	wait "$worker"
 	check "the worker finished normally" test $? = 0
