@@ -4,7 +4,8 @@
 # A small study is run for real (`budgetopt run`, an evaluator that reports
 # intermediate steps), then copied:
 #   MODE sqlite: SQLite -> SQLite (needs no server);
-#   MODE pg:     SQLite -> PostgreSQL -> SQLite, on a private server
+#   MODE pg:     SQLite -> PostgreSQL -> SQLite (and PostgreSQL ->
+#                PostgreSQL), on a private server
 #                (tests/pg/pgserver.sh; exit 77 with the reason when
 #                PostgreSQL is not installed).
 # Each copy must verify; the copy's export and frontier must equal the
@@ -153,6 +154,11 @@ import sqlite3, sys
 want = sqlite3.connect(sys.argv[1]).execute(
     "SELECT TOTAL(cost) FROM trials WHERE state IN (\"complete\", \"pruned\", \"failed\")").fetchone()[0]
 sys.exit(0 if abs(float(sys.argv[2]) - want) <= 1e-9 * max(1.0, abs(want)) else 1)' "$a" "$spent"
+	other=$(pg_createdb copy2)
+	copy --from "$mid" --to "$other"
+	check "postgresql -> postgresql exits 0 ($rc)" test "$rc" = 0
+	sums to >"$tmp/sums-pg2"
+	check "the second database's checksums equal the original's" same_output "$tmp/sums-a" "$tmp/sums-pg2"
 	copy --from "$mid" --to "$tmp/c.db"
 	check "postgresql -> sqlite exits 0 ($rc)" test "$rc" = 0
 	sums from >"$tmp/sums-b2"
