@@ -733,8 +733,13 @@ int bo__storage_copy(const char *from, const char *to, const bo_copy_options *o,
 		goto done;
 	if ((rc = side_end(&dst, 1)) < 0)
 		goto done;
-	if (dst.db && (rc = rewrite_journal(&dst)) < 0)
+	if (dst.db && (rc = rewrite_journal(&dst)) < 0) {
+		char msg[1024];
+		snprintf(msg, sizeof msg, "%s", bo_error_last());
+		rc = bo__error(rc, "%s: the study was copied but its spend journal was not written (%s): "
+			       "`budgetopt doctor --repair` writes it", dst.label, msg);
 		goto done;
+	}
 
 	/* Verification: both sides counted and hashed by the same code. */
 	if ((rc = side_begin(&dst, 0)) < 0)
