@@ -759,14 +759,15 @@ done:
 	return rc;
 }
 
-static int trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int by_folder)
+static int trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t max_trials,
+			int by_folder)
 {
 	pg *q = (pg *)st;
 	const char *what = "starting a trial";
 	PGresult *r = NULL;
 	params p;
 	int rc;
-	int64_t id;
+	int64_t id, n;
 	double spent = 0, reserved = 0;
 	if (!q || !t)
 		return bo__error(BO_EMISUSE, "trial_start: missing argument");
@@ -780,6 +781,19 @@ static int trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int by_fo
 		if (rc == 0)
 			rc = BO_DONE;
 		goto done;
+	}
+	if (max_trials > 0) {
+		if ((rc = exec(q, "SELECT COUNT(*) FROM trials WHERE state <> 'queued'", NULL, &r, what)))
+			goto done;
+		n = col_int(r, 0, 0);
+		PQclear(r);
+		r = NULL;
+		if (n >= max_trials) {
+			rc = commit(q, what);
+			if (rc == 0)
+				rc = BO_DONE;
+			goto done;
+		}
 	}
 	if (by_folder && t->folder) {
 		/* A retry after a commit whose reply was lost finds its trial. */
@@ -859,12 +873,12 @@ done:
 
 static int pg_trial_start(bo_storage *st, bo_trial_rec *t)
 {
-	return trial_insert(st, t, NAN, 0);
+	return trial_insert(st, t, NAN, 0, 0);
 }
 
-int bo__pg_trial_insert(bo_storage *st, bo_trial_rec *t, double limit)
+int bo__pg_trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t max_trials)
 {
-	return trial_insert(st, t, limit, 1);
+	return trial_insert(st, t, limit, max_trials, 1);
 }
 
 static int pg_trial_launched(bo_storage *st, int64_t id, int64_t pid, int64_t pid_start,

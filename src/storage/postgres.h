@@ -22,14 +22,17 @@ int bo__storage_is_pg_handle(const bo_storage *st);
  * BO_ECONFLICT for a newer schema. */
 int bo__pg_open(bo_storage **out, const char *uri, int create);
 
-/* trial_start with a money limit:
+/* trial_start with a money limit and a trial budget:
  * under the budget row's lock, when limit is not NaN and spent + reserved
- * + t->reserved would pass it, nothing is written and BO_DONE returned;
+ * + t->reserved would pass it, or max_trials > 0 and the ledger already
+ * holds that many trials (queued ones aside), nothing is written and
+ * BO_DONE returned (workers check both before asking, but another worker
+ * may have started a trial since: only the lock makes the check hold);
  * else the trial is inserted and t->reserved added to the reserved sum,
  * all in one transaction. A running trial with the same folder already
  * there is returned instead (t->id), so a retry after a lost reply never
  * inserts it twice. */
-int bo__pg_trial_insert(bo_storage *st, bo_trial_rec *t, double limit);
+int bo__pg_trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t max_trials);
 
 /* The study's money as the budget row holds it: spent (sum of charged
  * costs) and reserved (running trials' reservations). */
