@@ -2,11 +2,10 @@
  * core/study_yaml.c - reads a study file (YAML, docs/study-file.md) into
  * the model of core/model.h and checks all of it at once.
  *
- * libyaml's event API builds a small tree of our own that keeps every
- * node's line and column; the tree is then walked along the fixed shape of
- * a study, and every problem becomes one "file:line:col: message (hint)"
- * line in a bo_diags. Reading goes on after a problem so that a user sees
- * them all in one go.
+ * The positioned YAML tree (core/study_tree.c) is walked along the fixed
+ * shape of a study, and every problem becomes one "file:line:col: message
+ * (hint)" line in a bo_diags. Reading goes on after a problem so that a
+ * user sees them all in one go.
  *
  * Must never print, exit, abort, or recurse without bound: the YAML tree is
  * at most BO_YAML_MAX_DEPTH deep (aliases included) and is walked only along
@@ -30,868 +29,6 @@
 #include <unistd.h>
 
 #include <yaml.h>
-
-#define BO_YAML_MAX_DEPTH 64                 /* deeper documents are rejected */
-#define BO_STUDY_MAX_BYTES (16u << 20)       /* larger files are rejected */
-#define BO_MAX_DIAGS 200                     /* then "too many problems" */
-#define BO_SUGGEST_MAX_DIST 2                /* "did you mean" edit distance */
-#define BO_MAX_EXACT_INT 9007199254740992.0  /* 2^53: int bounds stay exact */
-
-/* ---- diagnostics ------------------------------------------------------ */
-
-struct bo_diags {
-	char **lines;
-	size_t n, cap;
-	long *order;          /* line * 2^20 + column of each line, for sorting */
-	size_t ocap;
-};
-
-size_t bo_diags_count(const bo_diags *d)
-{
-	return d ? d->n : 0;
-}
-
-const char *bo_diags_get(const bo_diags *d, size_t i)
-{
-	return d && i < d->n ? d->lines[i] : NULL;
-}
-
-void bo_diags_free(bo_diags *d)
-{
-	size_t i;
-	if (!d)
-		return;
-	for (i = 0; i < d->n; i++)
-		bo__free(d->lines[i]);
-	bo__free(d->lines);
-	bo__free(d->order);
-	bo__free(d);
-}
-
-/* ---- the YAML tree: core/study_yaml_int.h ----------------------------- */
-
-static void diag_add(rd *r, int line, int col, const char *fmt, ...) BO__PRINTF(4, 5);
-
-static void diag_add(rd *r, int line, int col, const char *fmt, ...)
-{
-	char msg[1024], full[1300];
-	va_list ap;
-	char *p;
-	if (r->nomem || r->toomany)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (r->diags->n >= BO_MAX_DIAGS) {
-		snprintf(full, sizeof full, "%s: too many problems; stopped after %d", r->file,
-			 BO_MAX_DIAGS);
-		r->toomany = 1;
-	} else if (line > 0)
-		snprintf(full, sizeof full, "%s:%d:%d: %s", r->file, line, col, msg);
-	else
-		snprintf(full, sizeof full, "%s: %s", r->file, msg);
-	if (bo__grow(&r->diags->lines, &r->diags->cap, r->diags->n + 1, sizeof(char *)) < 0 ||
-	    bo__grow(&r->diags->order, &r->diags->ocap, r->diags->n + 1, sizeof(long)) < 0) {
-		r->nomem = 1;
-		return;
-	}
-	r->diags->order[r->diags->n] = r->toomany ? LONG_MAX
-				       : (long)(line > 0 ? line : 0) * (1L << 20) +
-						 (col > 0 && col < (1 << 20) ? col : 0);
-	p = bo__strdup(full);
-	if (!p) {
-		r->nomem = 1;
-		return;
-	}
-	r->diags->lines[r->diags->n++] = p;
-}
-
-/* Puts the problems in file order (insertion sort: stable, and there are
- * at most BO_MAX_DIAGS + 1 of them). */
-static void diags_sort(bo_diags *d)
-{
-	size_t i, j;
-	for (i = 1; i < d->n; i++) {
-		long o = d->order[i];
-		char *l = d->lines[i];
-		for (j = i; j > 0 && d->order[j - 1] > o; j--) {
-			d->order[j] = d->order[j - 1];
-			d->lines[j] = d->lines[j - 1];
-		}
-		d->order[j] = o;
-		d->lines[j] = l;
-	}
-}
-
-#define DIAG(r, node, ...) diag_add((r), (node)->line, (node)->col, __VA_ARGS__)
-
-/* A short printable rendering of a user's text for messages. */
-static const char *shown(const char *s, char buf[48])
-{
-	size_t i, k = 0;
-	for (i = 0; s[i] && k < 40; i++) {
-		unsigned char c = (unsigned char)s[i];
-		buf[k++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	if (s[i] && k >= 40) {
-		buf[k++] = '.';
-		buf[k++] = '.';
-		buf[k++] = '.';
-	}
-	buf[k] = '\0';
-	return buf;
-}
-
-/* ---- "did you mean" ----------------------------------------------------- */
-
-typedef struct suggest {
-	const char *name;
-	const char *best;
-	int bestd;
-} suggest;
-
-/* Levenshtein distance, giving up above BO_SUGGEST_MAX_DIST. */
-static int edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j;
-	int prev[65], cur[65];
-	if (la > 64 || lb > 64)
-		return BO_SUGGEST_MAX_DIST + 1;
-	if ((la > lb ? la - lb : lb - la) > BO_SUGGEST_MAX_DIST)
-		return BO_SUGGEST_MAX_DIST + 1;
-	for (j = 0; j <= lb; j++)
-		prev[j] = (int)j;
-	for (i = 1; i <= la; i++) {
-		cur[0] = (int)i;
-		for (j = 1; j <= lb; j++) {
-			int c = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			if (prev[j] + 1 < c)
-				c = prev[j] + 1;
-			if (cur[j - 1] + 1 < c)
-				c = cur[j - 1] + 1;
-			cur[j] = c;
-		}
-		memcpy(prev, cur, (lb + 1) * sizeof(int));
-	}
-	return prev[lb];
-}
-
-static void suggest_init(suggest *sg, const char *name)
-{
-	sg->name = name;
-	sg->best = NULL;
-	sg->bestd = INT_MAX;
-}
-
-static void suggest_try(suggest *sg, const char *cand)
-{
-	int d;
-	size_t ln = strlen(sg->name), lc = strlen(cand);
-	if (!cand || strcmp(cand, sg->name) == 0)
-		return;
-	d = edit_distance(sg->name, cand);
-	if (d > BO_SUGGEST_MAX_DIST) {
-		/* a prefix either way ("acc" for "accuracy") is a good guess too */
-		if (ln >= 2 && lc >= 2 &&
-		    (strncmp(cand, sg->name, ln) == 0 || strncmp(sg->name, cand, lc) == 0))
-			d = BO_SUGGEST_MAX_DIST + 1;
-		else
-			return;
-	}
-	if (d < sg->bestd) {
-		sg->bestd = d;
-		sg->best = cand;
-	}
-}
-
-/* " (did you mean \"x\"?)" or "" */
-static const char *suggest_hint(const suggest *sg, char buf[128])
-{
-	char tmp[48];
-	if (!sg->best)
-		return "";
-	snprintf(buf, 128, " (did you mean \"%s\"?)", shown(sg->best, tmp));
-	return buf;
-}
-
-/* ---- building the tree from libyaml events ----------------------------- */
-
-static ynode *node_new(rd *r, int type, const yaml_mark_t *m)
-{
-	ynode *n;
-	if (bo__grow(&r->all, &r->capall, r->nall + 1, sizeof(ynode *)) < 0) {
-		r->nomem = 1;
-		return NULL;
-	}
-	n = bo__calloc(1, sizeof *n);
-	if (!n) {
-		r->nomem = 1;
-		return NULL;
-	}
-	n->type = type;
-	n->line = (int)(m->line + 1 > INT_MAX ? INT_MAX : m->line + 1);
-	n->col = (int)(m->column + 1 > INT_MAX ? INT_MAX : m->column + 1);
-	n->height = 1;
-	r->all[r->nall++] = n;
-	return n;
-}
-
-static void tree_free(rd *r)
-{
-	size_t i;
-	for (i = 0; i < r->nall; i++) {
-		bo__free(r->all[i]->str);
-		bo__free(r->all[i]->kids);
-		bo__free(r->all[i]);
-	}
-	bo__free(r->all);
-	r->all = NULL;
-	r->nall = r->capall = 0;
-	for (i = 0; i < r->nanchors; i++)
-		bo__free(r->anchors[i].name);
-	bo__free(r->anchors);
-	r->anchors = NULL;
-	r->nanchors = 0;
-}
-
-static int node_append(rd *r, ynode *parent, ynode *kid)
-{
-	if (bo__grow(&parent->kids, &parent->cap, parent->n + 1, sizeof(ynode *)) < 0) {
-		r->nomem = 1;
-		return -1;
-	}
-	parent->kids[parent->n++] = kid;
-	return 0;
-}
-
-static int anchor_add(rd *r, const char *name, ynode *n)
-{
-	char *copy;
-	if (bo__grow(&r->anchors, &r->capanchors, r->nanchors + 1, sizeof(anchor)) < 0) {
-		r->nomem = 1;
-		return -1;
-	}
-	copy = bo__strdup(name);
-	if (!copy) {
-		r->nomem = 1;
-		return -1;
-	}
-	r->anchors[r->nanchors].name = copy;
-	r->anchors[r->nanchors].node = n;
-	r->nanchors++;
-	return 0;
-}
-
-static ynode *anchor_find(rd *r, const char *name)
-{
-	size_t i = r->nanchors;
-	while (i-- > 0)                  /* the latest definition wins */
-		if (strcmp(r->anchors[i].name, name) == 0)
-			return r->anchors[i].node;
-	return NULL;
-}
-
-/* Line and column (1-based, in characters) of a byte offset. */
-static void offset_pos(const rd *r, size_t off, int *line, int *col)
-{
-	size_t i;
-	int l = 1, c = 1;
-	if (off > r->len)
-		off = r->len;
-	for (i = 0; i < off; i++) {
-		unsigned char ch = (unsigned char)r->text[i];
-		if (ch == '\n') {
-			l++;
-			c = 1;
-		} else if ((ch & 0xc0) != 0x80) {
-			c++;
-		}
-	}
-	*line = l;
-	*col = c;
-}
-
-static void yaml_problem(rd *r, const yaml_parser_t *p)
-{
-	int line, col;
-	const char *problem = p->problem ? p->problem : "unknown problem";
-	switch (p->error) {
-	case YAML_MEMORY_ERROR:
-		r->nomem = 1;
-		break;
-	case YAML_READER_ERROR:
-		offset_pos(r, p->problem_offset, &line, &col);
-		{
-			char val[32] = "";
-			if (p->problem_value > 0xff)
-				snprintf(val, sizeof val, " (#x%04X)", (unsigned)p->problem_value);
-			else if (p->problem_value >= 0)
-				snprintf(val, sizeof val, " (byte #x%02X)", (unsigned)p->problem_value);
-			diag_add(r, line, col, "%s%s%s", problem, val,
-				 (strstr(problem, "UTF") || strstr(problem, "Unicode"))
-					 ? " (the file must be UTF-8 text)"
-					 : "");
-		}
-		break;
-	default:
-		if (p->context)
-			diag_add(r, (int)p->problem_mark.line + 1, (int)p->problem_mark.column + 1,
-				 "yaml syntax error: %s (%s at line %d column %d)", problem,
-				 p->context, (int)p->context_mark.line + 1,
-				 (int)p->context_mark.column + 1);
-		else
-			diag_add(r, (int)p->problem_mark.line + 1, (int)p->problem_mark.column + 1,
-				 "yaml syntax error: %s", problem);
-		break;
-	}
-}
-
-static int cmp_key_ptr(const void *a, const void *b)
-{
-	const ynode *x = *(ynode *const *)a, *y = *(ynode *const *)b;
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->str, y->str, n);
-	if (c)
-		return c;
-	if (x->len != y->len)
-		return x->len < y->len ? -1 : 1;
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	return x->col < y->col ? -1 : (x->col > y->col);
-}
-
-/* Reports scalars of v (n of them, every stride-th) that repeat an earlier
- * one: what is "duplicate key", "duplicate choice"... Sorting keeps it fast
- * for very long mappings. */
-static void report_dups(rd *r, ynode **v, size_t n, size_t stride, const char *what)
-{
-	ynode **tmp;
-	size_t i, k = 0;
-	char buf[48];
-	if (n / stride < 2)
-		return;
-	tmp = bo__calloc(n / stride + 1, sizeof *tmp);
-	if (!tmp) {
-		r->nomem = 1;
-		return;
-	}
-	for (i = 0; i < n; i += stride)
-		if (v[i]->type == YN_SCALAR)
-			tmp[k++] = v[i];
-	qsort(tmp, k, sizeof *tmp, cmp_key_ptr);
-	for (i = 1; i < k; i++) {
-		size_t first = i - 1;
-		if (tmp[i]->len == tmp[first]->len && memcmp(tmp[i]->str, tmp[first]->str, tmp[i]->len) == 0) {
-			while (first > 0 && tmp[first - 1]->len == tmp[i]->len &&
-			       memcmp(tmp[first - 1]->str, tmp[i]->str, tmp[i]->len) == 0)
-				first--;
-			DIAG(r, tmp[i], "duplicate %s \"%s\" (first at line %d column %d)", what,
-			     shown(tmp[i]->str, buf), tmp[first]->line, tmp[first]->col);
-		}
-	}
-	bo__free(tmp);
-}
-
-typedef struct frame {
-	ynode *node;
-	char *anchor;
-} frame;
-
-/* Builds r->root. Returns 0, or -1 when the file cannot be read further
- * (its problem is in the diagnostics). */
-static int build_tree(rd *r)
-{
-	yaml_parser_t p;
-	yaml_event_t ev;
-	frame stack[BO_YAML_MAX_DEPTH + 1];
-	size_t depth = 0, i;
-	int ndocs = 0, rc = -1, done = 0;
-
-	if (!yaml_parser_initialize(&p)) {
-		r->nomem = 1;
-		return -1;
-	}
-	yaml_parser_set_input_string(&p, (const unsigned char *)r->text, r->len);
-	while (!done) {
-		ynode *n = NULL;
-		const char *anc = NULL;
-		if (!yaml_parser_parse(&p, &ev)) {
-			yaml_problem(r, &p);
-			goto done;
-		}
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		case YAML_DOCUMENT_START_EVENT:
-			if (++ndocs > 1) {
-				diag_add(r, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
-					 "more than one YAML document (a study file holds one; remove the "
-					 "second \"---\")");
-				yaml_event_delete(&ev);
-				goto done;
-			}
-			break;
-		case YAML_SCALAR_EVENT:
-			n = node_new(r, YN_SCALAR, &ev.start_mark);
-			if (!n)
-				break;
-			n->str = bo__strndup((const char *)ev.data.scalar.value, ev.data.scalar.length);
-			if (!n->str) {
-				r->nomem = 1;
-				break;
-			}
-			n->len = ev.data.scalar.length;
-			n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-				   !(ev.data.scalar.tag && strcmp((const char *)ev.data.scalar.tag,
-								  "tag:yaml.org,2002:str") == 0);
-			n->quote = ev.data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-				   ev.data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-			anc = (const char *)ev.data.scalar.anchor;
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			if (depth >= BO_YAML_MAX_DEPTH) {
-				diag_add(r, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
-					 "the document is nested deeper than %d levels",
-					 BO_YAML_MAX_DEPTH);
-				yaml_event_delete(&ev);
-				goto done;
-			}
-			n = node_new(r, ev.type == YAML_SEQUENCE_START_EVENT ? YN_SEQ : YN_MAP,
-				     &ev.start_mark);
-			if (!n)
-				break;
-			stack[depth].node = n;
-			stack[depth].anchor = NULL;
-			anc = ev.type == YAML_SEQUENCE_START_EVENT
-				      ? (const char *)ev.data.sequence_start.anchor
-				      : (const char *)ev.data.mapping_start.anchor;
-			if (anc) {
-				/* registered when complete: an alias inside its own
-				 * anchor is unknown, so the tree has no cycles */
-				stack[depth].anchor = bo__strdup(anc);
-				if (!stack[depth].anchor)
-					r->nomem = 1;
-			}
-			depth++;
-			yaml_event_delete(&ev);
-			if (r->nomem)
-				goto done;
-			continue;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			if (depth == 0)
-				break;
-			depth--;
-			n = stack[depth].node;
-			for (i = 0; i < n->n; i++)
-				if (n->kids[i]->height + 1 > n->height)
-					n->height = n->kids[i]->height + 1;
-			if (n->type == YN_MAP) {
-				for (i = 0; i < n->n; i += 2)
-					if (n->kids[i]->type != YN_SCALAR)
-						DIAG(r, n->kids[i],
-						     "a key must be a plain name, found a %s",
-						     n->kids[i]->type == YN_MAP ? "mapping" : "list");
-				report_dups(r, n->kids, n->n, 2, "key");
-			}
-			if (stack[depth].anchor) {
-				anchor_add(r, stack[depth].anchor, n);
-				bo__free(stack[depth].anchor);
-				stack[depth].anchor = NULL;
-			}
-			break;
-		case YAML_ALIAS_EVENT:
-			n = anchor_find(r, (const char *)ev.data.alias.anchor);
-			if (!n) {
-				char buf[48];
-				diag_add(r, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
-					 "unknown alias \"*%s\" (an alias must follow its anchor and "
-					 "cannot refer to itself)",
-					 shown((const char *)ev.data.alias.anchor, buf));
-				yaml_event_delete(&ev);
-				goto done;
-			}
-			break;
-		default:
-			break;
-		}
-		if (r->nomem) {
-			yaml_event_delete(&ev);
-			goto done;
-		}
-		if (n) {
-			if (depth + (size_t)n->height > BO_YAML_MAX_DEPTH) {
-				diag_add(r, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
-					 "the document is nested deeper than %d levels",
-					 BO_YAML_MAX_DEPTH);
-				yaml_event_delete(&ev);
-				goto done;
-			}
-			if (anc && ev.type == YAML_SCALAR_EVENT)
-				anchor_add(r, anc, n);
-			if (depth > 0)
-				node_append(r, stack[depth - 1].node, n);
-			else if (!r->root)
-				r->root = n;
-		}
-		yaml_event_delete(&ev);
-		if (r->nomem)
-			goto done;
-	}
-	if (ndocs == 0 || !r->root) {
-		diag_add(r, 1, 1, "the study file is empty (it needs at least \"name\", "
-				  "\"space\" and \"evaluator\")");
-		goto done;
-	}
-	rc = 0;
-done:
-	for (i = 0; i < depth; i++)
-		bo__free(stack[i].anchor);
-	yaml_parser_delete(&p);
-	return r->nomem ? -1 : rc;
-}
-
-/* ---- scalars ---------------------------------------------------------- */
-
-static int is_null(const ynode *n)
-{
-	return n->type == YN_SCALAR && n->plain &&
-	       (n->len == 0 || strcmp(n->str, "~") == 0 || strcmp(n->str, "null") == 0 ||
-		strcmp(n->str, "Null") == 0 || strcmp(n->str, "NULL") == 0);
-}
-
-static int bool_value(const ynode *n, int *b)
-{
-	static const char *const t[] = {"true", "True", "TRUE", "yes", "Yes", "YES"};
-	static const char *const f[] = {"false", "False", "FALSE", "no", "No", "NO"};
-	size_t i;
-	if (n->type != YN_SCALAR || !n->plain)
-		return 0;
-	for (i = 0; i < 6; i++) {
-		if (strcmp(n->str, t[i]) == 0) {
-			*b = 1;
-			return 1;
-		}
-		if (strcmp(n->str, f[i]) == 0) {
-			*b = 0;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-enum { NUM_NO, NUM_INT, NUM_FLOAT, NUM_INF, NUM_NAN };
-
-/* Classifies scalar text as a YAML number: [-+]digits, [-+]digits.digits,
- * .5, 1e-3, .inf, .nan. */
-static int num_syntax(const char *s)
-{
-	const char *p = s;
-	int digits = 0, isfloat = 0;
-	if (*p == '-' || *p == '+')
-		p++;
-	if (strcmp(p, ".inf") == 0 || strcmp(p, ".Inf") == 0 || strcmp(p, ".INF") == 0)
-		return NUM_INF;
-	if (p == s && (strcmp(p, ".nan") == 0 || strcmp(p, ".NaN") == 0 || strcmp(p, ".NAN") == 0))
-		return NUM_NAN;
-	while (*p >= '0' && *p <= '9') {
-		p++;
-		digits++;
-	}
-	if (*p == '.') {
-		isfloat = 1;
-		p++;
-		while (*p >= '0' && *p <= '9') {
-			p++;
-			digits++;
-		}
-	}
-	if (!digits)
-		return NUM_NO;
-	if (*p == 'e' || *p == 'E') {
-		isfloat = 1;
-		p++;
-		if (*p == '-' || *p == '+')
-			p++;
-		if (!(*p >= '0' && *p <= '9'))
-			return NUM_NO;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	if (*p)
-		return NUM_NO;
-	return isfloat ? NUM_FLOAT : NUM_INT;
-}
-
-static const char *kind_of(const ynode *n)
-{
-	int b;
-	if (n->type == YN_MAP)
-		return "a mapping";
-	if (n->type == YN_SEQ)
-		return "a list";
-	if (is_null(n))
-		return "nothing";
-	if (n->plain && bool_value(n, &b))
-		return "a boolean";
-	if (n->plain && num_syntax(n->str) != NUM_NO)
-		return "a number";
-	return "a string";
-}
-
-/* A finite number. Returns 0, or -1 after a diagnostic. */
-static int get_number(rd *r, const ynode *n, const char *what, double *out)
-{
-	char buf[48];
-	int k;
-	if (n->type != YN_SCALAR || !n->plain || (k = num_syntax(n->str)) == NUM_NO) {
-		DIAG(r, n, "%s: expected a number, found %s%s%s%s", what, kind_of(n),
-		     n->type == YN_SCALAR && !is_null(n) ? " \"" : "",
-		     n->type == YN_SCALAR && !is_null(n) ? shown(n->str, buf) : "",
-		     n->type == YN_SCALAR && !is_null(n) ? "\"" : "");
-		return -1;
-	}
-	if (k == NUM_NAN || k == NUM_INF) {
-		DIAG(r, n, "%s: expected a finite number, found %s", what, shown(n->str, buf));
-		return -1;
-	}
-	errno = 0;
-	*out = strtod(n->str, NULL);
-	if (!isfinite(*out)) {
-		DIAG(r, n, "%s: number %s is too large", what, shown(n->str, buf));
-		return -1;
-	}
-	return 0;
-}
-
-/* An integer within [lo, hi]. */
-static int get_int(rd *r, const ynode *n, const char *what, long long lo, long long hi,
-		   long long *out)
-{
-	char buf[48];
-	double d;
-	if (n->type == YN_SCALAR && n->plain && num_syntax(n->str) == NUM_INT) {
-		long long v;
-		errno = 0;
-		v = strtoll(n->str, NULL, 10);
-		if (errno == ERANGE) {
-			DIAG(r, n, "%s: integer %s is out of range", what, shown(n->str, buf));
-			return -1;
-		}
-		if (v < lo || v > hi) {
-			if (hi == LLONG_MAX)
-				DIAG(r, n, "%s: must be at least %lld, found %s", what, lo,
-				     shown(n->str, buf));
-			else
-				DIAG(r, n, "%s: must be between %lld and %lld, found %s", what, lo, hi,
-				     shown(n->str, buf));
-			return -1;
-		}
-		*out = v;
-		return 0;
-	}
-	if (get_number(r, n, what, &d) < 0)
-		return -1;
-	if (d != floor(d)) {
-		DIAG(r, n, "%s: expected an integer, found %s", what, shown(n->str, buf));
-		return -1;
-	}
-	if (fabs(d) > BO_MAX_EXACT_INT) {
-		DIAG(r, n, "%s: integer %s is out of range", what, shown(n->str, buf));
-		return -1;
-	}
-	if (d < (double)lo || d > (double)hi) {
-		DIAG(r, n, "%s: must be at least %lld, found %s", what, lo, shown(n->str, buf));
-		return -1;
-	}
-	*out = (long long)d;
-	return 0;
-}
-
-static int get_bool(rd *r, const ynode *n, const char *what, int *out)
-{
-	char buf[48];
-	if (!bool_value(n, out)) {
-		DIAG(r, n, "%s: expected true or false, found %s%s%s%s", what, kind_of(n),
-		     n->type == YN_SCALAR && !is_null(n) ? " \"" : "",
-		     n->type == YN_SCALAR && !is_null(n) ? shown(n->str, buf) : "",
-		     n->type == YN_SCALAR && !is_null(n) ? "\"" : "");
-		return -1;
-	}
-	return 0;
-}
-
-/* Any non-null scalar, as text. */
-static const char *get_text(rd *r, const ynode *n, const char *what)
-{
-	if (n->type != YN_SCALAR || is_null(n)) {
-		DIAG(r, n, "%s: expected a string, found %s", what, kind_of(n));
-		return NULL;
-	}
-	if (strlen(n->str) != n->len) {
-		DIAG(r, n, "%s: the string contains a NUL character", what);
-		return NULL;
-	}
-	return n->str;
-}
-
-/* A duration: seconds as a number, or "1h30m", "90s", "0.5h", "2d". */
-static int get_duration(rd *r, const ynode *n, const char *what, double *out)
-{
-	char buf[48];
-	const char *p;
-	double total = 0;
-	if (n->type == YN_SCALAR && n->plain && num_syntax(n->str) != NUM_NO) {
-		if (get_number(r, n, what, out) < 0)
-			return -1;
-		if (!(*out > 0)) {
-			DIAG(r, n, "%s: a duration must be positive, found %s", what,
-			     shown(n->str, buf));
-			return -1;
-		}
-		return 0;
-	}
-	if (n->type != YN_SCALAR || is_null(n)) {
-		DIAG(r, n, "%s: expected a duration (\"90s\", \"5m\", \"1h30m\" or seconds), found %s",
-		     what, kind_of(n));
-		return -1;
-	}
-	p = n->str;
-	if (!*p)
-		goto bad;
-	while (*p) {
-		char *end;
-		double v, unit;
-		if (!((*p >= '0' && *p <= '9') || *p == '.'))
-			goto bad;
-		v = strtod(p, &end);
-		if (end == p || !isfinite(v))
-			goto bad;
-		p = end;
-		switch (*p) {
-		case 's': unit = 1; break;
-		case 'm': unit = 60; break;
-		case 'h': unit = 3600; break;
-		case 'd': unit = 86400; break;
-		case '\0':
-			if (p == n->str + strlen(n->str) && total == 0 && end != n->str) {
-				unit = 1;   /* "90" written as a string: seconds */
-				p--;
-				break;
-			}
-			goto bad;
-		default:
-			goto bad;
-		}
-		p++;
-		total += v * unit;
-	}
-	if (!(total > 0) || !isfinite(total)) {
-		DIAG(r, n, "%s: a duration must be positive and finite, found \"%s\"", what,
-		     shown(n->str, buf));
-		return -1;
-	}
-	*out = total;
-	return 0;
-bad:
-	DIAG(r, n, "%s: invalid duration \"%s\" (write number+unit groups such as \"90s\", "
-		   "\"5m\", \"1h30m\", \"0.5h\", \"2d\", or a number of seconds)",
-	     what, shown(n->str, buf));
-	return -1;
-}
-
-static int is_ident(const char *s, int dots)
-{
-	const char *p = s;
-	if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '_'))
-		return 0;
-	for (p++; *p; p++)
-		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '_' ||
-		      (*p >= '0' && *p <= '9') || (dots && *p == '.')))
-			return 0;
-	return 1;
-}
-
-static int is_reserved(const char *s)
-{
-	static const char *const words[] = {"price", "if",  "and",   "or",   "not",  "true",
-					    "false", "min", "max",   "log",  "exp",  "sqrt",
-					    "abs",   "ceil", "floor", "round"};
-	size_t i;
-	for (i = 0; i < sizeof words / sizeof *words; i++)
-		if (strcmp(s, words[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* ---- mappings --------------------------------------------------------- */
-
-static const ynode *map_get(const ynode *m, const char *key)
-{
-	size_t i;
-	if (!m || m->type != YN_MAP)
-		return NULL;
-	for (i = 0; i + 1 < m->n; i += 2)
-		if (m->kids[i]->type == YN_SCALAR && strcmp(m->kids[i]->str, key) == 0)
-			return m->kids[i + 1];
-	return NULL;
-}
-
-/* Reports keys of m not in known (NULL-terminated). */
-static void check_keys(rd *r, const ynode *m, const char *const *known, const char *where)
-{
-	size_t i, k;
-	char buf[48], hint[128];
-	for (i = 0; i + 1 < m->n; i += 2) {
-		const ynode *key = m->kids[i];
-		suggest sg;
-		int found = 0;
-		if (key->type != YN_SCALAR)
-			continue;
-		suggest_init(&sg, key->str);
-		for (k = 0; known[k]; k++) {
-			if (strcmp(known[k], key->str) == 0)
-				found = 1;
-			suggest_try(&sg, known[k]);
-		}
-		if (!found)
-			DIAG(r, key, "unknown key \"%s\" in %s%s", shown(key->str, buf), where,
-			     suggest_hint(&sg, hint));
-	}
-}
-
-/* The mapping m, or NULL after a diagnostic when n is not one. */
-static const ynode *want_map(rd *r, const ynode *n, const char *what)
-{
-	if (!n)
-		return NULL;
-	if (n->type != YN_MAP) {
-		DIAG(r, n, "%s: expected a mapping, found %s", what, kind_of(n));
-		return NULL;
-	}
-	return n;
-}
-
-static const ynode *want_seq(rd *r, const ynode *n, const char *what)
-{
-	if (!n)
-		return NULL;
-	if (n->type != YN_SEQ) {
-		DIAG(r, n, "%s: expected a list, found %s", what, kind_of(n));
-		return NULL;
-	}
-	return n;
-}
-
-static char *dup_or_nomem(rd *r, const char *s)
-{
-	char *p = bo__strdup(s);
-	if (!p)
-		r->nomem = 1;
-	return p;
-}
 
 /* ---- expressions ------------------------------------------------------ */
 
@@ -923,11 +60,11 @@ static int resolve(void *ud, const char *name, int is_price, int has_key, bo_sym
 		}
 		k = bo__study_find_price(s, name);
 		if (k < 0) {
-			suggest_init(&sg, name);
+			bo__suggest_init(&sg, name);
 			for (i = 0; i < s->prices.n; i++)
-				suggest_try(&sg, s->prices.items[i].name);
+				bo__suggest_try(&sg, s->prices.items[i].name);
 			snprintf(why, whylen, "unknown price \"price.%s\"%s", name,
-				 suggest_hint(&sg, hint));
+				 bo__suggest_hint(&sg, hint));
 			return BO_ENOTFOUND;
 		}
 		if (s->prices.items[k].is_table && !has_key) {
@@ -980,20 +117,20 @@ static int resolve(void *ud, const char *name, int is_price, int has_key, bo_sym
 		out->index = k;
 		return 0;
 	}
-	suggest_init(&sg, name);
+	bo__suggest_init(&sg, name);
 	if (rs->kinds & K(BO_SYM_PARAM))
 		for (i = 0; i < rs->visible && i < s->nparams; i++)
-			suggest_try(&sg, s->params[i].name);
+			bo__suggest_try(&sg, s->params[i].name);
 	if (rs->kinds & K(BO_SYM_METRIC))
 		for (i = 0; i < s->nmetrics; i++)
-			suggest_try(&sg, s->metrics[i].name);
+			bo__suggest_try(&sg, s->metrics[i].name);
 	if (rs->kinds & K(BO_SYM_DERIVED))
 		for (i = 0; i < s->nderived; i++)
-			suggest_try(&sg, s->derived[i].name);
+			bo__suggest_try(&sg, s->derived[i].name);
 	if (rs->kinds & K(BO_SYM_INPUT))
 		for (i = 0; i < s->ninputs; i++)
-			suggest_try(&sg, s->inputs[i].name);
-	snprintf(why, whylen, "unknown name \"%s\"%s", name, suggest_hint(&sg, hint));
+			bo__suggest_try(&sg, s->inputs[i].name);
+	snprintf(why, whylen, "unknown name \"%s\"%s", name, bo__suggest_hint(&sg, hint));
 	return BO_ENOTFOUND;
 }
 
@@ -1019,7 +156,7 @@ static bo_expr *compile_at(rd *r, const ynode *n, const char *text, resolver *rs
 					col++;
 			col += n->quote;
 		}
-		diag_add(r, n->line, col, "%s: %s", context, bo_error_last());
+		bo__yaml_diag_at(r, n->line, col, "%s: %s", context, bo_error_last());
 		bo__expr_free(e);
 		return NULL;
 	}
@@ -1029,11 +166,11 @@ static bo_expr *compile_at(rd *r, const ynode *n, const char *text, resolver *rs
 static const char *expr_text(rd *r, const ynode *n, const char *what)
 {
 	const char *t;
-	if (n->type != YN_SCALAR || is_null(n)) {
-		DIAG(r, n, "%s: expected an expression string, found %s", what, kind_of(n));
+	if (n->type != YN_SCALAR || bo__yaml_is_null(n)) {
+		DIAG(r, n, "%s: expected an expression string, found %s", what, bo__yaml_kind(n));
 		return NULL;
 	}
-	t = get_text(r, n, what);
+	t = bo__yaml_text(r, n, what);
 	if (t && !*t) {
 		DIAG(r, n, "%s: the expression is empty", what);
 		return NULL;
@@ -1051,14 +188,14 @@ static const char *const TOP_KEYS[] = {"name",    "seed",      "space",      "co
 
 static void read_name(rd *r, const ynode *top)
 {
-	const ynode *n = map_get(top, "name");
+	const ynode *n = bo__yaml_get(top, "name");
 	const char *t;
 	char buf[48];
 	if (!n) {
-		diag_add(r, top->line, top->col, "missing required key \"name\" (the study's name)");
+		bo__yaml_diag_at(r, top->line, top->col, "missing required key \"name\" (the study's name)");
 		return;
 	}
-	t = get_text(r, n, "name");
+	t = bo__yaml_text(r, n, "name");
 	if (!t)
 		return;
 	{
@@ -1070,11 +207,11 @@ static void read_name(rd *r, const ynode *top)
 				ok = 0;
 		if (!ok) {
 			DIAG(r, n, "invalid study name \"%s\" (use letters, digits, \"_\", \".\" and \"-\")",
-			     shown(t, buf));
+			     bo__yaml_shown(t, buf));
 			return;
 		}
 	}
-	r->s->name = dup_or_nomem(r, t);
+	r->s->name = bo__yaml_strdup(r, t);
 }
 
 static const char *const PARAM_KEYS[] = {"float", "int", "choice", "ordinal",
@@ -1088,12 +225,12 @@ static int read_bounds(rd *r, bo_param *p, const ynode *b, const char *tname)
 	snprintf(what, sizeof what, "parameter \"%s\"", p->name);
 	if (b->type != YN_SEQ || b->n != 2) {
 		DIAG(r, b, "%s: expected [lo, hi], a list of two numbers, found %s%s", what,
-		     kind_of(b), b->type == YN_SEQ ? " of another length" : "");
+		     bo__yaml_kind(b), b->type == YN_SEQ ? " of another length" : "");
 		return -1;
 	}
-	if (get_number(r, b->kids[0], what, &lo) < 0)
+	if (bo__yaml_number(r, b->kids[0], what, &lo) < 0)
 		bad = 1;
-	if (get_number(r, b->kids[1], what, &hi) < 0)
+	if (bo__yaml_number(r, b->kids[1], what, &hi) < 0)
 		bad = 1;
 	if (bad)
 		return -1;
@@ -1110,7 +247,7 @@ static int read_bounds(rd *r, bo_param *p, const ynode *b, const char *tname)
 	if (lo > hi) {
 		char b1[48], b2[48];
 		DIAG(r, b, "%s: lower bound %s is above upper bound %s (write [%s, %s])", what,
-		     shown(b->kids[0]->str, b1), shown(b->kids[1]->str, b2), b->kids[1]->str,
+		     bo__yaml_shown(b->kids[0]->str, b1), bo__yaml_shown(b->kids[1]->str, b2), b->kids[1]->str,
 		     b->kids[0]->str);
 		return -1;
 	}
@@ -1127,7 +264,7 @@ static int read_labels(rd *r, bo_param *p, const ynode *c)
 	int bad = 0;
 	snprintf(what, sizeof what, "parameter \"%s\"", p->name);
 	if (c->type != YN_SEQ) {
-		DIAG(r, c, "%s: expected a list of labels, found %s", what, kind_of(c));
+		DIAG(r, c, "%s: expected a list of labels, found %s", what, bo__yaml_kind(c));
 		return -1;
 	}
 	if (c->n == 0) {
@@ -1136,9 +273,9 @@ static int read_labels(rd *r, bo_param *p, const ynode *c)
 	}
 	for (i = 0; i < c->n; i++) {
 		const ynode *l = c->kids[i];
-		if (l->type != YN_SCALAR || is_null(l) || l->len == 0) {
+		if (l->type != YN_SCALAR || bo__yaml_is_null(l) || l->len == 0) {
 			DIAG(r, l, "%s: a label must be a string or a number, found %s", what,
-			     l->type == YN_SCALAR && !is_null(l) ? "an empty string" : kind_of(l));
+			     l->type == YN_SCALAR && !bo__yaml_is_null(l) ? "an empty string" : bo__yaml_kind(l));
 			bad = 1;
 		} else if (strlen(l->str) != l->len) {
 			DIAG(r, l, "%s: a label contains a NUL character", what);
@@ -1149,7 +286,7 @@ static int read_labels(rd *r, bo_param *p, const ynode *c)
 		return -1;
 	{
 		size_t before = r->diags->n;
-		report_dups(r, c->kids, c->n, 1, "choice");
+		bo__yaml_report_dups(r, c->kids, c->n, 1, "choice");
 		if (r->diags->n != before || r->nomem)
 			return -1;
 	}
@@ -1163,8 +300,8 @@ static int read_labels(rd *r, bo_param *p, const ynode *c)
 	p->numeric_choices = 1;
 	for (i = 0; i < c->n; i++) {
 		const char *t = c->kids[i]->str;
-		int k = num_syntax(t);
-		p->choices[i] = dup_or_nomem(r, t);
+		int k = bo__yaml_num_syntax(t);
+		p->choices[i] = bo__yaml_strdup(r, t);
 		if (!p->choices[i])
 			return -1;
 		if (k == NUM_INT || k == NUM_FLOAT) {
@@ -1193,26 +330,26 @@ static void read_param(rd *r, bo_param *p, const ynode *key, const ynode *v)
 	p->pos.line = key->line;
 	p->pos.col = key->col;
 	p->lo = p->hi = NAN;
-	snprintf(what, sizeof what, "parameter \"%s\"", shown(key->str, buf));
-	if (!is_ident(key->str, 0)) {
+	snprintf(what, sizeof what, "parameter \"%s\"", bo__yaml_shown(key->str, buf));
+	if (!bo__yaml_is_ident(key->str, 0)) {
 		DIAG(r, key, "invalid parameter name \"%s\" (use letters, digits and \"_\", not "
-			     "starting with a digit)", shown(key->str, buf));
-	} else if (is_reserved(key->str)) {
+			     "starting with a digit)", bo__yaml_shown(key->str, buf));
+	} else if (bo__yaml_is_reserved(key->str)) {
 		DIAG(r, key, "parameter name \"%s\" is a reserved word of expressions (rename it)",
 		     key->str);
 	}
-	p->name = dup_or_nomem(r, key->str);
+	p->name = bo__yaml_strdup(r, key->str);
 	if (!p->name)
 		return;
-	if (!want_map(r, v, what))
+	if (!bo__yaml_want_map(r, v, what))
 		return;
 	{
 		size_t before = r->diags->n;
-		check_keys(r, v, PARAM_KEYS, what);
+		bo__yaml_check_keys(r, v, PARAM_KEYS, what);
 		typo = r->diags->n != before;
 	}
 	for (t = 0; t < 4; t++) {
-		const ynode *n = map_get(v, types[t]);
+		const ynode *n = bo__yaml_get(v, types[t]);
 		if (!n)
 			continue;
 		ntypes++;
@@ -1241,29 +378,29 @@ static void read_param(rd *r, bo_param *p, const ynode *key, const ynode *v)
 		return;
 	}
 	if (p->type == BO_PT_FLOAT || p->type == BO_PT_INT) {
-		const ynode *ln = map_get(v, "log"), *sn = map_get(v, "step");
+		const ynode *ln = bo__yaml_get(v, "log"), *sn = bo__yaml_get(v, "step");
 		int ok = read_bounds(r, p, tnode, types[p->type]) == 0;
-		if (ln && get_bool(r, ln, what, &p->log) == 0 && p->log && ok && !(p->lo > 0))
+		if (ln && bo__yaml_bool(r, ln, what, &p->log) == 0 && p->log && ok && !(p->lo > 0))
 			DIAG(r, ln, "%s: a log scale needs a positive lower bound, found %s", what,
-			     shown(tnode->kids[0]->str, buf));
+			     bo__yaml_shown(tnode->kids[0]->str, buf));
 		if (sn) {
 			double st;
-			if (get_number(r, sn, what, &st) == 0) {
+			if (bo__yaml_number(r, sn, what, &st) == 0) {
 				if (!(st > 0))
 					DIAG(r, sn, "%s: step must be positive, found %s", what,
-					     shown(sn->str, buf));
+					     bo__yaml_shown(sn->str, buf));
 				else if (p->type == BO_PT_INT && st != floor(st))
 					DIAG(r, sn, "%s: the step of an int parameter must be an "
-						    "integer, found %s", what, shown(sn->str, buf));
+						    "integer, found %s", what, bo__yaml_shown(sn->str, buf));
 				else if (ok && st > p->hi - p->lo && p->hi > p->lo)
 					DIAG(r, sn, "%s: step %s is larger than the range %g..%g",
-					     what, shown(sn->str, buf), p->lo, p->hi);
+					     what, bo__yaml_shown(sn->str, buf), p->lo, p->hi);
 				else
 					p->step = st;
 			}
 		}
 	} else {
-		const ynode *ln = map_get(v, "log"), *sn = map_get(v, "step");
+		const ynode *ln = bo__yaml_get(v, "log"), *sn = bo__yaml_get(v, "step");
 		if (ln)
 			DIAG(r, ln, "%s: \"log\" applies only to float and int parameters", what);
 		if (sn)
@@ -1292,9 +429,9 @@ static int when_term(rd *r, bo_strbuf *sb, const bo_param *q, const ynode *val)
 	char buf[48], hint[128];
 	double d;
 	size_t i;
-	if (val->type != YN_SCALAR || is_null(val)) {
+	if (val->type != YN_SCALAR || bo__yaml_is_null(val)) {
 		DIAG(r, val, "condition on \"%s\": expected a value or a list of values, found %s",
-		     q->name, kind_of(val));
+		     q->name, bo__yaml_kind(val));
 		return -1;
 	}
 	if (q->from_catalog) {
@@ -1310,18 +447,18 @@ static int when_term(rd *r, bo_strbuf *sb, const bo_param *q, const ynode *val)
 		for (i = 0; i < q->nchoices; i++)
 			if (strcmp(q->choices[i], val->str) == 0)
 				k = (int)i;
-		if (k < 0 && q->numeric_choices && num_syntax(val->str) != NUM_NO) {
+		if (k < 0 && q->numeric_choices && bo__yaml_num_syntax(val->str) != NUM_NO) {
 			d = strtod(val->str, NULL);
 			for (i = 0; i < q->nchoices; i++)
 				if (q->choice_num[i] == d)
 					k = (int)i;
 		}
 		if (k < 0) {
-			suggest_init(&sg, val->str);
+			bo__suggest_init(&sg, val->str);
 			for (i = 0; i < q->nchoices; i++)
-				suggest_try(&sg, q->choices[i]);
+				bo__suggest_try(&sg, q->choices[i]);
 			DIAG(r, val, "\"%s\" is not a choice of parameter \"%s\"%s",
-			     shown(val->str, buf), q->name, suggest_hint(&sg, hint));
+			     bo__yaml_shown(val->str, buf), q->name, bo__suggest_hint(&sg, hint));
 			return -1;
 		}
 		bo__sb_puts(sb, q->name);
@@ -1332,7 +469,7 @@ static int when_term(rd *r, bo_strbuf *sb, const bo_param *q, const ynode *val)
 			sb_quoted(sb, q->choices[k]);
 		return 0;
 	}
-	if (get_number(r, val, "condition", &d) < 0)
+	if (bo__yaml_number(r, val, "condition", &d) < 0)
 		return -1;
 	bo__sb_printf(sb, "%s == %.17g", q->name, d);
 	return 0;
@@ -1343,7 +480,7 @@ static void read_when(rd *r, size_t idx, const ynode *v)
 {
 	bo_study *s = r->s;
 	bo_param *p = &s->params[idx];
-	const ynode *w = v && v->type == YN_MAP ? map_get(v, "when") : NULL;
+	const ynode *w = v && v->type == YN_MAP ? bo__yaml_get(v, "when") : NULL;
 	resolver rs;
 	char context[160], buf[48], hint[128];
 	bo_strbuf sb = BO_STRBUF_INIT;
@@ -1369,13 +506,13 @@ static void read_when(rd *r, size_t idx, const ynode *v)
 			p->when = NULL;
 		}
 		if (p->when) {
-			p->when_text = dup_or_nomem(r, t);
+			p->when_text = bo__yaml_strdup(r, t);
 		}
 		return;
 	}
 	if (w->type != YN_MAP) {
 		DIAG(r, w, "%s: expected a mapping ({family: logreg}) or an expression string, "
-			   "found %s", context, kind_of(w));
+			   "found %s", context, bo__yaml_kind(w));
 		return;
 	}
 	if (w->n == 0) {
@@ -1390,11 +527,11 @@ static void read_when(rd *r, size_t idx, const ynode *v)
 		q = bo__study_find_param(s, k->str);
 		if (q < 0) {
 			suggest sg;
-			suggest_init(&sg, k->str);
+			bo__suggest_init(&sg, k->str);
 			for (j = 0; j < idx; j++)
-				suggest_try(&sg, s->params[j].name);
-			DIAG(r, k, "%s: unknown parameter \"%s\"%s", context, shown(k->str, buf),
-			     suggest_hint(&sg, hint));
+				bo__suggest_try(&sg, s->params[j].name);
+			DIAG(r, k, "%s: unknown parameter \"%s\"%s", context, bo__yaml_shown(k->str, buf),
+			     bo__suggest_hint(&sg, hint));
 			bad = 1;
 			continue;
 		}
@@ -1458,7 +595,7 @@ static void check_env_names(rd *r)
 				continue;
 			bo__param_env_name(s->params[j].name, b, sizeof b);
 			if (strcmp(a, b) == 0) {
-				diag_add(r, s->params[i].pos.line, s->params[i].pos.col,
+				bo__yaml_diag_at(r, s->params[i].pos.line, s->params[i].pos.col,
 					 "parameter \"%s\" and parameter \"%s\" at line %d column %d would share "
 					 "the environment variable %s (rename one: names must differ in more "
 					 "than case)",
@@ -1472,15 +609,15 @@ static void check_env_names(rd *r)
 
 static void read_space(rd *r, const ynode *top)
 {
-	const ynode *sp = map_get(top, "space");
+	const ynode *sp = bo__yaml_get(top, "space");
 	bo_study *s = r->s;
 	size_t i;
 	if (!sp) {
-		diag_add(r, top->line, top->col,
+		bo__yaml_diag_at(r, top->line, top->col,
 			 "missing required key \"space\" (the parameters to search)");
 		return;
 	}
-	if (!want_map(r, sp, "space"))
+	if (!bo__yaml_want_map(r, sp, "space"))
 		return;
 	if (sp->n == 0) {
 		DIAG(r, sp, "space: at least one parameter is needed");
@@ -1501,7 +638,7 @@ static void read_space(rd *r, const ynode *top)
 
 static void read_space_when(rd *r, const ynode *top)
 {
-	const ynode *sp = map_get(top, "space");
+	const ynode *sp = bo__yaml_get(top, "space");
 	size_t i, k = 0;
 	if (!sp || sp->type != YN_MAP)
 		return;
@@ -1519,12 +656,12 @@ static int check_name(rd *r, const ynode *key, const char *kind, int dots)
 	char buf[48];
 	if (key->type != YN_SCALAR)
 		return -1;
-	if (!is_ident(key->str, dots)) {
+	if (!bo__yaml_is_ident(key->str, dots)) {
 		DIAG(r, key, "invalid %s name \"%s\" (use letters, digits and \"_\", not starting "
-			     "with a digit)", kind, shown(key->str, buf));
+			     "with a digit)", kind, bo__yaml_shown(key->str, buf));
 		return -1;
 	}
-	if (!dots && is_reserved(key->str)) {
+	if (!dots && bo__yaml_is_reserved(key->str)) {
 		DIAG(r, key, "%s name \"%s\" is a reserved word of expressions (rename it)", kind,
 		     key->str);
 		return -1;
@@ -1534,7 +671,7 @@ static int check_name(rd *r, const ynode *key, const char *kind, int dots)
 
 static void read_inputs(rd *r, const ynode *top)
 {
-	const ynode *m = want_map(r, map_get(top, "inputs"), "inputs");
+	const ynode *m = bo__yaml_want_map(r, bo__yaml_get(top, "inputs"), "inputs");
 	bo_study *s = r->s;
 	size_t i;
 	if (!m)
@@ -1552,17 +689,17 @@ static void read_inputs(rd *r, const ynode *top)
 		double v;
 		if (check_name(r, k, "input", 0) < 0)
 			continue;
-		snprintf(what, sizeof what, "input \"%s\"", shown(k->str, buf));
+		snprintf(what, sizeof what, "input \"%s\"", bo__yaml_shown(k->str, buf));
 		if (bo__study_is_dist(m->kids[i + 1])) {
 			dist = bo__study_read_dist(r, m->kids[i + 1], k->str, what, 0);
 			if (!dist)
 				continue;
 			v = dist->mean;
-		} else if (get_number(r, m->kids[i + 1], what, &v) < 0) {
+		} else if (bo__yaml_number(r, m->kids[i + 1], what, &v) < 0) {
 			continue;
 		}
 		in = &s->inputs[s->ninputs];
-		in->name = dup_or_nomem(r, k->str);
+		in->name = bo__yaml_strdup(r, k->str);
 		if (!in->name)
 			return;
 		in->value = v;
@@ -1576,10 +713,10 @@ static void read_inputs(rd *r, const ynode *top)
 static int price_value(rd *r, const ynode *n, const char *what, double *v)
 {
 	char buf[48];
-	if (get_number(r, n, what, v) < 0)
+	if (bo__yaml_number(r, n, what, v) < 0)
 		return -1;
 	if (*v < 0) {
-		DIAG(r, n, "%s: a price must be >= 0, found %s", what, shown(n->str, buf));
+		DIAG(r, n, "%s: a price must be >= 0, found %s", what, bo__yaml_shown(n->str, buf));
 		return -1;
 	}
 	return 0;
@@ -1587,7 +724,7 @@ static int price_value(rd *r, const ynode *n, const char *what, double *v)
 
 static void read_prices(rd *r, const ynode *top)
 {
-	const ynode *m = want_map(r, map_get(top, "prices"), "prices");
+	const ynode *m = bo__yaml_want_map(r, bo__yaml_get(top, "prices"), "prices");
 	bo_pricebook *pb = &r->s->prices;
 	size_t i, j;
 	if (m) {
@@ -1604,34 +741,34 @@ static void read_prices(rd *r, const ynode *top)
 		if (k->type != YN_SCALAR)
 			continue;
 		if (strcmp(k->str, "version") == 0) {
-			const char *t = get_text(r, v, "prices: version");
+			const char *t = bo__yaml_text(r, v, "prices: version");
 			if (t && !pb->version)
-				pb->version = dup_or_nomem(r, t);
+				pb->version = bo__yaml_strdup(r, t);
 			continue;
 		}
 		if (strcmp(k->str, "currency") == 0) {
-			const char *t = get_text(r, v, "prices: currency");
+			const char *t = bo__yaml_text(r, v, "prices: currency");
 			if (!t)
 				continue;
 			if (strlen(t) != 3 || !(t[0] >= 'A' && t[0] <= 'Z') ||
 			    !(t[1] >= 'A' && t[1] <= 'Z') || !(t[2] >= 'A' && t[2] <= 'Z')) {
 				DIAG(r, v, "prices: currency must be a 3-letter code such as USD or EUR, "
-					   "found \"%s\"", shown(t, buf));
+					   "found \"%s\"", bo__yaml_shown(t, buf));
 				continue;
 			}
 			if (!pb->currency)
-				pb->currency = dup_or_nomem(r, t);
+				pb->currency = bo__yaml_strdup(r, t);
 			continue;
 		}
 		if (check_name(r, k, "price", 1) < 0)
 			continue;
-		snprintf(what, sizeof what, "price \"%s\"", shown(k->str, buf));
+		snprintf(what, sizeof what, "price \"%s\"", bo__yaml_shown(k->str, buf));
 		p = &pb->items[pb->n];
 		if (bo__study_is_dist(v)) {
 			if (!(p->dist = bo__study_read_dist(r, v, k->str, what, 1)))
 				continue;
 			p->value = p->dist->mean;
-			p->name = dup_or_nomem(r, k->str);
+			p->name = bo__yaml_strdup(r, k->str);
 			pb->n++;
 		} else if (v->type == YN_MAP) {
 			int bad = 0;
@@ -1651,7 +788,7 @@ static void read_prices(rd *r, const ynode *top)
 			}
 			p->is_table = 1;
 			pb->n++;        /* from here on freed with the study */
-			p->name = dup_or_nomem(r, k->str);
+			p->name = bo__yaml_strdup(r, k->str);
 			for (j = 0; j + 1 < v->n && !r->nomem; j += 2) {
 				double x;
 				bo_dist *d = NULL;
@@ -1660,7 +797,7 @@ static void read_prices(rd *r, const ynode *top)
 				if (bo__study_is_dist(v->kids[j + 1])) {
 					char full[300], fwhat[360];
 					snprintf(full, sizeof full, "%s.%s", k->str, v->kids[j]->str);
-					snprintf(fwhat, sizeof fwhat, "price \"%s\"", shown(full, buf));
+					snprintf(fwhat, sizeof fwhat, "price \"%s\"", bo__yaml_shown(full, buf));
 					if (!p->dists && !(p->dists = bo__calloc(v->n / 2, sizeof *p->dists))) {
 						r->nomem = 1;
 						return;
@@ -1674,7 +811,7 @@ static void read_prices(rd *r, const ynode *top)
 					bad = 1;
 					continue;
 				}
-				p->keys[p->nkeys] = dup_or_nomem(r, v->kids[j]->str);
+				p->keys[p->nkeys] = bo__yaml_strdup(r, v->kids[j]->str);
 				if (!p->keys[p->nkeys])
 					return;
 				if (p->dists)
@@ -1687,16 +824,16 @@ static void read_prices(rd *r, const ynode *top)
 			if (price_value(r, v, what, &x) < 0)
 				continue;
 			p->value = x;
-			p->name = dup_or_nomem(r, k->str);
+			p->name = bo__yaml_strdup(r, k->str);
 			pb->n++;
 		}
 		p->pos.line = k->line;
 		p->pos.col = k->col;
 	}
 	if (!pb->version)
-		pb->version = dup_or_nomem(r, "unversioned");
+		pb->version = bo__yaml_strdup(r, "unversioned");
 	if (!pb->currency)
-		pb->currency = dup_or_nomem(r, "USD");
+		pb->currency = bo__yaml_strdup(r, "USD");
 }
 
 static const char *const GOAL_KEYS[] = {"maximize", "minimize", "optional", NULL};
@@ -1704,12 +841,12 @@ static const char *const GOAL_KEYS[] = {"maximize", "minimize", "optional", NULL
 /* Reads {maximize: true} / {minimize: true} into *goal. */
 static void read_goal(rd *r, const ynode *m, const char *what, int *goal)
 {
-	const ynode *mx = map_get(m, "maximize"), *mn = map_get(m, "minimize");
+	const ynode *mx = bo__yaml_get(m, "maximize"), *mn = bo__yaml_get(m, "minimize");
 	int a = 0, b = 0;
 	if (mx)
-		get_bool(r, mx, what, &a);
+		bo__yaml_bool(r, mx, what, &a);
 	if (mn)
-		get_bool(r, mn, what, &b);
+		bo__yaml_bool(r, mn, what, &b);
 	if (a && b) {
 		DIAG(r, m, "%s: both maximize and minimize are set", what);
 		return;
@@ -1719,7 +856,7 @@ static void read_goal(rd *r, const ynode *m, const char *what, int *goal)
 
 static void read_metrics(rd *r, const ynode *top)
 {
-	const ynode *m = want_map(r, map_get(top, "metrics"), "metrics");
+	const ynode *m = bo__yaml_want_map(r, bo__yaml_get(top, "metrics"), "metrics");
 	bo_study *s = r->s;
 	size_t i;
 	if (!m)
@@ -1735,17 +872,17 @@ static void read_metrics(rd *r, const ynode *top)
 		char what[160], buf[48];
 		if (check_name(r, k, "metric", 0) < 0)
 			continue;
-		snprintf(what, sizeof what, "metric \"%s\"", shown(k->str, buf));
+		snprintf(what, sizeof what, "metric \"%s\"", bo__yaml_shown(k->str, buf));
 		mt = &s->metrics[s->nmetrics];
-		if (!is_null(v)) {
-			if (!want_map(r, v, what))
+		if (!bo__yaml_is_null(v)) {
+			if (!bo__yaml_want_map(r, v, what))
 				continue;
-			check_keys(r, v, GOAL_KEYS, what);
+			bo__yaml_check_keys(r, v, GOAL_KEYS, what);
 			read_goal(r, v, what, &mt->goal);
-			if (map_get(v, "optional"))
-				get_bool(r, map_get(v, "optional"), what, &mt->optional);
+			if (bo__yaml_get(v, "optional"))
+				bo__yaml_bool(r, bo__yaml_get(v, "optional"), what, &mt->optional);
 		}
-		mt->name = dup_or_nomem(r, k->str);
+		mt->name = bo__yaml_strdup(r, k->str);
 		if (!mt->name)
 			return;
 		mt->pos.line = k->line;
@@ -1759,7 +896,7 @@ static const char *const DERIVED_KEYS[] = {"expr", "maximize", "minimize", NULL}
 /* First pass: names, texts and goals; compiled once every name is known. */
 static void read_derived_names(rd *r, const ynode *top)
 {
-	const ynode *m = want_map(r, map_get(top, "derived"), "derived");
+	const ynode *m = bo__yaml_want_map(r, bo__yaml_get(top, "derived"), "derived");
 	bo_study *s = r->s;
 	size_t i;
 	if (!m)
@@ -1775,17 +912,17 @@ static void read_derived_names(rd *r, const ynode *top)
 		if (check_name(r, k, "derived metric", 0) < 0)
 			continue;
 		d = &s->derived[s->nderived];
-		d->name = dup_or_nomem(r, k->str);
+		d->name = bo__yaml_strdup(r, k->str);
 		if (!d->name)
 			return;
 		d->pos.line = k->line;
 		d->pos.col = k->col;
 		if (v->type == YN_MAP) {
 			char what[160], buf[48];
-			snprintf(what, sizeof what, "derived metric \"%s\"", shown(k->str, buf));
-			check_keys(r, v, DERIVED_KEYS, what);
+			snprintf(what, sizeof what, "derived metric \"%s\"", bo__yaml_shown(k->str, buf));
+			bo__yaml_check_keys(r, v, DERIVED_KEYS, what);
 			read_goal(r, v, what, &d->goal);
-			if (!map_get(v, "expr"))
+			if (!bo__yaml_get(v, "expr"))
 				DIAG(r, v, "%s: missing required key \"expr\"", what);
 		}
 		s->nderived++;
@@ -1794,7 +931,7 @@ static void read_derived_names(rd *r, const ynode *top)
 
 static const ynode *derived_expr_node(const ynode *v)
 {
-	return v->type == YN_MAP ? map_get(v, "expr") : v;
+	return v->type == YN_MAP ? bo__yaml_get(v, "expr") : v;
 }
 
 typedef struct depctx {
@@ -1876,7 +1013,7 @@ static void order_derived(rd *r)
 						r->nomem = 1;
 						goto done;
 					}
-					diag_add(r, s->derived[v].pos.line, s->derived[v].pos.col,
+					bo__yaml_diag_at(r, s->derived[v].pos.line, s->derived[v].pos.col,
 						 "derived metrics form a cycle: %s", bo__sb_str(&sb));
 				}
 			} else {
@@ -1898,7 +1035,7 @@ done:
 
 static void compile_derived(rd *r, const ynode *top)
 {
-	const ynode *m = map_get(top, "derived");
+	const ynode *m = bo__yaml_get(top, "derived");
 	bo_study *s = r->s;
 	resolver rs;
 	size_t i, k = 0;
@@ -1933,7 +1070,7 @@ static void compile_derived(rd *r, const ynode *top)
 			d->expr = NULL;
 		}
 		if (d->expr) {
-			d->text = dup_or_nomem(r, t);
+			d->text = bo__yaml_strdup(r, t);
 		}
 	}
 	order_derived(r);
@@ -1970,7 +1107,7 @@ static void check_clashes(rd *r)
 	for (i = 0; i < k; i++)
 		for (j = 0; j < i; j++)
 			if (e[i].kind != e[j].kind && strcmp(e[i].name, e[j].name) == 0) {
-				diag_add(r, e[i].pos.line, e[i].pos.col,
+				bo__yaml_diag_at(r, e[i].pos.line, e[i].pos.col,
 					 "name \"%s\" is used twice: %s here and %s at line %d column %d "
 					 "(names must be unique across parameters, metrics, derived "
 					 "metrics and inputs)",
@@ -1982,7 +1119,7 @@ static void check_clashes(rd *r)
 
 static void read_constraints(rd *r, const ynode *top)
 {
-	const ynode *l = want_seq(r, map_get(top, "constraints"), "constraints");
+	const ynode *l = bo__yaml_want_seq(r, bo__yaml_get(top, "constraints"), "constraints");
 	bo_study *s = r->s;
 	resolver rs;
 	size_t i;
@@ -2012,7 +1149,7 @@ static void read_constraints(rd *r, const ynode *top)
 		c->expr = e;
 		c->pos.line = n->line;
 		c->pos.col = n->col;
-		c->text = dup_or_nomem(r, t);
+		c->text = bo__yaml_strdup(r, t);
 		if (bo__expr_is_str(e))
 			DIAG(r, n, "constraint: the expression gives a string, not true or false");
 	}
@@ -2020,7 +1157,7 @@ static void read_constraints(rd *r, const ynode *top)
 
 static void read_objectives(rd *r, const ynode *top)
 {
-	const ynode *l = want_seq(r, map_get(top, "objectives"), "objectives");
+	const ynode *l = bo__yaml_want_seq(r, bo__yaml_get(top, "objectives"), "objectives");
 	bo_study *s = r->s;
 	size_t i, j;
 	char buf[48], hint[128];
@@ -2037,7 +1174,7 @@ static void read_objectives(rd *r, const ynode *top)
 		int goal = 0, k, kind;
 		if (it->type == YN_MAP) {
 			static const char *const keys[] = {"maximize", "minimize", NULL};
-			check_keys(r, it, keys, "objective");
+			bo__yaml_check_keys(r, it, keys, "objective");
 			if (it->n != 2 || it->kids[0]->type != YN_SCALAR ||
 			    (strcmp(it->kids[0]->str, "maximize") && strcmp(it->kids[0]->str, "minimize"))) {
 				if (it->n != 2)
@@ -2047,8 +1184,8 @@ static void read_objectives(rd *r, const ynode *top)
 			goal = strcmp(it->kids[0]->str, "maximize") == 0 ? 1 : -1;
 			nn = it->kids[1];
 		}
-		if (nn->type != YN_SCALAR || is_null(nn)) {
-			DIAG(r, nn, "objective: expected a metric name, found %s", kind_of(nn));
+		if (nn->type != YN_SCALAR || bo__yaml_is_null(nn)) {
+			DIAG(r, nn, "objective: expected a metric name, found %s", bo__yaml_kind(nn));
 			continue;
 		}
 		kind = BO_SYM_METRIC;
@@ -2059,13 +1196,13 @@ static void read_objectives(rd *r, const ynode *top)
 		}
 		if (k < 0) {
 			suggest sg;
-			suggest_init(&sg, nn->str);
+			bo__suggest_init(&sg, nn->str);
 			for (j = 0; j < s->nmetrics; j++)
-				suggest_try(&sg, s->metrics[j].name);
+				bo__suggest_try(&sg, s->metrics[j].name);
 			for (j = 0; j < s->nderived; j++)
-				suggest_try(&sg, s->derived[j].name);
-			DIAG(r, nn, "objective: unknown metric \"%s\"%s", shown(nn->str, buf),
-			     sg.best ? suggest_hint(&sg, hint)
+				bo__suggest_try(&sg, s->derived[j].name);
+			DIAG(r, nn, "objective: unknown metric \"%s\"%s", bo__yaml_shown(nn->str, buf),
+			     sg.best ? bo__suggest_hint(&sg, hint)
 				     : " (objectives name metrics or derived metrics)");
 			continue;
 		}
@@ -2079,7 +1216,7 @@ static void read_objectives(rd *r, const ynode *top)
 		if (!goal)
 			goal = kind == BO_SYM_METRIC ? s->metrics[k].goal : s->derived[k].goal;
 		o = &s->objectives[s->nobjectives];
-		o->name = dup_or_nomem(r, nn->str);
+		o->name = bo__yaml_strdup(r, nn->str);
 		if (!o->name)
 			return;
 		o->sym_kind = kind;
@@ -2105,7 +1242,7 @@ static resolver all_resolver(rd *r, const char *what)
 
 static void read_guardrails(rd *r, const ynode *top)
 {
-	const ynode *l = want_seq(r, map_get(top, "guardrails"), "guardrails");
+	const ynode *l = bo__yaml_want_seq(r, bo__yaml_get(top, "guardrails"), "guardrails");
 	bo_study *s = r->s;
 	resolver rs = all_resolver(r, "a guardrail");
 	size_t i;
@@ -2147,7 +1284,7 @@ static void read_guardrails(rd *r, const ynode *top)
 		if (!bo__expr_comparison(e, &a, &b)) {
 			char buf[48];
 			DIAG(r, n, "guardrail \"%s\" must be a comparison (<, <=, >, >=, ==, !=) at its "
-				   "top, such as \"latency_ms <= 200\"", shown(t, buf));
+				   "top, such as \"latency_ms <= 200\"", bo__yaml_shown(t, buf));
 			bo__expr_free(e);
 			bo__free(head);
 			continue;
@@ -2163,7 +1300,7 @@ static void read_guardrails(rd *r, const ynode *top)
 
 static void read_score(rd *r, const ynode *top)
 {
-	const ynode *n = map_get(top, "score");
+	const ynode *n = bo__yaml_get(top, "score");
 	bo_study *s = r->s;
 	resolver rs = all_resolver(r, "the score");
 	const char *t;
@@ -2172,7 +1309,7 @@ static void read_score(rd *r, const ynode *top)
 	s->score_goal = 1;
 	if (n->type == YN_MAP) {
 		static const char *const keys[] = {"maximize", "minimize", NULL};
-		check_keys(r, n, keys, "score");
+		bo__yaml_check_keys(r, n, keys, "score");
 		if (n->n != 2 || n->kids[0]->type != YN_SCALAR ||
 		    (strcmp(n->kids[0]->str, "maximize") && strcmp(n->kids[0]->str, "minimize"))) {
 			if (n->n != 2)
@@ -2192,17 +1329,17 @@ static void read_score(rd *r, const ynode *top)
 		return;
 	}
 	if (s->score)
-		s->score_text = dup_or_nomem(r, t);
+		s->score_text = bo__yaml_strdup(r, t);
 }
 
 static void positive_money(rd *r, const ynode *n, const char *what, double *out)
 {
 	double v;
 	char buf[48];
-	if (get_number(r, n, what, &v) < 0)
+	if (bo__yaml_number(r, n, what, &v) < 0)
 		return;
 	if (!(v > 0)) {
-		DIAG(r, n, "%s: must be more than 0, found %s", what, shown(n->str, buf));
+		DIAG(r, n, "%s: must be more than 0, found %s", what, bo__yaml_shown(n->str, buf));
 		return;
 	}
 	*out = v;
@@ -2212,31 +1349,31 @@ static void read_budget(rd *r, const ynode *top)
 {
 	static const char *const keys[] = {"money", "trials", "time", "per_trial", NULL};
 	static const char *const pkeys[] = {"money", "time", NULL};
-	const ynode *m = want_map(r, map_get(top, "budget"), "budget"), *n;
+	const ynode *m = bo__yaml_want_map(r, bo__yaml_get(top, "budget"), "budget"), *n;
 	bo_budget *b = &r->s->budget;
 	long long t;
 	char buf[48];
 	if (!m)
 		return;
-	check_keys(r, m, keys, "budget");
-	if ((n = map_get(m, "money")))
+	bo__yaml_check_keys(r, m, keys, "budget");
+	if ((n = bo__yaml_get(m, "money")))
 		positive_money(r, n, "budget: money", &b->money);
-	if ((n = map_get(m, "trials")) && get_int(r, n, "budget: trials", 1, LLONG_MAX, &t) == 0)
+	if ((n = bo__yaml_get(m, "trials")) && bo__yaml_int(r, n, "budget: trials", 1, LLONG_MAX, &t) == 0)
 		b->trials = t;
-	if ((n = map_get(m, "time")))
-		get_duration(r, n, "budget: time", &b->time_s);
-	if ((n = want_map(r, map_get(m, "per_trial"), "budget: per_trial"))) {
+	if ((n = bo__yaml_get(m, "time")))
+		bo__yaml_duration(r, n, "budget: time", &b->time_s);
+	if ((n = bo__yaml_want_map(r, bo__yaml_get(m, "per_trial"), "budget: per_trial"))) {
 		const ynode *x;
-		check_keys(r, n, pkeys, "budget: per_trial");
-		if ((x = map_get(n, "money")) && x->type == YN_SCALAR && x->plain && !strcmp(x->str, "none"))
+		bo__yaml_check_keys(r, n, pkeys, "budget: per_trial");
+		if ((x = bo__yaml_get(n, "money")) && x->type == YN_SCALAR && x->plain && !strcmp(x->str, "none"))
 			b->trial_money_none = 1;     /* no cap derived from the budget */
-		else if (x && x->type == YN_SCALAR && x->plain && num_syntax(x->str) == NUM_NO)
+		else if (x && x->type == YN_SCALAR && x->plain && bo__yaml_num_syntax(x->str) == NUM_NO)
 			DIAG(r, x, "budget: per_trial: money: expected a number > 0 or none, found \"%s\"",
-			     shown(x->str, buf));
+			     bo__yaml_shown(x->str, buf));
 		else if (x)
 			positive_money(r, x, "budget: per_trial: money", &b->trial_money);
-		if ((x = map_get(n, "time")))
-			get_duration(r, x, "budget: per_trial: time", &b->trial_time_s);
+		if ((x = bo__yaml_get(n, "time")))
+			bo__yaml_duration(r, x, "budget: per_trial: time", &b->trial_time_s);
 	}
 }
 
@@ -2255,7 +1392,7 @@ static void check_placeholders(rd *r, const ynode *n, const char *arg)
 			continue;
 		}
 		if (*p == '}') {
-			diag_add(r, n->line, n->col + n->quote + (int)(p - arg),
+			bo__yaml_diag_at(r, n->line, n->col + n->quote + (int)(p - arg),
 				 "evaluator: a lone \"}\" in the command (write \"}}\" for a literal brace)");
 			p++;
 			continue;
@@ -2265,7 +1402,7 @@ static void check_placeholders(rd *r, const ynode *n, const char *arg)
 			char name[128];
 			size_t len;
 			if (!e) {
-				diag_add(r, n->line, n->col + n->quote + (int)(p - arg),
+				bo__yaml_diag_at(r, n->line, n->col + n->quote + (int)(p - arg),
 					 "evaluator: unclosed \"{\" in the command (write \"{{\" for a "
 					 "literal brace)");
 				return;
@@ -2278,12 +1415,12 @@ static void check_placeholders(rd *r, const ynode *n, const char *arg)
 			if (bo__study_find_param(r->s, name) < 0) {
 				suggest sg;
 				size_t i;
-				suggest_init(&sg, name);
+				bo__suggest_init(&sg, name);
 				for (i = 0; i < r->s->nparams; i++)
-					suggest_try(&sg, r->s->params[i].name);
-				diag_add(r, n->line, n->col + n->quote + (int)(p - arg),
+					bo__suggest_try(&sg, r->s->params[i].name);
+				bo__yaml_diag_at(r, n->line, n->col + n->quote + (int)(p - arg),
 					 "evaluator: placeholder \"{%s}\" names no parameter%s",
-					 shown(name, buf), suggest_hint(&sg, hint));
+					 bo__yaml_shown(name, buf), bo__suggest_hint(&sg, hint));
 			}
 			p = e + 1;
 			continue;
@@ -2296,7 +1433,7 @@ static char *join_path(rd *r, const char *dir, const char *rel)
 {
 	bo_strbuf sb = BO_STRBUF_INIT;
 	if (rel[0] == '/')
-		return dup_or_nomem(r, rel);
+		return bo__yaml_strdup(r, rel);
 	bo__sb_puts(&sb, dir);
 	if (sb.len && sb.s[sb.len - 1] != '/')
 		bo__sb_putc(&sb, '/');
@@ -2320,43 +1457,43 @@ static void read_slurm(rd *r, const ynode *m, bo_slurm_opts *o)
 	char why[256], buf[48];
 	long long v;
 	size_t i;
-	check_keys(r, m, keys, "evaluator: slurm");
+	bo__yaml_check_keys(r, m, keys, "evaluator: slurm");
 	for (i = 0; texts[i]; i++) {
 		const char *t;
-		if (!(n = map_get(m, texts[i])) || !(t = get_text(r, n, "evaluator: slurm")))
+		if (!(n = bo__yaml_get(m, texts[i])) || !(t = bo__yaml_text(r, n, "evaluator: slurm")))
 			continue;
 		if (bo__slurm_check(texts[i], t, why, sizeof why) < 0)
 			DIAG(r, n, "evaluator: slurm: %s: expected %s, found \"%s\"", texts[i], why,
-			     shown(t, buf));
+			     bo__yaml_shown(t, buf));
 		else
-			*(char **)dst[i] = dup_or_nomem(r, t);
+			*(char **)dst[i] = bo__yaml_strdup(r, t);
 	}
-	if ((n = map_get(m, "cpus")) && get_int(r, n, "evaluator: slurm: cpus", 1, 1 << 20, &v) == 0)
+	if ((n = bo__yaml_get(m, "cpus")) && bo__yaml_int(r, n, "evaluator: slurm: cpus", 1, 1 << 20, &v) == 0)
 		o->cpus = (int)v;
-	if ((n = map_get(m, "poll")))
-		get_duration(r, n, "evaluator: slurm: poll", &o->poll_s);
-	if ((n = map_get(m, "time"))) {
+	if ((n = bo__yaml_get(m, "poll")))
+		bo__yaml_duration(r, n, "evaluator: slurm: poll", &o->poll_s);
+	if ((n = bo__yaml_get(m, "time"))) {
 		/* Slurm's own "HH:MM:SS" / "D-HH", or a duration like timeout's. */
-		if (n->type == YN_SCALAR && !is_null(n) && strpbrk(n->str, ":-")) {
+		if (n->type == YN_SCALAR && !bo__yaml_is_null(n) && strpbrk(n->str, ":-")) {
 			if (bo__slurm_time_parse(n->str, &o->time_s) < 0)
 				DIAG(r, n, "evaluator: slurm: time: expected \"HH:MM:SS\", \"D-HH:MM\" or a duration (\"30m\"), found \"%s\"",
-				     shown(n->str, buf));
+				     bo__yaml_shown(n->str, buf));
 		} else {
-			get_duration(r, n, "evaluator: slurm: time", &o->time_s);
+			bo__yaml_duration(r, n, "evaluator: slurm: time", &o->time_s);
 		}
 	}
-	if ((n = want_seq(r, map_get(m, "extra"), "evaluator: slurm: extra"))) {
+	if ((n = bo__yaml_want_seq(r, bo__yaml_get(m, "extra"), "evaluator: slurm: extra"))) {
 		if (!(o->extra = bo__calloc(n->n + 1, sizeof *o->extra))) {
 			r->nomem = 1;
 			return;
 		}
 		for (i = 0; i < n->n && !r->nomem; i++) {
-			const char *t = get_text(r, n->kids[i], "evaluator: slurm: extra");
+			const char *t = bo__yaml_text(r, n->kids[i], "evaluator: slurm: extra");
 			if (!t)
 				continue;
 			if (bo__slurm_check("extra", t, why, sizeof why) < 0)
-				DIAG(r, n->kids[i], "evaluator: slurm: extra: \"%s\": %s", shown(t, buf), why);
-			else if ((o->extra[o->nextra] = dup_or_nomem(r, t)))
+				DIAG(r, n->kids[i], "evaluator: slurm: extra: \"%s\": %s", bo__yaml_shown(t, buf), why);
+			else if ((o->extra[o->nextra] = bo__yaml_strdup(r, t)))
 				o->nextra++;
 		}
 	}
@@ -2364,20 +1501,20 @@ static void read_slurm(rd *r, const ynode *m, bo_slurm_opts *o)
 
 static void read_executor(rd *r, const ynode *m, bo_evaluator *ev)
 {
-	const ynode *n, *sl = map_get(m, "slurm");
+	const ynode *n, *sl = bo__yaml_get(m, "slurm");
 	char buf[48];
-	if ((n = map_get(m, "executor"))) {
-		const char *t = get_text(r, n, "evaluator: executor");
+	if ((n = bo__yaml_get(m, "executor"))) {
+		const char *t = bo__yaml_text(r, n, "evaluator: executor");
 		if (t && !strcmp(t, "slurm"))
 			ev->executor = BO_EXECUTOR_SLURM;
 		else if (t && strcmp(t, "local"))
-			DIAG(r, n, "evaluator: executor: expected local or slurm, found \"%s\"", shown(t, buf));
+			DIAG(r, n, "evaluator: executor: expected local or slurm, found \"%s\"", bo__yaml_shown(t, buf));
 	}
 	if (!sl)
 		return;
 	if (ev->executor != BO_EXECUTOR_SLURM && (!n || n->type == YN_SCALAR))
 		DIAG(r, sl, "evaluator: slurm: options given, but the executor is local (add executor: slurm)");
-	if (want_map(r, sl, "evaluator: slurm"))
+	if (bo__yaml_want_map(r, sl, "evaluator: slurm"))
 		read_slurm(r, sl, &ev->slurm);
 }
 
@@ -2385,7 +1522,7 @@ static void read_evaluator(rd *r, const ynode *top)
 {
 	static const char *const keys[] = {"command", "parallel", "timeout", "workdir",
 					   "shell",   "env",      "executor", "slurm", NULL};
-	const ynode *m = map_get(top, "evaluator"), *cmd, *n;
+	const ynode *m = bo__yaml_get(top, "evaluator"), *cmd, *n;
 	bo_evaluator *ev = &r->s->evaluator;
 	long long par;
 	size_t i;
@@ -2393,33 +1530,33 @@ static void read_evaluator(rd *r, const ynode *top)
 
 	if (!m) {
 		/* A catalog study (catalog:) may have none: run refuses it then. */
-		if (!map_get(top, "catalog"))
-			diag_add(r, top->line, top->col,
+		if (!bo__yaml_get(top, "catalog"))
+			bo__yaml_diag_at(r, top->line, top->col,
 				 "missing required key \"evaluator\" (the command that runs one trial; "
 				 "only a study with a catalog: section may omit it)");
 		return;
 	}
-	if (!want_map(r, m, "evaluator"))
+	if (!bo__yaml_want_map(r, m, "evaluator"))
 		return;
 	ev->pos.line = m->line;
 	ev->pos.col = m->col;
-	check_keys(r, m, keys, "evaluator");
+	bo__yaml_check_keys(r, m, keys, "evaluator");
 	read_executor(r, m, ev);
-	if ((n = map_get(m, "shell")))
-		get_bool(r, n, "evaluator: shell", &ev->shell);
-	if ((n = map_get(m, "parallel")) &&
-	    get_int(r, n, "evaluator: parallel", 1, INT_MAX, &par) == 0)
+	if ((n = bo__yaml_get(m, "shell")))
+		bo__yaml_bool(r, n, "evaluator: shell", &ev->shell);
+	if ((n = bo__yaml_get(m, "parallel")) &&
+	    bo__yaml_int(r, n, "evaluator: parallel", 1, INT_MAX, &par) == 0)
 		ev->parallel = (int)par;
-	if ((n = map_get(m, "timeout")))
-		get_duration(r, n, "evaluator: timeout", &ev->timeout_s);
-	if ((n = map_get(m, "workdir"))) {
-		const char *t = get_text(r, n, "evaluator: workdir");
+	if ((n = bo__yaml_get(m, "timeout")))
+		bo__yaml_duration(r, n, "evaluator: timeout", &ev->timeout_s);
+	if ((n = bo__yaml_get(m, "workdir"))) {
+		const char *t = bo__yaml_text(r, n, "evaluator: workdir");
 		if (t && !*t)
 			DIAG(r, n, "evaluator: workdir is empty");
 		else if (t)
 			ev->workdir = join_path(r, r->s->dir, t);
 	}
-	if ((n = want_map(r, map_get(m, "env"), "evaluator: env"))) {
+	if ((n = bo__yaml_want_map(r, bo__yaml_get(m, "env"), "evaluator: env"))) {
 		ev->env = bo__calloc(n->n / 2 + 1, sizeof(char *));
 		if (!ev->env) {
 			r->nomem = 1;
@@ -2431,12 +1568,12 @@ static void read_evaluator(rd *r, const ynode *top)
 			bo_strbuf sb = BO_STRBUF_INIT;
 			if (k->type != YN_SCALAR)
 				continue;
-			if (!is_ident(k->str, 0)) {
+			if (!bo__yaml_is_ident(k->str, 0)) {
 				DIAG(r, k, "evaluator: invalid environment variable name \"%s\"",
-				     shown(k->str, buf));
+				     bo__yaml_shown(k->str, buf));
 				continue;
 			}
-			v = get_text(r, n->kids[i + 1], "evaluator: env");
+			v = bo__yaml_text(r, n->kids[i + 1], "evaluator: env");
 			if (!v)
 				continue;
 			bo__sb_puts(&sb, k->str);
@@ -2450,20 +1587,20 @@ static void read_evaluator(rd *r, const ynode *top)
 			ev->env[ev->nenv++] = bo__sb_take(&sb);
 		}
 	}
-	cmd = map_get(m, "command");
+	cmd = bo__yaml_get(m, "command");
 	if (!cmd) {
 		DIAG(r, m, "evaluator: missing required key \"command\" (the argv list: [python3, "
 			   "evaluate.py, \"{param}\"])");
 		return;
 	}
-	if (cmd->type == YN_SCALAR && !is_null(cmd) && !ev->shell) {
+	if (cmd->type == YN_SCALAR && !bo__yaml_is_null(cmd) && !ev->shell) {
 		DIAG(r, cmd, "evaluator: command must be a list of strings (the argv), found a string "
 			     "(write [prog, arg, ...], or set shell: true to run it with /bin/sh -c)");
 		return;
 	}
-	if (cmd->type == YN_MAP || is_null(cmd)) {
+	if (cmd->type == YN_MAP || bo__yaml_is_null(cmd)) {
 		DIAG(r, cmd, "evaluator: command must be a list of strings (the argv), found %s",
-		     kind_of(cmd));
+		     bo__yaml_kind(cmd));
 		return;
 	}
 	if (cmd->type == YN_SEQ && cmd->n == 0) {
@@ -2483,11 +1620,11 @@ static void read_evaluator(rd *r, const ynode *top)
 		}
 		for (i = 0; i < na && !r->nomem; i++) {
 			const ynode *a = cmd->type == YN_SEQ ? cmd->kids[i] : cmd;
-			const char *t = get_text(r, a, "evaluator: command");
+			const char *t = bo__yaml_text(r, a, "evaluator: command");
 			if (!t)
 				continue;
 			check_placeholders(r, a, t);
-			ev->argv[ev->argc] = dup_or_nomem(r, t);
+			ev->argv[ev->argc] = bo__yaml_strdup(r, t);
 			if (ev->argv[ev->argc])
 				ev->argc++;
 		}
@@ -2500,58 +1637,58 @@ static void read_sampler_storage_seed(rd *r, const ynode *top)
 	const ynode *n;
 	bo_study *s = r->s;
 	char buf[48], hint[128];
-	if ((n = map_get(top, "sampler"))) {
-		const char *t = get_text(r, n, "sampler");
+	if ((n = bo__yaml_get(top, "sampler"))) {
+		const char *t = bo__yaml_text(r, n, "sampler");
 		if (t) {
 			suggest sg;
 			size_t i;
 			int ok = 0;
-			suggest_init(&sg, t);
+			bo__suggest_init(&sg, t);
 			for (i = 0; samplers[i]; i++) {
 				if (strcmp(samplers[i], t) == 0)
 					ok = 1;
-				suggest_try(&sg, samplers[i]);
+				bo__suggest_try(&sg, samplers[i]);
 			}
 			if (!ok)
-				DIAG(r, n, "unknown sampler \"%s\"%s", shown(t, buf),
-				     sg.best ? suggest_hint(&sg, hint) : " (known: auto, random, sobol)");
+				DIAG(r, n, "unknown sampler \"%s\"%s", bo__yaml_shown(t, buf),
+				     sg.best ? bo__suggest_hint(&sg, hint) : " (known: auto, random, sobol)");
 			else
-				s->sampler = dup_or_nomem(r, t);
+				s->sampler = bo__yaml_strdup(r, t);
 		}
 	}
 	if (!s->sampler && !r->nomem)
-		s->sampler = dup_or_nomem(r, "auto");
-	if ((n = map_get(top, "storage"))) {
-		const char *t = get_text(r, n, "storage");
+		s->sampler = bo__yaml_strdup(r, "auto");
+	if ((n = bo__yaml_get(top, "storage"))) {
+		const char *t = bo__yaml_text(r, n, "storage");
 		if (t && !*t)
 			DIAG(r, n, "storage: empty URI");
 		else if (t)
-			s->storage = dup_or_nomem(r, t);
+			s->storage = bo__yaml_strdup(r, t);
 	}
 	/* Who may read the ledger, its journal and the trial folders. */
-	if ((n = map_get(top, "storage_access"))) {
-		const char *t = get_text(r, n, "storage_access");
+	if ((n = bo__yaml_get(top, "storage_access"))) {
+		const char *t = bo__yaml_text(r, n, "storage_access");
 		if (t && !strcmp(t, "group"))
 			s->storage_group = 1;
 		else if (t && strcmp(t, "private") != 0)
 			DIAG(r, n, "storage_access: \"%s\" is neither private (owner only, the default) "
-			     "nor group (group-readable)", shown(t, buf));
+			     "nor group (group-readable)", bo__yaml_shown(t, buf));
 	}
-	if ((n = map_get(top, "seed"))) {
-		if (n->type == YN_SCALAR && n->plain && num_syntax(n->str) == NUM_INT &&
+	if ((n = bo__yaml_get(top, "seed"))) {
+		if (n->type == YN_SCALAR && n->plain && bo__yaml_num_syntax(n->str) == NUM_INT &&
 		    n->str[0] != '-') {
 			unsigned long long v;
 			errno = 0;
 			v = strtoull(n->str, NULL, 10);
 			if (errno == ERANGE)
-				DIAG(r, n, "seed: integer %s is out of range", shown(n->str, buf));
+				DIAG(r, n, "seed: integer %s is out of range", bo__yaml_shown(n->str, buf));
 			else {
 				s->seed = v;
 				s->has_seed = 1;
 			}
 		} else {
 			long long v;
-			if (get_int(r, n, "seed", 0, LLONG_MAX, &v) == 0) {
+			if (bo__yaml_int(r, n, "seed", 0, LLONG_MAX, &v) == 0) {
 				s->seed = (uint64_t)v;
 				s->has_seed = 1;
 			}
@@ -2600,7 +1737,7 @@ static int space_hash(bo_study *s)
 static void read_catalog(rd *r, const ynode *top)
 {
 	static const char *const keys[] = {"columns", "where", "label", NULL};
-	const ynode *m = want_map(r, map_get(top, "catalog"), "catalog"), *n;
+	const ynode *m = bo__yaml_want_map(r, bo__yaml_get(top, "catalog"), "catalog"), *n;
 	bo_catalog_spec *c = &r->s->catalog;
 	resolver rs = all_resolver(r, "a catalog filter");
 	char buf[48];
@@ -2609,18 +1746,18 @@ static void read_catalog(rd *r, const ynode *top)
 		return;
 	c->pos.line = m->line;
 	c->pos.col = m->col;
-	check_keys(r, m, keys, "catalog");
-	if ((n = map_get(m, "where"))) {
+	bo__yaml_check_keys(r, m, keys, "catalog");
+	if ((n = bo__yaml_get(m, "where"))) {
 		const char *t = expr_text(r, n, "catalog: where");
 		if (t && (c->where = compile_at(r, n, t, &rs, "catalog: where")))
-			c->where_text = dup_or_nomem(r, t);
+			c->where_text = bo__yaml_strdup(r, t);
 	}
-	if ((n = map_get(m, "label"))) {
-		const char *col = get_text(r, n, "catalog: label");
+	if ((n = bo__yaml_get(m, "label"))) {
+		const char *col = bo__yaml_text(r, n, "catalog: label");
 		if (col)
-			c->label = dup_or_nomem(r, col);
+			c->label = bo__yaml_strdup(r, col);
 	}
-	if (!(n = want_map(r, map_get(m, "columns"), "catalog: columns")))
+	if (!(n = bo__yaml_want_map(r, bo__yaml_get(m, "columns"), "catalog: columns")))
 		return;
 	c->names = bo__calloc(n->n / 2 + 1, sizeof(char *));
 	c->columns = bo__calloc(n->n / 2 + 1, sizeof(char *));
@@ -2635,13 +1772,13 @@ static void read_catalog(rd *r, const ynode *top)
 			continue;
 		if (bo__study_find_param(r->s, k->str) < 0 && bo__study_find_metric(r->s, k->str) < 0) {
 			DIAG(r, k, "catalog: columns: \"%s\" is not a parameter or a metric of the study",
-			     shown(k->str, buf));
+			     bo__yaml_shown(k->str, buf));
 			continue;
 		}
-		if (!(col = get_text(r, n->kids[i + 1], "catalog: columns")))
+		if (!(col = bo__yaml_text(r, n->kids[i + 1], "catalog: columns")))
 			continue;
-		c->names[c->ncolumns] = dup_or_nomem(r, k->str);
-		c->columns[c->ncolumns] = dup_or_nomem(r, col);
+		c->names[c->ncolumns] = bo__yaml_strdup(r, k->str);
+		c->columns[c->ncolumns] = bo__yaml_strdup(r, col);
 		c->ncolumns++;
 	}
 }
@@ -2671,10 +1808,10 @@ static void read_study(rd *r)
 	const ynode *n;
 	if (top->type != YN_MAP) {
 		DIAG(r, top, "a study file must be a mapping of keys (name:, space:, evaluator:, "
-			     "...), found %s", kind_of(top));
+			     "...), found %s", bo__yaml_kind(top));
 		return;
 	}
-	check_keys(r, top, TOP_KEYS, "the study");
+	bo__yaml_check_keys(r, top, TOP_KEYS, "the study");
 	read_name(r, top);
 	read_sampler_storage_seed(r, top);
 	read_space(r, top);
@@ -2760,8 +1897,8 @@ static int parse_impl(bo_study **out, const char *text, size_t len, const char *
 	}
 	s->text_len = len;
 	if (len > BO_STUDY_MAX_BYTES) {
-		diag_add(&r, 1, 1, "the study file is larger than 16 MiB (%zu bytes)", len);
-	} else if (build_tree(&r) == 0) {
+		bo__yaml_diag_at(&r, 1, 1, "the study file is larger than 16 MiB (%zu bytes)", len);
+	} else if (bo__yaml_build_tree(&r) == 0) {
 		read_study(&r);
 	}
 	if (r.nomem) {
@@ -2769,14 +1906,14 @@ static int parse_impl(bo_study **out, const char *text, size_t len, const char *
 		goto done;
 	}
 	if (r.diags->n) {
-		diags_sort(r.diags);
+		bo__yaml_diags_sort(r.diags);
 		rc = BO_EINVAL;
 		goto done;
 	}
 	bo__sha256_hex(s->text, s->text_len, s->hash);
 	rc = space_hash(s);
 done:
-	tree_free(&r);
+	bo__yaml_tree_free(&r);
 	if (rc == BO_ENOMEM || (r.diags && r.nomem)) {
 		rc = bo__error(BO_ENOMEM, "%s: out of memory", path);
 	} else if (rc == BO_EINVAL) {
@@ -2930,38 +2067,6 @@ done:
 	return rc;
 }
 
-/* ---- for the readers of core/study_yaml_int.h -------------------------- */
-
-void bo__yaml_diag(rd *r, const ynode *n, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	diag_add(r, n->line, n->col, "%s", msg);
-}
-
-int bo__yaml_number(rd *r, const ynode *n, const char *what, double *out)
-{
-	return get_number(r, n, what, out);
-}
-
-const ynode *bo__yaml_get(const ynode *m, const char *key)
-{
-	return map_get(m, key);
-}
-
-const char *bo__yaml_text(rd *r, const ynode *n, const char *what)
-{
-	return get_text(r, n, what);
-}
-
-const char *bo__yaml_kind(const ynode *n)
-{
-	return kind_of(n);
-}
-
 /* ---- a price book from its own file (budgetopt reprice) ---------------- */
 
 static void pricebook_clear(bo_pricebook *pb)
@@ -3004,9 +2109,9 @@ int bo__study_read_prices(bo_study *s, const char *text, size_t len, const char 
 	}
 	r.s = tmp;
 	if (len > BO_STUDY_MAX_BYTES) {
-		diag_add(&r, 1, 1, "the file is larger than 16 MiB (%zu bytes)", len);
-	} else if (build_tree(&r) == 0) {
-		if (r.root->type != YN_MAP || !map_get(r.root, "prices"))
+		bo__yaml_diag_at(&r, 1, 1, "the file is larger than 16 MiB (%zu bytes)", len);
+	} else if (bo__yaml_build_tree(&r) == 0) {
+		if (r.root->type != YN_MAP || !bo__yaml_get(r.root, "prices"))
 			DIAG(&r, r.root, "a price-book file is a mapping with a prices: key, written as "
 					 "in a study file");
 		else
@@ -3017,7 +2122,7 @@ int bo__study_read_prices(bo_study *s, const char *text, size_t len, const char 
 		goto done;
 	}
 	if (r.diags->n) {
-		diags_sort(r.diags);
+		bo__yaml_diags_sort(r.diags);
 		rc = BO_EINVAL;
 		goto done;
 	}
@@ -3039,7 +2144,7 @@ int bo__study_read_prices(bo_study *s, const char *text, size_t len, const char 
 	s->prices = tmp->prices;
 	memset(&tmp->prices, 0, sizeof tmp->prices);
 done:
-	tree_free(&r);
+	bo__yaml_tree_free(&r);
 	if (rc == BO_ENOMEM)
 		rc = bo__error(BO_ENOMEM, "%s: out of memory", path);
 	else if (rc == BO_EINVAL)

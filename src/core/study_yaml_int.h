@@ -1,8 +1,9 @@
 /*
  * core/study_yaml_int.h - the YAML tree and the reader's state, shared by
- * the study reader (core/study_yaml.c) and the readers of parts of a study
+ * the positioned YAML tree and its diagnostics (core/study_tree.c), the
+ * study reader (core/study_yaml.c) and the readers of parts of a study
  * that live in their own files (core/study_dist.c: distributions and
- * chance constraints).
+ * chance constraints; core/study_slurm.c).
  *
  * Internal to core/study_*.c.
  */
@@ -14,7 +15,24 @@
 #include "core/error.h"
 #include "core/model.h"
 
+#define BO_YAML_MAX_DEPTH 64                 /* deeper documents are rejected */
+#define BO_STUDY_MAX_BYTES (16u << 20)       /* larger files are rejected */
+#define BO_MAX_DIAGS 200                     /* then "too many problems" */
+#define BO_SUGGEST_MAX_DIST 2                /* "did you mean" edit distance */
+#define BO_MAX_EXACT_INT 9007199254740992.0  /* 2^53: int bounds stay exact */
+
 enum { YN_SCALAR, YN_SEQ, YN_MAP };
+
+/* What bo__yaml_num_syntax finds in a scalar. */
+enum { NUM_NO, NUM_INT, NUM_FLOAT, NUM_INF, NUM_NAN };
+
+/* The problems of one read, one "file:line:col: message" line each. */
+struct bo_diags {
+	char **lines;
+	size_t n, cap;
+	long *order;          /* line * 2^20 + column of each line, for sorting */
+	size_t ocap;
+};
 
 typedef struct ynode {
 	int type;
@@ -49,8 +67,85 @@ typedef struct rd {
 	ynode *root;
 } rd;
 
-/* Adds the diagnostic "file:line:col: message" (core/study_yaml.c). */
+/* ---- core/study_tree.c: the tree, diagnostics and scalars -------------- */
+
+/* Adds the diagnostic "file:line:col: message" at node n. */
 void bo__yaml_diag(rd *r, const ynode *n, const char *fmt, ...) BO__PRINTF(3, 4);
+#define DIAG(r, node, ...) bo__yaml_diag_at((r), (node)->line, (node)->col, __VA_ARGS__)
+
+/* Adds the diagnostic "file:line:col: message" at a position (DIAG: at a
+ * node). */
+void bo__yaml_diag_at(rd *r, int line, int col, const char *fmt, ...) BO__PRINTF(4, 5);
+
+/* Puts the problems in file order (insertion sort: stable, and there are
+ * at most BO_MAX_DIAGS + 1 of them). */
+void bo__yaml_diags_sort(bo_diags *d);
+
+/* A short printable rendering of a user's text for messages. */
+const char *bo__yaml_shown(const char *s, char buf[48]);
+
+/* State of a "did you mean" search. */
+typedef struct suggest {
+	const char *name;
+	const char *best;
+	int bestd;
+} suggest;
+
+/* "Did you mean": the closest candidate to name within
+ * BO_SUGGEST_MAX_DIST edits, tried one candidate at a time. */
+void bo__suggest_init(suggest *sg, const char *name);
+
+void bo__suggest_try(suggest *sg, const char *cand);
+
+/* " (did you mean \"x\"?)" or "" */
+const char *bo__suggest_hint(const suggest *sg, char buf[128]);
+
+/* Frees every node of r's tree and its anchors. */
+void bo__yaml_tree_free(rd *r);
+
+/* Reports scalars of v (n of them, every stride-th) that repeat an earlier
+ * one: what is "duplicate key", "duplicate choice"... Sorting keeps it fast
+ * for very long mappings. */
+void bo__yaml_report_dups(rd *r, ynode **v, size_t n, size_t stride, const char *what);
+
+/* Builds r->root. Returns 0, or -1 when the file cannot be read further
+ * (its problem is in the diagnostics). */
+int bo__yaml_build_tree(rd *r);
+
+/* 1 for a null scalar (~, null, empty). */
+int bo__yaml_is_null(const ynode *n);
+
+/* Classifies scalar text as a YAML number: [-+]digits, [-+]digits.digits,
+ * .5, 1e-3, .inf, .nan. */
+int bo__yaml_num_syntax(const char *s);
+
+/* An integer within [lo, hi]. */
+int bo__yaml_int(rd *r, const ynode *n, const char *what, long long lo, long long hi,
+		 long long *out);
+
+/* true/false; -1 after a diagnostic. */
+int bo__yaml_bool(rd *r, const ynode *n, const char *what, int *out);
+
+/* A duration: seconds as a number, or "1h30m", "90s", "0.5h", "2d". */
+int bo__yaml_duration(rd *r, const ynode *n, const char *what, double *out);
+
+/* bo__yaml_is_ident: 1 for an identifier (dots: dotted names such as
+ * gpu_hours.a100 too). bo__yaml_is_reserved: 1 for a word the expression
+ * language reserves. */
+int bo__yaml_is_ident(const char *s, int dots);
+int bo__yaml_is_reserved(const char *s);
+
+/* Reports keys of m not in known (NULL-terminated). */
+void bo__yaml_check_keys(rd *r, const ynode *m, const char *const *known, const char *where);
+
+/* The mapping m, or NULL after a diagnostic when n is not one. */
+const ynode *bo__yaml_want_map(rd *r, const ynode *n, const char *what);
+
+/* The sequence n, or NULL after a diagnostic when n is not one. */
+const ynode *bo__yaml_want_seq(rd *r, const ynode *n, const char *what);
+
+/* A copy of s, or NULL with r->nomem set. */
+char *bo__yaml_strdup(rd *r, const char *s);
 
 /* A finite number at n; -1 after a diagnostic naming what. */
 int bo__yaml_number(rd *r, const ynode *n, const char *what, double *out);

@@ -707,13 +707,13 @@ typedef struct insert_arg {
 static int do_insert(void *arg)
 {
 	insert_arg *a = arg;
-	return bo__pg_trial_insert(a->r->st, a->t, worker_limit(a->r),
-				   a->r->s->budget.trials > 0 ? a->r->s->budget.trials : 0);
+	return bo__pg_trial_insert(a->r->st, a->t, worker_limit(a->r), a->r->s->budget.trials);
 }
 
 /* Inserts and reserves under the budget row's lock: BO_DONE when the
- * money of all workers together would pass the budget, or when the trial
- * budget is used up (then launching stops). */
+ * money of all workers together would pass the budget, or the trial
+ * budget is reached (another worker started a trial since the last sync;
+ * the next decision, which syncs, stops). */
 static int worker_insert(runner *r, bo_trial_rec *t)
 {
 	insert_arg a;
@@ -721,12 +721,11 @@ static int worker_insert(runner *r, bo_trial_rec *t)
 	a.r = r;
 	a.t = t;
 	rc = bo__worker_retry(r->w, do_insert, &a, "starting a trial");
-	if (rc == BO_PG_TRIALS_FULL) {
-		stop_launching(r, "budget_stop", "trial budget reached (%lld trials)",
-			       (long long)r->s->budget.trials);
-		rc = BO_DONE;
-	} else if (rc == BO_DONE) {
-		worker_refused(r, t->reserved);
+	if (rc == BO_DONE) {
+		if (r->s->budget.trials > 0 && worker_sync(r) == 0 && r->ntrials >= r->s->budget.trials)
+			r->w->refused = 1;
+		else
+			worker_refused(r, t->reserved);
 	}
 	return rc;
 }

@@ -767,7 +767,7 @@ static int trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t m
 	PGresult *r = NULL;
 	params p;
 	int rc;
-	int64_t id;
+	int64_t id, n;
 	double spent = 0, reserved = 0;
 	if (!q || !t)
 		return bo__error(BO_EMISUSE, "trial_start: missing argument");
@@ -782,6 +782,19 @@ static int trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t m
 			rc = BO_DONE;
 		goto done;
 	}
+	if (max_trials > 0) {
+		if ((rc = exec(q, "SELECT COUNT(*) FROM trials WHERE state <> 'queued'", NULL, &r, what)))
+			goto done;
+		n = col_int(r, 0, 0);
+		PQclear(r);
+		r = NULL;
+		if (n >= max_trials) {
+			rc = commit(q, what);
+			if (rc == 0)
+				rc = BO_DONE;
+			goto done;
+		}
+	}
 	if (by_folder && t->folder) {
 		/* A retry after a commit whose reply was lost finds its trial. */
 		p_text(&p, t->folder);
@@ -793,21 +806,6 @@ static int trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t m
 			t->id = col_int(r, 0, 0);
 			t->state = BO_TRIAL_RUNNING;
 			rc = commit(q, what);
-			goto done;
-		}
-		PQclear(r);
-		r = NULL;
-	}
-	if (max_trials > 0) {
-		/* The trial budget, counted under the same lock: workers that
-		 * all saw one trial left cannot all start one. */
-		if ((rc = exec(q, "SELECT COUNT(*) FROM trials WHERE state <> 'queued'", NULL, &r,
-			       what)))
-			goto done;
-		if (col_int(r, 0, 0) >= max_trials) {
-			rc = commit(q, what);
-			if (rc == 0)
-				rc = BO_PG_TRIALS_FULL;
 			goto done;
 		}
 		PQclear(r);

@@ -22,14 +22,12 @@ int bo__storage_is_pg_handle(const bo_storage *st);
  * BO_ECONFLICT for a newer schema. */
 int bo__pg_open(bo_storage **out, const char *uri, int create);
 
-/* Returned by bo__pg_trial_insert when the trial budget is used up. */
-#define BO_PG_TRIALS_FULL 2
-
-/* trial_start with a money limit and a trial limit:
+/* trial_start with a money limit and a trial budget:
  * under the budget row's lock, when limit is not NaN and spent + reserved
- * + t->reserved would pass it, nothing is written and BO_DONE returned;
- * when max_trials > 0 and the study holds max_trials trials already (any
- * state but queued), nothing is written and BO_PG_TRIALS_FULL returned;
+ * + t->reserved would pass it, or max_trials > 0 and the ledger already
+ * holds that many trials (queued ones aside), nothing is written and
+ * BO_DONE returned (workers check both before asking, but another worker
+ * may have started a trial since: only the lock makes the check hold);
  * else the trial is inserted and t->reserved added to the reserved sum,
  * all in one transaction. A running trial with the same folder already
  * there is returned instead (t->id), so a retry after a lost reply never

@@ -358,12 +358,68 @@ static void shared_budget(void **state)
 	bo__storage_close(st);
 }
 
+/* Processes racing for the last trials of a trial budget, with no money
+ * limit and nothing between their inserts to slow them: the budget row's
+ * lock makes the count hold, so the ledger ends with exactly max_trials
+ * trials however the inserts interleave. */
+static void shared_trial_budget(void **state)
+{
+	enum { NPROC = 4, PER = 40, MAX_TRIALS = 57 };
+	char u[2048];
+	bo_storage *st;
+	int64_t v = 0;
+	int p, status;
+	bo_trial_rec *all = NULL;
+	size_t n = 0, i;
+	(void)state;
+	fresh_db(u, sizeof u);
+	st = open_ok(u);
+	assert_int_equal(st->ops->register_study(st, "s", "t", "h", "sp", &v), 0);
+	bo__storage_close(st);
+	for (p = 0; p < NPROC; p++) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			int k, rc = 0;
+			bo_storage *w = NULL;
+			if (bo__storage_open(&w, u) != 0)
+				_exit(2);
+			for (k = 0; k < PER; k++) {
+				bo_trial_rec t;
+				make_trial(&t, v, 0, k);
+				t.folder = NULL;
+				t.reserved = 0.0;
+				rc = bo__pg_trial_insert(w, &t, NAN, MAX_TRIALS);
+				if (rc == BO_DONE)
+					break;
+				if (rc != 0)
+					_exit(3);
+			}
+			bo__storage_close(w);
+			_exit(rc == BO_DONE ? 0 : 5);
+		}
+	}
+	for (p = 0; p < NPROC; p++) {
+		assert_true(wait(&status) > 0);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);   /* each was refused in the end */
+	}
+	st = open_ok(u);
+	assert_int_equal(st->ops->trials(st, NULL, &all, &n), 0);
+	assert_int_equal(n, MAX_TRIALS);
+	for (i = 0; i < n; i++)
+		assert_int_equal(all[i].id, (int64_t)i + 1);
+	bo__trial_rec_free_array(all, n);
+	bo__storage_close(st);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(same_answers),
 		cmocka_unit_test(refusals),
 		cmocka_unit_test(shared_budget),
+		cmocka_unit_test(shared_trial_budget),
 	};
 	if (argc < 3) {
 		fprintf(stderr, "usage: pg_ledger ADMIN-URI SCRATCH-DIR\n");
