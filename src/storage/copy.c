@@ -731,19 +731,9 @@ int bo__storage_copy(const char *from, const char *to, const bo_copy_options *o,
 			       "WHERE state = 'running'), 0) WHERE id = 1",
 			 0, NULL, NULL, "setting the budget row")) < 0)
 		goto done;
-	if ((rc = side_end(&dst, 1)) < 0)
-		goto done;
-	if (dst.db && (rc = rewrite_journal(&dst)) < 0) {
-		char msg[1024];
-		snprintf(msg, sizeof msg, "%s", bo_error_last());
-		rc = bo__error(rc, "%s: the study was copied but its spend journal was not written (%s): "
-			       "`budgetopt doctor --repair` writes it", dst.label, msg);
-		goto done;
-	}
-
-	/* Verification: both sides counted and hashed by the same code. */
-	if ((rc = side_begin(&dst, 0)) < 0)
-		goto done;
+	/* Verification, before the commit and in the same transaction, so
+	 * what is committed is what was read back: both sides counted and
+	 * hashed by the same code. A difference rolls the copy back. */
 	ok = 1;
 	for (i = 0; i < BO_COPY_TABLES; i++) {
 		bo_copy_table *t = &res->t[i];
@@ -756,10 +746,22 @@ int bo__storage_copy(const char *from, const char *to, const bo_copy_options *o,
 			ok = 0;
 		res->n = (size_t)i + 1;
 	}
-	side_end(&dst, 0);
-	res->verified = ok;
-	rc = ok ? 0 : bo__error(BO_ERROR, "copy: %s differs from %s after the copy", dst.label,
-				src.label);
+	if (!ok) {
+		rc = bo__error(BO_ERROR, "copy: %s read back differs from %s: nothing was written",
+			       dst.label, src.label);
+		goto done;   /* rolled back by side_close */
+	}
+	if ((rc = side_end(&dst, 1)) < 0)
+		goto done;
+	res->verified = 1;
+	if (dst.db && (rc = rewrite_journal(&dst)) < 0) {
+		char msg[1024];
+		snprintf(msg, sizeof msg, "%s", bo_error_last());
+		rc = bo__error(rc, "%s: the study was copied but its spend journal was not written (%s): "
+			       "`budgetopt doctor --repair` writes it", dst.label, msg);
+		goto done;
+	}
+	rc = 0;
 done:
 	side_close(&dst);
 	side_close(&src);

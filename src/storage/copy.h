@@ -9,10 +9,13 @@
  * at the destination: a PostgreSQL budget row (spent and reserved) from the
  * copied trials, a SQLite spend journal from the copied ledger.
  *
- * Verification: each table's rows are read back from both sides after the
- * copy committed, and counted and hashed (SHA-256 of a canonical form of
- * every value: integers in decimal, reals by their 64 bits, text by length
- * and bytes, NULL as such), the same code for both backends.
+ * Verification: each table's rows, as read from the source and as read
+ * back from the destination after the copy (inside its transaction, just
+ * before the commit, so what is committed is what was checked), are
+ * counted and hashed (SHA-256 of a canonical form of every value: integers
+ * in decimal, reals by their 64 bits, text by length and bytes, NULL as
+ * such), the same code for both backends. A difference rolls the copy
+ * back.
  *
  * Locks: the copy never runs while a runner or a worker holds either
  * study. A SQLite ledger's lock (bo__ledger_lock) is taken exclusive for
@@ -61,10 +64,13 @@ typedef struct bo_copy_options {
  * then verifies it. Returns 0 when copied and verified; BO_ENOTFOUND when
  * from holds no study (or not o->study); BO_ECONFLICT when to already
  * holds a study and not o->replace, when from and to are one ledger, or
- * when a runner or worker holds either; BO_ERROR when the copy committed
- * but its counts or checksums differ (res says which); BO_EIO for a
- * database failure (the destination is left as it was). res is filled as
- * far as the copy went. o may be NULL. */
+ * when a runner or worker holds either; BO_ERROR when the counts or
+ * checksums differ (res says which; nothing was written); BO_EIO for a
+ * database failure (the destination is left as it was, except that a
+ * SQLite destination's spend journal may be missing when writing it failed
+ * after the commit: the message says so and names doctor). res is filled
+ * as far as the copy went; res->verified when the copy committed. o may be
+ * NULL. */
 int bo__storage_copy(const char *from, const char *to, const bo_copy_options *o,
 		     bo_copy_result *res);
 
