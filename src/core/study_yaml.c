@@ -1047,7 +1047,7 @@ static const char *const TOP_KEYS[] = {"name",    "seed",      "space",      "co
 				       "inputs",  "prices",    "metrics",    "derived",
 				       "objectives", "guardrails", "score", "budget",
 				       "evaluator", "sampler", "storage",    "catalog",
-				       "storage_access", NULL};
+				       "storage_access", "pruner", NULL};
 
 static void read_name(rd *r, const ynode *top)
 {
@@ -2694,6 +2694,7 @@ static void read_study(rd *r)
 	read_budget(r, top);
 	read_evaluator(r, top);
 	read_catalog(r, top);
+	bo__study_read_pruner(r, top);
 	(void)n;
 }
 
@@ -2960,6 +2961,21 @@ const char *bo__yaml_text(rd *r, const ynode *n, const char *what)
 const char *bo__yaml_kind(const ynode *n)
 {
 	return kind_of(n);
+}
+
+void bo__yaml_check_keys(rd *r, const ynode *m, const char *const *known, const char *where)
+{
+	check_keys(r, m, known, where);
+}
+
+const char *bo__yaml_suggest(const char *name, const char *const *cands, size_t n, char buf[128])
+{
+	suggest sg;
+	size_t i;
+	suggest_init(&sg, name);
+	for (i = 0; i < n; i++)
+		suggest_try(&sg, cands[i]);
+	return suggest_hint(&sg, buf);
 }
 
 /* ---- a price book from its own file (budgetopt reprice) ---------------- */
