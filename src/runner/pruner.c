@@ -16,7 +16,8 @@
  *   top floor(n / eta) of the n values recorded at the rung so far (itself
  *   included). Changed from the paper, as Optuna does: while n < eta, a
  *   trial goes on only if it is the best at the rung (the paper would keep
- *   it waiting, which a running process cannot do).
+ *   it waiting, which a running process cannot do). A rung at max_step
+ *   decides nothing: the trial ends there anyway.
  * - hyperband: Hyperband's brackets (Li et al. 2018, JMLR 18) over ASHA:
  *   with s_max = floor(log_eta(max_step / min_step)), bracket b (paper's
  *   s = s_max - b) has its first rung at min_step * eta^b and gets
@@ -319,7 +320,9 @@ static int rule_rungs(bo_pruner *p, ptrial *t, int64_t step, double x, bo_prune_
 	int rc;
 	while (t->rung < MAX_RUNGS) {
 		int64_t rs = bo__pruner_rung_step(p, t->bracket, t->rung);
-		if (rs == 0 || step < rs)
+		/* The last rung, at max_step, is where a trial ends: nothing
+		 * is saved by stopping it there. */
+		if (rs == 0 || step < rs || (p->sp.max_step && rs >= p->sp.max_step))
 			return 0;
 		if ((rc = rung_pass(p, t, t->rung, x, step, d)) < 0)
 			return rc;
