@@ -1399,19 +1399,15 @@ static void heartbeat_usage(runner *r, job_ctx *j)
 {
 	bo_job_status st;
 	bo_kv *u = NULL;
-	size_t n = 0, cap = 0, k;
-	const bo_report *rep = &j->report;
-	const bo_kv *ru = rep->has_final ? rep->usage : rep->step_usage;
-	size_t nru = rep->has_final ? rep->nusage : rep->nstep_usage;
+	size_t n = 0, cap = 0;
 	bo__exec_status(j->job, &st);
 	if (usage_add(&u, &n, &cap, "wall_hours", st.wall_s / 3600.0) < 0 ||
 	    usage_add(&u, &n, &cap, "cpu_hours", st.cpu_s / 3600.0) < 0 ||
 	    usage_add(&u, &n, &cap, "mem_gb_hours", st.maxrss_kb / 1048576.0 * st.wall_s / 3600.0) < 0)
 		goto done;
-	for (k = 0; k < nru; k++)
-		if (isfinite(ru[k].value) && ru[k].value >= 0 &&
-		    usage_add(&u, &n, &cap, ru[k].name, ru[k].value) < 0)
-			goto done;
+	/* what it reported so far, as it would be charged (runner/livecost.h) */
+	if (bo__report_charged_usage(&j->report, &u, &n, &cap) < 0)
+		goto done;
 	r->st->ops->trial_progress(r->st, j->id, u, n);
 done:
 	bo__kv_free(u, n);
