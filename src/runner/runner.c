@@ -654,6 +654,19 @@ static void police_jobs(runner *r)
 /* ---- launching ------------------------------------------------------- */
 
 
+/* What running trials have cost beyond their reservations, by their live
+ * cost (only trials without a cap can pass theirs): the money left for a
+ * new reservation is what the spend, the reservations and this leave. */
+static double overrun(const runner *r)
+{
+	double o = 0.0;
+	size_t i;
+	for (i = 0; i < r->njobs; i++)
+		if (r->jobs[i]->cost_now > r->jobs[i]->reserved)
+			o += r->jobs[i]->cost_now - r->jobs[i]->reserved;
+	return o;
+}
+
 /* ---- worker: several on one PostgreSQL study (runner/worker.h) -------- */
 
 /* The shared state replaces this process's own counts before a decision. */
@@ -713,7 +726,7 @@ static int worker_claim(runner *r, double *x, bo_reserve_out *ro, int64_t *id)
 		return 0;
 	memset(&in, 0, sizeof in);
 	in.budget = b;
-	in.left = b->money - r->spent - r->reserved;
+	in.left = b->money - r->spent - r->reserved - overrun(r);
 	in.slots = (int64_t)r->parallel - (int64_t)r->njobs;
 	in.running = (int64_t)r->njobs;
 	in.nfinished = r->nfinished;
@@ -865,7 +878,7 @@ static int reserve_proposal(runner *r, int64_t number, double *x, bo_reserve_out
 
 	memset(&in, 0, sizeof in);
 	in.budget = b;
-	in.left = b->money - r->spent - r->reserved;
+	in.left = b->money - r->spent - r->reserved - overrun(r);
 	in.slots = (int64_t)r->parallel - (int64_t)r->njobs;
 	if (b->trials > 0 && b->trials - r->ntrials < in.slots)
 		in.slots = b->trials - r->ntrials;
