@@ -301,14 +301,16 @@ static int rung_pass(bo_pruner *p, ptrial *t, int i, double x, int64_t step, bo_
 	if (k == 0)
 		k = 1;
 	if (x < sorted[k - 1]) {
+		char br[32] = "";
+		if (p->sp.kind == BO_PRUNER_HYPERBAND)
+			snprintf(br, sizeof br, ", bracket %d", t->bracket);
 		d->prune = 1;
 		snprintf(d->detail, sizeof d->detail,
-			 "%.6g at rung %d (step %lld%s%d) is not in the top %zu of the %zu values there "
+			 "%.6g at rung %d (step %lld%s) is not in the top %zu of the %zu values there "
 			 "(eta %g; the %zu%s best is %.6g)",
-			 shown(p, 0, x), i, (long long)bo__pruner_rung_step(p, t->bracket, i),
-			 p->sp.kind == BO_PRUNER_HYPERBAND ? ", bracket " : "",
-			 p->sp.kind == BO_PRUNER_HYPERBAND ? t->bracket : 0, k, r->n, p->sp.eta, k,
-			 k == 1 ? "st" : k == 2 ? "nd" : k == 3 ? "rd" : "th", shown(p, 0, sorted[k - 1]));
+			 shown(p, 0, x), i, (long long)bo__pruner_rung_step(p, t->bracket, i), br, k, r->n,
+			 p->sp.eta, k, k == 1 ? "st" : k == 2 ? "nd" : k == 3 ? "rd" : "th",
+			 shown(p, 0, sorted[k - 1]));
 		(void)step;
 	}
 	bo__free(sorted);

@@ -279,6 +279,17 @@ static void run_rungs(bo_pruner *p, int64_t max, int64_t eta, int64_t rungs[][8]
 			if (d.prune != want)
 				print_error("trial %zu step %lld: got %d, want %d\n", t + 1, (long long)k, d.prune, want);
 			assert_int_equal(d.prune, want);
+			if (want) {
+				/* the detail names the rung's step as the reference has it */
+				char at[48];
+				if (bracket_of)
+					snprintf(at, sizeof at, "at rung %d (step %lld, bracket %d)", next - 1,
+						 (long long)rungs[b][next - 1], b);
+				else
+					snprintf(at, sizeof at, "at rung %d (step %lld)", next - 1,
+						 (long long)rungs[b][next - 1]);
+				assert_non_null(strstr(d.detail, at));
+			}
 			pruned = want;
 		}
 		if (pruned) {
