@@ -55,7 +55,8 @@ static void workers_text(bo_storage *st)
 static const char help[] =
 	"usage: budgetopt status [--storage URI] [--format text|json] study.yaml\n\n"
 	"Shows spend against the money budget, trials by state against the trial\n"
-	"budget, time running, and the best feasible trial by score.\n";
+	"budget, time running, the running trials' cost so far, and the best\n"
+	"feasible trial by score.\n";
 
 /* The Slurm jobs of the running trials (runner/slurm_jobs.h). */
 static void print_slurm_jobs(bo_storage *st)
