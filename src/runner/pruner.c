@@ -38,9 +38,11 @@
  *   (1 - margin) times the best final value per unit of money of a
  *   complete trial.
  * - pareto (ours, for several objectives): the trial's point is its best
- *   value so far in each metric (projected as for cost when max_step is
- *   given); stop when a complete trial's final point is better in every
- *   metric by at least margin * |value| (and strictly in one). A point
+ *   value so far in each metric; stop when a complete trial's point is
+ *   better in every metric by at least margin * |value| (and strictly in
+ *   one). Without max_step the complete trials' points are their best values
+ *   up to the same step (like against like); with max_step the trial's point
+ *   is projected to it as for cost and compared with final points. A point
  *   dominated by any complete trial is dominated by the front, so checking
  *   every complete trial is checking the front.
  *
@@ -454,49 +456,95 @@ static void fmt_point(const bo_pruner *p, const double *x, char *buf, size_t siz
 		strcat(buf, ")");
 }
 
+/* The best values so far, up to step, of a trial's reports; 0 when it
+ * reported nothing up to there or a metric was never finite. */
+static int best_upto(const bo_pruner *p, const ptrial *o, int64_t step, double *out)
+{
+	size_t k, m;
+	int at = 0;
+	for (m = 0; m < p->nm; m++)
+		out[m] = NAN;
+	for (k = 0; k < o->n; k++) {
+		if (o->steps[k] > step)
+			continue;
+		at |= o->steps[k] == step;
+		for (m = 0; m < p->nm; m++) {
+			double x = o->vals[k * p->nm + m];
+			if (!isnan(x) && (isnan(out[m]) || x > out[m]))
+				out[m] = x;
+		}
+	}
+	for (m = 0; m < p->nm; m++)
+		if (isnan(out[m]))
+			return 0;
+	return at;
+}
+
 static int rule_pareto(bo_pruner *p, ptrial *t, int64_t step, bo_prune_decision *d)
 {
-	double *pt = NULL;
+	double *pt = NULL, *other = NULL;
 	size_t i, m;
 	int64_t n = 0;
-	if (!(pt = bo__calloc(p->nm, sizeof *pt)))
-		return BO_ENOMEM;
+	int rc = 0;
+	/* With max_step: the trial's projected point against final points.
+	 * Without: its best so far against complete trials' best so far at
+	 * the same step (a value at step 3 is not a final value). */
+	int finals = p->sp.max_step > 0;
+	if (!(pt = bo__calloc(p->nm, sizeof *pt)) || !(other = bo__calloc(p->nm, sizeof *other))) {
+		rc = BO_ENOMEM;
+		goto done;
+	}
 	for (m = 0; m < p->nm; m++)
 		if (isnan(pt[m] = project(p, t, m, step)))
 			goto done;
 	for (i = 0; i < p->nt; i++) {
 		const ptrial *o = &p->t[i];
 		int ok = 1;
-		for (m = 0; m < p->nm; m++)
-			ok &= !isnan(o->fin[m]);
-		n += o->state == BO_TRIAL_COMPLETE && ok;
+		if (o->state != BO_TRIAL_COMPLETE || o == t)
+			continue;
+		if (finals)
+			for (m = 0; m < p->nm; m++)
+				ok &= !isnan(o->fin[m]);
+		else
+			ok = best_upto(p, o, step, other);
+		n += ok;
 	}
 	if (n < p->sp.min_trials || n == 0)
 		goto done;
 	for (i = 0; i < p->nt; i++) {
 		const ptrial *o = &p->t[i];
 		int all = 1, strict = 0;
-		if (o->state != BO_TRIAL_COMPLETE)
+		if (o->state != BO_TRIAL_COMPLETE || o == t)
+			continue;
+		if (finals)
+			memcpy(other, o->fin, p->nm * sizeof *other);
+		else if (!best_upto(p, o, step, other))
 			continue;
 		for (m = 0; m < p->nm && all; m++) {
 			double need = pt[m] + p->sp.margin * fabs(pt[m]);
-			all = !isnan(o->fin[m]) && o->fin[m] >= need;
-			strict |= o->fin[m] > pt[m];
+			all = !isnan(other[m]) && other[m] >= need;
+			strict |= other[m] > pt[m];
 		}
 		if (all && strict) {
 			char a[128], b[128];
 			fmt_point(p, pt, a, sizeof a);
-			fmt_point(p, o->fin, b, sizeof b);
+			fmt_point(p, other, b, sizeof b);
 			d->prune = 1;
-			snprintf(d->detail, sizeof d->detail, "%s point %s is dominated by trial %lld's %s%s%g",
-				 p->sp.max_step ? "projected" : "best-so-far", a, (long long)o->id, b,
-				 " with margin ", p->sp.margin);
+			if (finals)
+				snprintf(d->detail, sizeof d->detail,
+					 "point %s projected to step %lld is dominated by trial %lld's final %s with margin %g",
+					 a, (long long)p->sp.max_step, (long long)o->id, b, p->sp.margin);
+			else
+				snprintf(d->detail, sizeof d->detail,
+					 "best-so-far point %s is dominated by trial %lld's %s at step %lld with margin %g",
+					 a, (long long)o->id, b, (long long)step, p->sp.margin);
 			break;
 		}
 	}
 done:
 	bo__free(pt);
-	return 0;
+	bo__free(other);
+	return rc;
 }
 
 static const char *rule_name(int kind)

@@ -601,47 +601,79 @@ static void test_pareto(void **state)
 	int round, yes = 0, no = 0;
 	(void)state;
 	rng = 0x9a7e70;
-	for (round = 0; round < 400; round++) {
+	for (round = 0; round < 600; round++) {
 		bo_pruner_spec s = spec(BO_PRUNER_PARETO, 3, goals);
 		bo_pruner *p;
-		double f[12][3], q[3], r1[3], r2[3];
-		size_t n = 1 + (size_t)(unif() * 11), i, m;
+		/* per complete trial: its step-1 point, step-2 point, final point */
+		double a[12][3], b[12][3], f[12][3], s1[12][3], s2[12][3], fin[12][3], q[3], r1[3], r2[3];
+		size_t n = 1 + (size_t)(unif() * 11), i, m, nc = 0;
+		int finals = round % 3 == 0;
 		bo_prune_decision d;
 		int want;
 		s.margin = round % 2 ? 0.0 : 0.125;
+		s.max_step = finals ? 2 : 0;
 		p = make(&s);
 		for (i = 0; i < n; i++) {
-			double raw[3];
+			double ra[3], rb[3], rf[3];
+			int stopped;
 			for (m = 0; m < 3; m++) {
+				a[i][m] = grid();
+				b[i][m] = grid();
 				f[i][m] = grid();
-				raw[m] = goals[m] * f[i][m];
+				ra[m] = goals[m] * a[i][m];
+				rb[m] = goals[m] * b[i][m];
+				rf[m] = goals[m] * f[i][m];
 			}
-			assert_int_equal(bo__pruner_finish(p, (int64_t)i + 1, BO_TRIAL_COMPLETE, raw, 1.0), 0);
+			assert_int_equal(bo__pruner_report(p, (int64_t)i + 1, 1, ra, 1.0, &d), 0);
+			stopped = d.prune;
+			if (!stopped) {
+				assert_int_equal(bo__pruner_report(p, (int64_t)i + 1, 2, rb, 2.0, &d), 0);
+				stopped = d.prune;
+			}
+			if (stopped) {
+				assert_int_equal(bo__pruner_finish(p, (int64_t)i + 1, BO_TRIAL_PRUNED, NULL, 1.0), 0);
+				continue;
+			}
+			assert_int_equal(bo__pruner_finish(p, (int64_t)i + 1, BO_TRIAL_COMPLETE, rf, 2.0), 0);
+			for (m = 0; m < 3; m++) {
+				s1[nc][m] = a[i][m];
+				s2[nc][m] = fmax(a[i][m], b[i][m]);
+				fin[nc][m] = f[i][m];
+			}
+			nc++;
 		}
 		/* a failed trial's point never counts */
 		{
 			double raw[3] = {100, -100, 100};
+			assert_int_equal(bo__pruner_report(p, (int64_t)n + 1, 1, raw, 1.0, &d), 0);
+			assert_int_equal(bo__pruner_report(p, (int64_t)n + 1, 2, raw, 1.0, &d), 0);
 			assert_int_equal(bo__pruner_finish(p, (int64_t)n + 1, BO_TRIAL_FAILED, raw, 1.0), 0);
 		}
 		for (m = 0; m < 3; m++) {
-			double a = grid(), b = grid();
-			r1[m] = goals[m] * a;
-			r2[m] = goals[m] * b;
-			q[m] = fmax(a, b);     /* its best so far in each */
+			double x = grid(), y = grid();
+			r1[m] = goals[m] * x;
+			r2[m] = goals[m] * y;
+			q[m] = fmax(x, y);     /* its best so far in each */
 		}
 		assert_int_equal(bo__pruner_report(p, (int64_t)n + 2, 1, r1, 1.0, &d), 0);
-		if (!d.prune) {
-			assert_int_equal(bo__pruner_report(p, (int64_t)n + 2, 2, r2, 2.0, &d), 0);
-			want = brute_dominated(f, n, q, s.margin);
+		if (finals) {
+			/* one report: nothing to project from */
+			assert_int_equal(d.prune, 0);
 		} else {
-			/* stopped at the first report: its point then was r1 alone */
 			double q1[3];
 			for (m = 0; m < 3; m++)
 				q1[m] = goals[m] * r1[m];
-			assert_true(brute_dominated(f, n, q1, s.margin));
+			assert_int_equal(d.prune, nc > 0 && brute_dominated(s1, nc, q1, s.margin));
+		}
+		if (!d.prune) {
+			assert_int_equal(bo__pruner_report(p, (int64_t)n + 2, 2, r2, 2.0, &d), 0);
+			want = nc > 0 && brute_dominated(finals ? fin : s2, nc, q, s.margin);
+			assert_int_equal(d.prune, want);
+		} else {
 			want = 1;
 		}
-		assert_int_equal(d.prune, want);
+		if (want)
+			assert_non_null(strstr(d.detail, finals ? "projected to step 2" : "best-so-far point"));
 		yes += want;
 		no += !want;
 		bo__pruner_free(p);
@@ -658,6 +690,7 @@ static void test_pareto_ties(void **state)
 	double f[2] = {0.75, 10.0}, q[2];
 	bo_prune_decision d;
 	(void)state;
+	s.max_step = 1;   /* a report at step 1 is complete: compared with final points */
 	p = make(&s);
 	assert_int_equal(bo__pruner_finish(p, 1, BO_TRIAL_COMPLETE, f, 1.0), 0);
 	q[0] = 0.75, q[1] = 10.0;     /* the same point */
