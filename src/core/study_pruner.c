@@ -97,11 +97,11 @@ static int add_metric(rd *r, const ynode *at, const char *name)
 {
 	bo_pruner_spec *p = &r->s->pruner;
 	const bo_study *s = r->s;
-	char hint[128];
 	int mi = bo__study_find_metric(s, name);
 	char **nm;
 	int *ng;
 	if (mi < 0) {
+		char hint[128];
 		const char **c = bo__calloc(s->nmetrics + 1, sizeof *c);
 		size_t i;
 		if (!c) {
@@ -206,7 +206,7 @@ void bo__study_read_pruner(rd *r, const ynode *top)
 	bo_pruner_spec *p = &r->s->pruner;
 	const char *name;
 	const char *const *keys = NULL;
-	char hint[128], where[64];
+	char where[64];
 	int kind;
 	int64_t v;
 	p->kind = BO_PRUNER_NONE;
@@ -247,6 +247,7 @@ void bo__study_read_pruner(rd *r, const ynode *top)
 	}
 	name = rule->str;
 	if ((kind = rule_kind(name)) < 0) {
+		char hint[128];
 		size_t nr = 0;
 		while (RULES[nr])
 			nr++;

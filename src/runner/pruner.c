@@ -321,9 +321,9 @@ static int rung_pass(bo_pruner *p, ptrial *t, int i, double x, int64_t step, bo_
 
 static int rule_rungs(bo_pruner *p, ptrial *t, int64_t step, double x, bo_prune_decision *d)
 {
-	int rc;
 	while (t->rung < MAX_RUNGS) {
 		int64_t rs = bo__pruner_rung_step(p, t->bracket, t->rung);
+		int rc;
 		/* The last rung, at max_step, is where a trial ends: nothing
 		 * is saved by stopping it there. */
 		if (rs == 0 || step < rs || (p->sp.max_step && rs >= p->sp.max_step))
