@@ -561,33 +561,16 @@ static const char *rule_name(int kind)
 	}
 }
 
-int bo__pruner_report(bo_pruner *p, int64_t id, int64_t step, const double *values, double cost,
-		      bo_prune_decision *d)
+/* Appends a report to t (larger is better, best so far kept). */
+static int record(bo_pruner *p, ptrial *t, int64_t step, const double *values)
 {
-	ptrial *t;
 	size_t m;
-	int any = 0, rc = 0;
-	memset(d, 0, sizeof *d);
-	d->step = step;
-	d->rule = p ? rule_name(p->sp.kind) : "none";
-	if (!p || p->sp.kind == BO_PRUNER_NONE || !values)
-		return 0;
-	for (m = 0; m < p->nm; m++)
-		any |= !isnan(values[m]);
-	if (!any)
-		return 0;
-	if (!(t = find(p, id, 1)))
-		return BO_ENOMEM;
-	if (t->stopped || t->state != BO_TRIAL_RUNNING)
-		return 0;
+	double *nv;
 	if (bo__grow(&t->steps, &t->cap, t->n + 1, sizeof *t->steps) < 0)
 		return BO_ENOMEM;
-	{
-		double *nv = bo__realloc(t->vals, (t->n + 1) * p->nm, sizeof *nv);
-		if (!nv)
-			return BO_ENOMEM;
-		t->vals = nv;
-	}
+	if (!(nv = bo__realloc(t->vals, (t->n + 1) * p->nm, sizeof *nv)))
+		return BO_ENOMEM;
+	t->vals = nv;
 	t->steps[t->n] = step;
 	for (m = 0; m < p->nm; m++) {
 		double x = isnan(values[m]) ? NAN : (double)p->goals[m] * values[m];
@@ -596,6 +579,63 @@ int bo__pruner_report(bo_pruner *p, int64_t id, int64_t step, const double *valu
 			t->best[m] = x;
 	}
 	t->n++;
+	return 0;
+}
+
+static int any_value(const bo_pruner *p, const double *values)
+{
+	size_t m;
+	for (m = 0; m < p->nm; m++)
+		if (!isnan(values[m]))
+			return 1;
+	return 0;
+}
+
+int bo__pruner_replay(bo_pruner *p, int64_t id, int64_t step, const double *values)
+{
+	ptrial *t;
+	double x;
+	int rc;
+	if (!p || p->sp.kind == BO_PRUNER_NONE || !values || !any_value(p, values))
+		return 0;
+	if (!(t = find(p, id, 1)))
+		return BO_ENOMEM;
+	if ((rc = record(p, t, step, values)) < 0)
+		return rc;
+	x = t->vals[(t->n - 1) * p->nm];
+	if ((p->sp.kind == BO_PRUNER_ASHA || p->sp.kind == BO_PRUNER_HYPERBAND) && !isnan(x)) {
+		/* the rungs it passed hold its value there */
+		while (t->rung < MAX_RUNGS) {
+			int64_t rs = bo__pruner_rung_step(p, t->bracket, t->rung);
+			rung *r;
+			if (rs == 0 || step < rs || (p->sp.max_step && rs >= p->sp.max_step))
+				break;
+			r = &p->rungs[(size_t)t->bracket * MAX_RUNGS + (size_t)t->rung];
+			if (bo__grow(&r->v, &r->cap, r->n + 1, sizeof *r->v) < 0)
+				return BO_ENOMEM;
+			r->v[r->n++] = x;
+			t->rung++;
+		}
+	}
+	return 0;
+}
+
+int bo__pruner_report(bo_pruner *p, int64_t id, int64_t step, const double *values, double cost,
+		      bo_prune_decision *d)
+{
+	ptrial *t;
+	int rc = 0;
+	memset(d, 0, sizeof *d);
+	d->step = step;
+	d->rule = p ? rule_name(p->sp.kind) : "none";
+	if (!p || p->sp.kind == BO_PRUNER_NONE || !values || !any_value(p, values))
+		return 0;
+	if (!(t = find(p, id, 1)))
+		return BO_ENOMEM;
+	if (t->stopped || t->state != BO_TRIAL_RUNNING)
+		return 0;
+	if ((rc = record(p, t, step, values)) < 0)
+		return rc;
 	t->cost = cost;
 	if (step < p->sp.warmup_steps)
 		return 0;

@@ -46,6 +46,11 @@ int bo__pruner_report(bo_pruner *p, int64_t id, int64_t step, const double *valu
  * complete trials become incumbents and medians. Returns 0 or BO_ENOMEM. */
 int bo__pruner_finish(bo_pruner *p, int64_t id, int state, const double *values, double cost);
 
+/* Replays a stored report of a finished trial (a resumed study): recorded
+ * as bo__pruner_report would (values, rung values) but nothing is decided.
+ * Call before bo__pruner_finish for that trial. Returns 0 or BO_ENOMEM. */
+int bo__pruner_replay(bo_pruner *p, int64_t id, int64_t step, const double *values);
+
 /* Hyperband: the bracket of trial id (0: the most aggressive, first rung at
  * min_step), and the number of brackets; -1 for other rules. */
 int bo__pruner_bracket(const bo_pruner *p, int64_t id, int *nbrackets);

@@ -1564,6 +1564,40 @@ int bo_run_storage_uri(const bo_study *s, const char *override, char *buf, size_
 }
 
 /* Counts what earlier sessions did and tells the sampler, in trial order. */
+/* A resumed study: the pruner reads the learning curves of the finished
+ * trials (t, n: every trial, by id) from the ledger, as they were
+ * reported, so median, ASHA and Hyperband go on from where they were. */
+static int replay_steps(runner *r, const bo_trial_rec *t, size_t nt)
+{
+	const bo_pruner_spec *ps = &r->s->pruner;
+	bo_step_row *rows = NULL;
+	size_t n = 0, i = 0, k = 0, m;
+	double v[64];
+	int rc = 0;
+	if (!r->pr || ps->kind == BO_PRUNER_NONE || ps->nmetrics > 64 || !r->st->ops->steps)
+		return 0;
+	if ((rc = r->st->ops->steps(r->st, &rows, &n)) < 0)
+		return rc;
+	while (i < n && rc == 0) {
+		int64_t id = rows[i].trial_id, step = rows[i].step;
+		size_t j = i;
+		for (m = 0; m < ps->nmetrics; m++)
+			v[m] = NAN;
+		for (; j < n && rows[j].trial_id == id && rows[j].step == step; j++)
+			for (m = 0; m < ps->nmetrics; m++)
+				if (!strcmp(rows[j].name, ps->metrics[m]))
+					v[m] = rows[j].value;
+		while (k < nt && t[k].id < id)
+			k++;
+		if (k < nt && t[k].id == id &&
+		    (t[k].state == BO_TRIAL_COMPLETE || t[k].state == BO_TRIAL_PRUNED || t[k].state == BO_TRIAL_FAILED))
+			rc = bo__pruner_replay(r->pr, id, step, v);
+		i = j;
+	}
+	bo__step_rows_free(rows, n);
+	return rc;
+}
+
 static int load_history(runner *r)
 {
 	const bo_study *s = r->s;
@@ -1578,6 +1612,8 @@ static int load_history(runner *r)
 		goto done;
 	}
 	if ((rc = r->st->ops->trials(r->st, &q, &t, &n)) < 0)
+		goto done;
+	if ((rc = replay_steps(r, t, n)) < 0)
 		goto done;
 	for (i = 0; i < n; i++) {
 		double w = bo__kv_get(t[i].usage, t[i].nusage, "wall_hours");
