@@ -330,6 +330,85 @@ static void test_asha_promotions(void **state)
 	}
 }
 
+/* A resumed study: replaying the first trials' reports (up to where each
+ * stopped) and their ends into a new pruner gives the later trials the same
+ * decisions as one pruner that saw everything live; for each rule with
+ * history (median, asha, hyperband). */
+static void test_replay(void **state)
+{
+	static const int kinds[] = {BO_PRUNER_MEDIAN, BO_PRUNER_ASHA, BO_PRUNER_HYPERBAND};
+	int goals[1] = {1};
+	size_t kk;
+	(void)state;
+	for (kk = 0; kk < 3; kk++) {
+		bo_pruner_spec s = spec(kinds[kk], 1, goals);
+		bo_pruner *live, *resumed;
+		curve c[AT];
+		int64_t last[AT], k;
+		int stopped_live[AT];
+		size_t t, half = AT / 2;
+		int nstopped = 0;
+		rng = 0xfeed;
+		random_curves(c, AT);
+		s.min_trials = 3;
+		s.max_step = 27;
+		live = make(&s);
+		resumed = make(&s);
+		for (t = 0; t < AT; t++) {
+			bo_prune_decision d;
+			stopped_live[t] = 0;
+			for (k = 1; k <= 27; k++) {
+				double v = at(&c[t], k);
+				assert_int_equal(bo__pruner_report(live, (int64_t)t + 1, k, &v, NAN, &d), 0);
+				if (d.prune) {
+					stopped_live[t] = 1;
+					break;
+				}
+			}
+			last[t] = k > 27 ? 27 : k;
+			nstopped += stopped_live[t];
+			if (stopped_live[t]) {
+				assert_int_equal(bo__pruner_finish(live, (int64_t)t + 1, BO_TRIAL_PRUNED, NULL, 1), 0);
+			} else {
+				double fin = at(&c[t], 27);
+				assert_int_equal(bo__pruner_finish(live, (int64_t)t + 1, BO_TRIAL_COMPLETE, &fin, 1), 0);
+			}
+		}
+		for (t = 0; t < half; t++) {
+			for (k = 1; k <= last[t]; k++) {
+				double v = at(&c[t], k);
+				assert_int_equal(bo__pruner_replay(resumed, (int64_t)t + 1, k, &v), 0);
+			}
+			if (stopped_live[t]) {
+				assert_int_equal(bo__pruner_finish(resumed, (int64_t)t + 1, BO_TRIAL_PRUNED, NULL, 1), 0);
+			} else {
+				double fin = at(&c[t], 27);
+				assert_int_equal(bo__pruner_finish(resumed, (int64_t)t + 1, BO_TRIAL_COMPLETE, &fin, 1), 0);
+			}
+		}
+		for (t = half; t < AT; t++) {
+			bo_prune_decision d;
+			int stopped = 0;
+			for (k = 1; k <= 27; k++) {
+				double v = at(&c[t], k);
+				assert_int_equal(bo__pruner_report(resumed, (int64_t)t + 1, k, &v, NAN, &d), 0);
+				if (d.prune) {
+					stopped = 1;
+					break;
+				}
+			}
+			assert_int_equal(stopped, stopped_live[t]);
+			if (stopped)
+				assert_int_equal(k, last[t]);
+			assert_int_equal(bo__pruner_finish(resumed, (int64_t)t + 1,
+							   stopped ? BO_TRIAL_PRUNED : BO_TRIAL_COMPLETE, NULL, 1), 0);
+		}
+		assert_true(nstopped > 0);
+		bo__pruner_free(live);
+		bo__pruner_free(resumed);
+	}
+}
+
 /* Hyperband (Li et al. 2018): s_max = floor(log_eta R), bracket s has
  * n_s = ceil((s_max + 1) / (s + 1) * eta^s) trials starting at R eta^-s. */
 static void test_hyperband(void **state)
@@ -835,6 +914,7 @@ int main(void)
 		cmocka_unit_test(test_asha_rungs),
 		cmocka_unit_test(test_asha_promotions),
 		cmocka_unit_test(test_hyperband),
+		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_patience),
 		cmocka_unit_test(test_threshold),
 		cmocka_unit_test(test_cost),
