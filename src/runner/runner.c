@@ -570,7 +570,6 @@ static void on_line(void *ud, bo_job *job, const char *line, size_t len, int too
 }
 
 /* Starts stopping a job: SIGTERM now, SIGKILL after the grace period. */
-
 static void kill_job(runner *r, job_ctx *j, const char *kind, const char *fmt, ...)
 {
 	char why[300];
