@@ -60,9 +60,17 @@ static void draw_line(view *v, const bo_run_progress *p)
 		snprintf(best, sizeof best, "-");
 	else
 		snprintf(best, sizeof best, "%.6g", p->best_score);
-	fprintf(stderr, "\r\033[K%lld done, %lld running, %lld failed | spent %s of %s",
-		(long long)(p->complete + p->failed), (long long)p->running, (long long)p->failed, spent,
-		budget);
+	fprintf(stderr, "\r\033[K%lld done, %lld running", (long long)(p->complete + p->failed + p->pruned),
+		(long long)p->running);
+	if (p->running && p->running_cost > 0) {
+		char live[64];
+		cli_fmt_money(p->running_cost, p->currency, live, sizeof live);
+		fprintf(stderr, " (%s so far)", live);
+	}
+	fprintf(stderr, ", %lld failed", (long long)p->failed);
+	if (p->pruned)
+		fprintf(stderr, ", %lld pruned", (long long)p->pruned);
+	fprintf(stderr, " | spent %s of %s", spent, budget);
 	if (isfinite(p->budget_money) && p->budget_money > 0)
 		fprintf(stderr, " (%.0f%%)", 100.0 * p->spent / p->budget_money);
 	fprintf(stderr, " | best %s | %s elapsed, ~%s left", best, el, eta);
@@ -173,9 +181,12 @@ int cmd_run(int argc, char **argv)
 	} else if (!v.quiet) {
 		char money[64];
 		cli_fmt_money(sum.spent, s->prices.currency, money, sizeof money);
-		fprintf(stderr, "budgetopt: %s: %lld trials run (%lld complete, %lld failed), %s spent in all; stopped: %s\n",
-			s->name, (long long)sum.launched, (long long)sum.complete, (long long)sum.failed, money,
-			sum.stop_reason[0] ? sum.stop_reason : "done");
+		char pruned[48] = "";
+		if (sum.pruned)
+			snprintf(pruned, sizeof pruned, ", %lld pruned", (long long)sum.pruned);
+		fprintf(stderr, "budgetopt: %s: %lld trials run (%lld complete, %lld failed%s), %s spent in all; stopped: %s\n",
+			s->name, (long long)sum.launched, (long long)sum.complete, (long long)sum.failed, pruned,
+			money, sum.stop_reason[0] ? sum.stop_reason : "done");
 		if (rc == BO_EINTR)
 			fprintf(stderr, "budgetopt: interrupted; run the same command again to resume\n");
 	}

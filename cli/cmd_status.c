@@ -37,7 +37,8 @@ static void workers_text(bo_storage *st)
 static const char help[] =
 	"usage: budgetopt status [--storage URI] [--format text|json] study.yaml\n\n"
 	"Shows spend against the money budget, trials by state against the trial\n"
-	"budget, time running, and the best feasible trial by score.\n";
+	"budget, time running, the running trials' cost so far, and the best\n"
+	"feasible trial by score.\n";
 
 /* The Slurm jobs of the running trials (runner/slurm_jobs.h). */
 static void print_slurm_jobs(bo_storage *st)
@@ -59,6 +60,27 @@ static void print_slurm_jobs(bo_storage *st)
 	bo__trial_rec_free_array(t, n);
 }
 
+/* The cost so far of the running trials: their usage at the last
+ * heartbeat (measured, plus what their step reports said) priced with the
+ * study's price book. *n gets how many are running. */
+static double running_cost(const bo_study *s, bo_storage *st, size_t *n)
+{
+	bo_trial_query q = BO_TRIAL_QUERY_INIT;
+	bo_trial_rec *t = NULL;
+	size_t k;
+	double c = 0.0;
+	*n = 0;
+	q.state = BO_TRIAL_RUNNING;
+	if (st->ops->trials(st, &q, &t, n) < 0) {
+		*n = 0;
+		return NAN;
+	}
+	for (k = 0; k < *n; k++)
+		c += bo__pricebook_cost(&s->prices, t[k].usage, t[k].nusage);
+	bo__trial_rec_free_array(t, *n);
+	return c;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -71,7 +93,8 @@ int cmd_status(int argc, char **argv)
 	bo_storage *st = NULL;
 	bo_ledger_totals tot;
 	bo_trial_rec *best = NULL;
-	size_t nbest = 0, i;
+	size_t nbest = 0, i, nrun = 0;
+	double live;
 	bo_trial_query q = BO_TRIAL_QUERY_INIT;
 	int c, ret = EXIT_RUN_FAILED;
 	char a[64], b[64];
@@ -108,6 +131,7 @@ int cmd_status(int argc, char **argv)
 		goto done;
 	}
 	i = bo__export_best(s, best, nbest);
+	live = running_cost(s, st, &nrun);
 	if (!strcmp(format, "json")) {
 		/* The same JSON the dashboard's /api/status serves. */
 		json_t *o = bo__export_status_json(s, &tot, best, nbest);
@@ -115,6 +139,8 @@ int cmd_status(int argc, char **argv)
 		char *text;
 		if (wk)
 			json_object_set_new(o, "workers", wk);
+		if (o && isfinite(live))
+			json_object_set_new(o, "running_cost", json_real(live));
 		text = o ? json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) : NULL;
 		json_decref(o);
 		if (!text) {
@@ -147,6 +173,10 @@ int cmd_status(int argc, char **argv)
 		printf("time     %s of %s\n", a, b);
 	} else {
 		printf("time     %s\n", a);
+	}
+	if (nrun && isfinite(live)) {
+		cli_fmt_money(live, s->prices.currency, a, sizeof a);
+		printf("running  %zu trial%s, %s so far (not yet in spend)\n", nrun, nrun == 1 ? "" : "s", a);
 	}
 	if (s->evaluator.executor == BO_EXECUTOR_SLURM)
 		print_slurm_jobs(st);

@@ -48,6 +48,10 @@ typedef struct bo_run_progress {
 	const char *trial_reason; /* failure reason or NULL */
 	/* BO_PROGRESS_NOTE */
 	const char *message;
+	/* every kind (added later, hence at the end) */
+	double running_cost;      /* live cost so far of the running trials: measured
+				   * plus the usage their step reports named */
+	int64_t pruned;           /* trials stopped by the pruner (in the ledger) */
 } bo_run_progress;
 
 typedef void (*bo_progress_fn)(void *ud, const bo_run_progress *p);
@@ -79,6 +83,7 @@ typedef struct bo_run_summary {
 	double spent;             /* total spend of the study afterwards */
 	int interrupted;          /* 1 if stopped by interrupts */
 	char stop_reason[256];    /* why the run stopped, one line */
+	int64_t pruned;           /* launched by this call and stopped by the pruner */
 } bo_run_summary;
 
 /* Runs study s until a budget is reached, the sampler is exhausted or the

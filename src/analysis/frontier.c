@@ -218,7 +218,8 @@ void bo__frontier_why(const bo_configs *cs, const bo_frontier *fr, size_t i, con
 	const bo_config *c = &cs->v[i];
 	size_t k, j;
 	if (!c->usable) {
-		*status = "failed";
+		/* why starts with the trial's state (analysis/configs.c) */
+		*status = c->why && !strncmp(c->why, "pruned", 6) ? "pruned" : "failed";
 		snprintf(why, size, "%s", c->why ? c->why : "not complete");
 		return;
 	}

@@ -54,7 +54,7 @@ int bo__frontier_compute(const bo_configs *c, bo_frontier *fr);
 /* 1 if configuration i is on the frontier. */
 int bo__frontier_on(const bo_frontier *fr, size_t i);
 
-/* Why configuration i is not on the frontier: *status "failed",
+/* Why configuration i is not on the frontier: *status "failed", "pruned",
  * "infeasible" or "dominated", and a reason. */
 void bo__frontier_why(const bo_configs *c, const bo_frontier *fr, size_t i, const char **status,
 		      char *why, size_t size);

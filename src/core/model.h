@@ -182,6 +182,37 @@ typedef struct bo_catalog_spec {
 	bo_srcpos pos;
 } bo_catalog_spec;
 
+/* pruner: how running trials are stopped early from their intermediate
+ * reports (runner/pruner.h; read by core/study_pruner.c). */
+enum {
+	BO_PRUNER_NONE = 0,
+	BO_PRUNER_MEDIAN,     /* median stopping rule */
+	BO_PRUNER_ASHA,       /* asynchronous successive halving */
+	BO_PRUNER_HYPERBAND,  /* ASHA in Hyperband's brackets */
+	BO_PRUNER_PATIENCE,   /* no improvement for a number of reports */
+	BO_PRUNER_THRESHOLD,  /* a value outside [lower, upper] */
+	BO_PRUNER_COST,       /* optimistic value per unit cost below the incumbent's */
+	BO_PRUNER_PARETO      /* dominated, with a margin, by a complete trial */
+};
+
+typedef struct bo_pruner_spec {
+	int kind;             /* BO_PRUNER_* */
+	size_t nmetrics;      /* intermediate metrics read: 1, or the objectives (pareto) */
+	char **metrics;
+	int *goals;           /* +1 maximize, -1 minimize, per metric */
+	int64_t warmup_steps; /* no decision before this step */
+	int64_t min_trials;   /* complete trials needed before a decision */
+	int64_t min_step;     /* asha, hyperband: the first rung */
+	int64_t max_step;     /* asha: last rung (0: none); hyperband, cost: a full trial's steps */
+	double eta;           /* asha, hyperband: reduction factor (> 1) */
+	int64_t patience;     /* patience: reports without improvement */
+	double min_delta;     /* patience: what counts as an improvement */
+	double lower, upper;  /* threshold: NaN where not given */
+	double margin;        /* cost, pareto: relative margin (>= 0) */
+	double max_value;     /* cost, pareto: the best value a metric can reach (NaN: none) */
+	bo_srcpos pos;
+} bo_pruner_spec;
+
 struct bo_study {
 	char *path;           /* as given; "<string>" when parsed from memory */
 	char *dir;            /* folder of the study file, absolute */
@@ -219,6 +250,7 @@ struct bo_study {
 	char *storage;           /* storage URI from the file, or NULL */
 	int storage_group;       /* storage_access: group (files 0640, folders 0750) */
 	bo_catalog_spec catalog;
+	bo_pruner_spec pruner;   /* kind BO_PRUNER_NONE by default */
 	size_t nuncertain;       /* uncertain inputs and prices, in reading order */
 	bo_dist **uncertain;     /* borrowed from inputs and prices; dist->slot = index */
 };

@@ -102,6 +102,8 @@ void bo_study_free(bo_study *s)
 	bo__free(s->evaluator.workdir);
 	free_strv(s->evaluator.env, s->evaluator.nenv);
 	bo__slurm_opts_clear(&s->evaluator.slurm);
+	free_strv(s->pruner.metrics, s->pruner.nmetrics);
+	bo__free(s->pruner.goals);
 	bo__free(s->sampler);
 	bo__free(s->storage);
 	bo__free(s);

@@ -184,7 +184,7 @@ static const char *const TOP_KEYS[] = {"name",    "seed",      "space",      "co
 				       "inputs",  "prices",    "metrics",    "derived",
 				       "objectives", "guardrails", "score", "budget",
 				       "evaluator", "sampler", "storage",    "catalog",
-				       "storage_access", NULL};
+				       "storage_access", "pruner", NULL};
 
 static void read_name(rd *r, const ynode *top)
 {
@@ -1831,6 +1831,7 @@ static void read_study(rd *r)
 	read_budget(r, top);
 	read_evaluator(r, top);
 	read_catalog(r, top);
+	bo__study_read_pruner(r, top);
 	(void)n;
 }
 
@@ -2065,6 +2066,18 @@ done:
 	bo__free(buf);
 	bo__free(dir);
 	return rc;
+}
+
+/* ---- for the readers of core/study_yaml_int.h -------------------------- */
+
+const char *bo__yaml_suggest(const char *name, const char *const *cands, size_t n, char buf[128])
+{
+	suggest sg;
+	size_t i;
+	bo__suggest_init(&sg, name);
+	for (i = 0; i < n; i++)
+		bo__suggest_try(&sg, cands[i]);
+	return bo__suggest_hint(&sg, buf);
 }
 
 /* ---- a price book from its own file (budgetopt reprice) ---------------- */

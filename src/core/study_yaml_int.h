@@ -159,6 +159,14 @@ const char *bo__yaml_text(rd *r, const ynode *n, const char *what);
 /* "a mapping", "a list", "a number", ... for messages. */
 const char *bo__yaml_kind(const ynode *n);
 
+/* " (did you mean \"x\"?)" for the candidate closest to name, or "". */
+const char *bo__yaml_suggest(const char *name, const char *const *cands, size_t n, char buf[128]);
+
+/* ---- core/study_pruner.c ------------------------------------------------ */
+
+/* Reads pruner: of the study (after metrics and objectives). */
+void bo__study_read_pruner(rd *r, const ynode *top);
+
 /* ---- core/study_dist.c -------------------------------------------------- */
 
 /* 1 if n is written as a distribution: a mapping whose first key is one of

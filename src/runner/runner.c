@@ -57,6 +57,8 @@
 #include "runner/doctor.h"
 #include "runner/orphans.h"
 #include "runner/protocol.h"
+#include "runner/livecost.h"
+#include "runner/pruner.h"
 #include "runner/reserve.h"
 #include "runner/slurm_jobs.h"
 #include "runner/trial_record.h"
@@ -91,7 +93,10 @@ typedef struct job_ctx {
 	char *kill_reason;       /* why we stopped it, or NULL */
 	double kill_at;          /* monotonic time of SIGTERM, 0 if not sent */
 	int killed_hard;
-	double cost_now;         /* measured cost at the last check */
+	double cost_now;         /* live cost at the last check: measured plus
+				  * the usage its latest step reported */
+	int pruned;              /* stopped by the pruner */
+	double meas_now, meas_prev; /* measured part of cost_now (the cap's rate) */
 	double cost_prev;
 	double t_prev;
 	char **argv;
@@ -111,7 +116,8 @@ typedef struct runner {
 	double t0;               /* monotonic start of this session */
 	double elapsed_before;   /* wall time of earlier sessions */
 	double spent;
-	int64_t ntrials, ncomplete, nfailed;
+	int64_t ntrials, ncomplete, nfailed, npruned;
+	bo_pruner *pr;           /* the study's pruner (never stops: pruner: none) */
 	double best_score;
 	double reserved;
 	double *held_x;          /* asked, not launched (waiting for money), or NULL */
@@ -185,6 +191,9 @@ static void fill_progress(runner *r, bo_run_progress *p, int kind)
 	p->running = (int64_t)r->njobs;
 	p->spent = r->spent;
 	p->reserved = r->reserved;
+	p->pruned = r->npruned;
+	for (size_t k = 0; k < r->njobs; k++)
+		p->running_cost += r->jobs[k]->cost_now;
 	p->budget_money = r->s->budget.money;
 	p->budget_trials = r->s->budget.trials;
 	p->best_score = r->best_score;
@@ -511,6 +520,38 @@ static void remove_job(runner *r, job_ctx *j)
 	}
 }
 
+static void kill_job(runner *r, job_ctx *j, const char *kind, const char *fmt, ...) BO__PRINTF(4, 5);
+
+/* The live cost of a running job: what was measured at the last check
+ * plus the price of the usage it reported so far (runner/livecost.h). */
+static double live_cost(runner *r, job_ctx *j, double measured)
+{
+	return measured + bo__report_live_cost(&r->s->prices, &j->report);
+}
+
+/* Asks the pruner about an intermediate report; a trial it gives up on is
+ * stopped through the executor (SIGTERM, then SIGKILL) and recorded pruned
+ * when it ends. Trials without step reports never get here. */
+static void prune_check(runner *r, job_ctx *j, const bo_report_step *step)
+{
+	const bo_pruner_spec *ps = &r->s->pruner;
+	bo_prune_decision d;
+	double v[64];
+	size_t i;
+	bo_job_status st;
+	if (!r->pr || ps->kind == BO_PRUNER_NONE || j->kill_reason || ps->nmetrics > 64)
+		return;
+	for (i = 0; i < ps->nmetrics; i++)
+		v[i] = bo__kv_get(step->metrics, step->n, ps->metrics[i]);
+	bo__exec_status(j->job, &st);
+	j->cost_now = live_cost(r, j, measured_cost(r, st.wall_s, st.cpu_s, st.maxrss_kb));
+	if (bo__pruner_report(r->pr, j->id, step->step, v, j->cost_now, &d) < 0 || !d.prune)
+		return;
+	j->pruned = 1;
+	kill_job(r, j, "prune", "pruned at step %lld by the %s rule: %s", (long long)d.step, d.rule,
+		 d.detail);
+}
+
 static void on_line(void *ud, bo_job *job, const char *line, size_t len, int too_long)
 {
 	runner *r = ud;
@@ -520,15 +561,15 @@ static void on_line(void *ud, bo_job *job, const char *line, size_t len, int too
 	if (!j)
 		return;
 	rc = bo__report_line(&j->report, line, len, too_long, &step);
-	if (rc == 1)
+	if (rc == 1) {
 		r->st->ops->trial_step(r->st, j->id, step.step, step.metrics, step.n);
-	else if (rc < 0)
+		prune_check(r, j, &step);
+	} else if (rc < 0) {
 		j->failed_io = 1;
+	}
 }
 
 /* Starts stopping a job: SIGTERM now, SIGKILL after the grace period. */
-static void kill_job(runner *r, job_ctx *j, const char *kind, const char *fmt, ...) BO__PRINTF(4, 5);
-
 static void kill_job(runner *r, job_ctx *j, const char *kind, const char *fmt, ...)
 {
 	char why[300];
@@ -566,7 +607,9 @@ static void police_jobs(runner *r)
 		 * from its submission (time in the queue costs nothing). */
 		wall = st.slurm_job > 0 ? st.wall_s : now - j->t_start;
 		j->cost_prev = j->cost_now;
-		j->cost_now = measured_cost(r, st.wall_s, st.cpu_s, st.maxrss_kb);
+		j->meas_prev = j->meas_now;
+		j->meas_now = measured_cost(r, st.wall_s, st.cpu_s, st.maxrss_kb);
+		j->cost_now = live_cost(r, j, j->meas_now);
 		running_cost += j->cost_now;
 		if (j->kill_reason) {
 			if (!j->killed_hard && now - j->kill_at >= KILL_GRACE_S) {
@@ -583,7 +626,9 @@ static void police_jobs(runner *r)
 		} else if (isfinite(j->cap)) {
 			/* Stop before the next check could pass the cap. */
 			double dt = now - j->t_prev;
-			double rate = dt > 0 ? (j->cost_now - j->cost_prev) / dt : 0;
+			/* The rate of what is measured: reported usage comes in
+			 * steps, and a step is not a pace. */
+			double rate = dt > 0 ? (j->meas_now - j->meas_prev) / dt : 0;
 			double next = j->cost_now + 2.0 * rate * (WAIT_SLICE_MS / 1000.0);
 			if (next >= j->cap && j->cap == b->trial_money)
 				kill_job(r, j, "cap", "reached the per-trial money cap (%.6g %s)",
@@ -607,6 +652,19 @@ static void police_jobs(runner *r)
 
 /* ---- launching ------------------------------------------------------- */
 
+
+/* What running trials have cost beyond their reservations, by their live
+ * cost (only trials without a cap can pass theirs): the money left for a
+ * new reservation is what the spend, the reservations and this leave. */
+static double overrun(const runner *r)
+{
+	double o = 0.0;
+	size_t i;
+	for (i = 0; i < r->njobs; i++)
+		if (r->jobs[i]->cost_now > r->jobs[i]->reserved)
+			o += r->jobs[i]->cost_now - r->jobs[i]->reserved;
+	return o;
+}
 
 /* ---- worker: several on one PostgreSQL study (runner/worker.h) -------- */
 
@@ -667,7 +725,7 @@ static int worker_claim(runner *r, double *x, bo_reserve_out *ro, int64_t *id)
 		return 0;
 	memset(&in, 0, sizeof in);
 	in.budget = b;
-	in.left = b->money - r->spent - r->reserved;
+	in.left = b->money - r->spent - r->reserved - overrun(r);
 	in.slots = (int64_t)r->parallel - (int64_t)r->njobs;
 	in.running = (int64_t)r->njobs;
 	in.nfinished = r->nfinished;
@@ -825,7 +883,7 @@ static int reserve_proposal(runner *r, int64_t number, double *x, bo_reserve_out
 
 	memset(&in, 0, sizeof in);
 	in.budget = b;
-	in.left = b->money - r->spent - r->reserved;
+	in.left = b->money - r->spent - r->reserved - overrun(r);
 	in.slots = (int64_t)r->parallel - (int64_t)r->njobs;
 	if (b->trials > 0 && b->trials - r->ntrials < in.slots)
 		in.slots = b->trials - r->ntrials;
@@ -1097,6 +1155,21 @@ done:
 
 /* ---- finishing ------------------------------------------------------- */
 
+/* Tells the pruner how a trial ended (its final values of the metrics the
+ * pruner reads, among metrics). */
+static int pruner_finish(runner *r, int64_t id, int state, const bo_kv *metrics, size_t n,
+			 double cost)
+{
+	const bo_pruner_spec *ps = &r->s->pruner;
+	double v[64];
+	size_t i;
+	if (!r->pr || ps->kind == BO_PRUNER_NONE || ps->nmetrics > 64)
+		return 0;
+	for (i = 0; i < ps->nmetrics; i++)
+		v[i] = bo__kv_get(metrics, n, ps->metrics[i]);
+	return bo__pruner_finish(r->pr, id, state, v, cost);
+}
+
 static void last_stderr_line(const char *folder, char *out, size_t size)
 {
 	char path[PATH_MAX], buf[4096];
@@ -1173,6 +1246,17 @@ static int finish_job(runner *r, job_ctx *j)
 		if ((rc = usage_add(&usage, &nusage, &capusage, rep->usage[i].name, a)) < 0)
 			goto done;
 	}
+	/* Usage reported only in steps (amounts so far): its last amount, so
+	 * a trial stopped before its final report pays what it said it used. */
+	for (i = 0; i < rep->nstep_usage; i++) {
+		double a = rep->step_usage[i].value;
+		char why[120];
+		if ((rep->has_final && !isnan(bo__kv_get(rep->usage, rep->nusage, rep->step_usage[i].name))) ||
+		    bo__usage_check(a, why, sizeof why) < 0)
+			continue;
+		if ((rc = usage_add(&usage, &nusage, &capusage, rep->step_usage[i].name, a)) < 0)
+			goto done;
+	}
 	/* Why it failed, most fundamental first. */
 	if (reason[0]) {
 		/* keep the usage complaint */
@@ -1240,7 +1324,7 @@ static int finish_job(runner *r, job_ctx *j)
 
 	memset(&rec, 0, sizeof rec);
 	rec.id = j->id;
-	rec.state = reason[0] ? BO_TRIAL_FAILED : BO_TRIAL_COMPLETE;
+	rec.state = j->pruned ? BO_TRIAL_PRUNED : reason[0] ? BO_TRIAL_FAILED : BO_TRIAL_COMPLETE;
 	rec.score = NAN;
 	rec.feasible = -1;
 	if (rec.state == BO_TRIAL_COMPLETE) {
@@ -1293,6 +1377,9 @@ static int finish_job(runner *r, job_ctx *j)
 	if (rec.state == BO_TRIAL_COMPLETE) {
 		r->ncomplete++;
 		r->sum.complete++;
+	} else if (rec.state == BO_TRIAL_PRUNED) {
+		r->npruned++;
+		r->sum.pruned++;
 	} else {
 		r->nfailed++;
 		r->sum.failed++;
@@ -1301,6 +1388,8 @@ static int finish_job(runner *r, job_ctx *j)
 	if (r->w && (rc = bo__worker_mark(r->w, j->id)) < 0)
 		goto done;
 	if ((rc = bo__sampler_tell_metrics(r->sm, j->id - 1, j->x, rec.state, mvals, cost)) < 0)
+		goto done;
+	if ((rc = pruner_finish(r, j->id, rec.state, metrics, nmetrics, cost)) < 0)
 		goto done;
 	if (r->opt->progress) {
 		bo_run_progress p;
@@ -1328,19 +1417,15 @@ static void heartbeat_usage(runner *r, job_ctx *j)
 {
 	bo_job_status st;
 	bo_kv *u = NULL;
-	size_t n = 0, cap = 0, k;
-	const bo_report *rep = &j->report;
-	const bo_kv *ru = rep->has_final ? rep->usage : rep->step_usage;
-	size_t nru = rep->has_final ? rep->nusage : rep->nstep_usage;
+	size_t n = 0, cap = 0;
 	bo__exec_status(j->job, &st);
 	if (usage_add(&u, &n, &cap, "wall_hours", st.wall_s / 3600.0) < 0 ||
 	    usage_add(&u, &n, &cap, "cpu_hours", st.cpu_s / 3600.0) < 0 ||
 	    usage_add(&u, &n, &cap, "mem_gb_hours", st.maxrss_kb / 1048576.0 * st.wall_s / 3600.0) < 0)
 		goto done;
-	for (k = 0; k < nru; k++)
-		if (isfinite(ru[k].value) && ru[k].value >= 0 &&
-		    usage_add(&u, &n, &cap, ru[k].name, ru[k].value) < 0)
-			goto done;
+	/* what it reported so far, as it would be charged (runner/livecost.h) */
+	if (bo__report_charged_usage(&j->report, &u, &n, &cap) < 0)
+		goto done;
 	r->st->ops->trial_progress(r->st, j->id, u, n);
 done:
 	bo__kv_free(u, n);
@@ -1484,6 +1569,40 @@ int bo_run_storage_uri(const bo_study *s, const char *override, char *buf, size_
 }
 
 /* Counts what earlier sessions did and tells the sampler, in trial order. */
+/* A resumed study: the pruner reads the learning curves of the finished
+ * trials (t, n: every trial, by id) from the ledger, as they were
+ * reported, so median, ASHA and Hyperband go on from where they were. */
+static int replay_steps(runner *r, const bo_trial_rec *t, size_t nt)
+{
+	const bo_pruner_spec *ps = &r->s->pruner;
+	bo_step_row *rows = NULL;
+	size_t n = 0, i = 0, k = 0, m;
+	double v[64];
+	int rc = 0;
+	if (!r->pr || ps->kind == BO_PRUNER_NONE || ps->nmetrics > 64 || !r->st->ops->steps)
+		return 0;
+	if ((rc = r->st->ops->steps(r->st, &rows, &n)) < 0)
+		return rc;
+	while (i < n && rc == 0) {
+		int64_t id = rows[i].trial_id, step = rows[i].step;
+		size_t j = i;
+		for (m = 0; m < ps->nmetrics; m++)
+			v[m] = NAN;
+		for (; j < n && rows[j].trial_id == id && rows[j].step == step; j++)
+			for (m = 0; m < ps->nmetrics; m++)
+				if (!strcmp(rows[j].name, ps->metrics[m]))
+					v[m] = rows[j].value;
+		while (k < nt && t[k].id < id)
+			k++;
+		if (k < nt && t[k].id == id &&
+		    (t[k].state == BO_TRIAL_COMPLETE || t[k].state == BO_TRIAL_PRUNED || t[k].state == BO_TRIAL_FAILED))
+			rc = bo__pruner_replay(r->pr, id, step, v);
+		i = j;
+	}
+	bo__step_rows_free(rows, n);
+	return rc;
+}
+
 static int load_history(runner *r)
 {
 	const bo_study *s = r->s;
@@ -1498,6 +1617,8 @@ static int load_history(runner *r)
 		goto done;
 	}
 	if ((rc = r->st->ops->trials(r->st, &q, &t, &n)) < 0)
+		goto done;
+	if ((rc = replay_steps(r, t, n)) < 0)
 		goto done;
 	for (i = 0; i < n; i++) {
 		double w = bo__kv_get(t[i].usage, t[i].nusage, "wall_hours");
@@ -1514,6 +1635,11 @@ static int load_history(runner *r)
 			r->ncomplete++;
 		else if (t[i].state == BO_TRIAL_FAILED)
 			r->nfailed++;
+		else if (t[i].state == BO_TRIAL_PRUNED)
+			r->npruned++;
+		if (t[i].state != BO_TRIAL_RUNNING && t[i].state != BO_TRIAL_QUEUED &&
+		    (rc = pruner_finish(r, t[i].id, t[i].state, t[i].metrics, t[i].nmetrics, t[i].cost)) < 0)
+			goto done;
 		if (isfinite(t[i].cost))
 			r->max_cost = fmax(r->max_cost, t[i].cost);
 		if (isfinite(w)) {
@@ -1670,6 +1796,8 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 		if ((rc = bo__exec_contain(r->ex, mode)) < 0)
 			goto done;
 	}
+	if ((rc = bo__pruner_new(&r->pr, &s->pruner)) < 0)
+		goto done;
 	if ((rc = bo__sampler_new(&r->sm, s, s->sampler, r->seed)) < 0)
 		goto done;
 	event(r, 0, "run_start", NAN, "run %lld: seed %llu, sampler %s, parallel %d, %s %s",
@@ -1787,6 +1915,7 @@ done:
 	}
 	bo__exec_free(r->ex);
 	bo__sampler_free(r->sm);
+	bo__pruner_free(r->pr);
 	bo__storage_close(r->st);
 	bo__ledger_unlock(r->lock_fd);
 	bo__free(r->jobs);

@@ -153,6 +153,25 @@ static char *dump(json_t *v)
 	return text;
 }
 
+/* Adds "running_cost" to the status object o: the running trials' cost so
+ * far (their usage at the last heartbeat, measured and reported, priced),
+ * as `budgetopt status` shows it. */
+static json_t *with_running_cost(const bo_study *s, json_t *o, const bo_trial_rec *t, size_t n)
+{
+	double c = 0.0;
+	size_t i;
+	if (!o)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (t[i].state == BO_TRIAL_RUNNING)
+			c += bo__pricebook_cost(&s->prices, t[i].usage, t[i].nusage);
+	if (json_object_set_new(o, "running_cost", json_real(isfinite(c) ? c : 0.0)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* The frontier of the trials, or an object saying why there is none. */
 static json_t *frontier_json(const bo_configs *c, bo_frontier *fr, int ok)
 {
@@ -250,7 +269,7 @@ static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo
 		(void)bo__importance(&cf, &target, imp);   /* failing: the NaNs say "unknown" */
 
 	bo_error_clear();   /* a frontier that could not be computed is not this step's failure */
-	if ((status = bo__export_status_json(s, tot, t, n)) &&
+	if ((status = with_running_cost(s, bo__export_status_json(s, tot, t, n), t, n)) &&
 	    (workers = bo__export_workers_json(sv->st)))
 		json_object_set_new(status, "workers", workers);   /* a PostgreSQL study's */
 	if (!(sn->status = dump(status)) ||

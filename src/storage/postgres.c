@@ -1358,6 +1358,46 @@ done:
 	return rc;
 }
 
+static int pg_steps(bo_storage *st, bo_step_row **out, size_t *nout)
+{
+	pg *q = (pg *)st;
+	const char *what = "reading intermediate reports";
+	PGresult *r = NULL;
+	bo_step_row *v = NULL;
+	size_t n = 0;
+	int rc, i;
+	if (out)
+		*out = NULL;
+	if (nout)
+		*nout = 0;
+	if (!q || !out || !nout)
+		return bo__error(BO_EMISUSE, "steps: missing argument");
+	if ((rc = ensure_conn(q, what)) ||
+	    (rc = exec(q, "SELECT trial_id, step, name, value FROM trial_steps "
+			  "ORDER BY trial_id, step, name", NULL, &r, what)))
+		goto done;
+	if (PQntuples(r) > 0 && !(v = bo__calloc((size_t)PQntuples(r), sizeof *v))) {
+		rc = BO_ENOMEM;
+		goto done;
+	}
+	for (i = 0; i < PQntuples(r); i++) {
+		bo_step_row *e = &v[n++];
+		e->trial_id = col_int(r, i, 0);
+		e->step = col_int(r, i, 1);
+		e->value = col_real(r, i, 3);
+		if ((rc = col_str(r, i, 2, &e->name)))
+			goto done;
+	}
+	*out = v;
+	*nout = n;
+	v = NULL;
+	n = 0;
+done:
+	PQclear(r);
+	bo__step_rows_free(v, n);
+	return rc;
+}
+
 static int pg_study_text(bo_storage *st, char **text)
 {
 	pg *q = (pg *)st;
@@ -1408,6 +1448,7 @@ static const bo_storage_ops postgres_ops = {
 	pg_trial_get,
 	pg_events,
 	pg_study_text,
+	pg_steps,
 };
 
 int bo__storage_is_postgres(const char *uri)

@@ -207,6 +207,7 @@ enum {
 	S_TOT_RUNS,
 	S_TOT_VERSIONS,
 	S_EVENTS,
+	S_STEPS,
 	S_STUDY_TEXT,
 	S_TRIAL_GET,
 	S_PARAMS_OF,
@@ -282,6 +283,7 @@ static const char *const sql_text[S_COUNT] = {
 		"SELECT COALESCE(SUM(COALESCE(ended_at, heartbeat_at) - started_at), 0.0), "
 		"COALESCE(MIN(started_at), 0.0) FROM runs",
 	[S_TOT_VERSIONS] = "SELECT COUNT(*) FROM study_versions",
+	[S_STEPS] = "SELECT trial_id, step, name, value FROM trial_steps ORDER BY trial_id, step, name",
 	[S_EVENTS] =
 		"SELECT id, t, run_id, trial_id, kind, amount, detail FROM events ORDER BY id",
 	[S_STUDY_TEXT] = "SELECT text FROM study_versions ORDER BY id DESC LIMIT 1",
@@ -1499,6 +1501,46 @@ done:
 	return rc;
 }
 
+static int sq_steps(bo_storage *st, bo_step_row **out, size_t *nout)
+{
+	sq *q = (sq *)st;
+	sqlite3_stmt *s;
+	bo_step_row *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	const char *what = "reading intermediate reports";
+	if (out)
+		*out = NULL;
+	if (nout)
+		*nout = 0;
+	if (!q || !out || !nout)
+		return bo__error(BO_EMISUSE, "steps: missing argument");
+	if ((rc = get(q, S_STEPS, &s)))
+		goto done;
+	while ((rc = next_row(q, s, what)) == 1) {
+		bo_step_row *e;
+		if ((rc = bo__grow(&v, &cap, n + 1, sizeof *v)))
+			goto done;
+		e = &v[n++];
+		memset(e, 0, sizeof *e);
+		e->trial_id = sqlite3_column_int64(s, 0);
+		e->step = sqlite3_column_int64(s, 1);
+		e->value = col_real(s, 3);
+		if ((rc = col_str(q, s, 2, &e->name)))
+			goto done;
+	}
+	if (rc < 0)
+		goto done;
+	*out = v;
+	*nout = n;
+	v = NULL;
+	n = 0;
+done:
+	bo__step_rows_free(v, n);
+	reset_used(q);
+	return rc;
+}
+
 static int sq_study_text(bo_storage *st, char **text)
 {
 	sq *q = (sq *)st;
@@ -1551,6 +1593,7 @@ static const bo_storage_ops sqlite_ops = {
 	sq_trial_get,
 	sq_events,
 	sq_study_text,
+	sq_steps,
 };
 
 /* Runs one pragma and, if want is not NULL, checks its one-word answer. */

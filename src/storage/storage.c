@@ -111,3 +111,13 @@ void bo__storage_close(bo_storage *st)
 	if (st && st->ops && st->ops->close)
 		st->ops->close(st);
 }
+
+void bo__step_rows_free(bo_step_row *r, size_t n)
+{
+	size_t i;
+	if (!r)
+		return;
+	for (i = 0; i < n; i++)
+		bo__free(r[i].name);
+	bo__free(r);
+}

@@ -39,6 +39,16 @@ typedef struct bo_ledger_totals {
 	int64_t nversions;     /* study definitions stored */
 } bo_ledger_totals;
 
+/* One value of an intermediate report (trial_steps). */
+typedef struct bo_step_row {
+	int64_t trial_id;
+	int64_t step;
+	char *name;
+	double value;
+} bo_step_row;
+
+void bo__step_rows_free(bo_step_row *r, size_t n);
+
 typedef struct bo_trial_query {
 	int state;             /* -1: all */
 	const char *sort;      /* "id" (default), "cost", "score", or a metric name; "-x" descending */
@@ -97,6 +107,9 @@ typedef struct bo_storage_ops {
 	int (*events)(bo_storage *st, bo_event **out, size_t *n);
 	/* The stored study text of the newest version (NULL if none); caller frees. */
 	int (*study_text)(bo_storage *st, char **text);
+	/* Every intermediate report value, ordered by trial, step and name
+	 * (free with bo__step_rows_free): what a resumed pruner reads. */
+	int (*steps)(bo_storage *st, bo_step_row **out, size_t *n);
 } bo_storage_ops;
 
 struct bo_storage {

@@ -234,6 +234,15 @@ static char *scenario(const char *uri)
 	assert_int_equal(st->ops->study_text(st, &text), 0);
 	bo__sb_printf(&sb, "text %s", text);
 	bo__free(text);
+	{
+		bo_step_row *rows = NULL;
+		assert_int_equal(st->ops->steps(st, &rows, &n), 0);
+		assert_int_equal(n, 5);
+		for (i = 0; i < n; i++)
+			bo__sb_printf(&sb, "step trial%lld %lld %s %.17g\n", (long long)rows[i].trial_id,
+				      (long long)rows[i].step, rows[i].name, rows[i].value);
+		bo__step_rows_free(rows, n);
+	}
 	bo__storage_close(st);
 
 	/* reopening keeps everything */
