@@ -12,6 +12,7 @@
  * reading its own path).
  */
 #include "exec/cgroup.h"
+#include "exec/proc.h"
 
 #include "core/alloc.h"
 #include "core/error.h"
@@ -31,25 +32,6 @@
 /* Longest wait for a killed process to leave while signalling the pids
  * of cgroup.procs one by one (kernels before 5.14 have no cgroup.kill). */
 #define KILL_PASSES 100
-
-static int read_small(const char *dir, const char *file, char *buf, size_t size)
-{
-	char path[4096];
-	ssize_t n;
-	int fd;
-	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, file) >= sizeof path)
-		return -1;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	do
-		n = read(fd, buf, size - 1);
-	while (n < 0 && errno == EINTR);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
 
 static int write_small(const char *dir, const char *file, const char *text)
 {
@@ -206,7 +188,7 @@ int bo__cgroup_populated(const char *path)
 {
 	char buf[512];
 	const char *p;
-	if (!path || read_small(path, "cgroup.events", buf, sizeof buf) < 0)
+	if (!path || bo__read_small(path, "cgroup.events", buf, sizeof buf) < 0)
 		return -1;
 	if (!(p = strstr(buf, "populated ")))
 		return -1;
@@ -254,7 +236,7 @@ double bo__cgroup_cpu_s(const char *path)
 {
 	char buf[1024];
 	const char *p;
-	if (!path || read_small(path, "cpu.stat", buf, sizeof buf) < 0)
+	if (!path || bo__read_small(path, "cpu.stat", buf, sizeof buf) < 0)
 		return NAN;
 	if (!(p = strstr(buf, "usage_usec ")))
 		return NAN;
@@ -264,7 +246,7 @@ double bo__cgroup_cpu_s(const char *path)
 double bo__cgroup_peak_kb(const char *path)
 {
 	char buf[64];
-	if (!path || read_small(path, "memory.peak", buf, sizeof buf) < 0)
+	if (!path || bo__read_small(path, "memory.peak", buf, sizeof buf) < 0)
 		return NAN;
 	return strtod(buf, NULL) / 1024.0;
 }

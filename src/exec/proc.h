@@ -51,4 +51,9 @@ size_t bo__proc_descendants(const bo_proc *all, size_t n, unsigned char *mark);
  * start ticks become a wall-clock time. */
 double bo__proc_boot_time(void);
 
+/* Reads the small file dir/file (a cgroup or job status file) into buf,
+ * NUL-terminated, at most size - 1 bytes. Returns 0, or -1 (errno set)
+ * when it cannot be opened or read, or the path does not fit. */
+int bo__read_small(const char *dir, const char *file, char *buf, size_t size);
+
 #endif

@@ -31,6 +31,7 @@
  */
 #include "exec/slurm.h"
 #include "exec/local_int.h"
+#include "exec/proc.h"
 
 #include "core/alloc.h"
 #include "core/error.h"
@@ -387,24 +388,6 @@ static int write_file(const char *dir, const char *name, const char *data, size_
 }
 
 /* Reads a small file whole (NUL-terminated) into buf; -1 if absent. */
-static int read_small(const char *dir, const char *name, char *buf, size_t size)
-{
-	char path[4200];
-	ssize_t n;
-	int fd;
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	do
-		n = read(fd, buf, size - 1);
-	while (n < 0 && errno == EINTR);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
-
 /* The script is the same for every trial: what differs is data. */
 static const char JOB_SCRIPT[] =
 	"#!/bin/bash\n"
@@ -477,7 +460,7 @@ static int read_status(bo_sjob *sj, int *exit_code, double *wall_s, double *cpu_
 	char buf[1024], *line, *save = NULL;
 	double t0 = NAN, t1 = NAN, cpu = 0;
 	int n_times = 0, have_exit = 0;
-	if (read_small(sj->folder, "job.status", buf, sizeof buf) < 0)
+	if (bo__read_small(sj->folder, "job.status", buf, sizeof buf) < 0)
 		return 0;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (!strncmp(line, "exit ", 5)) {
@@ -713,7 +696,7 @@ int bo__exec_adopt_slurm(bo_exec *ex, const bo_exec_spec *spec, int64_t job_id, 
 	*out = NULL;
 	if (!ex || !ex->slurm || !spec || !spec->log_dir)
 		return bo__error(BO_EMISUSE, "exec: adopting needs a Slurm executor and a folder");
-	if (job_id <= 0 && read_small(spec->log_dir, "slurm_job", buf, sizeof buf) == 0)
+	if (job_id <= 0 && bo__read_small(spec->log_dir, "slurm_job", buf, sizeof buf) == 0)
 		job_id = strtoll(buf, NULL, 10);
 	if (job_id <= 0 && spec->tag) {
 		/* Killed between sbatch and any record: the comment names it. */
@@ -989,7 +972,7 @@ static void finish(bo_job *job, char *buf, size_t size)
 static double run_since(const bo_sjob *sj, char *buf, size_t size)
 {
 	double now = mono_now(), t0;
-	if (read_small(sj->folder, "job.start", buf, size) < 0 || !((t0 = epoch_s(buf)) > 0))
+	if (bo__read_small(sj->folder, "job.start", buf, size) < 0 || !((t0 = epoch_s(buf)) > 0))
 		return now;
 	t0 = wall_now() - t0;
 	return now - (t0 > 0 ? t0 : 0);
