@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/model.h"
 #include "core/error.h"
 
 static const char *const state_names[] = {
@@ -104,4 +105,13 @@ int64_t bo__trial_slurm_job(const bo_trial_rec *t)
 		return 0;
 	id = strtoll(t->cgroup + 6, &end, 10);
 	return id > 0 && !*end ? (int64_t)id : 0;
+}
+
+void bo__trial_rec_point(const struct bo_study *s, const bo_trial_rec *t, double *x, double *m)
+{
+	size_t k;
+	for (k = 0; k < s->nparams; k++)
+		x[k] = bo__kv_get(t->params, t->nparams, s->params[k].name);
+	for (k = 0; m && k < s->nmetrics; k++)
+		m[k] = bo__kv_get(t->metrics, t->nmetrics, s->metrics[k].name);
 }

@@ -76,6 +76,12 @@ int64_t bo__trial_slurm_job(const bo_trial_rec *t);
 /* Value of a named metric / usage / param in a record, or NaN. */
 double bo__kv_get(const bo_kv *kv, size_t n, const char *name);
 
+/* Trial t as the samplers see it: x[k] the value of study s's parameter k
+ * (NaN when inactive), and, when m is not NULL, m[k] its metric k (NaN
+ * when missing). s is a bo_study (core/model.h). */
+struct bo_study;
+void bo__trial_rec_point(const struct bo_study *s, const bo_trial_rec *t, double *x, double *m);
+
 /* Appends (name, value) to *kv (*n used of *cap), copying name. Returns 0
  * or BO_ENOMEM (the list is unchanged). */
 int bo__kv_push(bo_kv **kv, size_t *n, size_t *cap, const char *name, double value);

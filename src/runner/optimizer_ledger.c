@@ -102,7 +102,7 @@ static int replay(bo__optledger *l, bo__optledger_seen_fn seen, void *ud, bo__op
 	const bo_study *s = l->s;
 	bo_trial_query q = BO_TRIAL_QUERY_INIT;
 	bo_trial_rec *t = NULL;
-	size_t n = 0, i, k;
+	size_t n = 0, i;
 	double *x = bo__calloc(s->nparams + 1, sizeof *x);
 	double *m = bo__calloc(s->nmetrics + 1, sizeof *m);
 	int rc;
@@ -117,10 +117,7 @@ static int replay(bo__optledger *l, bo__optledger_seen_fn seen, void *ud, bo__op
 		if (t[i].state != BO_TRIAL_COMPLETE && t[i].state != BO_TRIAL_FAILED &&
 		    t[i].state != BO_TRIAL_PRUNED)
 			continue;
-		for (k = 0; k < s->nparams; k++)
-			x[k] = bo__kv_get(t[i].params, t[i].nparams, s->params[k].name);
-		for (k = 0; k < s->nmetrics; k++)
-			m[k] = bo__kv_get(t[i].metrics, t[i].nmetrics, s->metrics[k].name);
+		bo__trial_rec_point(s, &t[i], x, m);
 		tot->nfinished++;
 		if (isfinite(t[i].cost))
 			tot->max_cost = fmax(tot->max_cost, t[i].cost);

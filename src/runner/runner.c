@@ -1462,7 +1462,6 @@ static int orphan_adopt(void *ud, const bo_trial_rec *t)
 	bo_exec_spec spec;
 	bo_job_status st;
 	char cgname[64], path[PATH_MAX], how[64];
-	size_t k;
 	int rc = BO_ENOMEM;
 
 	if (s->evaluator.executor != BO_EXECUTOR_SLURM || !t->folder)
@@ -1476,8 +1475,7 @@ static int orphan_adopt(void *ud, const bo_trial_rec *t)
 	    !(j->result_path = bo__strdup(path)) ||
 	    !(j->params_json = bo__strdup(t->params_json ? t->params_json : "{}")))
 		goto done;
-	for (k = 0; k < s->nparams; k++)
-		j->x[k] = bo__kv_get(t->params, t->nparams, s->params[k].name);
+	bo__trial_rec_point(s, t, j->x, NULL);
 	if ((rc = build_argv(s, j->x, &j->argv)) < 0 ||
 	    (rc = bo__grow(&r->jobs, &r->capjobs, r->njobs + 1, sizeof *r->jobs)) < 0)
 		goto done;
@@ -1608,7 +1606,7 @@ static int load_history(runner *r)
 	const bo_study *s = r->s;
 	bo_trial_query q = BO_TRIAL_QUERY_INIT;
 	bo_trial_rec *t = NULL;
-	size_t n = 0, i, k;
+	size_t n = 0, i;
 	double *x = bo__calloc(s->nparams + 1, sizeof *x);
 	double *m = bo__calloc(s->nmetrics + 1, sizeof *m);
 	int rc;
@@ -1624,10 +1622,7 @@ static int load_history(runner *r)
 		double w = bo__kv_get(t[i].usage, t[i].nusage, "wall_hours");
 		if (!r->w && (t[i].state == BO_TRIAL_COMPLETE || t[i].state == BO_TRIAL_FAILED ||
 			      t[i].state == BO_TRIAL_PRUNED)) {
-			for (k = 0; k < s->nparams; k++)
-				x[k] = bo__kv_get(t[i].params, t[i].nparams, s->params[k].name);
-			for (k = 0; k < s->nmetrics; k++)
-				m[k] = bo__kv_get(t[i].metrics, t[i].nmetrics, s->metrics[k].name);
+			bo__trial_rec_point(s, &t[i], x, m);
 			if ((rc = bo__sampler_tell_metrics(r->sm, t[i].id - 1, x, t[i].state, m, t[i].cost)) < 0)
 				goto done;
 		}

@@ -141,7 +141,7 @@ int bo__worker_refresh(bo_worker *w, bo_storage *st, bo_sampler *sm, const bo_st
 {
 	list_arg a;
 	double *x = NULL, *m = NULL;
-	size_t i, k;
+	size_t i;
 	int rc;
 	int64_t told = 0;
 	for (i = 0; i < w->ntold_cap; i++)
@@ -173,10 +173,7 @@ int bo__worker_refresh(bo_worker *w, bo_storage *st, bo_sampler *sm, const bo_st
 		}
 		if (w->told[id])
 			continue;
-		for (k = 0; k < s->nparams; k++)
-			x[k] = bo__kv_get(t->params, t->nparams, s->params[k].name);
-		for (k = 0; k < s->nmetrics; k++)
-			m[k] = bo__kv_get(t->metrics, t->nmetrics, s->metrics[k].name);
+		bo__trial_rec_point(s, t, x, m);
 		if ((rc = bo__sampler_tell_metrics(sm, t->id - 1, x, t->state, m, t->cost)) < 0)
 			goto done;
 		w->told[id] = 1;
