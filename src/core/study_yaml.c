@@ -1047,7 +1047,7 @@ static const char *const TOP_KEYS[] = {"name",    "seed",      "space",      "co
 				       "inputs",  "prices",    "metrics",    "derived",
 				       "objectives", "guardrails", "score", "budget",
 				       "evaluator", "sampler", "storage",    "catalog",
-				       "storage_access", NULL};
+				       "storage_access", "alerts", "limits", NULL};
 
 static void read_name(rd *r, const ynode *top)
 {
@@ -2210,7 +2210,8 @@ static void positive_money(rd *r, const ynode *n, const char *what, double *out)
 
 static void read_budget(rd *r, const ynode *top)
 {
-	static const char *const keys[] = {"money", "trials", "time", "per_trial", NULL};
+	static const char *const keys[] = {"money", "trials", "time", "per_trial", "rate",
+					   "anomaly", NULL};
 	static const char *const pkeys[] = {"money", "time", NULL};
 	const ynode *m = want_map(r, map_get(top, "budget"), "budget"), *n;
 	bo_budget *b = &r->s->budget;
@@ -2238,6 +2239,7 @@ static void read_budget(rd *r, const ynode *top)
 		if ((x = map_get(n, "time")))
 			get_duration(r, x, "budget: per_trial: time", &b->trial_time_s);
 	}
+	bo__study_read_guard_budget(r, m);
 }
 
 /* Checks the {name} placeholders of one argument. */
@@ -2692,6 +2694,7 @@ static void read_study(rd *r)
 	read_guardrails(r, top);
 	read_score(r, top);
 	read_budget(r, top);
+	bo__study_read_guard(r, top);
 	read_evaluator(r, top);
 	read_catalog(r, top);
 	(void)n;
@@ -2747,6 +2750,7 @@ static int parse_impl(bo_study **out, const char *text, size_t len, const char *
 	s->budget.time_s = NAN;
 	s->budget.trial_money = NAN;
 	s->budget.trial_time_s = NAN;
+	bo__study_guard_defaults(s);
 	s->evaluator.parallel = 1;
 	s->evaluator.timeout_s = NAN;
 	s->evaluator.slurm.time_s = NAN;
@@ -2960,6 +2964,22 @@ const char *bo__yaml_text(rd *r, const ynode *n, const char *what)
 const char *bo__yaml_kind(const ynode *n)
 {
 	return kind_of(n);
+}
+
+int bo__yaml_duration(rd *r, const ynode *n, const char *what, double *out)
+{
+	return get_duration(r, n, what, out);
+}
+
+int bo__yaml_int(rd *r, const ynode *n, const char *what, long long lo, long long hi,
+		 long long *out)
+{
+	return get_int(r, n, what, lo, hi, out);
+}
+
+void bo__yaml_check_keys(rd *r, const ynode *m, const char *const *known, const char *where)
+{
+	check_keys(r, m, known, where);
 }
 
 /* ---- a price book from its own file (budgetopt reprice) ---------------- */

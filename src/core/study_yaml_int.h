@@ -64,6 +64,32 @@ const char *bo__yaml_text(rd *r, const ynode *n, const char *what);
 /* "a mapping", "a list", "a number", ... for messages. */
 const char *bo__yaml_kind(const ynode *n);
 
+/* A duration ("90s", "1h", seconds) > 0; -1 after a diagnostic. */
+int bo__yaml_duration(rd *r, const ynode *n, const char *what, double *out);
+
+/* An integer in [lo, hi]; -1 after a diagnostic. */
+int bo__yaml_int(rd *r, const ynode *n, const char *what, long long lo, long long hi,
+		 long long *out);
+
+/* Reports the keys of mapping m not in known (NULL-terminated), with a
+ * "did you mean" hint; where names m. */
+void bo__yaml_check_keys(rd *r, const ynode *m, const char *const *known, const char *where);
+
+/* ---- core/study_guard.c: safeguards ------------------------------------- */
+
+/* Sets the defaults of s->guard (no rate limit, anomaly 3, alerts at 0.5,
+ * 0.8 and 0.95 of the money budget, no hook, no limits). */
+void bo__study_guard_defaults(bo_study *s);
+
+/* Reads budget: rate and budget: anomaly from the budget mapping m. */
+void bo__study_read_guard_budget(rd *r, const ynode *m);
+
+/* Reads the top-level alerts: and limits: (after budget: and space:). */
+void bo__study_read_guard(rd *r, const ynode *top);
+
+/* Frees what s->guard owns. */
+void bo__study_guard_clear(bo_study *s);
+
 /* ---- core/study_dist.c -------------------------------------------------- */
 
 /* 1 if n is written as a distribution: a mapping whose first key is one of
