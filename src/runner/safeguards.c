@@ -222,7 +222,7 @@ int bo__limits_apply(const bo_study *s, const bo_limit_count *counts, double *x,
 			 (long long)l->max, now);
 		changed = 1;
 	}
-	return changed;
+	return changed ? BO_LIMIT_CHANGED : 0;
 }
 
 /* ---- the hook -------------------------------------------------------------- */
@@ -539,7 +539,7 @@ int bo__guard_rate_ok(bo_safeguards *g, double need, size_t nrunning, double now
 		g->rate_waiting = 1;
 		free_at = bo__rate_free_at(gd, g->charges, g->ncharges, now, held, nrunning, need);
 		if (isfinite(free_at))
-			snprintf(when, sizeof when, "in %.0f s at the latest", free_at - now);
+			snprintf(when, sizeof when, "for %.3g s at most", free_at - now);
 		ev(g, 0, "rate_wait", need,
 		   "spend rate: %.6g charged in the last %g s, %.6g predicted for running trials and %.6g "
 		   "for the next would pass %.6g %s per %g s; launches wait (%s)",
@@ -558,7 +558,7 @@ int bo__guard_limits(bo_safeguards *g, int64_t number, double *x)
 	rc = bo__limits_apply(g->s, g->counts, x, why, sizeof why);
 	if (rc == BO_DONE)
 		return bo__error(BO_DONE, "%s", why);
-	if (rc == 1)
+	if (rc == BO_LIMIT_CHANGED)
 		ev(g, 0, "limit", NAN, "trial %lld: %s", (long long)number + 1, why);
 	return rc < 0 ? rc : 0;
 }

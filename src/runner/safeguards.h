@@ -89,8 +89,9 @@ void bo__limit_count_clear(bo_limit_count *c);
  * limit is excluded: replaced by the nearest value of the same parameter
  * (the next labels in order for a choice; the nearest steps for an int)
  * still under its limit with which x stays valid (bo__study_check_config).
- * Returns 0 (x unchanged), 1 (x changed; why says how), BO_DONE (no value
- * left; why says which parameter), or an error. */
+ * Returns 0 (x unchanged), BO_LIMIT_CHANGED (x changed; why says how),
+ * BO_DONE (no value left; why says which parameter), or an error. */
+#define BO_LIMIT_CHANGED 2
 int bo__limits_apply(const bo_study *s, const bo_limit_count *counts, double *x, char *why,
 		     size_t size);
 
