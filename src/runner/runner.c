@@ -1829,7 +1829,7 @@ done:
 	}
 	bo__exec_free(r->ex);
 	bo__sampler_free(r->sm);
-	bo__guard_clear(&r->guard);
+	bo__guard_clear(&r->guard, mono_now());
 	bo__storage_close(r->st);
 	bo__ledger_unlock(r->lock_fd);
 	bo__free(r->jobs);

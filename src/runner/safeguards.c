@@ -635,14 +635,16 @@ static double mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-void bo__guard_clear(bo_safeguards *g)
+void bo__guard_clear(bo_safeguards *g, double now_mono)
 {
+	double t0 = mono();
 	size_t i;
 	if (!g)
 		return;
 	while (g->nhooks) {
 		struct timespec nap = {0, HOOK_REAP_NAP_MS * 1000000L};
-		bo__guard_tick(g, mono());
+		/* the caller's clock, moved on by the time waited here */
+		bo__guard_tick(g, now_mono + (mono() - t0));
 		if (g->nhooks)
 			nanosleep(&nap, NULL);
 	}

@@ -184,8 +184,8 @@ int bo__guard_charged(bo_safeguards *g, int64_t id, double cost, double spent, d
 /* Reaps finished hooks and kills those past the timeout (events say so). */
 void bo__guard_tick(bo_safeguards *g, double now_mono);
 
-/* At the end of a run: waits for hooks still running (each at most its
- * timeout, from its start), then frees g. */
-void bo__guard_clear(bo_safeguards *g);
+/* At the end of a run (the monotonic clock now_mono): waits for hooks
+ * still running (each at most its timeout, from its start), then frees g. */
+void bo__guard_clear(bo_safeguards *g, double now_mono);
 
 #endif
