@@ -77,6 +77,19 @@ static void print_slurm_jobs(bo_storage *st)
 	bo__trial_rec_free_array(t, n);
 }
 
+/* The budget alerts that fired (runner/safeguards.c): "alert" events. */
+static void alerts_text(bo_storage *st)
+{
+	bo_event *e = NULL;
+	size_t n = 0, i;
+	if (st->ops->events(st, &e, &n) < 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (e[i].kind && !strcmp(e[i].kind, "alert"))
+			printf("alert    %s\n", e[i].detail ? e[i].detail : "");
+	bo__event_free_array(e, n);
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -166,6 +179,7 @@ int cmd_status(int argc, char **argv)
 	} else {
 		printf("time     %s\n", a);
 	}
+	alerts_text(st);
 	if (s->evaluator.executor == BO_EXECUTOR_SLURM)
 		print_slurm_jobs(st);
 	if (i < nbest) {
