@@ -148,6 +148,10 @@ typedef struct bo_guard {
 	double alert_timeout_s;
 	size_t nlimits;
 	bo_trial_limit *limits;  /* limits: max_trials_per */
+	int64_t rollback_every;  /* rollback: every: re-evaluate the incumbent after
+				    this many trials; 0: never */
+	double rollback_noise;   /* rollback: noise: a drop of the score up to this
+				    is noise (>= 0) */
 } bo_guard;
 
 /* Where trials run (evaluator: executor). */

@@ -261,8 +261,41 @@ static void read_limits(rd *r, const ynode *top)
 	}
 }
 
+static void read_rollback(rd *r, const ynode *top)
+{
+	static const char *const keys[] = {"every", "noise", NULL};
+	bo_guard *g = &r->s->guard;
+	const ynode *m = bo__yaml_get(top, "rollback"), *n;
+	long long every;
+	double v;
+
+	if (!m)
+		return;
+	if (m->type != YN_MAP) {
+		bo__yaml_diag(r, m, "rollback: expected a mapping such as {every: 10, noise: 0.01}, found %s",
+			      bo__yaml_kind(m));
+		return;
+	}
+	bo__yaml_check_keys(r, m, keys, "rollback");
+	if (!r->s->score)
+		bo__yaml_diag(r, m, "rollback: the study has no score to compare re-evaluations by "
+				    "(add score:)");
+	if (!(n = bo__yaml_get(m, "every")))
+		bo__yaml_diag(r, m, "rollback: missing \"every\" (re-evaluate the incumbent after this "
+				    "many trials)");
+	else if (bo__yaml_int(r, n, "rollback: every", 1, LLONG_MAX, &every) == 0)
+		g->rollback_every = (int64_t)every;
+	if ((n = bo__yaml_get(m, "noise")) && bo__yaml_number(r, n, "rollback: noise", &v) == 0) {
+		if (!(v >= 0))
+			bo__yaml_diag(r, n, "rollback: noise: must be 0 or more, found %s", n->str);
+		else
+			g->rollback_noise = v;
+	}
+}
+
 void bo__study_read_guard(rd *r, const ynode *top)
 {
 	read_alerts(r, top);
 	read_limits(r, top);
+	read_rollback(r, top);
 }

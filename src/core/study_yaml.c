@@ -1047,7 +1047,7 @@ static const char *const TOP_KEYS[] = {"name",    "seed",      "space",      "co
 				       "inputs",  "prices",    "metrics",    "derived",
 				       "objectives", "guardrails", "score", "budget",
 				       "evaluator", "sampler", "storage",    "catalog",
-				       "storage_access", "alerts", "limits", NULL};
+				       "storage_access", "alerts", "limits", "rollback", NULL};
 
 static void read_name(rd *r, const ynode *top)
 {

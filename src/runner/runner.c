@@ -1331,6 +1331,8 @@ static int finish_job(runner *r, job_ctx *j)
 		r->sum.failed++;
 	}
 	update_best(r, rec.score, rec.feasible == 1);
+	if ((rc = bo__guard_trial_done(&r->guard, j->id, j->x, rec.state, rec.score, rec.feasible == 1)) < 0)
+		goto done;
 	if (r->w && (rc = bo__worker_mark(r->w, j->id)) < 0)
 		goto done;
 	if ((rc = bo__sampler_tell_metrics(r->sm, j->id - 1, j->x, rec.state, mvals, cost)) < 0)
@@ -1749,6 +1751,9 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 				       r->njobs);
 		}
 		police_jobs(r);
+		/* rollback: every: the incumbent's re-evaluation is the next launch */
+		if (!r->held_x && !r->w && (rc = bo__guard_reeval_due(&r->guard, r->ntrials, &r->held_x)) < 0)
+			goto done;
 		while (r->njobs < (size_t)r->parallel && (d = launch_decision(r)) == LAUNCH_OK) {
 			if ((rc = launch_one(r)) < 0)
 				goto done;

@@ -225,6 +225,77 @@ int bo__limits_apply(const bo_study *s, const bo_limit_count *counts, double *x,
 	return changed ? BO_LIMIT_CHANGED : 0;
 }
 
+/* ---- rollback ------------------------------------------------------------------ */
+
+int bo__rollback_demotes(int goal, double recorded, double reeval, double noise)
+{
+	if (!isfinite(recorded) || !isfinite(reeval))
+		return 0;
+	if (!(noise >= 0))
+		noise = 0;
+	return goal < 0 ? reeval - recorded > noise : recorded - reeval > noise;
+}
+
+struct bo_guard_inc {
+	int64_t id;
+	double score;
+	double *x;
+	int demoted;
+};
+
+static int same_x(const double *a, const double *b, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (!(a[i] == b[i] || (isnan(a[i]) && isnan(b[i]))))
+			return 0;
+	return 1;
+}
+
+/* The best trial not demoted (ties: the earlier one), or NULL. */
+static struct bo_guard_inc *incumbent(bo_safeguards *g)
+{
+	struct bo_guard_inc *best = NULL;
+	int goal = g->s->score_goal < 0 ? -1 : 1;
+	size_t i;
+	for (i = 0; i < g->nincs; i++) {
+		struct bo_guard_inc *c = &g->incs[i];
+		if (c->demoted)
+			continue;
+		if (!best || (goal > 0 ? c->score > best->score : c->score < best->score))
+			best = c;
+	}
+	return best;
+}
+
+static int add_inc(bo_safeguards *g, int64_t id, const double *x, double score)
+{
+	size_t np = g->s->nparams;
+	double *cx;
+	if (!(cx = bo__calloc(np + 1, sizeof *cx)))
+		return BO_ENOMEM;
+	memcpy(cx, x, np * sizeof *cx);
+	if (bo__grow(&g->incs, &g->capincs, g->nincs + 1, sizeof *g->incs) < 0) {
+		bo__free(cx);
+		return BO_ENOMEM;
+	}
+	g->incs[g->nincs].id = id;
+	g->incs[g->nincs].score = score;
+	g->incs[g->nincs].x = cx;
+	g->incs[g->nincs].demoted = 0;
+	g->nincs++;
+	return 0;
+}
+
+static struct bo_guard_inc *find_inc(bo_safeguards *g, int64_t id)
+{
+	size_t i;
+	for (i = 0; i < g->nincs; i++)
+		if (g->incs[i].id == id)
+			return &g->incs[i];
+	return NULL;
+}
+
 /* ---- the hook -------------------------------------------------------------- */
 
 static void fmt_num(double v, char *buf, size_t size)
@@ -498,18 +569,31 @@ int bo__guard_start(bo_safeguards *g, struct bo_storage *st, double spent, doubl
 	for (i = 0; i < n; i++) {
 		if (t[i].ended_at > 0 && (rc = add_charge(g, t[i].ended_at, t[i].cost, now)) < 0)
 			goto done;
-		if (s->guard.nlimits) {
+		if (s->guard.nlimits || s->guard.rollback_every) {
 			for (k = 0; k < s->nparams; k++)
 				x[k] = bo__kv_get(t[i].params, t[i].nparams, s->params[k].name);
 			if ((rc = count_config(g, x)) < 0)
 				goto done;
+			if (s->guard.rollback_every && t[i].state == BO_TRIAL_COMPLETE &&
+			    t[i].feasible == 1 && isfinite(t[i].score) &&
+			    (rc = add_inc(g, t[i].id, x, t[i].score)) < 0)
+				goto done;
 		}
 	}
+	g->last_reeval = (int64_t)n;
 	if ((rc = st->ops->events(st, &e, &ne)) < 0)
 		goto done;
-	for (i = 0; i < ne; i++)
+	for (i = 0; i < ne; i++) {
+		struct bo_guard_inc *inc;
 		if (e[i].kind && !strcmp(e[i].kind, "alert"))
 			bo__alert_mark_fired(&s->guard, e[i].detail, &g->fired);
+		if (e[i].kind && !strcmp(e[i].kind, "rollback") && (inc = find_inc(g, e[i].trial_id))) {
+			/* every trial of the demoted configuration */
+			for (k = 0; k < g->nincs; k++)
+				if (same_x(g->incs[k].x, inc->x, s->nparams))
+					g->incs[k].demoted = 1;
+		}
+	}
 	fire_alerts(g, spent, now_mono);
 	rc = 0;
 done:
@@ -568,6 +652,17 @@ int bo__guard_launched(bo_safeguards *g, int64_t id, const double *x, double nee
 	int rc;
 	if (x && (rc = count_config(g, x)) < 0)
 		return rc;
+	if (g->reeval_of) {
+		/* the held re-evaluation, unless a cheaper configuration replaced it */
+		if (x && same_x(x, g->reeval_x, g->s->nparams)) {
+			g->reeval_trial = id;
+			g->reeval_target = g->reeval_of;
+			ev(g, id, "reeval", NAN, "trial %lld re-evaluates the incumbent, trial %lld",
+			   (long long)id, (long long)g->reeval_of);
+		}
+		g->reeval_of = 0;
+		g->reeval_x = NULL;
+	}
 	if (!isfinite(g->s->guard.rate_money))
 		return 0;
 	if (bo__grow(&g->holds, &g->capholds, g->nholds + 1, sizeof *g->holds) < 0)
@@ -590,6 +685,68 @@ int bo__guard_charged(bo_safeguards *g, int64_t id, double cost, double spent, d
 	if (add_charge(g, now, cost, now) < 0)
 		return BO_ENOMEM;
 	fire_alerts(g, spent, now_mono);
+	return 0;
+}
+
+int bo__guard_reeval_due(bo_safeguards *g, int64_t ntrials, double **x)
+{
+	const bo_guard *gd = &g->s->guard;
+	struct bo_guard_inc *inc;
+	*x = NULL;
+	if (!gd->rollback_every || g->reeval_of || g->reeval_trial ||
+	    ntrials - g->last_reeval < gd->rollback_every)
+		return 0;
+	if (!(inc = incumbent(g)))
+		return 0;
+	if (!(*x = bo__calloc(g->s->nparams + 1, sizeof **x)))
+		return BO_ENOMEM;
+	memcpy(*x, inc->x, g->s->nparams * sizeof **x);
+	g->last_reeval = ntrials;
+	g->reeval_of = inc->id;
+	g->reeval_x = inc->x;
+	return 1;
+}
+
+int bo__guard_trial_done(bo_safeguards *g, int64_t id, const double *x, int state, double score,
+			 int feasible)
+{
+	int ok = state == BO_TRIAL_COMPLETE && feasible && isfinite(score);
+	if (g->reeval_trial && id == g->reeval_trial) {
+		struct bo_guard_inc *inc = find_inc(g, g->reeval_target);
+		int goal = g->s->score_goal < 0 ? -1 : 1;
+		double noise = g->s->guard.rollback_noise;
+		g->reeval_trial = 0;
+		/* complete but past a guardrail: worse than any score */
+		int infeasible = state == BO_TRIAL_COMPLETE && !feasible;
+		if (inc && !inc->demoted &&
+		    (infeasible || bo__rollback_demotes(goal, inc->score, ok ? score : NAN, noise))) {
+			char msg[400];
+			size_t k;
+			for (k = 0; k < g->nincs; k++)   /* every trial of its configuration */
+				if (same_x(g->incs[k].x, inc->x, g->s->nparams))
+					g->incs[k].demoted = 1;
+			if (infeasible)
+				snprintf(msg, sizeof msg, "trial %lld demoted: its re-evaluation (trial %lld) "
+					 "no longer meets the guardrails", (long long)inc->id, (long long)id);
+			else
+				snprintf(msg, sizeof msg, "trial %lld demoted: its re-evaluation (trial %lld) "
+					 "scored %.6g, %s its recorded %.6g by more than its noise %g",
+					 (long long)inc->id, (long long)id, score, goal > 0 ? "below" : "above",
+					 inc->score, noise);
+			ev(g, inc->id, "rollback", NAN, "%s", msg);
+			note(g, msg);
+			return 0;   /* its configuration is demoted: not a candidate either */
+		}
+		if (inc && !ok)
+			ev(g, inc->id, "reeval", NAN, "trial %lld re-evaluated as trial %lld, which ended "
+			   "without a score: kept", (long long)inc->id, (long long)id);
+		else if (inc)
+			ev(g, inc->id, "reeval", NAN, "trial %lld re-evaluated as trial %lld: score %.6g "
+			   "(recorded %.6g, noise %g): kept", (long long)inc->id, (long long)id, score,
+			   inc->score, noise);
+	}
+	if (ok && g->s->guard.rollback_every && x)
+		return add_inc(g, id, x, score);
 	return 0;
 }
 
@@ -650,6 +807,9 @@ void bo__guard_clear(bo_safeguards *g, double now_mono)
 	}
 	for (i = 0; g->counts && i < g->s->guard.nlimits; i++)
 		bo__limit_count_clear(&g->counts[i]);
+	for (i = 0; i < g->nincs; i++)
+		bo__free(g->incs[i].x);
+	bo__free(g->incs);
 	bo__free(g->counts);
 	bo__free(g->charges);
 	bo__free(g->holds);

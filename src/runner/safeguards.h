@@ -95,6 +95,11 @@ void bo__limit_count_clear(bo_limit_count *c);
 int bo__limits_apply(const bo_study *s, const bo_limit_count *counts, double *x, char *why,
 		     size_t size);
 
+/* 1 when a re-evaluation scoring reeval demotes a configuration recorded
+ * at recorded: it is worse by more than noise (goal +1: the score is
+ * maximised, -1: minimised). A missing value (NaN) demotes nothing. */
+int bo__rollback_demotes(int goal, double recorded, double reeval, double noise);
+
 /* The figures an alert hook gets. */
 typedef struct bo_alert_figures {
 	double threshold;     /* the fraction of the budget reached */
@@ -150,6 +155,14 @@ typedef struct bo_safeguards {
 	bo_guard_hook hooks[BO_ALERTS_MAX];
 	size_t nhooks;
 	bo_limit_count *counts;       /* one per limit */
+	/* rollback: the complete feasible trials with a score, incumbent first */
+	struct bo_guard_inc *incs;
+	size_t nincs, capincs;
+	int64_t last_reeval;          /* trials launched at the last re-evaluation */
+	int64_t reeval_of;            /* the incumbent a held re-evaluation is of, or 0 */
+	double *reeval_x;             /* its configuration (borrowed from incs) */
+	int64_t reeval_trial;         /* the trial re-evaluating reeval_of, or 0 */
+	int64_t reeval_target;        /* the incumbent it re-evaluates */
 } bo_safeguards;
 
 /* Prepares g for study s; hook_log is where hook output goes (copied;
@@ -180,6 +193,20 @@ int bo__guard_launched(bo_safeguards *g, int64_t id, const double *x, double nee
  * window and the alerts (events, notes, hooks) follow. */
 int bo__guard_charged(bo_safeguards *g, int64_t id, double cost, double spent, double now_mono,
 		      double now);
+
+/* rollback: every: when the incumbent is due a re-evaluation (every
+ * rollback_every trials, ntrials launched so far), *x gets a copy of its
+ * configuration (to free with bo__free; launch it as the next trial) and 1
+ * is returned; else 0, or BO_ENOMEM. */
+int bo__guard_reeval_due(bo_safeguards *g, int64_t ntrials, double **x);
+
+/* Trial id (configuration x, nparams values) ended in state with score
+ * and feasibility: a complete feasible trial with a score may become the
+ * incumbent; a re-evaluation is compared with the incumbent it
+ * re-evaluates, which a drop beyond the noise demotes (a "rollback" event
+ * on the demoted trial, and a note). */
+int bo__guard_trial_done(bo_safeguards *g, int64_t id, const double *x, int state, double score,
+			 int feasible);
 
 /* Reaps finished hooks and kills those past the timeout (events say so). */
 void bo__guard_tick(bo_safeguards *g, double now_mono);

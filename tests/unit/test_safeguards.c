@@ -525,6 +525,84 @@ static void test_hook_fails_or_hangs(void **state)
 	bo_study_free(s);
 }
 
+/* ---- rollback ------------------------------------------------------------------------------ */
+
+static void test_rollback(void **state)
+{
+	bo_study *s = parse("name: rb\n"
+			    "space: {x: {float: [0, 1]}}\n"
+			    "metrics: {y: {}}\n"
+			    "score: y\n"
+			    "rollback: {every: 3, noise: 0.05}\n"
+			    "evaluator: {command: [\"true\"]}\n");
+	bo_safeguards G;
+	rec r;
+	bo_guard_cb cb = {&r, rec_event, rec_note};
+	double x1 = 0.125, x2 = 0.25, x3 = 0.375, x5 = 0.5, *x = NULL;
+	(void)state;
+	memset(&r, 0, sizeof r);
+	/* the rule: worse by more than the noise */
+	assert_int_equal(bo__rollback_demotes(1, 0.93, 0.91, 0.01), 1);
+	assert_int_equal(bo__rollback_demotes(1, 0.93, 0.925, 0.01), 0);
+	assert_int_equal(bo__rollback_demotes(1, 0.93, 0.91, 0.021), 0);
+	assert_int_equal(bo__rollback_demotes(1, 0.93, 0.95, 0.0), 0);
+	assert_int_equal(bo__rollback_demotes(-1, 10.0, 10.5, 0.4), 1);
+	assert_int_equal(bo__rollback_demotes(-1, 10.0, 9.0, 0.4), 0);
+	assert_int_equal(bo__rollback_demotes(1, 0.93, NAN, 0.0), 0);
+	assert_int_equal(s->guard.rollback_every, 3);
+
+	assert_int_equal(bo__guard_init(&G, s, &cb, NULL), 0);
+	assert_int_equal(bo__guard_trial_done(&G, 1, &x1, BO_TRIAL_COMPLETE, 0.5, 1), 0);
+	assert_int_equal(bo__guard_trial_done(&G, 2, &x2, BO_TRIAL_COMPLETE, 0.9, 1), 0);
+	assert_int_equal(bo__guard_reeval_due(&G, 2, &x), 0);
+	assert_null(x);
+	assert_int_equal(bo__guard_trial_done(&G, 3, &x3, BO_TRIAL_COMPLETE, 0.7, 1), 0);
+	/* after 3 trials: the incumbent, trial 2 */
+	assert_int_equal(bo__guard_reeval_due(&G, 3, &x), 1);
+	assert_non_null(x);
+	assert_true(x[0] == x2);
+	assert_int_equal(bo__guard_launched(&G, 4, x, 0.0), 0);
+	assert_int_equal(count_kind(&r, "reeval"), 1);
+	bo__free(x);
+	x = NULL;
+	/* it scores 0.8: 0.1 below, more than the noise 0.05: demoted */
+	assert_int_equal(bo__guard_trial_done(&G, 4, &x2, BO_TRIAL_COMPLETE, 0.8, 1), 0);
+	assert_int_equal(count_kind(&r, "rollback"), 1);
+	assert_int_equal(r.nnotes, 1);
+	assert_string_equal(r.detail[r.n - 1], "trial 2 demoted: its re-evaluation (trial 4) scored 0.8, "
+					       "below its recorded 0.9 by more than its noise 0.05");
+	/* a new trial; 3 trials after the last re-evaluation, the new incumbent, trial 3 */
+	assert_int_equal(bo__guard_trial_done(&G, 5, &x5, BO_TRIAL_COMPLETE, 0.6, 1), 0);
+	assert_int_equal(bo__guard_reeval_due(&G, 5, &x), 0);
+	assert_int_equal(bo__guard_reeval_due(&G, 6, &x), 1);
+	assert_true(x[0] == x3);
+	assert_int_equal(bo__guard_launched(&G, 7, x, 0.0), 0);
+	bo__free(x);
+	x = NULL;
+	/* within the noise: kept */
+	assert_int_equal(bo__guard_trial_done(&G, 7, &x3, BO_TRIAL_COMPLETE, 0.66, 1), 0);
+	assert_int_equal(count_kind(&r, "rollback"), 1);
+	assert_non_null(strstr(r.detail[r.n - 1], "kept"));
+	/* a re-evaluation past a guardrail demotes */
+	assert_int_equal(bo__guard_reeval_due(&G, 9, &x), 1);
+	assert_true(x[0] == x3);
+	assert_int_equal(bo__guard_launched(&G, 10, x, 0.0), 0);
+	bo__free(x);
+	x = NULL;
+	assert_int_equal(bo__guard_trial_done(&G, 10, &x3, BO_TRIAL_COMPLETE, 0.9, 0), 0);
+	assert_int_equal(count_kind(&r, "rollback"), 2);
+	assert_non_null(strstr(r.detail[r.n - 1], "trial 3 demoted: its re-evaluation (trial 10) no longer meets the guardrails"));
+	/* and a re-evaluation replaced by another configuration re-evaluates nothing */
+	assert_int_equal(bo__guard_reeval_due(&G, 12, &x), 1);
+	assert_true(x[0] == x5);   /* trial 7 shares trial 3's configuration: demoted too */
+	x[0] = 0.875;
+	assert_int_equal(bo__guard_launched(&G, 13, x, 0.0), 0);
+	bo__free(x);
+	assert_int_equal(count_kind(&r, "reeval"), 4);
+	bo__guard_clear(&G, 0.0);
+	bo_study_free(s);
+}
+
 /* ---- the reader ------------------------------------------------------------------------------ */
 
 static void test_reader_errors(void **state)
@@ -586,6 +664,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_hook_env_and_argv),
 		cmocka_unit_test(test_hook_fails_or_hangs),
+		cmocka_unit_test(test_rollback),
 		cmocka_unit_test(test_reader_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
