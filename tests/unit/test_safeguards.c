@@ -653,6 +653,77 @@ static void test_reader_errors(void **state)
 	bo_diags_free(d);
 }
 
+/* Every allocation of reading the safeguards, and of a run's state, failed
+ * in turn: a clean BO_ENOMEM, nothing half-built (ASan sees the leaks). */
+static void test_alloc_torture(void **state)
+{
+	static const char full[] =
+		"name: torture\n"
+		"space:\n"
+		"  family: {choice: [a, b, c]}\n"
+		"  n: {int: [1, 9]}\n"
+		"metrics: {y: {}}\n"
+		"score: y\n"
+		"budget: {money: 5, rate: {money: 1, per: 1h}, anomaly: 4}\n"
+		"alerts: {at: [0.3, 0.6], command: [./notify, \"{study} {threshold}\", x], timeout: 3s}\n"
+		"limits: {max_trials_per: {family: 2, n: 3}}\n"
+		"rollback: {every: 4, noise: 0.1}\n"
+		"evaluator: {command: [\"true\"]}\n";
+	size_t k;
+	int ok = 0;
+	(void)state;
+	for (k = 1; k < 100000 && !ok; k++) {
+		bo_study *s = NULL;
+		bo_diags *d = NULL;
+		int rc;
+		bo__alloc_fail_at(k);
+		rc = bo_study_parse(&s, full, sizeof full - 1, "t.yaml", "/d", &d);
+		bo__alloc_fail_at(0);
+		if (rc == 0) {
+			ok = 1;
+			assert_int_equal(s->guard.alert_argc, 3);
+			assert_int_equal(s->guard.nlimits, 2);
+			assert_int_equal(s->guard.rollback_every, 4);
+			assert_true(s->guard.anomaly_k == 4.0);
+		} else {
+			assert_int_equal(rc, BO_ENOMEM);
+			assert_null(s);
+		}
+		bo_study_free(s);
+		bo_diags_free(d);
+	}
+	assert_true(ok);
+	ok = 0;
+	for (k = 1; k < 100000 && !ok; k++) {
+		bo_study *s = parse(full);
+		bo_safeguards G;
+		double x[2] = {1, 4}, *rx = NULL;
+		int rc;
+		bo__alloc_fail_at(k);
+		rc = bo__guard_init(&G, s, NULL, "/nonexistent/log");
+		if (rc == 0)
+			rc = bo__guard_launched(&G, 1, x, 0.5);
+		if (rc == 0)
+			rc = bo__guard_charged(&G, 1, 0.2, 0.2, 0.0, 1.0);
+		if (rc == 0)
+			rc = bo__guard_trial_done(&G, 1, x, BO_TRIAL_COMPLETE, 0.5, 1);
+		if (rc == 0)
+			rc = bo__guard_limits(&G, 1, x);
+		if (rc == 0)
+			rc = bo__guard_reeval_due(&G, 4, &rx);
+		bo__alloc_fail_at(0);
+		if (rc >= 0)
+			ok = 1;
+		else
+			assert_int_equal(rc, BO_ENOMEM);
+		bo__free(rx);
+		bo__guard_clear(&G, 0.0);
+		bo_study_free(s);
+	}
+	assert_true(ok);
+	assert_true(k > 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -666,6 +737,7 @@ int main(void)
 		cmocka_unit_test(test_hook_fails_or_hangs),
 		cmocka_unit_test(test_rollback),
 		cmocka_unit_test(test_reader_errors),
+		cmocka_unit_test(test_alloc_torture),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
