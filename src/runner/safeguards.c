@@ -624,11 +624,14 @@ int bo__guard_rate_ok(bo_safeguards *g, double need, size_t nrunning, double now
 		free_at = bo__rate_free_at(gd, g->charges, g->ncharges, now, held, nrunning, need);
 		if (isfinite(free_at))
 			snprintf(when, sizeof when, "for %.3g s at most", free_at - now);
-		ev(g, 0, "rate_wait", need,
-		   "spend rate: %.6g charged in the last %g s, %.6g predicted for running trials and %.6g "
-		   "for the next would pass %.6g %s per %g s; launches wait (%s)",
-		   window, gd->rate_per_s, held, isfinite(need) ? need : 0.0, gd->rate_money,
-		   g->s->prices.currency, gd->rate_per_s, when);
+		char msg[400];
+		snprintf(msg, sizeof msg,
+			 "spend rate: %.6g charged in the last %g s, %.6g predicted for running trials and "
+			 "%.6g for the next would pass %.6g %s per %g s; launches wait (%s)",
+			 window, gd->rate_per_s, held, isfinite(need) ? need : 0.0, gd->rate_money,
+			 g->s->prices.currency, gd->rate_per_s, when);
+		ev(g, 0, "rate_wait", need, "%s", msg);
+		note(g, msg);
 	}
 	return 0;
 }
