@@ -77,7 +77,8 @@ static void print_slurm_jobs(bo_storage *st)
 	bo__trial_rec_free_array(t, n);
 }
 
-/* The budget alerts that fired (runner/safeguards.c): "alert" events. */
+/* The safeguards' verdicts (runner/safeguards.c): the budget alerts that
+ * fired ("alert" events) and the incumbents demoted ("rollback" events). */
 static void alerts_text(bo_storage *st)
 {
 	bo_event *e = NULL;
@@ -85,8 +86,8 @@ static void alerts_text(bo_storage *st)
 	if (st->ops->events(st, &e, &n) < 0)
 		return;
 	for (i = 0; i < n; i++)
-		if (e[i].kind && !strcmp(e[i].kind, "alert"))
-			printf("alert    %s\n", e[i].detail ? e[i].detail : "");
+		if (e[i].kind && (!strcmp(e[i].kind, "alert") || !strcmp(e[i].kind, "rollback")))
+			printf("%-8s %s\n", e[i].kind, e[i].detail ? e[i].detail : "");
 	bo__event_free_array(e, n);
 }
 
