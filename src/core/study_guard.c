@@ -57,7 +57,7 @@ void bo__study_read_guard_budget(rd *r, const ynode *m)
 {
 	static const char *const rkeys[] = {"money", "per", NULL};
 	bo_guard *g = &r->s->guard;
-	const ynode *n, *x;
+	const ynode *n;
 	double v;
 
 	if ((n = bo__yaml_get(m, "rate"))) {
@@ -65,6 +65,7 @@ void bo__study_read_guard_budget(rd *r, const ynode *m)
 			bo__yaml_diag(r, n, "budget: rate: expected a mapping such as {money: 50, per: 1h}, "
 					    "found %s", bo__yaml_kind(n));
 		} else {
+			const ynode *x;
 			bo__yaml_check_keys(r, n, rkeys, "budget: rate");
 			if (!(x = bo__yaml_get(n, "money")))
 				bo__yaml_diag(r, n, "budget: rate: missing \"money\" (the most that may be "

@@ -303,6 +303,29 @@ static void fmt_num(double v, char *buf, size_t size)
 	snprintf(buf, size, "%.15g", v);
 }
 
+/* The value of placeholder name (n bytes), or NULL when it is not one. */
+static const char *field(const bo_alert_figures *f, const char *name, size_t n, char *num,
+			 size_t size)
+{
+	if (n == 9 && !strncmp(name, "threshold", n)) {
+		fmt_num(f->threshold, num, size);
+		return num;
+	}
+	if (n == 5 && !strncmp(name, "spent", n)) {
+		fmt_num(f->spent, num, size);
+		return num;
+	}
+	if (n == 6 && !strncmp(name, "budget", n)) {
+		fmt_num(f->budget, num, size);
+		return num;
+	}
+	if (n == 8 && !strncmp(name, "currency", n))
+		return f->currency ? f->currency : "";
+	if (n == 5 && !strncmp(name, "study", n))
+		return f->study ? f->study : "";
+	return NULL;
+}
+
 /* arg with its {placeholders} replaced: one argument, whatever they hold. */
 static char *expand(const char *arg, const bo_alert_figures *f)
 {
@@ -311,20 +334,7 @@ static char *expand(const char *arg, const bo_alert_figures *f)
 	char num[64];
 	while (*p) {
 		const char *e = *p == '{' ? strchr(p, '}') : NULL;
-		const char *val = NULL;
-		if (e) {
-			size_t n = (size_t)(e - p - 1);
-			if (n == 9 && !strncmp(p + 1, "threshold", n))
-				fmt_num(f->threshold, num, sizeof num), val = num;
-			else if (n == 5 && !strncmp(p + 1, "spent", n))
-				fmt_num(f->spent, num, sizeof num), val = num;
-			else if (n == 6 && !strncmp(p + 1, "budget", n))
-				fmt_num(f->budget, num, sizeof num), val = num;
-			else if (n == 8 && !strncmp(p + 1, "currency", n))
-				val = f->currency ? f->currency : "";
-			else if (n == 5 && !strncmp(p + 1, "study", n))
-				val = f->study ? f->study : "";
-		}
+		const char *val = e ? field(f, p + 1, (size_t)(e - p - 1), num, sizeof num) : NULL;
 		if (val) {
 			bo__sb_puts(&sb, val);
 			p = e + 1;
@@ -487,10 +497,9 @@ int bo__guard_init(bo_safeguards *g, const bo_study *s, const bo_guard_cb *cb, c
 static int count_config(bo_safeguards *g, const double *x)
 {
 	size_t i;
-	int rc;
 	for (i = 0; i < g->s->guard.nlimits; i++)
-		if ((rc = bo__limit_count_add(&g->counts[i], x[g->s->guard.limits[i].param])) < 0)
-			return rc;
+		if (bo__limit_count_add(&g->counts[i], x[g->s->guard.limits[i].param]) < 0)
+			return BO_ENOMEM;
 	return 0;
 }
 
@@ -606,7 +615,7 @@ done:
 int bo__guard_rate_ok(bo_safeguards *g, double need, size_t nrunning, double now)
 {
 	const bo_guard *gd = &g->s->guard;
-	double window, held = 0.0, free_at;
+	double window, held = 0.0;
 	size_t i;
 	if (!isfinite(gd->rate_money))
 		return 1;
@@ -620,6 +629,7 @@ int bo__guard_rate_ok(bo_safeguards *g, double need, size_t nrunning, double now
 	}
 	if (!g->rate_waiting) {
 		char when[64] = "when running trials end";
+		double free_at;
 		g->rate_waiting = 1;
 		free_at = bo__rate_free_at(gd, g->charges, g->ncharges, now, held, nrunning, need);
 		if (isfinite(free_at))
