@@ -81,6 +81,20 @@ static double running_cost(const bo_study *s, bo_storage *st, size_t *n)
 	return c;
 }
 
+/* The safeguards' verdicts (runner/safeguards.c): the budget alerts that
+ * fired ("alert" events) and the incumbents demoted ("rollback" events). */
+static void alerts_text(bo_storage *st)
+{
+	bo_event *e = NULL;
+	size_t n = 0, i;
+	if (st->ops->events(st, &e, &n) < 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (e[i].kind && (!strcmp(e[i].kind, "alert") || !strcmp(e[i].kind, "rollback")))
+			printf("%-8s %s\n", e[i].kind, e[i].detail ? e[i].detail : "");
+	bo__event_free_array(e, n);
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -178,6 +192,7 @@ int cmd_status(int argc, char **argv)
 		cli_fmt_money(live, s->prices.currency, a, sizeof a);
 		printf("running  %zu trial%s, %s so far (not yet in spend)\n", nrun, nrun == 1 ? "" : "s", a);
 	}
+	alerts_text(st);
 	if (s->evaluator.executor == BO_EXECUTOR_SLURM)
 		print_slurm_jobs(st);
 	if (i < nbest) {

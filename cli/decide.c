@@ -135,6 +135,8 @@ static int set_score(bo_study *s, const char *text)
 	return 0;
 }
 
+static int demote_rolled_back(cli_decide *d, bo_storage *st);
+
 int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 {
 	if (!d->format)
@@ -197,6 +199,8 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 		}
 		if (rc == 0)
 			rc = bo__configs_add_trials(&d->c, d->trials, d->ntrials);
+		if (rc == 0)
+			rc = demote_rolled_back(d, st);
 		if (rc < 0)
 			cli_error("%s", bo_error_last());
 		bo__storage_close(st);
@@ -218,6 +222,37 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 		d->mc_on = 1;
 	}
 	return 0;
+}
+
+/* rollback (runner/safeguards.c): a configuration a "rollback" event
+ * demoted is never recommended again: its trials are not usable, and say
+ * why. */
+static int demote_rolled_back(cli_decide *d, bo_storage *st)
+{
+	bo_event *e = NULL;
+	size_t n = 0, i, k;
+	int rc = st->ops->events(st, &e, &n);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < n && rc == 0; i++) {
+		const char *pj = NULL;
+		if (!e[i].kind || strcmp(e[i].kind, "rollback") != 0)
+			continue;
+		for (k = 0; k < d->c.n; k++)
+			if (d->c.v[k].id == e[i].trial_id)
+				pj = d->c.v[k].params_json;
+		for (k = 0; pj && k < d->c.n; k++) {
+			bo_config *c = &d->c.v[k];
+			if (!c->params_json || strcmp(c->params_json, pj) != 0)
+				continue;
+			c->usable = 0;
+			bo__free(c->why);
+			if (!(c->why = bo__strdup(e[i].detail ? e[i].detail : "demoted by a re-evaluation")))
+				rc = BO_ENOMEM;
+		}
+	}
+	bo__event_free_array(e, n);
+	return rc;
 }
 
 void cli_warn_certain_chance(const bo_study *s)

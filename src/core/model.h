@@ -125,6 +125,35 @@ typedef struct bo_budget {
 	double trial_time_s;  /* per-trial cap; NaN: none */
 } bo_budget;
 
+/* Safeguards (issue 11 item 4): read by core/study_guard.c, applied by
+ * runner/safeguards.c. */
+#define BO_ALERTS_MAX 16
+#define BO_ALERT_TIMEOUT_S 10.0   /* default alerts: timeout of the hook */
+#define BO_ANOMALY_K 3.0          /* default budget: anomaly */
+
+typedef struct bo_trial_limit {
+	int param;            /* index of a choice, ordinal or int parameter */
+	int64_t max;          /* most trials per value of it, >= 1 */
+	bo_srcpos pos;
+} bo_trial_limit;
+
+typedef struct bo_guard {
+	double rate_money;    /* budget: rate: money; NaN: no spend-rate limit */
+	double rate_per_s;    /* budget: rate: per, seconds (the trailing window) */
+	double anomaly_k;     /* budget: anomaly; 0: off (anomaly: off) */
+	size_t nalerts;       /* alerts: at (0.5, 0.8, 0.95 by default), ascending */
+	double alerts[BO_ALERTS_MAX];
+	size_t alert_argc;
+	char **alert_argv;    /* alerts: command, NULL-terminated; NULL: no hook */
+	double alert_timeout_s;
+	size_t nlimits;
+	bo_trial_limit *limits;  /* limits: max_trials_per */
+	int64_t rollback_every;  /* rollback: every: re-evaluate the incumbent after
+				    this many trials; 0: never */
+	double rollback_noise;   /* rollback: noise: a drop of the score up to this
+				    is noise (>= 0) */
+} bo_guard;
+
 /* Where trials run (evaluator: executor). */
 enum { BO_EXECUTOR_LOCAL = 0, BO_EXECUTOR_SLURM = 1 };
 
@@ -253,6 +282,7 @@ struct bo_study {
 	bo_pruner_spec pruner;   /* kind BO_PRUNER_NONE by default */
 	size_t nuncertain;       /* uncertain inputs and prices, in reading order */
 	bo_dist **uncertain;     /* borrowed from inputs and prices; dist->slot = index */
+	bo_guard guard;          /* spend rate, alerts, anomaly stop, per-value limits */
 };
 
 /* Compiles text as an expression over every name of the study (parameters,

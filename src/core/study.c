@@ -10,6 +10,7 @@
 #include "core/strbuf.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/study_yaml_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -56,6 +57,7 @@ void bo_study_free(bo_study *s)
 	bo__free(s->catalog.where_text);
 	bo__free(s->catalog.label);
 	bo__expr_free(s->catalog.where);
+	bo__study_guard_clear(s);
 	for (i = 0; s->constraints && i < s->nconstraints; i++) {
 		bo__free(s->constraints[i].text);
 		bo__expr_free(s->constraints[i].expr);

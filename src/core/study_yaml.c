@@ -184,7 +184,8 @@ static const char *const TOP_KEYS[] = {"name",    "seed",      "space",      "co
 				       "inputs",  "prices",    "metrics",    "derived",
 				       "objectives", "guardrails", "score", "budget",
 				       "evaluator", "sampler", "storage",    "catalog",
-				       "storage_access", "pruner", NULL};
+				       "storage_access", "pruner", "alerts", "limits", "rollback",
+				       NULL};
 
 static void read_name(rd *r, const ynode *top)
 {
@@ -1347,7 +1348,8 @@ static void positive_money(rd *r, const ynode *n, const char *what, double *out)
 
 static void read_budget(rd *r, const ynode *top)
 {
-	static const char *const keys[] = {"money", "trials", "time", "per_trial", NULL};
+	static const char *const keys[] = {"money", "trials", "time", "per_trial", "rate",
+					   "anomaly", NULL};
 	static const char *const pkeys[] = {"money", "time", NULL};
 	const ynode *m = bo__yaml_want_map(r, bo__yaml_get(top, "budget"), "budget"), *n;
 	bo_budget *b = &r->s->budget;
@@ -1375,6 +1377,7 @@ static void read_budget(rd *r, const ynode *top)
 		if ((x = bo__yaml_get(n, "time")))
 			bo__yaml_duration(r, x, "budget: per_trial: time", &b->trial_time_s);
 	}
+	bo__study_read_guard_budget(r, m);
 }
 
 /* Checks the {name} placeholders of one argument. */
@@ -1829,6 +1832,7 @@ static void read_study(rd *r)
 	read_guardrails(r, top);
 	read_score(r, top);
 	read_budget(r, top);
+	bo__study_read_guard(r, top);
 	read_evaluator(r, top);
 	read_catalog(r, top);
 	bo__study_read_pruner(r, top);
@@ -1885,6 +1889,7 @@ static int parse_impl(bo_study **out, const char *text, size_t len, const char *
 	s->budget.time_s = NAN;
 	s->budget.trial_money = NAN;
 	s->budget.trial_time_s = NAN;
+	bo__study_guard_defaults(s);
 	s->evaluator.parallel = 1;
 	s->evaluator.timeout_s = NAN;
 	s->evaluator.slurm.time_s = NAN;

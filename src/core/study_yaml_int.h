@@ -167,6 +167,21 @@ const char *bo__yaml_suggest(const char *name, const char *const *cands, size_t 
 /* Reads pruner: of the study (after metrics and objectives). */
 void bo__study_read_pruner(rd *r, const ynode *top);
 
+/* ---- core/study_guard.c: safeguards ------------------------------------- */
+
+/* Sets the defaults of s->guard (no rate limit, anomaly 3, alerts at 0.5,
+ * 0.8 and 0.95 of the money budget, no hook, no limits). */
+void bo__study_guard_defaults(bo_study *s);
+
+/* Reads budget: rate and budget: anomaly from the budget mapping m. */
+void bo__study_read_guard_budget(rd *r, const ynode *m);
+
+/* Reads the top-level alerts: and limits: (after budget: and space:). */
+void bo__study_read_guard(rd *r, const ynode *top);
+
+/* Frees what s->guard owns. */
+void bo__study_guard_clear(bo_study *s);
+
 /* ---- core/study_dist.c -------------------------------------------------- */
 
 /* 1 if n is written as a distribution: a mapping whose first key is one of

@@ -60,6 +60,7 @@
 #include "runner/livecost.h"
 #include "runner/pruner.h"
 #include "runner/reserve.h"
+#include "runner/safeguards.h"
 #include "runner/slurm_jobs.h"
 #include "runner/trial_record.h"
 #include "runner/worker.h"
@@ -102,6 +103,7 @@ typedef struct job_ctx {
 	char **argv;
 	char **envp;
 	int failed_io;
+	double predicted;        /* the cost model's prediction at launch (anomaly stop); NaN: none */
 } job_ctx;
 
 typedef struct runner {
@@ -144,6 +146,8 @@ typedef struct runner {
 	int group;               /* files group-readable (storage_access: group) */
 	bo_run_summary sum;
 	bo_worker *w;            /* worker: one of several on a PostgreSQL study, else NULL */
+	bo_safeguards guard;     /* spend rate, alerts, anomaly stop, limits (runner/safeguards.h) */
+	double last_predicted;   /* the cost model's prediction at the last reservation */
 } runner;
 
 static double mono_now(void)
@@ -260,6 +264,17 @@ static void stop_launching(runner *r, const char *kind, const char *fmt, ...)
 	r->stop_launch = 1;
 	event(r, 0, kind, NAN, "%s", r->stop_reason);
 	note(r, "%s", r->stop_reason);
+}
+
+/* Safeguards report through these (runner/safeguards.h). */
+static void guard_event(void *ud, int64_t trial, const char *kind, double amount, const char *detail)
+{
+	event(ud, trial, kind, amount, "%s", detail);
+}
+
+static void guard_note(void *ud, const char *msg)
+{
+	note(ud, "%s", msg);
 }
 
 /* ---- prices and usage ------------------------------------------------ */
@@ -623,6 +638,10 @@ static void police_jobs(runner *r)
 			kill_job(r, j, "interrupt", "interrupted");
 		} else if (isfinite(r->timeout_s) && wall >= r->timeout_s) {
 			kill_job(r, j, "timeout", "timed out after %g s", r->timeout_s);
+		} else if (bo__anomaly_exceeds(r->s->guard.anomaly_k, j->predicted, j->cost_now)) {
+			/* cost_now: measured plus the usage its steps reported */
+			kill_job(r, j, "anomaly", "anomaly: its cost so far passed %g times its predicted cost %.6g %s",
+				 r->s->guard.anomaly_k, j->predicted, r->s->prices.currency);
 		} else if (isfinite(j->cap)) {
 			/* Stop before the next check could pass the cap. */
 			double dt = now - j->t_prev;
@@ -895,6 +914,7 @@ static int reserve_proposal(runner *r, int64_t number, double *x, bo_reserve_out
 	in.model_size = sizeof model;
 	if ((v = bo__reserve_proposal(r->sm, &in, number, x, r->s->nparams, ro)) < 0)
 		return v;
+	r->last_predicted = in.predicted;
 	rc = LAUNCH_OK;
 	if (v == BO_RESERVE_ALONE) {
 		rc = LAUNCH_WAIT;
@@ -966,8 +986,21 @@ static int launch_one(runner *r)
 		}
 		if (rc < 0)
 			goto done;
+		if (!claimed && (rc = bo__guard_limits(&r->guard, number, j->x)) == BO_DONE) {
+			stop_launching(r, "limit_stop", "%s", bo_error_last());
+			rc = LAUNCH_STOP;
+			goto done;
+		} else if (rc < 0)
+			goto done;
 	}
-	if (!claimed && (rc = reserve_proposal(r, number, j->x, &ro)) != LAUNCH_OK) {
+	if (!claimed && (rc = reserve_proposal(r, number, j->x, &ro)) == LAUNCH_OK && !r->w &&
+	    !bo__guard_rate_ok(&r->guard, ro.need, r->njobs, wall_now())) {
+		struct timespec nap = {0, WAIT_SLICE_MS * 1000000L};
+		if (r->njobs == 0)
+			nanosleep(&nap, NULL);   /* nothing to wait on but the clock */
+		rc = LAUNCH_WAIT;
+	}
+	if (!claimed && rc != LAUNCH_OK) {
 		if (rc == LAUNCH_WAIT) {
 			r->held_x = j->x;   /* the same proposal, once money frees */
 			j->x = NULL;
@@ -1067,6 +1100,9 @@ static int launch_one(runner *r)
 	r->ntrials++;
 	r->reserved += reserve;
 	j->cap = ro.cap;
+	j->predicted = claimed ? NAN : r->last_predicted;
+	if ((rc = bo__guard_launched(&r->guard, j->id, j->x, ro.need)) < 0)
+		goto done;
 	crash_point(r, "reserved");
 
 	if (mkdir(j->folder, r->group ? 0750 : 0700) < 0) {
@@ -1371,6 +1407,8 @@ static int finish_job(runner *r, job_ctx *j)
 	if (r->reserved < 0)
 		r->reserved = 0;
 	r->spent += cost;
+	if ((rc = bo__guard_charged(&r->guard, j->id, cost, r->spent, mono_now(), wall_now())) < 0)
+		goto done;
 	r->max_cost = fmax(r->max_cost, uncapped);
 	r->sum_wall += st.wall_s;
 	r->nfinished++;
@@ -1385,6 +1423,8 @@ static int finish_job(runner *r, job_ctx *j)
 		r->sum.failed++;
 	}
 	update_best(r, rec.score, rec.feasible == 1);
+	if ((rc = bo__guard_trial_done(&r->guard, j->id, j->x, rec.state, rec.score, rec.feasible == 1)) < 0)
+		goto done;
 	if (r->w && (rc = bo__worker_mark(r->w, j->id)) < 0)
 		goto done;
 	if ((rc = bo__sampler_tell_metrics(r->sm, j->id - 1, j->x, rec.state, mvals, cost)) < 0)
@@ -1815,6 +1855,14 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 		r->elapsed_before = 0;
 	if ((rc = load_history(r)) < 0)
 		goto done;
+	{
+		bo_guard_cb cb = {r, guard_event, guard_note};
+		char hook_log[PATH_MAX + 32];
+		snprintf(hook_log, sizeof hook_log, "%s/alert-hooks.log", r->trials_dir);
+		if ((rc = bo__guard_init(&r->guard, s, &cb, hook_log)) < 0 ||
+		    (rc = bo__guard_start(&r->guard, r->st, r->spent, mono_now(), wall_now())) < 0)
+			goto done;
+	}
 	if (r->w && (rc = bo__worker_refresh(r->w, r->st, r->sm, s, &r->max_cost)) < 0)
 		goto done;
 	r->last_tick = r->last_heartbeat = mono_now();
@@ -1831,6 +1879,9 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 				       r->njobs);
 		}
 		police_jobs(r);
+		/* rollback: every: the incumbent's re-evaluation is the next launch */
+		if (!r->held_x && !r->w && (rc = bo__guard_reeval_due(&r->guard, r->ntrials, &r->held_x)) < 0)
+			goto done;
 		while (r->njobs < (size_t)r->parallel && (d = launch_decision(r)) == LAUNCH_OK) {
 			if ((rc = launch_one(r)) < 0)
 				goto done;
@@ -1880,6 +1931,7 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 				worker_reap(r);
 			crash_point(r, "heartbeat");
 		}
+		bo__guard_tick(&r->guard, now);
 		if (r->opt->progress && now - r->last_tick >= (r->opt->tick_s > 0 ? r->opt->tick_s : 0.5)) {
 			bo_run_progress p;
 			r->last_tick = now;
@@ -1911,6 +1963,7 @@ done:
 	bo__exec_free(r->ex);
 	bo__sampler_free(r->sm);
 	bo__pruner_free(r->pr);
+	bo__guard_clear(&r->guard, mono_now());
 	bo__storage_close(r->st);
 	bo__ledger_unlock(r->lock_fd);
 	bo__free(r->jobs);
