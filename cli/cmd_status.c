@@ -155,6 +155,13 @@ int cmd_status(int argc, char **argv)
 			json_object_set_new(o, "workers", wk);
 		if (o && isfinite(live))
 			json_object_set_new(o, "running_cost", json_real(live));
+		if (o) {
+			bo_event *e = NULL;
+			size_t ne = 0;
+			if (st->ops->events(st, &e, &ne) == 0)
+				json_object_set_new(o, "alerts", bo__export_alerts_json(e, ne));
+			bo__event_free_array(e, ne);
+		}
 		text = o ? json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) : NULL;
 		json_decref(o);
 		if (!text) {

@@ -337,6 +337,26 @@ json_t *bo__export_events_json(const bo_event *e, size_t n)
 	return finish(a, ok);
 }
 
+json_t *bo__export_alerts_json(const bo_event *e, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+	for (i = 0; a && i < n; i++) {
+		json_t *o;
+		if (!e[i].kind || (strcmp(e[i].kind, "alert") && strcmp(e[i].kind, "rollback")))
+			continue;
+		o = json_pack("{s:s, s:f, s:o, s:o, s:s}", "kind", e[i].kind, "t", e[i].t, "trial",
+			      e[i].trial_id > 0 ? json_integer((json_int_t)e[i].trial_id) : json_null(),
+			      "amount", isfinite(e[i].amount) ? json_real(e[i].amount) : json_null(),
+			      "detail", e[i].detail ? e[i].detail : "");
+		if (!o || json_array_append_new(a, o) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 json_t *bo__export_workers_json(struct bo_storage *st)
 {
 	bo_pg_worker *w = NULL;

@@ -47,6 +47,13 @@ json_t *bo__export_status_json(const bo_study *s, const bo_ledger_totals *tot,
 struct bo_storage;
 json_t *bo__export_workers_json(struct bo_storage *st);
 
+/* The safeguards' verdicts among the events e[0..n): the budget alerts
+ * that fired ("alert") and the incumbents demoted ("rollback"), in order,
+ * as an array of {kind, t, trial (null if none), amount (null if none),
+ * detail}; NULL on memory. The "alerts" of status and /api/status. */
+struct bo_event;
+json_t *bo__export_alerts_json(const struct bo_event *e, size_t n);
+
 /* Index of the trial status calls best among t[0..n), or n when none. */
 size_t bo__export_best(const bo_study *s, const bo_trial_rec *t, size_t n);
 

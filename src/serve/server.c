@@ -272,6 +272,10 @@ static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo
 	if ((status = with_running_cost(s, bo__export_status_json(s, tot, t, n), t, n)) &&
 	    (workers = bo__export_workers_json(sv->st)))
 		json_object_set_new(status, "workers", workers);   /* a PostgreSQL study's */
+	if (status && json_object_set_new(status, "alerts", bo__export_alerts_json(ev, nev)) < 0) {
+		json_decref(status);   /* out of memory */
+		status = NULL;
+	}
 	if (!(sn->status = dump(status)) ||
 	    !(sn->trials = dump(bo__export_trials_json(s, t, n))) ||
 	    !(sn->frontier = dump(frontier_json(&c, &fr, fr_ok))) ||
