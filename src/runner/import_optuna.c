@@ -378,6 +378,25 @@ static void yaml_num(bo_strbuf *sb, double v)
 	bo__sb_puts(sb, buf);
 }
 
+/* The labels of a choice, comma-separated: numbers as numbers when num,
+ * else quoted strings. */
+static void yaml_labels(bo_strbuf *sb, const json_t *labels, int num)
+{
+	size_t j;
+	for (j = 0; j < json_array_size(labels); j++) {
+		char lab[512];
+		json_t *v = json_array_get(labels, j);
+		if (j)
+			bo__sb_puts(sb, ", ");
+		if (num)
+			yaml_num(sb, json_number_value(v));
+		else {
+			label_text(v, lab, sizeof lab);
+			yaml_str(sb, lab);
+		}
+	}
+}
+
 static int cmp_map(const void *a, const void *b)
 {
 	return strcmp(((const bo_optuna_map *)a)->from, ((const bo_optuna_map *)b)->from);
@@ -397,20 +416,8 @@ static int build_yaml(bo_strbuf *sb, const plan *pl, const bo_optuna_study *o,
 		const pplan *p = &pl->p[i];
 		bo__sb_printf(sb, "  %s: {", p->name);
 		if (p->kind == BO_OPTUNA_CATEGORICAL) {
-			int num = all_numeric(p->choices);
 			bo__sb_puts(sb, "choice: [");
-			for (j = 0; j < json_array_size(p->choices); j++) {
-				char lab[512];
-				json_t *v = json_array_get(p->choices, j);
-				if (j)
-					bo__sb_puts(sb, ", ");
-				if (num)
-					yaml_num(sb, json_number_value(v));
-				else {
-					label_text(v, lab, sizeof lab);
-					yaml_str(sb, lab);
-				}
-			}
+			yaml_labels(sb, p->choices, all_numeric(p->choices));
 			bo__sb_putc(sb, ']');
 		} else {
 			bo__sb_printf(sb, "%s: [", p->kind == BO_OPTUNA_INT ? "int" : "float");
@@ -427,20 +434,9 @@ static int build_yaml(bo_strbuf *sb, const plan *pl, const bo_optuna_study *o,
 		}
 		if (p->when_param >= 0) {
 			const pplan *c = &pl->p[p->when_param];
-			int num = all_numeric(c->choices);
 			bo__sb_printf(sb, ", when: {%s: [", c->name);
-			for (j = 0; j < json_array_size(p->when_labels); j++) {
-				char lab[512];
-				json_t *v = json_array_get(p->when_labels, j);
-				if (j)
-					bo__sb_puts(sb, ", ");
-				if (num)
-					yaml_num(sb, json_number_value(v));
-				else {
-					label_text(v, lab, sizeof lab);
-					yaml_str(sb, lab);
-				}
-			}
+			/* written as the parent's labels are */
+			yaml_labels(sb, p->when_labels, all_numeric(c->choices));
 			bo__sb_puts(sb, "]}");
 		}
 		bo__sb_puts(sb, "}\n");
