@@ -211,6 +211,8 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 		d->mco_set = 1;
 	}
 	if (bo__mc_wanted(&d->c) || d->mco.confidence > 0) {
+		/* quantiles only of the configurations a command shows */
+		d->mco.on_demand = 1;
 		if (bo__mc_run(&d->mc, &d->c, &d->mco) < 0) {
 			cli_error("%s", bo_error_last());
 			return EXIT_RUN_FAILED;
@@ -239,6 +241,8 @@ void cli_json_uncertain(FILE *f, const cli_decide *d, size_t i)
 	size_t q, k;
 	if (!d->mc_on)
 		return;
+	if (bo__mc_quantiles(mc, i) < 0)
+		cli_warn("quantiles of configuration %lld: %s", (long long)d->c.v[i].id, bo_error_last());
 	fprintf(f, ", \"uncertain\": {\"draws\": %zu, \"seed\": %llu, \"confidence\": ", mc->o.draws,
 		(unsigned long long)mc->o.seed);
 	cli_json_num(f, mc->o.confidence > 0 ? mc->o.confidence : NAN);
@@ -305,6 +309,8 @@ void cli_text_uncertain(FILE *f, const cli_decide *d, size_t i, const char *pref
 	size_t q, k;
 	if (!d->mc_on)
 		return;
+	if (bo__mc_quantiles(mc, i) < 0)
+		cli_warn("quantiles of configuration %lld: %s", (long long)d->c.v[i].id, bo_error_last());
 	for (q = 0; q < mc->nqty; q++) {
 		fprintf(f, "%s%s under uncertainty (%zu draws): mean %.6g", prefix, mc->qty[q].name,
 			mc->o.draws, mc->mean[i * mc->nqty + q]);

@@ -590,6 +590,70 @@ static void test_vector_equals_scalar(void **state)
 	bo_study_free(s);
 }
 
+/* Quantiles on demand (what the commands use) equal those of a full run,
+ * bit for bit, and levels in any order, repeated, equal a sort of the
+ * same draws. */
+static void test_quantiles_on_demand(void **state)
+{
+	static const char ONE[] = "name: one\nspace:\n  name: {choice: from_catalog}\n"
+				  "inputs:\n  a: {normal: [2.385, 0.7]}\nmetrics:\n  k: {}\n"
+				  "derived:\n  w: \"k * a\"\ncatalog: {label: name}\n" TAIL;
+	static const double levels[] = {0.9, 0.1, 0.5, 0.37, 0.1, 0.999, 0.0001};
+	static const char TABLE[] = "name,k\nx,1.5\ny,\nz,-0.25\n";
+	bo_study *s = parse(BOTH, NULL, NULL), *s1 = parse(ONE, NULL, NULL);
+	bo_configs c, c2;
+	bo_mc mc, lazy;
+	bo_mc_options o = BO_MC_OPTIONS_INIT;
+	double *col;
+	size_t i, k, d, nv;
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(s1);
+	o.draws = 2999;
+	o.nq = sizeof levels / sizeof levels[0];
+	memcpy(o.q, levels, sizeof levels);
+	o.confidence = 0.8;
+	run_catalog(s, "name,gpu,k\nx,a100,1.5\ny,l4,0.25\nz,l4,\n", &c, &mc, &o);
+	o.on_demand = 1;
+	run_catalog(s, "name,gpu,k\nx,a100,1.5\ny,l4,0.25\nz,l4,\n", &c2, &lazy, &o);
+	nv = c.n * mc.nqty;
+	for (i = 0; i < nv; i++) {
+		assert_memory_equal(&mc.mean[i], &lazy.mean[i], sizeof(double));
+		assert_memory_equal(&mc.used[i], &lazy.used[i], sizeof(double));
+	}
+	assert_memory_equal(mc.prob, lazy.prob, c.n * mc.ng * sizeof(double));
+	for (i = 0; i < nv * o.nq; i++)
+		assert_true(isnan(lazy.quant[i]));
+	for (i = c.n; i-- > 0;)   /* any order */
+		assert_int_equal(bo__mc_quantiles(&lazy, i), 0);
+	assert_memory_equal(mc.quant, lazy.quant, nv * o.nq * sizeof(double));
+	bo__mc_clear(&mc);
+	bo__mc_clear(&lazy);
+	bo__configs_clear(&c);
+	bo__configs_clear(&c2);
+
+	/* against a sort; the row without k has no values: NaN */
+	o.on_demand = 0;
+	o.confidence = 0;
+	run_catalog(s1, TABLE, &c, &mc, &o);
+	assert_non_null(col = malloc(o.draws * sizeof *col));
+	for (i = 0; i < 3; i += 2) {
+		double kk = i == 0 ? 1.5 : -0.25;
+		for (d = 0; d < o.draws; d++)
+			col[d] = kk * mc.draws[d];
+		qsort(col, o.draws, sizeof *col, cmp_double);
+		for (k = 0; k < o.nq; k++)
+			assert_near(mc.quant[i * o.nq + k],
+				    bo__mc_quantile_sorted(col, o.draws, levels[k]), 1e-12);
+	}
+	assert_false(c.v[1].usable && isfinite(mc.quant[1 * o.nq]));
+	free(col);
+	bo__mc_clear(&mc);
+	bo__configs_clear(&c);
+	bo_study_free(s);
+	bo_study_free(s1);
+}
+
 static void test_bad_options(void **state)
 {
 	bo_study *s = parse(SUMS, NULL, NULL);
@@ -624,6 +688,7 @@ int main(void)
 		cmocka_unit_test(test_bad_samples),
 		cmocka_unit_test(test_bad_probabilities),
 		cmocka_unit_test(test_vector_equals_scalar),
+		cmocka_unit_test(test_quantiles_on_demand),
 		cmocka_unit_test(test_bad_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
