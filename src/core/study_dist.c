@@ -60,6 +60,37 @@ static int read_list(rd *r, const ynode *l, const char *what, const char *kind,
 	return bad ? -1 : 0;
 }
 
+/* Where field col of the row starting on line `line` of a CSV text begins,
+ * as a 1-based line and column (bytes), so that a bad sample is named by
+ * file:line:col. Walks the text as RFC 4180 reads it (a quoted field may
+ * hold commas and line breaks); the row was read already, so it exists. */
+static void cell_pos(const char *text, size_t len, int line, size_t col, int *oline, int *ocol)
+{
+	const char *p = text, *end = text + len, *bol;
+	int ln = 1;
+	size_t k;
+	while (p < end && ln < line)
+		if (*p++ == '\n')
+			ln++;
+	bol = p;
+	for (k = 0; k < col && p < end; k++) {
+		int quoted = 0;
+		while (p < end && (quoted || (*p != ',' && *p != '\n'))) {
+			if (*p == '"')
+				quoted = !quoted;   /* "" inside: off and on again */
+			else if (*p == '\n') {
+				ln++;
+				bol = p + 1;
+			}
+			p++;
+		}
+		if (p < end && *p == ',')
+			p++;
+	}
+	*oline = ln;
+	*ocol = (int)(p - bol) + 1;
+}
+
 /* Reads the samples file of {samples: file.csv, column: c}. */
 static int read_samples(rd *r, const ynode *m, const char *what, bo_dist *d, int is_price)
 {
@@ -149,11 +180,14 @@ static int read_samples(rd *r, const ynode *m, const char *what, bo_dist *d, int
 			snprintf(why, sizeof why, "a price must be >= 0");
 		}
 		if (k != 0) {
-			if (nbad < DIST_BAD_CELLS_MAX)
-				bo__yaml_diag(r, fn, "%s: %s:%d: column \"%s\": %s", what, file,
-					      csv->lines[i], csv->header[col],
+			if (nbad < DIST_BAD_CELLS_MAX) {
+				int cl, cc;
+				cell_pos(text, len, csv->lines[i], (size_t)col, &cl, &cc);
+				bo__yaml_diag(r, fn, "%s: %s:%d:%d: column \"%s\": %s", what, file, cl,
+					      cc, csv->header[col],
 					      k == 1 ? "empty cell (every sample must be a number)"
 						     : why);
+			}
 			nbad++;
 			continue;
 		}

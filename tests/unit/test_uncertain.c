@@ -444,16 +444,22 @@ static void test_bad_samples(void **state)
 	mkdir(dir, 0700);
 	snprintf(path, sizeof path, "%s/spot.csv", dir);
 	assert_non_null(f = fopen(path, "w"));
-	fputs("day,price\n1,2.5\n2,abc\n3,\n4,3.25\n", f);
+	fputs("day,price\n1,2.5\n2,abc\n3,\n4,3.25\n\"5,\n\",  x1\n6,\"\"\"\"\n", f);
 	fclose(f);
 	expect_diag(HEAD "inputs:\n  q: {samples: nothere.csv, column: price}\n" TAIL, dir,
 		    "u.yaml:5:16: ", "cannot open samples file nothere.csv", NULL);
 	expect_diag(HEAD "inputs:\n  q: {samples: spot.csv, column: cost}\n" TAIL, dir,
 		    "u.yaml:5:34: ", "has no column \"cost\"", NULL);
 	expect_diag(HEAD "inputs:\n  q: {samples: spot.csv, column: price}\n" TAIL, dir,
-		    "u.yaml:5:16: ", "spot.csv:3: column \"price\"", NULL);
+		    "u.yaml:5:16: ", "spot.csv:3:3: column \"price\"", NULL);
 	expect_diag(HEAD "inputs:\n  q: {samples: spot.csv, column: price}\n" TAIL, dir,
-		    "spot.csv:4: column \"price\": empty cell", NULL);
+		    "spot.csv:4:3: column \"price\": empty cell", NULL);
+	/* a quoted first field with a comma and a line break in it: the bad
+	 * cell is on the row's second line */
+	expect_diag(HEAD "inputs:\n  q: {samples: spot.csv, column: price}\n" TAIL, dir,
+		    "spot.csv:7:3: column \"price\"", NULL);
+	expect_diag(HEAD "inputs:\n  q: {samples: spot.csv, column: price}\n" TAIL, dir,
+		    "spot.csv:8:3: column \"price\"", NULL);
 	expect_diag(HEAD "inputs:\n  q: {samples: spot.csv}\n" TAIL, dir,
 		    "has 2 columns: say which with column: NAME", NULL);
 	/* a good one: the empirical mean and inverse */
