@@ -795,3 +795,34 @@ done:
 		bo__mc_clear(mc);
 	return rc;
 }
+
+int bo__mc_axis_within(const bo_mc *mc, size_t i, const bo_axis *a, double limit, double *out)
+{
+	const bo_configs *c = mc->c;
+	size_t q, d, nd = mc->o.draws, hits = 0;
+	int rc;
+	*out = NAN;
+	if (i >= mc->n || !c->v[i].usable || !a->goal)
+		return 0;
+	for (q = 0; q < mc->nqty; q++)
+		if ((a->kind == BO_AXIS_DERIVED && mc->qty[q].kind == BO_MC_DERIVED &&
+		     mc->qty[q].index == a->index) ||
+		    (a->kind == BO_AXIS_SCORE && mc->qty[q].kind == BO_MC_SCORE))
+			break;
+	if (q == mc->nqty) {   /* nothing uncertain in it: its value decides */
+		double v = bo__axis_value(c, i, a);
+		if (!isnan(v))
+			*out = (a->goal < 0 ? v <= limit : v >= limit) ? 1.0 : 0.0;
+		return 0;
+	}
+	if ((rc = eval_config(mc, c, i, mc->wk->count)) < 0)
+		return rc;
+	for (d = 0; d < nd; d++) {
+		double v = mc->wk->vals[q * nd + d];
+		if (isnan(v))
+			return 0;
+		hits += a->goal < 0 ? v <= limit : v >= limit;
+	}
+	*out = (double)hits / (double)nd;
+	return 0;
+}

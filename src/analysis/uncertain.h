@@ -94,6 +94,15 @@ void bo__mc_clear(bo_mc *mc);
  * an evaluation error. */
 int bo__mc_quantiles(const bo_mc *mc, size_t i);
 
+/* The share of draws in which axis a (analysis/configs.h) of
+ * configuration i stays within limit: at most limit for an axis to
+ * minimise (a cost, such as select's --max-cost), at least limit for one
+ * to maximise. An axis that reaches nothing uncertain gives 1 or 0 from
+ * its value. *out is NaN for an unusable configuration or a missing value.
+ * Returns 0 or an evaluation error. Writes only mc's workspace (see
+ * bo__mc_quantiles). */
+int bo__mc_axis_within(const bo_mc *mc, size_t i, const bo_axis *a, double limit, double *out);
+
 /* 1 if expression e reaches an uncertain input or price of s (directly
  * or through derived metrics). */
 int bo__mc_expr_uncertain(const bo_study *s, const bo_expr *e);

@@ -660,6 +660,52 @@ static void test_quantiles_on_demand(void **state)
 	bo_study_free(s1);
 }
 
+/* The share of draws within a budget on an axis (select's --max-cost and
+ * --min-perf) against a count over the same draws. */
+static void test_axis_within(void **state)
+{
+	static const char ONE[] = "name: one\nspace:\n  name: {choice: from_catalog}\n"
+				  "inputs:\n  a: {triangular: [0.5, 1.75, 4.25]}\nmetrics:\n  k: {}\n"
+				  "derived:\n  w: \"k * a\"\ncatalog: {label: name}\n" TAIL;
+	bo_study *s = parse(ONE, NULL, NULL);
+	bo_configs c;
+	bo_mc mc;
+	bo_mc_options o = BO_MC_OPTIONS_INIT;
+	bo_axis w, k, wmax;
+	double p;
+	size_t i, d, lo, hi;
+	(void)state;
+	assert_non_null(s);
+	o.draws = 1237;
+	o.on_demand = 1;
+	run_catalog(s, "name,k\nx,1.5\ny,\nz,2.385\n", &c, &mc, &o);
+	assert_int_equal(bo__axis_parse(&c, "w", &w), 0);
+	assert_int_equal(bo__axis_parse(&c, "+w", &wmax), 0);
+	assert_int_equal(bo__axis_parse(&c, "k", &k), 0);
+	for (i = 0; i < c.n; i += 2) {
+		double kk = i == 0 ? 1.5 : 2.385, limit = 3.3;
+		lo = hi = 0;
+		for (d = 0; d < o.draws; d++) {
+			lo += kk * mc.draws[d] <= limit;
+			hi += kk * mc.draws[d] >= limit;
+		}
+		assert_true(lo > 0 && lo < o.draws);
+		assert_int_equal(bo__mc_axis_within(&mc, i, &w, limit, &p), 0);
+		assert_near(p, (double)lo / (double)o.draws, 0);
+		assert_int_equal(bo__mc_axis_within(&mc, i, &wmax, limit, &p), 0);
+		assert_near(p, (double)hi / (double)o.draws, 0);
+		/* nothing uncertain in k: 1 or 0 */
+		assert_int_equal(bo__mc_axis_within(&mc, i, &k, 2, &p), 0);
+		assert_near(p, kk <= 2 ? 1.0 : 0.0, 0);
+	}
+	/* the row without k: unusable, no share */
+	assert_int_equal(bo__mc_axis_within(&mc, 1, &w, 3.3, &p), 0);
+	assert_true(isnan(p));
+	bo__mc_clear(&mc);
+	bo__configs_clear(&c);
+	bo_study_free(s);
+}
+
 static void test_bad_options(void **state)
 {
 	bo_study *s = parse(SUMS, NULL, NULL);
@@ -695,6 +741,7 @@ int main(void)
 		cmocka_unit_test(test_bad_probabilities),
 		cmocka_unit_test(test_vector_equals_scalar),
 		cmocka_unit_test(test_quantiles_on_demand),
+		cmocka_unit_test(test_axis_within),
 		cmocka_unit_test(test_bad_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
