@@ -796,6 +796,40 @@ done:
 	return rc;
 }
 
+/* The quantity axis a is, or mc->nqty when it reaches nothing uncertain. */
+static size_t axis_qty(const bo_mc *mc, const bo_axis *a)
+{
+	size_t q;
+	for (q = 0; q < mc->nqty; q++)
+		if ((a->kind == BO_AXIS_DERIVED && mc->qty[q].kind == BO_MC_DERIVED &&
+		     mc->qty[q].index == a->index) ||
+		    (a->kind == BO_AXIS_SCORE && mc->qty[q].kind == BO_MC_SCORE))
+			break;
+	return q;
+}
+
+int bo__mc_axis_band(const bo_mc *mc, size_t i, const bo_axis *a, double *lo, double *hi)
+{
+	size_t q = axis_qty(mc, a), k, klo = 0, khi = 0;
+	const double *row;
+	int rc;
+	*lo = *hi = NAN;
+	if (q == mc->nqty || !mc->o.nq || i >= mc->n)
+		return 0;
+	if ((rc = bo__mc_quantiles(mc, i)) < 0)
+		return rc;
+	for (k = 1; k < mc->o.nq; k++) {
+		if (mc->o.q[k] < mc->o.q[klo])
+			klo = k;
+		if (mc->o.q[k] > mc->o.q[khi])
+			khi = k;
+	}
+	row = mc->quant + (i * mc->nqty + q) * mc->o.nq;
+	*lo = row[klo];
+	*hi = row[khi];
+	return isfinite(*lo) && isfinite(*hi);
+}
+
 int bo__mc_axis_within(const bo_mc *mc, size_t i, const bo_axis *a, double limit, double *out)
 {
 	const bo_configs *c = mc->c;
@@ -804,11 +838,7 @@ int bo__mc_axis_within(const bo_mc *mc, size_t i, const bo_axis *a, double limit
 	*out = NAN;
 	if (i >= mc->n || !c->v[i].usable || !a->goal)
 		return 0;
-	for (q = 0; q < mc->nqty; q++)
-		if ((a->kind == BO_AXIS_DERIVED && mc->qty[q].kind == BO_MC_DERIVED &&
-		     mc->qty[q].index == a->index) ||
-		    (a->kind == BO_AXIS_SCORE && mc->qty[q].kind == BO_MC_SCORE))
-			break;
+	q = axis_qty(mc, a);
 	if (q == mc->nqty) {   /* nothing uncertain in it: its value decides */
 		double v = bo__axis_value(c, i, a);
 		if (!isnan(v))

@@ -103,6 +103,12 @@ int bo__mc_quantiles(const bo_mc *mc, size_t i);
  * bo__mc_quantiles). */
 int bo__mc_axis_within(const bo_mc *mc, size_t i, const bo_axis *a, double limit, double *out);
 
+/* The band of axis a for configuration i: its lowest and highest
+ * reported quantiles (o.q) over the draws. Returns 1 and *lo, *hi when
+ * the axis is uncertain and both are finite, 0 (NaN) when not, or an
+ * evaluation error. */
+int bo__mc_axis_band(const bo_mc *mc, size_t i, const bo_axis *a, double *lo, double *hi);
+
 /* 1 if expression e reaches an uncertain input or price of s (directly
  * or through derived metrics). */
 int bo__mc_expr_uncertain(const bo_study *s, const bo_expr *e);

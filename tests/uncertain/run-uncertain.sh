@@ -82,6 +82,25 @@ expect json-runners w.json '"runners_up": [{"id": 2, "label": "small"'
 "$exe" select --catalog cat.csv --study study.yaml --runners-up -1 > out 2> err; rc=$?
 [ $rc -eq 2 ] || fail "--runners-up -1: exit $rc, expected 2"
 
+# report: the selected configuration's uncertain values, its chances and
+# its runners-up's (the same draws as select's: the same numbers), and
+# quantile bands on the frontier chart, one per frontier point (only the
+# cost axis is uncertain)
+"$exe" select --catalog cat.csv --study study.yaml --confidence 0.5 > sel.out 2> err || fail "select for report"
+"$exe" report --catalog cat.csv --study study.yaml --confidence 0.5 --format md -o rep.md --date 2026-12-06 > out 2> err ||
+	{ fail "report"; cat err; }
+expect report-values rep.md '| value | mean | 5% quantile | 50% quantile | 95% quantile | ranked on |'
+expect report-head rep.md '| configuration | P(monthly\_cost \<= 4000), required \>= 0.5 | P(acc \>= 0.5), required \>= 0.5 |'
+psel=$(sed -n 's/^    selected mid: monthly_cost <= 4000: \([0-9.]*\) .*/\1/p' sel.out)
+prun=$(sed -n 's/^    runner-up 1 small: monthly_cost <= 4000: \([0-9.]*\) .*/\1/p' sel.out)
+expect report-sel rep.md "| selected: 3 mid | $psel | 1 |"
+expect report-run rep.md "| runner-up: 2 small | $prun | 1 |"
+nfront=$(sed -n 's/.*configurations, \([0-9]*\) on the frontier).*/\1/p' out)
+nbands=$(sed -n '/class="bands"/,/<\/g>/p' rep-frontier.svg | grep -c '<line')
+[ -n "$nfront" ] && [ "$nfront" -gt 0 ] && [ "$nbands" = "$nfront" ] ||
+	fail "frontier chart: $nbands quantile bands for $nfront frontier points"
+expect report-bands rep-frontier.svg 'bars: 5% to 95% quantiles under uncertainty'
+
 # --confidence 0.8 replaces every guardrail's probability: mid (about
 # 0.85) now qualifies and wins on acc; its cost ranks on its 80% quantile
 "$exe" select --catalog cat.csv --study study.yaml --confidence 0.8 > out 2> err; rc=$?
