@@ -36,6 +36,7 @@
 
 #include "analysis/configs.h"
 #include "analysis/frontier.h"
+#include "analysis/uncertain.h"
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/strbuf.h"
@@ -61,6 +62,7 @@ typedef struct snapshot {
 	uint64_t gen;              /* 1, 2, ... */
 	int64_t ntrials, nfinished;
 	char *status, *trials, *frontier, *events, *charts;
+	char *selection;     /* /api/selection: the selection's chances */
 	char *svg[BO_NCHARTS];
 } snapshot;
 
@@ -111,6 +113,7 @@ static void snap_unref(bo_server *sv, snapshot *sn)
 	free(sn->status);
 	free(sn->trials);
 	free(sn->frontier);
+	free(sn->selection);
 	free(sn->events);
 	free(sn->charts);
 	for (k = 0; k < BO_NCHARTS; k++)
@@ -219,8 +222,10 @@ static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo
 	double *imp = NULL;
 	int fr_ok = 0, ff_ok = 0, k, ok = 0;
 	json_t *charts = NULL, *status = NULL, *workers = NULL;
+	bo_mc mc;
 
 	memset(&rule, 0, sizeof rule);
+	memset(&mc, 0, sizeof mc);
 	memset(&c, 0, sizeof c);
 	memset(&cf, 0, sizeof cf);
 	bo__frontier_init(&fr);
@@ -253,6 +258,15 @@ static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo
 	for (i = 0; i < n; i++)
 		if (t[i].state == BO_TRIAL_RUNNING && isfinite(t[i].reserved))
 			cd.reserved += t[i].reserved;
+	/* uncertain inputs and prices: the finished trials judged as select
+	 * judges them (chance constraints, ranked values), the frontier chart
+	 * with quantile bands and the selection's chances in the status */
+	if (cf.n && bo__mc_wanted(&cf)) {
+		bo_mc_options mo = BO_MC_OPTIONS_INIT;
+		mo.on_demand = 1;
+		if (bo__mc_run(&mc, &cf, &mo) == 0)
+			cd.mc = &mc;
+	}
 	if (s->score && cf.n) {
 		rule.rule = BO_SELECT_SCORE;
 		if (bo__axis_parse(&cf, "cost", &rule.cost) == 0 &&
@@ -275,6 +289,7 @@ static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo
 	if (!(sn->status = dump(status)) ||
 	    !(sn->trials = dump(bo__export_trials_json(s, t, n))) ||
 	    !(sn->frontier = dump(frontier_json(&c, &fr, fr_ok))) ||
+	    !(sn->selection = dump(bo__export_chances_json(&cf, cd.mc, order, norder, 2))) ||
 	    !(sn->events = dump(bo__export_events_json(ev, nev))))
 		goto done;
 	if (!(charts = json_object()))
@@ -295,6 +310,7 @@ done:
 	bo__free(fin);
 	bo__frontier_clear(&fr);
 	bo__frontier_clear(&ff);
+	bo__mc_clear(&mc);
 	bo__configs_clear(&c);
 	bo__configs_clear(&cf);
 	if (!ok && !*bo_error_last())
@@ -567,6 +583,7 @@ static const char *document(const bo_server *sv, const snapshot *sn, const bo_se
 	case BO_SERVE_CSS: *type = "text/css; charset=utf-8"; return sv->css;
 	case BO_SERVE_TRIALS: return sn->trials;
 	case BO_SERVE_FRONTIER: return sn->frontier;
+	case BO_SERVE_SELECTION: return sn->selection;
 	case BO_SERVE_EVENTS: return sn->events;
 	case BO_SERVE_CHARTS: return sn->charts;
 	case BO_SERVE_CHART: *type = "image/svg+xml"; return sn->svg[rt->chart];
