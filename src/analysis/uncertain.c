@@ -610,7 +610,7 @@ static int cmp_level(const void *a, const void *b)
  * the one before (Hoare's FIND leaves smaller values before the k-th). */
 static void quantiles_of(double *v, size_t n, const bo_mc_options *o, double *out)
 {
-	const double *lv[BO_MC_MAX_QUANTILES];
+	const double *lv[BO_MC_MAX_QUANTILES] = {NULL};
 	size_t k, i, lo = 0;
 	for (k = 0; k < o->nq; k++)
 		lv[k] = &o->q[k];
