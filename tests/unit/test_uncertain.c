@@ -706,6 +706,73 @@ static void test_axis_within(void **state)
 	bo_study_free(s);
 }
 
+/* Conjugate updates (budgetopt observe) against the precision-weighted
+ * form of the posterior (Gelman et al., BDA3 eq. 2.12): prior N(mu0,
+ * tau0^2), observations N(level, sigma^2) with sigma = tau0: 1/tau_n^2 =
+ * 1/tau0^2 + n/sigma^2, mu_n = tau_n^2 (mu0/tau0^2 + sum x/sigma^2). */
+static void test_observe_conjugate(void **state)
+{
+	static const double x[] = {2.9, 3.85, 2.385};
+	bo_dist d, one, u;
+	double tau0 = 0.45, mu0 = 3.4, prec, mun, lx[3];
+	size_t n, i;
+	(void)state;
+	for (n = 1; n <= 3; n++) {
+		memset(&d, 0, sizeof d);
+		d.kind = BO_DIST_NORMAL;
+		d.p[0] = mu0;
+		d.p[1] = tau0;
+		assert_int_equal(bo__dist_observe(&d, x, n), 0);
+		prec = 1 / (tau0 * tau0) + (double)n / (tau0 * tau0);
+		mun = mu0 / (tau0 * tau0);
+		for (i = 0; i < n; i++)
+			mun += x[i] / (tau0 * tau0);
+		mun /= prec;
+		assert_near(d.p[0], mun, 1e-12);
+		assert_near(d.p[1], sqrt(1 / prec), 1e-12);
+		assert_near(d.mean, mun, 1e-12);
+	}
+	/* one at a time is not all at once under this rule (the second step
+	 * would take the shrunk spread as the observation noise): which is
+	 * why the ledger's observations of an entry are applied together */
+	memset(&one, 0, sizeof one);
+	one.kind = BO_DIST_NORMAL;
+	one.p[0] = mu0;
+	one.p[1] = tau0;
+	d = one;
+	assert_int_equal(bo__dist_observe(&one, x, 1), 0);
+	assert_int_equal(bo__dist_observe(&one, x + 1, 1), 0);
+	assert_int_equal(bo__dist_observe(&d, x, 2), 0);
+	assert_near(d.p[0], (mu0 + x[0] + x[1]) / 3, 1e-12);
+	assert_true(fabs(one.p[0] - d.p[0]) > 1e-3);
+	/* lognormal: the same on logarithms, median 3.1 and p95 7.9 */
+	memset(&d, 0, sizeof d);
+	d.kind = BO_DIST_LOGNORMAL;
+	d.p[0] = log(3.1);
+	d.p[1] = log(7.9 / 3.1) / BO_Z95;
+	for (i = 0; i < 3; i++)
+		lx[i] = log(x[i]);
+	prec = 4 / (d.p[1] * d.p[1]);
+	mun = (log(3.1) + lx[0] + lx[1] + lx[2]) / 4;
+	assert_int_equal(bo__dist_observe(&d, x, 3), 0);
+	assert_near(d.p[0], mun, 1e-12);
+	assert_near(d.p[1], sqrt(1 / prec), 1e-12);
+	assert_near(d.mean, exp(mun + 0.5 / prec), 1e-9);
+	/* refused: no conjugate rule, a lognormal observation <= 0, NaN; d unchanged */
+	memset(&u, 0, sizeof u);
+	u.kind = BO_DIST_UNIFORM;
+	u.p[0] = 1;
+	u.p[1] = 2;
+	assert_int_equal(bo__dist_observe(&u, x, 1), BO_EINVAL);
+	{
+		double bad[2] = {2.0, -1.0}, nan1 = NAN, p0 = d.p[0], p1 = d.p[1];
+		assert_int_equal(bo__dist_observe(&d, bad, 2), BO_EINVAL);
+		assert_int_equal(bo__dist_observe(&d, &nan1, 1), BO_EINVAL);
+		assert_near(d.p[0], p0, 0);
+		assert_near(d.p[1], p1, 0);
+	}
+}
+
 static void test_bad_options(void **state)
 {
 	bo_study *s = parse(SUMS, NULL, NULL);
@@ -742,6 +809,7 @@ int main(void)
 		cmocka_unit_test(test_vector_equals_scalar),
 		cmocka_unit_test(test_quantiles_on_demand),
 		cmocka_unit_test(test_axis_within),
+		cmocka_unit_test(test_observe_conjugate),
 		cmocka_unit_test(test_bad_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
