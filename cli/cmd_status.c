@@ -196,7 +196,7 @@ int cmd_status(int argc, char **argv)
 	{
 		/* recorded observations (budgetopt observe) and what they changed */
 		char line[1024];
-		if (cli_observed_change(argv[optind], storage, line, sizeof line) < 0)
+		if (cli_observed_change(st, argv[optind], storage, line, sizeof line) < 0)
 			goto done;
 		if (line[0])
 			printf("observed %s\n", line);

@@ -402,14 +402,26 @@ static int64_t recommended(cli_decide *d)
 	return id;
 }
 
-int cli_observed_change(const char *study_path, const char *storage, char *out, size_t outlen)
+int cli_observed_change(bo_storage *st, const char *study_path, const char *storage, char *out, size_t outlen)
 {
 	cli_decide d[2];
 	char *argv[1] = {NULL};
 	int64_t id[2] = {-1, -1};
-	int k, ret = 0;
+	bo_event *e = NULL;
+	size_t ne = 0, j;
+	int k, ret = 0, any = 0;
 	out[0] = '\0';
 	memset(d, 0, sizeof d);
+	/* the configurations are judged twice only when there is something to compare */
+	if (st->ops->events(st, &e, &ne) < 0) {
+		cli_error("%s", bo_error_last());
+		return -1;
+	}
+	for (j = 0; j < ne && !any; j++)
+		any = !strcmp(e[j].kind, "observe");
+	bo__event_free_array(e, ne);
+	if (!any)
+		return 0;
 	for (k = 0; k < 2; k++) {
 		d[k].study_path = study_path;
 		d[k].storage = storage;

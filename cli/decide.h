@@ -118,12 +118,13 @@ struct bo_dist **cli_find_dist(bo_study *s, int is_price, const char *name, doub
  * or -1 after printing. */
 int cli_apply_observations(bo_study *s, bo_storage *st, size_t *nobs, char *last, size_t lastlen);
 
-/* For `status`: when the ledger of the study at study_path (storage: its
- * --storage or NULL) holds observations, writes into out a line saying how
+/* For `status`: when ledger st, of the study at study_path (storage: its
+ * --storage or NULL), holds observations, writes into out a line saying how
  * many, the newest, and whether the recommendation (select's default, the
  * best score) changed because of them; "" when there are none. Returns 0,
  * or -1 after printing. */
-int cli_observed_change(const char *study_path, const char *storage, char *out, size_t outlen);
+int cli_observed_change(bo_storage *st, const char *study_path, const char *storage, char *out,
+			size_t outlen);
 
 /* Writes a JSON object of the metrics and derived metrics of config i. */
 void cli_json_metrics(FILE *f, const cli_decide *d, size_t i);
