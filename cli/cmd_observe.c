@@ -28,60 +28,12 @@ static const char help[] =
 	"  --storage URI   the ledger (default <study folder>/<name>.db; it must exist)\n"
 	"  --help          this help\n";
 
-bo_dist **cli_find_dist(bo_study *s, int is_price, const char *name, double **value)
-{
-	char table[128];
-	const char *dot;
-	bo_price *p;
-	size_t j;
-	int k;
-	if (!is_price) {
-		if ((k = bo__study_find_input(s, name)) < 0)
-			return NULL;
-		*value = &s->inputs[k].value;
-		return &s->inputs[k].dist;
-	}
-	if ((k = bo__study_find_price(s, name)) >= 0 && !s->prices.items[k].is_table) {
-		*value = &s->prices.items[k].value;
-		return &s->prices.items[k].dist;
-	}
-	dot = strrchr(name, '.');
-	if (!dot || (size_t)(dot - name) >= sizeof table)
-		return NULL;
-	memcpy(table, name, (size_t)(dot - name));
-	table[dot - name] = '\0';
-	if ((k = bo__study_find_price(s, table)) < 0 || !s->prices.items[k].is_table)
-		return NULL;
-	p = &s->prices.items[k];
-	for (j = 0; j < p->nkeys && strcmp(p->keys[j], dot + 1); j++)
-		;
-	if (j == p->nkeys || !p->dists)
-		return NULL;
-	*value = &p->values[j];
-	return &p->dists[j];
-}
-
-/* "price gpu_hours.a100" or "input qps": *is_price and the name, or -1. */
-static int parse_detail(const char *detail, int *is_price, const char **name)
-{
-	if (!detail)
-		return -1;
-	if (!strncmp(detail, "price ", 6))
-		*is_price = 1;
-	else if (!strncmp(detail, "input ", 6))
-		*is_price = 0;
-	else
-		return -1;
-	*name = detail + 6;
-	return 0;
-}
-
 int cli_apply_observations(bo_study *s, bo_storage *st, size_t *nobs, char *last, size_t lastlen)
 {
 	bo_event *e = NULL;
-	size_t n = 0, i, j, m;
+	const char **detail = NULL;
 	double *x = NULL;
-	unsigned char *done = NULL;
+	size_t n = 0, i, m = 0, ignored = 0;
 	int rc = 0;
 	*nobs = 0;
 	if (last && lastlen)
@@ -90,36 +42,24 @@ int cli_apply_observations(bo_study *s, bo_storage *st, size_t *nobs, char *last
 		cli_error("%s", bo_error_last());
 		return -1;
 	}
-	if (!(x = calloc(n + 1, sizeof *x)) || !(done = calloc(n + 1, 1))) {
+	if (!(x = calloc(n + 1, sizeof *x)) || !(detail = calloc(n + 1, sizeof *detail))) {
 		cli_error("out of memory");
 		rc = -1;
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		int is_price, ip2;
-		const char *name, *n2;
-		double *value;
-		bo_dist **d;
-		if (done[i] || strcmp(e[i].kind, "observe") || parse_detail(e[i].detail, &is_price, &name) < 0)
-			continue;
-		/* every observation of this entry, in the ledger's order */
-		for (m = 0, j = i; j < n; j++) {
-			if (done[j] || strcmp(e[j].kind, "observe") || parse_detail(e[j].detail, &ip2, &n2) < 0 ||
-			    ip2 != is_price || strcmp(n2, name))
-				continue;
-			x[m++] = e[j].amount;
-			done[j] = 1;
+	for (i = 0; i < n; i++)
+		if (!strcmp(e[i].kind, "observe") && e[i].detail) {
+			detail[m] = e[i].detail;
+			x[m++] = e[i].amount;
 		}
-		d = cli_find_dist(s, is_price, name, &value);
-		if (!d || !*d || bo__dist_observe(*d, x, m) < 0) {
-			cli_warn("the ledger's observations of %s %s are ignored: the study has no normal or "
-				 "lognormal %s of that name now", is_price ? "price" : "input", name,
-				 is_price ? "price" : "input");
-			continue;
-		}
-		*value = (*d)->mean;
-		*nobs += m;
+	if (bo__study_observe(s, detail, x, m, nobs, &ignored) < 0) {
+		cli_error("%s", bo_error_last());
+		rc = -1;
+		goto out;
 	}
+	if (ignored)
+		cli_warn("%zu of the ledger's observations are ignored: the study has no normal or lognormal "
+			 "entry of their name now", ignored);
 	for (i = n; last && lastlen && i-- > 0;)
 		if (!strcmp(e[i].kind, "observe") && e[i].detail) {
 			char when[40];
@@ -132,7 +72,7 @@ int cli_apply_observations(bo_study *s, bo_storage *st, size_t *nobs, char *last
 		}
 out:
 	free(x);
-	free(done);
+	free(detail);
 	bo__event_free_array(e, n);
 	return rc;
 }
@@ -181,7 +121,7 @@ int cmd_observe(int argc, char **argv)
 			cli_error("\"%s\": the value must be a number", argv[k]);
 			goto done;
 		}
-		if (!(d = cli_find_dist(s, is_price, name, &value))) {
+		if (!(d = bo__study_find_dist(s, is_price, name, &value))) {
 			cli_error("the study has no %s \"%s\"%s", argv[optind + 1], name,
 				  is_price ? " (a scalar price, or TABLE.KEY)" : "");
 			goto done;
@@ -222,7 +162,7 @@ int cmd_observe(int argc, char **argv)
 			double *value;
 			bo_dist **d;
 			snprintf(name, sizeof name, "%.*s", (int)(eq - argv[k]), argv[k]);
-			d = cli_find_dist(s, is_price, name, &value);
+			d = bo__study_find_dist(s, is_price, name, &value);
 			if ((*d)->kind == BO_DIST_NORMAL)
 				printf("recorded %s %s=%s: now normal [%.6g, %.6g], mean %.6g\n", argv[optind + 1], name,
 				       eq + 1, (*d)->p[0], (*d)->p[1], (*d)->mean);

@@ -105,12 +105,6 @@ json_t *cli_uncertain_json(const cli_decide *d, size_t i);
  * as prefix + text + "\n". */
 void cli_text_uncertain(FILE *f, const cli_decide *d, size_t i, const char *prefix);
 
-/* The distribution of input (is_price 0) or price NAME (a scalar price or
- * TABLE.KEY) of s, and its point value in *value; NULL when s has none
- * (*result NULL: a fixed number). cli/cmd_observe.c. */
-struct bo_dist;
-struct bo_dist **cli_find_dist(bo_study *s, int is_price, const char *name, double **value);
-
 /* Applies the "observe" events of ledger st to s (bo__dist_observe), in
  * the ledger's order, and sets each observed entry's point value to its new
  * mean. *nobs: the observations applied; last (lastlen > 0): the newest,

@@ -204,6 +204,40 @@ static int analyse(const bo_study *s, const bo_trial_rec *t, size_t n, bo_config
 	return 0;
 }
 
+/* With "observe" events among ev[0..nev): *out, a copy of s read again
+ * from its text and updated by them (bo__study_observe); else NULL.
+ * Returns 0 or a negative code. */
+static int observed_study(const bo_study *s, const bo_event *ev, size_t nev, bo_study **out)
+{
+	const char **detail = NULL;
+	double *x = NULL;
+	size_t i, m = 0, applied, ignored;
+	int rc = 0;
+	*out = NULL;
+	for (i = 0; i < nev; i++)
+		m += !strcmp(ev[i].kind, "observe") && ev[i].detail;
+	if (!m || !s->text)
+		return 0;
+	if (!(detail = bo__calloc(m, sizeof *detail)) || !(x = bo__calloc(m, sizeof *x))) {
+		rc = bo__error(BO_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (i = 0, m = 0; i < nev; i++)
+		if (!strcmp(ev[i].kind, "observe") && ev[i].detail) {
+			detail[m] = ev[i].detail;
+			x[m++] = ev[i].amount;
+		}
+	if ((rc = bo_study_parse(out, s->text, strlen(s->text), s->path, s->dir, NULL)) < 0 ||
+	    (rc = bo__study_observe(*out, detail, x, m, &applied, &ignored)) < 0) {
+		bo_study_free(*out);
+		*out = NULL;
+	}
+done:
+	bo__free(detail);
+	bo__free(x);
+	return rc;
+}
+
 /* Builds a snapshot of trials t[0..n) with totals tot (n may be 0).
  * Returns NULL with the thread's error set when something could not be
  * built (memory, or a value JSON cannot carry). */
@@ -223,6 +257,7 @@ static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo
 	int fr_ok = 0, ff_ok = 0, k, ok = 0;
 	json_t *charts = NULL, *status = NULL, *workers = NULL;
 	bo_mc mc;
+	bo_study *ps = NULL;
 
 	memset(&rule, 0, sizeof rule);
 	memset(&mc, 0, sizeof mc);
@@ -243,7 +278,12 @@ static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo
 		if (finished(t[i].state))
 			fin[nfin++] = t[i];
 	sn->nfinished = (int64_t)nfin;
-	if (analyse(s, t, n, &c, &fr, &fr_ok) < 0 || analyse(s, fin, nfin, &cf, &ff, &ff_ok) < 0)
+	/* recorded observations (budgetopt observe) update a private copy of the
+	 * study, as every command that reads the ledger does */
+	if (observed_study(s, ev, nev, &ps) < 0)
+		goto done;
+	if (analyse(ps ? ps : s, t, n, &c, &fr, &fr_ok) < 0 ||
+	    analyse(ps ? ps : s, fin, nfin, &cf, &ff, &ff_ok) < 0)
 		goto done;
 
 	memset(&cd, 0, sizeof cd);
@@ -313,6 +353,7 @@ done:
 	bo__mc_clear(&mc);
 	bo__configs_clear(&c);
 	bo__configs_clear(&cf);
+	bo_study_free(ps);
 	if (!ok && !*bo_error_last())
 		bo__error(BO_ENOMEM, "out of memory building the dashboard's data");
 	if (!ok && sn) {

@@ -420,6 +420,20 @@ def test_selection_under_uncertainty():
               "/api/selection: every one meets the chance constraint")
     finally:
         sv.stop()
+    # an observation of the demand: select and the dashboard both update
+    cli("observe", "study.yaml", "input", "qps=60", cwd=folder)
+    sel2 = json.loads(cli("select", "--format", "json", "study.yaml", cwd=folder))
+    check(sel2["selected"]["within"] != sel["selected"]["within"], "the observation moved select's chances")
+    sv = Server(folder)
+    try:
+        got = get_json(sv.port, "/api/selection")
+        want = [sel2["selected"]] + sel2["runners_up"]
+        have = [got["selected"]] + got["runners_up"]
+        check([c["id"] for c in have] == [c["id"] for c in want] and
+              all(h["within"] == w["within"] for h, w in zip(have, want)),
+              "/api/selection after an observation: select's selection and chances")
+    finally:
+        sv.stop()
 
 
 def main():
