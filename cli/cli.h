@@ -32,6 +32,7 @@ int cmd_frontier(int argc, char **argv);
 int cmd_select(int argc, char **argv);
 int cmd_whatif(int argc, char **argv);
 int cmd_reprice(int argc, char **argv);
+int cmd_observe(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);

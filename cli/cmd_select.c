@@ -25,7 +25,10 @@ static const char help[] =
 	"                        a~T: values within T of the best on a count as tied)\n"
 	"  --perf NAME           the performance axis (default: the maximised objective)\n"
 	"  --cost NAME           the cost axis (default: the other objective, or the search cost)\n"
-	"  --objectives a,b      the two objectives the default perf and cost axes come from\n" CLI_DECIDE_HELP
+	"  --objectives a,b      the two objectives the default perf and cost axes come from\n"
+	"  --runners-up N        with uncertain inputs or prices, the chance of staying within\n"
+	"                        each guardrail and budget is shown for the selected\n"
+	"                        configuration and the next N (default 2)\n" CLI_DECIDE_HELP
 	"\nAxes: metrics, derived metrics, cost, score, or numeric/ordinal parameters.\n"
 	"Ties: by score, then lower cost, then lower id; with --max-cost higher\n"
 	"performance, lower cost, lower id; with --min-perf lower cost, higher\n"
@@ -101,7 +104,97 @@ static size_t neighbour(const cli_decide *d, const bo_axis *perf, const bo_axis 
 	return best;
 }
 
-static void json_config(const cli_decide *d, size_t i, const bo_axis *perf, const bo_axis *cost)
+/* The limits of the rule that are budgets on an axis: --max-cost on the
+ * cost axis, --min-perf on the performance axis. Returns their number. */
+static size_t rule_limits(const bo_select_rule *rule, const bo_axis **ax, double *lim, const char **opt)
+{
+	size_t n = 0;
+	if (rule->rule == BO_SELECT_MAX_COST || rule->rule == BO_SELECT_BOTH) {
+		ax[n] = &rule->cost;
+		lim[n] = rule->limit;
+		opt[n++] = "max-cost";
+	}
+	if (rule->rule == BO_SELECT_MIN_PERF || rule->rule == BO_SELECT_BOTH) {
+		ax[n] = &rule->perf;
+		lim[n] = rule->rule == BO_SELECT_BOTH ? rule->limit_perf : rule->limit;
+		opt[n++] = "min-perf";
+	}
+	return n;
+}
+
+/* 1 when guardrail k has a chance worth stating: it reaches something
+ * uncertain or carries a probability. */
+static int chancy(const cli_decide *d, size_t k)
+{
+	return d->mc.g_uncertain[k] || d->mc.g_need[k] > 0;
+}
+
+/* With a Monte Carlo run: ", \"within\": [...]", the share of draws in
+ * which configuration i stays within each guardrail and each budget of
+ * the rule. */
+static void json_within(const cli_decide *d, const bo_select_rule *rule, size_t i)
+{
+	const bo_axis *ax[2];
+	double lim[2], p;
+	const char *opt[2];
+	size_t k, n = rule_limits(rule, ax, lim, opt), m = 0;
+	if (!d->mc_on)
+		return;
+	printf(", \"within\": [");
+	for (k = 0; k < d->c.nguardrails; k++) {
+		if (!chancy(d, k))
+			continue;
+		printf("%s{\"guardrail\": ", m++ ? ", " : "");
+		cli_json_string(stdout, d->c.guardrails[k].text);
+		printf(", \"probability\": ");
+		cli_json_num(stdout, d->mc.prob[i * d->mc.ng + k]);
+		printf(", \"required\": ");
+		cli_json_num(stdout, d->mc.g_need[k] > 0 ? d->mc.g_need[k] : NAN);
+		printf("}");
+	}
+	for (k = 0; k < n; k++) {
+		if (bo__mc_axis_within(&d->mc, i, ax[k], lim[k], &p) < 0)
+			p = NAN;
+		printf("%s{\"budget\": \"%s\", \"axis\": ", m++ ? ", " : "", opt[k]);
+		cli_json_string(stdout, ax[k]->name);
+		printf(", \"limit\": ");
+		cli_json_num(stdout, lim[k]);
+		printf(", \"probability\": ");
+		cli_json_num(stdout, p);
+		printf("}");
+	}
+	printf("]");
+}
+
+/* With a Monte Carlo run: one line for people, the same shares. */
+static void text_within(const cli_decide *d, const bo_select_rule *rule, size_t i, const char *role)
+{
+	const bo_axis *ax[2];
+	double lim[2], p;
+	const char *opt[2];
+	char name[160];
+	size_t k, n = rule_limits(rule, ax, lim, opt), m = 0;
+	printf("    %s %s:", role, bo__config_name(&d->c, i, name, sizeof name));
+	for (k = 0; k < d->c.nguardrails; k++) {
+		if (!chancy(d, k))
+			continue;
+		printf("%s %s: %.4g", m++ ? ";" : "", d->c.guardrails[k].text, d->mc.prob[i * d->mc.ng + k]);
+		if (d->mc.g_need[k] > 0)
+			printf(" (required >= %g)", d->mc.g_need[k]);
+	}
+	for (k = 0; k < n; k++) {
+		if (bo__mc_axis_within(&d->mc, i, ax[k], lim[k], &p) < 0)
+			p = NAN;
+		printf("%s %s %s %.6g (--%s): %.4g", m++ ? ";" : "", ax[k]->name,
+		       ax[k]->goal < 0 ? "<=" : ">=", lim[k], opt[k], p);
+	}
+	if (!m)
+		printf(" nothing uncertain in its guardrails or budget");
+	printf("\n");
+}
+
+static void json_config(const cli_decide *d, size_t i, const bo_axis *perf, const bo_axis *cost,
+			const bo_select_rule *rule)
 {
 	const bo_config *c = &d->c.v[i];
 	size_t k;
@@ -135,6 +228,7 @@ static void json_config(const cli_decide *d, size_t i, const bo_axis *perf, cons
 	}
 	printf("]");
 	cli_json_uncertain(stdout, d, i);
+	json_within(d, rule, i);
 	printf("}");
 }
 
@@ -168,6 +262,7 @@ int cmd_select(int argc, char **argv)
 		{"perf", required_argument, NULL, 'P'},
 		{"cost", required_argument, NULL, 'C'},
 		{"objectives", required_argument, NULL, 'o'},
+		{"runners-up", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	cli_decide d;
@@ -179,6 +274,7 @@ int cmd_select(int argc, char **argv)
 	static const char *const rule_names[] = {"score", "max-cost", "min-perf", "lexicographic",
 						 "max-cost+min-perf"};
 	double max_cost = NAN, min_perf = NAN;
+	long runners = 2;
 	bo_axis obj[2];
 	int c, ret;
 	char *end;
@@ -210,6 +306,13 @@ int cmd_select(int argc, char **argv)
 			}
 			break;
 		}
+		case 'R':
+			runners = strtol(optarg, &end, 10);
+			if (end == optarg || *end || runners < 0 || runners > 1000) {
+				cli_error("--runners-up needs a whole number from 0 to 1000, not \"%s\"", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'l': lex = optarg; break;
 		case 'o': objectives = optarg; break;
 		case 'P': perf_name = optarg; break;
@@ -426,12 +529,18 @@ int cmd_select(int argc, char **argv)
 
 		if (!strcmp(d.format, "json")) {
 			printf("{\"rule\": \"%s\", \"candidates\": %zu,\n \"selected\": ", rule_names[rule.rule], norder);
-			json_config(&d, sel, &rule.perf, &rule.cost);
+			json_config(&d, sel, &rule.perf, &rule.cost, &rule);
 			printf(",\n \"runner_up\": ");
 			if (norder > 1)
-				json_config(&d, order[1], &rule.perf, &rule.cost);
+				json_config(&d, order[1], &rule.perf, &rule.cost, &rule);
 			else
 				printf("null");
+			printf(",\n \"runners_up\": [");
+			for (k = 1; k < norder && k <= (size_t)runners; k++) {
+				printf("%s", k > 1 ? ",\n  " : "");
+				json_config(&d, order[k], &rule.perf, &rule.cost, &rule);
+			}
+			printf("]");
 			for (k = 0; k < 2; k++) {
 				size_t nb = k == 0 ? up : down;
 				printf(",\n \"%s\": ", k == 0 ? "step_up" : "step_down");
@@ -474,6 +583,16 @@ int cmd_select(int argc, char **argv)
 			for (k = 0; k < nlines; k++)
 				printf("  %s\n", lines[k]);
 			cli_text_uncertain(stdout, &d, sel, "  ");
+			if (d.mc_on) {
+				printf("  chance of staying within each guardrail and budget (share of %zu draws):\n",
+				       d.mc.o.draws);
+				text_within(&d, &rule, sel, "selected");
+				for (k = 1; k < norder && k <= (size_t)runners; k++) {
+					char role[40];
+					snprintf(role, sizeof role, "runner-up %zu", k);
+					text_within(&d, &rule, order[k], role);
+				}
+			}
 		}
 	}
 	ret = EXIT_OK;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "decide.h"
 #include "core/model.h"
 #include "report/export_json.h"
 #include "core/alloc.h"
@@ -214,6 +215,14 @@ int cmd_status(int argc, char **argv)
 		printf("queued   %lld configuration(s) of orphaned trials wait for a worker\n",
 		       (long long)tot.by_state[BO_TRIAL_QUEUED]);
 	workers_text(st);
+	{
+		/* recorded observations (budgetopt observe) and what they changed */
+		char line[1024];
+		if (cli_observed_change(st, argv[optind], storage, line, sizeof line) < 0)
+			goto done;
+		if (line[0])
+			printf("observed %s\n", line);
+	}
 	ret = EXIT_OK;
 done:
 	bo__trial_rec_free_array(best, nbest);

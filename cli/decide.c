@@ -187,6 +187,12 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 		int rc;
 		if (!st)
 			return cli_ledger_failure();
+		/* observed prices and inputs update the study before anything is judged */
+		if (!d->no_observe && cli_apply_observations(d->s, st, &d->nobserved, d->observed_last,
+								sizeof d->observed_last) < 0) {
+			bo__storage_close(st);
+			return EXIT_RUN_FAILED;
+		}
 		rc = st->ops->trials(st, &q, &d->trials, &d->ntrials);
 		if (rc == 0)
 			rc = st->ops->study_text(st, &d->stored_text);
@@ -215,6 +221,8 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 		d->mco_set = 1;
 	}
 	if (bo__mc_wanted(&d->c) || d->mco.confidence > 0) {
+		/* quantiles only of the configurations a command shows */
+		d->mco.on_demand = 1;
 		if (bo__mc_run(&d->mc, &d->c, &d->mco) < 0) {
 			cli_error("%s", bo_error_last());
 			return EXIT_RUN_FAILED;
@@ -274,6 +282,8 @@ void cli_json_uncertain(FILE *f, const cli_decide *d, size_t i)
 	size_t q, k;
 	if (!d->mc_on)
 		return;
+	if (bo__mc_quantiles(mc, i) < 0)
+		cli_warn("quantiles of configuration %lld: %s", (long long)d->c.v[i].id, bo_error_last());
 	fprintf(f, ", \"uncertain\": {\"draws\": %zu, \"seed\": %llu, \"confidence\": ", mc->o.draws,
 		(unsigned long long)mc->o.seed);
 	cli_json_num(f, mc->o.confidence > 0 ? mc->o.confidence : NAN);
@@ -340,6 +350,8 @@ void cli_text_uncertain(FILE *f, const cli_decide *d, size_t i, const char *pref
 	size_t q, k;
 	if (!d->mc_on)
 		return;
+	if (bo__mc_quantiles(mc, i) < 0)
+		cli_warn("quantiles of configuration %lld: %s", (long long)d->c.v[i].id, bo_error_last());
 	for (q = 0; q < mc->nqty; q++) {
 		fprintf(f, "%s%s under uncertainty (%zu draws): mean %.6g", prefix, mc->qty[q].name,
 			mc->o.draws, mc->mean[i * mc->nqty + q]);
@@ -407,4 +419,70 @@ void cli_json_metrics(FILE *f, const cli_decide *d, size_t i)
 		cli_json_num(f, c->dv[k]);
 	}
 	fputc('}', f);
+}
+
+/* The id of the best feasible configuration by score (-1: none). */
+static int64_t recommended(cli_decide *d)
+{
+	bo_select_rule rule;
+	size_t *order, n = 0;
+	int64_t id = -1;
+	memset(&rule, 0, sizeof rule);
+	rule.rule = BO_SELECT_SCORE;
+	if (!d->s->score || bo__axis_parse(&d->c, "cost", &rule.cost) < 0)
+		return -1;
+	if ((order = calloc(d->c.n + 1, sizeof *order)) && bo__select_order(&d->c, &rule, order, &n) == 0 && n)
+		id = d->c.v[order[0]].id;
+	free(order);
+	return id;
+}
+
+int cli_observed_change(bo_storage *st, const char *study_path, const char *storage, char *out, size_t outlen)
+{
+	cli_decide d[2];
+	char *argv[1] = {NULL};
+	int64_t id[2] = {-1, -1};
+	bo_event *e = NULL;
+	size_t ne = 0, j;
+	int k, ret = 0, any = 0;
+	out[0] = '\0';
+	memset(d, 0, sizeof d);
+	/* the configurations are judged twice only when there is something to compare */
+	if (st->ops->events(st, &e, &ne) < 0) {
+		cli_error("%s", bo_error_last());
+		return -1;
+	}
+	for (j = 0; j < ne && !any; j++)
+		any = !strcmp(e[j].kind, "observe");
+	bo__event_free_array(e, ne);
+	if (!any)
+		return 0;
+	for (k = 0; k < 2; k++) {
+		d[k].study_path = study_path;
+		d[k].storage = storage;
+		d[k].quiet = 1;
+		d[k].no_observe = k == 0;
+		if (cli_decide_load(&d[k], 0, argv, 0) != 0) {
+			ret = -1;
+			goto done;
+		}
+		id[k] = recommended(&d[k]);
+	}
+	if (!d[1].nobserved)
+		goto done;
+	if (!d[1].s->score)
+		snprintf(out, outlen, "%zu observation%s (newest: %s); no default recommendation (the study has "
+			 "no score)", d[1].nobserved, d[1].nobserved == 1 ? "" : "s", d[1].observed_last);
+	else if (id[0] == id[1])
+		snprintf(out, outlen, "%zu observation%s (newest: %s); the recommendation is unchanged: %s%lld",
+			 d[1].nobserved, d[1].nobserved == 1 ? "" : "s", d[1].observed_last,
+			 id[1] < 0 ? "none" : "trial ", (long long)id[1]);
+	else
+		snprintf(out, outlen, "%zu observation%s (newest: %s); the recommendation changed: trial %lld "
+			 "before them, trial %lld with them", d[1].nobserved, d[1].nobserved == 1 ? "" : "s",
+			 d[1].observed_last, (long long)id[0], (long long)id[1]);
+done:
+	cli_decide_free(&d[0]);
+	cli_decide_free(&d[1]);
+	return ret;
 }

@@ -44,6 +44,9 @@ typedef struct cli_decide {
 	void *edit_ud;
 	int reprice;
 	int quiet;                /* no warnings about the study (said once already) */
+	int no_observe;           /* ledger: leave out the recorded observations */
+	size_t nobserved;         /* observations applied (cmd_observe.c) */
+	char observed_last[320];  /* the newest of them, or "" */
 } cli_decide;
 
 /* Long options shared by both commands; a command appends its own. */
@@ -101,6 +104,21 @@ json_t *cli_uncertain_json(const cli_decide *d, size_t i);
 /* With a Monte Carlo run: lines for people about config i, each written
  * as prefix + text + "\n". */
 void cli_text_uncertain(FILE *f, const cli_decide *d, size_t i, const char *prefix);
+
+/* Applies the "observe" events of ledger st to s (bo__dist_observe), in
+ * the ledger's order, and sets each observed entry's point value to its new
+ * mean. *nobs: the observations applied; last (lastlen > 0): the newest,
+ * as "price gpu_hours.a100=2.9 on 2026-12-06 04:50 UTC", or "". Returns 0,
+ * or -1 after printing. */
+int cli_apply_observations(bo_study *s, bo_storage *st, size_t *nobs, char *last, size_t lastlen);
+
+/* For `status`: when ledger st, of the study at study_path (storage: its
+ * --storage or NULL), holds observations, writes into out a line saying how
+ * many, the newest, and whether the recommendation (select's default, the
+ * best score) changed because of them; "" when there are none. Returns 0,
+ * or -1 after printing. */
+int cli_observed_change(bo_storage *st, const char *study_path, const char *storage, char *out,
+			size_t outlen);
 
 /* Writes a JSON object of the metrics and derived metrics of config i. */
 void cli_json_metrics(FILE *f, const cli_decide *d, size_t i);

@@ -17,6 +17,7 @@ static const bo_command commands[] = {
 	{"select", cmd_select, "recommend one configuration, and say why"},
 	{"whatif", cmd_whatif, "what moves if prices or inputs change (stores nothing)"},
 	{"reprice", cmd_reprice, "re-price the ledger under a new price book, and record it"},
+	{"observe", cmd_observe, "record observed prices or inputs; recommendations update"},
 	{"report", cmd_report, "a self-contained HTML (or Markdown) report with charts"},
 	{"serve", cmd_serve, "a live dashboard and JSON API over HTTP (read-only)"},
 	{"import-optuna", cmd_import_optuna, "import an Optuna study (SQLite) as a study file and ledger"},

@@ -16,6 +16,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/strbuf.h"
+#include "core/strindex.h"
 
 static void config_clear(bo_config *f)
 {
@@ -293,8 +294,13 @@ static void bad_cell(badcells *b, const char *fmt, ...)
 	bo__sb_puts(&b->sb, msg);
 }
 
-/* Reads a parameter cell; 0, or BO_EINVAL with the reason in why. */
-static int param_cell(const bo_param *p, const char *cell, double *x, char *why, size_t whylen)
+/* From this many labels on, a parameter's labels are found by hash. */
+#define CHOICES_HASHED 16
+
+/* Reads a parameter cell; 0, or BO_EINVAL with the reason in why. ix:
+ * p's labels indexed, or NULL. */
+static int param_cell(const bo_param *p, const bo_strindex *ix, const char *cell, double *x,
+		      char *why, size_t whylen)
 {
 	char trimmed[256];
 	double v;
@@ -306,11 +312,18 @@ static int param_cell(const bo_param *p, const char *cell, double *x, char *why,
 	} else {
 		/* a label as written; a numeric one only in decimal */
 		size_t i;
-		for (i = 0; i < p->nchoices; i++)
-			if (!strcmp(p->choices[i], cell)) {
-				*x = (double)i;
-				return 0;
-			}
+		if (ix) {
+			i = bo__strindex_find(ix, p->choices, cell);
+		} else {
+			for (i = 0; i < p->nchoices && strcmp(p->choices[i], cell); i++)
+				;
+			if (i == p->nchoices)
+				i = SIZE_MAX;
+		}
+		if (i != SIZE_MAX) {
+			*x = (double)i;
+			return 0;
+		}
 		cell = bo__csv_trim(cell, trimmed, sizeof trimmed);
 		rc = 0;
 		if (p->numeric_choices && (rc = bo__csv_number(cell, &v, why, whylen)) < 0)
@@ -327,15 +340,31 @@ int bo__configs_add_csv(bo_configs *c, const bo_csv *csv, const char *name)
 {
 	const bo_study *s = c->s;
 	int *pcol = NULL, *mcol = NULL, lcol = -1;
+	bo_strindex *ix = NULL;
 	badcells bad = {BO_STRBUF_INIT, 0};
 	size_t r, k;
 	int rc = 0;
 	c->catalog = 1;
 	pcol = bo__calloc(s->nparams + 1, sizeof *pcol);
 	mcol = bo__calloc(s->nmetrics + 1, sizeof *mcol);
-	if (!pcol || !mcol) {
+	ix = bo__calloc(s->nparams + 1, sizeof *ix);
+	if (!pcol || !mcol || !ix) {
 		rc = BO_ENOMEM;
 		goto done;
+	}
+	/* labels found by hash where there are many (a catalog's row labels) */
+	for (k = 0; k < s->nparams; k++) {
+		const bo_param *p = &s->params[k];
+		size_t j;
+		if (p->type == BO_PT_FLOAT || p->type == BO_PT_INT || p->nchoices < CHOICES_HASHED)
+			continue;
+		if (bo__strindex_init(&ix[k], p->nchoices) < 0) {
+			rc = BO_ENOMEM;
+			goto done;
+		}
+		for (j = 0; j < p->nchoices; j++)
+			if (bo__strindex_find(&ix[k], p->choices, p->choices[j]) == SIZE_MAX)
+				bo__strindex_add(&ix[k], p->choices, j);
 	}
 	for (k = 0; k < s->nparams; k++) {
 		const char *col = bo__catalog_column(s, s->params[k].name);
@@ -380,7 +409,8 @@ int bo__configs_add_csv(bo_configs *c, const bo_csv *csv, const char *name)
 			char why[300], blankbuf[2];
 			if (!bo__csv_trim(cell, blankbuf, sizeof blankbuf)[0]) {
 				f->x[k] = NAN;
-			} else if (param_cell(&s->params[k], cell, &f->x[k], why, sizeof why) < 0) {
+			} else if (param_cell(&s->params[k], ix[k].slot ? &ix[k] : NULL, cell, &f->x[k], why,
+					      sizeof why) < 0) {
 				char nm[300];
 				bad_cell(&bad, "%s:%d: column \"%s\"%s%s%s: %s", name, csv->lines[r],
 					 csv->header[pcol[k]], f->label ? " (" : "",
@@ -429,6 +459,9 @@ done:
 				       bad.n == 1 ? "" : "s", bo__sb_str(&bad.sb));
 	}
 	bo__sb_clear(&bad.sb);
+	for (k = 0; ix && k < s->nparams; k++)
+		bo__strindex_clear(&ix[k]);
+	bo__free(ix);
 	bo__free(pcol);
 	bo__free(mcol);
 	return rc;

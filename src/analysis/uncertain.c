@@ -18,6 +18,7 @@
 #include "analysis/uncertain.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <gsl/gsl_rng.h>
@@ -170,6 +171,15 @@ static double quantile_select(double *v, size_t n, double q)
 	return x + frac * (y - x);
 }
 
+static int any_nan(const double *v, size_t n)
+{
+	size_t d;
+	for (d = 0; d < n; d++)
+		if (isnan(v[d]))
+			return 1;
+	return 0;
+}
+
 /* ---- one draw's environment --------------------------------------------- */
 
 typedef struct mcenv {
@@ -250,10 +260,41 @@ static int holds(const bo_expr *e, const bo_expr_env *env, int *out)
 
 /* ---- the run ------------------------------------------------------------ */
 
+/* What the evaluation of one configuration needs, allocated once per run
+ * and kept for bo__mc_quantiles: nothing is allocated per configuration
+ * or per draw. */
+struct bo_mc_work {
+	unsigned char *dflags;   /* nderived: reaches an uncertain number */
+	double *vals;            /* nqty * draws: the quantities in each draw */
+	double *dv;              /* nderived: derived metrics in one draw */
+	double *dvv;             /* nderived * draws: uncertain derived metrics */
+	double *g;               /* draws: a guardrail in each draw */
+	int *point;              /* ng: guardrail k holds at the means */
+	size_t *count;           /* ng: draws in which guardrail k holds */
+	bo_expr_vws ws;
+};
+
+static void work_free(bo_mc_work *wk)
+{
+	if (!wk)
+		return;
+	bo__free(wk->dflags);
+	bo__free(wk->vals);
+	bo__free(wk->dv);
+	bo__free(wk->dvv);
+	bo__free(wk->g);
+	bo__free(wk->point);
+	bo__free(wk->count);
+	bo__expr_vws_clear(&wk->ws);
+	bo__free(wk);
+}
+
 void bo__mc_clear(bo_mc *mc)
 {
 	if (!mc)
 		return;
+	work_free(mc->wk);
+	bo__free(mc->qdone);
 	bo__free(mc->draws);
 	bo__free(mc->cols);
 	bo__free(mc->qty);
@@ -450,12 +491,11 @@ static int v_price_key(void *ud, int index, const char *key, const double **vec,
 
 /* Fills vals and count for configuration f over all draws at once.
  * Returns 0, BO_EXPR_SCALAR when an expression needs the draw-by-draw
- * evaluator, or an error. dvv: nderived * draws; g: draws. */
-static int vector_draws(bo_mc *mc, const bo_configs *c, bo_config *f,
-			const unsigned char *dflags, double *vals, size_t *count, double *dvv,
-			double *g, bo_expr_vws *ws)
+ * evaluator, or an error. */
+static int vector_draws(const bo_mc *mc, const bo_configs *c, const bo_config *f, size_t *count)
 {
 	const bo_study *s = c->s;
+	bo_mc_work *wk = mc->wk;
 	size_t k, q, d, nd = mc->o.draws;
 	bo_eval_ctx ctx;
 	bo_expr_venv env;
@@ -468,49 +508,58 @@ static int vector_draws(bo_mc *mc, const bo_configs *c, bo_config *f,
 	m.s = s;
 	m.mc = mc;
 	bo__study_env(&ctx, &m.base);
-	m.dflags = dflags;
+	m.dflags = wk->dflags;
 	m.dv_point = f->dv;
-	m.dvv = dvv;
+	m.dvv = wk->dvv;
 	env.ud = &m;
 	env.get = v_get;
 	env.price_key = v_price_key;
 	for (k = 0; k < s->nderived; k++) {
 		size_t j = s->derived_order ? s->derived_order[k] : k;
-		if (dflags[j] && (rc = bo__expr_eval_vec(s->derived[j].expr, &env, nd, dvv + j * nd, ws)) != 0)
+		if (wk->dflags[j] &&
+		    (rc = bo__expr_eval_vec(s->derived[j].expr, &env, nd, wk->dvv + j * nd, &wk->ws)) != 0)
 			return rc;
 	}
 	for (q = 0; q < mc->nqty; q++) {
 		if (mc->qty[q].kind == BO_MC_DERIVED)
-			memcpy(vals + q * nd, dvv + (size_t)mc->qty[q].index * nd, nd * sizeof *vals);
-		else if ((rc = bo__expr_eval_vec(s->score, &env, nd, vals + q * nd, ws)) != 0)
+			memcpy(wk->vals + q * nd, wk->dvv + (size_t)mc->qty[q].index * nd,
+			       nd * sizeof *wk->vals);
+		else if ((rc = bo__expr_eval_vec(s->score, &env, nd, wk->vals + q * nd, &wk->ws)) != 0)
 			return rc;
 	}
 	for (k = 0; k < mc->ng; k++) {
+		size_t n = 0;
 		count[k] = 0;
 		if (!mc->g_uncertain[k])
 			continue;
-		if ((rc = bo__expr_eval_vec(c->guardrails[k].expr, &env, nd, g, ws)) != 0)
+		if ((rc = bo__expr_eval_vec(c->guardrails[k].expr, &env, nd, wk->g, &wk->ws)) != 0)
 			return rc;
 		for (d = 0; d < nd; d++)
-			count[k] += g[d] != 0 && !isnan(g[d]);
+			n += wk->g[d] != 0 && !isnan(wk->g[d]);
+		count[k] = n;
 	}
 	return 0;
 }
 
-/* Evaluates configuration i over every draw; vals is nqty * draws. */
-static int run_config(bo_mc *mc, bo_configs *c, size_t i, const unsigned char *dflags,
-		      double *vals, double *dv, int *point, double *dvv, double *g,
-		      bo_expr_vws *ws)
+/* Evaluates configuration i over every draw into mc->wk->vals (nqty *
+ * draws) and count (ng: the draws in which each uncertain guardrail
+ * holds). The same draws give the same values on every call. */
+static int eval_config(const bo_mc *mc, const bo_configs *c, size_t i, size_t *count)
 {
 	const bo_study *s = c->s;
-	bo_config *f = &c->v[i];
+	const bo_config *f = &c->v[i];
+	bo_mc_work *wk = mc->wk;
 	size_t d, k, q, nd = mc->o.draws, nu = mc->nuncertain, nq = mc->nqty;
-	size_t *count = NULL;
+	double *dv = wk->dv, *vals = wk->vals;
 	mcenv m;
 	bo_expr_env env;
-	int rc = 0, feasible = 1, scalar;
+	int rc;
 	static const double none = 0;
 
+	rc = vector_draws(mc, c, f, count);
+	if (rc != BO_EXPR_SCALAR)
+		return rc;
+	/* draw by draw only where the vector evaluator cannot go */
 	m.s = s;
 	m.ctx.study = s;
 	m.ctx.x = f->x;
@@ -521,66 +570,143 @@ static int run_config(bo_mc *mc, bo_configs *c, size_t i, const unsigned char *d
 	env.ud = &m;
 	env.get = mc_get;
 	env.price_key = mc_price_key;
-	if (!(count = bo__calloc(mc->ng + 1, sizeof *count)))
-		return bo__error(BO_ENOMEM, "out of memory");
-	/* guardrails at the means, through the point environment */
 	for (k = 0; k < mc->ng; k++)
-		if ((rc = holds(c->guardrails[k].expr, &m.base, &point[k])) < 0)
-			goto done;
-	rc = vector_draws(mc, c, f, dflags, vals, count, dvv, g, ws);
-	if (rc < 0)
-		goto done;
-	/* draw by draw only where the vector evaluator cannot go */
-	scalar = rc == BO_EXPR_SCALAR;
-	for (k = 0; scalar && k < mc->ng; k++)
 		count[k] = 0;
-	for (d = 0; scalar && d < nd; d++) {
+	for (d = 0; d < nd; d++) {
 		m.draw = nu ? mc->draws + d * nu : &none;
 		memcpy(dv, f->dv, s->nderived * sizeof *dv);
 		for (k = 0; k < s->nderived; k++) {
 			size_t j = s->derived_order ? s->derived_order[k] : k;
-			if (dflags[j] && (rc = eval_or_nan(s->derived[j].expr, &env, &dv[j])) < 0)
-				goto done;
+			if (wk->dflags[j] && (rc = eval_or_nan(s->derived[j].expr, &env, &dv[j])) < 0)
+				return rc;
 		}
 		for (q = 0; q < nq; q++) {
 			if (mc->qty[q].kind == BO_MC_DERIVED)
 				vals[q * nd + d] = dv[mc->qty[q].index];
 			else if ((rc = eval_or_nan(s->score, &env, &vals[q * nd + d])) < 0)
-				goto done;
+				return rc;
 		}
 		for (k = 0; k < mc->ng; k++) {
 			int h;
 			if (!mc->g_uncertain[k])
 				continue;
 			if ((rc = holds(c->guardrails[k].expr, &env, &h)) < 0)
-				goto done;
+				return rc;
 			count[k] += (size_t)h;
 		}
 	}
-	for (q = 0; q < nq; q++) {
-		double *v = vals + q * nd, *out = mc->quant + (i * nq + q) * mc->o.nq, mean;
-		int any_nan = 0;
-		for (d = 0; d < nd; d++)
-			any_nan |= isnan(v[d]);
-		if (any_nan) {
-			mean = NAN;
+	return 0;
+}
+
+static int cmp_level(const void *a, const void *b)
+{
+	double x = **(const double *const *)a, y = **(const double *const *)b;
+	return (x > y) - (x < y);
+}
+
+/* The reported quantiles of v[0..n) (no NaN) into out, as
+ * bo__mc_quantile_sorted would give for v sorted; reorders v. The levels
+ * are taken in increasing order, each selection in the part of v above
+ * the one before (Hoare's FIND leaves smaller values before the k-th). */
+static void quantiles_of(double *v, size_t n, const bo_mc_options *o, double *out)
+{
+	const double *lv[BO_MC_MAX_QUANTILES] = {NULL};
+	size_t k, i, lo = 0;
+	for (k = 0; k < o->nq; k++)
+		lv[k] = &o->q[k];
+	qsort(lv, o->nq, sizeof *lv, cmp_level);
+	for (k = 0; k < o->nq; k++) {
+		double pos = *lv[k] * (double)(n - 1), frac, x, y;
+		size_t at = (size_t)pos;
+		frac = pos - (double)at;
+		if (at < lo)
+			at = lo;   /* not reached: levels increase */
+		select_kth(v + lo, n - lo, at - lo);
+		x = v[at];
+		if (frac != 0 && at + 1 < n) {
+			y = v[at + 1];
+			for (i = at + 2; i < n; i++)
+				if (v[i] < y)
+					y = v[i];
+			x = x + frac * (y - x);
+		}
+		out[lv[k] - o->q] = x;
+		lo = at;
+	}
+}
+
+/* Fills configuration i's quantiles from the values in mc->wk->vals. */
+static void quantile_rows(const bo_mc *mc, size_t i)
+{
+	size_t q, nd = mc->o.draws;
+	for (q = 0; q < mc->nqty; q++) {
+		double *v = mc->wk->vals + q * nd, *out = mc->quant + (i * mc->nqty + q) * mc->o.nq;
+		size_t k;
+		if (isnan(mc->mean[i * mc->nqty + q]) && any_nan(v, nd)) {
 			for (k = 0; k < mc->o.nq; k++)
 				out[k] = NAN;
-			mc->used[i * nq + q] = NAN;
-		} else {
-			double sum = 0;
-			for (d = 0; d < nd; d++)
-				sum += v[d];
-			mean = sum / (double)nd;
-			for (k = 0; k < mc->o.nq; k++)
-				out[k] = quantile_select(v, nd, mc->o.q[k]);
-			mc->used[i * nq + q] =
-				mc->o.confidence > 0 && mc->qty[q].goal
-					? quantile_select(v, nd,
-							  bo__mc_level(mc->qty[q].goal, mc->o.confidence))
-					: mean;
+			continue;
 		}
+		quantiles_of(v, nd, &mc->o, out);
+	}
+	mc->qdone[i] = 1;
+}
+
+int bo__mc_quantiles(const bo_mc *mc, size_t i)
+{
+	int rc;
+	if (!mc->qdone || i >= mc->n || mc->qdone[i])
+		return 0;
+	if (!mc->c->v[i].usable) {
+		mc->qdone[i] = 1;
+		return 0;
+	}
+	if ((rc = eval_config(mc, mc->c, i, mc->wk->count)) < 0)
+		return rc;
+	quantile_rows(mc, i);
+	return 0;
+}
+
+/* Evaluates configuration i and judges it. */
+static int run_config(bo_mc *mc, bo_configs *c, size_t i)
+{
+	bo_config *f = &c->v[i];
+	bo_mc_work *wk = mc->wk;
+	size_t d, k, q, nd = mc->o.draws, nq = mc->nqty;
+	size_t *count = wk->count;
+	int *point = wk->point;
+	bo_eval_ctx ctx;
+	bo_expr_env base;
+	int rc = 0, feasible = 1;
+
+	ctx.study = c->s;
+	ctx.x = f->x;
+	ctx.metrics = f->m;
+	ctx.derived = f->dv;
+	bo__study_env(&ctx, &base);
+	/* guardrails at the means, through the point environment */
+	for (k = 0; k < mc->ng; k++)
+		if ((rc = holds(c->guardrails[k].expr, &base, &point[k])) < 0)
+			return rc;
+	if ((rc = eval_config(mc, c, i, count)) < 0)
+		return rc;
+	for (q = 0; q < nq; q++) {
+		double *v = wk->vals + q * nd, sum = 0, mean;
+		for (d = 0; d < nd; d++)
+			sum += v[d];
+		mean = sum / (double)nd;   /* NaN with a NaN draw (no value) */
 		mc->mean[i * nq + q] = mean;
+		if (isnan(mean) && any_nan(v, nd))
+			mc->used[i * nq + q] = NAN;
+		else if (mc->o.confidence > 0 && mc->qty[q].goal)
+			mc->used[i * nq + q] =
+				quantile_select(v, nd, bo__mc_level(mc->qty[q].goal, mc->o.confidence));
+		else
+			mc->used[i * nq + q] = mean;
+	}
+	if (!mc->o.on_demand)
+		quantile_rows(mc, i);
+	for (q = 0; q < nq; q++) {
 		if (mc->qty[q].kind == BO_MC_DERIVED)
 			f->dv[mc->qty[q].index] = mc->used[i * nq + q];
 		else
@@ -593,44 +719,60 @@ static int run_config(bo_mc *mc, bo_configs *c, size_t i, const unsigned char *d
 			feasible = 0;
 	}
 	f->feasible = feasible;
-	rc = restate_why(mc, c, i, point);
-done:
-	bo__free(count);
-	return rc;
+	return restate_why(mc, c, i, point);
+}
+
+static int work_new(bo_mc *mc, const bo_study *s)
+{
+	bo_mc_work *wk;
+	size_t nqq = mc->nqty ? mc->nqty : 1, nd = mc->o.draws;
+	if (!(wk = mc->wk = bo__calloc(1, sizeof *wk)))
+		return BO_ENOMEM;
+	if (!(wk->dflags = bo__calloc(s->nderived + 1, 1)) ||
+	    !(wk->vals = bo__calloc(nqq * nd, sizeof(double))) ||
+	    !(wk->dv = bo__calloc(s->nderived + 1, sizeof(double))) ||
+	    !(wk->dvv = bo__calloc((s->nderived + 1) * nd, sizeof(double))) ||
+	    !(wk->g = bo__calloc(nd, sizeof(double))) ||
+	    !(wk->point = bo__calloc(mc->ng + 1, sizeof(int))) ||
+	    !(wk->count = bo__calloc(mc->ng + 1, sizeof(size_t))))
+		return BO_ENOMEM;
+	return 0;
 }
 
 int bo__mc_run(bo_mc *mc, bo_configs *c, const bo_mc_options *o)
 {
 	const bo_study *s = c->s;
-	unsigned char *dflags = NULL;
-	double *vals = NULL, *dv = NULL, *dvv = NULL, *g = NULL;
-	bo_expr_vws ws;
-	int *point = NULL;
 	size_t i, nqq;
 	int rc;
 
 	memset(mc, 0, sizeof *mc);
-	memset(&ws, 0, sizeof ws);
 	if ((rc = check_options(o)) < 0)
 		return rc;
 	mc->o = *o;
 	mc->n = c->n;
-	if (!(dflags = bo__calloc(s->nderived + 1, 1))) {
-		rc = bo__error(BO_ENOMEM, "out of memory");
+	mc->c = c;
+	mc->ng = c->nguardrails;
+	if (work_new(mc, s) < 0) {
+		rc = bo__error(BO_ENOMEM, "out of memory for the Monte Carlo evaluation");
 		goto done;
 	}
-	if ((rc = plan(mc, c, dflags)) < 0 || (rc = make_draws(mc, s)) < 0)
+	if ((rc = plan(mc, c, mc->wk->dflags)) < 0 || (rc = make_draws(mc, s)) < 0)
 		goto done;
+	/* plan chose the quantities: the values need one row of draws each */
+	if (mc->nqty > 1) {
+		bo__free(mc->wk->vals);
+		if (mc->o.draws > SIZE_MAX / sizeof(double) / mc->nqty ||
+		    !(mc->wk->vals = bo__calloc(mc->nqty * mc->o.draws, sizeof(double)))) {
+			rc = bo__error(BO_ENOMEM, "out of memory for the Monte Carlo evaluation");
+			goto done;
+		}
+	}
 	nqq = mc->nqty ? mc->nqty : 1;
 	if (!(mc->mean = bo__calloc(c->n * nqq + 1, sizeof(double))) ||
 	    !(mc->used = bo__calloc(c->n * nqq + 1, sizeof(double))) ||
 	    !(mc->quant = bo__calloc(c->n * nqq * (o->nq ? o->nq : 1) + 1, sizeof(double))) ||
-	    !(mc->prob = bo__calloc(c->n * mc->ng + 1, sizeof(double))) ||
-	    !(vals = bo__calloc(nqq * o->draws, sizeof(double))) ||
-	    !(dv = bo__calloc(s->nderived + 1, sizeof(double))) ||
-	    !(dvv = bo__calloc((s->nderived + 1) * o->draws, sizeof(double))) ||
-	    !(g = bo__calloc(o->draws, sizeof(double))) ||
-	    !(point = bo__calloc(mc->ng + 1, sizeof(int)))) {
+	    !(mc->qdone = bo__calloc(c->n + 1, 1)) ||
+	    !(mc->prob = bo__calloc(c->n * mc->ng + 1, sizeof(double)))) {
 		rc = bo__error(BO_ENOMEM, "out of memory for the Monte Carlo evaluation");
 		goto done;
 	}
@@ -641,20 +783,76 @@ int bo__mc_run(bo_mc *mc, bo_configs *c, const bo_mc_options *o)
 	for (i = 0; i < c->n * mc->ng; i++)
 		mc->prob[i] = NAN;
 	for (i = 0; i < c->n; i++) {
-		if (!c->v[i].usable)
+		if (!c->v[i].usable) {
+			mc->qdone[i] = 1;
 			continue;
-		if ((rc = run_config(mc, c, i, dflags, vals, dv, point, dvv, g, &ws)) < 0)
+		}
+		if ((rc = run_config(mc, c, i)) < 0)
 			goto done;
 	}
 done:
-	bo__free(dflags);
-	bo__free(vals);
-	bo__free(dv);
-	bo__free(dvv);
-	bo__free(g);
-	bo__expr_vws_clear(&ws);
-	bo__free(point);
 	if (rc < 0)
 		bo__mc_clear(mc);
 	return rc;
+}
+
+/* The quantity axis a is, or mc->nqty when it reaches nothing uncertain. */
+static size_t axis_qty(const bo_mc *mc, const bo_axis *a)
+{
+	size_t q;
+	for (q = 0; q < mc->nqty; q++)
+		if ((a->kind == BO_AXIS_DERIVED && mc->qty[q].kind == BO_MC_DERIVED &&
+		     mc->qty[q].index == a->index) ||
+		    (a->kind == BO_AXIS_SCORE && mc->qty[q].kind == BO_MC_SCORE))
+			break;
+	return q;
+}
+
+int bo__mc_axis_band(const bo_mc *mc, size_t i, const bo_axis *a, double *lo, double *hi)
+{
+	size_t q = axis_qty(mc, a), k, klo = 0, khi = 0;
+	const double *row;
+	int rc;
+	*lo = *hi = NAN;
+	if (q == mc->nqty || !mc->o.nq || i >= mc->n)
+		return 0;
+	if ((rc = bo__mc_quantiles(mc, i)) < 0)
+		return rc;
+	for (k = 1; k < mc->o.nq; k++) {
+		if (mc->o.q[k] < mc->o.q[klo])
+			klo = k;
+		if (mc->o.q[k] > mc->o.q[khi])
+			khi = k;
+	}
+	row = mc->quant + (i * mc->nqty + q) * mc->o.nq;
+	*lo = row[klo];
+	*hi = row[khi];
+	return isfinite(*lo) && isfinite(*hi);
+}
+
+int bo__mc_axis_within(const bo_mc *mc, size_t i, const bo_axis *a, double limit, double *out)
+{
+	const bo_configs *c = mc->c;
+	size_t q, d, nd = mc->o.draws, hits = 0;
+	int rc;
+	*out = NAN;
+	if (i >= mc->n || !c->v[i].usable || !a->goal)
+		return 0;
+	q = axis_qty(mc, a);
+	if (q == mc->nqty) {   /* nothing uncertain in it: its value decides */
+		double v = bo__axis_value(c, i, a);
+		if (!isnan(v))
+			*out = (a->goal < 0 ? v <= limit : v >= limit) ? 1.0 : 0.0;
+		return 0;
+	}
+	if ((rc = eval_config(mc, c, i, mc->wk->count)) < 0)
+		return rc;
+	for (d = 0; d < nd; d++) {
+		double v = mc->wk->vals[q * nd + d];
+		if (isnan(v))
+			return 0;
+		hits += a->goal < 0 ? v <= limit : v >= limit;
+	}
+	*out = (double)hits / (double)nd;
+	return 0;
 }

@@ -27,11 +27,15 @@ typedef struct bo_mc_options {
 				  hold with probability >= P, and uncertain
 				  objectives and the score are ranked by their
 				  pessimistic P-quantile */
+	int on_demand;         /* 0: bo__mc_run fills every configuration's
+				  quantiles; 1: bo__mc_quantiles fills one
+				  configuration's when asked (a command shows
+				  a few of 10^4: this saves most of the time) */
 } bo_mc_options;
 
 #define BO_MC_DEFAULT_DRAWS 10000
 #define BO_MC_DEFAULT_SEED 20261205u
-#define BO_MC_OPTIONS_INIT {BO_MC_DEFAULT_DRAWS, BO_MC_DEFAULT_SEED, 3, {0.05, 0.5, 0.95}, 0}
+#define BO_MC_OPTIONS_INIT {BO_MC_DEFAULT_DRAWS, BO_MC_DEFAULT_SEED, 3, {0.05, 0.5, 0.95}, 0, 0}
 
 /* One uncertain quantity. */
 enum { BO_MC_DERIVED, BO_MC_SCORE };
@@ -42,6 +46,8 @@ typedef struct bo_mc_qty {
 	int goal;              /* +1 larger is better, -1 smaller, 0 neither */
 	const char *name;      /* the derived metric's name or "score" (borrowed) */
 } bo_mc_qty;
+
+typedef struct bo_mc_work bo_mc_work;   /* uncertain.c's workspace */
 
 typedef struct bo_mc {
 	bo_mc_options o;
@@ -56,10 +62,14 @@ typedef struct bo_mc {
 	double *g_need;        /* ng: the probability guardrail k must hold with; 0: none */
 	/* per configuration (rows of unusable ones are NaN) */
 	double *mean;          /* n * nqty */
-	double *quant;         /* n * nqty * o.nq */
+	double *quant;         /* n * nqty * o.nq (see bo__mc_quantiles) */
 	double *used;          /* n * nqty: the value ranked on (mean, or the
 				  pessimistic quantile under a confidence) */
 	double *prob;          /* n * ng: share of draws in which guardrail k holds */
+	const bo_configs *c;   /* the configurations evaluated (borrowed: they
+				  must outlive mc) */
+	unsigned char *qdone;  /* n: configuration i's quantiles are filled */
+	bo_mc_work *wk;
 } bo_mc;
 
 /* 1 when the study has uncertain numbers, or guardrails with a
@@ -76,6 +86,28 @@ int bo__mc_wanted(const bo_configs *c);
  * evaluation error. Free with bo__mc_clear. */
 int bo__mc_run(bo_mc *mc, bo_configs *c, const bo_mc_options *o);
 void bo__mc_clear(bo_mc *mc);
+
+/* Fills configuration i's row of mc->quant if it is not yet (with
+ * o.on_demand), evaluating it over the same draws again; unusable
+ * configurations keep NaN. It writes only mc's caches, so that a reader
+ * holding a const mc can ask; not for two threads at once. Returns 0 or
+ * an evaluation error. */
+int bo__mc_quantiles(const bo_mc *mc, size_t i);
+
+/* The share of draws in which axis a (analysis/configs.h) of
+ * configuration i stays within limit: at most limit for an axis to
+ * minimise (a cost, such as select's --max-cost), at least limit for one
+ * to maximise. An axis that reaches nothing uncertain gives 1 or 0 from
+ * its value. *out is NaN for an unusable configuration or a missing value.
+ * Returns 0 or an evaluation error. Writes only mc's workspace (see
+ * bo__mc_quantiles). */
+int bo__mc_axis_within(const bo_mc *mc, size_t i, const bo_axis *a, double limit, double *out);
+
+/* The band of axis a for configuration i: its lowest and highest
+ * reported quantiles (o.q) over the draws. Returns 1 and *lo, *hi when
+ * the axis is uncertain and both are finite, 0 (NaN) when not, or an
+ * evaluation error. */
+int bo__mc_axis_band(const bo_mc *mc, size_t i, const bo_axis *a, double *lo, double *hi);
 
 /* 1 if expression e reaches an uncertain input or price of s (directly
  * or through derived metrics). */

@@ -13,6 +13,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "core/alloc.h"
+#include "core/error.h"
 
 double bo__dist_mean(const bo_dist *d)
 {
@@ -83,4 +84,29 @@ const char *bo__dist_kind_name(int kind)
 	case BO_DIST_SAMPLES: return "samples";
 	default: return "?";
 	}
+}
+
+/* Conjugate updates with a known spread (Gelman et al., "Bayesian Data
+ * Analysis", 3rd ed., sec. 2.5, the normal mean with known variance): the
+ * stated distribution N(m, s^2) is the prior of the quantity's level, and
+ * each observation x_i ~ N(level, s^2) weighs as much as the prior, so the
+ * posterior after n observations is N((m + sum x_i) / (1 + n),
+ * s^2 / (1 + n)). A lognormal is the same on the logarithms (mu, sigma of
+ * log x; an observation must be > 0). Uniform, triangular and empirical
+ * entries have no conjugate rule here. */
+int bo__dist_observe(bo_dist *d, const double *x, size_t n)
+{
+	double sum = 0;
+	size_t i;
+	if (d->kind != BO_DIST_NORMAL && d->kind != BO_DIST_LOGNORMAL)
+		return BO_EINVAL;
+	for (i = 0; i < n; i++) {
+		if (!isfinite(x[i]) || (d->kind == BO_DIST_LOGNORMAL && !(x[i] > 0)))
+			return BO_EINVAL;
+		sum += d->kind == BO_DIST_LOGNORMAL ? log(x[i]) : x[i];
+	}
+	d->p[0] = (d->p[0] + sum) / (1.0 + (double)n);
+	d->p[1] = d->p[1] / sqrt(1.0 + (double)n);
+	d->mean = bo__dist_mean(d);
+	return 0;
 }

@@ -45,6 +45,13 @@ double bo__dist_mean(const bo_dist *d);
  * the empirical inverse: the sample at position floor(u * n). */
 double bo__dist_quantile(const bo_dist *d, double u);
 
+/* Updates d by n observations x of the quantity it describes (budgetopt
+ * observe): a normal N(m, s) becomes N((m + sum x) / (1 + n), s /
+ * sqrt(1 + n)), a lognormal the same on log x (each x > 0); d->mean
+ * follows. Returns 0, or BO_EINVAL for another kind or a bad observation
+ * (d unchanged). */
+int bo__dist_observe(bo_dist *d, const double *x, size_t n);
+
 /* Frees d and what it owns; accepts NULL. */
 void bo__dist_free(bo_dist *d);
 

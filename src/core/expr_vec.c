@@ -15,14 +15,19 @@
 #include "core/error.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 typedef struct vval {
 	int is_vec;
 	double s;            /* !is_vec */
 	const char *str;     /* a string constant (labels), or NULL */
-	double *v;           /* is_vec: n values, owned */
+	double *v;           /* is_vec: n values, owned unless borrowed */
+	int borrowed;        /* v is the environment's (read only, never freed):
+				a name's draws are read in place, not copied */
 } vval;
+
+#define VVAL0 {0, 0, NULL, NULL, 0}
 
 typedef struct vctx {
 	const bo_expr_venv *env;
@@ -35,13 +40,14 @@ typedef struct vctx {
  * the time of a Monte Carlo select. */
 static void vfree_in(bo_expr_vws *ws, vval *a)
 {
-	if (a->is_vec) {
+	if (a->is_vec && !a->borrowed) {
 		if (ws && ws->nfree < BO_EXPR_VWS_MAX)
 			ws->free[ws->nfree++] = a->v;
 		else
 			bo__free(a->v);
 	}
 	a->is_vec = 0;
+	a->borrowed = 0;
 	a->v = NULL;
 }
 
@@ -62,7 +68,22 @@ static int make_vec(vctx *x, vval *r)
 	if (!r->v)
 		return BO_ENOMEM;
 	r->is_vec = 1;
+	r->borrowed = 0;
 	r->str = NULL;
+	return 0;
+}
+
+/* Makes a an owned vector that may be written in place (a copy when it
+ * was borrowed). */
+static int own(vctx *x, vval *a)
+{
+	vval t;
+	if (!a->is_vec || !a->borrowed)
+		return 0;
+	if (make_vec(x, &t) != 0)
+		return BO_ENOMEM;
+	memcpy(t.v, a->v, x->n * sizeof(double));
+	*a = t;
 	return 0;
 }
 
@@ -90,7 +111,7 @@ static int vsym(const bo_expr *e, vctx *x, vval *r)
 	bo_xval sc = {NAN, NULL};
 	int rc;
 	if (e->op == OP_PRICE && e->n == 1) {
-		vval k = {0, 0, NULL, NULL};
+		vval k = VVAL0;
 		double s = NAN;
 		if ((rc = vnode(e->kid[0], x, &k)) != 0)
 			return rc;
@@ -108,9 +129,9 @@ static int vsym(const bo_expr *e, vctx *x, vval *r)
 			return rc == BO_ENOTFOUND ? BO_EXPR_SCALAR : rc;
 	}
 	if (vec) {
-		if ((rc = make_vec(x, r)) != 0)
-			return rc;
-		memcpy(r->v, vec, x->n * sizeof(double));
+		r->is_vec = 1;
+		r->borrowed = 1;
+		r->v = (double *)(uintptr_t)vec;   /* read only: see borrowed */
 		return 0;
 	}
 	r->s = sc.num;
@@ -118,43 +139,99 @@ static int vsym(const bo_expr *e, vctx *x, vval *r)
 	return 0;
 }
 
-/* r = a op b elementwise; a and b are consumed. */
-static int combine(vctx *x, vval *a, vval *b, int op, vval *r)
+static double op1(int op, double p, double q)
+{
+	switch (op) {
+	case '+': return p + q;
+	case '-': return p - q;
+	case '*': return p * q;
+	case '/': return p / q;
+	case '%': return fmod(p, q);
+	default: return pow(p, q);
+	}
+}
+
+/* One loop per operator and shape, the switch outside the loop, so that
+ * the compiler can vectorise it; o may be an operand (in place). */
+#define LOOP(expr) \
+	do { \
+		for (i = 0; i < n; i++) \
+			o[i] = (expr); \
+	} while (0)
+#define OPLOOP(A, B) \
+	do { \
+		switch (op) { \
+		case '+': LOOP((A) + (B)); break; \
+		case '-': LOOP((A) - (B)); break; \
+		case '*': LOOP((A) * (B)); break; \
+		case '/': LOOP((A) / (B)); break; \
+		case '%': LOOP(fmod((A), (B))); break; \
+		default: LOOP(pow((A), (B))); break; \
+		} \
+	} while (0)
+
+static void op_vv(int op, const double *a, const double *b, double *o, size_t n)
 {
 	size_t i;
-	int rc;
+	OPLOOP(a[i], b[i]);
+}
+
+static void op_vs(int op, const double *a, double b, double *o, size_t n)
+{
+	size_t i;
+	OPLOOP(a[i], b);
+}
+
+static void op_sv(int op, double a, const double *b, double *o, size_t n)
+{
+	size_t i;
+	OPLOOP(a, b[i]);
+}
+
+/* r = a op b elementwise; a and b are consumed. The result takes the
+ * place of an operand that is an owned vector, so that a chain of
+ * products allocates nothing after its first step. */
+static int combine(vctx *x, vval *a, vval *b, int op, vval *r)
+{
+	double *o;
 	if (!a->is_vec && !b->is_vec) {
-		double p = a->s, q = b->s;
-		switch (op) {
-		case '+': r->s = p + q; break;
-		case '-': r->s = p - q; break;
-		case '*': r->s = p * q; break;
-		case '/': r->s = p / q; break;
-		case '%': r->s = fmod(p, q); break;
-		default: r->s = pow(p, q); break;
-		}
+		r->s = op1(op, a->s, b->s);
 		r->is_vec = 0;
+		r->borrowed = 0;
 		r->str = NULL;
+		r->v = NULL;
 		return 0;
 	}
-	if ((rc = make_vec(x, r)) != 0) {
-		vfree_in(x->ws, a);
-		vfree_in(x->ws, b);
-		return rc;
-	}
-	for (i = 0; i < x->n; i++) {
-		double p = at(a, i), q = at(b, i);
-		switch (op) {
-		case '+': r->v[i] = p + q; break;
-		case '-': r->v[i] = p - q; break;
-		case '*': r->v[i] = p * q; break;
-		case '/': r->v[i] = p / q; break;
-		case '%': r->v[i] = fmod(p, q); break;
-		default: r->v[i] = pow(p, q); break;
+	if (a->is_vec && !a->borrowed) {
+		o = a->v;
+	} else if (b->is_vec && !b->borrowed) {
+		o = b->v;
+	} else {
+		vval t = VVAL0;
+		if (make_vec(x, &t) != 0) {
+			vfree_in(x->ws, a);
+			vfree_in(x->ws, b);
+			return BO_ENOMEM;
 		}
+		o = t.v;
 	}
+	if (a->is_vec && b->is_vec)
+		op_vv(op, a->v, b->v, o, x->n);
+	else if (a->is_vec)
+		op_vs(op, a->v, b->s, o, x->n);
+	else
+		op_sv(op, a->s, b->v, o, x->n);
+	if (a->is_vec && a->v == o)
+		a->is_vec = 0;   /* its buffer is now the result's */
+	else if (b->is_vec && b->v == o)
+		b->is_vec = 0;
 	vfree_in(x->ws, a);
 	vfree_in(x->ws, b);
+	r->is_vec = 1;
+	r->borrowed = 0;
+	r->v = o;
+	r->s = 0;
+	r->str = NULL;
 	return 0;
 }
 
@@ -170,10 +247,23 @@ static int cmp1(int fn, double l, double r)
 	}
 }
 
+#define CMPLOOP(A, B) \
+	do { \
+		switch (e->fn) { \
+		case CMP_LT: LOOP((A) < (B) ? 1.0 : 0.0); break; \
+		case CMP_LE: LOOP((A) <= (B) ? 1.0 : 0.0); break; \
+		case CMP_GT: LOOP((A) > (B) ? 1.0 : 0.0); break; \
+		case CMP_GE: LOOP((A) >= (B) ? 1.0 : 0.0); break; \
+		case CMP_EQ: LOOP((A) == (B) ? 1.0 : 0.0); break; \
+		default: LOOP((A) != (B) ? 1.0 : 0.0); break; \
+		} \
+	} while (0)
+
 static int vcmp(const bo_expr *e, vctx *x, vval *r)
 {
-	vval a = {0, 0, NULL, NULL}, b = {0, 0, NULL, NULL};
-	size_t i;
+	vval a = VVAL0, b = VVAL0;
+	size_t i, n = x->n;
+	double *o;
 	int rc;
 	if ((rc = vnode(e->kid[0], x, &a)) != 0)
 		return rc;
@@ -196,13 +286,39 @@ static int vcmp(const bo_expr *e, vctx *x, vval *r)
 		r->s = cmp1(e->fn, a.s, b.s) ? 1.0 : 0.0;
 		return 0;
 	}
-	if ((rc = make_vec(x, r)) == 0)
-		for (i = 0; i < x->n; i++)
-			r->v[i] = cmp1(e->fn, at(&a, i), at(&b, i)) ? 1.0 : 0.0;
+	if (a.is_vec && !a.borrowed) {
+		o = a.v;   /* in place */
+	} else if (b.is_vec && !b.borrowed) {
+		o = b.v;
+	} else {
+		if ((rc = make_vec(x, r)) != 0) {
+			vfree_in(x->ws, &a);
+			vfree_in(x->ws, &b);
+			return rc;
+		}
+		o = r->v;
+	}
+	if (a.is_vec && b.is_vec)
+		CMPLOOP(a.v[i], b.v[i]);
+	else if (a.is_vec)
+		CMPLOOP(a.v[i], b.s);
+	else
+		CMPLOOP(a.s, b.v[i]);
+	if (a.is_vec && a.v == o)
+		a.is_vec = 0;
+	else if (b.is_vec && b.v == o)
+		b.is_vec = 0;
 	vfree_in(x->ws, &a);
 	vfree_in(x->ws, &b);
-	return rc;
+	r->is_vec = 1;
+	r->borrowed = 0;
+	r->v = o;
+	return 0;
 }
+
+#undef LOOP
+#undef OPLOOP
+#undef CMPLOOP
 
 static double call1(int fn, double v)
 {
@@ -219,7 +335,7 @@ static double call1(int fn, double v)
 
 static int vcall(const bo_expr *e, vctx *x, vval *r)
 {
-	vval a = {0, 0, NULL, NULL}, b = {0, 0, NULL, NULL};
+	vval a = VVAL0, b = VVAL0;
 	size_t i, k;
 	int rc;
 	if (e->fn == F_MISSING || e->fn == F_PRESENT || e->fn == F_IF)
@@ -229,7 +345,7 @@ static int vcall(const bo_expr *e, vctx *x, vval *r)
 	if (e->fn == F_MIN || e->fn == F_MAX) {
 		/* NaN wins, as in the scalar evaluator */
 		for (k = 1; k < e->n; k++) {
-			vval m = {0, 0, NULL, NULL};
+			vval m = VVAL0;
 			if ((rc = vnum(e->kid[k], x, &b)) != 0) {
 				vfree_in(x->ws, &a);
 				return rc;
@@ -258,12 +374,17 @@ static int vcall(const bo_expr *e, vctx *x, vval *r)
 		return 0;
 	}
 	if (e->fn == F_LOG && e->n == 2) {
-		vval la = {0, 0, NULL, NULL}, lb = {0, 0, NULL, NULL};
+		vval la = VVAL0, lb = VVAL0;
 		if ((rc = vnum(e->kid[1], x, &b)) != 0) {
 			vfree_in(x->ws, &a);
 			return rc;
 		}
 		/* log(v) / log(base), each as C computes it */
+		if ((rc = own(x, &a)) != 0 || (rc = own(x, &b)) != 0) {
+			vfree_in(x->ws, &a);
+			vfree_in(x->ws, &b);
+			return rc;
+		}
 		if (!a.is_vec) {
 			la.s = log(a.s);
 		} else {
@@ -286,6 +407,8 @@ static int vcall(const bo_expr *e, vctx *x, vval *r)
 		r->s = call1(e->fn, a.s);
 		return 0;
 	}
+	if ((rc = own(x, &a)) != 0)
+		return rc;
 	for (i = 0; i < x->n; i++)
 		a.v[i] = call1(e->fn, a.v[i]);
 	*r = a;
@@ -299,7 +422,7 @@ static int vlogic(const bo_expr *e, vctx *x, vval *r)
 	r->is_vec = 0;
 	r->s = is_and ? 1.0 : 0.0;
 	for (k = 0; k < e->n; k++) {
-		vval a = {0, 0, NULL, NULL};
+		vval a = VVAL0;
 		if ((rc = vnum(e->kid[k], x, &a)) != 0) {
 			vfree_in(x->ws, r);
 			return rc;
@@ -327,7 +450,7 @@ static int vlogic(const bo_expr *e, vctx *x, vval *r)
 
 static int vnode(const bo_expr *e, vctx *x, vval *r)
 {
-	vval a = {0, 0, NULL, NULL}, b = {0, 0, NULL, NULL};
+	vval a = VVAL0, b = VVAL0;
 	size_t i, k;
 	int rc = 0;
 	r->is_vec = 0;
@@ -345,6 +468,8 @@ static int vnode(const bo_expr *e, vctx *x, vval *r)
 			return rc;
 		if (!r->is_vec)
 			r->s = e->op == OP_NEG ? -r->s : (truthy(r->s) ? 0.0 : 1.0);
+		else if ((rc = own(x, r)) != 0)
+			return rc;
 		else
 			for (i = 0; i < x->n; i++)
 				r->v[i] = e->op == OP_NEG ? -r->v[i] : (truthy(r->v[i]) ? 0.0 : 1.0);
@@ -354,7 +479,7 @@ static int vnode(const bo_expr *e, vctx *x, vval *r)
 		if ((rc = vnum(e->kid[0], x, &a)) != 0)
 			return rc;
 		for (k = 1; k < e->n; k++) {
-			vval t = {0, 0, NULL, NULL};
+			vval t = VVAL0;
 			if ((rc = vnum(e->kid[k], x, &b)) != 0) {
 				vfree_in(x->ws, &a);
 				return rc;
@@ -377,13 +502,19 @@ static int vnode(const bo_expr *e, vctx *x, vval *r)
 	case OP_AND:
 	case OP_OR: return vlogic(e, x, r);
 	case OP_IF: {
-		vval c = {0, 0, NULL, NULL};
+		vval c = VVAL0;
 		if ((rc = vnum(e->kid[0], x, &c)) != 0)
 			return rc;
 		if (!c.is_vec)
 			return vnum(e->kid[truthy(c.s) ? 1 : 2], x, r);
 		if ((rc = vnum(e->kid[1], x, &a)) != 0 || (rc = vnum(e->kid[2], x, &b)) != 0) {
 			vfree_in(x->ws, &a);
+			vfree_in(x->ws, &c);
+			return rc;
+		}
+		if ((rc = own(x, &c)) != 0) {
+			vfree_in(x->ws, &a);
+			vfree_in(x->ws, &b);
 			vfree_in(x->ws, &c);
 			return rc;
 		}
@@ -411,7 +542,7 @@ void bo__expr_vws_clear(bo_expr_vws *ws)
 int bo__expr_eval_vec(const bo_expr *e, const bo_expr_venv *env, size_t n, double *out,
 		      bo_expr_vws *ws)
 {
-	vval r = {0, 0, NULL, NULL};
+	vval r = VVAL0;
 	vctx x;
 	size_t i;
 	int rc;

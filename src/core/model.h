@@ -304,6 +304,19 @@ int bo__study_read_prices(bo_study *s, const char *text, size_t len, const char 
 int bo__study_find_param(const bo_study *s, const char *name);
 int bo__study_find_metric(const bo_study *s, const char *name);
 int bo__study_find_derived(const bo_study *s, const char *name);
+/* The distribution of input (is_price 0) or price NAME (a scalar price or
+ * TABLE.KEY) of s, and its point value in *value; NULL when s has no such
+ * entry (*result NULL: a fixed number). core/study_dist.c. */
+struct bo_dist **bo__study_find_dist(bo_study *s, int is_price, const char *name, double **value);
+
+/* Applies n observations (budgetopt observe): detail[k] is "price NAME"
+ * or "input NAME" and x[k] its value. All observations of an entry are
+ * applied at once (bo__dist_observe), and its point value becomes the new
+ * mean. *applied counts those applied; *ignored those of an entry that s
+ * has not as a normal or lognormal. Returns 0 or BO_ENOMEM. */
+int bo__study_observe(bo_study *s, const char *const *detail, const double *x, size_t n, size_t *applied,
+		      size_t *ignored);
+
 int bo__study_find_input(const bo_study *s, const char *name);
 int bo__study_find_price(const bo_study *s, const char *name);
 

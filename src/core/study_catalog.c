@@ -8,12 +8,14 @@
  * configuration is read.
  */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/csv.h"
 #include "core/error.h"
 #include "core/model.h"
+#include "core/strindex.h"
 
 const char *bo__catalog_column(const bo_study *s, const char *name)
 {
@@ -39,22 +41,24 @@ static int fill_labels(bo_param *p, const bo_csv *csv, int col)
 {
 	char **labels = NULL;
 	size_t n = 0, cap = 0, r, k;
+	bo_strindex ix = BO_STRINDEX_INIT;
 	int rc = 0;
+	if (bo__strindex_init(&ix, csv->nrows) < 0) {
+		rc = BO_ENOMEM;
+		goto done;
+	}
 	for (r = 0; r < csv->nrows; r++) {
 		const char *cell = csv->cells[r * csv->ncols + (size_t)col];
 		char buf[256];
 		bo__csv_trim(cell, buf, sizeof buf);
-		if (!buf[0])
-			continue;
-		for (k = 0; k < n && strcmp(labels[k], buf); k++)
-			;
-		if (k < n)
+		if (!buf[0] || bo__strindex_find(&ix, labels, buf) != SIZE_MAX)
 			continue;
 		if (bo__grow(&labels, &cap, n + 1, sizeof *labels) < 0 ||
 		    !(labels[n] = bo__strdup(buf))) {
 			rc = BO_ENOMEM;
 			goto done;
 		}
+		bo__strindex_add(&ix, labels, n);
 		n++;
 	}
 	if (!(p->choice_num = bo__calloc(n + 1, sizeof *p->choice_num))) {
@@ -69,6 +73,7 @@ static int fill_labels(bo_param *p, const bo_csv *csv, int col)
 	labels = NULL;
 	n = 0;
 done:
+	bo__strindex_clear(&ix);
 	for (k = 0; k < n; k++)
 		bo__free(labels[k]);
 	bo__free(labels);

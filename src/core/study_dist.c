@@ -60,6 +60,37 @@ static int read_list(rd *r, const ynode *l, const char *what, const char *kind,
 	return bad ? -1 : 0;
 }
 
+/* Where field col of the row starting on line `line` of a CSV text begins,
+ * as a 1-based line and column (bytes), so that a bad sample is named by
+ * file:line:col. Walks the text as RFC 4180 reads it (a quoted field may
+ * hold commas and line breaks); the row was read already, so it exists. */
+static void cell_pos(const char *text, size_t len, int line, size_t col, int *oline, int *ocol)
+{
+	const char *p = text, *end = text + len, *bol;
+	int ln = 1;
+	size_t k;
+	while (p < end && ln < line)
+		if (*p++ == '\n')
+			ln++;
+	bol = p;
+	for (k = 0; k < col && p < end; k++) {
+		int quoted = 0;
+		while (p < end && (quoted || (*p != ',' && *p != '\n'))) {
+			if (*p == '"')
+				quoted = !quoted;   /* "" inside: off and on again */
+			else if (*p == '\n') {
+				ln++;
+				bol = p + 1;
+			}
+			p++;
+		}
+		if (p < end && *p == ',')
+			p++;
+	}
+	*oline = ln;
+	*ocol = (int)(p - bol) + 1;
+}
+
 /* Reads the samples file of {samples: file.csv, column: c}. */
 static int read_samples(rd *r, const ynode *m, const char *what, bo_dist *d, int is_price)
 {
@@ -149,11 +180,14 @@ static int read_samples(rd *r, const ynode *m, const char *what, bo_dist *d, int
 			snprintf(why, sizeof why, "a price must be >= 0");
 		}
 		if (k != 0) {
-			if (nbad < DIST_BAD_CELLS_MAX)
-				bo__yaml_diag(r, fn, "%s: %s:%d: column \"%s\": %s", what, file,
-					      csv->lines[i], csv->header[col],
+			if (nbad < DIST_BAD_CELLS_MAX) {
+				int cl, cc;
+				cell_pos(text, len, csv->lines[i], (size_t)col, &cl, &cc);
+				bo__yaml_diag(r, fn, "%s: %s:%d:%d: column \"%s\": %s", what, file, cl,
+					      cc, csv->header[col],
 					      k == 1 ? "empty cell (every sample must be a number)"
 						     : why);
+			}
 			nbad++;
 			continue;
 		}
@@ -367,4 +401,93 @@ long bo__study_guardrail_prob(rd *r, const ynode *n, const char *text, double *p
 		return -1;
 	}
 	return (long)(at - text);
+}
+
+/* ---- observations (budgetopt observe) ------------------------------------ */
+
+bo_dist **bo__study_find_dist(bo_study *s, int is_price, const char *name, double **value)
+{
+	char table[128];
+	const char *dot;
+	bo_price *p;
+	size_t j;
+	int k;
+	if (!is_price) {
+		if ((k = bo__study_find_input(s, name)) < 0)
+			return NULL;
+		*value = &s->inputs[k].value;
+		return &s->inputs[k].dist;
+	}
+	if ((k = bo__study_find_price(s, name)) >= 0 && !s->prices.items[k].is_table) {
+		*value = &s->prices.items[k].value;
+		return &s->prices.items[k].dist;
+	}
+	dot = strrchr(name, '.');
+	if (!dot || (size_t)(dot - name) >= sizeof table)
+		return NULL;
+	memcpy(table, name, (size_t)(dot - name));
+	table[dot - name] = '\0';
+	if ((k = bo__study_find_price(s, table)) < 0 || !s->prices.items[k].is_table)
+		return NULL;
+	p = &s->prices.items[k];
+	for (j = 0; j < p->nkeys && strcmp(p->keys[j], dot + 1); j++)
+		;
+	if (j == p->nkeys || !p->dists)
+		return NULL;
+	*value = &p->values[j];
+	return &p->dists[j];
+}
+
+/* "price gpu_hours.a100" or "input qps": *is_price and the name, or -1. */
+static int observed_entry(const char *detail, int *is_price, const char **name)
+{
+	if (!detail)
+		return -1;
+	if (!strncmp(detail, "price ", 6))
+		*is_price = 1;
+	else if (!strncmp(detail, "input ", 6))
+		*is_price = 0;
+	else
+		return -1;
+	*name = detail + 6;
+	return 0;
+}
+
+int bo__study_observe(bo_study *s, const char *const *detail, const double *x, size_t n, size_t *applied,
+		      size_t *ignored)
+{
+	double *v = NULL;
+	unsigned char *done = NULL;
+	size_t i, j, m;
+	*applied = *ignored = 0;
+	if (!(v = bo__calloc(n + 1, sizeof *v)) || !(done = bo__calloc(n + 1, 1))) {
+		bo__free(v);
+		return bo__error(BO_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		int is_price, ip2;
+		const char *name, *n2;
+		double *value;
+		bo_dist **d;
+		if (done[i] || observed_entry(detail[i], &is_price, &name) < 0)
+			continue;
+		/* every observation of this entry, in order, at once */
+		for (m = 0, j = i; j < n; j++) {
+			if (done[j] || observed_entry(detail[j], &ip2, &n2) < 0 || ip2 != is_price ||
+			    strcmp(n2, name))
+				continue;
+			v[m++] = x[j];
+			done[j] = 1;
+		}
+		d = bo__study_find_dist(s, is_price, name, &value);
+		if (!d || !*d || bo__dist_observe(*d, v, m) < 0) {
+			*ignored += m;
+			continue;
+		}
+		*value = (*d)->mean;
+		*applied += m;
+	}
+	bo__free(v);
+	bo__free(done);
+	return 0;
 }

@@ -16,6 +16,7 @@
  * do not overlap, long labels truncated.
  */
 #include "report/charts.h"
+#include "analysis/uncertain.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -524,6 +525,54 @@ static void tooltip(bo_strbuf *sb, const bo_chart_data *d, size_t i, int st)
 
 /* ---- the frontier ------------------------------------------------------ */
 
+/* The lowest (side < 0) or highest reported quantile level. */
+static double band_level(const bo_mc *mc, int side)
+{
+	double v = mc->o.q[0];
+	size_t k;
+	for (k = 1; k < mc->o.nq; k++)
+		if (side < 0 ? mc->o.q[k] < v : mc->o.q[k] > v)
+			v = mc->o.q[k];
+	return v;
+}
+
+static double clamp(double v, double a, double b)
+{
+	double lo = a < b ? a : b, hi = a < b ? b : a;
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Quantile bands of the frontier's points on their uncertain axes: a bar
+ * from the lowest to the highest reported quantile (inside the plot).
+ * Returns the number of bars. */
+static size_t draw_bands(bo_strbuf *sb, const bo_chart_data *d, const axis *X, const axis *Y,
+			 const bo_axis *ax, const bo_axis *ay)
+{
+	const bo_configs *c = d->c;
+	size_t k, n = 0;
+	bo__sb_puts(sb, "<g class=\"bands\" stroke=\"" C_BLUE "\" stroke-opacity=\"0.45\" stroke-width=\"3\">\n");
+	for (k = 0; k < d->fr->nfront; k++) {
+		size_t i = d->fr->front[k], a;
+		double x = bo__axis_value(c, i, ax), y = bo__axis_value(c, i, ay), lo, hi;
+		if (!isfinite(x) || !isfinite(y))
+			continue;
+		for (a = 0; a < 2; a++) {
+			const axis *A = a ? Y : X;
+			if (bo__mc_axis_band(d->mc, i, a ? ay : ax, &lo, &hi) != 1)
+				continue;
+			bo__sb_puts(sb, "<line");
+			attr(sb, "x1", a ? px(X, x) : clamp(px(X, lo), A->p0, A->p1));
+			attr(sb, "x2", a ? px(X, x) : clamp(px(X, hi), A->p0, A->p1));
+			attr(sb, "y1", a ? clamp(px(Y, lo), A->p0, A->p1) : px(Y, y));
+			attr(sb, "y2", a ? clamp(px(Y, hi), A->p0, A->p1) : px(Y, y));
+			bo__sb_puts(sb, "/>\n");
+			n++;
+		}
+	}
+	bo__sb_puts(sb, "</g>\n");
+	return n;
+}
+
 char *bo__chart_frontier(const bo_chart_data *d)
 {
 	static const char *title = "Cost/performance frontier";
@@ -590,6 +639,11 @@ char *bo__chart_frontier(const bo_chart_data *d)
 	snprintf(sub, sizeof sub, "%zu configurations, %zu on the frontier%s%s%s", n, counts[S_FRONTIER],
 		 X.log || Y.log ? "; log scale on " : "", X.log ? (Y.log ? "both axes" : "x") : (Y.log ? "y" : ""),
 		 fr->d > 2 ? "; the frontier is over more axes than the two drawn" : "");
+	if (d->mc && fr->d == 2 && fr->nfront && d->mc->o.nq >= 2) {
+		size_t l = strlen(sub);
+		snprintf(sub + l, sizeof sub - l, "; bars: %g%% to %g%% quantiles under uncertainty",
+			 100 * band_level(d->mc, -1), 100 * band_level(d->mc, 1));
+	}
 	doc_begin(&sb, "frontier", title, sub, W, H);
 	draw_axes(&sb, &X, &Y);
 	/* legend */
@@ -630,6 +684,8 @@ char *bo__chart_frontier(const bo_chart_data *d)
 		bo__sb_puts(&sb, "\"/>\n");
 		bo__free(ord);
 	}
+	if (d->mc && fr->d == 2)
+		draw_bands(&sb, d, &X, &Y, ax, ay);
 	if (nmissing) {
 		double sy = bottom + 46 + STRIP / 2;
 		bo__sb_puts(&sb, "<text");

@@ -38,6 +38,9 @@ typedef struct bo_chart_data {
 	double budget_money;          /* NaN without a money budget */
 	double reserved;              /* money reserved by running trials now (dashboard), 0 */
 	double now;                   /* unix seconds "now", for the projected exhaustion */
+	const struct bo_mc *mc;       /* a Monte Carlo run over c (analysis/uncertain.h): the
+					 frontier's points get bands between their lowest and
+					 highest quantiles on uncertain axes; NULL: none */
 } bo_chart_data;
 
 /* Each returns a NUL-terminated SVG document to free with bo__free, or

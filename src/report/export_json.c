@@ -378,3 +378,41 @@ json_t *bo__export_workers_json(struct bo_storage *st)
 	bo__free(w);
 	return a;
 }
+
+/* One configuration's chances: {id, label, within: [{guardrail,
+ * probability, required}]}. */
+static json_t *chances_of(const bo_configs *c, const bo_mc *mc, size_t i)
+{
+	json_t *o = json_object(), *a = json_array();
+	size_t k;
+	int ok = 1;
+	put(o, "id", json_integer(c->v[i].id), &ok);
+	put(o, "label", str_or_null(c->v[i].label), &ok);
+	for (k = 0; mc && k < mc->ng; k++) {
+		json_t *w;
+		if (!mc->g_uncertain[k] && !(mc->g_need[k] > 0))
+			continue;
+		w = json_object();
+		put(w, "guardrail", text(c->guardrails[k].text), &ok);
+		put(w, "probability", num_or_null(mc->prob[i * mc->ng + k]), &ok);
+		put(w, "required", num_or_null(mc->g_need[k] > 0 ? mc->g_need[k] : NAN), &ok);
+		push(a, w, &ok);
+	}
+	put(o, "within", a, &ok);
+	return finish(o, ok);
+}
+
+json_t *bo__export_chances_json(const bo_configs *c, const bo_mc *mc, const size_t *order, size_t norder,
+				size_t runners)
+{
+	json_t *o = json_object(), *a = json_array();
+	size_t r;
+	int ok = 1;
+	put(o, "draws", mc ? json_integer((json_int_t)mc->o.draws) : json_null(), &ok);
+	put(o, "seed", mc ? json_integer((json_int_t)mc->o.seed) : json_null(), &ok);
+	put(o, "selected", norder ? chances_of(c, mc, order[0]) : json_null(), &ok);
+	for (r = 1; r < norder && r <= runners; r++)
+		push(a, chances_of(c, mc, order[r]), &ok);
+	put(o, "runners_up", a, &ok);
+	return finish(o, ok);
+}

@@ -15,6 +15,7 @@
 
 #include "analysis/configs.h"
 #include "analysis/frontier.h"
+#include "analysis/uncertain.h"
 #include "core/model.h"
 #include "core/trial.h"
 #include "storage/storage.h"
@@ -61,6 +62,15 @@ size_t bo__export_best(const bo_study *s, const bo_trial_rec *t, size_t n);
  * knee, saturation, frontier (best first) and, when all, "others" (every
  * configuration not on it, with its status and why). */
 json_t *bo__export_frontier_json(const bo_configs *c, const bo_frontier *fr, int all);
+
+/* The selection (order[0]) and the next runners of order, with the chance
+ * that each stays within each guardrail that is uncertain or carries a
+ * probability under mc, a Monte Carlo run over c (NULL: no uncertainty,
+ * draws and seed null, within empty): {draws, seed, selected: {id, label,
+ * within: [{guardrail, probability, required}]} | null, runners_up:
+ * [...]}. The dashboard's /api/selection. */
+json_t *bo__export_chances_json(const bo_configs *c, const bo_mc *mc, const size_t *order, size_t norder,
+				size_t runners);
 
 /* The budget events: an array of {id, t, run_id, trial_id, kind, amount,
  * detail}, ids of 0 as null. */

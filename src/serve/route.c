@@ -141,6 +141,7 @@ void bo__serve_route(bo_serve_route *out, const bo_serve_request *rq, const char
 		{"/api/frontier", BO_SERVE_FRONTIER},
 		{"/api/events", BO_SERVE_EVENTS},
 		{"/api/charts", BO_SERVE_CHARTS},
+		{"/api/selection", BO_SERVE_SELECTION},
 	};
 	const char *url = rq->url ? rq->url : "";
 	size_t k;

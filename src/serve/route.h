@@ -28,7 +28,8 @@ typedef enum bo_serve_body {
 	BO_SERVE_FRONTIER,
 	BO_SERVE_EVENTS,
 	BO_SERVE_CHARTS,     /* every chart, as JSON */
-	BO_SERVE_CHART       /* one SVG: route.chart */
+	BO_SERVE_CHART,      /* one SVG: route.chart */
+	BO_SERVE_SELECTION   /* the selection and its runners-up with their chances */
 } bo_serve_body;
 
 /* A request as libmicrohttpd parsed it. Strings are borrowed; NULL: absent. */

@@ -36,6 +36,7 @@
 
 #include "analysis/configs.h"
 #include "analysis/frontier.h"
+#include "analysis/uncertain.h"
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/strbuf.h"
@@ -61,6 +62,7 @@ typedef struct snapshot {
 	uint64_t gen;              /* 1, 2, ... */
 	int64_t ntrials, nfinished;
 	char *status, *trials, *frontier, *events, *charts;
+	char *selection;     /* /api/selection: the selection's chances */
 	char *svg[BO_NCHARTS];
 } snapshot;
 
@@ -111,6 +113,7 @@ static void snap_unref(bo_server *sv, snapshot *sn)
 	free(sn->status);
 	free(sn->trials);
 	free(sn->frontier);
+	free(sn->selection);
 	free(sn->events);
 	free(sn->charts);
 	for (k = 0; k < BO_NCHARTS; k++)
@@ -201,6 +204,40 @@ static int analyse(const bo_study *s, const bo_trial_rec *t, size_t n, bo_config
 	return 0;
 }
 
+/* With "observe" events among ev[0..nev): *out, a copy of s read again
+ * from its text and updated by them (bo__study_observe); else NULL.
+ * Returns 0 or a negative code. */
+static int observed_study(const bo_study *s, const bo_event *ev, size_t nev, bo_study **out)
+{
+	const char **detail = NULL;
+	double *x = NULL;
+	size_t i, m = 0, applied, ignored;
+	int rc = 0;
+	*out = NULL;
+	for (i = 0; i < nev; i++)
+		m += !strcmp(ev[i].kind, "observe") && ev[i].detail;
+	if (!m || !s->text)
+		return 0;
+	if (!(detail = bo__calloc(m, sizeof *detail)) || !(x = bo__calloc(m, sizeof *x))) {
+		rc = bo__error(BO_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (i = 0, m = 0; i < nev; i++)
+		if (!strcmp(ev[i].kind, "observe") && ev[i].detail) {
+			detail[m] = ev[i].detail;
+			x[m++] = ev[i].amount;
+		}
+	if ((rc = bo_study_parse(out, s->text, strlen(s->text), s->path, s->dir, NULL)) < 0 ||
+	    (rc = bo__study_observe(*out, detail, x, m, &applied, &ignored)) < 0) {
+		bo_study_free(*out);
+		*out = NULL;
+	}
+done:
+	bo__free(detail);
+	bo__free(x);
+	return rc;
+}
+
 /* Builds a snapshot of trials t[0..n) with totals tot (n may be 0).
  * Returns NULL with the thread's error set when something could not be
  * built (memory, or a value JSON cannot carry). */
@@ -219,8 +256,11 @@ static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo
 	double *imp = NULL;
 	int fr_ok = 0, ff_ok = 0, k, ok = 0;
 	json_t *charts = NULL, *status = NULL, *workers = NULL;
+	bo_mc mc;
+	bo_study *ps = NULL;
 
 	memset(&rule, 0, sizeof rule);
+	memset(&mc, 0, sizeof mc);
 	memset(&c, 0, sizeof c);
 	memset(&cf, 0, sizeof cf);
 	bo__frontier_init(&fr);
@@ -238,7 +278,12 @@ static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo
 		if (finished(t[i].state))
 			fin[nfin++] = t[i];
 	sn->nfinished = (int64_t)nfin;
-	if (analyse(s, t, n, &c, &fr, &fr_ok) < 0 || analyse(s, fin, nfin, &cf, &ff, &ff_ok) < 0)
+	/* recorded observations (budgetopt observe) update a private copy of the
+	 * study, as every command that reads the ledger does */
+	if (observed_study(s, ev, nev, &ps) < 0)
+		goto done;
+	if (analyse(ps ? ps : s, t, n, &c, &fr, &fr_ok) < 0 ||
+	    analyse(ps ? ps : s, fin, nfin, &cf, &ff, &ff_ok) < 0)
 		goto done;
 
 	memset(&cd, 0, sizeof cd);
@@ -253,6 +298,15 @@ static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo
 	for (i = 0; i < n; i++)
 		if (t[i].state == BO_TRIAL_RUNNING && isfinite(t[i].reserved))
 			cd.reserved += t[i].reserved;
+	/* uncertain inputs and prices: the finished trials judged as select
+	 * judges them (chance constraints, ranked values), the frontier chart
+	 * with quantile bands and the selection's chances in the status */
+	if (cf.n && bo__mc_wanted(&cf)) {
+		bo_mc_options mo = BO_MC_OPTIONS_INIT;
+		mo.on_demand = 1;
+		if (bo__mc_run(&mc, &cf, &mo) == 0)
+			cd.mc = &mc;
+	}
 	if (s->score && cf.n) {
 		rule.rule = BO_SELECT_SCORE;
 		if (bo__axis_parse(&cf, "cost", &rule.cost) == 0 &&
@@ -279,6 +333,7 @@ static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo
 	if (!(sn->status = dump(status)) ||
 	    !(sn->trials = dump(bo__export_trials_json(s, t, n))) ||
 	    !(sn->frontier = dump(frontier_json(&c, &fr, fr_ok))) ||
+	    !(sn->selection = dump(bo__export_chances_json(&cf, cd.mc, order, norder, 2))) ||
 	    !(sn->events = dump(bo__export_events_json(ev, nev))))
 		goto done;
 	if (!(charts = json_object()))
@@ -299,8 +354,10 @@ done:
 	bo__free(fin);
 	bo__frontier_clear(&fr);
 	bo__frontier_clear(&ff);
+	bo__mc_clear(&mc);
 	bo__configs_clear(&c);
 	bo__configs_clear(&cf);
+	bo_study_free(ps);
 	if (!ok && !*bo_error_last())
 		bo__error(BO_ENOMEM, "out of memory building the dashboard's data");
 	if (!ok && sn) {
@@ -571,6 +628,7 @@ static const char *document(const bo_server *sv, const snapshot *sn, const bo_se
 	case BO_SERVE_CSS: *type = "text/css; charset=utf-8"; return sv->css;
 	case BO_SERVE_TRIALS: return sn->trials;
 	case BO_SERVE_FRONTIER: return sn->frontier;
+	case BO_SERVE_SELECTION: return sn->selection;
 	case BO_SERVE_EVENTS: return sn->events;
 	case BO_SERVE_CHARTS: return sn->charts;
 	case BO_SERVE_CHART: *type = "image/svg+xml"; return sn->svg[rt->chart];

@@ -389,8 +389,56 @@ def test_live_run_not_blocked():
     check(code == 0, "stops with a stream open (exit %r)" % code)
 
 
+def test_selection_under_uncertainty():
+    """/api/selection states, for the selection and its two runners-up, the
+    chance of staying within each guardrail: the same numbers as `select
+    --format json` on the same ledger (the same draws and seed)."""
+    folder = os.path.join(SCRATCH, "uncertain")
+    path = make_study(folder, "unc", 16)
+    with open(path) as f:
+        text = f.read()
+    text = text.replace("prices:\n", "inputs:\n  qps: {lognormal: {median: 100, p95: 180}}\nprices:\n")
+    text = text.replace("  lat: {}\n", "  lat: {}\nderived:\n  monthly: \"lat * qps\"\n")
+    text = text.replace('guardrails: ["lat <= 4.2"]',
+                        'guardrails: ["lat <= 4.2", "monthly <= 450 with probability >= 0.8"]')
+    with open(path, "w") as f:
+        f.write(text)
+    cli("run", "--quiet", "study.yaml", cwd=folder)
+    sel = json.loads(cli("select", "--format", "json", "study.yaml", cwd=folder))
+    sv = Server(folder)
+    try:
+        got = get_json(sv.port, "/api/selection")
+        check(got["draws"] == 10000 and got["seed"] == 20261205, "/api/selection: draws and seed")
+        want = [sel["selected"]] + sel["runners_up"]
+        have = [got["selected"]] + got["runners_up"]
+        check([c["id"] for c in have] == [c["id"] for c in want],
+              "/api/selection: the selection and runners-up of select (%s, %s)" %
+              ([c["id"] for c in have], [c["id"] for c in want]))
+        check(all(len(h["within"]) == 1 and h["within"] == w["within"] for h, w in zip(have, want)),
+              "/api/selection: the chances select states")
+        check(all(h["within"][0]["probability"] >= 0.8 for h in have),
+              "/api/selection: every one meets the chance constraint")
+    finally:
+        sv.stop()
+    # an observation of the demand: select and the dashboard both update
+    cli("observe", "study.yaml", "input", "qps=60", cwd=folder)
+    sel2 = json.loads(cli("select", "--format", "json", "study.yaml", cwd=folder))
+    check(sel2["selected"]["within"] != sel["selected"]["within"], "the observation moved select's chances")
+    sv = Server(folder)
+    try:
+        got = get_json(sv.port, "/api/selection")
+        want = [sel2["selected"]] + sel2["runners_up"]
+        have = [got["selected"]] + got["runners_up"]
+        check([c["id"] for c in have] == [c["id"] for c in want] and
+              all(h["within"] == w["within"] for h, w in zip(have, want)),
+              "/api/selection after an observation: select's selection and chances")
+    finally:
+        sv.stop()
+
+
 def main():
     test_api_matches_cli()
+    test_selection_under_uncertainty()
     test_refusals()
     test_token()
     test_bind_all_with_token()

@@ -57,6 +57,50 @@ expect select-prob out 'holds monthly_cost <= 4000 with probability '
 expect select-certain out 'holds acc >= 0.5 with probability 1 (required >= 0.9)'
 expect select-req out '(required >= 0.9)'
 
+# the chance of staying within each guardrail and the --max-cost budget,
+# for the selected one and its runners-up: small is the only one whose
+# mean cost (about 2000) is within 2500; P(cost <= 2500) for small is
+# E[clamp((2500 / qps - 1) / 2, 0, 1)] = 0.75896 (numerical integration
+# over qps ~ N(1000, 100)); 10,000 draws: within 5 standard errors (0.0214)
+"$exe" select --catalog cat.csv --study study.yaml --max-cost 2500 --perf acc --cost monthly_cost > out 2> err; rc=$?
+[ $rc -eq 0 ] || { fail "select --max-cost exit $rc"; cat err; }
+expect within-head out 'chance of staying within each guardrail and budget (share of 10000 draws):'
+expect within-sel out '    selected small: monthly_cost <= 4000: 1 (required >= 0.9); acc >= 0.5: 1 (required >= 0.9); monthly_cost <= 2500 (--max-cost): '
+p=$(sed -n 's/.*monthly_cost <= 2500 (--max-cost): \([0-9.]*\)$/\1/p' out)
+awk -v p="$p" 'BEGIN { d = p - 0.75896; exit !(p != "" && d <= 0.0214 && d >= -0.0214) }' ||
+	fail "P(within --max-cost 2500) of small: \"$p\", expected 0.75896 +/- 0.0214"
+# --confidence 0.5: mid and small qualify; mid is selected, small runs up,
+# each with its line; --runners-up 0 leaves only the selected one
+"$exe" select --catalog cat.csv --study study.yaml --confidence 0.5 > out 2> err || fail "select --confidence 0.5"
+expect within-mid out '    selected mid: monthly_cost <= 4000: '
+expect within-runner out '    runner-up 1 small: monthly_cost <= 4000: 1 (required >= 0.5)'
+"$exe" select --catalog cat.csv --study study.yaml --confidence 0.5 --runners-up 0 > out 2> err || fail "select --runners-up 0"
+grep -q 'runner-up 1 small: monthly' out && fail "--runners-up 0 still lists a runner-up"
+"$exe" select --catalog cat.csv --study study.yaml --confidence 0.5 --format json > w.json 2> err || fail "select json within"
+expect json-within w.json '"within": [{"guardrail": "monthly_cost <= 4000", "probability": '
+expect json-runners w.json '"runners_up": [{"id": 2, "label": "small"'
+"$exe" select --catalog cat.csv --study study.yaml --runners-up -1 > out 2> err; rc=$?
+[ $rc -eq 2 ] || fail "--runners-up -1: exit $rc, expected 2"
+
+# report: the selected configuration's uncertain values, its chances and
+# its runners-up's (the same draws as select's: the same numbers), and
+# quantile bands on the frontier chart, one per frontier point (only the
+# cost axis is uncertain)
+"$exe" select --catalog cat.csv --study study.yaml --confidence 0.5 > sel.out 2> err || fail "select for report"
+"$exe" report --catalog cat.csv --study study.yaml --confidence 0.5 --format md -o rep.md --date 2026-12-06 > out 2> err ||
+	{ fail "report"; cat err; }
+expect report-values rep.md '| value | mean | 5% quantile | 50% quantile | 95% quantile | ranked on |'
+expect report-head rep.md '| configuration | P(monthly\_cost \<= 4000), required \>= 0.5 | P(acc \>= 0.5), required \>= 0.5 |'
+psel=$(sed -n 's/^    selected mid: monthly_cost <= 4000: \([0-9.]*\) .*/\1/p' sel.out)
+prun=$(sed -n 's/^    runner-up 1 small: monthly_cost <= 4000: \([0-9.]*\) .*/\1/p' sel.out)
+expect report-sel rep.md "| selected: 3 mid | $psel | 1 |"
+expect report-run rep.md "| runner-up: 2 small | $prun | 1 |"
+nfront=$(sed -n 's/.*configurations, \([0-9]*\) on the frontier).*/\1/p' out)
+nbands=$(sed -n '/class="bands"/,/<\/g>/p' rep-frontier.svg | grep -c '<line')
+[ -n "$nfront" ] && [ "$nfront" -gt 0 ] && [ "$nbands" = "$nfront" ] ||
+	fail "frontier chart: $nbands quantile bands for $nfront frontier points"
+expect report-bands rep-frontier.svg 'bars: 5% to 95% quantiles under uncertainty'
+
 # --confidence 0.8 replaces every guardrail's probability: mid (about
 # 0.85) now qualifies and wins on acc; its cost ranks on its 80% quantile
 "$exe" select --catalog cat.csv --study study.yaml --confidence 0.8 > out 2> err; rc=$?

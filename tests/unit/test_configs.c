@@ -105,6 +105,47 @@ static void test_rows(void **state)
 	bo_study_free(s);
 }
 
+/* Many labels (a catalog's row labels) are found by hash
+ * (core/strindex.c): the labels and each row's index must be what a linear
+ * search gives, repeated labels and spaces around them included. */
+static void test_many_labels(void **state)
+{
+	static const char HEAD_[] = "name,family,lr,acc,cost\n";
+	char *text = malloc(64 * 1024), fam[40][16];
+	size_t len = 0, r, k, nseen = 0, row = 0;
+	char seen[40][16];
+	bo_study *s = load();
+	bo_configs c;
+	(void)state;
+	assert_non_null(text);
+	len += (size_t)snprintf(text + len, 64 * 1024 - len, "%s", HEAD_);
+	/* 300 rows over 37 labels, in a scrambled order (7 * r mod 37) */
+	for (r = 0; r < 300; r++) {
+		snprintf(fam[r % 40], sizeof fam[0], "f%zu", (7 * r + 3) % 37);
+		len += (size_t)snprintf(text + len, 64 * 1024 - len, "n%zu,%s%s,0.5,0.5,%zu\n", r,
+					r % 3 ? " " : "", fam[r % 40], r + 1);
+		for (k = 0; k < nseen && strcmp(seen[k], fam[r % 40]); k++)
+			;
+		if (k == nseen)
+			snprintf(seen[nseen++], sizeof seen[0], "%s", fam[r % 40]);
+	}
+	assert_int_equal(read_table(s, text, &c), 0);
+	assert_int_equal(s->params[0].nchoices, nseen);
+	for (k = 0; k < nseen; k++)
+		assert_string_equal(s->params[0].choices[k], seen[k]);
+	assert_int_equal(c.n, 300);
+	for (row = 0; row < 300; row++) {
+		char want[16];
+		snprintf(want, sizeof want, "f%zu", (7 * row + 3) % 37);
+		for (k = 0; k < nseen && strcmp(seen[k], want); k++)
+			;
+		assert_true(c.v[row].x[0] == (double)k);
+	}
+	bo__configs_clear(&c);
+	bo_study_free(s);
+	free(text);
+}
+
 static void test_bad_cells(void **state)
 {
 	bo_study *s = load();
@@ -158,6 +199,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_bad_cells),
+		cmocka_unit_test(test_many_labels),
 		cmocka_unit_test(test_alloc_torture),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

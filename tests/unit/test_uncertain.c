@@ -444,16 +444,22 @@ static void test_bad_samples(void **state)
 	mkdir(dir, 0700);
 	snprintf(path, sizeof path, "%s/spot.csv", dir);
 	assert_non_null(f = fopen(path, "w"));
-	fputs("day,price\n1,2.5\n2,abc\n3,\n4,3.25\n", f);
+	fputs("day,price\n1,2.5\n2,abc\n3,\n4,3.25\n\"5,\n\",  x1\n6,\"\"\"\"\n", f);
 	fclose(f);
 	expect_diag(HEAD "inputs:\n  q: {samples: nothere.csv, column: price}\n" TAIL, dir,
 		    "u.yaml:5:16: ", "cannot open samples file nothere.csv", NULL);
 	expect_diag(HEAD "inputs:\n  q: {samples: spot.csv, column: cost}\n" TAIL, dir,
 		    "u.yaml:5:34: ", "has no column \"cost\"", NULL);
 	expect_diag(HEAD "inputs:\n  q: {samples: spot.csv, column: price}\n" TAIL, dir,
-		    "u.yaml:5:16: ", "spot.csv:3: column \"price\"", NULL);
+		    "u.yaml:5:16: ", "spot.csv:3:3: column \"price\"", NULL);
 	expect_diag(HEAD "inputs:\n  q: {samples: spot.csv, column: price}\n" TAIL, dir,
-		    "spot.csv:4: column \"price\": empty cell", NULL);
+		    "spot.csv:4:3: column \"price\": empty cell", NULL);
+	/* a quoted first field with a comma and a line break in it: the bad
+	 * cell is on the row's second line */
+	expect_diag(HEAD "inputs:\n  q: {samples: spot.csv, column: price}\n" TAIL, dir,
+		    "spot.csv:7:3: column \"price\"", NULL);
+	expect_diag(HEAD "inputs:\n  q: {samples: spot.csv, column: price}\n" TAIL, dir,
+		    "spot.csv:8:3: column \"price\"", NULL);
 	expect_diag(HEAD "inputs:\n  q: {samples: spot.csv}\n" TAIL, dir,
 		    "has 2 columns: say which with column: NAME", NULL);
 	/* a good one: the empirical mean and inverse */
@@ -590,6 +596,183 @@ static void test_vector_equals_scalar(void **state)
 	bo_study_free(s);
 }
 
+/* Quantiles on demand (what the commands use) equal those of a full run,
+ * bit for bit, and levels in any order, repeated, equal a sort of the
+ * same draws. */
+static void test_quantiles_on_demand(void **state)
+{
+	static const char ONE[] = "name: one\nspace:\n  name: {choice: from_catalog}\n"
+				  "inputs:\n  a: {normal: [2.385, 0.7]}\nmetrics:\n  k: {}\n"
+				  "derived:\n  w: \"k * a\"\ncatalog: {label: name}\n" TAIL;
+	static const double levels[] = {0.9, 0.1, 0.5, 0.37, 0.1, 0.999, 0.0001};
+	static const char TABLE[] = "name,k\nx,1.5\ny,\nz,-0.25\n";
+	bo_study *s = parse(BOTH, NULL, NULL), *s1 = parse(ONE, NULL, NULL);
+	bo_configs c, c2;
+	bo_mc mc, lazy;
+	bo_mc_options o = BO_MC_OPTIONS_INIT;
+	double *col;
+	size_t i, k, d, nv;
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(s1);
+	o.draws = 2999;
+	o.nq = sizeof levels / sizeof levels[0];
+	memcpy(o.q, levels, sizeof levels);
+	o.confidence = 0.8;
+	run_catalog(s, "name,gpu,k\nx,a100,1.5\ny,l4,0.25\nz,l4,\n", &c, &mc, &o);
+	o.on_demand = 1;
+	run_catalog(s, "name,gpu,k\nx,a100,1.5\ny,l4,0.25\nz,l4,\n", &c2, &lazy, &o);
+	nv = c.n * mc.nqty;
+	for (i = 0; i < nv; i++) {
+		assert_memory_equal(&mc.mean[i], &lazy.mean[i], sizeof(double));
+		assert_memory_equal(&mc.used[i], &lazy.used[i], sizeof(double));
+	}
+	assert_memory_equal(mc.prob, lazy.prob, c.n * mc.ng * sizeof(double));
+	for (i = 0; i < nv * o.nq; i++)
+		assert_true(isnan(lazy.quant[i]));
+	for (i = c.n; i-- > 0;)   /* any order */
+		assert_int_equal(bo__mc_quantiles(&lazy, i), 0);
+	assert_memory_equal(mc.quant, lazy.quant, nv * o.nq * sizeof(double));
+	bo__mc_clear(&mc);
+	bo__mc_clear(&lazy);
+	bo__configs_clear(&c);
+	bo__configs_clear(&c2);
+
+	/* against a sort; the row without k has no values: NaN */
+	o.on_demand = 0;
+	o.confidence = 0;
+	run_catalog(s1, TABLE, &c, &mc, &o);
+	assert_non_null(col = malloc(o.draws * sizeof *col));
+	for (i = 0; i < 3; i += 2) {
+		double kk = i == 0 ? 1.5 : -0.25;
+		for (d = 0; d < o.draws; d++)
+			col[d] = kk * mc.draws[d];
+		qsort(col, o.draws, sizeof *col, cmp_double);
+		for (k = 0; k < o.nq; k++)
+			assert_near(mc.quant[i * o.nq + k],
+				    bo__mc_quantile_sorted(col, o.draws, levels[k]), 1e-12);
+	}
+	assert_false(c.v[1].usable && isfinite(mc.quant[1 * o.nq]));
+	free(col);
+	bo__mc_clear(&mc);
+	bo__configs_clear(&c);
+	bo_study_free(s);
+	bo_study_free(s1);
+}
+
+/* The share of draws within a budget on an axis (select's --max-cost and
+ * --min-perf) against a count over the same draws. */
+static void test_axis_within(void **state)
+{
+	static const char ONE[] = "name: one\nspace:\n  name: {choice: from_catalog}\n"
+				  "inputs:\n  a: {triangular: [0.5, 1.75, 4.25]}\nmetrics:\n  k: {}\n"
+				  "derived:\n  w: \"k * a\"\ncatalog: {label: name}\n" TAIL;
+	bo_study *s = parse(ONE, NULL, NULL);
+	bo_configs c;
+	bo_mc mc;
+	bo_mc_options o = BO_MC_OPTIONS_INIT;
+	bo_axis w, k, wmax;
+	double p;
+	size_t i, d, lo, hi;
+	(void)state;
+	assert_non_null(s);
+	o.draws = 1237;
+	o.on_demand = 1;
+	run_catalog(s, "name,k\nx,1.5\ny,\nz,2.385\n", &c, &mc, &o);
+	assert_int_equal(bo__axis_parse(&c, "w", &w), 0);
+	assert_int_equal(bo__axis_parse(&c, "+w", &wmax), 0);
+	assert_int_equal(bo__axis_parse(&c, "k", &k), 0);
+	for (i = 0; i < c.n; i += 2) {
+		double kk = i == 0 ? 1.5 : 2.385, limit = 3.3;
+		lo = hi = 0;
+		for (d = 0; d < o.draws; d++) {
+			lo += kk * mc.draws[d] <= limit;
+			hi += kk * mc.draws[d] >= limit;
+		}
+		assert_true(lo > 0 && lo < o.draws);
+		assert_int_equal(bo__mc_axis_within(&mc, i, &w, limit, &p), 0);
+		assert_near(p, (double)lo / (double)o.draws, 0);
+		assert_int_equal(bo__mc_axis_within(&mc, i, &wmax, limit, &p), 0);
+		assert_near(p, (double)hi / (double)o.draws, 0);
+		/* nothing uncertain in k: 1 or 0 */
+		assert_int_equal(bo__mc_axis_within(&mc, i, &k, 2, &p), 0);
+		assert_near(p, kk <= 2 ? 1.0 : 0.0, 0);
+	}
+	/* the row without k: unusable, no share */
+	assert_int_equal(bo__mc_axis_within(&mc, 1, &w, 3.3, &p), 0);
+	assert_true(isnan(p));
+	bo__mc_clear(&mc);
+	bo__configs_clear(&c);
+	bo_study_free(s);
+}
+
+/* Conjugate updates (budgetopt observe) against the precision-weighted
+ * form of the posterior (Gelman et al., BDA3 eq. 2.12): prior N(mu0,
+ * tau0^2), observations N(level, sigma^2) with sigma = tau0: 1/tau_n^2 =
+ * 1/tau0^2 + n/sigma^2, mu_n = tau_n^2 (mu0/tau0^2 + sum x/sigma^2). */
+static void test_observe_conjugate(void **state)
+{
+	static const double x[] = {2.9, 3.85, 2.385};
+	bo_dist d, one, u;
+	double tau0 = 0.45, mu0 = 3.4, prec, mun, lx[3];
+	size_t n, i;
+	(void)state;
+	for (n = 1; n <= 3; n++) {
+		memset(&d, 0, sizeof d);
+		d.kind = BO_DIST_NORMAL;
+		d.p[0] = mu0;
+		d.p[1] = tau0;
+		assert_int_equal(bo__dist_observe(&d, x, n), 0);
+		prec = 1 / (tau0 * tau0) + (double)n / (tau0 * tau0);
+		mun = mu0 / (tau0 * tau0);
+		for (i = 0; i < n; i++)
+			mun += x[i] / (tau0 * tau0);
+		mun /= prec;
+		assert_near(d.p[0], mun, 1e-12);
+		assert_near(d.p[1], sqrt(1 / prec), 1e-12);
+		assert_near(d.mean, mun, 1e-12);
+	}
+	/* one at a time is not all at once under this rule (the second step
+	 * would take the shrunk spread as the observation noise): which is
+	 * why the ledger's observations of an entry are applied together */
+	memset(&one, 0, sizeof one);
+	one.kind = BO_DIST_NORMAL;
+	one.p[0] = mu0;
+	one.p[1] = tau0;
+	d = one;
+	assert_int_equal(bo__dist_observe(&one, x, 1), 0);
+	assert_int_equal(bo__dist_observe(&one, x + 1, 1), 0);
+	assert_int_equal(bo__dist_observe(&d, x, 2), 0);
+	assert_near(d.p[0], (mu0 + x[0] + x[1]) / 3, 1e-12);
+	assert_true(fabs(one.p[0] - d.p[0]) > 1e-3);
+	/* lognormal: the same on logarithms, median 3.1 and p95 7.9 */
+	memset(&d, 0, sizeof d);
+	d.kind = BO_DIST_LOGNORMAL;
+	d.p[0] = log(3.1);
+	d.p[1] = log(7.9 / 3.1) / BO_Z95;
+	for (i = 0; i < 3; i++)
+		lx[i] = log(x[i]);
+	prec = 4 / (d.p[1] * d.p[1]);
+	mun = (log(3.1) + lx[0] + lx[1] + lx[2]) / 4;
+	assert_int_equal(bo__dist_observe(&d, x, 3), 0);
+	assert_near(d.p[0], mun, 1e-12);
+	assert_near(d.p[1], sqrt(1 / prec), 1e-12);
+	assert_near(d.mean, exp(mun + 0.5 / prec), 1e-9);
+	/* refused: no conjugate rule, a lognormal observation <= 0, NaN; d unchanged */
+	memset(&u, 0, sizeof u);
+	u.kind = BO_DIST_UNIFORM;
+	u.p[0] = 1;
+	u.p[1] = 2;
+	assert_int_equal(bo__dist_observe(&u, x, 1), BO_EINVAL);
+	{
+		double bad[2] = {2.0, -1.0}, nan1 = NAN, p0 = d.p[0], p1 = d.p[1];
+		assert_int_equal(bo__dist_observe(&d, bad, 2), BO_EINVAL);
+		assert_int_equal(bo__dist_observe(&d, &nan1, 1), BO_EINVAL);
+		assert_near(d.p[0], p0, 0);
+		assert_near(d.p[1], p1, 0);
+	}
+}
+
 static void test_bad_options(void **state)
 {
 	bo_study *s = parse(SUMS, NULL, NULL);
@@ -624,6 +807,9 @@ int main(void)
 		cmocka_unit_test(test_bad_samples),
 		cmocka_unit_test(test_bad_probabilities),
 		cmocka_unit_test(test_vector_equals_scalar),
+		cmocka_unit_test(test_quantiles_on_demand),
+		cmocka_unit_test(test_axis_within),
+		cmocka_unit_test(test_observe_conjugate),
 		cmocka_unit_test(test_bad_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
