@@ -139,14 +139,20 @@ static double branin(const double *x)
 }
 
 /* Best value within the money budget (trials start while >= 10 is left);
- * mode 0: tpe cost-blind, 1: tpe cost-aware, 2: random. */
+ * mode 0: tpe cost-blind, 1: tpe cost-aware, 2: random, 3: nsga2
+ * (population 20) cost-blind, 4: nsga2 cost-aware. */
 static double run_branin(const bo_study *s, int mode, uint64_t seed, int *ntrials)
 {
 	void *impl = NULL;
 	double x[2], best = HUGE_VAL, spent = 0;
 	int64_t i;
+	const bo_sampler_ops *ops = mode >= 3 ? &bo__nsga2_ops : &bo__tpe_ops;
 	if (mode == 2) {
 		assert_int_equal(bo__random_create(&impl, s, seed), 0);
+	} else if (mode >= 3) {
+		assert_int_equal(ops->create(&impl, s, seed), 0);
+		assert_int_equal(ops->set_param(impl, "population", 20), 0);
+		assert_int_equal(ops->set_param(impl, "cost_aware", mode - 3), 0);
 	} else {
 		assert_int_equal(bo__tpe_ops.create(&impl, s, seed), 0);
 		assert_int_equal(bo__tpe_ops.set_param(impl, "cost_aware", mode), 0);
@@ -157,7 +163,7 @@ static double run_branin(const bo_study *s, int mode, uint64_t seed, int *ntrial
 		if (mode == 2)
 			assert_int_equal(bo__random_ask(impl, i, x), 0);
 		else
-			assert_int_equal(bo__tpe_ops.ask(impl, i, x), 0);
+			assert_int_equal(ops->ask(impl, i, x), 0);
 		y = branin(x);
 		cost = 1 + 9 * (x[0] + 5) / 15;
 		spent += cost;
@@ -171,12 +177,12 @@ static double run_branin(const bo_study *s, int mode, uint64_t seed, int *ntrial
 		o.cons = NULL;
 		o.cost = cost;
 		if (mode != 2)
-			assert_int_equal(bo__tpe_ops.tell(impl, &o), 0);
+			assert_int_equal(ops->tell(impl, &o), 0);
 	}
 	if (mode == 2)
 		bo__random_destroy(impl);
 	else
-		bo__tpe_ops.destroy(impl);
+		ops->destroy(impl);
 	*ntrials = (int)i;
 	return best - 0.397887357729738;
 }
@@ -215,12 +221,39 @@ static void test_cost_aware_tpe(void **state)
 	bo_study_free(s);
 }
 
+/* NSGA-II's cost-frugal offspring on the same problem: more trials for
+ * the money than cost-blind NSGA-II, and a median regret no worse than
+ * random search's. */
+static void test_cost_aware_nsga2(void **state)
+{
+	enum { SEEDS = 11 };
+	bo_study *s = parse(BRANIN_YAML);
+	double reg[5], tr[5] = {0, 0, 0, 0, 0}, r[SEEDS];
+	int mode, seed, n;
+	(void)state;
+	for (mode = 2; mode < 5; mode++) {
+		for (seed = 0; seed < SEEDS; seed++) {
+			r[seed] = log10(run_branin(s, mode, 60 + (uint64_t)seed, &n));
+			tr[mode] += (double)n / SEEDS;
+		}
+		qsort(r, SEEDS, sizeof *r, by_value);
+		reg[mode] = r[SEEDS / 2];
+	}
+	print_message("branin, money 600: median log10 regret / mean trials bought: nsga2 cost-blind "
+		      "%.3f / %.1f, cost-aware %.3f / %.1f, random %.3f / %.1f\n",
+		      reg[3], tr[3], reg[4], tr[4], reg[2], tr[2]);
+	assert_true(tr[4] > 1.15 * tr[3]);
+	assert_true(reg[4] <= reg[2]);
+	bo_study_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_recovers_law),
 		cmocka_unit_test(test_alpha),
 		cmocka_unit_test(test_cost_aware_tpe),
+		cmocka_unit_test(test_cost_aware_nsga2),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
