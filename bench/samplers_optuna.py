@@ -340,7 +340,11 @@ def cmd_report(path, csv=None):
         for line in f:
             if not line.strip():
                 continue
-            r = json.loads(line)
+            try:
+                r = json.loads(line)
+            except ValueError:   # a run cut off mid-line (killed): skipped
+                print("note: an incomplete line of %s skipped" % path, file=sys.stderr)
+                continue
             if "problem" in r:
                 runs.setdefault((r["problem"], r["impl"], r["sampler"]), []).append(r)
             else:
