@@ -260,6 +260,79 @@ def fmt(x):
     return "never" if x == math.inf else ("%.4g" % x)
 
 
+def paired_report(runs, tg):
+    """auto against each of its members (sobol, gp, tpe, nsga2) seed by seed
+    (the same seeds: paired), on the final figure (regret: lower is better;
+    HV ratio: higher is better): wins/ties/losses of auto, the median of the
+    per-seed differences, the two-sided Wilcoxon signed-rank p (zero
+    differences dropped) and the sign test's. Then budgetopt's best against
+    Optuna's best, which are not paired (Optuna's seeds are its own):
+    Mann-Whitney U, two-sided."""
+    from scipy import stats
+    print()
+    print("auto against its members, paired by seed (final figure; + means auto is better). "
+          "\"worse\" needs p < 0.05 in the Wilcoxon signed-rank test and a worse median.")
+    print()
+    print("| problem | member | seeds | auto wins / ties / losses | median difference | "
+          "Wilcoxon p | sign test p | auto worse? |")
+    print("|---|---|---|---|---|---|---|---|")
+    for prob in sorted({k[0] for k in runs}):
+        if prob not in tg or (prob, "budgetopt", "auto") not in runs:
+            continue
+        hv = tg[prob][0] == "hv"
+        auto = {r["seed"]: run_figures(r, tg[prob])[1] for r in runs[(prob, "budgetopt", "auto")]}
+        for m in ("sobol", "gp", "tpe", "nsga2"):
+            if (prob, "budgetopt", m) not in runs:
+                continue
+            mem = {r["seed"]: run_figures(r, tg[prob])[1] for r in runs[(prob, "budgetopt", m)]}
+            seeds = sorted(set(auto) & set(mem))
+            d = []
+            for k in seeds:
+                a, b = auto[k], mem[k]
+                if a == b:
+                    d.append(0.0)
+                elif math.isinf(a) or math.isinf(b):
+                    d.append(math.copysign(1e300, b - a))
+                else:
+                    d.append((a - b) if hv else (b - a))
+            w = sum(x > 0 for x in d)
+            l = sum(x < 0 for x in d)
+            t = len(d) - w - l
+            nz = [x for x in d if x != 0]
+            wp = stats.wilcoxon(nz).pvalue if len(nz) >= 1 and any(nz) else 1.0
+            sp = stats.binomtest(w, w + l).pvalue if w + l else 1.0
+            med = float(np.median(d)) if d else 0.0
+            worse = wp < 0.05 and med < 0
+            print("| %s | %s | %d | %d / %d / %d | %+.4g | %.3g | %.3g | %s |" % (
+                prob, m, len(seeds), w, t, l, med, wp, sp, "**yes**" if worse else "no"))
+    print()
+    print("budgetopt's best against Optuna's best (final figure; not paired: Mann-Whitney U, "
+          "two-sided).")
+    print()
+    print("| problem | budgetopt | median | Optuna | median | p |")
+    print("|---|---|---|---|---|---|")
+    for prob in sorted({k[0] for k in runs}):
+        if prob not in tg:
+            continue
+        hv = tg[prob][0] == "hv"
+        best = {}
+        for (p2, impl, samp), rs in runs.items():
+            if p2 != prob:
+                continue
+            f = [run_figures(r, tg[prob])[1] for r in rs]
+            med = q(f, .5)
+            key = -med if hv else med
+            if impl not in best or key < best[impl][0]:
+                best[impl] = (key, samp, f, med)
+        if "budgetopt" not in best or "optuna" not in best:
+            continue
+        b, o = best["budgetopt"], best["optuna"]
+        fb = [min(x, 1e300) for x in b[2]]
+        fo = [min(x, 1e300) for x in o[2]]
+        p = stats.mannwhitneyu(fb, fo, alternative="two-sided").pvalue if fb != fo else 1.0
+        print("| %s | %s | %s | %s | %s | %.3g |" % (prob, b[1], fmt(b[3]), o[1], fmt(o[3]), p))
+
+
 def cmd_report(path, csv=None):
     tg = targets(csv)
     runs, times = {}, []
@@ -267,7 +340,11 @@ def cmd_report(path, csv=None):
         for line in f:
             if not line.strip():
                 continue
-            r = json.loads(line)
+            try:
+                r = json.loads(line)
+            except ValueError:   # a run cut off mid-line (killed): skipped
+                print("note: an incomplete line of %s skipped" % path, file=sys.stderr)
+                continue
             if "problem" in r:
                 runs.setdefault((r["problem"], r["impl"], r["sampler"]), []).append(r)
             else:
@@ -315,6 +392,7 @@ def cmd_report(path, csv=None):
         fr = b[2] / o[2] if o[2] > 0 else math.inf
         print("| %s | %s | %s | %s | %s |" % (prob, b[0], o[0], cr if isinstance(cr, str) else "%.3g" % cr,
                                              "%.3g" % fr))
+    paired_report(runs, tg)
     print()
     print("Optimizer time per trial (ask + tell), ms, 10 mixed parameters; ratio against Optuna's "
           "TPE (multivariate) with the same number of objectives. Target at 1000: <= 1/50 = 0.02.")

@@ -1,6 +1,9 @@
 /*
- * samplers/costmodel.c - what a configuration will cost, for the budget's
- * reservation: a model every sampler has, whatever it proposes with.
+ * samplers/costmodel.c - what a configuration will cost: the one cost model
+ * of the samplers. The budget's reservation reads its upper quantile (every
+ * sampler handle keeps one, whatever it proposes with); TPE and NSGA-II
+ * weigh their proposals by its point prediction, cost-cooled as the GP's
+ * EI per cost is (bo__costmodel_alpha).
  *
  * k nearest neighbours on log-cost (the costs of ML trials vary by orders
  * of magnitude, and multiplicatively with their parameters), with the
@@ -38,6 +41,8 @@
 #define K_MIN 2
 #define K_MAX 8
 #define CHEAPER_DRAWS 128     /* candidates tried for a cheaper configuration */
+#define ALPHA_MIN_OBS 5       /* told costs before an acquisition weighs by cost */
+#define SAME_COST_RATIO 1.01  /* costs closer than this ratio are "all the same" */
 #define STREAM_CHEAPER 0x63686561703f2aULL
 
 struct bo_costmodel {
@@ -214,6 +219,37 @@ int bo__costmodel_predict(bo_costmodel *m, const double *x, double q, double *up
 	bo__space_to_unit(m->s, x, m->ubuf);
 	*upper = predict_u(m, m->ubuf, rq);
 	return isfinite(*upper) ? 0 : BO_DONE;
+}
+
+double bo__costmodel_log_mean(bo_costmodel *m, const double *x)
+{
+	if (!m || !x)
+		return NAN;
+	bo__space_to_unit(m->s, x, m->ubuf);
+	return knn_mean(m, m->ubuf, m->n);
+}
+
+double bo__costmodel_alpha(const bo_costmodel *m, size_t n_startup)
+{
+	const bo_budget *b;
+	double spent = 0, spent0 = 0, lmin = HUGE_VAL, lmax = -HUGE_VAL, a;
+	size_t i;
+	if (!m || m->n < ALPHA_MIN_OBS)
+		return 0.0;
+	for (i = 0; i < m->n; i++) {
+		double c = exp(m->lc[i]);
+		spent += c;
+		spent0 += i < n_startup ? c : 0.0;
+		lmin = fmin(lmin, m->lc[i]);
+		lmax = fmax(lmax, m->lc[i]);
+	}
+	if (!(lmax - lmin > log(SAME_COST_RATIO)))
+		return 0.0;
+	b = &m->s->budget;
+	if (!(b->money > 0) || !isfinite(b->money) || !(b->money - spent0 > 0))
+		return 0.0;
+	a = (b->money - spent) / (b->money - spent0);
+	return a < 0 ? 0 : a > 1 ? 1 : a;
 }
 
 void bo__costmodel_describe(bo_costmodel *m, double q, char *buf, size_t size)

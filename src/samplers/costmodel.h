@@ -1,7 +1,8 @@
 /*
- * samplers/costmodel.h - the cost model every sampler handle keeps for the
- * budget's reservation (samplers/costmodel.c): k nearest neighbours on
- * log-cost with a conformally calibrated upper quantile.
+ * samplers/costmodel.h - the samplers' one cost model (samplers/costmodel.c):
+ * k nearest neighbours on log-cost with a conformally calibrated upper
+ * quantile, for the budget's reservation, and a point prediction with a
+ * cooling exponent for the cost-aware acquisitions of TPE and NSGA-II.
  *
  * Pure: no I/O, no clock, no globals.
  */
@@ -30,6 +31,18 @@ size_t bo__costmodel_count(const bo_costmodel *m);
  * (0 < q < 1). Returns 0, or BO_DONE (*upper NaN) while the model has too
  * few costs to say. */
 int bo__costmodel_predict(bo_costmodel *m, const double *x, double q, double *upper);
+
+/* The point prediction of log(cost) at configuration x: the mean log-cost
+ * of its k nearest told configurations. NaN while the model has too few
+ * costs to say. */
+double bo__costmodel_log_mean(bo_costmodel *m, const double *x);
+
+/* The exponent alpha of cost-cooled acquisitions (Lee, Eriksson, Perrone
+ * and Seeger 2020, CArBO): divide by predicted cost^alpha, alpha the share
+ * of the money budget left after the start-up design (the first n_startup
+ * costs told), cooling from 1 to 0. 0 without a money budget, before
+ * ALPHA_MIN_OBS costs, or while every cost told is the same. */
+double bo__costmodel_alpha(const bo_costmodel *m, size_t n_startup);
 
 /* One line saying what the prediction rests on, for the ledger. */
 void bo__costmodel_describe(bo_costmodel *m, double q, char *buf, size_t size);

@@ -7,14 +7,17 @@
  * the configuration that maximises an acquisition over the unit cube of
  * samplers/space.c:
  *   one objective      expected improvement (Jones et al. 1998)
- *   2 objectives       expected hypervolume improvement (Emmerich et al.
+ *   2-3 objectives     expected hypervolume improvement (Emmerich et al.
  *                      2006), exact over a box decomposition of the
- *                      non-dominated region (samplers/ehvi3.c, which also
- *                      does 3), one GP per objective; Monte Carlo with
- *                      bo_hypervolume (bo__gp_ehvi_mc) is kept for reference
- *   3 or more          ParEGO (Knowles 2006): a random augmented Chebyshev
+ *                      non-dominated region (samplers/ehvi3.c), one GP per
+ *                      objective; Monte Carlo with bo_hypervolume
+ *                      (bo__gp_ehvi_mc) is kept for reference. Changed: the
+ *                      reference point is usually the current front's
+ *                      nadir plus 2% of its range (samplers/gp_mo.c), one
+ *                      ask in ten the worst value seen plus 10%, and the
+ *                      candidates perturb random members of the front
+ *   4 or more          ParEGO (Knowles 2006): a random augmented Chebyshev
  *                      scalarisation per ask, then expected improvement
- *                      (it beat EHVI on DTLZ2: see PAREGO_ABOVE)
  *   guardrails         times the probability of feasibility, one GP per
  *                      guardrail margin, PoF = prod P(margin >= 0) (Gardner
  *                      et al. 2014); before any feasible trial, PoF alone
@@ -79,6 +82,7 @@
 #include "core/error.h"
 #include "core/trial.h"
 #include "samplers/gp_model.h"
+#include "samplers/gp_sampler.h"
 #include "samplers/internal.h"
 
 /* Cost-aware default. Measured by test_gp.c's test_cost_aware (Branin
@@ -88,7 +92,6 @@
  * Same quality, more trials for the money: cost-aware is the default. */
 #define DEFAULT_COST_AWARE 1
 #define INACTIVE_VALUE (-0.5)
-#define FAIL_PENALTY 0.1
 #define REFIT_ALL_BELOW 50
 #define DEFAULT_REFIT_EVERY 5
 #define DEFAULT_CANDIDATES 1000
@@ -98,82 +101,16 @@
 #define DEFAULT_FIT_POINTS 200
 /* EHVI is dearer per candidate: this share of n_candidates. */
 #define EHVI_CANDIDATE_SHARE 4
-/* Perturbations around each of the best trials, and how many trials. */
-#define N_BEST 5
+/* Perturbations around each of the best trials (N_BEST: gp_sampler.h). */
 #define PER_BEST 40
 /* Subplex evaluations per local refinement, per coordinate (capped). */
 #define LOCAL_EVALS_PER_DIM 40
 #define LOCAL_EVALS_MAX 400
 /* Attempts at a point not told or pending before giving up on that. */
 #define DUP_TRIES 200
-/* ParEGO's augmentation (Knowles 2006: rho = 0.05). */
-#define PAREGO_RHO 0.05
-/* ParEGO for more objectives than this, EHVI up to it. Measured on DTLZ2
- * (6 parameters, 150 evaluations, bench/samplers.c; hypervolume ratio):
- * ParEGO 0.731-0.756 (4 seeds), exact EHVI with local refinement 0.66,
- * 0.72, Monte Carlo EHVI 0.65, 0.68, at 14x ParEGO's time per ask. */
-#define PAREGO_ABOVE 2
-/* Reference point margin beyond the worst value (share of the range). */
-#define REF_MARGIN 0.1
 /* Streams of the rng (distinct constants). */
 #define STREAM_FIT 0x4750464954ULL
 #define STREAM_DUP 0x4750445550ULL
-
-enum { KIND_OBJ, KIND_PAREGO, KIND_CONS, KIND_COST };
-enum { MODE_EI, MODE_EHVI, MODE_POF };
-
-typedef struct gp_sampler {
-	const bo_study *study;
-	uint64_t seed;
-	size_t np, nobj, ncons, dfeat;
-	void *sobol;
-
-	/* options */
-	size_t n_startup, refit_every, n_candidates, n_local, ehvi_samples, fit_points;
-	int cost_aware, n_restarts;
-
-	/* told observations */
-	size_t nobs, cap;
-	double *ox, *of, *oobj, *ocons, *ocost;   /* x, features, objectives, margins, cost */
-	int *ostate;
-	/* pending (asked, not told) */
-	size_t npend, pcap;
-	int64_t *pnum;
-	double *px, *pf;
-
-	/* models: nobjm objective models, then ncons guardrails, then cost */
-	size_t nobjm, nslots;
-	bo_gp *gp;
-	int *usable;
-	double *theta_cache;   /* nslots * (dfeat + 2) */
-	size_t *cache_key;     /* n_fit of the cached theta, or SIZE_MAX */
-
-	/* workspaces */
-	double *u, *x, *feat, *ubuf;
-	double *dX, *dy;       /* data builders: (nobs + npend) rows */
-	size_t dcap;
-	size_t *counts;
-	double *lambda;        /* ParEGO weights */
-	double *olo, *ohi;     /* ParEGO: objective ranges */
-	double *mu1, *var1;    /* nslots */
-} gp_sampler;
-
-/* What one ask's acquisition needs. */
-typedef struct acq_ctx {
-	gp_sampler *g;
-	int mode;
-	double best;
-	double alpha;          /* cost exponent, 0: ignore cost */
-	int use_cost;
-	/* EHVI */
-	double *front, *ref, *z, *work, *mo_mu, *mo_sd;
-	size_t nfront;
-	double hv_front;
-	int exact;             /* 2-3 objectives: exact EHVI over boxes (ehvi3.c) */
-	bo_ehvi_boxes boxes;
-	double *ework;
-	int err;
-} acq_ctx;
 
 static void gp_destroy(void *impl);
 
@@ -232,7 +169,8 @@ static int gp_create(void **out, const bo_study *s, uint64_t seed)
 	g->ehvi_samples = DEFAULT_EHVI_SAMPLES;
 	g->fit_points = DEFAULT_FIT_POINTS;
 	g->cost_aware = DEFAULT_COST_AWARE;
-	g->nobjm = g->nobj > PAREGO_ABOVE ? 1 : g->nobj;
+	g->parego = g->nobj > PAREGO_ABOVE;
+	g->nobjm = g->parego ? 1 : g->nobj;
 	g->nslots = g->nobjm + g->ncons + 1;
 	rc = bo__sobol_create(&g->sobol, s, seed);
 	if (rc < 0)
@@ -438,52 +376,6 @@ static int reserve_data(gp_sampler *g, size_t rows)
 	return 0;
 }
 
-/* Worst (largest) value of objective k among the first nuse, with the
- * failure penalty, and the observed min; 0 when none is finite. */
-static int obj_range(const gp_sampler *g, size_t k, size_t nuse, double *lo, double *hi)
-{
-	size_t i;
-	double a = HUGE_VAL, b = -HUGE_VAL;
-	for (i = 0; i < nuse; i++) {
-		double v = g->oobj[i * g->nobj + k];
-		if (isnan(v))
-			continue;
-		if (v < a)
-			a = v;
-		if (v > b)
-			b = v;
-	}
-	*lo = a;
-	*hi = b;
-	return a <= b;
-}
-
-/* Objective k of observation i, failures replaced (needs obj_range). */
-static double obj_value(const gp_sampler *g, size_t i, size_t k, double lo, double hi)
-{
-	double v = g->oobj[i * g->nobj + k];
-	if (isnan(v))
-		v = hi + FAIL_PENALTY * (hi - lo > 0 ? hi - lo : fabs(hi) + 1.0);
-	return v;
-}
-
-/* ParEGO's scalarisation of observation i (objectives scaled to [0, 1]
- * over the first nuse observations). */
-static double parego_value(const gp_sampler *g, size_t i, const double *lo, const double *hi)
-{
-	size_t k;
-	double mx = -HUGE_VAL, sum = 0;
-	for (k = 0; k < g->nobj; k++) {
-		double v = obj_value(g, i, k, lo[k], hi[k]);
-		double w = hi[k] > lo[k] ? (v - lo[k]) / (hi[k] - lo[k]) : 0.0;
-		w *= g->lambda[k];
-		if (w > mx)
-			mx = w;
-		sum += w;
-	}
-	return mx + PAREGO_RHO * sum;
-}
-
 /* The data of model slot over the first nuse observations into g->dX,
  * g->dy; returns the row count. */
 static size_t build(gp_sampler *g, size_t slot, size_t nuse, double *prange)
@@ -492,17 +384,17 @@ static size_t build(gp_sampler *g, size_t slot, size_t nuse, double *prange)
 	double lo = 0, hi = 0, *los = g->olo, *his = g->ohi;
 
 	if (slot < g->nobjm) {
-		if (g->nobj > PAREGO_ABOVE) {
+		if (g->parego) {
 			for (k = 0; k < g->nobj; k++)
-				if (!obj_range(g, k, nuse, &los[k], &his[k]))
+				if (!bo__gp_obj_range(g, k, nuse, &los[k], &his[k]))
 					return 0;
-		} else if (!obj_range(g, slot, nuse, &lo, &hi)) {
+		} else if (!bo__gp_obj_range(g, slot, nuse, &lo, &hi)) {
 			return 0;
 		}
 		for (i = 0; i < nuse; i++) {
 			memcpy(g->dX + n * df, g->of + i * df, df * sizeof *g->dX);
-			g->dy[n++] = g->nobj > PAREGO_ABOVE ? parego_value(g, i, los, his)
-						 : obj_value(g, i, slot, lo, hi);
+			g->dy[n++] = g->parego ? bo__gp_parego_value(g, i, los, his)
+						 : bo__gp_obj_value(g, i, slot, lo, hi);
 		}
 		if (prange) {
 			prange[0] = lo;
@@ -667,12 +559,6 @@ static int by_score(const void *pa, const void *pb)
 	return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
-static double rng_normal(bo_rng *rng)
-{
-	double u1 = 1.0 - bo__rng_uniform(rng), u2 = bo__rng_uniform(rng);
-	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
-}
-
 typedef struct draw_ctx {
 	gp_sampler *g;
 	bo_rng *rng;
@@ -703,21 +589,6 @@ static int fallback(gp_sampler *g, bo_rng *rng, double *x)
 	return rc;
 }
 
-/* Is observation i feasible and complete? */
-static int feasible(const gp_sampler *g, size_t i)
-{
-	size_t k;
-	if (g->ostate[i] != BO_TRIAL_COMPLETE)
-		return 0;
-	for (k = 0; k < g->nobj; k++)
-		if (isnan(g->oobj[i * g->nobj + k]))
-			return 0;
-	for (k = 0; k < g->ncons; k++)
-		if (!(g->ocons[i * g->ncons + k] >= 0))
-			return 0;
-	return 1;
-}
-
 /* The exponent alpha of cost-cooled EI (Lee et al. 2020): the share of the
  * budget left after the start-up design. */
 static double cost_alpha(const gp_sampler *g)
@@ -744,73 +615,6 @@ static double cost_alpha(const gp_sampler *g)
 	return a < 0 ? 0 : a > 1 ? 1 : a;
 }
 
-/* The front of feasible observations (and believed pending points) for
- * EHVI, its reference point and hypervolume. */
-static int setup_ehvi(gp_sampler *g, acq_ctx *a, bo_rng *rng)
-{
-	size_t d = g->nobjm, i, k, n = 0, tot = g->nobs + g->npend;
-	double lo, hi;
-	int rc;
-
-	a->front = bo__calloc((tot + 1) * d, sizeof *a->front);
-	a->ref = bo__calloc(d, sizeof *a->ref);
-	a->z = bo__calloc(g->ehvi_samples * d, sizeof *a->z);
-	a->work = bo__calloc((tot + 2) * d, sizeof *a->work);
-	a->mo_mu = bo__calloc(d, sizeof *a->mo_mu);
-	a->mo_sd = bo__calloc(d, sizeof *a->mo_sd);
-	if (!a->front || !a->ref || !a->z || !a->work || !a->mo_mu || !a->mo_sd)
-		return BO_ENOMEM;
-	for (k = 0; k < d; k++) {
-		if (!obj_range(g, k, g->nobs, &lo, &hi))
-			lo = hi = 0;
-		a->ref[k] = hi + REF_MARGIN * (hi - lo > 0 ? hi - lo : fabs(hi) + 1.0);
-	}
-	for (i = 0; i < g->nobs; i++) {
-		if (!feasible(g, i))
-			continue;
-		for (k = 0; k < d; k++)
-			a->front[n * d + k] = g->oobj[i * g->nobj + k];
-		n++;
-	}
-	if (n && g->ncons == 0) {
-		for (i = 0; i < g->npend; i++) {
-			for (k = 0; k < d; k++) {
-				double mu, var;
-				bo__gp_predict(&g->gp[k], g->pf + i * g->dfeat, &mu, &var);
-				a->front[n * d + k] = mu;
-			}
-			n++;
-		}
-	}
-	a->nfront = n;
-	rc = bo_hypervolume(a->front, n, d, a->ref, &a->hv_front, NULL);
-	if (rc < 0)
-		return rc;
-	for (i = 0; i < g->ehvi_samples * d; i++)
-		a->z[i] = rng_normal(rng);
-	a->mode = n ? MODE_EHVI : MODE_POF;
-	if (n && d <= 3) {
-		if ((rc = bo__ehvi_boxes(&a->boxes, a->front, n, d, a->ref)) < 0)
-			return rc;
-		if (!(a->ework = bo__calloc(2 * a->boxes.nc * d, sizeof *a->ework)))
-			return BO_ENOMEM;
-		a->exact = 1;
-	}
-	return 0;
-}
-
-static void clear_ehvi(acq_ctx *a)
-{
-	bo__free(a->front);
-	bo__free(a->ref);
-	bo__free(a->z);
-	bo__free(a->work);
-	bo__free(a->mo_mu);
-	bo__free(a->mo_sd);
-	bo__ehvi_boxes_clear(&a->boxes);
-	bo__free(a->ework);
-}
-
 /* The model-based proposal. */
 static int propose(gp_sampler *g, bo_rng *rng, double *xout)
 {
@@ -821,7 +625,7 @@ static int propose(gp_sampler *g, bo_rng *rng, double *xout)
 	ranked *rk = NULL;
 	nlopt_opt opt = NULL;
 	acq_ctx a;
-	int rc = 0, have_best = 0, found = 0, always = g->nobj > PAREGO_ABOVE;
+	int rc = 0, have_best = 0, found = 0, always = g->parego;
 
 	memset(&a, 0, sizeof a);
 	a.g = g;
@@ -830,7 +634,7 @@ static int propose(gp_sampler *g, bo_rng *rng, double *xout)
 	nfit = g->nobs < REFIT_ALL_BELOW
 		       ? g->nobs
 		       : g->nobs - (g->nobs - REFIT_ALL_BELOW) % g->refit_every;
-	if (g->nobj > PAREGO_ABOVE) {
+	if (g->parego) {
 		/* ParEGO: weights uniform on the simplex, one set per ask. */
 		double sum = 0;
 		for (k = 0; k < g->nobj; k++) {
@@ -863,7 +667,7 @@ static int propose(gp_sampler *g, bo_rng *rng, double *xout)
 		for (i = 0; i < g->nobs; i++) {
 			/* g0->y holds every observation's value in order (the
 			 * believers come after them). */
-			int f = feasible(g, i);
+			int f = bo__gp_feasible(g, i);
 			double v = g0->y[i] + (f ? 0.0 : 1e300);
 			if (f && (!have_best || g0->y[i] < a.best)) {
 				a.best = g0->y[i];
@@ -884,11 +688,13 @@ static int propose(gp_sampler *g, bo_rng *rng, double *xout)
 		for (i = 0; i < nbest; i++)
 			order_best[i] = best[i].idx;
 	}
+	if (g->nobjm > 1 && (rc = bo__gp_front_pick(g, rng, order_best, &nbest)) < 0)
+		goto done;
 	for (sl = 0; sl < g->nobjm; sl++)
 		if ((rc = add_believers(g, sl)) < 0)
 			goto done;
 	if (g->nobjm > 1) {
-		if ((rc = setup_ehvi(g, &a, rng)) < 0)
+		if ((rc = bo__gp_setup_ehvi(g, &a, rng)) < 0)
 			goto done;
 	} else {
 		a.mode = have_best ? MODE_EI : MODE_POF;
@@ -922,7 +728,7 @@ static int propose(gp_sampler *g, bo_rng *rng, double *xout)
 			if (isnan(v) || bo__rng_uniform(rng) < 1.0 / (double)(np + 1))
 				v = bo__rng_uniform(rng);
 			else
-				v += sd * rng_normal(rng);
+				v += sd * bo__gp_rng_normal(rng);
 			U[i * np + j] = v < 0 ? 0 : v > 1 ? 1 : v;
 		}
 	}
@@ -998,7 +804,7 @@ static int propose(gp_sampler *g, bo_rng *rng, double *xout)
 done:
 	if (opt)
 		nlopt_destroy(opt);
-	clear_ehvi(&a);
+	bo__gp_clear_ehvi(&a);
 	bo__free(U);
 	bo__free(F);
 	bo__free(PM);

@@ -55,20 +55,6 @@ extern const bo_sampler_ops bo__gp_ops;
 /* NSGA-II (samplers/nsga2.c). */
 extern const bo_sampler_ops bo__nsga2_ops;
 
-/* A log-linear model of trial cost (samplers/cost_model.c), for samplers
- * without a Gaussian process: tell every trial (unpriced ones are ignored;
- * number decides whether it was a start-up trial), fit once per ask, then
- * predict log(cost) of candidates and weigh the acquisition by
- * -alpha * log(cost), alpha the cost-cooling exponent (0: ignore cost). */
-typedef struct bo_cost_model bo_cost_model;
-int bo__cost_model_new(bo_cost_model **out, const bo_study *s, size_t n_startup);
-void bo__cost_model_free(bo_cost_model *m);
-void bo__cost_model_set_startup(bo_cost_model *m, size_t n_startup);
-void bo__cost_model_tell(bo_cost_model *m, int64_t number, const double *x, double cost);
-double bo__cost_model_alpha(const bo_cost_model *m);
-int bo__cost_model_fit(bo_cost_model *m);
-double bo__cost_model_log(bo_cost_model *m, const double *x);
-
 /* NSGA-II's constraint-domination ranks and crowding distances, and its
  * environmental selection (samplers/nsga2.c documents both; exposed for
  * the unit test). */

@@ -34,6 +34,13 @@
  *  - a child equal to a trial already told or pending is bred again (then
  *    drawn at random), so no configuration is paid for twice unless the
  *    space is exhausted.
+ *  - cost-frugal offspring: with a money budget and costs that differ,
+ *    each ask breeds a brood of two children (each distinct from every
+ *    trial) and keeps the one the cost model (samplers/costmodel.c)
+ *    predicts cheaper with probability (1 + alpha) / 2, alpha the cooling
+ *    exponent of cost-cooled EI (Lee et al. 2020), falling from 1 to 0 as
+ *    the budget after the first generation is spent: early, cheap children
+ *    buy more generations; late, selection is cost-blind again.
  * The same seed, the same tells in the same order and the same asks give
  * the same points.
  *
@@ -44,6 +51,7 @@
  *   mutation_prob   per parameter mutation probability (1 / nparams)
  *   eta_c           SBX distribution index (15; >= 0)
  *   eta_m           polynomial mutation distribution index (20; >= 0)
+ *   cost_aware      1: cost-frugal offspring (default), 0: cost-blind
  *
  * Pure: no I/O, no clock, no globals. Must never return a point that
  * breaks a configuration constraint or sets an inactive parameter.
@@ -56,6 +64,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/trial.h"
+#include "samplers/costmodel.h"
 #include "samplers/internal.h"
 
 #define DEFAULT_POPULATION 50
@@ -73,6 +82,8 @@
 #define DUP_TOL 1e-12
 /* Second-parent draws to find one distinct from the first. */
 #define PARENT_TRIES 4
+/* Children bred per ask when cost-aware; the cheaper one is kept. */
+#define FRUGAL_BROOD 2
 /* Bisection steps when bo__space_to_unit does not invert a value exactly. */
 #define UNIT_BISECT 48
 
@@ -87,6 +98,8 @@ typedef struct nsga2 {
 	size_t population;
 	double pc, pvar, pm, eta_c, eta_m;
 	int started;           /* set_param refused from the first ask or tell */
+	int cost_aware;
+	bo_costmodel *cost;    /* samplers/costmodel.c */
 	void *sobol;
 	bo_rng rng;            /* the current ask's stream */
 	/* told trials */
@@ -106,7 +119,7 @@ typedef struct nsga2 {
 	int *prank;
 	double *pcrowd;
 	/* workspaces */
-	double *u, *xlast, *tu, *tx;
+	double *u, *xlast, *tu, *tx, *xkeep;
 	size_t *counts;
 } nsga2;
 
@@ -341,6 +354,7 @@ static void nsga2_destroy(void *impl)
 	if (!g)
 		return;
 	bo__sobol_destroy(g->sobol);
+	bo__costmodel_free(g->cost);
 	bo__free(g->num);
 	bo__free(g->cat);
 	bo__free(g->viol);
@@ -357,6 +371,7 @@ static void nsga2_destroy(void *impl)
 	bo__free(g->xlast);
 	bo__free(g->tu);
 	bo__free(g->tx);
+	bo__free(g->xkeep);
 	bo__free(g->counts);
 	bo__free(g);
 }
@@ -381,15 +396,17 @@ static int nsga2_create(void **out, const bo_study *s, uint64_t seed)
 	g->pm = g->np ? 1.0 / (double)g->np : 1.0;
 	g->eta_c = DEFAULT_ETA_C;
 	g->eta_m = DEFAULT_ETA_M;
+	g->cost_aware = 1;
 	g->u = bo__calloc(g->np, sizeof *g->u);
 	g->xlast = bo__calloc(g->np, sizeof *g->xlast);
 	g->tu = bo__calloc(g->np, sizeof *g->tu);
 	g->tx = bo__calloc(g->np, sizeof *g->tx);
+	g->xkeep = bo__calloc(g->np, sizeof *g->xkeep);
 	g->counts = bo__calloc(s->nconstraints, sizeof *g->counts);
-	if (!g->u || !g->xlast || !g->tu || !g->tx || !g->counts)
+	if (!g->u || !g->xlast || !g->tu || !g->tx || !g->xkeep || !g->counts)
 		goto done;
 	rc = bo__sobol_create(&g->sobol, s, seed);
-	if (rc < 0)
+	if (rc < 0 || (rc = bo__costmodel_new(&g->cost, s)) < 0)
 		goto done;
 	*out = g;
 	g = NULL;
@@ -438,9 +455,16 @@ static int nsga2_set_param(void *impl, const char *name, double value)
 			g->eta_c = value;
 		else
 			g->eta_m = value;
+	} else if (strcmp(name, "cost_aware") == 0) {
+		if (!(value == 0 || value == 1)) {
+			rc = bo__error(BO_EINVAL, "nsga2: cost_aware must be 0 or 1, not %g", value);
+			goto done;
+		}
+		g->cost_aware = (int)value;
 	} else {
 		rc = bo__error(BO_EINVAL, "nsga2: unknown option \"%s\" (known: population, "
-					  "crossover_prob, sbx_var_prob, mutation_prob, eta_c, eta_m)",
+					  "crossover_prob, sbx_var_prob, mutation_prob, eta_c, eta_m, "
+					  "cost_aware)",
 			       name);
 	}
 done:
@@ -866,6 +890,8 @@ static int nsga2_tell(void *impl, const bo_observation *o)
 	g->num[t] = o->number;
 	g->viol[t] = failed ? 0.0 : v;
 	g->cat[t] = failed ? CAT_FAILED : v > 0 ? CAT_INFEASIBLE : CAT_FEASIBLE;
+	if ((rc = bo__costmodel_add(g->cost, o->x, o->cost)) < 0)
+		return rc;
 	g->ntold++;
 	g->pool[g->npool++] = t;
 	if (g->npool >= g->population) {
@@ -902,16 +928,35 @@ static int nsga2_ask(void *impl, int64_t number, double *x)
 			have = 1;
 		}
 	} else {
-		for (t = 0; t < DUP_TRIES; t++) {
+		double alpha = g->cost_aware ? bo__costmodel_alpha(g->cost, g->population) : 0.0;
+		int brood = alpha > 0 ? FRUGAL_BROOD : 1, nb = 0;
+		double lbest = 0;
+		for (t = 0; t < DUP_TRIES && nb < brood; t++) {
 			rc = bo__space_sample(g->study, breed_draw, g, g->u, g->counts, x);
 			if (rc < 0)
 				goto done;
 			if (rc == BO_DONE)
 				break;
-			if (!is_dup(g, number, x))
-				goto accept;
+			if (!is_dup(g, number, x)) {
+				double lc = brood > 1 ? bo__costmodel_log_mean(g->cost, x) : 0.0;
+				/* the cheaper child wins with probability (1 + alpha) / 2 */
+				int cheaper = !(lc >= lbest);
+				int keep = nb == 0 || (bo__rng_uniform(&g->rng) < (1.0 + alpha) / 2.0
+							       ? cheaper
+							       : !cheaper);
+				if (keep) {
+					memcpy(g->xkeep, x, g->np * sizeof *x);
+					lbest = lc;
+				}
+				nb++;
+				continue;
+			}
 			memcpy(g->xlast, x, g->np * sizeof *x);
 			have = 1;
+		}
+		if (nb) {
+			memcpy(x, g->xkeep, g->np * sizeof *x);
+			goto accept;
 		}
 	}
 	/* Every child repeats a trial (or breaks a constraint): random points. */

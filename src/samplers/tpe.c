@@ -77,7 +77,7 @@
  *                            values, slower: for the test that says so)
  *   cost_aware      1        1: the acquisition minus alpha log(predicted
  *                            cost), cost-cooled as samplers/gp.c does
- *                            (samplers/cost_model.c)
+ *                            (samplers/costmodel.c)
  *
  * Pure: no I/O, no clock, no globals; never prints. Must never propose a
  * point that breaks a configuration constraint (every candidate comes from
@@ -95,6 +95,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/trial.h"
+#include "samplers/costmodel.h"
 #include "samplers/internal.h"
 #include "samplers/tpe_kernels.h"
 
@@ -162,7 +163,7 @@ typedef struct bo_tpe {
 	double gamma, prior_weight;
 	int liar, ctpe, startup_sobol, cost_aware;
 	int reference_kernel;  /* 1: mix_logpdf_rows (for the test of equality) */
-	bo_cost_model *cost;   /* samplers/cost_model.c */
+	bo_costmodel *cost;    /* samplers/costmodel.c */
 
 	/* parameters: 1 categorical (unordered labels), grid points (0: continuous) */
 	int *is_cat;
@@ -382,7 +383,7 @@ static void tpe_destroy(void *impl)
 	bo__free(t->digits);
 	bo__free(t->act);
 	bo__free(t->seen);
-	bo__cost_model_free(t->cost);
+	bo__costmodel_free(t->cost);
 	bo__free(t);
 }
 
@@ -439,7 +440,7 @@ static int tpe_create(void **out, const bo_study *s, uint64_t seed)
 			t->space_size *= t->npts[i];
 	}
 	rc = bo__sobol_create(&t->sobol, s, seed);
-	if (rc < 0 || (rc = bo__cost_model_new(&t->cost, s, t->n_startup)) < 0)
+	if (rc < 0 || (rc = bo__costmodel_new(&t->cost, s)) < 0)
 		goto done;
 	*out = t;
 	t = NULL;
@@ -456,7 +457,6 @@ static int tpe_set_param(void *impl, const char *name, double v)
 
 	if (strcmp(name, "n_startup") == 0 && is_int && v >= 0 && v <= 1e9) {
 		t->n_startup = (size_t)v;
-		bo__cost_model_set_startup(t->cost, t->n_startup);
 	} else if (strcmp(name, "n_candidates") == 0 && is_int && v >= 1 && v <= 1e6)
 		t->n_candidates = (size_t)v;
 	else if (strcmp(name, "gamma") == 0 && v > 0 && v <= 1)
@@ -589,7 +589,7 @@ static int tpe_tell(void *impl, const bo_observation *o)
 		memcpy(t->oobj + k * m, o->obj, m * sizeof *o->obj);
 	if (g)
 		memcpy(t->ocons + k * g, o->cons, g * sizeof *o->cons);
-	bo__cost_model_tell(t->cost, o->number, o->x, o->cost);
+	rc = bo__costmodel_add(t->cost, o->x, o->cost);
 done:
 	return rc;
 }
@@ -1381,9 +1381,8 @@ static int propose(bo_tpe *t, double *x)
 	rc = build_model(t);
 	if (rc < 0)
 		goto done;
-	if (t->cost_aware && (alpha = bo__cost_model_alpha(t->cost)) > 0 &&
-	    bo__cost_model_fit(t->cost) < 0)
-		alpha = 0;   /* no usable cost model: cost-blind this once */
+	if (t->cost_aware)
+		alpha = bo__costmodel_alpha(t->cost, t->n_startup);
 	t->draw_mix = &t->mix[0];
 	for (round = 0; round < 1 + (t->finite ? EXTRA_ROUNDS : 0) && !have; round++) {
 		for (c = 0; c < t->n_candidates; c++) {
@@ -1393,8 +1392,10 @@ static int propose(bo_tpe *t, double *x)
 				goto done;
 			codes(t, t->xc, t->cc);
 			sc = score(t, t->cc);
-			if (alpha > 0)
-				sc -= alpha * bo__cost_model_log(t->cost, t->xc);
+			if (alpha > 0) {
+				double lc = bo__costmodel_log_mean(t->cost, t->xc);
+				sc -= isfinite(lc) ? alpha * lc : 0.0;
+			}
 			if (t->finite && is_seen(t, t->xc)) {
 				if (!have_seen || sc > best_seen) {
 					best_seen = sc;

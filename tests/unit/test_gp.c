@@ -714,6 +714,63 @@ static void test_two_objectives(void **state)
 	bo_study_free(s);
 }
 
+/* Three objectives (exact EHVI with the front's reference point): DTLZ2
+ * with 4 parameters (Deb et al. 2002), whose front is the unit sphere's
+ * positive octant, hypervolume 1.1^3 - pi/6 against (1.1, 1.1, 1.1). */
+static const char MO3_YAML[] = "name: dtlz2\n"
+			       "space:\n"
+			       "  x1: {float: [0, 1]}\n  x2: {float: [0, 1]}\n"
+			       "  x3: {float: [0, 1]}\n  x4: {float: [0, 1]}\n"
+			       "metrics: {f1: {}, f2: {}, f3: {}}\n"
+			       "objectives: [f1, f2, f3]\n"
+			       "evaluator: {command: [\"true\"]}\n";
+
+static int eval_dtlz2(const double *x, double *obj, double *cons, double *cost)
+{
+	double g = (x[2] - 0.5) * (x[2] - 0.5) + (x[3] - 0.5) * (x[3] - 0.5);
+	double a = x[0] * M_PI / 2, b = x[1] * M_PI / 2;
+	(void)cons;
+	obj[0] = (1 + g) * cos(a) * cos(b);
+	obj[1] = (1 + g) * cos(a) * sin(b);
+	obj[2] = (1 + g) * sin(a);
+	*cost = 1.0;
+	return BO_TRIAL_COMPLETE;
+}
+
+static double hv3_ratio(const run_out *o, size_t n)
+{
+	const double ref[3] = {1.1, 1.1, 1.1};
+	double hv = 0;
+	assert_int_equal(bo_hypervolume(o->obj, n, 3, ref, &hv, NULL), 0);
+	return hv / (1.1 * 1.1 * 1.1 - M_PI / 6);
+}
+
+static void test_three_objectives(void **state)
+{
+	enum { N = 45, NRAND = 8 };
+	bo_study *s = parse(MO3_YAML);
+	run_out o, r;
+	double hv, rmax = 0;
+	size_t i;
+	(void)state;
+	run(s, 11, N, eval_dtlz2, 0, 1, HUGE_VAL, &o);
+	hv = hv3_ratio(&o, N);
+	for (i = 0; i < NRAND; i++) {
+		double h;
+		run(s, 900 + i, N, eval_dtlz2, 1, 0, HUGE_VAL, &r);
+		h = hv3_ratio(&r, N);
+		rmax = h > rmax ? h : rmax;
+		run_free(&r);
+	}
+	print_message("dtlz2, %d trials: gp hypervolume ratio %.4f, best of %d random runs %.4f\n", N,
+		      hv, NRAND, rmax);
+	/* a ratio above 1 would be a hypervolume bug */
+	assert_true(hv <= 1.0 + 1e-9);
+	assert_true(hv > rmax);
+	run_free(&o);
+	bo_study_free(s);
+}
+
 /* Four objectives (ParEGO) with a failed trial now and then: the
  * scalarised model still steers towards the front's region (x2 = 0
  * minimises every objective's offset), unlike random search. */
@@ -821,6 +878,7 @@ int main(void)
 		cmocka_unit_test(test_conditions_and_constraints),
 		cmocka_unit_test(test_finite_space_no_repeats),
 		cmocka_unit_test(test_two_objectives),
+		cmocka_unit_test(test_three_objectives),
 		cmocka_unit_test(test_four_objectives_parego),
 		cmocka_unit_test(test_cost_aware),
 	};
