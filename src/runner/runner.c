@@ -191,6 +191,8 @@ static double elapsed(const runner *r)
 
 static void note(runner *r, const char *fmt, ...) BO__PRINTF(2, 3);
 
+static double overrun(const runner *r);
+
 static void fill_progress(runner *r, bo_run_progress *p, int kind)
 {
 	memset(p, 0, sizeof *p);
@@ -200,7 +202,7 @@ static void fill_progress(runner *r, bo_run_progress *p, int kind)
 	p->failed = r->nfailed;
 	p->running = (int64_t)r->njobs;
 	p->spent = r->spent;
-	p->reserved = r->reserved;
+	p->reserved = r->reserved + overrun(r);   /* what running trials hold */
 	p->pruned = r->npruned;
 	for (size_t k = 0; k < r->njobs; k++)
 		p->running_cost += r->jobs[k]->cost_now;
@@ -682,16 +684,16 @@ static void police_jobs(runner *r)
 /* ---- launching ------------------------------------------------------- */
 
 
-/* What running trials have cost beyond their reservations, by their live
- * cost (only trials without a cap can pass theirs): the money left for a
- * new reservation is what the spend, the reservations and this leave. */
+/* What running trials hold beyond their reservations, by their live cost
+ * (bo__reserve_held; only trials without a cap can pass theirs): the money
+ * left for a new reservation is what the spend, the reservations (r->reserved,
+ * for a worker every worker's) and this leave. */
 static double overrun(const runner *r)
 {
 	double o = 0.0;
 	size_t i;
 	for (i = 0; i < r->njobs; i++)
-		if (r->jobs[i]->cost_now > r->jobs[i]->reserved)
-			o += r->jobs[i]->cost_now - r->jobs[i]->reserved;
+		o += bo__reserve_held(r->jobs[i]->reserved, r->jobs[i]->cost_now) - r->jobs[i]->reserved;
 	return o;
 }
 
