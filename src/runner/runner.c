@@ -2024,8 +2024,17 @@ done:
 		bo__error(rc, "%s", msg);
 	}
 	if (began) {
-		event(r, 0, "run_end", r->spent, "run %lld ended: %s", (long long)r->run_id,
-		      rc < 0 ? bo_error_last() : r->stop_reason);
+		char asks[96] = "";
+		int64_t nasks = 0;
+		double longest = 0;
+		int async = 0;
+		if (r->asker && !bo__asker_busy(r->asker)) {   /* its counts are still being written otherwise */
+			bo__asker_stats(r->asker, &nasks, &longest, &async);
+			snprintf(asks, sizeof asks, " (%lld asks %s, the longest %.3g s)", (long long)nasks,
+				 async ? "on the asker thread" : "synchronous", longest);
+		}
+		event(r, 0, "run_end", r->spent, "run %lld ended: %s%s", (long long)r->run_id,
+		      rc < 0 ? bo_error_last() : r->stop_reason, asks);
 		r->st->ops->run_end(r->st, r->run_id, wall_now());
 	}
 	bo__exec_free(r->ex);
