@@ -39,8 +39,8 @@ struct bo_asker {
 	double *x;
 	int rc;
 	char msg[512];
-	int64_t nasks;
-	double longest_s;
+	int64_t nasks, ninline;
+	double longest_s, last_s;   /* last_s: -1 before the first ask */
 };
 
 static double mono(void)
@@ -65,6 +65,7 @@ static void do_ask(bo_asker *a, int64_t number)
 	a->rc = rc;
 	snprintf(a->msg, sizeof a->msg, "%s", rc != 0 ? bo_error_last() : "");
 	dt = mono() - t;
+	a->last_s = dt;
 	a->nasks++;
 	if (dt > a->longest_s)
 		a->longest_s = dt;
@@ -110,6 +111,7 @@ int bo__asker_new(bo_asker **out, bo_sampler *sm, size_t nparams)
 	a->sm = sm;
 	a->nparams = nparams;
 	a->sync = mode && !strcmp(mode, "sync");
+	a->last_s = -1;   /* the first ask's time is unknown: on the thread */
 	if (delay && *delay) {
 		a->delay_ms = strtol(delay, &end, 10);
 		if (*end || a->delay_ms < 0 || a->delay_ms > 3600000L) {
@@ -146,18 +148,25 @@ void bo__asker_free(bo_asker *a)
 	bo__free(a);
 }
 
-int bo__asker_start(bo_asker *a, int64_t number)
+int bo__asker_start(bo_asker *a, int64_t number, int idle)
 {
 	int rc = 0;
-	if (a->sync) {
-		if (a->state != IDLE)
-			return bo__error(BO_EMISUSE, "an ask is already pending");
+	pthread_mutex_lock(&a->mu);
+	if (a->sync || (idle && a->last_s >= 0 && a->last_s < BO_ASK_INLINE_S)) {
+		if (a->state != IDLE) {
+			rc = bo__error(BO_EMISUSE, "an ask is already pending");
+			goto done;
+		}
+		/* The thread, if any, waits for ASKING: the sampler is ours. */
+		pthread_mutex_unlock(&a->mu);
 		a->number = number;
 		do_ask(a, number);
+		pthread_mutex_lock(&a->mu);
+		if (!a->sync)
+			a->ninline++;
 		a->state = READY;
-		return 0;
+		goto done;
 	}
-	pthread_mutex_lock(&a->mu);
 	if (a->state != IDLE) {
 		rc = bo__error(BO_EMISUSE, "an ask is already pending");
 		goto done;
@@ -239,10 +248,11 @@ int bo__asker_take(bo_asker *a, int64_t *number, double *x, int *rc)
 	return got;
 }
 
-void bo__asker_stats(bo_asker *a, int64_t *nasks, double *longest_s, int *async)
+void bo__asker_stats(bo_asker *a, int64_t *nasks, int64_t *ninline, double *longest_s, int *async)
 {
 	pthread_mutex_lock(&a->mu);
 	*nasks = a->nasks;
+	*ninline = a->ninline;
 	*longest_s = a->longest_s;
 	*async = !a->sync;
 	pthread_mutex_unlock(&a->mu);

@@ -37,10 +37,17 @@ int bo__asker_new(bo_asker **out, bo_sampler *sm, size_t nparams);
 /* Waits for an ask in flight, stops the thread and frees. Accepts NULL. */
 void bo__asker_free(bo_asker *a);
 
-/* Starts asking for trial number. BO_EMISUSE while an ask is in flight or
- * its proposal was not taken; BO_EIO when the thread cannot start. In sync
- * mode the proposal is ready on return. */
-int bo__asker_start(bo_asker *a, int64_t number);
+/* Asks made on the caller's thread when nothing needs policing (idle: no
+ * job runs) and the last ask took less than this: handing a fast ask to the
+ * thread and back only adds a wake-up per trial (bench: run overhead). */
+#define BO_ASK_INLINE_S 0.005
+
+/* Starts asking for trial number. With idle set (no job runs, nothing to
+ * police) and the last ask faster than BO_ASK_INLINE_S, the ask is made on
+ * the caller's thread. BO_EMISUSE while an ask is in flight or its
+ * proposal was not taken; BO_EIO when the thread cannot start. In sync
+ * mode, and inline, the proposal is ready on return. */
+int bo__asker_start(bo_asker *a, int64_t number, int idle);
 
 /* 1 while an ask is in flight (the loop must not touch the sampler). */
 int bo__asker_busy(bo_asker *a);
@@ -59,7 +66,9 @@ int bo__asker_wait(bo_asker *a, int timeout_ms);
  * x, *number and *rc alone. */
 int bo__asker_take(bo_asker *a, int64_t *number, double *x, int *rc);
 
-/* Asks made so far, and the longest (seconds): for the run_end event. */
-void bo__asker_stats(bo_asker *a, int64_t *nasks, double *longest_s, int *async);
+/* Asks made so far, how many of them inline (on the caller's thread though
+ * not in sync mode), and the longest (seconds): for the run_end event.
+ * Only while no ask is in flight. */
+void bo__asker_stats(bo_asker *a, int64_t *nasks, int64_t *ninline, double *longest_s, int *async);
 
 #endif

@@ -991,7 +991,7 @@ static int launch_one(runner *r)
 			if (r->w && !claimed &&
 			    (rc = bo__worker_refresh(r->w, r->st, r->sm, s, &r->max_cost)) < 0)
 				goto done;
-			if (!claimed && (rc = bo__asker_start(r->asker, number)) < 0)
+			if (!claimed && (rc = bo__asker_start(r->asker, number, r->njobs == 0)) < 0)
 				goto done;
 		}
 		/* The ask runs on the asker's thread: a fast one is taken at
@@ -2024,14 +2024,18 @@ done:
 		bo__error(rc, "%s", msg);
 	}
 	if (began) {
-		char asks[96] = "";
-		int64_t nasks = 0;
+		char asks[128] = "";
+		int64_t nasks = 0, ninline = 0;
 		double longest = 0;
 		int async = 0;
 		if (r->asker && !bo__asker_busy(r->asker)) {   /* its counts are still being written otherwise */
-			bo__asker_stats(r->asker, &nasks, &longest, &async);
-			snprintf(asks, sizeof asks, " (%lld asks %s, the longest %.3g s)", (long long)nasks,
-				 async ? "on the asker thread" : "synchronous", longest);
+			bo__asker_stats(r->asker, &nasks, &ninline, &longest, &async);
+			if (async)
+				snprintf(asks, sizeof asks, " (%lld asks, %lld on the asker thread; the longest %.3g s)",
+					 (long long)nasks, (long long)(nasks - ninline), longest);
+			else
+				snprintf(asks, sizeof asks, " (%lld asks, synchronous; the longest %.3g s)",
+					 (long long)nasks, longest);
 		}
 		event(r, 0, "run_end", r->spent, "run %lld ended: %s%s", (long long)r->run_id,
 		      rc < 0 ? bo_error_last() : r->stop_reason, asks);
