@@ -2,8 +2,10 @@
  * runner/runner.c - the run loop: ask -> reserve -> launch -> collect ->
  * price -> tell, with the budgets enforced at each step.
  *
- * Single-threaded: one loop waits on every running evaluator through the
- * executor, checks budgets and caps on each pass, and writes every state
+ * One loop thread waits on every running evaluator through the executor,
+ * checks budgets and caps on each pass (the sampler's slow asks run on the
+ * asker's thread meanwhile, runner/asker.h; the loop touches the sampler
+ * only while no ask is in flight), and writes every state
  * change to the ledger as one transaction, so a kill -9 at any instant loses
  * nothing that was committed; the next run finds the trials left "running"
  * (orphans), stops their processes if they still live, charges the usage
