@@ -83,6 +83,14 @@ int bo__reserve_for(const bo_reserve_in *in, bo_reserve_out *out)
 	return BO_RESERVE_OK;
 }
 
+double bo__reserve_held(double reserved, double cost_now)
+{
+	double r = isfinite(reserved) && reserved > 0 ? reserved : 0.0;
+	if (!isfinite(cost_now) || cost_now <= 0)
+		return r;
+	return fmax(r - cost_now, 0.0) + cost_now;
+}
+
 /* Tries a quantile q for proposal x: x itself, else a configuration near
  * it predicted to fit (replacing x). Returns BO_RESERVE_OK, DEAR, or an
  * error. */

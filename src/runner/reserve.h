@@ -67,6 +67,16 @@ typedef struct bo_reserve_out {
  * filled in every case (need says what did not fit). */
 int bo__reserve_for(const bo_reserve_in *in, bo_reserve_out *out);
 
+/* What a running trial holds of the money budget while it runs, given its
+ * reservation and its live cost so far (cost_now; NaN or negative: not
+ * known yet): what is left of the reservation plus what was already used,
+ * max(reserved - cost_now, 0) + cost_now, i.e. never less than what it has
+ * used. The money left for a new reservation is the budget less the spend
+ * and the sum of this over the running trials. It never goes below the
+ * reservation: a trial may spend up to its cap, which is its reservation,
+ * so holding less would let the spend pass the budget. */
+double bo__reserve_held(double reserved, double cost_now);
+
 /* The whole rule at launch, for proposal x (nparams values) of trial
  * number: asks sm's cost model for x's BO_RESERVE_QUANTILE, sets in->predicted and in->model, and decides
  * with bo__reserve_for. When x does not fit and no trial runs (waiting

@@ -2,8 +2,10 @@
  * runner/runner.c - the run loop: ask -> reserve -> launch -> collect ->
  * price -> tell, with the budgets enforced at each step.
  *
- * Single-threaded: one loop waits on every running evaluator through the
- * executor, checks budgets and caps on each pass, and writes every state
+ * One loop thread waits on every running evaluator through the executor,
+ * checks budgets and caps on each pass (the sampler's slow asks run on the
+ * asker's thread meanwhile, runner/asker.h; the loop touches the sampler
+ * only while no ask is in flight), and writes every state
  * change to the ledger as one transaction, so a kill -9 at any instant loses
  * nothing that was committed; the next run finds the trials left "running"
  * (orphans), stops their processes if they still live, charges the usage
@@ -54,6 +56,7 @@
 #include "core/utf8.h"
 #include "exec/exec.h"
 #include "exec/slurm.h"
+#include "runner/asker.h"
 #include "runner/doctor.h"
 #include "runner/orphans.h"
 #include "runner/protocol.h"
@@ -74,6 +77,7 @@ extern char **environ;
 #define KILL_GRACE_S 2.0         /* SIGTERM, then SIGKILL this much later */
 #define HEARTBEAT_S 1.0          /* how often running trials' usage is stored */
 #define WAIT_SLICE_MS 50         /* longest wait between budget checks */
+#define ASK_POLL_MS 5            /* wait slice while an ask is in flight */
 #define RESULT_FILE_MAX (16u << 20)
 #define MONEY_EPS 1e-12          /* relative slack when comparing money */
 
@@ -104,6 +108,7 @@ typedef struct job_ctx {
 	char **envp;
 	int failed_io;
 	double predicted;        /* the cost model's prediction at launch (anomaly stop); NaN: none */
+	int exited;              /* reaped while an ask was in flight: finished after it */
 } job_ctx;
 
 typedef struct runner {
@@ -148,6 +153,9 @@ typedef struct runner {
 	bo_worker *w;            /* worker: one of several on a PostgreSQL study, else NULL */
 	bo_safeguards guard;     /* spend rate, alerts, anomaly stop, limits (runner/safeguards.h) */
 	double last_predicted;   /* the cost model's prediction at the last reservation */
+	bo_asker *asker;         /* the sampler's asks, off this thread (runner/asker.h) */
+	job_ctx **exited;        /* reaped during an ask, in the order they ended */
+	size_t nexited, capexited;
 } runner;
 
 static double mono_now(void)
@@ -185,6 +193,8 @@ static double elapsed(const runner *r)
 
 static void note(runner *r, const char *fmt, ...) BO__PRINTF(2, 3);
 
+static double overrun(const runner *r);
+
 static void fill_progress(runner *r, bo_run_progress *p, int kind)
 {
 	memset(p, 0, sizeof *p);
@@ -194,7 +204,7 @@ static void fill_progress(runner *r, bo_run_progress *p, int kind)
 	p->failed = r->nfailed;
 	p->running = (int64_t)r->njobs;
 	p->spent = r->spent;
-	p->reserved = r->reserved;
+	p->reserved = r->reserved + overrun(r);   /* what running trials hold */
 	p->pruned = r->npruned;
 	for (size_t k = 0; k < r->njobs; k++)
 		p->running_cost += r->jobs[k]->cost_now;
@@ -617,6 +627,8 @@ static void police_jobs(runner *r)
 		job_ctx *j = r->jobs[i];
 		bo_job_status st;
 		double wall;
+		if (j->exited)
+			continue;   /* reaped: its finish waits for the ask */
 		bo__exec_status(j->job, &st);
 		/* The executor's clock: a Slurm job's time runs from its start, not
 		 * from its submission (time in the queue costs nothing). */
@@ -660,28 +672,30 @@ static void police_jobs(runner *r)
 	}
 	if (isfinite(b->time_s) && elapsed(r) >= b->time_s) {
 		for (i = 0; i < r->njobs; i++)
-			kill_job(r, r->jobs[i], "time_stop", "the study's time budget (%g s) ran out", b->time_s);
+			if (!r->jobs[i]->exited)
+				kill_job(r, r->jobs[i], "time_stop", "the study's time budget (%g s) ran out", b->time_s);
 	}
 	if (is_money_limited(r) && !bo__budget_capped(b) && r->njobs &&
 	    r->spent + running_cost >= b->money) {
 		for (i = 0; i < r->njobs; i++)
-			kill_job(r, r->jobs[i], "budget_stop", "the study's money budget ran out");
+			if (!r->jobs[i]->exited)
+				kill_job(r, r->jobs[i], "budget_stop", "the study's money budget ran out");
 	}
 }
 
 /* ---- launching ------------------------------------------------------- */
 
 
-/* What running trials have cost beyond their reservations, by their live
- * cost (only trials without a cap can pass theirs): the money left for a
- * new reservation is what the spend, the reservations and this leave. */
+/* What running trials hold beyond their reservations, by their live cost
+ * (bo__reserve_held; only trials without a cap can pass theirs): the money
+ * left for a new reservation is what the spend, the reservations (r->reserved,
+ * for a worker every worker's) and this leave. */
 static double overrun(const runner *r)
 {
 	double o = 0.0;
 	size_t i;
 	for (i = 0; i < r->njobs; i++)
-		if (r->jobs[i]->cost_now > r->jobs[i]->reserved)
-			o += r->jobs[i]->cost_now - r->jobs[i]->reserved;
+		o += bo__reserve_held(r->jobs[i]->reserved, r->jobs[i]->cost_now) - r->jobs[i]->reserved;
 	return o;
 }
 
@@ -954,7 +968,7 @@ static int launch_one(runner *r)
 	size_t i;
 	int rc;
 	double reserve;
-	int64_t number = r->ntrials, claimed = 0;
+	int64_t number = r->ntrials, claimed = 0, asked;
 
 	memset(&rec, 0, sizeof rec);
 	j = bo__calloc(1, sizeof *j);
@@ -970,15 +984,29 @@ static int launch_one(runner *r)
 			rc = BO_ENOMEM;
 			goto done;
 		}
-		crash_point(r, "ask");
-		if (r->w && (rc = worker_claim(r, j->x, &ro, &claimed)) != 0)
-			goto done;
-		/* worker: unless a configuration queued again was claimed, ask
-		 * with every worker's finished trials told */
-		if (r->w && !claimed &&
-		    (rc = bo__worker_refresh(r->w, r->st, r->sm, s, &r->max_cost)) < 0)
-			goto done;
-		rc = claimed ? 0 : bo__sampler_ask(r->sm, number, j->x);
+		if (!bo__asker_pending(r->asker)) {
+			crash_point(r, "ask");
+			if (r->w && (rc = worker_claim(r, j->x, &ro, &claimed)) != 0)
+				goto done;
+			/* worker: unless a configuration queued again was claimed, ask
+			 * with every worker's finished trials told */
+			if (r->w && !claimed &&
+			    (rc = bo__worker_refresh(r->w, r->st, r->sm, s, &r->max_cost)) < 0)
+				goto done;
+			if (!claimed && (rc = bo__asker_start(r->asker, number, r->njobs == 0)) < 0)
+				goto done;
+		}
+		/* The ask runs on the asker's thread: a fast one is taken at
+		 * once, a slow one on a later pass, the jobs policed meanwhile. */
+		rc = 0;
+		if (!claimed) {
+			bo__asker_wait(r->asker, ASK_POLL_MS);
+			if (!bo__asker_take(r->asker, &asked, j->x, &rc)) {
+				rc = LAUNCH_WAIT;
+				goto done;
+			}
+			number = asked;   /* a worker's count may have moved since */
+		}
 		if (rc == BO_DONE) {
 			stop_launching(r, "sampler_stop", "%s", bo_error_last());
 			rc = LAUNCH_STOP;
@@ -1694,6 +1722,42 @@ done:
 static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worker_options *wo,
 		    bo_run_summary *summary);
 
+/* A job the executor reaped: finished now (charged, told), or, while an
+ * ask is in flight and the sampler is the asker's, queued until it
+ * returns; the tell then follows the ask, as in a synchronous loop. */
+static int job_ended(runner *r, job_ctx *j)
+{
+	int rc;
+	if (bo__asker_busy(r->asker)) {
+		if (bo__grow(&r->exited, &r->capexited, r->nexited + 1, sizeof *r->exited) < 0)
+			return BO_ENOMEM;
+		j->exited = 1;
+		r->exited[r->nexited++] = j;
+		return 0;
+	}
+	rc = finish_job(r, j);
+	remove_job(r, j);
+	bo__exec_release(r->ex, j->job);
+	job_free(j);
+	return rc;
+}
+
+/* Finishes the jobs queued by job_ended once the asker is idle. */
+static int flush_exited(runner *r)
+{
+	size_t i, n = r->nexited;
+	int rc = 0;
+	if (!n || bo__asker_busy(r->asker))
+		return 0;
+	r->nexited = 0;
+	for (i = 0; i < n; i++) {
+		int v = job_ended(r, r->exited[i]);
+		if (v < 0 && rc == 0)
+			rc = v;
+	}
+	return rc;
+}
+
 int bo_run(const bo_study *s, const bo_run_options *opt, bo_run_summary *summary)
 {
 	return run_main(s, opt, NULL, summary);
@@ -1833,7 +1897,8 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 	}
 	if ((rc = bo__pruner_new(&r->pr, &s->pruner)) < 0)
 		goto done;
-	if ((rc = bo__sampler_new(&r->sm, s, s->sampler, r->seed)) < 0)
+	if ((rc = bo__sampler_new(&r->sm, s, s->sampler, r->seed)) < 0 ||
+	    (rc = bo__asker_new(&r->asker, r->sm, s->nparams)) < 0)
 		goto done;
 	event(r, 0, "run_start", NAN, "run %lld: seed %llu, sampler %s, parallel %d, %s %s",
 	      (long long)r->run_id, (unsigned long long)r->seed, bo__sampler_name(r->sm), r->parallel,
@@ -1879,8 +1944,12 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 				       r->njobs);
 		}
 		police_jobs(r);
-		/* rollback: every: the incumbent's re-evaluation is the next launch */
-		if (!r->held_x && !r->w && (rc = bo__guard_reeval_due(&r->guard, r->ntrials, &r->held_x)) < 0)
+		if ((rc = flush_exited(r)) < 0)
+			goto done;
+		/* rollback: every: the incumbent's re-evaluation is the next
+		 * launch (not while a proposal for that number is pending) */
+		if (!r->held_x && !r->w && !bo__asker_pending(r->asker) &&
+		    (rc = bo__guard_reeval_due(&r->guard, r->ntrials, &r->held_x)) < 0)
 			goto done;
 		while (r->njobs < (size_t)r->parallel && (d = launch_decision(r)) == LAUNCH_OK) {
 			if ((rc = launch_one(r)) < 0)
@@ -1906,16 +1975,16 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 				r->stop_launch = 0;
 		} else if (r->njobs == 0 && r->stop_launch)
 			break;
-		if ((rc = bo__exec_wait(r->ex, WAIT_SLICE_MS, &done_job)) < 0)
+		if (bo__asker_busy(r->asker) && bo__exec_running(r->ex) == 0) {
+			/* nothing to police: wait on the ask itself */
+			bo__asker_wait(r->asker, WAIT_SLICE_MS);
+		} else if ((rc = bo__exec_wait(r->ex, bo__asker_busy(r->asker) ? ASK_POLL_MS : WAIT_SLICE_MS,
+					       &done_job)) < 0)
 			goto done;
 		if (done_job) {
 			job_ctx *j = find_job(r, done_job);
 			if (j) {
-				rc = finish_job(r, j);
-				remove_job(r, j);
-				bo__exec_release(r->ex, j->job);
-				job_free(j);
-				if (rc < 0)
+				if ((rc = job_ended(r, j)) < 0)
 					goto done;
 			} else {
 				bo__exec_release(r->ex, done_job);
@@ -1926,7 +1995,8 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 			r->last_heartbeat = now;
 			r->st->ops->run_heartbeat(r->st, r->run_id, wall_now());
 			for (i = 0; i < r->njobs; i++)
-				heartbeat_usage(r, r->jobs[i]);
+				if (!r->jobs[i]->exited)
+					heartbeat_usage(r, r->jobs[i]);
 			if (r->w)
 				worker_reap(r);
 			crash_point(r, "heartbeat");
@@ -1956,12 +2026,27 @@ done:
 		bo__error(rc, "%s", msg);
 	}
 	if (began) {
-		event(r, 0, "run_end", r->spent, "run %lld ended: %s", (long long)r->run_id,
-		      rc < 0 ? bo_error_last() : r->stop_reason);
+		char asks[128] = "";
+		int64_t nasks = 0, ninline = 0;
+		double longest = 0;
+		int async = 0;
+		if (r->asker && !bo__asker_busy(r->asker)) {   /* its counts are still being written otherwise */
+			bo__asker_stats(r->asker, &nasks, &ninline, &longest, &async);
+			if (async)
+				snprintf(asks, sizeof asks, " (%lld asks, %lld on the asker thread; the longest %.3g s)",
+					 (long long)nasks, (long long)(nasks - ninline), longest);
+			else
+				snprintf(asks, sizeof asks, " (%lld asks, synchronous; the longest %.3g s)",
+					 (long long)nasks, longest);
+		}
+		event(r, 0, "run_end", r->spent, "run %lld ended: %s%s", (long long)r->run_id,
+		      rc < 0 ? bo_error_last() : r->stop_reason, asks);
 		r->st->ops->run_end(r->st, r->run_id, wall_now());
 	}
 	bo__exec_free(r->ex);
+	bo__asker_free(r->asker);   /* before the sampler it asks */
 	bo__sampler_free(r->sm);
+	bo__free(r->exited);
 	bo__pruner_free(r->pr);
 	bo__guard_clear(&r->guard, mono_now());
 	bo__storage_close(r->st);

@@ -344,6 +344,22 @@ static void test_costmodel(void **state)
 	bo_study_free(s);
 }
 
+/* A running trial holds what is left of its reservation plus what it used:
+ * its reservation while it costs less, its live cost once past it. */
+static void test_held(void **state)
+{
+	(void)state;
+	assert_true(bo__reserve_held(2.385, NAN) == 2.385);
+	assert_true(bo__reserve_held(2.385, 0.0) == 2.385);
+	assert_true(fabs(bo__reserve_held(2.385, 1.2) - 2.385) < 1e-12);
+	assert_true(bo__reserve_held(2.385, 2.385) == 2.385);
+	assert_true(bo__reserve_held(2.385, 3.7) == 3.7);       /* uncapped, past it */
+	assert_true(bo__reserve_held(0.0, 0.25) == 0.25);
+	assert_true(bo__reserve_held(NAN, 0.25) == 0.25);
+	assert_true(bo__reserve_held(NAN, NAN) == 0.0);
+	assert_true(bo__reserve_held(1.5, -1.0) == 1.5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -353,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_scenarios_trial_cap),
 		cmocka_unit_test(test_first_trials),
 		cmocka_unit_test(test_costmodel),
+		cmocka_unit_test(test_held),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
