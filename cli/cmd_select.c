@@ -508,6 +508,12 @@ int cmd_select(int argc, char **argv)
 		down = rule.perf.goal && rule.cost.goal ? neighbour(&d, &rule.perf, &rule.cost, sel, 0) : (size_t)-1;
 		switch (rule.rule) {
 		case BO_SELECT_SCORE:
+			if (tie) {
+				say(&lines, &nlines, "the cheapest on %s within the noise of the best mean score, %.6g "
+				    "(%s %s), of %zu feasible configurations", rule.cost.name, d.c.v[order[1]].score,
+				    d.s->score_goal < 0 ? "minimising" : "maximising", d.s->score_text, norder);
+				break;
+			}
 			say(&lines, &nlines, "the best score, %.6g (%s %s), of %zu feasible configurations",
 			    s->score, d.s->score_goal < 0 ? "minimising" : "maximising", d.s->score_text, norder);
 			break;

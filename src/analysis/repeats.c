@@ -212,7 +212,8 @@ int bo__select_noise(const bo_configs *c, const bo_select_rule *r, double confid
 						 confidence, &cmp[p].half, &cmp[p].df);
 	}
 	/* among the best and those within its noise, the cheapest on the cost
-	 * axis wins; equal or unknown costs keep the order by mean score */
+	 * axis wins (value * -goal: lower is cheaper); equal or unknown costs
+	 * keep the order by mean score */
 	if (r->cost.goal) {
 		for (p = 1; p < top; p++) {
 			double cw, cp;
@@ -220,7 +221,7 @@ int bo__select_noise(const bo_configs *c, const bo_select_rule *r, double confid
 				continue;
 			cw = bo__axis_value(c, order[win], &r->cost) * -r->cost.goal;
 			cp = bo__axis_value(c, order[p], &r->cost) * -r->cost.goal;
-			if (cp > cw || (isnan(cw) && !isnan(cp)))
+			if (cp < cw || (isnan(cw) && !isnan(cp)))
 				win = p;
 		}
 	}
