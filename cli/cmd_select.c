@@ -258,7 +258,7 @@ static void noise_say(const cli_decide *d, const bo_select_rule *r, const size_t
 		beyond = 1;
 		say(lines, nlines, "%s is better than %s beyond the noise at %g%%: score %s vs %s "
 		    "(difference %.3g, noise \u00b1%.3g)", a, bo__config_name(&d->c, order[p], b, sizeof b),
-		    conf * 100, score_pm(ref, pa, sizeof pa), score_pm(o, pb, sizeof pb), -cmp[p].diff, cmp[p].half);
+		    conf * 100, score_pm(ref, pa, sizeof pa), score_pm(o, pb, sizeof pb), fabs(cmp[p].diff), cmp[p].half);
 	}
 	if (n > 1 && cmp[1].verdict < 0 && !tie && sel->nrep >= 2)
 		say(lines, nlines, "no noise estimate for %s (evaluated once): its single score compared",

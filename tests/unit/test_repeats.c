@@ -129,6 +129,39 @@ static void test_group(void **state)
 	bo_study_free(s);
 }
 
+/* Grouping with the k-th allocation failing: a clean BO_ENOMEM, and the
+ * set can still be freed; once nothing fails, the same result as above. */
+static void test_group_alloc_torture(void **state)
+{
+	static const char table[] = "family,acc,cost\na,1,7\nb,2,3\na,3,9\nb,4,1\n";
+	size_t k, allocs;
+	int rc = -1, failures = 0;
+	(void)state;
+	for (k = 1; k < 1000; k++) {
+		bo_study *s = load();
+		bo_configs c;
+		assert_int_equal(read_table(s, table, &c), 0);
+		bo__alloc_fail_at(k);
+		rc = bo__configs_group(&c);
+		allocs = bo__alloc_fail_at(0);
+		if (rc == 0) {
+			assert_true(allocs < k);
+			assert_int_equal(c.n, 2);
+			assert_int_equal(c.v[0].nrep, 2);
+			close_to(c.v[0].score, 2);
+			close_to(c.v[1].score, 3);
+		}
+		bo__configs_clear(&c);
+		bo_study_free(s);
+		if (rc == 0)
+			break;
+		assert_int_equal(rc, BO_ENOMEM);
+		failures++;
+	}
+	assert_int_equal(rc, 0);
+	assert_true(failures >= 3);
+}
+
 /* Welch-Satterthwaite by hand: se 0.3 (n 4) and 0.5 (n 6). */
 static void test_welch(void **state)
 {
@@ -258,6 +291,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_group),
+		cmocka_unit_test(test_group_alloc_torture),
 		cmocka_unit_test(test_welch),
 		cmocka_unit_test(test_false_difference_rate),
 		cmocka_unit_test(test_power),
