@@ -108,11 +108,12 @@ int cmd_report(int argc, char **argv)
 	char *text = NULL, *svg[BO_REPORT_NCHARTS] = {NULL}, *outpath = NULL;
 	char date[64], ledger_hash[65], source[1200], prefix[1024], dir[1024];
 	const char *output = NULL, *objectives = NULL, *date_text = NULL;
-	int c, ret, fmt = BO_REPORT_HTML;
+	int c, ret, fmt = BO_REPORT_HTML, noise_tie = 0;
 	long top = 10;
 	char *end;
 
 	memset(&d, 0, sizeof d);
+	d.repeats = CLI_REPEATS_AUTO;   /* as select: repeats are one configuration */
 	memset(&in, 0, sizeof in);
 	memset(&rule, 0, sizeof rule);
 	bo__frontier_init(&fr);
@@ -178,6 +179,20 @@ int cmd_report(int argc, char **argv)
 		cli_error("%s", order ? bo_error_last() : "out of memory");
 		goto done;
 	}
+	/* repeats: select's noise rule (the cheapest within the noise of the
+	 * best mean score at 0.95), so that the report selects what select does */
+	for (i = 0; rule.rule == BO_SELECT_SCORE && norder > 1 && i < d.c.n; i++) {
+		bo_noise_cmp *cmp;
+		if (d.c.v[i].nrep < 2)
+			continue;
+		if (!(cmp = calloc(norder, sizeof *cmp))) {
+			cli_error("out of memory");
+			goto done;
+		}
+		noise_tie = bo__select_noise(&d.c, &rule, 0.95, order, norder, cmp) == 1;
+		free(cmp);
+		break;
+	}
 	/* Run mode: the trials (times, costs, states) and the stored definition. */
 	ledger_hash[0] = '\0';
 	if (!d.catalog) {
@@ -219,7 +234,8 @@ int cmd_report(int argc, char **argv)
 	in.order = order;
 	in.norder = norder;
 	in.top = (size_t)top;
-	in.rule = "the best score";
+	in.rule = noise_tie ? "the cheapest within the noise of the best mean score (Welch's t-test at 95%)"
+			    : "the best score";
 	if (date_text) {
 		snprintf(date, sizeof date, "%s", date_text);
 	} else {

@@ -28,11 +28,19 @@ static const char help[] =
 	"  --objectives a,b      the two objectives the default perf and cost axes come from\n"
 	"  --runners-up N        with uncertain inputs or prices, the chance of staying within\n"
 	"                        each guardrail and budget is shown for the selected\n"
-	"                        configuration and the next N (default 2)\n" CLI_DECIDE_HELP
+	"                        configuration and the next N (default 2)\n"
+	"  --repeats MODE        auto (default: a ledger's trials with identical parameters are\n"
+	"                        repeats of one configuration, a catalog's rows stay apart),\n"
+	"                        group (a catalog's identical rows too) or separate\n"
+	"  --noise-confidence P  the confidence at which repeats tell two mean scores\n"
+	"                        apart (Welch's t-test; default 0.95)\n" CLI_DECIDE_HELP
 	"\nAxes: metrics, derived metrics, cost, score, or numeric/ordinal parameters.\n"
 	"Ties: by score, then lower cost, then lower id; with --max-cost higher\n"
 	"performance, lower cost, lower id; with --min-perf lower cost, higher\n"
 	"performance, lower id; lexicographic: each axis in turn, then lower id.\n"
+	"Repeats: configurations are ranked by their mean score; one within the noise\n"
+	"of the best (both evaluated at least twice) is indistinguishable from it, and\n"
+	"the cheapest of those wins.\n"
 	"Exit status 1 when no configuration qualifies (the nearest miss is named).\n";
 
 /* Default perf and cost axes: see docs. obj: --objectives, or NULL. */
@@ -227,6 +235,13 @@ static void json_config(const cli_decide *d, size_t i, const bo_axis *perf, cons
 		printf("}");
 	}
 	printf("]");
+	if (c->nrep >= 2) {
+		printf(", \"repeats\": {\"n\": %zu, \"score_se\": ", c->nrep);
+		cli_json_num(stdout, c->score_se);
+		printf(", \"cost_total\": ");
+		cli_json_num(stdout, c->cost_total);
+		printf("}");
+	}
 	cli_json_uncertain(stdout, d, i);
 	json_within(d, rule, i);
 	printf("}");
@@ -252,6 +267,130 @@ static int say(char ***lines, size_t *n, const char *fmt, ...)
 	return 0;
 }
 
+/* ---- noise and repeats (analysis/repeats.c) ----
+ * Only when the score rule ranks grouped repeats: a study without any
+ * configuration evaluated twice prints what it always did. */
+
+/* 1 when some configuration folds two or more repeats. */
+static int has_repeats(const cli_decide *d)
+{
+	size_t i;
+	for (i = 0; d->grouped && i < d->c.n; i++)
+		if (d->c.v[i].nrep >= 2)
+			return 1;
+	return 0;
+}
+
+/* How many runners-up the noise lines name one by one. */
+#define NOISE_LINES_MAX 10
+
+/* "0.912 ± 0.0041" or "0.912 (evaluated once)". */
+static const char *score_pm(const bo_config *c, char *buf, size_t size)
+{
+	if (c->nrep >= 2)
+		snprintf(buf, size, "%.6g \u00b1 %.2g", c->score, c->score_se);
+	else
+		snprintf(buf, size, "%.6g (evaluated once)", c->score);
+	return buf;
+}
+
+/* Why the runner-up order[1] is not first, under the noise test. */
+static const char *noise_decided(const cli_decide *d, const bo_select_rule *r, const bo_noise_cmp *cmp, int tie,
+				 double conf, char *buf, size_t size)
+{
+	if (tie)
+		snprintf(buf, size, "a better mean score, but within the noise at %g%%: the cheaper on %s wins",
+			 conf * 100, r->cost.name);
+	else if (cmp[1].verdict == 0)
+		snprintf(buf, size, "within the noise at %g%%, and not cheaper on %s: the better mean score decided",
+			 conf * 100, r->cost.goal ? r->cost.name : "cost");
+	else if (cmp[1].verdict == 1)
+		snprintf(buf, size, "a worse score, beyond the noise at %g%%", conf * 100);
+	else
+		snprintf(buf, size, "a worse score; no noise estimate (a configuration evaluated once)");
+	(void)d;
+	return buf;
+}
+
+static void noise_say(const cli_decide *d, const bo_select_rule *r, const size_t *order, size_t n,
+		      const bo_noise_cmp *cmp, int tie, double conf, char ***lines, size_t *nlines)
+{
+	const bo_config *sel = &d->c.v[order[0]], *ref = &d->c.v[order[tie]];
+	char a[160], b[160], pa[96], pb[96];
+	size_t p, top = n < BO_SELECT_TOL_TOP ? n : BO_SELECT_TOL_TOP, said = 0, more = 0;
+	int beyond = 0;
+	bo__config_name(&d->c, order[0], a, sizeof a);
+	if (sel->nrep >= 2)
+		say(lines, nlines, "%s: the mean of %zu repeats, score %s (mean \u00b1 standard error)", a, sel->nrep,
+		    score_pm(sel, pa, sizeof pa));
+	else
+		say(lines, nlines, "%s was evaluated once: no noise estimate, its single score ranks it", a);
+	bo__config_name(&d->c, order[tie], a, sizeof a);
+	for (p = 0; p < top; p++) {
+		const bo_config *o = &d->c.v[order[p]];
+		if ((size_t)tie == p || cmp[p].verdict != 0)
+			continue;
+		if (said == NOISE_LINES_MAX) {
+			more++;
+			continue;
+		}
+		said++;
+		say(lines, nlines, "%s and %s are indistinguishable at %g%%: score %s vs %s", a,
+		    bo__config_name(&d->c, order[p], b, sizeof b), conf * 100, score_pm(ref, pa, sizeof pa),
+		    score_pm(o, pb, sizeof pb));
+	}
+	if (more)
+		say(lines, nlines, "and %zu more within the noise of %s", more, a);
+	if (tie)
+		say(lines, nlines, "within the noise the cheapest wins: %s, %s %.6g against %.6g for %s",
+		    bo__config_name(&d->c, order[0], b, sizeof b), r->cost.name,
+		    bo__axis_value(&d->c, order[0], &r->cost), bo__axis_value(&d->c, order[tie], &r->cost), a);
+	for (p = 0; p < top && !beyond; p++) {
+		const bo_config *o = &d->c.v[order[p]];
+		if ((size_t)tie == p || cmp[p].verdict != 1)
+			continue;
+		beyond = 1;
+		say(lines, nlines, "%s is better than %s beyond the noise at %g%%: score %s vs %s "
+		    "(difference %.3g, noise \u00b1%.3g)", a, bo__config_name(&d->c, order[p], b, sizeof b),
+		    conf * 100, score_pm(ref, pa, sizeof pa), score_pm(o, pb, sizeof pb), fabs(cmp[p].diff), cmp[p].half);
+	}
+	if (n > 1 && cmp[1].verdict < 0 && !tie && sel->nrep >= 2)
+		say(lines, nlines, "no noise estimate for %s (evaluated once): its single score compared",
+		    bo__config_name(&d->c, order[1], b, sizeof b));
+}
+
+static void noise_json(const cli_decide *d, const size_t *order, size_t n, const bo_noise_cmp *cmp, int tie,
+		       double conf)
+{
+	const bo_config *ref = &d->c.v[order[tie]];
+	size_t p, top = n < BO_SELECT_TOL_TOP ? n : BO_SELECT_TOL_TOP, k = 0;
+	printf(",\n \"noise\": {\"confidence\": %g, \"test\": \"welch\", \"best_by_mean\": %lld, "
+	       "\"tie_broken_by_cost\": %s, \"best_n\": %zu, \"best_score_se\": ",
+	       conf, (long long)ref->id, tie ? "true" : "false", ref->nrep >= 2 ? ref->nrep : 1);
+	cli_json_num(stdout, ref->nrep >= 2 ? ref->score_se : NAN);
+	printf(", \"runners_up\": [");
+	for (p = 0; p < top; p++) {
+		const bo_config *o = &d->c.v[order[p]];
+		if ((size_t)tie == p)
+			continue;
+		printf("%s{\"id\": %lld, \"n\": %zu, \"score\": ", k++ ? ", " : "", (long long)o->id,
+		       o->nrep >= 2 ? o->nrep : 1);
+		cli_json_num(stdout, o->score);
+		printf(", \"score_se\": ");
+		cli_json_num(stdout, o->nrep >= 2 ? o->score_se : NAN);
+		printf(", \"diff\": ");
+		cli_json_num(stdout, cmp[p].diff);
+		printf(", \"half_width\": ");
+		cli_json_num(stdout, cmp[p].half);
+		printf(", \"df\": ");
+		cli_json_num(stdout, cmp[p].df);
+		printf(", \"indistinguishable\": %s}",
+		       cmp[p].verdict < 0 ? "null" : cmp[p].verdict == 0 ? "true" : "false");
+	}
+	printf("]}");
+}
+/* ---- end of noise and repeats ---- */
+
 int cmd_select(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -263,6 +402,8 @@ int cmd_select(int argc, char **argv)
 		{"cost", required_argument, NULL, 'C'},
 		{"objectives", required_argument, NULL, 'o'},
 		{"runners-up", required_argument, NULL, 'R'},
+		{"repeats", required_argument, NULL, 'r'},
+		{"noise-confidence", required_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	cli_decide d;
@@ -276,11 +417,15 @@ int cmd_select(int argc, char **argv)
 	double max_cost = NAN, min_perf = NAN;
 	long runners = 2;
 	bo_axis obj[2];
+	bo_noise_cmp *cmp = NULL;   /* the noise test (score rule with repeats), or NULL */
+	double noise_conf = 0.95;
+	int tie = 0;
 	int c, ret;
 	char *end;
 
 	memset(&d, 0, sizeof d);
 	memset(&rule, 0, sizeof rule);
+	d.repeats = CLI_REPEATS_AUTO;
 	rule.rule = BO_SELECT_SCORE;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -310,6 +455,22 @@ int cmd_select(int argc, char **argv)
 			runners = strtol(optarg, &end, 10);
 			if (end == optarg || *end || runners < 0 || runners > 1000) {
 				cli_error("--runners-up needs a whole number from 0 to 1000, not \"%s\"", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'r':
+			if (!strcmp(optarg, "auto") || !strcmp(optarg, "group") || !strcmp(optarg, "separate")) {
+				d.repeats = optarg[0] == 'a' ? CLI_REPEATS_AUTO
+					    : optarg[0] == 'g' ? CLI_REPEATS_GROUP : CLI_REPEATS_SEPARATE;
+				break;
+			}
+			cli_error("--repeats must be auto, group or separate, not \"%s\"", optarg);
+			return EXIT_USAGE;
+		case 'n':
+			noise_conf = strtod(optarg, &end);
+			if (end == optarg || *end || !(noise_conf > 0 && noise_conf < 1)) {
+				cli_error("--noise-confidence must be between 0 and 1 (exclusive), such as 0.95, not \"%s\"",
+					  optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -397,6 +558,14 @@ int cmd_select(int argc, char **argv)
 		ret = EXIT_RUN_FAILED;
 		goto done;
 	}
+	if (norder > 0 && rule.rule == BO_SELECT_SCORE && has_repeats(&d)) {
+		if (!(cmp = calloc(norder, sizeof *cmp))) {
+			cli_error("out of memory");
+			ret = EXIT_RUN_FAILED;
+			goto done;
+		}
+		tie = bo__select_noise(&d.c, &rule, noise_conf, order, norder, cmp);
+	}
 	if (norder == 0) {
 		size_t feasible = 0, near = (size_t)-1;
 		double best = INFINITY, oc = 0, sp = 0;
@@ -442,6 +611,12 @@ int cmd_select(int argc, char **argv)
 		down = rule.perf.goal && rule.cost.goal ? neighbour(&d, &rule.perf, &rule.cost, sel, 0) : (size_t)-1;
 		switch (rule.rule) {
 		case BO_SELECT_SCORE:
+			if (tie) {
+				say(&lines, &nlines, "the cheapest on %s within the noise of the best mean score, %.6g "
+				    "(%s %s), of %zu feasible configurations", rule.cost.name, d.c.v[order[1]].score,
+				    d.s->score_goal < 0 ? "minimising" : "maximising", d.s->score_text, norder);
+				break;
+			}
 			say(&lines, &nlines, "the best score, %.6g (%s %s), of %zu feasible configurations",
 			    s->score, d.s->score_goal < 0 ? "minimising" : "maximising", d.s->score_text, norder);
 			break;
@@ -480,7 +655,12 @@ int cmd_select(int argc, char **argv)
 				snprintf(decided, sizeof decided, "tied on every axis of the rule, the lower id wins");
 			else
 				snprintf(decided, sizeof decided, "%s decided", by);
-			if (rule.rule == BO_SELECT_SCORE)
+			if (rule.rule == BO_SELECT_SCORE && cmp)
+				say(&lines, &nlines, "runner-up: %s, score %.6g (%+.6g); %s",
+				    bo__config_name(&d.c, r2, name, sizeof name), d.c.v[r2].score,
+				    d.c.v[r2].score - s->score, noise_decided(&d, &rule, cmp, tie, noise_conf,
+									       decided, sizeof decided));
+			else if (rule.rule == BO_SELECT_SCORE)
 				say(&lines, &nlines, "runner-up: %s, score %.6g (%+.6g); %s",
 				    bo__config_name(&d.c, r2, name, sizeof name), d.c.v[r2].score,
 				    d.c.v[r2].score - s->score, strcmp(by, "score") ? decided : "a worse score");
@@ -506,6 +686,11 @@ int cmd_select(int argc, char **argv)
 		} else {
 			say(&lines, &nlines, "no runner-up: it is the only configuration that qualifies");
 		}
+		if (cmp)
+			noise_say(&d, &rule, order, norder, cmp, tie, noise_conf, &lines, &nlines);
+		else if (d.grouped && norder > 0 && has_repeats(&d))
+			say(&lines, &nlines, "configurations evaluated more than once are ranked by their means; "
+			    "differences are tested against the noise under the score rule only");
 		if (up != (size_t)-1)
 			say(&lines, &nlines, "a step up the frontier (%s): %+.6g %s for %+.6g %s",
 			    bo__config_name(&d.c, up, name, sizeof name), val(&d, up, &rule.perf) - sp, rule.perf.name,
@@ -554,6 +739,8 @@ int cmd_select(int argc, char **argv)
 				cli_json_num(stdout, val(&d, nb, &rule.cost) - sc);
 				printf("}");
 			}
+			if (cmp)
+				noise_json(&d, order, norder, cmp, tie, noise_conf);
 			printf(",\n \"explanation\": [");
 			for (k = 0; k < nlines; k++) {
 				const char *t;
@@ -601,6 +788,7 @@ done:
 		free(lines[i]);
 	free(lines);
 	free(order);
+	free(cmp);
 	cli_decide_free(&d);
 	return ret;
 }

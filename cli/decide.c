@@ -215,6 +215,15 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 	}
 	if (!d->quiet)
 		cli_warn_certain_chance(d->s);
+	/* repeats are folded before the Monte Carlo run, which then sees one
+	 * entry (the means) per configuration */
+	if (d->repeats == CLI_REPEATS_GROUP || (d->repeats == CLI_REPEATS_AUTO && !d->catalog)) {
+		if (bo__configs_group(&d->c) < 0) {
+			cli_error("%s", bo_error_last());
+			return EXIT_RUN_FAILED;
+		}
+		d->grouped = 1;
+	}
 	if (!d->mco_set) {
 		bo_mc_options init = BO_MC_OPTIONS_INIT;
 		d->mco = init;

@@ -47,7 +47,15 @@ typedef struct cli_decide {
 	int no_observe;           /* ledger: leave out the recorded observations */
 	size_t nobserved;         /* observations applied (cmd_observe.c) */
 	char observed_last[320];  /* the newest of them, or "" */
+	/* Repeats (analysis/repeats.c): CLI_REPEATS_SEPARATE (0, frontier and
+	 * the rest) keeps every trial or row apart; select sets AUTO: a
+	 * ledger's trials with identical parameters are grouped, a catalog's
+	 * rows only with --repeats group. grouped: bo__configs_group ran. */
+	int repeats;
+	int grouped;
 } cli_decide;
+
+enum { CLI_REPEATS_SEPARATE, CLI_REPEATS_GROUP, CLI_REPEATS_AUTO };
 
 /* Long options shared by both commands; a command appends its own. */
 #define CLI_DECIDE_OPTIONS \

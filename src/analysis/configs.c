@@ -18,8 +18,10 @@
 #include "core/strbuf.h"
 #include "core/strindex.h"
 
-static void config_clear(bo_config *f)
+void bo__config_clear(bo_config *f)
 {
+	bo__free(f->m_se);
+	bo__free(f->dv_se);
 	bo__free(f->x);
 	bo__free(f->m);
 	bo__free(f->dv);
@@ -47,7 +49,7 @@ void bo__configs_clear(bo_configs *c)
 	if (!c)
 		return;
 	for (i = 0; i < c->n; i++)
-		config_clear(&c->v[i]);
+		bo__config_clear(&c->v[i]);
 	bo__free(c->v);
 	for (i = 0; i < c->nremoved; i++) {
 		bo__free(c->removed[i].name);
@@ -182,7 +184,7 @@ static int config_alloc(bo_configs *c, bo_config **out)
 	f->cost = f->score = NAN;
 	f->feasible = -1;
 	if (!f->x || !f->m || !f->dv || !f->margins) {
-		config_clear(f);
+		bo__config_clear(f);
 		return BO_ENOMEM;
 	}
 	*out = f;
@@ -232,7 +234,7 @@ static int finish(bo_configs *c, bo_config *f)
 	}
 	if (rc == 0)
 		rc = remove_config(c, f);
-	config_clear(f);
+	bo__config_clear(f);
 	return rc;
 }
 
@@ -257,14 +259,14 @@ int bo__configs_add_trials(bo_configs *c, const bo_trial_rec *t, size_t n)
 			snprintf(msg, sizeof msg, "%s%s%s", bo__trial_state_name(t[i].state),
 				 t[i].reason ? ": " : "", t[i].reason ? t[i].reason : "");
 			if (!(f->why = bo__strdup(msg))) {
-				config_clear(f);
+				bo__config_clear(f);
 				return BO_ENOMEM;
 			}
 		}
 		for (k = 0; f->usable && k < s->nmetrics; k++)
 			if (!isfinite(f->m[k]) && !s->metrics[k].optional &&
 			    (rc = missing_metric(f, &s->metrics[k], "no value for")) < 0) {
-				config_clear(f);
+				bo__config_clear(f);
 				return rc;
 			}
 		if ((rc = finish(c, f)) < 0)
@@ -399,7 +401,7 @@ int bo__configs_add_csv(bo_configs *c, const bo_csv *csv, const char *name)
 		if (lcol >= 0) {
 			char buf[256];
 			if (bo__csv_trim(row[lcol], buf, sizeof buf)[0] && !(f->label = bo__strdup(buf))) {
-				config_clear(f);
+				bo__config_clear(f);
 				rc = BO_ENOMEM;
 				goto done;
 			}
@@ -434,14 +436,14 @@ int bo__configs_add_csv(bo_configs *c, const bo_csv *csv, const char *name)
 			f->usable = 0;
 			bo__free(f->why);
 			if (!(f->why = bo__strdup(msg))) {
-				config_clear(f);
+				bo__config_clear(f);
 				rc = BO_ENOMEM;
 				goto done;
 			}
 		}
 		if (bad.n != before) {
 			/* a bad row is not read further; the others are still checked */
-			config_clear(f);
+			bo__config_clear(f);
 			continue;
 		}
 		if ((rc = finish(c, f)) < 0)

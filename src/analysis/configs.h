@@ -30,6 +30,15 @@ typedef struct bo_config {
 	char *params_json;     /* {"name": value, ...} of the active parameters */
 	char *why;             /* why not usable / not feasible, or NULL */
 	char *label;           /* readable name (a catalog's label column), or NULL */
+	/* Repeats (analysis/repeats.c): after bo__configs_group, nrep >= 2
+	 * when this entry folds that many evaluations of one configuration;
+	 * then m, dv, margins, score and cost are their means, and these the
+	 * standard errors (NaN where fewer than two values). 0 otherwise. */
+	size_t nrep;
+	double *m_se;          /* nmetrics, or NULL */
+	double *dv_se;         /* nderived, or NULL */
+	double score_se;
+	double cost_total;     /* search cost of all repeats together */
 } bo_config;
 
 /* A configuration a filter (--where, catalog: where) left out, and why. */
@@ -154,5 +163,46 @@ const char *bo__select_decider(const bo_configs *c, const bo_select_rule *r, siz
  * (or absolute when the limit is 0), NaN when i has no value on an axis. */
 double bo__select_miss(const bo_configs *c, const bo_select_rule *r, size_t i, double *over_cost,
 		       double *short_perf);
+
+/* Frees what configuration f owns (not f itself). */
+void bo__config_clear(bo_config *f);
+
+/* Repeats (analysis/repeats.c). Folds the usable configurations with
+ * identical parameter values (the same params_json) into the one with the
+ * lowest id, which gets nrep, the means and the standard errors (see
+ * bo_config); feasibility is judged on the mean margins (a margin missing
+ * on any repeat is not met). Search cost: the mean of the repeats (the
+ * sum in cost_total). The others are removed from c->v, keeping reading
+ * order. Not usable ones stay as they are. A set without repeats is left
+ * unchanged. Returns 0 or BO_ENOMEM. */
+int bo__configs_group(bo_configs *c);
+
+/* Welch's two-sided t-test on two means (m, standard error se, count n)
+ * at the given confidence (0.95): *half gets the half-width of the
+ * interval of the difference (t quantile times the pooled standard error)
+ * and *df the Welch-Satterthwaite degrees of freedom. Returns 1 when the
+ * difference is beyond the noise (|m1 - m2| > *half), 0 when it is
+ * within it, -1 when there is no estimate (n < 2 or a value missing;
+ * *half and *df NaN). */
+int bo__noise_welch(double m1, double se1, size_t n1, double m2, double se2, size_t n2, double confidence,
+		    double *half, double *df);
+
+/* A runner-up against the best configuration by mean score. */
+typedef struct bo_noise_cmp {
+	int verdict;           /* 1 beyond the noise, 0 within it, -1 no estimate */
+	double diff;           /* its mean score minus the best's */
+	double half, df;       /* bo__noise_welch's, NaN without an estimate */
+} bo_noise_cmp;
+
+/* Noise-aware score rule: order (n entries from bo__select_order with
+ * BO_SELECT_SCORE) ranks configurations by their mean score; cmp[p] (n
+ * entries) compares order[p] with order[0], the best by mean (Welch, the
+ * first BO_SELECT_TOL_TOP positions; cmp[0].verdict is -1). Then, among
+ * the best and the ones within its noise, the cheapest on r->cost (when it
+ * has a goal) moves to the front, cmp with it: returns 1 when that
+ * happened (order[1] is then the best by mean), 0 when the best by mean
+ * stays first, BO_EINVAL for another rule. */
+int bo__select_noise(const bo_configs *c, const bo_select_rule *r, double confidence, size_t *order, size_t n,
+		     bo_noise_cmp *cmp);
 
 #endif

@@ -359,9 +359,14 @@ static void selected_section(out *o, const bo_report_input *in)
 		snprintf(buf2, sizeof buf2, "score (%s)", s->score_text);
 		kv(o, buf2, buf);
 	}
+	if (c->v[i].nrep >= 2) {
+		snprintf(buf, sizeof buf, "%zu (score %.6g \u00b1 %.2g, mean \u00b1 standard error)", c->v[i].nrep,
+			 c->v[i].score, c->v[i].score_se);
+		kv(o, "repeats", buf);
+	}
 	if (!c->catalog) {
 		bo__svg_fmt_money(c->v[i].cost, in->chart.currency, buf, sizeof buf);
-		kv(o, "search cost of this trial", buf);
+		kv(o, c->v[i].nrep >= 2 ? "mean search cost of one repeat" : "search cost of this trial", buf);
 	}
 	table_end(o);
 	if (c->nguardrails) {
