@@ -142,6 +142,7 @@ typedef struct runner {
 	char *crash_point;
 	long crash_count;
 	int group;               /* files group-readable (storage_access: group) */
+	int record_sync;         /* fsync trial records: the ledger is SQLite */
 	bo_run_summary sum;
 	bo_worker *w;            /* worker: one of several on a PostgreSQL study, else NULL */
 } runner;
@@ -1085,7 +1086,8 @@ static int launch_one(runner *r)
 		}
 	}
 	rec.id = j->id;
-	if ((rc = bo__trial_record_write(j->folder, &rec, r->group ? 0640 : 0600)) < 0)
+	if ((rc = bo__trial_record_write(j->folder, &rec, r->group ? 0640 : 0600,
+					  r->record_sync)) < 0)
 		goto done;
 	if ((rc = build_argv(s, j->x, &j->argv)) < 0 || (rc = build_env(r, j, pjson, &j->envp)) < 0)
 		goto done;
@@ -1364,7 +1366,8 @@ static int finish_job(runner *r, job_ctx *j)
 	crash_point(r, "committed");
 	rec.params_json = j->params_json;
 	rec.started_at = j->started_at;
-	if ((rc = bo__trial_record_write(j->folder, &rec, r->group ? 0640 : 0600)) < 0)
+	if ((rc = bo__trial_record_write(j->folder, &rec, r->group ? 0640 : 0600,
+					  r->record_sync)) < 0)
 		goto done;
 
 	r->reserved -= j->reserved;
@@ -1758,6 +1761,7 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 			r->w = &W;
 		}
 	}
+	r->record_sync = !bo__storage_is_pg_handle(r->st);
 	if ((rc = r->st->ops->register_study(r->st, s->name, s->text, s->hash, s->space_hash,
 					     &r->version)) < 0)
 		goto done;

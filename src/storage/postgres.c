@@ -1202,10 +1202,11 @@ static int load_children(pg *q, bo_trial_rec *recs, size_t n)
 		"SELECT trial_id, name, value FROM trial_params WHERE trial_id = $1 ORDER BY seq",
 		"SELECT trial_id, name, value FROM trial_metrics WHERE trial_id = $1 ORDER BY seq",
 		"SELECT trial_id, resource, amount FROM trial_usage WHERE trial_id = $1 ORDER BY seq"};
+	/* from the smallest id on: a worker catching up reads the tail */
 	static const char *const all[3] = {
-		"SELECT trial_id, name, value FROM trial_params ORDER BY seq",
-		"SELECT trial_id, name, value FROM trial_metrics ORDER BY seq",
-		"SELECT trial_id, resource, amount FROM trial_usage ORDER BY seq"};
+		"SELECT trial_id, name, value FROM trial_params WHERE trial_id >= $1 ORDER BY seq",
+		"SELECT trial_id, name, value FROM trial_metrics WHERE trial_id >= $1 ORDER BY seq",
+		"SELECT trial_id, resource, amount FROM trial_usage WHERE trial_id >= $1 ORDER BY seq"};
 	const char *what = "reading trials";
 	id_index *idx = NULL;
 	size_t *caps = NULL, i;
@@ -1224,10 +1225,9 @@ static int load_children(pg *q, bo_trial_rec *recs, size_t n)
 		idx[i].i = i;
 	}
 	qsort(idx, n, sizeof *idx, cmp_id_index);
-	if (n == 1)
-		p_int(&p, recs[0].id);
+	p_int(&p, idx[0].id);
 	for (which = 0; which < 3; which++) {
-		if ((rc = exec(q, n == 1 ? one[which] : all[which], n == 1 ? &p : NULL, &r, what)))
+		if ((rc = exec(q, n == 1 ? one[which] : all[which], &p, &r, what)))
 			goto done;
 		for (row = 0; row < PQntuples(r); row++) {
 			id_index key, *hit;
@@ -1303,12 +1303,13 @@ static int pg_trials(bo_storage *st, const bo_trial_query *qry, bo_trial_rec **o
 		p_int(&p, qry->limit);
 	else
 		p_text(&p, NULL);
+	p_int(&p, qry->min_id);
 	bo__sb_puts(&sql, "SELECT " TRIAL_COLS " FROM trials t");
 	if (metric) {
-		bo__sb_puts(&sql, " LEFT JOIN trial_metrics m ON m.trial_id = t.id AND m.name = $3");
+		bo__sb_puts(&sql, " LEFT JOIN trial_metrics m ON m.trial_id = t.id AND m.name = $4");
 		p_text(&p, sort);
 	}
-	bo__sb_puts(&sql, " WHERE ($1::text IS NULL OR t.state = $1) ORDER BY (");
+	bo__sb_puts(&sql, " WHERE ($1::text IS NULL OR t.state = $1) AND t.id >= $3 ORDER BY (");
 	bo__sb_puts(&sql, key);
 	bo__sb_puts(&sql, " IS NULL), ");
 	bo__sb_puts(&sql, key);
