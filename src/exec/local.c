@@ -10,8 +10,8 @@
  * that keeps the pipes open cannot keep the job alive.
  *
  * Containment (exec.h, bo__exec_contain): with a cgroup, each job is
- * cloned straight into its own cgroup (clone3 CLONE_INTO_CGROUP, so no user
- * code runs outside it) and stopped with cgroup.kill; with the tree, this
+ * started straight into its own cgroup (the child enters it before exec,
+ * exec/spawn.c, or clone3 CLONE_INTO_CGROUP: no user code runs outside it) and stopped with cgroup.kill; with the tree, this
  * process is a child subreaper and the job's descendants are followed
  * through /proc on each pass (pid + start time), so that a process that
  * left the group or session, or whose parent died, is still the job's. At
@@ -493,7 +493,9 @@ int bo__exec_start(bo_exec *ex, const bo_exec_spec *spec, bo_job **out)
 			job->cg_path = NULL;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &job->t_start);
-	err = bo__spawn_clone(spec, out_p[1], err_p[1], job->cg_fd, &pid, &job->pidfd);
+	err = bo__spawn_vfork(spec, out_p[1], err_p[1], job->cg_fd, &pid, &job->pidfd);
+	if (err < 0)
+		err = bo__spawn_clone(spec, out_p[1], err_p[1], job->cg_fd, &pid, &job->pidfd);
 	if (err < 0 && job->cg_fd >= 0) {
 		/* A kernel without CLONE_INTO_CGROUP (before 5.7). */
 		err = bo__spawn_clone(spec, out_p[1], err_p[1], -1, &pid, &job->pidfd);

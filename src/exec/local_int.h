@@ -149,6 +149,11 @@ void bo__contain_stop_rest(bo_exec *ex, bo_job *job);
 int bo__spawn(const bo_exec_spec *spec, int out_w, int err_w, pid_t *pid);
 int bo__spawn_clone(const bo_exec_spec *spec, int out_w, int err_w, int cg_fd, pid_t *pid,
 		    int *pidfd);
+/* The same as bo__spawn_clone without copying the runner's memory: the
+ * child shares it until exec (clone with CLONE_VM | CLONE_VFORK and a
+ * pidfd) and enters the cgroup cg_fd itself, before exec. */
+int bo__spawn_vfork(const bo_exec_spec *spec, int out_w, int err_w, int cg_fd, pid_t *pid,
+		    int *pidfd);
 /* Moves a started process into the cgroup cg_fd (best effort). */
 void bo__spawn_enter_cgroup(int cg_fd, pid_t pid);
 
