@@ -1852,8 +1852,11 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 		if (r->njobs == 0 && r->stop_launch && r->w && !r->interrupt_seen &&
 		    worker_sync(r) == 0 && (r->w->sync.nrunning > 0 || r->w->sync.nqueued > 0)) {
 			/* worker: others' trials still run; stay to fail them if
-			 * their worker dies, and to run a configuration queued again */
-			struct timespec nap = {0, WAIT_SLICE_MS * 4 * 1000000L};
+			 * their worker dies, and to run a configuration queued
+			 * again. Looks again after one slice (one cheap read), not
+			 * four: a study of short trials ends when its last worker
+			 * sees that nothing runs (bench/scale) */
+			struct timespec nap = {0, WAIT_SLICE_MS * 1000000L};
 			nanosleep(&nap, NULL);
 			if (r->w->sync.nqueued > 0)
 				r->stop_launch = 0;
