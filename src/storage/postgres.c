@@ -276,7 +276,9 @@ static int db_error(pg *q, const PGresult *r, const char *what)
 /* Reconnects a connection the server dropped (outside a transaction). */
 static int ensure_conn(pg *q, const char *what)
 {
-	if (PQstatus(q->c) == CONNECTION_OK)
+	/* A batch left unfinished (storage/pg_pipe.c could not read it to
+	 * its end) is dropped with its connection. */
+	if (PQstatus(q->c) == CONNECTION_OK && PQpipelineStatus(q->c) == PQ_PIPELINE_OFF)
 		return 0;
 	q->in_tx = 0;
 	PQreset(q->c);
@@ -1529,7 +1531,7 @@ PGconn *bo__pg_conn(bo_storage *st, const char **label)
 	pg *q = (pg *)st;
 	if (!bo__storage_is_pg_handle(st))
 		return NULL;
-	if (PQstatus(q->c) != CONNECTION_OK) {
+	if (PQstatus(q->c) != CONNECTION_OK || PQpipelineStatus(q->c) != PQ_PIPELINE_OFF) {
 		q->in_tx = 0;
 		PQreset(q->c);
 	}
