@@ -1,5 +1,11 @@
-"""bench/scale.py BUDGETOPT TRIALS SCRATCH - the measurements of bench/scale
-(which starts the PostgreSQL server and passes its URI in PG_URI).
+"""bench/scale.py BUDGETOPT TRIALS SCRATCH [SLEEP] - the measurements of
+bench/scale (which starts the PostgreSQL server and passes its URI in PG_URI).
+
+With SLEEP (seconds, > 0) every evaluator sleeps that long (budgetopt runs
+/bin/sleep SLEEP, Optuna's objective time.sleep(SLEEP)), so that the
+evaluator dominates and the rates measure concurrency, not CPU: the ideal
+with N workers is N / SLEEP trials per second, and "eff" is the share of it
+reached.
 
 Each measurement is one fresh study of TRIALS trials, timed from the start
 of its processes to the exit of the last one; the rate is the trials the
@@ -18,9 +24,12 @@ import time
 import psycopg2
 
 BO, TRIALS, SCRATCH = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+SLEEP = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
 ADMIN = os.environ["PG_URI"]
 WORKERS = (1, 2, 4, 8)
 TRUE = "/bin/true" if os.path.exists("/bin/true") else "/usr/bin/true"
+SLEEP_BIN = "/bin/sleep" if os.path.exists("/bin/sleep") else "/usr/bin/sleep"
+COMMAND = ('"%s", "%r"' % (SLEEP_BIN, SLEEP)) if SLEEP > 0 else '"%s"' % TRUE
 
 STUDY = """name: %(name)s
 seed: 1
@@ -29,7 +38,7 @@ space:
 budget:
   trials: %(trials)d
 evaluator:
-  command: ["%(true)s"]
+  command: [%(command)s]
   parallel: %(parallel)d
 sampler: random
 """
@@ -48,7 +57,7 @@ def study_dir(name, parallel):
     d = os.path.join(SCRATCH, name)
     os.makedirs(d)
     with open(os.path.join(d, "study.yaml"), "w") as f:
-        f.write(STUDY % dict(name=name, trials=TRIALS, true=TRUE, parallel=parallel))
+        f.write(STUDY % dict(name=name, trials=TRIALS, command=COMMAND, parallel=parallel))
     return d
 
 
@@ -87,13 +96,20 @@ def postgres_rate(n):
     return done / dt, done, dt
 
 
-def optuna_child(url, n_trials, barrier):
+def optuna_child(url, n_trials, barrier, sleep):
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.load_study(study_name="noop", storage=url,
                               sampler=optuna.samplers.RandomSampler(seed=os.getpid()))
+
+    def objective(t):
+        x = t.suggest_float("x", 0, 1)
+        if sleep > 0:
+            time.sleep(sleep)
+        return x
+
     barrier.wait()
-    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=n_trials)
+    study.optimize(objective, n_trials=n_trials)
 
 
 def optuna_rate(n):
@@ -107,7 +123,7 @@ def optuna_rate(n):
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(n + 1)
     share = [TRIALS // n + (1 if i < TRIALS % n else 0) for i in range(n)]
-    ps = [ctx.Process(target=optuna_child, args=(url, share[i], barrier)) for i in range(n)]
+    ps = [ctx.Process(target=optuna_child, args=(url, share[i], barrier, SLEEP)) for i in range(n)]
     for p in ps:
         p.start()
     barrier.wait()
@@ -126,8 +142,9 @@ def main():
     import optuna
     with open("/proc/loadavg") as f:
         load = f.read().split()[:3]
-    print("bench/scale: %d trials per measurement, no-op evaluator (%s), %d CPUs, load %s"
-          % (TRIALS, TRUE, os.cpu_count(), " ".join(load)))
+    print("bench/scale: %d trials per measurement, %s, %d CPUs, load %s"
+          % (TRIALS, ("an evaluator sleeping %g s (%s)" % (SLEEP, SLEEP_BIN)) if SLEEP > 0
+             else "no-op evaluator (%s)" % TRUE, os.cpu_count(), " ".join(load)))
     print("budgetopt %s, Optuna %s (RDBStorage, psycopg2 %s), PostgreSQL %s"
           % (subprocess.run([BO, "--version"], capture_output=True, text=True).stdout.split("\n")[0],
              optuna.__version__, psycopg2.__version__.split()[0],
@@ -142,15 +159,21 @@ def main():
               % (n, s[1], s[2], p[1], p[2], o[1], o[2]), flush=True)
     print()
     print("trials recorded per second")
-    print("%7s  %10s  %10s  %10s  %12s  %12s  %14s" % (
-        "workers", "sqlite", "postgres", "optuna", "pg/optuna", "pg/sqlite", "pg N/pg 1"))
+    print("%7s  %10s  %10s  %10s  %12s  %12s  %14s%s" % (
+        "workers", "sqlite", "postgres", "optuna", "pg/optuna", "pg/sqlite", "pg N/pg 1",
+        "  %8s  %8s  %8s" % ("sq eff", "pg eff", "opt eff") if SLEEP > 0 else ""))
     base = rows[0][2][0]
     for n, s, p, o in rows:
-        print("%7d  %10.1f  %10.1f  %10.1f  %12.2f  %12.2f  %14.2f" % (
-            n, s[0], p[0], o[0], p[0] / o[0], p[0] / s[0], p[0] / base))
+        eff = ""
+        if SLEEP > 0:
+            eff = "  %8.2f  %8.2f  %8.2f" % tuple(r[0] * SLEEP / n for r in (s, p, o))
+        print("%7d  %10.1f  %10.1f  %10.1f  %12.2f  %12.2f  %14.2f%s" % (
+            n, s[0], p[0], o[0], p[0] / o[0], p[0] / s[0], p[0] / base, eff))
     n, s, p, o = rows[-1]
     print()
     print("at %d workers: budgetopt on PostgreSQL / Optuna RDB = %.2f (target >= 10)" % (n, p[0] / o[0]))
+    with open("/proc/loadavg") as f:
+        print("load average at the end: %s" % " ".join(f.read().split()[:3]))
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@
  * that keeps the pipes open cannot keep the job alive.
  *
  * Containment (exec.h, bo__exec_contain): with a cgroup, each job is
- * cloned straight into its own cgroup (clone3 CLONE_INTO_CGROUP, so no user
- * code runs outside it) and stopped with cgroup.kill; with the tree, this
+ * started straight into its own cgroup (the child enters it before exec,
+ * exec/spawn.c, or clone3 CLONE_INTO_CGROUP: no user code runs outside it) and stopped with cgroup.kill; with the tree, this
  * process is a child subreaper and the job's descendants are followed
  * through /proc on each pass (pid + start time), so that a process that
  * left the group or session, or whose parent died, is still the job's. At
@@ -385,150 +385,6 @@ static int above_std(int *fd)
 	return 0;
 }
 
-/* Starts argv with posix_spawn: vfork-like, so the runner's page tables
- * are not copied for every trial (fork was the largest part of the loop's
- * cost per trial). The child gets its own process group, default signal
- * handling and an empty signal mask whatever the runner has, /dev/null
- * on stdin and the pipes on stdout and stderr. Returns 0 or an errno (of
- * the chdir or exec that failed: glibc reports it from the child). */
-static int spawn(const bo_exec_spec *spec, int out_w, int err_w, pid_t *pid)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t all, none;
-	int err;
-
-	if ((err = posix_spawn_file_actions_init(&fa)) != 0)
-		return err;
-	if ((err = posix_spawnattr_init(&at)) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		return err;
-	}
-	sigfillset(&all);
-	sigemptyset(&none);
-	if ((err = posix_spawn_file_actions_adddup2(&fa, out_w, STDOUT_FILENO)) == 0 &&
-	    (err = posix_spawn_file_actions_adddup2(&fa, err_w, STDERR_FILENO)) == 0 &&
-	    (err = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0)) == 0 &&
-	    (!spec->workdir || (err = posix_spawn_file_actions_addchdir_np(&fa, spec->workdir)) == 0) &&
-	    (err = posix_spawnattr_setsigdefault(&at, &all)) == 0 &&
-	    (err = posix_spawnattr_setsigmask(&at, &none)) == 0 &&
-	    (err = posix_spawnattr_setpgroup(&at, 0)) == 0 &&
-	    (err = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-						 POSIX_SPAWN_SETSIGMASK)) == 0)
-		err = posix_spawnp(pid, spec->argv[0], &fa, &at, spec->argv, spec->envp);
-	posix_spawnattr_destroy(&at);
-	posix_spawn_file_actions_destroy(&fa);
-	return err;
-}
-
-/* The child of spawn_clone, between clone3 and exec: only async-signal-
- * safe calls (the parent may have threads). Reports an errno on ep. */
-static void child_exec(const bo_exec_spec *spec, int out_w, int err_w, int ep, pid_t parent)
-{
-	struct sigaction sa;
-	sigset_t none;
-	int fd, e;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	for (int sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &sa, NULL);   /* fails harmlessly for KILL, STOP */
-	sigemptyset(&none);
-	if (setpgid(0, 0) < 0)
-		goto fail;
-	/* Dies with the runner: nothing spends while no runner watches. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-		goto fail;
-	if (getppid() != parent)
-		_exit(EXEC_FAILED_STATUS);   /* the runner died already */
-	if (dup2(out_w, STDOUT_FILENO) < 0 || dup2(err_w, STDERR_FILENO) < 0)
-		goto fail;
-	if ((fd = open("/dev/null", O_RDONLY)) < 0)
-		goto fail;
-	if (fd != STDIN_FILENO) {
-		if (dup2(fd, STDIN_FILENO) < 0)
-			goto fail;
-		close(fd);
-	}
-	if (spec->workdir && chdir(spec->workdir) < 0)
-		goto fail;
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	execvpe(spec->argv[0], spec->argv, spec->envp);
-fail:
-	e = errno;
-	while (write(ep, &e, sizeof e) < 0 && errno == EINTR)
-		;
-	_exit(EXEC_FAILED_STATUS);
-}
-
-/* Starts argv with clone3: into the cgroup cg_fd (when >= 0) before any
- * of its code runs, with a pidfd, and PR_SET_PDEATHSIG. Returns 0 (*pid
- * runs), an errno of the child's setup or exec (*pid was reaped), or -1
- * when clone3 itself failed (errno says why: ENOSYS on old kernels). */
-static int spawn_clone(const bo_exec_spec *spec, int out_w, int err_w, int cg_fd, pid_t *pid,
-		       int *pidfd)
-{
-	struct clone3_args ca;
-	sigset_t all, old;
-	int ep[2], err = 0, cerr;
-	long r;
-	pid_t parent = getpid();
-	ssize_t n;
-
-	*pid = 0;
-	*pidfd = -1;
-	if (pipe2(ep, O_CLOEXEC) < 0)
-		return -1;
-	memset(&ca, 0, sizeof ca);
-	ca.flags = BO_CLONE_PIDFD | (cg_fd >= 0 ? BO_CLONE_INTO_CGROUP : 0);
-	ca.pidfd = (uint64_t)(uintptr_t)pidfd;
-	ca.exit_signal = SIGCHLD;
-	ca.cgroup = cg_fd >= 0 ? (uint64_t)cg_fd : 0;
-	/* No handler of the caller may run in the child before it resets them. */
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, &old);
-	r = syscall(SYS_clone3, &ca, sizeof ca);
-	if (r == 0)
-		child_exec(spec, out_w, err_w, ep[1], parent);
-	cerr = errno;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	close(ep[1]);
-	if (r < 0) {
-		close(ep[0]);
-		errno = cerr;
-		return -1;
-	}
-	*pid = (pid_t)r;
-	/* EOF: exec happened (the pipe is close-on-exec); else its errno. */
-	do
-		n = read(ep[0], &err, sizeof err);
-	while (n < 0 && errno == EINTR);
-	close(ep[0]);
-	if (n == (ssize_t)sizeof err && err != 0) {
-		int ws;
-		while (waitpid(*pid, &ws, 0) < 0 && errno == EINTR)
-			;
-		close_fd(pidfd);
-		return err;
-	}
-	return 0;
-}
-
-/* Moves a started process into a cgroup, where clone3 could not start it
- * there: its first instructions ran outside, which only matters if they
- * fork at once; the process group holds those. */
-static void enter_cgroup(int cg_fd, pid_t pid)
-{
-	char num[32];
-	int fd = openat(cg_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
-	snprintf(num, sizeof num, "%ld", (long)pid);
-	if (fd < 0)
-		return;
-	while (write(fd, num, strlen(num)) < 0 && errno == EINTR)
-		;
-	close(fd);
-}
-
 int bo__exec_contain(bo_exec *ex, int mode)
 {
 	if (!ex || mode < BO_CONTAIN_AUTO || mode > BO_CONTAIN_GROUP)
@@ -637,18 +493,20 @@ int bo__exec_start(bo_exec *ex, const bo_exec_spec *spec, bo_job **out)
 			job->cg_path = NULL;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &job->t_start);
-	err = spawn_clone(spec, out_p[1], err_p[1], job->cg_fd, &pid, &job->pidfd);
+	err = bo__spawn_vfork(spec, out_p[1], err_p[1], job->cg_fd, &pid, &job->pidfd);
+	if (err < 0)
+		err = bo__spawn_clone(spec, out_p[1], err_p[1], job->cg_fd, &pid, &job->pidfd);
 	if (err < 0 && job->cg_fd >= 0) {
 		/* A kernel without CLONE_INTO_CGROUP (before 5.7). */
-		err = spawn_clone(spec, out_p[1], err_p[1], -1, &pid, &job->pidfd);
+		err = bo__spawn_clone(spec, out_p[1], err_p[1], -1, &pid, &job->pidfd);
 		if (err == 0)
-			enter_cgroup(job->cg_fd, pid);
+			bo__spawn_enter_cgroup(job->cg_fd, pid);
 	}
 	if (err < 0) {
 		/* No clone3 at all: posix_spawn (no PR_SET_PDEATHSIG). */
-		err = spawn(spec, out_p[1], err_p[1], &pid);
+		err = bo__spawn(spec, out_p[1], err_p[1], &pid);
 		if (err == 0 && job->cg_fd >= 0)
-			enter_cgroup(job->cg_fd, pid);
+			bo__spawn_enter_cgroup(job->cg_fd, pid);
 	}
 	close_fd(&out_p[1]);
 	close_fd(&err_p[1]);

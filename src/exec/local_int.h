@@ -3,7 +3,7 @@
  * executor structures, and the containment functions (exec/contain.c)
  * that local.c calls.
  *
- * Internal to exec/: nothing outside local.c and contain.c includes it.
+ * Internal to exec/: nothing outside local.c, spawn.c and contain.c includes it.
  */
 #ifndef BO_EXEC_LOCAL_INT_H
 #define BO_EXEC_LOCAL_INT_H
@@ -142,5 +142,19 @@ void bo__contain_signal_all(bo_job *job, int sig);
 /* Stops every process of a job whose main process has exited or is being
  * killed (its cgroup, or the processes the walk finds). */
 void bo__contain_stop_rest(bo_exec *ex, bo_job *job);
+
+/* exec/spawn.c: starting a job's process. Each returns 0 (*pid runs), an
+ * errno of the child's setup or exec (it was reaped), or -1 when the way
+ * itself is missing (errno says why). */
+int bo__spawn(const bo_exec_spec *spec, int out_w, int err_w, pid_t *pid);
+int bo__spawn_clone(const bo_exec_spec *spec, int out_w, int err_w, int cg_fd, pid_t *pid,
+		    int *pidfd);
+/* The same as bo__spawn_clone without copying the runner's memory: the
+ * child shares it until exec (clone with CLONE_VM | CLONE_VFORK and a
+ * pidfd) and enters the cgroup cg_fd itself, before exec. */
+int bo__spawn_vfork(const bo_exec_spec *spec, int out_w, int err_w, int cg_fd, pid_t *pid,
+		    int *pidfd);
+/* Moves a started process into the cgroup cg_fd (best effort). */
+void bo__spawn_enter_cgroup(int cg_fd, pid_t pid);
 
 #endif

@@ -271,7 +271,7 @@ static int recover_one(const bo_orphan_ctx *c, bo_trial_rec *t, double boot)
 		f.pid = t->pid;
 		f.host = t->host;
 		f.folder = t->folder;
-		bo__trial_record_write(t->folder, &f, c->record_mode);
+		bo__trial_record_write(t->folder, &f, c->record_mode, 1);
 	}
 	c->recovered(c->ud, t->id, cost, (int)killed);
 done:

@@ -149,6 +149,7 @@ typedef struct runner {
 	char *crash_point;
 	long crash_count;
 	int group;               /* files group-readable (storage_access: group) */
+	int record_sync;         /* fsync trial records: the ledger is SQLite */
 	bo_run_summary sum;
 	bo_worker *w;            /* worker: one of several on a PostgreSQL study, else NULL */
 	bo_safeguards guard;     /* spend rate, alerts, anomaly stop, limits (runner/safeguards.h) */
@@ -1149,7 +1150,8 @@ static int launch_one(runner *r)
 		}
 	}
 	rec.id = j->id;
-	if ((rc = bo__trial_record_write(j->folder, &rec, r->group ? 0640 : 0600)) < 0)
+	if ((rc = bo__trial_record_write(j->folder, &rec, r->group ? 0640 : 0600,
+					  r->record_sync)) < 0)
 		goto done;
 	if ((rc = build_argv(s, j->x, &j->argv)) < 0 || (rc = build_env(r, j, pjson, &j->envp)) < 0)
 		goto done;
@@ -1428,7 +1430,8 @@ static int finish_job(runner *r, job_ctx *j)
 	crash_point(r, "committed");
 	rec.params_json = j->params_json;
 	rec.started_at = j->started_at;
-	if ((rc = bo__trial_record_write(j->folder, &rec, r->group ? 0640 : 0600)) < 0)
+	if ((rc = bo__trial_record_write(j->folder, &rec, r->group ? 0640 : 0600,
+					  r->record_sync)) < 0)
 		goto done;
 
 	r->reserved -= j->reserved;
@@ -1862,6 +1865,7 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 			r->w = &W;
 		}
 	}
+	r->record_sync = !bo__storage_is_pg_handle(r->st);
 	if ((rc = r->st->ops->register_study(r->st, s->name, s->text, s->hash, s->space_hash,
 					     &r->version)) < 0)
 		goto done;
@@ -1968,8 +1972,11 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 		if (r->njobs == 0 && r->stop_launch && r->w && !r->interrupt_seen &&
 		    worker_sync(r) == 0 && (r->w->sync.nrunning > 0 || r->w->sync.nqueued > 0)) {
 			/* worker: others' trials still run; stay to fail them if
-			 * their worker dies, and to run a configuration queued again */
-			struct timespec nap = {0, WAIT_SLICE_MS * 4 * 1000000L};
+			 * their worker dies, and to run a configuration queued
+			 * again. Looks again after one slice (one cheap read), not
+			 * four: a study of short trials ends when its last worker
+			 * sees that nothing runs (bench/scale) */
+			struct timespec nap = {0, WAIT_SLICE_MS * 1000000L};
 			nanosleep(&nap, NULL);
 			if (r->w->sync.nqueued > 0)
 				r->stop_launch = 0;

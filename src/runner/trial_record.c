@@ -52,7 +52,7 @@ static void put_kv(bo_strbuf *sb, const char *kind, const bo_kv *kv, size_t n)
 	}
 }
 
-int bo__trial_record_write(const char *folder, const bo_trial_rec *t, int mode)
+int bo__trial_record_write(const char *folder, const bo_trial_rec *t, int mode, int sync)
 {
 	bo_strbuf sb = BO_STRBUF_INIT;
 	char path[PATH_MAX], tmp[PATH_MAX];
@@ -95,7 +95,7 @@ int bo__trial_record_write(const char *folder, const bo_trial_rec *t, int mode)
 		}
 		off += (size_t)w;
 	}
-	if (fsync(fd) < 0) {
+	if (sync && fsync(fd) < 0) {
 		rc = -1;
 		goto done;
 	}

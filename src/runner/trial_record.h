@@ -23,8 +23,12 @@
 #define BO_TRIAL_RECORD_FILE "trial.record"
 #define BO_TRIAL_RECORD_HEADER "budgetopt trial record 1"
 
-/* Writes folder/trial.record from t (mode: of the file). 0 or BO_EIO. */
-int bo__trial_record_write(const char *folder, const bo_trial_rec *t, int mode);
+/* Writes folder/trial.record from t (mode: of the file), flushed to disk
+ * before the rename when sync (a SQLite ledger's second copy, which
+ * `doctor --repair` reads); a PostgreSQL ledger has the server's
+ * durability and no repair from records, so its workers skip the fsync.
+ * 0 or BO_EIO. */
+int bo__trial_record_write(const char *folder, const bo_trial_rec *t, int mode, int sync);
 
 /* Reads folder/trial.record into *out (zeroed first; free with
  * bo__trial_rec_clear). BO_ENOTFOUND when there is none, BO_EINVAL when it

@@ -51,6 +51,7 @@ void bo__worker_init(bo_worker *w, const bo_worker_options *o, volatile sig_atom
 	w->note = note;
 	w->ud = ud;
 	w->db_ok_since = now;
+	w->floor = 1;
 }
 
 void bo__worker_clear(bo_worker *w)
@@ -60,6 +61,28 @@ void bo__worker_clear(bo_worker *w)
 	bo__free(w->told);
 	w->told = NULL;
 	w->ntold_cap = 0;
+	w->ntold = 0;
+	w->floor = 1;
+}
+
+/* Sets told[id] (id >= 1), growing the array; advances the floor. */
+static int set_told(bo_worker *w, int64_t id)
+{
+	size_t cap = w->ntold_cap;
+	int rc;
+	if ((size_t)id >= w->ntold_cap) {
+		if ((rc = bo__grow(&w->told, &cap, (size_t)id + 1, 1)) < 0)
+			return rc;
+		memset(w->told + w->ntold_cap, 0, cap - w->ntold_cap);
+		w->ntold_cap = cap;
+	}
+	if (!w->told[id]) {
+		w->told[id] = 1;
+		w->ntold++;
+	}
+	while ((size_t)w->floor < w->ntold_cap && w->told[w->floor])
+		w->floor++;
+	return 0;
 }
 
 int bo__worker_retry(bo_worker *w, int (*fn)(void *arg), void *arg, const char *what)
@@ -127,12 +150,14 @@ typedef struct list_arg {
 	bo_storage *st;
 	bo_trial_rec *t;
 	size_t n;
+	int64_t min_id;
 } list_arg;
 
 static int do_list(void *arg)
 {
 	list_arg *a = arg;
 	bo_trial_query q = BO_TRIAL_QUERY_INIT;
+	q.min_id = a->min_id;
 	return a->st->ops->trials(a->st, &q, &a->t, &a->n);
 }
 
@@ -143,14 +168,12 @@ int bo__worker_refresh(bo_worker *w, bo_storage *st, bo_sampler *sm, const bo_st
 	double *x = NULL, *m = NULL;
 	size_t i;
 	int rc;
-	int64_t told = 0;
-	for (i = 0; i < w->ntold_cap; i++)
-		told += w->told[i];
 	/* Nothing new finished since the last time: no history to read. */
-	if (w->sync.nfinal > 0 && told >= w->sync.nfinal)
+	if (w->sync.nfinal > 0 && w->ntold >= w->sync.nfinal)
 		return 0;
 	memset(&a, 0, sizeof a);
 	a.st = st;
+	a.min_id = w->floor;
 	if ((rc = bo__worker_retry(w, do_list, &a, "reading the history")) < 0)
 		return rc;
 	x = bo__calloc(s->nparams + 1, sizeof *x);
@@ -164,19 +187,12 @@ int bo__worker_refresh(bo_worker *w, bo_storage *st, bo_sampler *sm, const bo_st
 		size_t id = (size_t)t->id;
 		if (!is_final(t->state) || t->id < 1)
 			continue;
-		if (id >= w->ntold_cap) {
-			size_t cap = w->ntold_cap;
-			if ((rc = bo__grow(&w->told, &cap, id + 1, 1)) < 0)
-				goto done;
-			memset(w->told + w->ntold_cap, 0, cap - w->ntold_cap);
-			w->ntold_cap = cap;
-		}
-		if (w->told[id])
+		if (id < w->ntold_cap && w->told[id])
 			continue;
 		bo__trial_rec_point(s, t, x, m);
-		if ((rc = bo__sampler_tell_metrics(sm, t->id - 1, x, t->state, m, t->cost)) < 0)
+		if ((rc = bo__sampler_tell_metrics(sm, t->id - 1, x, t->state, m, t->cost)) < 0 ||
+		    (rc = set_told(w, t->id)) < 0)
 			goto done;
-		w->told[id] = 1;
 		if (max_cost && isfinite(t->cost))
 			*max_cost = fmax(*max_cost, t->cost);
 	}
@@ -190,16 +206,7 @@ done:
 
 int bo__worker_mark(bo_worker *w, int64_t id)
 {
-	size_t cap = w->ntold_cap;
-	int rc;
 	if (id < 1)
 		return 0;
-	if ((size_t)id >= w->ntold_cap) {
-		if ((rc = bo__grow(&w->told, &cap, (size_t)id + 1, 1)) < 0)
-			return rc;
-		memset(w->told + w->ntold_cap, 0, cap - w->ntold_cap);
-		w->ntold_cap = cap;
-	}
-	w->told[id] = 1;
-	return 0;
+	return set_told(w, id);
 }

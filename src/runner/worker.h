@@ -24,6 +24,9 @@ typedef struct bo_worker {
 	bo_pg_sync sync;          /* as read before the last decision */
 	unsigned char *told;      /* told[id]: trial id given to the sampler */
 	size_t ntold_cap;
+	int64_t ntold;            /* ids set in told */
+	int64_t floor;            /* every id below it was told: a refresh
+				     reads the trials from it on, not all */
 	int64_t seq;              /* trials this worker started (folder names) */
 	double db_ok_since;       /* monotonic time the database last came back */
 	int refused;              /* the budget row refused the last reservation */
@@ -46,7 +49,9 @@ int bo__worker_retry(bo_worker *w, int (*fn)(void *arg), void *arg, const char *
 int bo__worker_sync(bo_worker *w, bo_storage *st);
 
 /* Tells sm every finished trial of the ledger it was not told yet (by
- * any worker), in id order; *max_cost and the wall-time sums follow. */
+ * any worker), in id order; *max_cost and the wall-time sums follow.
+ * Reads only the trials from the lowest id not told yet on: what finished
+ * since the last refresh and what still runs, not the whole history. */
 int bo__worker_refresh(bo_worker *w, bo_storage *st, bo_sampler *sm, const bo_study *s,
 		       double *max_cost);
 

@@ -37,6 +37,7 @@
  */
 #include "storage/storage.h"
 #include "storage/postgres.h"
+#include "storage/pg_pipe.h"
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/strbuf.h"
@@ -275,7 +276,9 @@ static int db_error(pg *q, const PGresult *r, const char *what)
 /* Reconnects a connection the server dropped (outside a transaction). */
 static int ensure_conn(pg *q, const char *what)
 {
-	if (PQstatus(q->c) == CONNECTION_OK)
+	/* A batch left unfinished (storage/pg_pipe.c could not read it to
+	 * its end) is dropped with its connection. */
+	if (PQstatus(q->c) == CONNECTION_OK && PQpipelineStatus(q->c) == PQ_PIPELINE_OFF)
 		return 0;
 	q->in_tx = 0;
 	PQreset(q->c);
@@ -671,7 +674,28 @@ static int pg_run_end(bo_storage *st, int64_t run_id, double now)
 
 /* ---- trials ------------------------------------------------------------- */
 
-static int insert_event(pg *q, int64_t run_id, int64_t trial_id, const char *kind,
+/* Queues sql with p's values on batch b, then clears p. */
+static void pipe_q(bo_pg_pipe *b, const char *sql, params *p)
+{
+	if (p && p->oom) {
+		if (!b->rc)
+			b->rc = bo__error(BO_ENOMEM, "%s: out of memory", b->what);
+	} else
+		bo__pg_pipe_send(b, sql, p ? p->n : 0, p ? p->v : NULL);
+	if (p)
+		p_clear(p);
+}
+
+/* Runs sql with p's values now, or queues it on b when b is not NULL. */
+static int exec_or_q(pg *q, bo_pg_pipe *b, const char *sql, params *p, const char *what)
+{
+	if (!b)
+		return exec(q, sql, p, NULL, what);
+	pipe_q(b, sql, p);
+	return 0;
+}
+
+static int insert_event(pg *q, bo_pg_pipe *b, int64_t run_id, int64_t trial_id, const char *kind,
 			double amount, const char *detail, double t, const char *what)
 {
 	params p;
@@ -683,16 +707,16 @@ static int insert_event(pg *q, int64_t run_id, int64_t trial_id, const char *kin
 	p_text(&p, kind);
 	p_real(&p, amount);
 	p_outside(&p, detail);
-	rc = exec(q, "INSERT INTO events(t, run_id, trial_id, kind, amount, detail) "
-		     "VALUES (COALESCE($1::double precision, " SQL_NOW "), $2, $3, $4, $5, $6)",
-		  &p, NULL, what);
+	rc = exec_or_q(q, b, "INSERT INTO events(t, run_id, trial_id, kind, amount, detail) "
+			     "VALUES (COALESCE($1::double precision, " SQL_NOW "), $2, $3, $4, $5, $6)",
+		       &p, what);
 	p_clear(&p);
 	return rc;
 }
 
 /* Upserts (trial_id, kv[i].name, kv[i].value) rows into table (a constant). */
-static int insert_kv(pg *q, const char *sql, int64_t trial_id, const bo_kv *kv, size_t n,
-		     const char *what)
+static int insert_kv(pg *q, bo_pg_pipe *b, const char *sql, int64_t trial_id, const bo_kv *kv,
+		     size_t n, const char *what)
 {
 	params p;
 	size_t i;
@@ -706,7 +730,7 @@ static int insert_kv(pg *q, const char *sql, int64_t trial_id, const bo_kv *kv, 
 		p_int(&p, trial_id);
 		p_text(&p, kv[i].name);
 		p_real(&p, kv[i].value);
-		rc = exec(q, sql, &p, NULL, what);
+		rc = exec_or_q(q, b, sql, &p, what);
 		p_clear(&p);
 	}
 	return rc;
@@ -722,30 +746,28 @@ static int insert_kv(pg *q, const char *sql, int64_t trial_id, const bo_kv *kv, 
 	"INSERT INTO trial_usage(trial_id, resource, amount) VALUES ($1, $2, $3) " \
 	"ON CONFLICT (trial_id, resource) DO UPDATE SET amount = EXCLUDED.amount"
 
-static int delete_of(pg *q, const char *sql, int64_t trial_id, const char *what)
+static int delete_of(pg *q, bo_pg_pipe *b, const char *sql, int64_t trial_id, const char *what)
 {
 	params p;
 	int rc;
 	p_init(&p);
 	p_int(&p, trial_id);
-	rc = exec(q, sql, &p, NULL, what);
+	rc = exec_or_q(q, b, sql, &p, what);
 	p_clear(&p);
 	return rc;
 }
 
-/* Checks that trial id exists and is running, locking its row; *reserved
- * gets what was reserved for it. */
-static int require_running(pg *q, int64_t id, double *reserved, const char *what)
+#define SQL_LOCK_BUDGET "SELECT spent, reserved FROM budget WHERE id = 1 FOR UPDATE"
+#define SQL_LOCK_TRIAL "SELECT state, reserved FROM trials WHERE id = $1 FOR UPDATE"
+
+/* Whether r, the result of SQL_LOCK_TRIAL for trial id, says it is
+ * running; *reserved gets what was reserved for it. */
+static int check_running(pg *q, const PGresult *r, int64_t id, double *reserved, const char *what)
 {
-	PGresult *r = NULL;
-	params p;
-	int rc;
-	p_init(&p);
-	p_int(&p, id);
-	if ((rc = exec(q, "SELECT state, reserved FROM trials WHERE id = $1 FOR UPDATE", &p, &r,
-		       what)))
-		goto done;
-	if (PQntuples(r) == 0)
+	int rc = 0;
+	if (!r)
+		rc = bo__error(BO_EIO, "%s: %s: no reply for trial %lld", q->label, what, (long long)id);
+	else if (PQntuples(r) == 0)
 		rc = bo__error(BO_ENOTFOUND, "%s: %s: no trial %lld in the ledger", q->label, what,
 			       (long long)id);
 	else if (strcmp(PQgetvalue(r, 0, 0), "running") != 0)
@@ -753,9 +775,39 @@ static int require_running(pg *q, int64_t id, double *reserved, const char *what
 			       (long long)id, PQgetvalue(r, 0, 0));
 	else if (reserved)
 		*reserved = col_real(r, 0, 1);
-done:
-	PQclear(r);
-	p_clear(&p);
+	return rc;
+}
+
+/* Opens a transaction whose first batch takes the budget row's lock
+ * (when lock_budget) and trial id's row (when id > 0): one round trip.
+ * The statements that follow go on b; the caller runs it. */
+static int begin_batch(pg *q, bo_pg_pipe *b, int lock_budget, int64_t id, const char *what)
+{
+	params p;
+	int rc;
+	if ((rc = ensure_conn(q, what)))
+		return rc;
+	bo__pg_pipe_open(b, q->c, q->label, what);
+	q->in_tx = 1;
+	pipe_q(b, "BEGIN", NULL);
+	if (lock_budget)
+		pipe_q(b, SQL_LOCK_BUDGET, NULL);
+	if (id > 0) {
+		p_init(&p);
+		p_int(&p, id);
+		pipe_q(b, SQL_LOCK_TRIAL, &p);
+	}
+	return 0;
+}
+
+/* Runs a transaction's batch that ends with COMMIT. */
+static int commit_batch(pg *q, bo_pg_pipe *b)
+{
+	int rc;
+	pipe_q(b, "COMMIT", NULL);
+	rc = bo__pg_pipe_run(b);
+	if (rc == 0)
+		q->in_tx = 0;
 	return rc;
 }
 
@@ -764,58 +816,64 @@ static int trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t m
 {
 	pg *q = (pg *)st;
 	const char *what = "starting a trial";
-	PGresult *r = NULL;
+	bo_pg_pipe b;
+	PGresult *r;
 	params p;
 	int rc;
-	int64_t id, n;
+	int64_t id, n, found;
 	double spent = 0, reserved = 0;
 	if (!q || !t)
 		return bo__error(BO_EMISUSE, "trial_start: missing argument");
 	p_init(&p);
-	if ((rc = begin(q, what)) || (rc = lock_budget(q, &spent, &reserved, what)))
+	memset(&b, 0, sizeof b);
+	/* First round trip: the budget row's lock, then, read under it (a
+	 * snapshot taken once the lock is held), the trial count, a running
+	 * trial of this folder and the next id. */
+	if ((rc = begin_batch(q, &b, 1, 0, what)))
 		goto done;
+	p_text(&p, by_folder ? t->folder : NULL);
+	p_text(&p, max_trials > 0 ? "true" : "false");
+	pipe_q(&b, "SELECT (SELECT COUNT(*) FROM trials WHERE state <> 'queued' AND $2::boolean), "
+		   "(SELECT MIN(id) FROM trials WHERE folder = $1 AND state = 'running' "
+		   "HAVING COUNT(*) = 1), (SELECT COALESCE(MAX(id), 0) + 1 FROM trials)",
+	       &p);
+	if ((rc = bo__pg_pipe_run(&b)))
+		goto done;
+	r = bo__pg_pipe_result(&b, 1);
+	if (!r || PQntuples(r) != 1) {
+		rc = bo__error(BO_EIO, "%s: %s: the budget row is missing", q->label, what);
+		goto done;
+	}
+	spent = col_real(r, 0, 0);
+	reserved = col_real(r, 0, 1);
+	r = bo__pg_pipe_result(&b, 2);
+	if (!r || PQntuples(r) != 1) {
+		rc = bo__error(BO_EIO, "%s: %s: no reply to the trial count", q->label, what);
+		goto done;
+	}
+	n = col_int(r, 0, 0);
+	found = col_int(r, 0, 1);
+	id = col_int(r, 0, 2);
+	bo__pg_pipe_close(&b);
+	if (found > 0) {
+		/* A retry after a commit whose reply was lost finds its trial
+		 * (before the checks, which its own reservation now fails). */
+		t->id = found;
+		t->state = BO_TRIAL_RUNNING;
+		rc = commit(q, what);
+		goto done;
+	}
 	/* Checked and reserved under the row lock: no other process can
 	 * reserve between the two. */
-	if (!isnan(limit) && isfinite(t->reserved) && spent + reserved + t->reserved > limit) {
+	if ((!isnan(limit) && isfinite(t->reserved) && spent + reserved + t->reserved > limit) ||
+	    (max_trials > 0 && n >= max_trials)) {
 		rc = commit(q, what);
 		if (rc == 0)
 			rc = BO_DONE;
 		goto done;
 	}
-	if (max_trials > 0) {
-		if ((rc = exec(q, "SELECT COUNT(*) FROM trials WHERE state <> 'queued'", NULL, &r, what)))
-			goto done;
-		n = col_int(r, 0, 0);
-		PQclear(r);
-		r = NULL;
-		if (n >= max_trials) {
-			rc = commit(q, what);
-			if (rc == 0)
-				rc = BO_DONE;
-			goto done;
-		}
-	}
-	if (by_folder && t->folder) {
-		/* A retry after a commit whose reply was lost finds its trial. */
-		p_text(&p, t->folder);
-		if ((rc = exec(q, "SELECT id FROM trials WHERE folder = $1 AND state = 'running'", &p,
-			       &r, what)))
-			goto done;
-		p_clear(&p);
-		if (PQntuples(r) == 1) {
-			t->id = col_int(r, 0, 0);
-			t->state = BO_TRIAL_RUNNING;
-			rc = commit(q, what);
-			goto done;
-		}
-		PQclear(r);
-		r = NULL;
-	}
-	if ((rc = exec(q, "SELECT COALESCE(MAX(id), 0) + 1 FROM trials", NULL, &r, what)))
-		goto done;
-	id = col_int(r, 0, 0);
-	PQclear(r);
-	r = NULL;
+	/* Second round trip: every write, and the COMMIT. */
+	bo__pg_pipe_open(&b, q->c, q->label, what);
 	p_int(&p, id);
 	p_int(&p, t->version);
 	p_id(&p, t->run_id);
@@ -835,36 +893,29 @@ static int trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t m
 	p_int(&p, t->pid);
 	p_outside(&p, t->host);
 	p_text(&p, t->folder);
-	if ((rc = exec(q, "INSERT INTO trials(id, version, run_id, state, sampler, params_json, "
-			  "cost, reserved, price_version, reason, score, feasible, created_at, "
-			  "started_at, ended_at, exit_code, term_signal, pid, host, folder) "
-			  "VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10, "
-			  "$11, $12, $13, $14, $15, $16, $17, $18, $19)",
-		       &p, NULL, what)))
-		goto done;
-	p_clear(&p);
-	if ((rc = insert_kv(q, SQL_PARAM_UPSERT, id, t->params, t->nparams, what)))
+	pipe_q(&b, "INSERT INTO trials(id, version, run_id, state, sampler, params_json, "
+		   "cost, reserved, price_version, reason, score, feasible, created_at, "
+		   "started_at, ended_at, exit_code, term_signal, pid, host, folder) "
+		   "VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10, "
+		   "$11, $12, $13, $14, $15, $16, $17, $18, $19)",
+	       &p);
+	if ((rc = insert_kv(q, &b, SQL_PARAM_UPSERT, id, t->params, t->nparams, what)))
 		goto done;
 	if (isfinite(t->reserved)) {
 		p_real(&p, t->reserved);
-		if ((rc = exec(q, "UPDATE budget SET reserved = reserved + $1 WHERE id = 1", &p, NULL,
-			       what)))
-			goto done;
-		p_clear(&p);
+		pipe_q(&b, "UPDATE budget SET reserved = reserved + $1 WHERE id = 1", &p);
 	}
-	if ((rc = insert_event(q, t->run_id, id, "reserve", t->reserved, t->reserve_basis,
-			       t->created_at != 0 ? t->created_at : t->started_at, what)))
-		goto done;
-	if (t->cap_detail &&
-	    (rc = insert_event(q, t->run_id, id, "trial_cap", t->cap, t->cap_detail,
-			       t->created_at != 0 ? t->created_at : t->started_at, what)))
-		goto done;
-	if ((rc = commit(q, what)))
+	insert_event(q, &b, t->run_id, id, "reserve", t->reserved, t->reserve_basis,
+		     t->created_at != 0 ? t->created_at : t->started_at, what);
+	if (t->cap_detail)
+		insert_event(q, &b, t->run_id, id, "trial_cap", t->cap, t->cap_detail,
+			     t->created_at != 0 ? t->created_at : t->started_at, what);
+	if ((rc = commit_batch(q, &b)))
 		goto done;
 	t->id = id;
 	t->state = BO_TRIAL_RUNNING;
 done:
-	PQclear(r);
+	bo__pg_pipe_close(&b);
 	p_clear(&p);
 	if (rc < 0)
 		end_tx(q);
@@ -918,12 +969,19 @@ static int pg_trial_progress(bo_storage *st, int64_t id, const bo_kv *usage, siz
 	int rc;
 	if (!q)
 		return bo__error(BO_EMISUSE, "trial_progress: no ledger");
-	if ((rc = begin(q, what)) || (rc = require_running(q, id, NULL, what)) ||
-	    (rc = delete_of(q, "DELETE FROM trial_usage WHERE trial_id = $1", id, what)) ||
-	    (rc = insert_kv(q, SQL_USAGE_UPSERT, id, usage, n, what)))
+	bo_pg_pipe b;
+	memset(&b, 0, sizeof b);
+	if ((rc = begin_batch(q, &b, 0, id, what)) || (rc = bo__pg_pipe_run(&b)) ||
+	    (rc = check_running(q, bo__pg_pipe_result(&b, 1), id, NULL, what)))
 		goto done;
-	rc = commit(q, what);
+	bo__pg_pipe_close(&b);
+	bo__pg_pipe_open(&b, q->c, q->label, what);
+	if ((rc = delete_of(q, &b, "DELETE FROM trial_usage WHERE trial_id = $1", id, what)) ||
+	    (rc = insert_kv(q, &b, SQL_USAGE_UPSERT, id, usage, n, what)))
+		goto done;
+	rc = commit_batch(q, &b);
 done:
+	bo__pg_pipe_close(&b);
 	if (rc)
 		end_tx(q);
 	return rc;
@@ -933,6 +991,7 @@ static int pg_trial_step(bo_storage *st, int64_t id, int64_t step, const bo_kv *
 {
 	pg *q = (pg *)st;
 	const char *what = "recording an intermediate report";
+	bo_pg_pipe b;
 	params p;
 	size_t i;
 	int rc;
@@ -940,8 +999,12 @@ static int pg_trial_step(bo_storage *st, int64_t id, int64_t step, const bo_kv *
 		return bo__error(BO_EMISUSE, "trial_step: no ledger");
 	if (n && !m)
 		return bo__error(BO_EMISUSE, "trial_step: %zu values but no array", n);
-	if ((rc = begin(q, what)) || (rc = require_running(q, id, NULL, what)))
+	memset(&b, 0, sizeof b);
+	if ((rc = begin_batch(q, &b, 0, id, what)) || (rc = bo__pg_pipe_run(&b)) ||
+	    (rc = check_running(q, bo__pg_pipe_result(&b, 1), id, NULL, what)))
 		goto done;
+	bo__pg_pipe_close(&b);
+	bo__pg_pipe_open(&b, q->c, q->label, what);
 	for (i = 0; i < n; i++) {
 		if (!m[i].name) {
 			rc = bo__error(BO_EINVAL, "%s: a value without a name", what);
@@ -952,16 +1015,14 @@ static int pg_trial_step(bo_storage *st, int64_t id, int64_t step, const bo_kv *
 		p_int(&p, step);
 		p_text(&p, m[i].name);
 		p_real(&p, m[i].value);
-		rc = exec(q, "INSERT INTO trial_steps(trial_id, step, name, value) "
-			     "VALUES ($1, $2, $3, $4) ON CONFLICT (trial_id, step, name) "
-			     "DO UPDATE SET value = EXCLUDED.value",
-			  &p, NULL, what);
-		p_clear(&p);
-		if (rc)
-			goto done;
+		pipe_q(&b, "INSERT INTO trial_steps(trial_id, step, name, value) "
+			   "VALUES ($1, $2, $3, $4) ON CONFLICT (trial_id, step, name) "
+			   "DO UPDATE SET value = EXCLUDED.value",
+		       &p);
 	}
-	rc = commit(q, what);
+	rc = commit_batch(q, &b);
 done:
+	bo__pg_pipe_close(&b);
 	if (rc)
 		end_tx(q);
 	return rc;
@@ -971,6 +1032,7 @@ static int pg_trial_finish(bo_storage *st, const bo_trial_rec *t)
 {
 	pg *q = (pg *)st;
 	const char *what = "recording a finished trial";
+	bo_pg_pipe b;
 	params p;
 	double reserved = NAN;
 	int rc;
@@ -981,11 +1043,15 @@ static int pg_trial_finish(bo_storage *st, const bo_trial_rec *t)
 		return bo__error(BO_EINVAL, "%s: trial %lld: state \"%s\" is not a final state",
 				 what, (long long)t->id, bo__trial_state_name(t->state));
 	p_init(&p);
+	memset(&b, 0, sizeof b);
 	/* The budget row first, then the trial's: always in this order, so two
-	 * processes never wait on each other's locks. */
-	if ((rc = begin(q, what)) || (rc = lock_budget(q, NULL, NULL, what)) ||
-	    (rc = require_running(q, t->id, &reserved, what)))
+	 * processes never wait on each other's locks. One round trip. */
+	if ((rc = begin_batch(q, &b, 1, t->id, what)) || (rc = bo__pg_pipe_run(&b)) ||
+	    (rc = check_running(q, bo__pg_pipe_result(&b, 2), t->id, &reserved, what)))
 		goto done;
+	bo__pg_pipe_close(&b);
+	/* Then every write and the COMMIT: one more. */
+	bo__pg_pipe_open(&b, q->c, q->label, what);
 	p_int(&p, t->id);
 	p_text(&p, bo__trial_state_name(t->state));
 	p_real(&p, t->cost);
@@ -997,29 +1063,27 @@ static int pg_trial_finish(bo_storage *st, const bo_trial_rec *t)
 	p_int(&p, t->term_signal);
 	p_text(&p, t->price_version);
 	p_time(&p, t->started_at);
-	if ((rc = exec(q, "UPDATE trials SET state = $2, cost = $3, reason = $4, score = $5, "
-			  "feasible = $6, ended_at = $7, exit_code = $8, term_signal = $9, "
-			  "price_version = COALESCE($10, price_version), "
-			  "started_at = COALESCE($11::double precision, started_at) "
-			  "WHERE id = $1 AND state = 'running'",
-		       &p, NULL, what)))
-		goto done;
-	p_clear(&p);
-	if ((rc = delete_of(q, "DELETE FROM trial_metrics WHERE trial_id = $1", t->id, what)) ||
-	    (rc = insert_kv(q, SQL_METRIC_UPSERT, t->id, t->metrics, t->nmetrics, what)) ||
-	    (rc = delete_of(q, "DELETE FROM trial_usage WHERE trial_id = $1", t->id, what)) ||
-	    (rc = insert_kv(q, SQL_USAGE_UPSERT, t->id, t->usage, t->nusage, what)) ||
-	    (rc = insert_event(q, t->run_id, t->id, "charge", t->cost,
+	pipe_q(&b, "UPDATE trials SET state = $2, cost = $3, reason = $4, score = $5, "
+		   "feasible = $6, ended_at = $7, exit_code = $8, term_signal = $9, "
+		   "price_version = COALESCE($10, price_version), "
+		   "started_at = COALESCE($11::double precision, started_at) "
+		   "WHERE id = $1 AND state = 'running'",
+	       &p);
+	if ((rc = delete_of(q, &b, "DELETE FROM trial_metrics WHERE trial_id = $1", t->id, what)) ||
+	    (rc = insert_kv(q, &b, SQL_METRIC_UPSERT, t->id, t->metrics, t->nmetrics, what)) ||
+	    (rc = delete_of(q, &b, "DELETE FROM trial_usage WHERE trial_id = $1", t->id, what)) ||
+	    (rc = insert_kv(q, &b, SQL_USAGE_UPSERT, t->id, t->usage, t->nusage, what)) ||
+	    (rc = insert_event(q, &b, t->run_id, t->id, "charge", t->cost,
 			       bo__trial_state_name(t->state), t->ended_at, what)))
 		goto done;
 	p_real(&p, isfinite(reserved) ? reserved : 0);
 	p_real(&p, isfinite(t->cost) ? t->cost : 0);
-	if ((rc = exec(q, "UPDATE budget SET reserved = GREATEST(reserved - $1, 0), "
-			  "spent = spent + $2 WHERE id = 1",
-		       &p, NULL, what)))
-		goto done;
-	rc = commit(q, what);
+	pipe_q(&b, "UPDATE budget SET reserved = GREATEST(reserved - $1, 0), "
+		   "spent = spent + $2 WHERE id = 1",
+	       &p);
+	rc = commit_batch(q, &b);
 done:
+	bo__pg_pipe_close(&b);
 	p_clear(&p);
 	if (rc)
 		end_tx(q);
@@ -1035,7 +1099,7 @@ static int pg_event(bo_storage *st, int64_t run_id, int64_t trial_id, const char
 		return bo__error(BO_EMISUSE, "event: missing argument");
 	if ((rc = ensure_conn(q, "recording an event")))
 		return rc;
-	return insert_event(q, run_id, trial_id, kind, amount, detail, now, "recording an event");
+	return insert_event(q, NULL, run_id, trial_id, kind, amount, detail, now, "recording an event");
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -1140,10 +1204,11 @@ static int load_children(pg *q, bo_trial_rec *recs, size_t n)
 		"SELECT trial_id, name, value FROM trial_params WHERE trial_id = $1 ORDER BY seq",
 		"SELECT trial_id, name, value FROM trial_metrics WHERE trial_id = $1 ORDER BY seq",
 		"SELECT trial_id, resource, amount FROM trial_usage WHERE trial_id = $1 ORDER BY seq"};
+	/* from the smallest id on: a worker catching up reads the tail */
 	static const char *const all[3] = {
-		"SELECT trial_id, name, value FROM trial_params ORDER BY seq",
-		"SELECT trial_id, name, value FROM trial_metrics ORDER BY seq",
-		"SELECT trial_id, resource, amount FROM trial_usage ORDER BY seq"};
+		"SELECT trial_id, name, value FROM trial_params WHERE trial_id >= $1 ORDER BY seq",
+		"SELECT trial_id, name, value FROM trial_metrics WHERE trial_id >= $1 ORDER BY seq",
+		"SELECT trial_id, resource, amount FROM trial_usage WHERE trial_id >= $1 ORDER BY seq"};
 	const char *what = "reading trials";
 	id_index *idx = NULL;
 	size_t *caps = NULL, i;
@@ -1162,10 +1227,9 @@ static int load_children(pg *q, bo_trial_rec *recs, size_t n)
 		idx[i].i = i;
 	}
 	qsort(idx, n, sizeof *idx, cmp_id_index);
-	if (n == 1)
-		p_int(&p, recs[0].id);
+	p_int(&p, idx[0].id);
 	for (which = 0; which < 3; which++) {
-		if ((rc = exec(q, n == 1 ? one[which] : all[which], n == 1 ? &p : NULL, &r, what)))
+		if ((rc = exec(q, n == 1 ? one[which] : all[which], &p, &r, what)))
 			goto done;
 		for (row = 0; row < PQntuples(r); row++) {
 			id_index key, *hit;
@@ -1241,12 +1305,13 @@ static int pg_trials(bo_storage *st, const bo_trial_query *qry, bo_trial_rec **o
 		p_int(&p, qry->limit);
 	else
 		p_text(&p, NULL);
+	p_int(&p, qry->min_id);
 	bo__sb_puts(&sql, "SELECT " TRIAL_COLS " FROM trials t");
 	if (metric) {
-		bo__sb_puts(&sql, " LEFT JOIN trial_metrics m ON m.trial_id = t.id AND m.name = $3");
+		bo__sb_puts(&sql, " LEFT JOIN trial_metrics m ON m.trial_id = t.id AND m.name = $4");
 		p_text(&p, sort);
 	}
-	bo__sb_puts(&sql, " WHERE ($1::text IS NULL OR t.state = $1) ORDER BY (");
+	bo__sb_puts(&sql, " WHERE ($1::text IS NULL OR t.state = $1) AND t.id >= $3 ORDER BY (");
 	bo__sb_puts(&sql, key);
 	bo__sb_puts(&sql, " IS NULL), ");
 	bo__sb_puts(&sql, key);
@@ -1466,7 +1531,7 @@ PGconn *bo__pg_conn(bo_storage *st, const char **label)
 	pg *q = (pg *)st;
 	if (!bo__storage_is_pg_handle(st))
 		return NULL;
-	if (PQstatus(q->c) != CONNECTION_OK) {
+	if (PQstatus(q->c) != CONNECTION_OK || PQpipelineStatus(q->c) != PQ_PIPELINE_OFF) {
 		q->in_tx = 0;
 		PQreset(q->c);
 	}

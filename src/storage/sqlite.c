@@ -1370,7 +1370,7 @@ static int sq_trials(bo_storage *st, const bo_trial_query *qry, bo_trial_rec **o
 	bo__sb_puts(&sql, "SELECT " TRIAL_COLS " FROM trials t");
 	if (metric)
 		bo__sb_puts(&sql, " LEFT JOIN trial_metrics m ON m.trial_id = t.id AND m.name = ?2");
-	bo__sb_puts(&sql, " WHERE (?1 IS NULL OR t.state = ?1) ORDER BY (");
+	bo__sb_puts(&sql, " WHERE (?1 IS NULL OR t.state = ?1) AND t.id >= ?4 ORDER BY (");
 	bo__sb_puts(&sql, key);
 	bo__sb_puts(&sql, " IS NULL), ");
 	bo__sb_puts(&sql, key);
@@ -1394,6 +1394,7 @@ static int sq_trials(bo_storage *st, const bo_trial_query *qry, bo_trial_rec **o
 	if (metric)
 		b |= sqlite3_bind_text(s, 2, sort, -1, SQLITE_STATIC);
 	b |= sqlite3_bind_int64(s, 3, qry->limit > 0 ? qry->limit : -1);
+	b |= sqlite3_bind_int64(s, 4, qry->min_id);
 	if (b != SQLITE_OK) {
 		rc = db_error(q, b, what);
 		goto done;

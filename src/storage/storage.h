@@ -53,9 +53,11 @@ typedef struct bo_trial_query {
 	int state;             /* -1: all */
 	const char *sort;      /* "id" (default), "cost", "score", or a metric name; "-x" descending */
 	int64_t limit;         /* 0: no limit */
+	int64_t min_id;        /* only trials with id >= min_id (0: all); what a
+				  worker reads to catch up (runner/worker.c) */
 } bo_trial_query;
 
-#define BO_TRIAL_QUERY_INIT {-1, NULL, 0}
+#define BO_TRIAL_QUERY_INIT {-1, NULL, 0, 0}
 
 typedef struct bo_storage bo_storage;
 

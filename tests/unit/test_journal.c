@@ -310,7 +310,7 @@ static void test_trial_record(void **state)
 	t.nparams = 1;
 	t.usage = usage;
 	t.nusage = 2;
-	assert_int_equal(bo__trial_record_write(folder, &t, 0600), 0);
+	assert_int_equal(bo__trial_record_write(folder, &t, 0600, 1), 0);
 	assert_int_equal(bo__trial_record_read(folder, &r), 0);
 	assert_int_equal(r.id, 7);
 	assert_int_equal(r.state, BO_TRIAL_FAILED);
