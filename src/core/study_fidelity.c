@@ -128,6 +128,20 @@ void bo__study_read_fidelity(rd *r, const ynode *top)
 				    "fidelity's rungs already stop the worse configurations early)");
 		bad = 1;
 	}
+	if (!bad && !r->s->score) {
+		size_t i;
+		int rankable = 0;
+		for (i = 0; i < r->s->nobjectives; i++)
+			rankable |= r->s->objectives[i].sym_kind == BO_SYM_METRIC;
+		for (i = 0; i < r->s->nmetrics; i++)
+			rankable |= r->s->metrics[i].goal != 0;
+		if (!rankable) {
+			bo__yaml_diag(r, n, "fidelity: nothing to rank a rung's trials by (give the study a "
+					    "score:, an objective the evaluator reports, or a metric with "
+					    "maximize: true or minimize: true)");
+			bad = 1;
+		}
+	}
 	if (!bad)
 		f->param = pi;
 }
