@@ -56,6 +56,7 @@
 #include "exec/slurm.h"
 #include "runner/doctor.h"
 #include "runner/fidelity.h"
+#include "runner/fidelity_bohb.h"
 #include "runner/fidelity_run.h"
 #include "runner/orphans.h"
 #include "runner/protocol.h"
@@ -152,6 +153,7 @@ typedef struct runner {
 	bo_safeguards guard;     /* spend rate, alerts, anomaly stop, limits (runner/safeguards.h) */
 	double last_predicted;   /* the cost model's prediction at the last reservation */
 	bo_fidelity *fid;        /* fidelity: the rungs' schedule (runner/fidelity.c), or NULL */
+	bo_bohb *bohb;           /* fidelity with sampler tpe or auto: BOHB's proposals, or NULL */
 	bo_fid_next held_fid;    /* fidelity: what held_x was asked for */
 	int has_held_fid;
 } runner;
@@ -977,7 +979,10 @@ static int fidelity_ask(runner *r, int64_t number, double *x, bo_fid_next *fn)
 	}
 	if (fn->kind == BO_FID_PROMOTE)
 		memcpy(x, bo__fidelity_config_x(r->fid, fn->config), s->nparams * sizeof *x);
-	else
+	else if (r->bohb) {
+		int k;
+		rc = bo__bohb_ask(r->bohb, number, x, &k);
+	} else
 		rc = bo__sampler_ask(r->sm, number, x);
 	if (rc == 0)
 		x[s->fidelity.param] = fn->value;
@@ -1516,6 +1521,8 @@ static int finish_job(runner *r, job_ctx *j)
 						   bo__fidelity_rank_value(s, rec.state, rec.feasible, rec.score,
 									   metrics, nmetrics))) < 0)
 		goto done;
+	if (r->bohb && (rc = bo__bohb_observe(r->bohb, j->id, j->x, mvals, rec.state, cost)) < 0)
+		goto done;
 	if ((rc = pruner_finish(r, j->id, rec.state, metrics, nmetrics, cost)) < 0)
 		goto done;
 	if (r->opt->progress) {
@@ -1739,6 +1746,8 @@ static int fidelity_replay(runner *r, const bo_trial_rec *t, double *x, double *
 		return rc;
 	if (t->state == BO_TRIAL_RUNNING || t->state == BO_TRIAL_QUEUED)
 		return 0;
+	if (r->bohb && (rc = bo__bohb_observe(r->bohb, t->id, x, m, t->state, t->cost)) < 0)
+		return rc;
 	return bo__fidelity_finished(r->fid, t->id,
 				     bo__fidelity_rank_value(r->s, t->state, t->feasible, t->score,
 							     t->metrics, t->nmetrics));
@@ -1947,6 +1956,9 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 		if ((rc = bo__fidelity_new(&r->fid, &s->fidelity, s->params[s->fidelity.param].type,
 					   s->nparams)) < 0)
 			goto done;
+		if ((!strcmp(s->sampler, "tpe") || !strcmp(s->sampler, "auto")) &&
+		    (rc = bo__bohb_new(&r->bohb, s, r->fid, r->seed)) < 0)
+			goto done;
 	}
 	if ((rc = bo__sampler_new(&r->sm, s, s->sampler, r->seed)) < 0)
 		goto done;
@@ -2078,6 +2090,7 @@ done:
 	bo__exec_free(r->ex);
 	bo__sampler_free(r->sm);
 	bo__pruner_free(r->pr);
+	bo__bohb_free(r->bohb);
 	bo__fidelity_free(r->fid);
 	bo__guard_clear(&r->guard, mono_now());
 	bo__storage_close(r->st);

@@ -27,6 +27,8 @@
 #include "budgetopt/study.h"
 #include "core/model.h"
 #include "runner/fidelity.h"
+#include "runner/fidelity_bohb.h"
+#include "samplers/sampler.h"
 
 #define NP 3          /* parameters: a, fid, b */
 #define FID 1
@@ -460,6 +462,103 @@ static void test_study(void **state)
 	assert_non_null(strstr(e, "10:11: fidelity: expected a mapping"));
 }
 
+/* ---- BOHB's proposals -------------------------------------------------- */
+
+/* An independent TPE told the observations of rung k (in id order) asks
+ * what BOHB must propose. */
+static void tpe_reference(const bo_study *s, uint64_t seed, int64_t number, double (*xs)[3],
+			  const double *acc, const int *rung, int n, int k, double *x)
+{
+	bo_sampler *t;
+	int i;
+	int64_t told = 0;
+	assert_int_equal(bo__sampler_new(&t, s, "tpe", seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(number + 1))), 0);
+	assert_int_equal(bo__sampler_set_param(t, "n_startup", 4), 0);
+	for (i = 0; i < n; i++)
+		if (rung[i] == k)
+			assert_int_equal(bo__sampler_tell_metrics(t, told++, xs[i], BO_TRIAL_COMPLETE, &acc[i], 0.1), 0);
+	assert_int_equal(bo__sampler_ask(t, told, x), 0);
+	bo__sampler_free(t);
+}
+
+static void test_bohb(void **state)
+{
+	bo_study *s = NULL;
+	char text[1024];
+	bo_fidelity *f;
+	bo_bohb *b;
+	bo_fid_next fn;
+	double xs[40][3], acc[40], x[3], y[3];
+	int rung[40], n = 0, k, i;
+	int64_t id = 0;
+	(void)state;
+	snprintf(text, sizeof text, "%sfidelity: {param: epochs, min: 1, max: 81, eta: 3}\n", BASE);
+	assert_int_equal(bo_study_parse(&s, text, strlen(text), "s.yaml", NULL, NULL), 0);
+	assert_int_equal(bo__fidelity_new(&f, &((struct bo_study *)s)->fidelity, BO_PT_INT, 3), 0);
+	assert_int_equal(bo__bohb_new(&b, s, f, 2385), 0);
+	/* nothing observed: random (the study's random sampler with the seed) */
+	assert_int_equal(bo__bohb_ask(b, 0, x, &k), 0);
+	assert_int_equal(k, -1);
+	/* 9 at rung 0, then 3 promoted to rung 1 (d = 2: rung 1 needs 4) */
+	for (i = 0; i < 12; i++) {
+		bo__fidelity_next(f, &fn);
+		if (fn.kind == BO_FID_NEW) {
+			xs[n][0] = 0.001 + unif() * 0.9;
+			xs[n][2] = (double)(i % 2);
+		} else
+			memcpy(xs[n], bo__fidelity_config_x(f, fn.config), sizeof xs[n]);
+		xs[n][1] = fn.value;
+		rung[n] = fn.rung;
+		acc[n] = xs[n][0] * (1 - exp(-fn.value / 3.0)) + 0.1 * xs[n][2];
+		assert_int_equal(bo__fidelity_started(f, ++id, &fn, xs[n]), 0);
+		assert_int_equal(bo__fidelity_finished(f, id, acc[n]), 0);
+		assert_int_equal(bo__bohb_observe(b, id, xs[n], &acc[n], BO_TRIAL_COMPLETE, 0.1), 0);
+		n++;
+	}
+	for (i = 0, k = 0; i < n; i++)
+		k += rung[i] == 1;
+	assert_true(k >= 1 && k < 4);
+	/* rung 1 has too few: the model is rung 0's */
+	assert_int_equal(bo__bohb_ask(b, 12, x, &k), 0);
+	assert_int_equal(k, 0);
+	tpe_reference(s, 2385, 12, xs, acc, rung, n, 0, y);
+	assert_memory_equal(x, y, sizeof x);
+	/* every third ask is random */
+	assert_int_equal(bo__bohb_ask(b, 14, x, &k), 0);
+	assert_int_equal(k, -1);
+	/* more at rung 1: its model takes over */
+	while (1) {
+		int c1 = 0;
+		for (i = 0; i < n; i++)
+			c1 += rung[i] == 1;
+		if (c1 >= 4)
+			break;
+		bo__fidelity_next(f, &fn);
+		if (fn.kind == BO_FID_NEW) {
+			xs[n][0] = 0.001 + unif() * 0.9;
+			xs[n][2] = (double)(n % 2);
+		} else
+			memcpy(xs[n], bo__fidelity_config_x(f, fn.config), sizeof xs[n]);
+		xs[n][1] = fn.value;
+		rung[n] = fn.rung;
+		acc[n] = xs[n][0] * (1 - exp(-fn.value / 3.0)) + 0.1 * xs[n][2];
+		assert_int_equal(bo__fidelity_started(f, ++id, &fn, xs[n]), 0);
+		assert_int_equal(bo__fidelity_finished(f, id, acc[n]), 0);
+		assert_int_equal(bo__bohb_observe(b, id, xs[n], &acc[n], BO_TRIAL_COMPLETE, 0.1), 0);
+		n++;
+		assert_true(n < 40);
+	}
+	assert_int_equal(bo__bohb_ask(b, 30, x, &k), 0);
+	assert_int_equal(k, 1);
+	tpe_reference(s, 2385, 30, xs, acc, rung, n, 1, y);
+	assert_memory_equal(x, y, sizeof x);
+	tpe_reference(s, 2385, 30, xs, acc, rung, n, 0, y);
+	assert_true(memcmp(x, y, sizeof x) != 0);   /* not rung 0's */
+	bo__bohb_free(b);
+	bo__fidelity_free(f);
+	bo_study_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +567,7 @@ int main(void)
 		cmocka_unit_test(test_asha_parallel),
 		cmocka_unit_test(test_hyperband),
 		cmocka_unit_test(test_study),
+		cmocka_unit_test(test_bohb),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
