@@ -9,7 +9,6 @@
 
 #include "cli.h"
 #include "core/model.h"
-#include "runner/fidelity_run.h"
 
 static const char help[] =
 	"usage: budgetopt trials [options] study.yaml\n\n"

@@ -255,6 +255,19 @@ typedef struct bo_fidelity_spec {
 	bo_srcpos pos;
 } bo_fidelity_spec;
 
+#define BO_FIDELITY_MAX_RUNGS 63
+
+/* The rungs' values of f over a parameter of type ptype, lowest first,
+ * into values (up to cap): the top rung is max, each below it eta times
+ * smaller (rounded for BO_PT_INT), none below min. Returns how many rungs
+ * there are (core/study_fidelity.c). */
+int bo__fidelity_rungs(const bo_fidelity_spec *f, int ptype, double *values, int cap);
+
+/* The rung of a trial whose fidelity parameter has value v in study s
+ * (0: lowest), -1 when s has no fidelity or v is on no rung; *nrungs (may
+ * be NULL) gets the number of rungs. For trials, status and export. */
+int bo__study_fidelity_rung(const bo_study *s, double v, int *nrungs);
+
 struct bo_study {
 	char *path;           /* as given; "<string>" when parsed from memory */
 	char *dir;            /* folder of the study file, absolute */

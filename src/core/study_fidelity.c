@@ -145,3 +145,39 @@ void bo__study_read_fidelity(rd *r, const ynode *top)
 	if (!bad)
 		f->param = pi;
 }
+
+int bo__fidelity_rungs(const bo_fidelity_spec *f, int ptype, double *values, int cap)
+{
+	/* log_eta(max/min) in floating point can fall short of the whole
+	 * number it equals (log 81 / log 3 = 3.9999...); this much is forgiven */
+	const double slack = 1e-9;
+	int s_max = (int)floor(log(f->max / f->min) / log(f->eta) + slack), k;
+	if (s_max < 0)
+		s_max = 0;
+	if (s_max > BO_FIDELITY_MAX_RUNGS - 1)
+		s_max = BO_FIDELITY_MAX_RUNGS - 1;
+	for (k = 0; k <= s_max && k < cap; k++) {
+		double v = f->max / pow(f->eta, s_max - k);
+		if (ptype == BO_PT_INT)
+			v = floor(v + 0.5);
+		values[k] = v < f->min ? f->min : v;
+	}
+	return s_max + 1;
+}
+
+int bo__study_fidelity_rung(const bo_study *s, double v, int *nrungs)
+{
+	double values[BO_FIDELITY_MAX_RUNGS];
+	int n, k;
+	if (nrungs)
+		*nrungs = 0;
+	if (s->fidelity.param < 0)
+		return -1;
+	n = bo__fidelity_rungs(&s->fidelity, s->params[s->fidelity.param].type, values, BO_FIDELITY_MAX_RUNGS);
+	if (nrungs)
+		*nrungs = n;
+	for (k = 0; k < n; k++)
+		if (fabs(values[k] - v) <= 1e-9 * fabs(values[k]))
+			return k;
+	return -1;
+}

@@ -91,8 +91,6 @@ static void bracket_begin(bo_fidelity *f)
 int bo__fidelity_new(bo_fidelity **out, const bo_fidelity_spec *spec, int ptype, size_t nparams)
 {
 	bo_fidelity *f;
-	double R = spec->max / spec->min;
-	int k, s_max;
 	*out = NULL;
 	f = bo__calloc(1, sizeof *f);
 	if (!f)
@@ -100,25 +98,13 @@ int bo__fidelity_new(bo_fidelity **out, const bo_fidelity_spec *spec, int ptype,
 	f->spec = *spec;
 	f->ptype = ptype;
 	f->nparams = nparams;
-	s_max = (int)floor(log(R) / log(spec->eta) + LOG_SLACK);
-	if (s_max < 0)
-		s_max = 0;
-	if (s_max > 62)
-		s_max = 62;
-	f->nrungs = s_max + 1;
+	f->nrungs = bo__fidelity_rungs(spec, ptype, NULL, 0);
 	f->values = bo__calloc((size_t)f->nrungs, sizeof *f->values);
 	if (!f->values) {
 		bo__free(f);
 		return BO_ENOMEM;
 	}
-	for (k = 0; k < f->nrungs; k++) {
-		double v = spec->max / pow(spec->eta, f->nrungs - 1 - k);
-		if (ptype == BO_PT_INT)
-			v = floor(v + 0.5);
-		if (v < spec->min)
-			v = spec->min;
-		f->values[k] = v;
-	}
+	bo__fidelity_rungs(spec, ptype, f->values, f->nrungs);
 	if (spec->schedule == BO_FIDELITY_HYPERBAND)
 		bracket_begin(f);
 	*out = f;

@@ -18,7 +18,6 @@
 #include <sys/types.h>
 
 #include "core/error.h"
-#include "runner/fidelity.h"
 
 double bo__fidelity_rank_value(const bo_study *s, int state, int feasible, double score,
 			       const bo_kv *metrics, size_t nmetrics)
@@ -61,18 +60,3 @@ int bo__fidelity_ckpt_dir(const char *trials_dir, int64_t config, int mode, char
 	return make_dir(buf, mode);
 }
 
-int bo__study_fidelity_rung(const bo_study *s, double v, int *nrungs)
-{
-	bo_fidelity *f = NULL;
-	int k = -1;
-	if (nrungs)
-		*nrungs = 0;
-	if (s->fidelity.param < 0 ||
-	    bo__fidelity_new(&f, &s->fidelity, s->params[s->fidelity.param].type, s->nparams) < 0)
-		return -1;
-	k = bo__fidelity_rung_of(f, v);
-	if (nrungs)
-		*nrungs = bo__fidelity_nrungs(f);
-	bo__fidelity_free(f);
-	return k;
-}

@@ -25,9 +25,4 @@ double bo__fidelity_rank_value(const bo_study *s, int state, int feasible, doubl
  * Returns 0, BO_EINVAL (path too long), BO_EIO. */
 int bo__fidelity_ckpt_dir(const char *trials_dir, int64_t config, int mode, char *buf, size_t size);
 
-/* The rung of a trial whose fidelity parameter has value v in study s
- * (0: lowest), -1 when s has no fidelity or v is on no rung; nrungs gets
- * the number of rungs (may be NULL). For `trials`, `status`, `export`. */
-int bo__study_fidelity_rung(const bo_study *s, double v, int *nrungs);
-
 #endif
