@@ -76,7 +76,10 @@ def budgetopt_side(binary, out, lname, L, method, seed, budget):
     with open(os.path.join(d, "study.yaml"), "w") as f:
         f.write(study_text(name, L, method, seed, budget))
     t0 = time.time()
-    p = subprocess.run([binary, "run", "study.yaml"], cwd=d, capture_output=True, text=True)
+    if REUSE and os.path.exists(os.path.join(d, name + ".db")):
+        p = subprocess.CompletedProcess([], 0)   # --reuse: read the ledger of an earlier run
+    else:
+        p = subprocess.run([binary, "run", "study.yaml"], cwd=d, capture_output=True, text=True)
     wall = time.time() - t0
     if p.returncode != 0:
         print("budgetopt %s %s %d failed: %s" % (lname, method, seed, p.stderr[-500:]), file=sys.stderr)
@@ -87,7 +90,8 @@ def budgetopt_side(binary, out, lname, L, method, seed, budget):
         "(SELECT value FROM trial_metrics m WHERE m.trial_id = t.id AND m.name = 'val_acc'), "
         "COALESCE((SELECT amount FROM trial_usage u WHERE u.trial_id = t.id AND u.resource = ?), 0) "
         "FROM trials t ORDER BY t.ended_at", (L["fid"], L["unit"])).fetchall()
-    trials = [dict(done=st == "complete" and fid == L["max"], acc=acc, units=units) for _, st, _, fid, acc, units in rows]
+    trials = [dict(done=st == "complete" and fid == L["max"], any=st == "complete", acc=acc, units=units)
+              for _, st, _, fid, acc, units in rows]
     return trials, wall
 
 
@@ -114,7 +118,7 @@ def optuna_side(lname, L, pruner_name, seed, budget):
 
     def objective(trial):
         units, acc = 0, 0.0
-        rec = dict(done=False, acc=None, units=0)
+        rec = dict(done=False, any=True, acc=None, units=0)
         trials.append(rec)
         if lname == "mlp":
             m = MLPClassifier(hidden_layer_sizes=(trial.suggest_categorical("hidden", [16, 32, 64, 128]),),
@@ -164,13 +168,18 @@ def optuna_side(lname, L, pruner_name, seed, budget):
     return trials, time.time() - t0
 
 
-def to_target(trials, L):
+def to_target(trials, L, key="done"):
+    """Money until the first trial that reached the target: at full fidelity
+    (key "done"), or at any fidelity, its model trained that far (key "any")."""
     spent = 0.0
     for t in trials:
         spent += t["units"] * L["price"]
-        if t["done"] and t["acc"] is not None and t["acc"] >= L["target"]:
+        if t[key] and t["acc"] is not None and t["acc"] >= L["target"]:
             return spent
     return None
+
+
+REUSE = False
 
 
 def main():
@@ -181,7 +190,10 @@ def main():
     ap.add_argument("--learners", default="mlp,hgb")
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--full-trials", type=float, default=3)
+    ap.add_argument("--reuse", action="store_true", help="read budgetopt's ledgers of an earlier run in OUT_DIR")
     a = ap.parse_args()
+    global REUSE
+    REUSE = a.reuse
     os.environ["PATH"] = "/usr/bin:" + os.environ.get("PATH", "")
     results = []
     for lname in a.learners.split(","):
@@ -190,19 +202,19 @@ def main():
         for seed in [int(s) for s in a.seeds.split(",")]:
             for method in a.methods.split(","):
                 tr, wall = budgetopt_side(os.path.abspath(a.binary), os.path.abspath(a.out), lname, L, method, seed, budget)
-                results.append((lname, seed, "budgetopt " + method, to_target(tr, L), sum(t["units"] for t in tr) * L["price"], len(tr), wall))
+                results.append((lname, seed, "budgetopt " + method, to_target(tr, L), to_target(tr, L, "any"), sum(t["units"] for t in tr) * L["price"], len(tr), wall))
                 print(json.dumps(results[-1]), flush=True)
             for pn in ("hyperband", "successive_halving"):
                 tr, wall = optuna_side(lname, L, pn, seed, budget)
-                results.append((lname, seed, "optuna tpe+" + pn, to_target(tr, L), sum(t["units"] for t in tr) * L["price"], len(tr), wall))
+                results.append((lname, seed, "optuna tpe+" + pn, to_target(tr, L), to_target(tr, L, "any"), sum(t["units"] for t in tr) * L["price"], len(tr), wall))
                 print(json.dumps(results[-1]), flush=True)
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
-    print("\n| learner | seed | method | money to target | spent | trials | wall s |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    fmt = lambda v: "%.4f" % v if v is not None else "not reached"
+    print("\n| learner | seed | method | money to target, full fidelity | money to target, any fidelity | spent | trials | wall s |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
-        print("| %s | %d | %s | %s | %.4f | %d | %.0f |" % (r[0], r[1], r[2], "%.4f" % r[3] if r[3] is not None else "not reached",
-                                                          r[4], r[5], r[6]))
+        print("| %s | %d | %s | %s | %s | %.4f | %d | %.0f |" % (r[0], r[1], r[2], fmt(r[3]), fmt(r[4]), r[5], r[6], r[7]))
 
 
 if __name__ == "__main__":
