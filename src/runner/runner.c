@@ -965,17 +965,19 @@ static int reserve_proposal(runner *r, int64_t number, double *x, bo_reserve_out
 
 /* Fills x for trial number as the schedule says: a promotion copies its
  * configuration, a new one is the sampler's; either gets its rung's value.
- * Returns 0, LAUNCH_WAIT (Hyperband: a rung is still running), BO_DONE
- * or an error from the sampler. */
-static int fidelity_ask(runner *r, int64_t number, double *x, bo_fid_next *fn)
+ * Returns 0 (*wait 1: Hyperband's rung is still running, x untouched),
+ * BO_DONE or an error from the sampler. */
+static int fidelity_ask(runner *r, int64_t number, double *x, bo_fid_next *fn, int *wait)
 {
 	const bo_study *s = r->s;
 	int rc = 0;
+	*wait = 0;
 	bo__fidelity_next(r->fid, fn);
 	if (fn->kind == BO_FID_WAIT) {
 		if (r->njobs == 0)
 			return bo__error(BO_ERROR, "fidelity: the schedule waits but no trial runs");
-		return LAUNCH_WAIT;
+		*wait = 1;
+		return 0;
 	}
 	if (fn->kind == BO_FID_PROMOTE)
 		memcpy(x, bo__fidelity_config_x(r->fid, fn->config), s->nparams * sizeof *x);
@@ -1058,11 +1060,14 @@ static int launch_one(runner *r)
 			goto done;
 		if (r->fid && !claimed) {
 			/* fidelity: a promotion, a new configuration at its rung, or a wait */
-			rc = fidelity_ask(r, number, j->x, &fn);
+			int wait;
+			rc = fidelity_ask(r, number, j->x, &fn, &wait);
+			if (rc == 0 && wait) {
+				rc = LAUNCH_WAIT;
+				goto done;
+			}
 		} else
 			rc = claimed ? 0 : bo__sampler_ask(r->sm, number, j->x);
-		if (rc == LAUNCH_WAIT)
-			goto done;
 		if (rc == BO_DONE) {
 			stop_launching(r, "sampler_stop", "%s", bo_error_last());
 			rc = LAUNCH_STOP;
