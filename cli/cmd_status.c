@@ -96,6 +96,30 @@ static void alerts_text(bo_storage *st)
 	bo__event_free_array(e, n);
 }
 
+/* Multi-fidelity: how many trials ran at each rung ("rungs    epochs 1: 12, 3: 6, 9: 2"). */
+static void print_rungs(const bo_study *s, bo_storage *st)
+{
+	bo_trial_query q = BO_TRIAL_QUERY_INIT;
+	bo_trial_rec *t = NULL;
+	size_t n = 0, i, k;
+	int64_t count[BO_FIDELITY_MAX_RUNGS] = {0};
+	double values[BO_FIDELITY_MAX_RUNGS];
+	const bo_param *p = &s->params[s->fidelity.param];
+	int nr = bo__fidelity_rungs(&s->fidelity, p->type, values, BO_FIDELITY_MAX_RUNGS), r;
+	if (st->ops->trials(st, &q, &t, &n) < 0)
+		return;
+	for (i = 0; i < n; i++)
+		for (k = 0; k < t[i].nparams; k++)
+			if (!strcmp(t[i].params[k].name, p->name) &&
+			    (r = bo__study_fidelity_rung(s, t[i].params[k].value, NULL)) >= 0)
+				count[r]++;
+	printf("rungs    %s", p->name);
+	for (r = 0; r < nr; r++)
+		printf("%s %g: %lld", r ? "," : "", values[r], (long long)count[r]);
+	printf(" (%s)\n", s->fidelity.schedule == BO_FIDELITY_HYPERBAND ? "hyperband" : "asha");
+	bo__trial_rec_free_array(t, n);
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -189,6 +213,8 @@ int cmd_status(int argc, char **argv)
 	printf(": %lld complete, %lld failed, %lld pruned, %lld running\n",
 	       (long long)tot.by_state[BO_TRIAL_COMPLETE], (long long)tot.by_state[BO_TRIAL_FAILED],
 	       (long long)tot.by_state[BO_TRIAL_PRUNED], (long long)tot.by_state[BO_TRIAL_RUNNING]);
+	if (s->fidelity.param >= 0)
+		print_rungs(s, st);
 	cli_fmt_duration(tot.elapsed_s, a, sizeof a);
 	if (isfinite(s->budget.time_s)) {
 		cli_fmt_duration(s->budget.time_s, b, sizeof b);

@@ -100,6 +100,17 @@ int cmd_trials(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		char params[512], score[32];
 		params_compact(t[i].params_json, params, sizeof params);
+		if (s->fidelity.param >= 0) {
+			/* multi-fidelity: the trial's rung beside its parameters */
+			const char *fname = s->params[s->fidelity.param].name;
+			size_t k, len = strlen(params);
+			int nr, rung = -1;
+			for (k = 0; k < t[i].nparams; k++)
+				if (!strcmp(t[i].params[k].name, fname))
+					rung = bo__study_fidelity_rung(s, t[i].params[k].value, &nr);
+			if (rung >= 0 && len < sizeof params)
+				snprintf(params + len, sizeof params - len, " (rung %d of %d)", rung, nr);
+		}
 		if (isnan(t[i].score))
 			snprintf(score, sizeof score, "-");
 		else

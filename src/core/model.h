@@ -242,6 +242,32 @@ typedef struct bo_pruner_spec {
 	bo_srcpos pos;
 } bo_pruner_spec;
 
+/* fidelity: the parameter that makes a trial cheaper and less accurate
+ * (epochs, data share), searched in ASHA rungs or Hyperband brackets over
+ * it (runner/fidelity.h; read by core/study_fidelity.c). */
+enum { BO_FIDELITY_ASHA = 0, BO_FIDELITY_HYPERBAND };
+
+typedef struct bo_fidelity_spec {
+	int param;            /* index in params, -1: no fidelity */
+	double min, max;      /* the lowest and highest rung's value */
+	double eta;           /* reduction factor (> 1) */
+	int schedule;         /* BO_FIDELITY_* */
+	bo_srcpos pos;
+} bo_fidelity_spec;
+
+#define BO_FIDELITY_MAX_RUNGS 63
+
+/* The rungs' values of f over a parameter of type ptype, lowest first,
+ * into values (up to cap): the top rung is max, each below it eta times
+ * smaller (rounded for BO_PT_INT), none below min. Returns how many rungs
+ * there are (core/study_fidelity.c). */
+int bo__fidelity_rungs(const bo_fidelity_spec *f, int ptype, double *values, int cap);
+
+/* The rung of a trial whose fidelity parameter has value v in study s
+ * (0: lowest), -1 when s has no fidelity or v is on no rung; *nrungs (may
+ * be NULL) gets the number of rungs. For trials, status and export. */
+int bo__study_fidelity_rung(const bo_study *s, double v, int *nrungs);
+
 struct bo_study {
 	char *path;           /* as given; "<string>" when parsed from memory */
 	char *dir;            /* folder of the study file, absolute */
@@ -280,6 +306,7 @@ struct bo_study {
 	int storage_group;       /* storage_access: group (files 0640, folders 0750) */
 	bo_catalog_spec catalog;
 	bo_pruner_spec pruner;   /* kind BO_PRUNER_NONE by default */
+	bo_fidelity_spec fidelity; /* param -1 by default */
 	size_t nuncertain;       /* uncertain inputs and prices, in reading order */
 	bo_dist **uncertain;     /* borrowed from inputs and prices; dist->slot = index */
 	bo_guard guard;          /* spend rate, alerts, anomaly stop, per-value limits */

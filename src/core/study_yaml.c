@@ -185,6 +185,7 @@ static const char *const TOP_KEYS[] = {"name",    "seed",      "space",      "co
 				       "objectives", "guardrails", "score", "budget",
 				       "evaluator", "sampler", "storage",    "catalog",
 				       "storage_access", "pruner", "alerts", "limits", "rollback",
+				       "fidelity",
 				       NULL};
 
 static void read_name(rd *r, const ynode *top)
@@ -1836,6 +1837,7 @@ static void read_study(rd *r)
 	read_evaluator(r, top);
 	read_catalog(r, top);
 	bo__study_read_pruner(r, top);
+	bo__study_read_fidelity(r, top);
 	(void)n;
 }
 
@@ -1894,6 +1896,7 @@ static int parse_impl(bo_study **out, const char *text, size_t len, const char *
 	s->evaluator.timeout_s = NAN;
 	s->evaluator.slurm.time_s = NAN;
 	s->score_goal = 1;
+	s->fidelity.param = -1;
 	s->path = bo__strdup(path);
 	s->dir = absolute_dir(dir);
 	s->text = bo__strndup(text ? text : "", text ? len : 0);

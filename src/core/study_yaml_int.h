@@ -167,6 +167,11 @@ const char *bo__yaml_suggest(const char *name, const char *const *cands, size_t 
 /* Reads pruner: of the study (after metrics and objectives). */
 void bo__study_read_pruner(rd *r, const ynode *top);
 
+/* ---- core/study_fidelity.c ---------------------------------------------- */
+
+/* Reads fidelity: of the study (after space: and pruner:). */
+void bo__study_read_fidelity(rd *r, const ynode *top);
+
 /* ---- core/study_guard.c: safeguards ------------------------------------- */
 
 /* Sets the defaults of s->guard (no rate limit, anomaly 3, alerts at 0.5,

@@ -139,6 +139,15 @@ json_t *bo__export_trial_json(const bo_study *s, const bo_trial_rec *t)
 	put(o, "state", json_string(bo__trial_state_name(t->state)), &ok);
 	put(o, "sampler", str_or_null(t->sampler), &ok);
 	put(o, "params", params, &ok);
+	if (s && s->fidelity.param >= 0) {
+		/* multi-fidelity: the rung the trial ran at (null: none) */
+		size_t k;
+		int rung = -1;
+		for (k = 0; k < t->nparams; k++)
+			if (!strcmp(t->params[k].name, s->params[s->fidelity.param].name))
+				rung = bo__study_fidelity_rung(s, t->params[k].value, NULL);
+		put(o, "rung", rung >= 0 ? json_integer(rung) : json_null(), &ok);
+	}
 	put(o, "metrics", kv_object(t->metrics, t->nmetrics), &ok);
 	put(o, "usage", kv_object(t->usage, t->nusage), &ok);
 	put(o, "cost", num_or_null(t->cost), &ok);

@@ -58,6 +58,9 @@
 #include "exec/slurm.h"
 #include "runner/asker.h"
 #include "runner/doctor.h"
+#include "runner/fidelity.h"
+#include "runner/fidelity_bohb.h"
+#include "runner/fidelity_run.h"
 #include "runner/orphans.h"
 #include "runner/protocol.h"
 #include "runner/livecost.h"
@@ -109,6 +112,7 @@ typedef struct job_ctx {
 	int failed_io;
 	double predicted;        /* the cost model's prediction at launch (anomaly stop); NaN: none */
 	int exited;              /* reaped while an ask was in flight: finished after it */
+	char *ckpt_dir;          /* fidelity: its configuration's checkpoint folder, or NULL */
 } job_ctx;
 
 typedef struct runner {
@@ -157,6 +161,10 @@ typedef struct runner {
 	bo_asker *asker;         /* the sampler's asks, off this thread (runner/asker.h) */
 	job_ctx **exited;        /* reaped during an ask, in the order they ended */
 	size_t nexited, capexited;
+	bo_fidelity *fid;        /* fidelity: the rungs' schedule (runner/fidelity.c), or NULL */
+	bo_bohb *bohb;           /* fidelity with sampler tpe or auto: BOHB's proposals, or NULL */
+	bo_fid_next held_fid;    /* fidelity: what held_x was asked for */
+	int has_held_fid;
 } runner;
 
 static double mono_now(void)
@@ -445,6 +453,17 @@ static char *env_pair(const char *k, const char *v)
 	return bo__sb_take(&sb);
 }
 
+/* BUDGETOPT_FIDELITY: the trial's fidelity as a share of the highest
+ * rung's (1 without fidelity: or on the top rung). */
+static const char *fidelity_share(const runner *r, const double *x, char *buf, size_t size)
+{
+	const bo_fidelity_spec *f = &r->s->fidelity;
+	if (!r->fid || !(f->max > 0) || isnan(x[f->param]))
+		return "1";
+	snprintf(buf, size, "%.17g", x[f->param] / f->max);
+	return buf;
+}
+
 static int build_env(runner *r, const job_ctx *j, const char *pjson, char ***out)
 {
 	const bo_study *s = r->s;
@@ -466,7 +485,9 @@ static int build_env(runner *r, const job_ctx *j, const char *pjson, char ***out
 	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_RESULT", j->result_path))) < 0 ||
 	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_PARAMS", pjson))) < 0 ||
 	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_SCENARIO", "default"))) < 0 ||
-	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_FIDELITY", "1"))) < 0)
+	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_FIDELITY", fidelity_share(r, j->x, buf, sizeof buf)))) < 0)
+		goto done;
+	if (j->ckpt_dir && (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_CHECKPOINT_DIR", j->ckpt_dir))) < 0)
 		goto done;
 	for (i = 0; i < s->nparams; i++) {
 		if (isnan(j->x[i]))
@@ -519,6 +540,7 @@ static void job_free(job_ctx *j)
 	bo__free(j->params_json);
 	bo__free(j->folder);
 	bo__free(j->result_path);
+	bo__free(j->ckpt_dir);
 	bo__report_clear(&j->report);
 	bo__free(j->kill_reason);
 	free_strv(j->argv);
@@ -954,6 +976,58 @@ static int reserve_proposal(runner *r, int64_t number, double *x, bo_reserve_out
 	return rc;
 }
 
+/* ---- fidelity hooks (the schedule is runner/fidelity.c) ---------------- */
+
+/* Fills x for trial number as the schedule says: a promotion copies its
+ * configuration, a new one is the sampler's; either gets its rung's value.
+ * Returns 0 (*wait 1: Hyperband's rung is still running, x untouched),
+ * BO_DONE or an error from the sampler. */
+static int fidelity_ask(runner *r, int64_t number, double *x, bo_fid_next *fn, int *wait)
+{
+	const bo_study *s = r->s;
+	int rc = 0;
+	*wait = 0;
+	bo__fidelity_next(r->fid, fn);
+	if (fn->kind == BO_FID_WAIT) {
+		if (r->njobs == 0)
+			return bo__error(BO_ERROR, "fidelity: the schedule waits but no trial runs");
+		*wait = 1;
+		return 0;
+	}
+	if (fn->kind == BO_FID_PROMOTE)
+		memcpy(x, bo__fidelity_config_x(r->fid, fn->config), s->nparams * sizeof *x);
+	else if (r->bohb) {
+		int k;
+		rc = bo__bohb_ask(r->bohb, number, x, &k);
+	} else
+		rc = bo__sampler_ask(r->sm, number, x);
+	if (rc == 0)
+		x[s->fidelity.param] = fn->value;
+	return rc;
+}
+
+/* Trial j was recorded: the schedule learns it, its configuration's
+ * checkpoint folder is made, and a promotion is an event naming its parent. */
+static int fidelity_launched(runner *r, job_ctx *j, const bo_fid_next *fn)
+{
+	const bo_study *s = r->s;
+	char path[PATH_MAX];
+	int rc;
+	if ((rc = bo__fidelity_started(r->fid, j->id, fn, j->x)) < 0)
+		return rc;
+	if ((rc = bo__fidelity_ckpt_dir(r->trials_dir, fn->kind == BO_FID_PROMOTE ? fn->config : j->id,
+					r->group ? 0750 : 0700, path, sizeof path)) < 0)
+		return rc;
+	if (!(j->ckpt_dir = bo__strdup(path)))
+		return BO_ENOMEM;
+	if (fn->kind == BO_FID_PROMOTE)
+		return event(r, j->id, "promote", fn->value,
+			     "trial %lld promotes configuration %lld from trial %lld to rung %d (%s = %g)",
+			     (long long)j->id, (long long)fn->config, (long long)fn->parent, fn->rung,
+			     s->params[s->fidelity.param].name, fn->value);
+	return 0;
+}
+
 /* Asks for trial number r->ntrials (or takes the proposal held since a
  * wait), reserves its cost and launches it. Returns LAUNCH_OK (launched),
  * LAUNCH_WAIT, LAUNCH_STOP, or an error. */
@@ -970,43 +1044,61 @@ static int launch_one(runner *r)
 	int rc;
 	double reserve;
 	int64_t number = r->ntrials, claimed = 0, asked;
+	bo_fid_next fn;
 
 	memset(&rec, 0, sizeof rec);
 	j = bo__calloc(1, sizeof *j);
 	if (!j)
 		return BO_ENOMEM;
 	bo__report_init(&j->report);
+	memset(&fn, 0, sizeof fn);
+	fn.kind = -1;            /* not a fidelity trial */
 	if (r->held_x) {
 		j->x = r->held_x;
 		r->held_x = NULL;
+		if (r->has_held_fid)
+			fn = r->held_fid;
+		r->has_held_fid = 0;
 	} else {
 		j->x = bo__calloc(s->nparams ? s->nparams : 1, sizeof *j->x);
 		if (!j->x) {
 			rc = BO_ENOMEM;
 			goto done;
 		}
-		if (!bo__asker_pending(r->asker)) {
+		if (r->fid && !bo__asker_pending(r->asker)) {
+			/* fidelity: a promotion, a new configuration at its rung, or a
+			 * wait, decided on this thread (no ask is ever in flight) */
+			int wait;
 			crash_point(r, "ask");
-			if (r->w && (rc = worker_claim(r, j->x, &ro, &claimed)) != 0)
-				goto done;
-			/* worker: unless a configuration queued again was claimed, ask
-			 * with every worker's finished trials told */
-			if (r->w && !claimed &&
-			    (rc = bo__worker_refresh(r->w, r->st, r->sm, s, &r->max_cost)) < 0)
-				goto done;
-			if (!claimed && (rc = bo__asker_start(r->asker, number, r->njobs == 0)) < 0)
-				goto done;
-		}
-		/* The ask runs on the asker's thread: a fast one is taken at
-		 * once, a slow one on a later pass, the jobs policed meanwhile. */
-		rc = 0;
-		if (!claimed) {
-			bo__asker_wait(r->asker, ASK_POLL_MS);
-			if (!bo__asker_take(r->asker, &asked, j->x, &rc)) {
+			rc = fidelity_ask(r, number, j->x, &fn, &wait);
+			if (rc == 0 && wait) {
 				rc = LAUNCH_WAIT;
 				goto done;
 			}
-			number = asked;   /* a worker's count may have moved since */
+		} else {
+			if (!bo__asker_pending(r->asker)) {
+				crash_point(r, "ask");
+				if (r->w && (rc = worker_claim(r, j->x, &ro, &claimed)) != 0)
+					goto done;
+				/* worker: unless a configuration queued again was claimed, ask
+				 * with every worker's finished trials told */
+				if (r->w && !claimed &&
+				    (rc = bo__worker_refresh(r->w, r->st, r->sm, s, &r->max_cost)) < 0)
+					goto done;
+				if (!claimed && (rc = bo__asker_start(r->asker, number, r->njobs == 0)) < 0)
+					goto done;
+			}
+			/* The ask runs on the asker's thread: a fast one is taken at
+			 * once, a slow one on a later pass, the jobs policed meanwhile. */
+			rc = 0;
+			if (!claimed) {
+				bo__asker_wait(r->asker, ASK_POLL_MS);
+				if (!bo__asker_take(r->asker, &asked, j->x, &rc)) {
+					rc = LAUNCH_WAIT;
+					goto done;
+				}
+				number = asked;   /* a worker's count may have moved since */
+			}
 		}
 		if (rc == BO_DONE) {
 			stop_launching(r, "sampler_stop", "%s", bo_error_last());
@@ -1033,6 +1125,8 @@ static int launch_one(runner *r)
 		if (rc == LAUNCH_WAIT) {
 			r->held_x = j->x;   /* the same proposal, once money frees */
 			j->x = NULL;
+			r->held_fid = fn;
+			r->has_held_fid = fn.kind >= 0;
 		}
 		goto done;
 	}
@@ -1131,6 +1225,8 @@ static int launch_one(runner *r)
 	j->cap = ro.cap;
 	j->predicted = claimed ? NAN : r->last_predicted;
 	if ((rc = bo__guard_launched(&r->guard, j->id, j->x, ro.need)) < 0)
+		goto done;
+	if (fn.kind >= 0 && (rc = fidelity_launched(r, j, &fn)) < 0)
 		goto done;
 	crash_point(r, "reserved");
 
@@ -1460,6 +1556,12 @@ static int finish_job(runner *r, job_ctx *j)
 		goto done;
 	if ((rc = bo__sampler_tell_metrics(r->sm, j->id - 1, j->x, rec.state, mvals, cost)) < 0)
 		goto done;
+	if (r->fid && (rc = bo__fidelity_finished(r->fid, j->id,
+						   bo__fidelity_rank_value(s, rec.state, rec.feasible, rec.score,
+									   metrics, nmetrics))) < 0)
+		goto done;
+	if (r->bohb && (rc = bo__bohb_observe(r->bohb, j->id, j->x, mvals, rec.state, cost)) < 0)
+		goto done;
 	if ((rc = pruner_finish(r, j->id, rec.state, metrics, nmetrics, cost)) < 0)
 		goto done;
 	if (r->opt->progress) {
@@ -1672,6 +1774,24 @@ static int replay_steps(runner *r, const bo_trial_rec *t, size_t nt)
 	return rc;
 }
 
+/* A stored trial rebuilds the rungs (in id order; finished ones with
+ * their ranking value). x and m are workspaces. */
+static int fidelity_replay(runner *r, const bo_trial_rec *t, double *x, double *m)
+{
+	bo_fid_next fn;
+	int rc;
+	bo__trial_rec_point(r->s, t, x, m);
+	if ((rc = bo__fidelity_replay(r->fid, t->id, x, &fn)) < 0)
+		return rc;
+	if (t->state == BO_TRIAL_RUNNING || t->state == BO_TRIAL_QUEUED)
+		return 0;
+	if (r->bohb && (rc = bo__bohb_observe(r->bohb, t->id, x, m, t->state, t->cost)) < 0)
+		return rc;
+	return bo__fidelity_finished(r->fid, t->id,
+				     bo__fidelity_rank_value(r->s, t->state, t->feasible, t->score,
+							     t->metrics, t->nmetrics));
+}
+
 static int load_history(runner *r)
 {
 	const bo_study *s = r->s;
@@ -1697,6 +1817,8 @@ static int load_history(runner *r)
 			if ((rc = bo__sampler_tell_metrics(r->sm, t[i].id - 1, x, t[i].state, m, t[i].cost)) < 0)
 				goto done;
 		}
+		if (r->fid && (rc = fidelity_replay(r, &t[i], x, m)) < 0)
+			goto done;
 		if (t[i].state == BO_TRIAL_COMPLETE)
 			r->ncomplete++;
 		else if (t[i].state == BO_TRIAL_FAILED)
@@ -1901,6 +2023,19 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 	}
 	if ((rc = bo__pruner_new(&r->pr, &s->pruner)) < 0)
 		goto done;
+	if (s->fidelity.param >= 0) {
+		if (r->w) {
+			rc = bo__error(BO_EINVAL, "fidelity: rungs are kept by one runner; run the study "
+					 "without workers (or without fidelity:)");
+			goto done;
+		}
+		if ((rc = bo__fidelity_new(&r->fid, &s->fidelity, s->params[s->fidelity.param].type,
+					   s->nparams)) < 0)
+			goto done;
+		if ((!strcmp(s->sampler, "tpe") || !strcmp(s->sampler, "auto")) &&
+		    (rc = bo__bohb_new(&r->bohb, s, r->fid, r->seed)) < 0)
+			goto done;
+	}
 	if ((rc = bo__sampler_new(&r->sm, s, s->sampler, r->seed)) < 0 ||
 	    (rc = bo__asker_new(&r->asker, r->sm, s->nparams)) < 0)
 		goto done;
@@ -2055,6 +2190,8 @@ done:
 	bo__sampler_free(r->sm);
 	bo__free(r->exited);
 	bo__pruner_free(r->pr);
+	bo__bohb_free(r->bohb);
+	bo__fidelity_free(r->fid);
 	bo__guard_clear(&r->guard, mono_now());
 	bo__storage_close(r->st);
 	bo__ledger_unlock(r->lock_fd);
