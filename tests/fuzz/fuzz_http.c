@@ -41,7 +41,7 @@ static const char TOKEN[] = "s3cret-Token_42";
 
 static const char *const KNOWN[] = {
 	"/", "/index.html", "/app.js", "/style.css", "/api/events/stream", "/api/status",
-	"/api/trials", "/api/frontier", "/api/events", "/api/charts",
+	"/api/trials", "/api/frontier", "/api/events", "/api/charts", "/api/selection",
 	"/api/charts/frontier.svg", "/api/charts/burndown.svg", "/api/charts/best.svg",
 	"/api/charts/marginal.svg", "/api/charts/importance.svg",
 };
