@@ -39,6 +39,27 @@ static void close_fd(int *fd)
 	}
 }
 
+/* Reads the child's report on the close-on-exec pipe rfd (and closes it):
+ * EOF means it exec'd, 0 is returned; else the child's errno (or a negative
+ * code of the caller's), after reaping it and closing *pidfd. */
+static int exec_result(int rfd, const pid_t *pid, int *pidfd)
+{
+	int err = 0;
+	ssize_t n;
+	do
+		n = read(rfd, &err, sizeof err);
+	while (n < 0 && errno == EINTR);
+	close(rfd);
+	if (n == (ssize_t)sizeof err && err != 0) {
+		int ws;
+		while (waitpid(*pid, &ws, 0) < 0 && errno == EINTR)
+			;
+		close_fd(pidfd);
+		return err;
+	}
+	return 0;
+}
+
 /* Starts argv with posix_spawn: vfork-like, so the runner's page tables
  * are not copied for every trial (fork was the largest part of the loop's
  * cost per trial). The child gets its own process group, default signal
@@ -124,10 +145,9 @@ int bo__spawn_clone(const bo_exec_spec *spec, int out_w, int err_w, int cg_fd, p
 {
 	struct clone3_args ca;
 	sigset_t all, old;
-	int ep[2], err = 0, cerr;
+	int ep[2], cerr;
 	long r;
 	pid_t parent = getpid();
-	ssize_t n;
 
 	*pid = 0;
 	*pidfd = -1;
@@ -153,19 +173,7 @@ int bo__spawn_clone(const bo_exec_spec *spec, int out_w, int err_w, int cg_fd, p
 		return -1;
 	}
 	*pid = (pid_t)r;
-	/* EOF: exec happened (the pipe is close-on-exec); else its errno. */
-	do
-		n = read(ep[0], &err, sizeof err);
-	while (n < 0 && errno == EINTR);
-	close(ep[0]);
-	if (n == (ssize_t)sizeof err && err != 0) {
-		int ws;
-		while (waitpid(*pid, &ws, 0) < 0 && errno == EINTR)
-			;
-		close_fd(pidfd);
-		return err;
-	}
-	return 0;
+	return exec_result(ep[0], pid, pidfd);
 }
 
 /* Moves a started process into a cgroup, where clone3 could not start it
@@ -232,7 +240,6 @@ int bo__spawn_vfork(const bo_exec_spec *spec, int out_w, int err_w, int cg_fd, p
 	sigset_t all, old;
 	unsigned char *stack;
 	int ep[2], err = 0, cerr, fd = -1;
-	ssize_t n;
 	pid_t r;
 
 	*pid = 0;
@@ -267,16 +274,7 @@ int bo__spawn_vfork(const bo_exec_spec *spec, int out_w, int err_w, int cg_fd, p
 	}
 	*pid = r;
 	*pidfd = fd;
-	/* EOF: exec happened (the pipe is close-on-exec); else its errno. */
-	do
-		n = read(ep[0], &err, sizeof err);
-	while (n < 0 && errno == EINTR);
-	close(ep[0]);
-	if (n == (ssize_t)sizeof err && err != 0) {
-		int ws;
-		while (waitpid(*pid, &ws, 0) < 0 && errno == EINTR)
-			;
-		close_fd(pidfd);
+	if ((err = exec_result(ep[0], pid, pidfd)) != 0) {
 		if (err == VFORK_NO_CGROUP) {
 			*pid = 0;
 			errno = EPERM;
