@@ -2,8 +2,9 @@
  * core/study_yaml_int.h - the YAML tree and the reader's state, shared by
  * the positioned YAML tree and its diagnostics (core/study_tree.c), the
  * study reader (core/study_yaml.c) and the readers of parts of a study
- * that live in their own files (core/study_dist.c: distributions and
- * chance constraints; core/study_slurm.c).
+ * that live in their own files (core/study_space.c, core/study_prices.c,
+ * core/study_metrics.c, core/study_evaluator.c; core/study_dist.c:
+ * distributions and chance constraints; core/study_slurm.c).
  *
  * Internal to core/study_*.c.
  */
@@ -161,6 +162,61 @@ const char *bo__yaml_kind(const ynode *n);
 
 /* " (did you mean \"x\"?)" for the candidate closest to name, or "". */
 const char *bo__yaml_suggest(const char *name, const char *const *cands, size_t n, char buf[128]);
+
+/* ---- core/study_yaml.c: expressions and names --------------------------- */
+
+#define K(kind) (1u << (kind))
+
+/* What an expression at one place of the study may use. */
+typedef struct resolver {
+	rd *r;
+	unsigned kinds;       /* allowed symbol kinds: K(BO_SYM_PARAM) | ... */
+	size_t visible;       /* parameters [0, visible) are usable */
+	const char *what;     /* "a condition", "a constraint" (for messages) */
+	const char *hint;     /* what the place may use */
+} resolver;
+
+/* A resolver that allows every kind of name and every parameter. */
+resolver bo__yaml_all_resolver(rd *r, const char *what);
+
+/* Compiles the expression in scalar node n (or text with n's position).
+ * Returns the expression, or NULL after a diagnostic (or out of memory). */
+bo_expr *bo__yaml_compile_at(rd *r, const ynode *n, const char *text, resolver *rs,
+			     const char *context);
+
+/* The text of an expression at n; NULL after a diagnostic. */
+const char *bo__yaml_expr_text(rd *r, const ynode *n, const char *what);
+
+/* Checks the name of an input, price (dots: dotted names allowed), metric...
+ * at key: 0, or -1 after a diagnostic. */
+int bo__yaml_check_name(rd *r, const ynode *key, const char *kind, int dots);
+
+/* ---- the sections, in the order core/study_yaml.c reads them ------------ */
+
+/* core/study_space.c: space: (the parameters), then their when:
+ * conditions once every name is known. */
+void bo__study_read_space(rd *r, const ynode *top);
+void bo__study_read_space_when(rd *r, const ynode *top);
+
+/* core/study_prices.c: inputs: and prices:. */
+void bo__study_read_inputs(rd *r, const ynode *top);
+void bo__study_read_pricebook(rd *r, const ynode *top);
+
+/* core/study_metrics.c: metrics:, the names of derived:, the check that no
+ * two kinds share a name, constraints:, the expressions of derived:,
+ * objectives:, guardrails:, score:. */
+void bo__study_read_metrics(rd *r, const ynode *top);
+void bo__study_read_derived_names(rd *r, const ynode *top);
+void bo__study_check_clashes(rd *r);
+void bo__study_read_constraints(rd *r, const ynode *top);
+void bo__study_compile_derived(rd *r, const ynode *top);
+void bo__study_read_objectives(rd *r, const ynode *top);
+void bo__study_read_guardrails(rd *r, const ynode *top);
+void bo__study_read_score(rd *r, const ynode *top);
+
+/* core/study_evaluator.c: budget: and evaluator:. */
+void bo__study_read_budget(rd *r, const ynode *top);
+void bo__study_read_evaluator(rd *r, const ynode *top);
 
 /* ---- core/study_pruner.c ------------------------------------------------ */
 
