@@ -268,6 +268,31 @@ int bo__fidelity_rungs(const bo_fidelity_spec *f, int ptype, double *values, int
  * be NULL) gets the number of rungs. For trials, status and export. */
 int bo__study_fidelity_rung(const bo_study *s, double v, int *nrungs);
 
+/* scenarios: a named evaluation condition (clean data, shifted data,
+ * another accelerator) with its own values of some inputs and prices
+ * (issue 10 item 4; read by core/study_scenarios.c, applied by
+ * core/scenario.c). */
+typedef struct bo_scen_value {
+	int is_price;         /* 0: an input; 1: a price */
+	int index;            /* into inputs, or prices.items */
+	int key;              /* a price table's key index; -1: a scalar entry */
+	double value;         /* a point; the mean when dist is set */
+	bo_dist *dist;        /* NULL: a point (owned by the study's uncertain list) */
+	bo_srcpos pos;
+} bo_scen_value;
+
+typedef struct bo_scenario {
+	char *name;
+	double weight;        /* > 0 as written (default 1); bo__scenario_weight normalises */
+	size_t nvalues;
+	bo_scen_value *values;
+	bo_srcpos pos;
+} bo_scenario;
+
+enum { BO_SCEN_POLICY_ALL = 0 };
+
+#define BO_REPEATS_MAX 1000   /* repeats: n and --repeats at most this */
+
 struct bo_study {
 	char *path;           /* as given; "<string>" when parsed from memory */
 	char *dir;            /* folder of the study file, absolute */
@@ -310,7 +335,35 @@ struct bo_study {
 	size_t nuncertain;       /* uncertain inputs and prices, in reading order */
 	bo_dist **uncertain;     /* borrowed from inputs and prices; dist->slot = index */
 	bo_guard guard;          /* spend rate, alerts, anomaly stop, per-value limits */
+	size_t nscenarios;       /* 0: one implicit scenario, "default" */
+	bo_scenario *scenarios;
+	int scenario_policy;     /* BO_SCEN_POLICY_* */
+	int64_t repeats;         /* repeats: n (>= 1; 1 by default) */
+	size_t nrepeat_seeds;    /* repeats: seeds, 0 or repeats long */
+	uint64_t *repeat_seeds;
+	bo_srcpos scenarios_pos;
 };
+
+/* core/scenario.c: the evaluation units of one configuration are its
+ * scenarios times its repeats. The scenarios of s: nscenarios, or 1 (the
+ * implicit "default") when the study lists none. */
+size_t bo__scenario_count(const bo_study *s);
+/* The name of scenario k ("default" for the implicit one). */
+const char *bo__scenario_name(const bo_study *s, size_t k);
+/* The index of the scenario named name, or -1. */
+int bo__scenario_find(const bo_study *s, const char *name);
+/* The weight of scenario k over the sum of all weights (1 for the implicit
+ * one). */
+double bo__scenario_weight(const bo_study *s, size_t k);
+/* The seed of repeat k (0-based): repeats: seeds[k] when given, else the
+ * study's seed (0 without one) plus k. */
+uint64_t bo__repeat_seed(const bo_study *s, int64_t k);
+/* A view of s under scenario k: a shallow copy whose inputs and prices
+ * carry the scenario's values (its other parts are s's, borrowed), for the
+ * derived metrics, guardrails, score and cost of a trial of that scenario.
+ * Free it with bo__scenario_view_free before s. Returns 0 or BO_ENOMEM. */
+int bo__scenario_view(const bo_study *s, size_t k, bo_study **out);
+void bo__scenario_view_free(bo_study *v);
 
 /* Compiles text as an expression over every name of the study (parameters,
  * metrics, derived metrics, inputs, prices), for expressions given on the

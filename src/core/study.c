@@ -76,6 +76,12 @@ void bo_study_free(bo_study *s)
 		bo__free(p->dists);
 	}
 	bo__free(s->prices.items);
+	for (i = 0; s->scenarios && i < s->nscenarios; i++) {
+		bo__free(s->scenarios[i].name);
+		bo__free(s->scenarios[i].values);
+	}
+	bo__free(s->scenarios);
+	bo__free(s->repeat_seeds);
 	/* every distribution is on this list from the moment it is made */
 	for (i = 0; s->uncertain && i < s->nuncertain; i++)
 		bo__dist_free(s->uncertain[i]);

@@ -106,12 +106,18 @@ static void check_placeholders(rd *r, const ynode *n, const char *arg)
 				len = sizeof name - 1;
 			memcpy(name, p + 1, len);
 			name[len] = '\0';
-			if (bo__study_find_param(r->s, name) < 0) {
+			/* {scenario}, {repeat} and {seed} name the unit of the trial
+			 * (a parameter of that name comes first) */
+			if (bo__study_find_param(r->s, name) < 0 && strcmp(name, "scenario") != 0 &&
+			    strcmp(name, "repeat") != 0 && strcmp(name, "seed") != 0) {
 				suggest sg;
 				size_t i;
 				bo__suggest_init(&sg, name);
 				for (i = 0; i < r->s->nparams; i++)
 					bo__suggest_try(&sg, r->s->params[i].name);
+				bo__suggest_try(&sg, "scenario");
+				bo__suggest_try(&sg, "repeat");
+				bo__suggest_try(&sg, "seed");
 				bo__yaml_diag_at(r, n->line, n->col + n->quote + (int)(p - arg),
 					 "evaluator: placeholder \"{%s}\" names no parameter%s",
 					 bo__yaml_shown(name, buf), bo__suggest_hint(&sg, hint));

@@ -211,7 +211,7 @@ static const char *const TOP_KEYS[] = {"name",    "seed",      "space",      "co
 				       "objectives", "guardrails", "score", "budget",
 				       "evaluator", "sampler", "storage",    "catalog",
 				       "storage_access", "pruner", "alerts", "limits", "rollback",
-				       "fidelity",
+				       "fidelity", "scenarios", "scenario_policy", "repeats",
 				       NULL};
 
 static void read_name(rd *r, const ynode *top)
@@ -428,6 +428,7 @@ static void read_study(rd *r)
 	bo__study_read_space(r, top);
 	bo__study_read_inputs(r, top);
 	bo__study_read_pricebook(r, top);
+	bo__study_read_scenarios(r, top);
 	bo__study_read_metrics(r, top);
 	bo__study_read_derived_names(r, top);
 	if (r->nomem)
@@ -504,6 +505,7 @@ static int parse_impl(bo_study **out, const char *text, size_t len, const char *
 	s->evaluator.slurm.time_s = NAN;
 	s->score_goal = 1;
 	s->fidelity.param = -1;
+	s->repeats = 1;
 	s->path = bo__strdup(path);
 	s->dir = absolute_dir(dir);
 	s->text = bo__strndup(text ? text : "", text ? len : 0);

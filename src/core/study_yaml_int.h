@@ -218,6 +218,10 @@ void bo__study_read_score(rd *r, const ynode *top);
 void bo__study_read_budget(rd *r, const ynode *top);
 void bo__study_read_evaluator(rd *r, const ynode *top);
 
+/* core/study_scenarios.c: scenarios:, scenario_policy:, repeats: (after
+ * inputs: and prices:). */
+void bo__study_read_scenarios(rd *r, const ynode *top);
+
 /* ---- core/study_pruner.c ------------------------------------------------ */
 
 /* Reads pruner: of the study (after metrics and objectives). */
