@@ -52,6 +52,7 @@ void bo__trial_rec_clear(bo_trial_rec *t)
 	bo__free(t->cgroup);
 	bo__free(t->reserve_basis);
 	bo__free(t->cap_detail);
+	bo__free(t->scenario);
 	memset(t, 0, sizeof *t);
 }
 

@@ -64,6 +64,8 @@ typedef struct bo_trial_rec {
 	double cap;            /* trial_start only: its money cap, recorded as */
 	char *cap_detail;      /* a "trial_cap" event with this detail in the
 				* same transaction when cap_detail is set */
+	char *scenario;        /* the scenario it ran under (NULL: "default") */
+	int64_t repeat;        /* its repeat, from 0 */
 } bo_trial_rec;
 
 void bo__trial_rec_clear(bo_trial_rec *t);   /* frees members, zeroes */
