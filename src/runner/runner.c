@@ -722,6 +722,27 @@ static double overrun(const runner *r)
 	return o;
 }
 
+/* Trials running now: this process's; for a worker, every worker's (as of
+ * the last sync). A launch that must wait for money or for the first
+ * cost waits for all of them, not only its own. */
+static int64_t running_anywhere(const runner *r)
+{
+	int64_t n = (int64_t)r->njobs;
+	if (r->w && r->w->sync.nrunning > n)
+		n = r->w->sync.nrunning;
+	return n;
+}
+
+/* A launch waits (LAUNCH_WAIT). A worker with none of its own trials
+ * running has nothing to wake it: it naps as when the budget row refused
+ * it, then looks again. */
+static int launch_wait(runner *r)
+{
+	if (r->w && r->njobs == 0)
+		r->w->refused = 1;
+	return LAUNCH_WAIT;
+}
+
 /* ---- worker: several on one PostgreSQL study (runner/worker.h) -------- */
 
 /* The shared state replaces this process's own counts before a decision. */
@@ -897,6 +918,27 @@ static void worker_reap(runner *r)
 	}
 }
 
+/* A running trial without a cap whose live cost passed its reservation
+ * holds that money (overrun() counts it for this worker's launches); the
+ * other workers see only the budget row, so the trial's reservation there
+ * is raised to it (bo__pg_trial_hold), by steps of at least 2% to keep
+ * the writes few. A failed write is tried again at the next heartbeat. */
+static void worker_hold(runner *r, job_ctx *j)
+{
+	double held = bo__reserve_held(j->reserved, j->cost_now), now = NAN;
+	if (r->w->down || isfinite(j->cap) || !(held > j->reserved * 1.02 + 1e-12))
+		return;
+	if (bo__pg_trial_hold(r->st, j->id, r->run_id, held, &now) < 0) {
+		note(r, "trial %lld: holding its live cost %.6g: %s (tried again at the next heartbeat)",
+		     (long long)j->id, held, bo_error_last());
+		return;
+	}
+	if (isfinite(now) && now > j->reserved) {
+		r->reserved += now - j->reserved;
+		j->reserved = now;
+	}
+}
+
 static void worker_note(void *ud, const char *msg)
 {
 	note(ud, "%s", msg);
@@ -920,8 +962,9 @@ static int launch_decision(runner *r)
 	}
 	/* No cap and no cost known: the first trial runs alone (asking
 	 * before it could be launched would only hold a proposal). */
-	if (is_money_limited(r) && !isfinite(b->trial_money) && r->nfinished == 0 && r->njobs > 0)
-		return LAUNCH_WAIT;
+	if (is_money_limited(r) && !isfinite(b->trial_money) && r->nfinished == 0 &&
+	    running_anywhere(r) > 0)
+		return launch_wait(r);
 	return LAUNCH_OK;
 }
 
@@ -943,7 +986,7 @@ static int reserve_proposal(runner *r, int64_t number, double *x, bo_reserve_out
 	in.slots = (int64_t)r->parallel - (int64_t)r->njobs;
 	if (b->trials > 0 && b->trials - r->ntrials < in.slots)
 		in.slots = b->trials - r->ntrials;
-	in.running = (int64_t)r->njobs;
+	in.running = running_anywhere(r);
 	in.nfinished = r->nfinished;
 	in.max_cost = r->max_cost;
 	in.predicted = NAN;
@@ -954,16 +997,16 @@ static int reserve_proposal(runner *r, int64_t number, double *x, bo_reserve_out
 	r->last_predicted = in.predicted;
 	rc = LAUNCH_OK;
 	if (v == BO_RESERVE_ALONE) {
-		rc = LAUNCH_WAIT;
+		rc = launch_wait(r);
 	} else if (v == BO_RESERVE_DEAR) {
-		if (r->njobs > 0) {
+		if (running_anywhere(r) > 0) {
 			if (!r->waiting) {
 				r->waiting = 1;
 				event(r, 0, "wait", ro->need,
 				      "next trial (reservation %.6g: %s) waits for running trials: %.6g left after reservations",
 				      ro->need, ro->basis, in.left);
 			}
-			rc = LAUNCH_WAIT;
+			rc = launch_wait(r);
 		} else {
 			stop_launching(r, "budget_stop",
 				       "money budget reached: %.6g %s left, the next trial needs a reservation of %.6g (%s)",
@@ -2137,8 +2180,11 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 			r->last_heartbeat = now;
 			r->st->ops->run_heartbeat(r->st, r->run_id, wall_now());
 			for (i = 0; i < r->njobs; i++)
-				if (!r->jobs[i]->exited)
+				if (!r->jobs[i]->exited) {
 					heartbeat_usage(r, r->jobs[i]);
+					if (r->w)
+						worker_hold(r, r->jobs[i]);
+				}
 			if (r->w)
 				worker_reap(r);
 			crash_point(r, "heartbeat");

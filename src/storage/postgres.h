@@ -63,6 +63,14 @@ int bo__pg_worker_begin(bo_storage *st, int64_t version, int64_t pid, const char
  * queued or the limit refuses. Other fields of t are stored. */
 int bo__pg_claim_queued(bo_storage *st, bo_trial_rec *t, double limit);
 
+/* Raises running trial id's reservation to held (its live cost, when that
+ * passed what it reserved: only trials without a cap can), in the trial
+ * row and the budget row under the budget row's lock, with a `hold` event,
+ * so that every worker's next check counts the money that trial already
+ * holds. *reserved gets the trial's reservation after the call (unchanged
+ * when held is not above it or the trial no longer runs). */
+int bo__pg_trial_hold(bo_storage *st, int64_t id, int64_t run_id, double held, double *reserved);
+
 /* Prices an orphan's last stored usage, at most cap. */
 typedef double (*bo_pg_charge_fn)(void *ud, int64_t id, const bo_kv *usage, size_t n, double cap);
 

@@ -260,6 +260,70 @@ done:
 	return rc;
 }
 
+int bo__pg_trial_hold(bo_storage *st, int64_t id, int64_t run_id, double held, double *reserved)
+{
+	const char *label = "", *what = "holding a running trial's live cost";
+	PGconn *c = conn(st, &label, what);
+	PGresult *r = NULL;
+	char b[4][NUMLEN], detail[200];
+	const char *v[4];
+	double old;
+	int rc;
+	if (!c)
+		return BO_EIO;
+	if (!isfinite(held) || held < 0)
+		return bo__error(BO_EINVAL, "%s: held %g", what, held);
+	fmt_int(b[0], id);
+	v[0] = b[0];
+	/* the budget row first, then the trial's (the lock order of every
+	 * change of money) */
+	if ((rc = run(c, label, "BEGIN", 0, NULL, NULL, what)) ||
+	    (rc = run(c, label, "SELECT 1 FROM budget WHERE id = 1 FOR UPDATE", 0, NULL, NULL,
+		      what)) ||
+	    (rc = run(c, label, "SELECT state, reserved FROM trials WHERE id = $1 FOR UPDATE", 1, v,
+		      &r, what)))
+		goto done;
+	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), "running") != 0) {
+		rc = run(c, label, "COMMIT", 0, NULL, NULL, what);
+		*reserved = NAN;
+		goto done;
+	}
+	old = num(r, 0, 1);
+	if (!isfinite(old))
+		old = 0.0;
+	*reserved = old;
+	if (held <= old) {
+		rc = run(c, label, "COMMIT", 0, NULL, NULL, what);
+		goto done;
+	}
+	fmt_real(b[1], held);
+	fmt_real(b[2], held - old);
+	fmt_int(b[3], run_id);
+	snprintf(detail, sizeof detail,
+		 "live cost %.6g passed its reservation %.6g: the budget holds %.6g for it", held, old,
+		 held);
+	v[1] = b[1];
+	if ((rc = run(c, label, "UPDATE trials SET reserved = $2 WHERE id = $1", 2, v, NULL, what)) ||
+	    (rc = run(c, label, "UPDATE budget SET reserved = reserved + $1 WHERE id = 1", 1,
+		      (const char *const[]){b[2]}, NULL, what)))
+		goto done;
+	v[1] = b[3];
+	v[2] = b[1];
+	v[3] = detail;
+	if ((rc = run(c, label,
+		      "INSERT INTO events(t, run_id, trial_id, kind, amount, detail) VALUES "
+		      "(extract(epoch from clock_timestamp())::double precision, $2, $1, 'hold', $3, $4)",
+		      4, v, NULL, what)) ||
+	    (rc = run(c, label, "COMMIT", 0, NULL, NULL, what)))
+		goto done;
+	*reserved = held;
+done:
+	PQclear(r);
+	if (rc)
+		rollback(c);
+	return rc;
+}
+
 /* Inserts a queued copy of trial old (its configuration) unless old was a
  * re-queue itself; in the caller's transaction. */
 static int requeue(PGconn *c, const char *label, int64_t old, const char *what)

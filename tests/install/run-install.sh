@@ -5,6 +5,8 @@
 # find_package (shared and static), run, and linked to libbudgetopt.so.0.
 # Usage (from CTest): run-install.sh <budgetopt program> <source dir> <scratch dir>
 set -euo pipefail
+# (grep -q reads a captured output, never a pipe: with pipefail, grep -q
+# leaving early makes the writer die of SIGPIPE and the check fail at random)
 bin=$1 src=$2 tmp=$3
 build=$(cd "$(dirname "$bin")" && pwd)
 rm -rf "$tmp" && mkdir -p "$tmp"
@@ -27,7 +29,7 @@ for f in libbudgetopt.so libbudgetopt.a pkgconfig/budgetopt.pc cmake/budgetopt/b
 	[ -e "$libdir/$f" ] || fail "$libdir/$f not installed"
 done
 [ "$(readlink "$libdir/libbudgetopt.so")" = libbudgetopt.so.0 ] || fail "libbudgetopt.so is not a link to the SONAME"
-"$prefix/bin/budgetopt" --version | grep -q "^budgetopt $("$bin" --version | head -1 | cut -d' ' -f2)$" ||
+grep -q "^budgetopt $("$bin" --version | head -1 | cut -d' ' -f2)$" <<< "$("$prefix/bin/budgetopt" --version)" ||
 	fail "the installed program reports another version"
 
 run_embed() { # program: runs it, checks its answer and what it links
@@ -42,9 +44,9 @@ export PKG_CONFIG_PATH=$libdir/pkgconfig
 cc -std=c11 -Wall -Werror "${cflags[@]}" -o "$tmp/embed_pc" "$src/examples/embed/embed.c" $(pkg-config --cflags --libs budgetopt) -lm ||
 	fail "examples/embed does not build with pkg-config --cflags --libs budgetopt"
 run_embed "$tmp/embed_pc" pkg-config
-LD_LIBRARY_PATH=$libdir ldd "$tmp/embed_pc" | grep -q "libbudgetopt.so.0 => $libdir/" ||
+grep -q "libbudgetopt.so.0 => $libdir/" <<< "$(LD_LIBRARY_PATH=$libdir ldd "$tmp/embed_pc")" ||
 	{ LD_LIBRARY_PATH=$libdir ldd "$tmp/embed_pc" >&2; fail "ldd: embed does not load libbudgetopt.so.0 from the prefix"; }
-readelf -d "$tmp/embed_pc" | grep -q 'NEEDED.*\[libbudgetopt.so.0\]' || fail "embed does not NEED libbudgetopt.so.0"
+grep -q 'NEEDED.*\[libbudgetopt.so.0\]' <<< "$(readelf -d "$tmp/embed_pc")" || fail "embed does not NEED libbudgetopt.so.0"
 # pkg-config, static: the archive, then its dependencies (shared, as a
 # Debian system has them) named by Requires.private.
 deps=$(pkg-config --print-requires-private budgetopt | awk '{print $1}' | tr '\n' ' ')
@@ -54,7 +56,7 @@ cc -std=c11 -Wall -Werror "${cflags[@]}" -o "$tmp/embed_pc_static" "$src/example
 	$(pkg-config --cflags budgetopt) "$libdir/libbudgetopt.a" $(pkg-config --libs $deps) -lm -pthread ||
 	fail "examples/embed does not build against libbudgetopt.a and the .pc file's private requirements"
 run_embed "$tmp/embed_pc_static" pkg-config-static
-if readelf -d "$tmp/embed_pc_static" | grep -q 'libbudgetopt'; then fail "the static build still needs libbudgetopt.so"; fi
+if grep -q 'libbudgetopt' <<< "$(readelf -d "$tmp/embed_pc_static")"; then fail "the static build still needs libbudgetopt.so"; fi
 
 # CMake's find_package.
 cmake -S "$src/tests/install/consumer" -B "$tmp/consumer" -DCMAKE_PREFIX_PATH="$prefix" \
@@ -64,10 +66,10 @@ cmake -S "$src/tests/install/consumer" -B "$tmp/consumer" -DCMAKE_PREFIX_PATH="$
 cmake --build "$tmp/consumer" >> "$tmp/consumer.log" 2>&1 || { cat "$tmp/consumer.log" >&2; fail "consumer build"; }
 run_embed "$tmp/consumer/embed_shared" cmake-shared
 run_embed "$tmp/consumer/embed_static" cmake-static
-readelf -d "$tmp/consumer/embed_shared" | grep -q 'NEEDED.*\[libbudgetopt.so.0\]' || fail "budgetopt::budgetopt is not the shared library"
+grep -q 'NEEDED.*\[libbudgetopt.so.0\]' <<< "$(readelf -d "$tmp/consumer/embed_shared")" || fail "budgetopt::budgetopt is not the shared library"
 # The Python package, from the prefix, over the installed library.
 preload=
-if readelf -d "$libdir/libbudgetopt.so.0" | grep -q 'NEEDED.*libasan'; then
+if grep -q 'NEEDED.*libasan' <<< "$(readelf -d "$libdir/libbudgetopt.so.0")"; then
 	preload=$(gcc -print-file-name=libasan.so)   # the sanitizers' build: python needs their runtime first
 fi
 if /usr/bin/python3 -c "import cffi" 2>/dev/null; then

@@ -13,6 +13,11 @@ PG_CTL_STOP / PG_CTL_START commands):
    restart: the study continues to its budget.
 3. PostgreSQL stopped (pg_ctl stop -m fast) for 10 s mid-run, then started:
    the workers wait and carry on; nothing is lost.
+4. Without a per-trial cap, a trial whose live cost (usage in its step
+   lines) passes its reservation holds that money for every worker: its
+   worker raises the trial's reservation in the budget row (a `hold`
+   event), so the other worker stops launching before the spend of all
+   together passes the budget.
 """
 import os
 import shlex
@@ -202,6 +207,54 @@ check(rcs == [0, 0, 0], "workers waited for the server and finished (%s)" % rcs)
 rows = ledger_checks(d, uri, 10, "outage")
 check(len(rows) == 120, "the study reached its 120 trials (%d)" % len(rows))
 check(len(starts(d)) == len(rows), "every start is one trial (%d starts, %d trials)" % (len(starts(d)), len(rows)))
+
+# 4. an uncapped trial's live cost passes its reservation on one worker
+# while another launches: the sixth trial to start reports 900 tokens
+# (0.9 of the 1.0 budget) in a step line at once, then runs 10 s; the
+# others cost at most 0.01 each and take 0.05 s
+EVAL_BIG = r'''#!/usr/bin/env python3
+import json, os, sys, time
+x = float(sys.argv[1])
+here = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(here, "starts.log"), "a") as f:
+    f.write("%s %s\n" % (os.environ["BUDGETOPT_TRIAL_ID"], os.environ["BUDGETOPT_TRIAL_DIR"]))
+big = False
+if len(open(os.path.join(here, "starts.log")).read().splitlines()) >= 6:
+    try:
+        os.close(os.open(os.path.join(here, "big.claimed"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        big = True
+        with open(os.path.join(here, "big.claimed"), "w") as f:
+            f.write(os.environ["BUDGETOPT_TRIAL_ID"])
+    except FileExistsError:
+        pass
+if big:
+    print(json.dumps({"step": 1, "metrics": {"y": 1.0}, "usage": {"tokens": 900}}), flush=True)
+    time.sleep(10)
+    print(json.dumps({"metrics": {"y": 1.0}, "usage": {"tokens": 900}}))
+else:
+    time.sleep(0.05)
+    print(json.dumps({"metrics": {"y": (x - 0.3) ** 2}, "usage": {"tokens": 1 + int(x * 9)}}))
+'''
+d, uri = setup("hold", 1000, "1.0")
+with open(os.path.join(d, "eval.py"), "w") as f:
+    f.write(EVAL_BIG)
+with open(os.path.join(d, "study.yaml")) as f:
+    text = f.read()
+with open(os.path.join(d, "study.yaml"), "w") as f:
+    f.write(text.replace("per_trial: {money: 0.01}", "per_trial: {money: none}\n  anomaly: off"))
+ws = [start_worker(d, uri) for _ in range(2)]
+rcs = [w.wait() for w in ws]
+check(rcs == [0, 0], "two uncapped workers exit 0 (%s)" % rcs)
+bigid = open(os.path.join(d, "big.claimed")).read().strip() if os.path.exists(os.path.join(d, "big.claimed")) else ""
+check(bigid != "", "the big trial ran")
+if bigid:
+    st = sql(uri, "SELECT state, cost FROM trials WHERE id = %d" % int(bigid))[0]
+    check(st[0] == "complete" and abs(float(st[1]) - 0.9) < 1e-9,
+          "the big trial completed, charged its 0.9 (%s)" % st)
+    holds = sql(uri, "SELECT amount FROM events WHERE kind = 'hold' AND trial_id = %d" % int(bigid))
+    check(len(holds) >= 1 and abs(float(holds[-1][0]) - 0.9) < 1e-9,
+          "its worker held its live cost in the budget row (%s)" % holds)
+rows = ledger_checks(d, uri, 1.0, "uncapped live cost")
 
 if FAILS:
     print("%d check(s) failed" % len(FAILS))

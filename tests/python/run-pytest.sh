@@ -16,7 +16,7 @@ rm -rf "$tmp" && mkdir -p "$tmp"
 export BUDGETOPT_LIBRARY=$lib BUDGETOPT_PROGRAM=$bin PYTHONPATH=$src/python PYTHONDONTWRITEBYTECODE=1
 # A library built with AddressSanitizer needs its runtime loaded first; the
 # interpreter's own allocations are not ours to report.
-if readelf -d "$lib" | grep -q 'NEEDED.*libasan'; then
+if grep -q 'NEEDED.*libasan' <<< "$(readelf -d "$lib")"; then
 	asan=$(gcc -print-file-name=libasan.so)
 	[ -f "$asan" ] || { echo "SKIP: the library is built with ASan and libasan.so is not found"; exit 77; }
 	export LD_PRELOAD="$asan" ASAN_OPTIONS=detect_leaks=0
