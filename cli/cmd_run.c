@@ -26,6 +26,7 @@ static const char help[] =
 	"  --seed N          seed for the sampler (default: the study's seed)\n"
 	"  --parallel N      evaluators at once (default: evaluator.parallel)\n"
 	"  --trials-dir DIR  where trial folders go (default <ledger without .db>-trials)\n"
+	"  --repeats N       runs of each configuration per scenario (default: repeats: n)\n"
 	"  -q, --quiet       no progress output\n\n"
 	"Ctrl-C stops launching and lets running trials finish; a second Ctrl-C stops\n"
 	"them (they fail with reason \"interrupted\" and are charged). Exit status 0 when\n"
@@ -118,6 +119,7 @@ int cmd_run(int argc, char **argv)
 		{"seed", required_argument, NULL, 'S'},
 		{"parallel", required_argument, NULL, 'p'},
 		{"trials-dir", required_argument, NULL, 't'},
+		{"repeats", required_argument, NULL, 'r'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
@@ -150,6 +152,15 @@ int cmd_run(int argc, char **argv)
 			}
 			break;
 		case 't': opt.trials_dir = optarg; break;
+		case 'r':
+			errno = 0;
+			opt.repeats = strtoll(optarg, &end, 10);
+			if (errno || *end || opt.repeats < 1 || opt.repeats > BO_REPEATS_MAX) {
+				cli_error("--repeats needs an integer from 1 to %d, not \"%s\"", BO_REPEATS_MAX,
+					  optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'q': v.quiet = 1; break;
 		case 'h': fputs(help, stdout); return EXIT_OK;
 		default: fputs(help, stderr); return EXIT_USAGE;

@@ -72,9 +72,13 @@ typedef struct bo_run_options {
 	/* Test hook: "point" or "point:n" makes the runner SIGKILL itself the
 	 * n-th time it reaches the named point (see runner.c). NULL: never. */
 	const char *crash_at;
+	/* > 0 overrides the study's repeats: n: each configuration runs this
+	 * many times under each scenario (at most 1000). Keep it the same
+	 * when resuming a study. */
+	int64_t repeats;
 } bo_run_options;
 
-#define BO_RUN_OPTIONS_INIT {NULL, 0, 0, 0, NULL, NULL, NULL, 0.0, NULL, NULL}
+#define BO_RUN_OPTIONS_INIT {NULL, 0, 0, 0, NULL, NULL, NULL, 0.0, NULL, NULL, 0}
 
 typedef struct bo_run_summary {
 	int64_t launched;         /* trials launched by this call */
