@@ -49,6 +49,7 @@ static int write_csv(FILE *f, const bo_study *s, bo_trial_rec *t, size_t n)
 {
 	char **mnames = NULL, **unames = NULL;
 	size_t nm = 0, capm = 0, nu = 0, capu = 0, i, k;
+	int units;
 	json_t **params = calloc(n + 1, sizeof *params);
 	int rc = -1;
 	if (!params)
@@ -68,7 +69,14 @@ static int write_csv(FILE *f, const bo_study *s, bo_trial_rec *t, size_t n)
 				goto done;
 		params[i] = t[i].params_json ? json_loads(t[i].params_json, 0, NULL) : NULL;
 	}
+	/* scenario and repeat columns where some trial ran under a scenario or
+	 * was a repeat (the columns of older studies stay as they were) */
+	units = s->nscenarios > 0 || s->repeats > 1;
+	for (i = 0; i < n; i++)
+		units |= (t[i].scenario && strcmp(t[i].scenario, "default")) || t[i].repeat != 0;
 	fputs("id,state,sampler,cost,currency,price_version,score,feasible,reason,started_at,ended_at", f);
+	if (units)
+		fputs(",scenario,repeat", f);
 	for (i = 0; i < s->nparams; i++)
 		fprintf(f, ",param.%s", s->params[i].name);
 	for (i = 0; i < nm; i++)
@@ -92,6 +100,11 @@ static int write_csv(FILE *f, const bo_study *s, bo_trial_rec *t, size_t n)
 		fputc(',', f);
 		if (t[i].ended_at > 0)
 			csv_num(f, t[i].ended_at);
+		if (units) {
+			fputc(',', f);
+			cli_csv_field(f, t[i].scenario ? t[i].scenario : "default");
+			fprintf(f, ",%lld", (long long)t[i].repeat);
+		}
 		for (k = 0; k < s->nparams; k++) {
 			json_t *v = params[i] ? json_object_get(params[i], s->params[k].name) : NULL;
 			fputc(',', f);

@@ -120,6 +120,40 @@ static void print_rungs(const bo_study *s, bo_storage *st)
 	bo__trial_rec_free_array(t, n);
 }
 
+/* Scenarios and repeats: the trials under each scenario, and each repeat
+ * ("units    clean 6, shifted 6 (weights 0.75, 0.25); repeats 0: 6, 1: 6"). */
+static void print_units(const bo_study *s, bo_storage *st)
+{
+	bo_trial_query q = BO_TRIAL_QUERY_INIT;
+	bo_trial_rec *t = NULL;
+	size_t n = 0, i, k, nsc = bo__scenario_count(s);
+	int64_t maxrep = 0, r;
+	if (st->ops->trials(st, &q, &t, &n) < 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (t[i].repeat > maxrep)
+			maxrep = t[i].repeat;
+	printf("units    ");
+	for (k = 0; k < nsc; k++) {
+		int64_t c = 0;
+		for (i = 0; i < n; i++)
+			c += !strcmp(t[i].scenario ? t[i].scenario : "default", bo__scenario_name(s, k));
+		printf("%s%s %lld", k ? ", " : "", bo__scenario_name(s, k), (long long)c);
+	}
+	printf(" (weights");
+	for (k = 0; k < nsc; k++)
+		printf("%s %.3g", k ? "," : "", bo__scenario_weight(s, k));
+	printf("); repeats");
+	for (r = 0; r <= maxrep; r++) {
+		int64_t c = 0;
+		for (i = 0; i < n; i++)
+			c += t[i].repeat == r;
+		printf("%s %lld: %lld", r ? "," : "", (long long)r, (long long)c);
+	}
+	printf("\n");
+	bo__trial_rec_free_array(t, n);
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -215,6 +249,8 @@ int cmd_status(int argc, char **argv)
 	       (long long)tot.by_state[BO_TRIAL_PRUNED], (long long)tot.by_state[BO_TRIAL_RUNNING]);
 	if (s->fidelity.param >= 0)
 		print_rungs(s, st);
+	if (s->nscenarios || s->repeats > 1)
+		print_units(s, st);
 	cli_fmt_duration(tot.elapsed_s, a, sizeof a);
 	if (isfinite(s->budget.time_s)) {
 		cli_fmt_duration(s->budget.time_s, b, sizeof b);

@@ -139,6 +139,9 @@ json_t *bo__export_trial_json(const bo_study *s, const bo_trial_rec *t)
 	put(o, "state", json_string(bo__trial_state_name(t->state)), &ok);
 	put(o, "sampler", str_or_null(t->sampler), &ok);
 	put(o, "params", params, &ok);
+	/* the scenario and repeat it evaluated its configuration under */
+	put(o, "scenario", json_string(t->scenario ? t->scenario : "default"), &ok);
+	put(o, "repeat", json_integer(t->repeat), &ok);
 	if (s && s->fidelity.param >= 0) {
 		/* multi-fidelity: the rung the trial ran at (null: none) */
 		size_t k;
