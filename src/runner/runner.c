@@ -69,6 +69,7 @@
 #include "runner/safeguards.h"
 #include "runner/slurm_jobs.h"
 #include "runner/trial_record.h"
+#include "runner/units.h"
 #include "runner/worker.h"
 #include "samplers/sampler.h"
 #include "storage/ledger_check.h"
@@ -113,6 +114,7 @@ typedef struct job_ctx {
 	double predicted;        /* the cost model's prediction at launch (anomaly stop); NaN: none */
 	int exited;              /* reaped while an ask was in flight: finished after it */
 	char *ckpt_dir;          /* fidelity: its configuration's checkpoint folder, or NULL */
+	bo_unit_id unit;         /* its scenario, repeat and seed (runner/units.h) */
 } job_ctx;
 
 typedef struct runner {
@@ -165,6 +167,11 @@ typedef struct runner {
 	bo_bohb *bohb;           /* fidelity with sampler tpe or auto: BOHB's proposals, or NULL */
 	bo_fid_next held_fid;    /* fidelity: what held_x was asked for */
 	int has_held_fid;
+	bo_units *units;         /* scenarios x repeats per configuration (runner/units.h) */
+	bo_study **views;        /* the study under each scenario, or NULL: only "default" */
+	int held_unit;           /* held_x is a unit of a configuration already launched */
+	int64_t held_tok;        /* ... its token (bo__units_next) */
+	bo_unit_id held_id;
 } runner;
 
 static double mono_now(void)
@@ -372,7 +379,8 @@ static int strv_push(char ***v, size_t *n, size_t *cap, char *s)
  * With shell: true the value is never written into the command: the
  * placeholder becomes a quoted reference to the environment variable
  * holding it, so the shell never parses a value as code. */
-static char *substitute(const bo_study *s, const double *x, const char *arg, int shell)
+static char *substitute(const bo_study *s, const double *x, const bo_unit_id *u, const char *arg,
+			int shell)
 {
 	bo_strbuf sb = BO_STRBUF_INIT;
 	const char *p = arg;
@@ -396,7 +404,9 @@ static char *substitute(const bo_study *s, const double *x, const char *arg, int
 			memcpy(name, p + 1, len);
 			name[len] = '\0';
 			idx = bo__study_find_param(s, name);
-			if (idx < 0) {
+			if (idx < 0 && bo__unit_placeholder(u, name, shell, buf, sizeof buf)) {
+				bo__sb_puts(&sb, buf);   /* {scenario}, {repeat}, {seed} */
+			} else if (idx < 0) {
 				bo__sb_add(&sb, p, len + 2);
 			} else if (shell) {
 				size_t k;
@@ -416,7 +426,7 @@ static char *substitute(const bo_study *s, const double *x, const char *arg, int
 	return bo__sb_take(&sb);
 }
 
-static int build_argv(const bo_study *s, const double *x, char ***out)
+static int build_argv(const bo_study *s, const double *x, const bo_unit_id *u, char ***out)
 {
 	char **v = NULL;
 	size_t n = 0, cap = 0, i;
@@ -427,12 +437,12 @@ static int build_argv(const bo_study *s, const double *x, char ***out)
 		    (rc = strv_push(&v, &n, &cap, bo__strdup("-c"))) < 0)
 			goto done;
 		/* The reader keeps a shell command as one string. */
-		if ((rc = strv_push(&v, &n, &cap, substitute(s, x, ev->argv[0], 1))) < 0 ||
+		if ((rc = strv_push(&v, &n, &cap, substitute(s, x, u, ev->argv[0], 1))) < 0 ||
 		    (rc = strv_push(&v, &n, &cap, bo__strdup("budgetopt-evaluator"))) < 0)
 			goto done;
 	} else {
 		for (i = 0; i < ev->argc; i++)
-			if ((rc = strv_push(&v, &n, &cap, substitute(s, x, ev->argv[i], 0))) < 0)
+			if ((rc = strv_push(&v, &n, &cap, substitute(s, x, u, ev->argv[i], 0))) < 0)
 				goto done;
 	}
 done:
@@ -484,10 +494,16 @@ static int build_env(runner *r, const job_ctx *j, const char *pjson, char ***out
 	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_TRIAL_DIR", j->folder))) < 0 ||
 	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_RESULT", j->result_path))) < 0 ||
 	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_PARAMS", pjson))) < 0 ||
-	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_SCENARIO", "default"))) < 0 ||
+	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_SCENARIO", j->unit.scenario))) < 0 ||
 	    (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_FIDELITY", fidelity_share(r, j->x, buf, sizeof buf)))) < 0)
 		goto done;
 	if (j->ckpt_dir && (rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_CHECKPOINT_DIR", j->ckpt_dir))) < 0)
+		goto done;
+	snprintf(buf, sizeof buf, "%lld", (long long)j->unit.repeat);
+	if ((rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_REPEAT", buf))) < 0)
+		goto done;
+	snprintf(buf, sizeof buf, "%llu", (unsigned long long)j->unit.seed);
+	if ((rc = strv_push(&v, &n, &cap, env_pair("BUDGETOPT_SEED", buf))) < 0)
 		goto done;
 	for (i = 0; i < s->nparams; i++) {
 		if (isnan(j->x[i]))
@@ -1074,6 +1090,27 @@ static int fidelity_launched(runner *r, job_ctx *j, const bo_fid_next *fn)
 /* Asks for trial number r->ntrials (or takes the proposal held since a
  * wait), reserves its cost and launches it. Returns LAUNCH_OK (launched),
  * LAUNCH_WAIT, LAUNCH_STOP, or an error. */
+/* units: holds the next unit still to launch, if any, as held_x (as a
+ * proposal waiting for money is held). */
+static int units_hold_next(runner *r)
+{
+	const bo_study *s = r->s;
+	size_t scen;
+	int64_t rep;
+	double *x = bo__calloc(s->nparams ? s->nparams : 1, sizeof *x);
+	if (!x)
+		return BO_ENOMEM;
+	if (!bo__units_next(r->units, x, &scen, &rep, &r->held_tok)) {
+		bo__free(x);
+		return 0;
+	}
+	r->held_x = x;
+	r->held_unit = 1;
+	r->has_held_fid = 0;
+	bo__unit_id_of(s, scen, rep, &r->held_id);
+	return 0;
+}
+
 static int launch_one(runner *r)
 {
 	const bo_study *s = r->s;
@@ -1086,7 +1123,8 @@ static int launch_one(runner *r)
 	size_t i;
 	int rc;
 	double reserve;
-	int64_t number = r->ntrials, claimed = 0, asked;
+	int64_t number = r->ntrials, claimed = 0, asked, utok;
+	double *ux = NULL;       /* units: the configuration as it must run */
 	bo_fid_next fn;
 
 	memset(&rec, 0, sizeof rec);
@@ -1096,6 +1134,16 @@ static int launch_one(runner *r)
 	bo__report_init(&j->report);
 	memset(&fn, 0, sizeof fn);
 	fn.kind = -1;            /* not a fidelity trial */
+	/* units: a configuration's remaining units launch before any new one */
+	if (!r->held_x && r->units && (rc = units_hold_next(r)) < 0)
+		goto done;
+	utok = -1;
+	bo__unit_id_of(s, 0, 0, &j->unit);
+	if (r->held_x && r->held_unit) {
+		utok = r->held_tok;
+		j->unit = r->held_id;
+	}
+	r->held_unit = 0;
 	if (r->held_x) {
 		j->x = r->held_x;
 		r->held_x = NULL;
@@ -1157,6 +1205,15 @@ static int launch_one(runner *r)
 		} else if (rc < 0)
 			goto done;
 	}
+	if (utok >= 0) {
+		/* a unit runs its configuration as it is (the reservation must not
+		 * swap in a cheaper one), or not now */
+		if (!(ux = bo__calloc(s->nparams ? s->nparams : 1, sizeof *ux))) {
+			rc = BO_ENOMEM;
+			goto done;
+		}
+		memcpy(ux, j->x, s->nparams * sizeof *ux);
+	}
 	if (!claimed && (rc = reserve_proposal(r, number, j->x, &ro)) == LAUNCH_OK && !r->w &&
 	    !bo__guard_rate_ok(&r->guard, ro.need, r->njobs, wall_now())) {
 		struct timespec nap = {0, WAIT_SLICE_MS * 1000000L};
@@ -1164,10 +1221,24 @@ static int launch_one(runner *r)
 			nanosleep(&nap, NULL);   /* nothing to wait on but the clock */
 		rc = LAUNCH_WAIT;
 	}
+	if (ux && rc == LAUNCH_OK && memcmp(ux, j->x, s->nparams * sizeof *ux) != 0) {
+		memcpy(j->x, ux, s->nparams * sizeof *ux);
+		if (running_anywhere(r) > 0) {
+			rc = launch_wait(r);
+		} else {
+			stop_launching(r, "budget_stop", "money budget reached: %.6g %s left does not fit "
+				       "the next unit of trial %lld's configuration",
+				       s->budget.money - r->spent, s->prices.currency, (long long)number);
+			rc = LAUNCH_STOP;
+		}
+	}
 	if (!claimed && rc != LAUNCH_OK) {
 		if (rc == LAUNCH_WAIT) {
 			r->held_x = j->x;   /* the same proposal, once money frees */
 			j->x = NULL;
+			r->held_unit = utok >= 0;
+			r->held_tok = utok;
+			r->held_id = j->unit;
 			r->held_fid = fn;
 			r->has_held_fid = fn.kind >= 0;
 		}
@@ -1209,6 +1280,8 @@ static int launch_one(runner *r)
 		rec.cap_detail = capmsg;
 	}
 	rec.price_version = s->prices.version;
+	rec.scenario = (char *)j->unit.scenario;
+	rec.repeat = j->unit.repeat;
 	rec.score = NAN;
 	rec.feasible = -1;
 	rec.created_at = rec.started_at = wall_now();
@@ -1256,6 +1329,8 @@ static int launch_one(runner *r)
 	j->id = rec.id;
 	j->reserved = reserve;
 	j->started_at = rec.started_at;
+	if (r->units && (rc = bo__units_launched(r->units, utok, j->x, j->id)) < 0)
+		goto done;
 	if (bo__sampler_reason(r->sm))
 		event(r, j->id, "sampler", NAN, "trial %lld: auto uses %s", (long long)j->id,
 		      bo__sampler_reason(r->sm));
@@ -1292,7 +1367,7 @@ static int launch_one(runner *r)
 	if ((rc = bo__trial_record_write(j->folder, &rec, r->group ? 0640 : 0600,
 					  r->record_sync)) < 0)
 		goto done;
-	if ((rc = build_argv(s, j->x, &j->argv)) < 0 || (rc = build_env(r, j, pjson, &j->envp)) < 0)
+	if ((rc = build_argv(s, j->x, &j->unit, &j->argv)) < 0 || (rc = build_env(r, j, pjson, &j->envp)) < 0)
 		goto done;
 	memset(&spec, 0, sizeof spec);
 	spec.argv = j->argv;
@@ -1352,6 +1427,7 @@ done:
 		r->nfailed++;
 	}
 	job_free(j);
+	bo__free(ux);
 	bo__free(rec.params);
 	bo__free(pjson);
 	/* a worker refused by the budget row (BO_DONE): LAUNCH_WAIT */
@@ -1359,6 +1435,22 @@ done:
 }
 
 /* ---- finishing ------------------------------------------------------- */
+
+/* Tells the sampler how trial id ended; with several units per
+ * configuration, once per configuration when its last unit ends, with the
+ * mean over its complete units (runner/units.h). */
+static int units_tell(runner *r, int64_t id, const double *x, int state, const double *m,
+		      double cost)
+{
+	bo_units_told told;
+	int rc;
+	if (!r->units || bo__units_per_config(r->units) <= 1)
+		return bo__sampler_tell_metrics(r->sm, id - 1, x, state, m, cost);
+	if ((rc = bo__units_ended(r->units, id, state, m, cost, &told)) <= 0)
+		return rc;
+	return bo__sampler_tell_metrics(r->sm, told.number, told.x, told.state, told.metrics,
+					 told.cost);
+}
 
 /* Tells the pruner how a trial ended (its final values of the metrics the
  * pruner reads, among metrics). */
@@ -1534,7 +1626,9 @@ static int finish_job(runner *r, job_ctx *j)
 	rec.feasible = -1;
 	if (rec.state == BO_TRIAL_COMPLETE) {
 		bo_eval_ctx ctx;
-		ctx.study = s;
+		/* derived metrics, guardrails and score see the scenario's inputs and prices */
+		int sk = r->views ? bo__scenario_find(s, j->unit.scenario) : -1;
+		ctx.study = sk >= 0 ? r->views[sk] : s;
 		ctx.x = j->x;
 		ctx.metrics = mvals;
 		ctx.derived = dvals;
@@ -1597,7 +1691,7 @@ static int finish_job(runner *r, job_ctx *j)
 		goto done;
 	if (r->w && (rc = bo__worker_mark(r->w, j->id)) < 0)
 		goto done;
-	if ((rc = bo__sampler_tell_metrics(r->sm, j->id - 1, j->x, rec.state, mvals, cost)) < 0)
+	if ((rc = units_tell(r, j->id, j->x, rec.state, mvals, cost)) < 0)
 		goto done;
 	if (r->fid && (rc = bo__fidelity_finished(r->fid, j->id,
 						   bo__fidelity_rank_value(s, rec.state, rec.feasible, rec.score,
@@ -1692,7 +1786,11 @@ static int orphan_adopt(void *ud, const bo_trial_rec *t)
 	    !(j->params_json = bo__strdup(t->params_json ? t->params_json : "{}")))
 		goto done;
 	bo__trial_rec_point(s, t, j->x, NULL);
-	if ((rc = build_argv(s, j->x, &j->argv)) < 0 ||
+	{
+		int k = bo__scenario_find(s, t->scenario ? t->scenario : "default");
+		bo__unit_id_of(s, k < 0 ? 0 : (size_t)k, t->repeat, &j->unit);
+	}
+	if ((rc = build_argv(s, j->x, &j->unit, &j->argv)) < 0 ||
 	    (rc = bo__grow(&r->jobs, &r->capjobs, r->njobs + 1, sizeof *r->jobs)) < 0)
 		goto done;
 	memset(&spec, 0, sizeof spec);
@@ -1741,6 +1839,38 @@ static int recover_orphans(runner *r)
 }
 
 /* ---- setup ----------------------------------------------------------- */
+
+/* Scenarios and repeats (runner/units.h): the unit bookkeeping and the
+ * study's view under each scenario. */
+static int units_setup(runner *r)
+{
+	const bo_study *s = r->s;
+	int64_t rep = r->opt->repeats > 0 ? r->opt->repeats : s->repeats;
+	size_t k;
+	int rc;
+	if ((rc = bo__units_new(&r->units, s, rep)) < 0)
+		return rc;
+	if (bo__units_per_config(r->units) > 1 && (r->w || r->fid))
+		return bo__error(BO_EINVAL, "scenarios and repeats are run by one runner without "
+				 "fidelity: for now (%s)", r->w ? "this is a worker" : "the study has fidelity:");
+	if (!s->nscenarios)
+		return 0;
+	if (!(r->views = bo__calloc(s->nscenarios, sizeof *r->views)))
+		return BO_ENOMEM;
+	for (k = 0; k < s->nscenarios; k++)
+		if ((rc = bo__scenario_view(s, k, &r->views[k])) < 0)
+			return rc;
+	return 0;
+}
+
+static void units_clear(runner *r)
+{
+	size_t k;
+	for (k = 0; r->views && k < r->s->nscenarios; k++)
+		bo__scenario_view_free(r->views[k]);
+	bo__free(r->views);
+	bo__units_free(r->units);
+}
 
 static int ledger_path(const bo_study *s, const char *override, char *buf, size_t size)
 {
@@ -1854,10 +1984,14 @@ static int load_history(runner *r)
 		goto done;
 	for (i = 0; i < n; i++) {
 		double w = bo__kv_get(t[i].usage, t[i].nusage, "wall_hours");
+		bo__trial_rec_point(s, &t[i], x, m);
+		if (r->units && (rc = bo__units_replay(r->units, t[i].id, x,
+						       t[i].scenario ? t[i].scenario : "default",
+						       t[i].repeat)) < 0)
+			goto done;
 		if (!r->w && (t[i].state == BO_TRIAL_COMPLETE || t[i].state == BO_TRIAL_FAILED ||
 			      t[i].state == BO_TRIAL_PRUNED)) {
-			bo__trial_rec_point(s, &t[i], x, m);
-			if ((rc = bo__sampler_tell_metrics(r->sm, t[i].id - 1, x, t[i].state, m, t[i].cost)) < 0)
+			if ((rc = units_tell(r, t[i].id, x, t[i].state, m, t[i].cost)) < 0)
 				goto done;
 		}
 		if (r->fid && (rc = fidelity_replay(r, &t[i], x, m)) < 0)
@@ -2082,6 +2216,8 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 	if ((rc = bo__sampler_new(&r->sm, s, s->sampler, r->seed)) < 0 ||
 	    (rc = bo__asker_new(&r->asker, r->sm, s->nparams)) < 0)
 		goto done;
+	if ((rc = units_setup(r)) < 0)
+		goto done;
 	event(r, 0, "run_start", NAN, "run %lld: seed %llu, sampler %s, parallel %d, %s %s",
 	      (long long)r->run_id, (unsigned long long)r->seed, bo__sampler_name(r->sm), r->parallel,
 	      s->evaluator.executor == BO_EXECUTOR_SLURM ? "executor" : "containment",
@@ -2243,6 +2379,7 @@ done:
 	bo__ledger_unlock(r->lock_fd);
 	bo__free(r->jobs);
 	bo__free(r->held_x);
+	units_clear(r);
 	bo__free(r->crash_point);
 	bo__worker_clear(r->w);
 	r->sum.spent = r->spent;

@@ -10,6 +10,7 @@
 #include "runner/units.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -37,6 +38,36 @@ struct bo_units {
 	double *mean;          /* nmetrics: what bo__units_ended hands out */
 	double *xout;          /* nparams: likewise */
 };
+
+void bo__unit_id_of(const bo_study *s, size_t k, int64_t rep, bo_unit_id *out)
+{
+	out->scenario = bo__scenario_name(s, k);
+	out->repeat = rep;
+	out->seed = bo__repeat_seed(s, rep);
+}
+
+int bo__unit_placeholder(const bo_unit_id *u, const char *name, int shell, char *buf, size_t size)
+{
+	static const char *const names[] = {"scenario", "repeat", "seed"};
+	static const char *const vars[] = {"BUDGETOPT_SCENARIO", "BUDGETOPT_REPEAT", "BUDGETOPT_SEED"};
+	size_t k;
+	if (!u)
+		return 0;
+	for (k = 0; k < 3; k++)
+		if (!strcmp(name, names[k]))
+			break;
+	if (k == 3)
+		return 0;
+	if (shell)
+		snprintf(buf, size, "\"${%s}\"", vars[k]);
+	else if (k == 0)
+		snprintf(buf, size, "%s", u->scenario);
+	else if (k == 1)
+		snprintf(buf, size, "%lld", (long long)u->repeat);
+	else
+		snprintf(buf, size, "%llu", (unsigned long long)u->seed);
+	return 1;
+}
 
 static void group_free(group *g)
 {

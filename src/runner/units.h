@@ -20,6 +20,23 @@
 
 typedef struct bo_units bo_units;
 
+/* What the evaluator of one unit is told: BUDGETOPT_SCENARIO,
+ * BUDGETOPT_REPEAT, BUDGETOPT_SEED and the {scenario}, {repeat}, {seed}
+ * placeholders. */
+typedef struct bo_unit_id {
+	const char *scenario;  /* borrowed from the study ("default": none listed) */
+	int64_t repeat;        /* from 0 */
+	uint64_t seed;         /* bo__repeat_seed */
+} bo_unit_id;
+
+/* The identity of scenario k, repeat rep of study s. */
+void bo__unit_id_of(const bo_study *s, size_t k, int64_t rep, bo_unit_id *out);
+
+/* 1 when name is scenario, repeat or seed, with its value in buf (with
+ * shell, a quoted reference to its environment variable instead, so that
+ * no value is ever parsed by the shell); 0 for any other name. */
+int bo__unit_placeholder(const bo_unit_id *u, const char *name, int shell, char *buf, size_t size);
+
 /* What a configuration tells the sampler once all its units have ended. */
 typedef struct bo_units_told {
 	int64_t number;       /* the trial number (id - 1) of its first unit */

@@ -150,6 +150,9 @@ static const char *const migrations[] = {
 	/* 1 -> 2: as SQLite's */
 	"ALTER TABLE trials ADD COLUMN pid_start BIGINT NOT NULL DEFAULT 0;"
 	"ALTER TABLE trials ADD COLUMN cgroup TEXT;",
+	/* 2 -> 3: as SQLite's */
+	"ALTER TABLE trials ADD COLUMN scenario TEXT NOT NULL DEFAULT 'default';"
+	"ALTER TABLE trials ADD COLUMN repeat_index BIGINT NOT NULL DEFAULT 0;",
 };
 
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
@@ -158,7 +161,7 @@ static const char *const migrations[] = {
 	"t.id, t.state, t.version, t.run_id, t.sampler, t.params_json, t.cost, " \
 	"t.reserved, t.price_version, t.reason, t.score, t.feasible, " \
 	"t.created_at, t.started_at, t.ended_at, t.exit_code, t.term_signal, " \
-	"t.pid, t.host, t.folder, t.pid_start, t.cgroup"
+	"t.pid, t.host, t.folder, t.pid_start, t.cgroup, t.scenario, t.repeat_index"
 
 typedef struct pg {
 	bo_storage base;            /* first: a bo_storage * is a pg * */
@@ -893,11 +896,13 @@ static int trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t m
 	p_int(&p, t->pid);
 	p_outside(&p, t->host);
 	p_text(&p, t->folder);
+	p_text(&p, t->scenario);
+	p_int(&p, t->repeat);
 	pipe_q(&b, "INSERT INTO trials(id, version, run_id, state, sampler, params_json, "
 		   "cost, reserved, price_version, reason, score, feasible, created_at, "
-		   "started_at, ended_at, exit_code, term_signal, pid, host, folder) "
-		   "VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10, "
-		   "$11, $12, $13, $14, $15, $16, $17, $18, $19)",
+		   "started_at, ended_at, exit_code, term_signal, pid, host, folder, scenario, "
+		   "repeat_index) VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10, "
+		   "$11, $12, $13, $14, $15, $16, $17, $18, $19, COALESCE($20, 'default'), $21)",
 	       &p);
 	if ((rc = insert_kv(q, &b, SQL_PARAM_UPSERT, id, t->params, t->nparams, what)))
 		goto done;
@@ -1177,10 +1182,11 @@ static int read_trial(const PGresult *r, int row, bo_trial_rec *t)
 	t->term_signal = (int)col_int(r, row, 16);
 	t->pid = col_int(r, row, 17);
 	t->pid_start = col_int(r, row, 20);
+	t->repeat = col_int(r, row, 23);
 	if ((rc = col_str(r, row, 4, &t->sampler)) || (rc = col_str(r, row, 5, &t->params_json)) ||
 	    (rc = col_str(r, row, 8, &t->price_version)) || (rc = col_str(r, row, 9, &t->reason)) ||
 	    (rc = col_str(r, row, 18, &t->host)) || (rc = col_str(r, row, 19, &t->folder)) ||
-	    (rc = col_str(r, row, 21, &t->cgroup)))
+	    (rc = col_str(r, row, 21, &t->cgroup)) || (rc = col_str(r, row, 22, &t->scenario)))
 		return rc;
 	return 0;
 }

@@ -162,6 +162,10 @@ static const char *const migrations[] = {
 	 * start time name one process for good) and its cgroup. */
 	"ALTER TABLE trials ADD COLUMN pid_start INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE trials ADD COLUMN cgroup TEXT;",
+	/* 2 -> 3: the scenario and repeat a trial evaluated its configuration
+	 * under (issue 10); earlier trials ran under "default", once. */
+	"ALTER TABLE trials ADD COLUMN scenario TEXT NOT NULL DEFAULT 'default';"
+	"ALTER TABLE trials ADD COLUMN repeat_index INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
@@ -170,7 +174,7 @@ static const char *const migrations[] = {
 	"t.id, t.state, t.version, t.run_id, t.sampler, t.params_json, t.cost, " \
 	"t.reserved, t.price_version, t.reason, t.score, t.feasible, " \
 	"t.created_at, t.started_at, t.ended_at, t.exit_code, t.term_signal, " \
-	"t.pid, t.host, t.folder, t.pid_start, t.cgroup"
+	"t.pid, t.host, t.folder, t.pid_start, t.cgroup, t.scenario, t.repeat_index"
 
 /* The cached statements, prepared on first use. */
 enum {
@@ -249,9 +253,9 @@ static const char *const sql_text[S_COUNT] = {
 	[S_TRIAL_INSERT] =
 		"INSERT INTO trials(id, version, run_id, state, sampler, params_json, cost, "
 		"reserved, price_version, reason, score, feasible, created_at, started_at, "
-		"ended_at, exit_code, term_signal, pid, host, folder) VALUES (?1, ?2, ?3, "
-		"'running', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-		"?18, ?19)",
+		"ended_at, exit_code, term_signal, pid, host, folder, scenario, repeat_index) "
+		"VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+		"?15, ?16, ?17, ?18, ?19, COALESCE(?20, 'default'), ?21)",
 	[S_PARAM_INSERT] =
 		"INSERT OR REPLACE INTO trial_params(trial_id, name, value) VALUES (?1, ?2, ?3)",
 	[S_EVENT_INSERT] =
@@ -921,6 +925,8 @@ static int sq_trial_start(bo_storage *st, bo_trial_rec *t)
 	b |= sqlite3_bind_int64(s, 17, t->pid);
 	b |= bind_outside_text(s, 18, t->host);
 	b |= bind_text(s, 19, t->folder);
+	b |= bind_text(s, 20, t->scenario);
+	b |= sqlite3_bind_int64(s, 21, t->repeat);
 	if (b != SQLITE_OK) {
 		rc = db_error(q, b, what);
 		goto done;
@@ -1200,10 +1206,11 @@ static int read_trial(sq *q, sqlite3_stmt *s, bo_trial_rec *r)
 	r->term_signal = sqlite3_column_int(s, 16);
 	r->pid = sqlite3_column_int64(s, 17);
 	r->pid_start = sqlite3_column_int64(s, 20);
+	r->repeat = sqlite3_column_int64(s, 23);
 	if ((rc = col_str(q, s, 4, &r->sampler)) || (rc = col_str(q, s, 5, &r->params_json)) ||
 	    (rc = col_str(q, s, 8, &r->price_version)) || (rc = col_str(q, s, 9, &r->reason)) ||
 	    (rc = col_str(q, s, 18, &r->host)) || (rc = col_str(q, s, 19, &r->folder)) ||
-	    (rc = col_str(q, s, 21, &r->cgroup)))
+	    (rc = col_str(q, s, 21, &r->cgroup)) || (rc = col_str(q, s, 22, &r->scenario)))
 		return rc;
 	return 0;
 }

@@ -138,6 +138,58 @@ def check_units(d, fails, label, expect_configs):
     return r
 
 
+def robust_select(prog, d, fails):
+    """select --robust picks what brute force over the ledger picks."""
+    con = sqlite3.connect(os.path.join(d, "robust-scenarios.db"))
+    got = con.execute("SELECT params_json, scenario, score, feasible, state, cost, id FROM trials").fetchall()
+    con.close()
+    names, weights = ["clean", "shifted", "longtail"], [0.5, 0.25, 0.25]
+    vals, ok, cost, first = defaultdict(lambda: defaultdict(list)), defaultdict(lambda: True), defaultdict(list), {}
+    for pj, sc, score, feas, state, c, tid in got:
+        first[pj] = min(first.get(pj, tid), tid)
+        cost[pj].append(c)
+        if state != "complete" or feas != 1:
+            ok[pj] = False
+            continue
+        vals[pj][sc].append(score)
+    table = {pj: [sum(vals[pj][s]) / len(vals[pj][s]) for s in names]
+             for pj in first if ok[pj] and all(vals[pj][s] for s in names)}
+    best = {s: max(row[i] for row in table.values()) for i, s in enumerate(names)}
+
+    def cvar(row, alpha):
+        pairs = sorted(zip(row, weights))       # worst (lowest score) first
+        need, got_w, acc = alpha, 0.0, 0.0
+        for v, w in pairs:
+            take = min(w, need - got_w)
+            if take <= 0:
+                break
+            acc += take * v
+            got_w += take
+        return acc / got_w
+
+    aggs = {
+        "worst": (lambda row: min(row), 1),
+        "mean": (lambda row: sum(v * w for v, w in zip(row, weights)), 1),
+        "cvar:0.5": (lambda row: cvar(row, 0.5), 1),
+        "regret": (lambda row: max(best[s] - row[i] for i, s in enumerate(names)), -1),
+        "spread": (lambda row: max(row) - min(row), -1),
+    }
+    for name, (f, goal) in aggs.items():
+        mean_cost = {pj: sum(cost[pj]) / len(cost[pj]) for pj in table}
+        want = sorted(table, key=lambda pj: (-goal * f(table[pj]), mean_cost[pj], first[pj]))[0]
+        p = run(prog, d, "select", "--robust", name, "--format", "json")
+        if p.returncode != 0:
+            fails.append("select --robust %s: exit %d\n%s" % (name, p.returncode, p.stderr.decode()))
+            continue
+        out = json.loads(p.stdout.decode())
+        top = out["ranked"][0]
+        if json.loads(want) != top["params"] or abs(top["value"] - f(table[want])) > 1e-9:
+            fails.append("select --robust %s chose %r (%r), brute force %s (%r)" %
+                         (name, top["params"], top["value"], want, f(table[want])))
+        if out["qualifying"] != len(table):
+            fails.append("select --robust %s: %d qualify, brute force %d" % (name, out["qualifying"], len(table)))
+
+
 def main():
     prog, src, root = sys.argv[1], sys.argv[2], sys.argv[3]
     os.makedirs(root, exist_ok=True)
@@ -214,6 +266,7 @@ def main():
             fails.append("example: units per configuration %r, expected 8 x 6" % sorted(per.values()))
         if units != Counter({(s, k): 8 for s in ("clean", "shifted", "longtail") for k in (0, 1)}):
             fails.append("example: units %r" % units)
+        robust_select(prog, d, fails)
 
     for f in fails:
         print("FAIL", f)
