@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "decide.h"
+#include "select_robust.h"
 
 static const char help[] =
 	"usage: budgetopt select [options] study.yaml\n"
@@ -32,6 +33,10 @@ static const char help[] =
 	"  --repeats MODE        auto (default: a ledger's trials with identical parameters are\n"
 	"                        repeats of one configuration, a catalog's rows stay apart),\n"
 	"                        group (a catalog's identical rows too) or separate\n"
+	"  --robust AGG          rank by the score aggregated across the study's scenarios:\n"
+	"                        mean, worst, cvar:ALPHA, spread or regret (docs/frontier-and-select.md)\n"
+	"  --robust AGG          rank by the score aggregated across the study's scenarios:\n"
+	"                        mean, worst, cvar:ALPHA, spread or regret\n"
 	"  --noise-confidence P  the confidence at which repeats tell two mean scores\n"
 	"                        apart (Welch's t-test; default 0.95)\n" CLI_DECIDE_HELP
 	"\nAxes: metrics, derived metrics, cost, score, or numeric/ordinal parameters.\n"
@@ -404,6 +409,7 @@ int cmd_select(int argc, char **argv)
 		{"runners-up", required_argument, NULL, 'R'},
 		{"repeats", required_argument, NULL, 'r'},
 		{"noise-confidence", required_argument, NULL, 'n'},
+		{"robust", required_argument, NULL, 'B'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	cli_decide d;
@@ -419,6 +425,7 @@ int cmd_select(int argc, char **argv)
 	bo_axis obj[2];
 	bo_noise_cmp *cmp = NULL;   /* the noise test (score rule with repeats), or NULL */
 	double noise_conf = 0.95;
+	const char *robust = NULL;   /* --robust AGG (cli/select_robust.c), or NULL */
 	int tie = 0;
 	int c, ret;
 	char *end;
@@ -451,6 +458,9 @@ int cmd_select(int argc, char **argv)
 			}
 			break;
 		}
+		case 'B':
+			robust = optarg;
+			break;
 		case 'R':
 			runners = strtol(optarg, &end, 10);
 			if (end == optarg || *end || runners < 0 || runners > 1000) {
@@ -496,6 +506,10 @@ int cmd_select(int argc, char **argv)
 	rule.limit_perf = min_perf;
 	if ((ret = cli_decide_load(&d, argc, argv, optind)) != 0)
 		goto done;
+	if (robust) {
+		ret = cli_select_robust(&d, robust, (int)runners);
+		goto done;
+	}
 	ret = EXIT_USAGE;
 	if (objectives) {
 		char buf[1024], *tok, *save = NULL;

@@ -103,9 +103,16 @@ int bo__robust_aggregate(const bo_robust *r, const double *v, size_t n, size_t k
 	for (s = 0; s < k; s++) {
 		wn[s] /= sum;
 		best[s] = NAN;
-		for (i = 0; i < n; i++) {
+	}
+	/* each scenario's best among the rows that have every scenario: the
+	 * candidates */
+	for (i = 0; i < n; i++) {
+		int miss = 0;
+		for (s = 0; s < k; s++)
+			miss |= isnan(v[i * k + s]);
+		for (s = 0; s < k && !miss; s++) {
 			double x = v[i * k + s];
-			if (!isnan(x) && (isnan(best[s]) || goal * x > goal * best[s]))
+			if (isnan(best[s]) || goal * x > goal * best[s])
 				best[s] = x;
 		}
 	}

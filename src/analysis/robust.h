@@ -12,7 +12,8 @@
  *                 weight (the boundary scenario counted in part)
  *   spread        max_s v_s - min_s v_s                  (lower is better)
  *   regret        max_s goal * (best_s - v_s), best_s the best value of
- *                 any configuration under scenario s     (lower is better)
+ *                 any configuration with a value under every
+ *                 scenario, under scenario s             (lower is better)
  * A configuration missing a scenario's value (NaN) gets NaN.
  *
  * Pure: no files, no clock, no global state.

@@ -338,7 +338,8 @@ static void test_robust(void **state)
 				double best = NAN, gap;
 				size_t j;
 				for (j = 0; j < N; j++)
-					if (!isnan(v[j * K + s]) && (isnan(best) || goal * v[j * K + s] > goal * best))
+					if (j != 4 /* the row missing a scenario */ &&
+					    (isnan(best) || goal * v[j * K + s] > goal * best))
 						best = v[j * K + s];
 				gap = goal > 0 ? best - v[i * K + s] : v[i * K + s] - best;
 				if (gap > worst_gap)
