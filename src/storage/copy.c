@@ -50,8 +50,8 @@ static const tdef tables[BO_COPY_TABLES] = {
 	{"trials",
 	 "id, version, run_id, state, sampler, params_json, cost, reserved, price_version, "
 	 "reason, score, feasible, created_at, started_at, ended_at, exit_code, term_signal, "
-	 "pid, host, folder, pid_start, cgroup",
-	 "iiitttrrttrirrriiittit", "id", 0},
+	 "pid, host, folder, pid_start, cgroup, scenario, repeat_index",
+	 "iiitttrrttrirrriiittitti", "id", 0},
 	{"trial_params", "trial_id, name, value", "itr", "seq", 0},
 	{"trial_metrics", "trial_id, name, value", "itr", "seq", 0},
 	{"trial_steps", "trial_id, step, name, value", "iitr", "seq", 0},
