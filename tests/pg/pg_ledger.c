@@ -133,6 +133,8 @@ static void make_trial(bo_trial_rec *t, int64_t version, int64_t run, int k)
 	t->started_at = 1.7e9 + k + 0.5;
 	t->exit_code = -1;
 	t->host = (char *)"h\x01ost";   /* a control character: cleaned on the way in */
+	t->scenario = k % 2 ? (char *)"shifted" : NULL;   /* NULL: "default" */
+	t->repeat = k / 2;
 	t->folder = (char *)"/tmp/trial";
 }
 
@@ -192,6 +194,15 @@ static char *scenario(const char *uri)
 		t.price_version = (char *)"2026-11";
 		assert_int_equal(st->ops->trial_finish(st, &t), 0);
 		assert_int_equal(st->ops->trial_finish(st, &t), BO_ECONFLICT);   /* never twice */
+	}
+	for (k = 0; k < 5; k++) {
+		/* schema 3: each trial's scenario and repeat, as started */
+		bo_trial_rec g;
+		memset(&g, 0, sizeof g);
+		assert_int_equal(st->ops->trial_get(st, k + 1, &g), 0);
+		assert_string_equal(g.scenario, k % 2 ? "shifted" : "default");
+		assert_int_equal(g.repeat, k / 2);
+		bo__trial_rec_clear(&g);
 	}
 	assert_int_equal(st->ops->trial_progress(st, 1, usage, 1), BO_ECONFLICT);
 	assert_int_equal(st->ops->trial_progress(st, 77, usage, 1), BO_ENOTFOUND);
