@@ -9,6 +9,7 @@
  * style sheets or images fetched): the page is read offline, from disk.
  */
 #include "report/report.h"
+#include "analysis/robust.h"
 #include "analysis/uncertain.h"
 
 #include <math.h>
@@ -538,6 +539,106 @@ static void top_section(out *o, const bo_report_input *in)
 	table_end(o);
 }
 
+/* Scenarios (issue 10 item 4): each configuration's mean stored score
+ * under each scenario (complete trials within every guardrail, repeats
+ * averaged), with the weighted mean and the worst across scenarios
+ * (analysis/robust.h); best weighted mean first. */
+static void scenarios_section(out *o, const bo_report_input *in)
+{
+	const bo_study *s = in->chart.c->s;
+	const bo_trial_rec *t = in->chart.trials;
+	size_t nt = in->chart.ntrials, nsc = bo__scenario_count(s), n = 0, i, j, k, r;
+	const char **keys = NULL, *head[40];
+	double *sum = NULL, *cnt = NULL, *v = NULL, *mean = NULL, *worst = NULL, *w = NULL;
+	size_t *ord = NULL;
+	bo_robust rm = {BO_ROBUST_MEAN, 1.0}, rw = {BO_ROBUST_WORST, 1.0};
+	char buf[128];
+	if (!s->nscenarios || !t || !s->score || nsc > 32)
+		return;
+	heading(o, 2, "scenarios", "Scenarios");
+	if (!(keys = bo__calloc(nt + 1, sizeof *keys)) || !(sum = bo__calloc((nt + 1) * nsc, sizeof *sum)) ||
+	    !(cnt = bo__calloc((nt + 1) * nsc, sizeof *cnt)) || !(v = bo__calloc((nt + 1) * nsc, sizeof *v)) ||
+	    !(mean = bo__calloc(nt + 1, sizeof *mean)) || !(worst = bo__calloc(nt + 1, sizeof *worst)) ||
+	    !(w = bo__calloc(nsc, sizeof *w)) || !(ord = bo__calloc(nt + 1, sizeof *ord))) {
+		o->sb.failed = 1;
+		goto done;
+	}
+	for (i = 0; i < nt; i++) {
+		int sk = bo__scenario_find(s, t[i].scenario ? t[i].scenario : "default");
+		if (!t[i].params_json || sk < 0)
+			continue;
+		for (j = 0; j < n; j++)
+			if (!strcmp(keys[j], t[i].params_json))
+				break;
+		if (j == n)
+			keys[n++] = t[i].params_json;
+		if (t[i].state == BO_TRIAL_COMPLETE && t[i].feasible == 1 && isfinite(t[i].score)) {
+			sum[j * nsc + (size_t)sk] += t[i].score;
+			cnt[j * nsc + (size_t)sk] += 1;
+		}
+	}
+	for (k = 0; k < nsc; k++)
+		w[k] = bo__scenario_weight(s, k);
+	for (i = 0; i < n * nsc; i++)
+		v[i] = cnt[i] > 0 ? sum[i] / cnt[i] : NAN;
+	if (n == 0 || bo__robust_aggregate(&rm, v, n, nsc, w, s->score_goal, mean) < 0 ||
+	    bo__robust_aggregate(&rw, v, n, nsc, w, s->score_goal, worst) < 0) {
+		para_begin(o, NULL);
+		put(o, "No configuration has run yet.");
+		para_end(o);
+		goto done;
+	}
+	for (i = 0; i < n; i++) {      /* insertion sort: best weighted mean first, NaN last */
+		for (r = i; r > 0; r--) {
+			double a = mean[i], b = mean[ord[r - 1]];
+			if (!isnan(b) && (isnan(a) || s->score_goal * a <= s->score_goal * b))
+				break;
+			ord[r] = ord[r - 1];
+		}
+		ord[r] = i;
+	}
+	para_begin(o, NULL);
+	putf(o, "The score of each configuration under each scenario (the mean of its repeats; complete "
+		"trials within every guardrail), with the weighted mean and the worst across scenarios "
+		"(docs/frontier-and-select.md); budgetopt select --robust (worst, mean, cvar:A, regret) selects by "
+		"them. Weights:");
+	for (k = 0; k < nsc; k++)
+		putf(o, "%s %s %.3g", k ? "," : "", bo__scenario_name(s, k), w[k]);
+	put(o, ".");
+	para_end(o);
+	r = 0;
+	head[r++] = "parameters";
+	head[r++] = "weighted mean";
+	head[r++] = "worst";
+	for (k = 0; k < nsc; k++)
+		head[r++] = bo__scenario_name(s, k);
+	table_begin(o, head, r);
+	for (i = 0; i < n && i < (in->top ? in->top : 10); i++) {
+		j = ord[i];
+		row_begin(o);
+		cell(o, NULL, keys[j]);
+		num(mean[j], buf, sizeof buf);
+		cell(o, "num", buf);
+		num(worst[j], buf, sizeof buf);
+		cell(o, "num", buf);
+		for (k = 0; k < nsc; k++) {
+			num(v[j * nsc + k], buf, sizeof buf);
+			cell(o, "num", buf);
+		}
+		row_end(o);
+	}
+	table_end(o);
+done:
+	bo__free(keys);
+	bo__free(sum);
+	bo__free(cnt);
+	bo__free(v);
+	bo__free(mean);
+	bo__free(worst);
+	bo__free(w);
+	bo__free(ord);
+}
+
 static void assumptions_section(out *o, const bo_report_input *in)
 {
 	const bo_configs *c = in->chart.c;
@@ -594,7 +695,20 @@ static void assumptions_section(out *o, const bo_report_input *in)
 	if (isfinite(b->trial_time_s))
 		bo__sb_printf(&t, "%sper trial time %gs", t.len ? "; " : "", b->trial_time_s);
 	kv(o, "budgets", t.len ? bo__sb_str(&t) : "none");
-	kv(o, "scenarios", "none (a single evaluation condition)");
+	if (s->nscenarios) {
+		bo__sb_reset(&t);
+		for (k = 0; k < s->nscenarios; k++)
+			bo__sb_printf(&t, "%s%s (weight %.3g, %zu value%s changed)", k ? "; " : "",
+				      s->scenarios[k].name, bo__scenario_weight(s, k), s->scenarios[k].nvalues,
+				      s->scenarios[k].nvalues == 1 ? "" : "s");
+		kv(o, "scenarios", bo__sb_str(&t) ? bo__sb_str(&t) : "");
+	} else {
+		kv(o, "scenarios", "none (a single evaluation condition)");
+	}
+	if (s->repeats > 1) {
+		snprintf(buf, sizeof buf, "%lld per configuration and scenario", (long long)s->repeats);
+		kv(o, "repeats", buf);
+	}
 	if (in->chart.fr) {
 		const bo_frontier *fr = in->chart.fr;
 		bo__sb_reset(&t);
@@ -668,6 +782,7 @@ int bo__report_build(const bo_report_input *in, int fmt, char **result, char *sv
 	selected_section(&o, in);
 	charts_section(&o, in, svg);
 	top_section(&o, in);
+	scenarios_section(&o, in);
 	assumptions_section(&o, in);
 	if (!o.md)
 		raw(&o, "</body>\n</html>\n");

@@ -186,6 +186,20 @@ def robust_select(prog, d, fails):
         if json.loads(want) != top["params"] or abs(top["value"] - f(table[want])) > 1e-9:
             fails.append("select --robust %s chose %r (%r), brute force %s (%r)" %
                          (name, top["params"], top["value"], want, f(table[want])))
+        if name == "mean":
+            # the report's per-scenario table: its first row is the best weighted mean
+            p = run(prog, d, "report", "--format", "md", "-o", "report.md")
+            with open(os.path.join(d, "report.md")) as fh:
+                md = fh.read()
+            sec = md.split("## Scenarios", 1)[1] if "## Scenarios" in md else ""
+            rows_md = [r for r in sec.splitlines() if r.startswith("| {")]
+            if not rows_md:
+                fails.append("report: no per-scenario table")
+            else:
+                cells = [c.strip() for c in rows_md[0].strip("|").split("|")]
+                if json.loads(cells[0]) != json.loads(want) or abs(float(cells[1]) - f(table[want])) > 1e-5 \
+                        or any(abs(float(cells[3 + i]) - table[want][i]) > 1e-5 for i in range(3)):
+                    fails.append("report: first scenario row %r, brute force %s %r" % (cells, want, table[want]))
         if out["qualifying"] != len(table):
             fails.append("select --robust %s: %d qualify, brute force %d" % (name, out["qualifying"], len(table)))
 
