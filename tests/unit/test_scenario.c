@@ -21,6 +21,7 @@
 #include "analysis/robust.h"
 #include "budgetopt/common.h"
 #include "budgetopt/study.h"
+#include "core/alloc.h"
 #include "core/model.h"
 #include "core/trial.h"
 #include "runner/units.h"
@@ -364,6 +365,66 @@ static void test_robust(void **state)
 	assert_int_equal(bo__robust_parse("wrost", &r), BO_EINVAL);
 }
 
+/* Fails the k-th allocation for every k: the reader of scenarios and
+ * repeats, a scenario's view and the unit bookkeeping end cleanly (no
+ * half-built object; valgrind finds no leak). */
+static void test_alloc_torture(void **state)
+{
+	bo_study *base = parse(STUDY);
+	double x[2] = {1, 0.5};
+	size_t k;
+	int ok;
+	(void)state;
+	for (ok = 0, k = 1; k < 100000 && !ok; k++) {
+		bo_study *s = NULL;
+		bo_diags *d = NULL;
+		int rc;
+		bo__alloc_fail_at(k);
+		rc = bo_study_parse(&s, STUDY, strlen(STUDY), "t.yaml", NULL, &d);
+		bo__alloc_fail_at(0);
+		if (rc == 0)
+			ok = 1;
+		else {
+			assert_int_equal(rc, BO_ENOMEM);
+			assert_null(s);
+		}
+		bo_study_free(s);
+		bo_diags_free(d);
+	}
+	assert_true(ok && k > 20);
+	for (ok = 0, k = 1; k < 1000 && !ok; k++) {
+		bo_study *v = NULL;
+		int rc;
+		bo__alloc_fail_at(k);
+		rc = bo__scenario_view(base, 1, &v);
+		bo__alloc_fail_at(0);
+		if (rc == 0)
+			ok = 1;
+		else {
+			assert_int_equal(rc, BO_ENOMEM);
+			assert_null(v);
+		}
+		bo__scenario_view_free(v);
+	}
+	assert_true(ok && k > 3);
+	for (ok = 0, k = 1; k < 1000 && !ok; k++) {
+		bo_units *u = NULL;
+		int rc;
+		bo__alloc_fail_at(k);
+		rc = bo__units_new(&u, base, 2);
+		if (rc == 0)
+			rc = bo__units_launched(u, -1, x, 1);
+		bo__alloc_fail_at(0);
+		if (rc == 0)
+			ok = 1;
+		else
+			assert_int_equal(rc, BO_ENOMEM);
+		bo__units_free(u);
+	}
+	assert_true(ok && k > 3);
+	bo_study_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_robust),
+		cmocka_unit_test(test_alloc_torture),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
