@@ -133,7 +133,7 @@ int bo__units_next(const bo_units *u, double *x, size_t *scenario, int64_t *repe
 		if (g->nlaunched < u->per) {
 			memcpy(x, g->x, u->s->nparams * sizeof *x);
 			bo__units_unit(u, g->nlaunched, scenario, repeat);
-			*token = (int64_t)i;
+			*token = g->first_id;   /* stable while other groups end */
 			return 1;
 		}
 	}
@@ -161,12 +161,15 @@ static int add_group(bo_units *u, const double *x, int64_t id)
 
 int bo__units_launched(bo_units *u, int64_t token, const double *x, int64_t id)
 {
-	group *g;
+	group *g = NULL;
+	size_t i;
 	if (token < 0)
 		return u->per > 1 ? add_group(u, x, id) : 0;
-	if ((size_t)token >= u->ng || u->g[token]->nlaunched >= u->per)
+	for (i = 0; i < u->ng && !g; i++)
+		if (u->g[i]->first_id == token)
+			g = u->g[i];
+	if (!g || g->nlaunched >= u->per)
 		return bo__error(BO_EMISUSE, "units: no unit waits under token %lld", (long long)token);
-	g = u->g[token];
 	g->ids[g->nlaunched++] = id;
 	return 0;
 }
@@ -235,6 +238,6 @@ int bo__units_replay(bo_units *u, int64_t id, const double *x, const char *scena
 		return add_group(u, x, id);
 	for (i = u->ng; i-- > 0;)
 		if (u->g[i]->nlaunched == k && same_x(u->g[i]->x, x, u->s->nparams))
-			return bo__units_launched(u, (int64_t)i, x, id);
+			return bo__units_launched(u, u->g[i]->first_id, x, id);
 	return 0;
 }

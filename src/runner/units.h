@@ -59,7 +59,8 @@ void bo__units_unit(const bo_units *u, size_t k, size_t *scenario, int64_t *repe
 
 /* 1 and a copy of the parameters of the next unit still to launch (the
  * oldest configuration first) in x, its scenario and repeat, and a token
- * for bo__units_launched; 0 when none waits. */
+ * for bo__units_launched (its configuration's first trial id: it stays
+ * valid while other configurations end); 0 when none waits. */
 int bo__units_next(const bo_units *u, double *x, size_t *scenario, int64_t *repeat,
 		   int64_t *token);
 

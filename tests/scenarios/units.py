@@ -206,7 +206,9 @@ def robust_select(prog, d, fails):
 
 def main():
     prog, src, root = sys.argv[1], sys.argv[2], sys.argv[3]
-    os.makedirs(root, exist_ok=True)
+    import shutil
+    shutil.rmtree(root, ignore_errors=True)   # a fresh scratch folder on every run
+    os.makedirs(root)
     fails = []
 
     # 1. 3 configurations x 2 scenarios x 2 repeats, two at a time

@@ -196,6 +196,10 @@ static void test_units(void **state)
 	}
 	assert_int_equal(bo__units_next(u, x, &sc, &rep, &tok), 0);
 	assert_int_equal(bo__units_launched(u, -1, xb, 5), 0);
+	/* B's next unit is taken (held, as while waiting for money) before A
+	 * ends: its token must stay valid when A's bookkeeping goes */
+	assert_int_equal(bo__units_next(u, x, &sc, &rep, &tok), 1);
+	assert_true(x[0] == xb[0] && sc == 0 && rep == 1);
 	/* A's units end; one fails: the mean is over the three complete ones */
 	for (k = 0; k < 4; k++) {
 		double m[1] = {acc[k]};
@@ -208,9 +212,10 @@ static void test_units(void **state)
 	assert_true(fabs(told.metrics[0] - (0.5 + 0.625 + 0.375) / 3.0) < 1e-15);
 	assert_true(fabs(told.cost - (0.25 + 0.5 + 0.75 + 1.0) / 4.0) < 1e-15);
 	assert_true(told.x[0] == xa[0] && told.x[1] == xa[1]);
-	/* B waits for its other three units */
+	assert_int_equal(bo__units_launched(u, tok, xb, 6), 0);
+	/* B waits for its other two units */
 	assert_int_equal(bo__units_next(u, x, &sc, &rep, &tok), 1);
-	assert_true(x[0] == xb[0] && sc == 0 && rep == 1);
+	assert_true(x[0] == xb[0] && sc == 1 && rep == 0);
 	bo__units_free(u);
 
 	/* Resume: the ledger holds A's 4 units and B's first 2 (one still
