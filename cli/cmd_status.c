@@ -97,30 +97,6 @@ static void alerts_text(bo_storage *st)
 	bo__event_free_array(e, n);
 }
 
-/* Multi-fidelity: how many trials ran at each rung ("rungs    epochs 1: 12, 3: 6, 9: 2"). */
-static void print_rungs(const bo_study *s, bo_storage *st)
-{
-	bo_trial_query q = BO_TRIAL_QUERY_INIT;
-	bo_trial_rec *t = NULL;
-	size_t n = 0, i, k;
-	int64_t count[BO_FIDELITY_MAX_RUNGS] = {0};
-	double values[BO_FIDELITY_MAX_RUNGS];
-	const bo_param *p = &s->params[s->fidelity.param];
-	int nr = bo__fidelity_rungs(&s->fidelity, p->type, values, BO_FIDELITY_MAX_RUNGS), r;
-	if (st->ops->trials(st, &q, &t, &n) < 0)
-		return;
-	for (i = 0; i < n; i++)
-		for (k = 0; k < t[i].nparams; k++)
-			if (!strcmp(t[i].params[k].name, p->name) &&
-			    (r = bo__study_fidelity_rung(s, t[i].params[k].value, NULL)) >= 0)
-				count[r]++;
-	printf("rungs    %s", p->name);
-	for (r = 0; r < nr; r++)
-		printf("%s %g: %lld", r ? "," : "", values[r], (long long)count[r]);
-	printf(" (%s)\n", s->fidelity.schedule == BO_FIDELITY_HYPERBAND ? "hyperband" : "asha");
-	bo__trial_rec_free_array(t, n);
-}
-
 /* What multi-fidelity and pruning did (report/rungs.h), from every trial,
  * the events and, with a pruner, the intermediate reports. Returns 0, or
  * -1 with the message printed. */
@@ -149,12 +125,17 @@ done:
 	return rc;
 }
 
-/* The rung table, one line per rung, under the "rungs" line. */
+/* Multi-fidelity: how many trials ran at each rung ("rungs    epochs 1:
+ * 12, 3: 6, 9: 2 (asha)"), then the rung table, one line per rung. */
 static void rungs_text(const bo_study *s, const bo_rungs *r)
 {
 	const char *param = s->params[s->fidelity.param].name;
 	char a[64];
 	int k;
+	printf("rungs    %s", param);
+	for (k = 0; k < r->nrungs; k++)
+		printf("%s %g: %lld", k ? "," : "", r->rungs[k].value, (long long)r->rungs[k].trials);
+	printf(" (%s)\n", s->fidelity.schedule == BO_FIDELITY_HYPERBAND ? "hyperband" : "asha");
 	for (k = 0; k < r->nrungs; k++) {
 		const bo_rung_row *w = &r->rungs[k];
 		cli_fmt_money(w->spent, s->prices.currency, a, sizeof a);
@@ -291,10 +272,8 @@ int cmd_status(int argc, char **argv)
 	printf(": %lld complete, %lld failed, %lld pruned, %lld running\n",
 	       (long long)tot.by_state[BO_TRIAL_COMPLETE], (long long)tot.by_state[BO_TRIAL_FAILED],
 	       (long long)tot.by_state[BO_TRIAL_PRUNED], (long long)tot.by_state[BO_TRIAL_RUNNING]);
-	if (s->fidelity.param >= 0) {
-		print_rungs(s, st);
+	if (rungs.has_fidelity)
 		rungs_text(s, &rungs);
-	}
 	if (rungs.has_pruner)
 		pruning_text(s, &rungs);
 	cli_fmt_duration(tot.elapsed_s, a, sizeof a);
