@@ -181,7 +181,7 @@ char *bo__chart_curves(const bo_curves_data *d)
 			ncurves++;
 		}
 	}
-	snprintf(sub, sizeof sub, "%zu trials' intermediate reports of %s: %zu complete, %zu pruned, %zu failed, "
+	snprintf(sub, sizeof sub, "%zu trials with intermediate reports of %s: %zu complete, %zu pruned, %zu failed, "
 		 "%zu running", ncurves, d->metric, counts[K_COMPLETE], counts[K_PRUNED], counts[K_FAILED],
 		 counts[K_RUNNING]);
 	bo__ck_doc_begin(&sb, "curves", title, sub, W, H);
