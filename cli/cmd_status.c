@@ -154,12 +154,13 @@ static void rungs_text(const bo_study *s, const bo_rungs *r)
  * cost, and the estimated saving. */
 static void pruning_text(const bo_study *s, const bo_rungs *r)
 {
-	char a[64], b[64], c[64];
+	char a[64], b[64];
 	cli_fmt_money(r->spent_pruned, s->prices.currency, a, sizeof a);
 	cli_fmt_money(r->spent_complete, s->prices.currency, b, sizeof b);
 	printf("pruning  %s: %lld trial%s pruned, %s spent on them (%s on %lld complete)", r->pruner,
 	       (long long)r->npruned, r->npruned == 1 ? "" : "s", a, b, (long long)r->ncomplete);
 	if (r->nestimated) {
+		char c[64];
 		cli_fmt_money(r->est_saved, s->prices.currency, c, sizeof c);
 		printf("; saved about %s (estimate over %lld, at %lld steps from %s)", c,
 		       (long long)r->nestimated, (long long)r->full_steps, r->full_steps_from);

@@ -82,14 +82,16 @@ static size_t draw_curve(bo_strbuf *sb, const bo_ck_axis *X, const bo_ck_axis *Y
 	int k = kind_of(t);
 	size_t i, m = 0, mark = (size_t)-1;
 	int64_t pstep = -1;
-	char buf[64], rule[32];
-	int at;
+	char buf[64];
 	for (i = 0; i < n; i++)
 		m += drawable(X, (double)r[i].step) && drawable(Y, r[i].value);
 	if (!m)
 		return 0;
-	if (k == K_PRUNED && t)
+	if (k == K_PRUNED && t) {
+		char rule[32];
+		int at;
 		bo__rungs_parse_reason(t->reason, &pstep, rule, sizeof rule, &at);
+	}
 	bo__sb_printf(sb, "<path class=\"curve %s\" data-id=\"%lld\" d=\"", kinds[k].cls, (long long)r[0].trial_id);
 	for (i = 0, m = 0; i < n; i++) {
 		if (!drawable(X, (double)r[i].step) || !drawable(Y, r[i].value))

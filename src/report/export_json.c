@@ -474,7 +474,7 @@ json_t *bo__export_fidelity_json(const bo_study *s, const bo_rungs *r)
 
 json_t *bo__export_pruning_json(const bo_rungs *r, int with_trials)
 {
-	json_t *o = json_object(), *a;
+	json_t *o = json_object();
 	int64_t i;
 	int ok = 1;
 	put(o, "pruner", json_string(r->pruner ? r->pruner : "none"), &ok);
@@ -489,7 +489,7 @@ json_t *bo__export_pruning_json(const bo_rungs *r, int with_trials)
 	put(o, "estimated_full_cost", r->nestimated ? json_real(r->est_full_cost) : json_null(), &ok);
 	put(o, "estimated_saving", r->nestimated ? json_real(r->est_saved) : json_null(), &ok);
 	if (with_trials) {
-		a = json_array();
+		json_t *a = json_array();
 		for (i = 0; i < r->npruned; i++) {
 			const bo_pruned_row *p = &r->pruned[i];
 			json_t *x = json_object();

@@ -42,6 +42,7 @@ static int cmp_pruned(const void *a, const void *b)
 static const idrung *find_id(const idrung *v, size_t n, int64_t id)
 {
 	idrung key;
+	memset(&key, 0, sizeof key);
 	key.id = id;
 	return bsearch(&key, v, n, sizeof *v, cmp_idrung);
 }
@@ -49,6 +50,7 @@ static const idrung *find_id(const idrung *v, size_t n, int64_t id)
 static bo_pruned_row *find_pruned(bo_pruned_row *v, size_t n, int64_t id)
 {
 	bo_pruned_row key;
+	memset(&key, 0, sizeof key);
 	key.id = id;
 	return bsearch(&key, v, n, sizeof *v, cmp_pruned);
 }
