@@ -14,15 +14,18 @@
 #include "core/alloc.h"
 #include "core/model.h"
 #include "report/export_json.h"
+#include "report/rungs.h"
 
 static const char help[] =
-	"usage: budgetopt export [--format csv|json|optuna-csv] [-o FILE] [--storage URI] study.yaml\n\n"
+	"usage: budgetopt export [--format csv|json|optuna-csv] [--summary] [-o FILE] [--storage URI] study.yaml\n\n"
 	"Writes every trial: id, state, sampler, cost, currency, price-book version,\n"
 	"score, feasible, failure reason, times, parameters (param.NAME), metrics\n"
 	"(metric.NAME) and usage (usage.NAME). Default format: csv, to stdout.\n"
 	"optuna-csv: the columns of Optuna's trials_dataframe() (docs/optuna.md).\n\n"
 	"options:\n"
 	"  --format F         csv (default), json or optuna-csv\n"
+	"  --summary          json: an object with the trials and, for a study with a\n"
+	"                     fidelity or a pruner, its rung table and pruning figures\n"
 	"  -o, --output FILE  write to FILE instead of stdout\n"
 	"  --storage URI      the ledger (default <study folder>/<name>.db)\n";
 
@@ -133,12 +136,52 @@ done:
 	return rc;
 }
 
+/* --summary: {"study", "fidelity" and "pruning" (report/rungs.h, with
+ * every pruned trial) where the study has them, "trials": arr}. Takes
+ * arr; NULL, the message printed, on failure. */
+static json_t *with_summary(const bo_study *s, bo_storage *st, const bo_trial_rec *t, size_t n, json_t *arr)
+{
+	json_t *o = json_object();
+	bo_event *e = NULL;
+	bo_step_row *steps = NULL;
+	size_t ne = 0, nsteps = 0;
+	bo_rungs r;
+	int ok = 0;
+	memset(&r, 0, sizeof r);
+	if (!o || json_object_set_new(o, "study", json_string(s->name)) < 0) {
+		cli_error("out of memory");
+		goto done;
+	}
+	if (st->ops->events(st, &e, &ne) < 0 ||
+	    (s->pruner.kind != BO_PRUNER_NONE && st->ops->steps(st, &steps, &nsteps) < 0) ||
+	    bo__rungs_summarize(&r, s, t, n, e, ne, steps, nsteps) < 0 || bo__export_rungs_into(o, s, &r, 1) < 0) {
+		cli_error("%s", bo_error_last());
+		goto done;
+	}
+	if (json_object_set(o, "trials", arr) < 0) {
+		cli_error("out of memory");
+		goto done;
+	}
+	ok = 1;
+done:
+	json_decref(arr);
+	bo__rungs_clear(&r);
+	bo__event_free_array(e, ne);
+	bo__step_rows_free(steps, nsteps);
+	if (!ok) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
 int cmd_export(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"format", required_argument, NULL, 'f'},
 		{"output", required_argument, NULL, 'o'},
 		{"storage", required_argument, NULL, 's'},
+		{"summary", no_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	bo_trial_query q = BO_TRIAL_QUERY_INIT;
@@ -148,7 +191,7 @@ int cmd_export(int argc, char **argv)
 	bo_trial_rec *t = NULL;
 	size_t n = 0;
 	FILE *f = stdout;
-	int c, ret = EXIT_RUN_FAILED;
+	int c, ret = EXIT_RUN_FAILED, summary = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
@@ -156,6 +199,7 @@ int cmd_export(int argc, char **argv)
 		case 'f': format = optarg; break;
 		case 'o': output = optarg; break;
 		case 's': storage = optarg; break;
+		case 'S': summary = 1; break;
 		case 'h': fputs(help, stdout); return EXIT_OK;
 		default: fputs(help, stderr); return EXIT_USAGE;
 		}
@@ -167,6 +211,10 @@ int cmd_export(int argc, char **argv)
 	}
 	if (strcmp(format, "csv") && strcmp(format, "json") && strcmp(format, "optuna-csv")) {
 		cli_error("unknown format \"%s\" (csv, json or optuna-csv)", format);
+		return EXIT_USAGE;
+	}
+	if (summary && strcmp(format, "json")) {
+		cli_error("--summary needs --format json");
 		return EXIT_USAGE;
 	}
 	if (!(s = cli_load_study(argv[optind])))
@@ -185,6 +233,8 @@ int cmd_export(int argc, char **argv)
 	}
 	if (!strcmp(format, "json")) {
 		json_t *arr = bo__export_trials_json(s, t, n);
+		if (arr && summary && !(arr = with_summary(s, st, t, n, arr)))
+			goto done;
 		if (!arr) {
 			cli_error("%s", bo_error_last());
 			goto done;

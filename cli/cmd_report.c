@@ -27,8 +27,10 @@ static const char help[] =
 	"cost/performance frontier, budget burn-down, best-so-far against money, the\n"
 	"marginal value of money, parameter importance, the top configurations and\n"
 	"the assumptions (price book, guardrails, budgets, sampler and seed, the\n"
-	"study's hash, version, date). HTML is one file that needs no network;\n"
-	"Markdown links its charts, written beside it as NAME-frontier.svg, ...\n\n"
+	"study's hash, version, date); for a study with a fidelity or a pruner, the\n"
+	"rungs, promotions, pruned trials, what they cost and saved, and the learning\n"
+	"curves. HTML is one file that needs no network; Markdown links its charts,\n"
+	"written beside it as NAME-frontier.svg, ...\n\n"
 	"options:\n"
 	"  -o, --output FILE  where to write (default report.html, or report.md)\n"
 	"  --format F         html (default) or md\n"
@@ -111,7 +113,12 @@ int cmd_report(int argc, char **argv)
 	int c, ret, fmt = BO_REPORT_HTML, noise_tie = 0;
 	long top = 10;
 	char *end;
+	bo_rungs rungs;
+	bo_event *events = NULL;
+	bo_step_row *steps = NULL;
+	size_t nevents = 0, nsteps = 0;
 
+	memset(&rungs, 0, sizeof rungs);
 	memset(&d, 0, sizeof d);
 	d.repeats = CLI_REPEATS_AUTO;   /* as select: repeats are one configuration */
 	memset(&in, 0, sizeof in);
@@ -255,6 +262,31 @@ int cmd_report(int argc, char **argv)
 		snprintf(prefix, sizeof prefix, "%.*s", dot && dot != base ? (int)(dot - base) : (int)strlen(base), base);
 	}
 	in.chart_prefix = prefix;
+	/* Multi-fidelity and pruning: the promotions (events), the curves
+	 * (intermediate reports) and the summary of both */
+	if (!d.catalog && (d.s->fidelity.param >= 0 || d.s->pruner.kind != BO_PRUNER_NONE)) {
+		bo_storage *st = cli_open_ledger(d.s, d.storage, 0);
+		int rc;
+		if (!st) {
+			ret = cli_ledger_failure();
+			goto done;
+		}
+		rc = st->ops->events(st, &events, &nevents);
+		if (rc == 0)
+			rc = st->ops->steps(st, &steps, &nsteps);
+		if (rc == 0)
+			rc = bo__rungs_summarize(&rungs, d.s, trials, ntrials, events, nevents, steps, nsteps);
+		if (rc < 0)
+			cli_error("%s", bo_error_last());
+		bo__storage_close(st);
+		if (rc < 0)
+			goto done;
+		in.rungs = &rungs;
+		in.events = events;
+		in.nevents = nevents;
+		in.steps = steps;
+		in.nsteps = nsteps;
+	}
 	if (bo__report_build(&in, fmt, &text, svg) < 0) {
 		cli_error("%s", bo_error_last());
 		goto done;
@@ -280,6 +312,9 @@ int cmd_report(int argc, char **argv)
 	printf("wrote %s (%zu configurations, %zu on the frontier)\n", output, d.c.n, fr.nfront);
 	ret = EXIT_OK;
 done:
+	bo__rungs_clear(&rungs);
+	bo__event_free_array(events, nevents);
+	bo__step_rows_free(steps, nsteps);
 	for (k = 0; k < BO_REPORT_NCHARTS; k++)
 		bo__free(svg[k]);
 	bo__free(text);

@@ -11,6 +11,7 @@
 #include "decide.h"
 #include "core/model.h"
 #include "report/export_json.h"
+#include "report/rungs.h"
 #include "core/alloc.h"
 #include "storage/postgres.h"
 
@@ -96,28 +97,78 @@ static void alerts_text(bo_storage *st)
 	bo__event_free_array(e, n);
 }
 
-/* Multi-fidelity: how many trials ran at each rung ("rungs    epochs 1: 12, 3: 6, 9: 2"). */
-static void print_rungs(const bo_study *s, bo_storage *st)
+/* What multi-fidelity and pruning did (report/rungs.h), from every trial,
+ * the events and, with a pruner, the intermediate reports. Returns 0, or
+ * -1 with the message printed. */
+static int read_rungs(const bo_study *s, bo_storage *st, bo_rungs *out)
 {
 	bo_trial_query q = BO_TRIAL_QUERY_INIT;
 	bo_trial_rec *t = NULL;
-	size_t n = 0, i, k;
-	int64_t count[BO_FIDELITY_MAX_RUNGS] = {0};
-	double values[BO_FIDELITY_MAX_RUNGS];
-	const bo_param *p = &s->params[s->fidelity.param];
-	int nr = bo__fidelity_rungs(&s->fidelity, p->type, values, BO_FIDELITY_MAX_RUNGS), r;
-	if (st->ops->trials(st, &q, &t, &n) < 0)
-		return;
-	for (i = 0; i < n; i++)
-		for (k = 0; k < t[i].nparams; k++)
-			if (!strcmp(t[i].params[k].name, p->name) &&
-			    (r = bo__study_fidelity_rung(s, t[i].params[k].value, NULL)) >= 0)
-				count[r]++;
-	printf("rungs    %s", p->name);
-	for (r = 0; r < nr; r++)
-		printf("%s %g: %lld", r ? "," : "", values[r], (long long)count[r]);
-	printf(" (%s)\n", s->fidelity.schedule == BO_FIDELITY_HYPERBAND ? "hyperband" : "asha");
+	bo_event *e = NULL;
+	bo_step_row *steps = NULL;
+	size_t n = 0, ne = 0, nsteps = 0;
+	int rc = -1;
+	memset(out, 0, sizeof *out);
+	if (s->fidelity.param < 0 && s->pruner.kind == BO_PRUNER_NONE)
+		return 0;
+	if (st->ops->trials(st, &q, &t, &n) < 0 || st->ops->events(st, &e, &ne) < 0 ||
+	    (s->pruner.kind != BO_PRUNER_NONE && st->ops->steps(st, &steps, &nsteps) < 0) ||
+	    bo__rungs_summarize(out, s, t, n, e, ne, steps, nsteps) < 0) {
+		cli_error("%s", bo_error_last());
+		goto done;
+	}
+	rc = 0;
+done:
 	bo__trial_rec_free_array(t, n);
+	bo__event_free_array(e, ne);
+	bo__step_rows_free(steps, nsteps);
+	return rc;
+}
+
+/* Multi-fidelity: how many trials ran at each rung ("rungs    epochs 1:
+ * 12, 3: 6, 9: 2 (asha)"), then the rung table, one line per rung. */
+static void rungs_text(const bo_study *s, const bo_rungs *r)
+{
+	const char *param = s->params[s->fidelity.param].name;
+	char a[64];
+	int k;
+	printf("rungs    %s", param);
+	for (k = 0; k < r->nrungs; k++)
+		printf("%s %g: %lld", k ? "," : "", r->rungs[k].value, (long long)r->rungs[k].trials);
+	printf(" (%s)\n", s->fidelity.schedule == BO_FIDELITY_HYPERBAND ? "hyperband" : "asha");
+	for (k = 0; k < r->nrungs; k++) {
+		const bo_rung_row *w = &r->rungs[k];
+		cli_fmt_money(w->spent, s->prices.currency, a, sizeof a);
+		printf("         %s=%g: %lld complete, %lld failed, %lld running, %lld promoted", param, w->value,
+		       (long long)w->complete, (long long)w->failed, (long long)w->running,
+		       (long long)w->promoted);
+		if (w->pruned)
+			printf(", %lld pruned", (long long)w->pruned);
+		if (w->best_trial > 0 && r->ranked_by)
+			printf("; best %s %.6g (trial %lld)", r->ranked_by, w->best, (long long)w->best_trial);
+		printf("; spent %s\n", a);
+	}
+}
+
+/* The pruning figures: trials pruned, what they and the complete ones
+ * cost, and the estimated saving. */
+static void pruning_text(const bo_study *s, const bo_rungs *r)
+{
+	char a[64], b[64];
+	cli_fmt_money(r->spent_pruned, s->prices.currency, a, sizeof a);
+	cli_fmt_money(r->spent_complete, s->prices.currency, b, sizeof b);
+	printf("pruning  %s: %lld trial%s pruned, %s spent on them (%s on %lld complete)", r->pruner,
+	       (long long)r->npruned, r->npruned == 1 ? "" : "s", a, b, (long long)r->ncomplete);
+	if (r->nestimated) {
+		char c[64];
+		cli_fmt_money(r->est_saved, s->prices.currency, c, sizeof c);
+		printf("; saved about %s (estimate over %lld, at %lld steps from %s)", c,
+		       (long long)r->nestimated, (long long)r->full_steps, r->full_steps_from);
+	} else if (r->npruned) {
+		printf("; no saving estimated (%s)",
+		       r->full_steps > 0 ? "no pruned trial with a cost and a step" : "no full length known");
+	}
+	printf("\n");
 }
 
 /* Scenarios and repeats: the trials under each scenario, and each repeat
@@ -169,8 +220,11 @@ int cmd_status(int argc, char **argv)
 	size_t nbest = 0, i, nrun = 0;
 	double live;
 	bo_trial_query q = BO_TRIAL_QUERY_INIT;
+	bo_rungs rungs;
 	int c, ret = EXIT_RUN_FAILED;
 	char a[64], b[64];
+
+	memset(&rungs, 0, sizeof rungs);
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -205,6 +259,8 @@ int cmd_status(int argc, char **argv)
 	}
 	i = bo__export_best(s, best, nbest);
 	live = running_cost(s, st, &nrun);
+	if (read_rungs(s, st, &rungs) < 0)
+		goto done;
 	if (!strcmp(format, "json")) {
 		/* The same JSON the dashboard's /api/status serves. */
 		json_t *o = bo__export_status_json(s, &tot, best, nbest);
@@ -220,6 +276,10 @@ int cmd_status(int argc, char **argv)
 			if (st->ops->events(st, &e, &ne) == 0)
 				json_object_set_new(o, "alerts", bo__export_alerts_json(e, ne));
 			bo__event_free_array(e, ne);
+		}
+		if (o && bo__export_rungs_into(o, s, &rungs, 0) < 0) {
+			json_decref(o);
+			o = NULL;
 		}
 		text = o ? json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) : NULL;
 		json_decref(o);
@@ -247,8 +307,10 @@ int cmd_status(int argc, char **argv)
 	printf(": %lld complete, %lld failed, %lld pruned, %lld running\n",
 	       (long long)tot.by_state[BO_TRIAL_COMPLETE], (long long)tot.by_state[BO_TRIAL_FAILED],
 	       (long long)tot.by_state[BO_TRIAL_PRUNED], (long long)tot.by_state[BO_TRIAL_RUNNING]);
-	if (s->fidelity.param >= 0)
-		print_rungs(s, st);
+	if (rungs.has_fidelity)
+		rungs_text(s, &rungs);
+	if (rungs.has_pruner)
+		pruning_text(s, &rungs);
 	if (s->nscenarios || s->repeats > 1)
 		print_units(s, st);
 	cli_fmt_duration(tot.elapsed_s, a, sizeof a);
@@ -287,6 +349,7 @@ int cmd_status(int argc, char **argv)
 	}
 	ret = EXIT_OK;
 done:
+	bo__rungs_clear(&rungs);
 	bo__trial_rec_free_array(best, nbest);
 	bo__storage_close(st);
 	bo_study_free(s);

@@ -26,310 +26,10 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/strbuf.h"
+#include "report/chartkit.h"
 #include "report/svg.h"
 
-/* Okabe-Ito. */
-#define C_BLACK "#000000"
-#define C_ORANGE "#E69F00"
-#define C_SKY "#56B4E9"
-#define C_GREEN "#009E73"
-#define C_YELLOW "#F0E442"
-#define C_BLUE "#0072B2"
-#define C_VERMILLION "#D55E00"
-#define C_PURPLE "#CC79A7"
-#define C_GRID "#e3e3e3"
-#define C_AXIS "#444444"
-
-/* Layout, in px. */
-#define W 760.0
-#define H 440.0
-#define ML 100.0
-#define MR 44.0
-#define MT 62.0
-#define MB 62.0
-#define STRIP 30.0   /* frontier chart: band for configurations without a value */
-
-typedef struct axis {
-	double lo, hi;          /* value range (widened to the ticks) */
-	int log;
-	int money;
-	const char *currency;
-	int percent;
-	char label[512];
-	double p0, p1;          /* pixels of lo and hi */
-	double ticks[BO_SVG_MAX_TICKS];
-	size_t nticks;
-} axis;
-
-/* ---- small helpers ---------------------------------------------------- */
-
-static void coord(bo_strbuf *sb, double v)
-{
-	char buf[48];
-	bo__svg_coord(buf, sizeof buf, v);
-	bo__sb_puts(sb, buf);
-}
-
-/* Appends " name="v"" with v a coordinate. */
-static void attr(bo_strbuf *sb, const char *name, double v)
-{
-	bo__sb_printf(sb, " %s=\"", name);
-	coord(sb, v);
-	bo__sb_putc(sb, '"');
-}
-
-static void fmt_value(const axis *a, double v, char *buf, size_t size)
-{
-	if (a->money)
-		bo__svg_fmt_money(v, a->currency, buf, size);
-	else if (a->percent)
-		snprintf(buf, size, "%.0f%%", v * 100);
-	else
-		bo__svg_fmt_num(v, buf, size);
-}
-
-/* Fits axis a to the finite values v (n of them). */
-static void axis_fit(axis *a, const double *v, size_t n, int want_zero, int allow_log)
-{
-	double lo = INFINITY, hi = -INFINITY;
-	size_t i;
-	for (i = 0; i < n; i++) {
-		if (!isfinite(v[i]))
-			continue;
-		lo = fmin(lo, v[i]);
-		hi = fmax(hi, v[i]);
-	}
-	if (!isfinite(lo)) {
-		lo = 0;
-		hi = 1;
-	}
-	a->log = allow_log && !want_zero && bo__svg_use_log(v, n);
-	if (a->log) {
-		a->nticks = bo__svg_log_ticks(lo, hi, a->ticks, 8, &a->lo, &a->hi);
-		return;
-	}
-	if (want_zero) {
-		lo = fmin(lo, 0);
-		hi = fmax(hi, 0);
-	}
-	a->nticks = bo__svg_ticks(lo, hi, 6, a->ticks, BO_SVG_MAX_TICKS, &a->lo, &a->hi);
-}
-
-static double px(const axis *a, double v)
-{
-	double t;
-	if (a->log)
-		t = (log10(v) - log10(a->lo)) / (log10(a->hi) - log10(a->lo));
-	else
-		t = (v - a->lo) / (a->hi - a->lo);
-	if (!isfinite(t))
-		t = 0.5;
-	return a->p0 + t * (a->p1 - a->p0);
-}
-
-static void text(bo_strbuf *sb, double x, double y, const char *anchor, const char *extra, const char *s)
-{
-	bo__sb_puts(sb, "<text");
-	attr(sb, "x", x);
-	attr(sb, "y", y);
-	bo__sb_printf(sb, " text-anchor=\"%s\"%s%s>", anchor, extra ? " " : "", extra ? extra : "");
-	bo__svg_esc(sb, s);
-	bo__sb_puts(sb, "</text>\n");
-}
-
-static void doc_begin(bo_strbuf *sb, const char *name, const char *title, const char *subtitle, double w, double h)
-{
-	bo__sb_printf(sb, "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"chart-%s\" class=\"bo-chart\" "
-			  "viewBox=\"0 0 ", name);
-	coord(sb, w);
-	bo__sb_putc(sb, ' ');
-	coord(sb, h);
-	bo__sb_puts(sb, "\"");
-	attr(sb, "width", w);
-	attr(sb, "height", h);
-	bo__sb_printf(sb, " role=\"img\" aria-labelledby=\"chart-%s-title\" font-family=\"sans-serif\" "
-			  "font-size=\"11\">\n<title id=\"chart-%s-title\">", name, name);
-	bo__svg_esc(sb, title);
-	bo__sb_puts(sb, "</title>\n");
-	bo__sb_printf(sb, "<style>#chart-%s .pt:hover{stroke:#000;stroke-width:2}</style>\n", name);
-	bo__sb_puts(sb, "<rect x=\"0\" y=\"0\"");
-	attr(sb, "width", w);
-	attr(sb, "height", h);
-	bo__sb_puts(sb, " fill=\"#ffffff\"/>\n");
-	bo__sb_puts(sb, "<text x=\"12\" y=\"20\" font-size=\"14\" font-weight=\"bold\">");
-	bo__svg_esc_trunc(sb, title, (size_t)((w - 24) / 8.5));
-	bo__sb_puts(sb, "</text>\n");
-	if (subtitle) {
-		bo__sb_puts(sb, "<text x=\"12\" y=\"36\" fill=\"" C_AXIS "\">");
-		bo__svg_esc_trunc(sb, subtitle, (size_t)((w - 24) / BO_SVG_CHAR_W));
-		bo__sb_puts(sb, "</text>\n");
-	}
-}
-
-static char *doc_end(bo_strbuf *sb)
-{
-	char *out;
-	bo__sb_puts(sb, "</svg>\n");
-	out = bo__sb_take(sb);
-	if (!out)
-		bo__error(BO_ENOMEM, "out of memory drawing a chart");
-	return out;
-}
-
-static char *empty_chart(const char *name, const char *title, const char *msg)
-{
-	bo_strbuf sb = BO_STRBUF_INIT;
-	doc_begin(&sb, name, title, NULL, W, 160);
-	bo__sb_puts(&sb, "<text class=\"empty\" x=\"380\" y=\"90\" text-anchor=\"middle\" fill=\"" C_AXIS "\">");
-	bo__svg_esc(&sb, msg);
-	bo__sb_puts(&sb, "</text>\n");
-	return doc_end(&sb);
-}
-
-/* Grid, ticks, tick labels (thinned) and axis labels. */
-static void draw_axes(bo_strbuf *sb, const axis *x, const axis *y)
-{
-	double pos[BO_SVG_MAX_TICKS], wid[BO_SVG_MAX_TICKS];
-	int keep[BO_SVG_MAX_TICKS];
-	char lab[BO_SVG_MAX_TICKS][64];
-	size_t i;
-	double top = y->p1, bottom = y->p0, left = x->p0, right = x->p1;
-
-	bo__sb_puts(sb, "<g class=\"grid\" stroke=\"" C_GRID "\" stroke-width=\"1\">\n");
-	for (i = 0; i < x->nticks; i++) {
-		double p = px(x, x->ticks[i]);
-		bo__sb_puts(sb, "<line");
-		attr(sb, "x1", p);
-		attr(sb, "y1", top);
-		attr(sb, "x2", p);
-		attr(sb, "y2", bottom);
-		bo__sb_puts(sb, "/>\n");
-	}
-	for (i = 0; i < y->nticks; i++) {
-		double p = px(y, y->ticks[i]);
-		bo__sb_puts(sb, "<line");
-		attr(sb, "x1", left);
-		attr(sb, "y1", p);
-		attr(sb, "x2", right);
-		attr(sb, "y2", p);
-		bo__sb_puts(sb, "/>\n");
-	}
-	bo__sb_puts(sb, "</g>\n<g class=\"axes\" stroke=\"" C_AXIS "\" stroke-width=\"1\" fill=\"none\">\n");
-	bo__sb_puts(sb, "<path d=\"M");
-	coord(sb, left);
-	bo__sb_putc(sb, ' ');
-	coord(sb, top);
-	bo__sb_puts(sb, " V");
-	coord(sb, bottom);
-	bo__sb_puts(sb, " H");
-	coord(sb, right);
-	bo__sb_puts(sb, "\"/>\n</g>\n<g class=\"ticks\" fill=\"" C_AXIS "\">\n");
-
-	/* x labels, centred under their tick */
-	for (i = 0; i < x->nticks; i++) {
-		fmt_value(x, x->ticks[i], lab[i], sizeof lab[i]);
-		pos[i] = px(x, x->ticks[i]);
-		wid[i] = (double)strlen(lab[i]) * BO_SVG_CHAR_W;
-	}
-	bo__svg_thin(pos, wid, x->nticks, 8, keep);
-	for (i = 0; i < x->nticks; i++)
-		if (keep[i])
-			text(sb, pos[i], bottom + 16, "middle", "class=\"tick-x\"", lab[i]);
-	/* y labels, right-aligned left of the axis; their "width" is their height */
-	for (i = 0; i < y->nticks; i++) {
-		fmt_value(y, y->ticks[i], lab[i], sizeof lab[i]);
-		pos[i] = px(y, y->ticks[i]);
-		wid[i] = 12;
-	}
-	bo__svg_thin(pos, wid, y->nticks, 4, keep);
-	for (i = 0; i < y->nticks; i++) {
-		if (!keep[i])
-			continue;
-		if (strlen(lab[i]) * BO_SVG_CHAR_W > ML - 12) {
-			char cut[64];
-			size_t m = (size_t)((ML - 12) / BO_SVG_CHAR_W);
-			snprintf(cut, sizeof cut, "%.*s", (int)(m > 2 ? m - 2 : 1), lab[i]);
-			strcat(cut, "..");
-			text(sb, left - 6, pos[i] + 4, "end", "class=\"tick-y\"", cut);
-		} else {
-			text(sb, left - 6, pos[i] + 4, "end", "class=\"tick-y\"", lab[i]);
-		}
-	}
-	bo__sb_puts(sb, "</g>\n");
-	/* axis labels */
-	bo__sb_puts(sb, "<text class=\"label-x\"");
-	attr(sb, "x", (left + right) / 2);
-	attr(sb, "y", bottom + 40);
-	bo__sb_puts(sb, " text-anchor=\"middle\" font-size=\"12\">");
-	bo__svg_esc_trunc(sb, x->label, (size_t)((right - left) / 7));
-	bo__sb_puts(sb, "</text>\n<text class=\"label-y\" text-anchor=\"middle\" font-size=\"12\" transform=\"translate(");
-	coord(sb, 16);
-	bo__sb_putc(sb, ' ');
-	coord(sb, (top + bottom) / 2);
-	bo__sb_puts(sb, ") rotate(-90)\">");
-	bo__svg_esc_trunc(sb, y->label, (size_t)((bottom - top) / 7));
-	bo__sb_puts(sb, "</text>\n");
-}
-
-/* Marker shapes, centred on (x, y), radius r. */
-enum { M_CIRCLE, M_DIAMOND, M_CROSS, M_SQUARE, M_TRIANGLE };
-
-/* Appends one path command and its point: "M1.5 2" or " L3 4". */
-static void path_to(bo_strbuf *sb, const char *cmd, double x, double y)
-{
-	bo__sb_puts(sb, cmd);
-	coord(sb, x);
-	bo__sb_putc(sb, ' ');
-	coord(sb, y);
-}
-
-static void marker_d(bo_strbuf *sb, int shape, double x, double y, double r)
-{
-	switch (shape) {
-	case M_CIRCLE:
-		path_to(sb, "M", x - r, y);
-		path_to(sb, " a", r, r);
-		bo__sb_puts(sb, " 0 1 0 ");
-		coord(sb, 2 * r);
-		path_to(sb, " 0 a", r, r);
-		bo__sb_puts(sb, " 0 1 0 ");
-		coord(sb, -2 * r);
-		bo__sb_puts(sb, " 0 Z");
-		break;
-	case M_DIAMOND:
-		path_to(sb, "M", x, y - r);
-		path_to(sb, " L", x + r, y);
-		path_to(sb, " L", x, y + r);
-		path_to(sb, " L", x - r, y);
-		bo__sb_puts(sb, " Z");
-		break;
-	case M_CROSS: {
-		double a = r * 0.8;
-		path_to(sb, "M", x - a, y - a);
-		path_to(sb, " L", x + a, y + a);
-		path_to(sb, " M", x - a, y + a);
-		path_to(sb, " L", x + a, y - a);
-		break;
-	}
-	case M_SQUARE: {
-		double a = r * 0.85;
-		path_to(sb, "M", x - a, y - a);
-		bo__sb_puts(sb, " H");
-		coord(sb, x + a);
-		bo__sb_puts(sb, " V");
-		coord(sb, y + a);
-		bo__sb_puts(sb, " H");
-		coord(sb, x - a);
-		bo__sb_puts(sb, " Z");
-		break;
-	}
-	default:
-		path_to(sb, "M", x, y - r);
-		path_to(sb, " L", x + r * 0.9, y + r * 0.6);
-		path_to(sb, " L", x - r * 0.9, y + r * 0.6);
-		bo__sb_puts(sb, " Z");
-	}
-}
+typedef bo_ck_axis axis;
 
 /* The states of the frontier chart, in legend order. */
 enum { S_FRONTIER, S_FEASIBLE, S_INFEASIBLE, S_PRUNED, S_FAILED, S_N };
@@ -351,7 +51,7 @@ static const struct {
 static void marker(bo_strbuf *sb, int st, double x, double y, const char *cls_extra)
 {
 	bo__sb_printf(sb, "<path class=\"%s\" d=\"", cls_extra);
-	marker_d(sb, states[st].shape, x, y, states[st].r);
+	bo__ck_marker_d(sb, states[st].shape, x, y, states[st].r);
 	bo__sb_putc(sb, '"');
 	if (states[st].shape == M_CROSS)
 		bo__sb_printf(sb, " fill=\"none\" stroke=\"%s\" stroke-width=\"2.2\"", states[st].colour);
@@ -365,30 +65,15 @@ static void legend_item(bo_strbuf *sb, double *x, double y, int st, const char *
 {
 	bo__sb_puts(sb, "<g class=\"legend-item\">");
 	bo__sb_puts(sb, "<path d=\"");
-	marker_d(sb, states[st].shape, *x + 6, y - 4, states[st].r);
+	bo__ck_marker_d(sb, states[st].shape, *x + 6, y - 4, states[st].r);
 	bo__sb_putc(sb, '"');
 	if (states[st].shape == M_CROSS)
 		bo__sb_printf(sb, " fill=\"none\" stroke=\"%s\" stroke-width=\"2.2\"/>", states[st].colour);
 	else
 		bo__sb_printf(sb, " fill=\"%s\"/>", states[st].colour);
-	text(sb, *x + 15, y, "start", NULL, label);
+	bo__ck_text(sb, *x + 15, y, "start", NULL, label);
 	bo__sb_puts(sb, "</g>\n");
 	*x += 15 + (double)strlen(label) * BO_SVG_CHAR_W + 14;
-}
-
-static void legend_line(bo_strbuf *sb, double *x, double y, const char *colour, const char *dash,
-			const char *label)
-{
-	bo__sb_puts(sb, "<g class=\"legend-item\"><line");
-	attr(sb, "x1", *x);
-	attr(sb, "y1", y - 4);
-	attr(sb, "x2", *x + 18);
-	attr(sb, "y2", y - 4);
-	bo__sb_printf(sb, " stroke=\"%s\" stroke-width=\"2\"%s%s%s/>", colour, dash ? " stroke-dasharray=\"" : "",
-		      dash ? dash : "", dash ? "\"" : "");
-	text(sb, *x + 23, y, "start", NULL, label);
-	bo__sb_puts(sb, "</g>\n");
-	*x += 23 + (double)strlen(label) * BO_SVG_CHAR_W + 14;
 }
 
 /* Is a derived metric money? When its expression reads a price. */
@@ -561,10 +246,10 @@ static size_t draw_bands(bo_strbuf *sb, const bo_chart_data *d, const axis *X, c
 			if (bo__mc_axis_band(d->mc, i, a ? ay : ax, &lo, &hi) != 1)
 				continue;
 			bo__sb_puts(sb, "<line");
-			attr(sb, "x1", a ? px(X, x) : clamp(px(X, lo), A->p0, A->p1));
-			attr(sb, "x2", a ? px(X, x) : clamp(px(X, hi), A->p0, A->p1));
-			attr(sb, "y1", a ? clamp(px(Y, lo), A->p0, A->p1) : px(Y, y));
-			attr(sb, "y2", a ? clamp(px(Y, hi), A->p0, A->p1) : px(Y, y));
+			bo__ck_attr(sb, "x1", a ? bo__ck_px(X, x) : clamp(bo__ck_px(X, lo), A->p0, A->p1));
+			bo__ck_attr(sb, "x2", a ? bo__ck_px(X, x) : clamp(bo__ck_px(X, hi), A->p0, A->p1));
+			bo__ck_attr(sb, "y1", a ? clamp(bo__ck_px(Y, lo), A->p0, A->p1) : bo__ck_px(Y, y));
+			bo__ck_attr(sb, "y2", a ? clamp(bo__ck_px(Y, hi), A->p0, A->p1) : bo__ck_px(Y, y));
 			bo__sb_puts(sb, "/>\n");
 			n++;
 		}
@@ -589,7 +274,7 @@ char *bo__chart_frontier(const bo_chart_data *d)
 	char *out = NULL;
 
 	if (!c || !fr || fr->d < 2)
-		return empty_chart("frontier", title, "no frontier: the study needs two axes");
+		return bo__ck_empty_chart("frontier", title, "no frontier: the study needs two axes");
 	ax = &fr->ax[fr->ca];
 	ay = &fr->ax[fr->pa];
 	memset(&X, 0, sizeof X);
@@ -613,7 +298,7 @@ char *bo__chart_frontier(const bo_chart_data *d)
 			nmissing++;
 	}
 	if (n == 0) {
-		out = empty_chart("frontier", title, "no finished configuration yet");
+		out = bo__ck_empty_chart("frontier", title, "no finished configuration yet");
 		goto done;
 	}
 	/* Axes over the points that have both values. */
@@ -623,13 +308,13 @@ char *bo__chart_frontier(const bo_chart_data *d)
 			if (isfinite(xs[i]) && isfinite(ys[i]))
 				both[m++] = xs[i];
 		axis_from(&X, d, ax);
-		axis_fit(&X, both, m, 0, 1);
+		bo__ck_axis_fit(&X, both, m, 0, 1);
 		m = 0;
 		for (i = 0; i < c->n; i++)
 			if (isfinite(xs[i]) && isfinite(ys[i]))
 				both[m++] = ys[i];
 		axis_from(&Y, d, ay);
-		axis_fit(&Y, both, m, 0, 1);
+		bo__ck_axis_fit(&Y, both, m, 0, 1);
 	}
 	bottom = H - MB - (nmissing ? STRIP : 0);
 	X.p0 = ML;
@@ -644,8 +329,8 @@ char *bo__chart_frontier(const bo_chart_data *d)
 		snprintf(sub + l, sizeof sub - l, "; bars: %g%% to %g%% quantiles under uncertainty",
 			 100 * band_level(d->mc, -1), 100 * band_level(d->mc, 1));
 	}
-	doc_begin(&sb, "frontier", title, sub, W, H);
-	draw_axes(&sb, &X, &Y);
+	bo__ck_doc_begin(&sb, "frontier", title, sub, W, H);
+	bo__ck_draw_axes(&sb, &X, &Y);
 	/* legend */
 	lx = 12;
 	for (i = 0; i < S_N; i++) {
@@ -671,15 +356,15 @@ char *bo__chart_frontier(const bo_chart_data *d)
 		bo__sb_puts(&sb, "<path class=\"frontier-line\" fill=\"none\" stroke=\"" C_BLUE
 				 "\" stroke-width=\"1.8\" d=\"");
 		for (a = 0; a < fr->nfront; a++) {
-			double x = px(&X, xs[ord[a]]), y = px(&Y, ys[ord[a]]);
+			double x = bo__ck_px(&X, xs[ord[a]]), y = bo__ck_px(&Y, ys[ord[a]]);
 			if (a > 0 && ax->goal < 0 && ay->goal > 0) {
 				bo__sb_puts(&sb, " H");
-				coord(&sb, x);
+				bo__ck_coord(&sb, x);
 			}
 			bo__sb_puts(&sb, a ? " L" : "M");
-			coord(&sb, x);
+			bo__ck_coord(&sb, x);
 			bo__sb_putc(&sb, ' ');
-			coord(&sb, y);
+			bo__ck_coord(&sb, y);
 		}
 		bo__sb_puts(&sb, "\"/>\n");
 		bo__free(ord);
@@ -689,8 +374,8 @@ char *bo__chart_frontier(const bo_chart_data *d)
 	if (nmissing) {
 		double sy = bottom + 46 + STRIP / 2;
 		bo__sb_puts(&sb, "<text");
-		attr(&sb, "x", ML - 6);
-		attr(&sb, "y", sy + 4);
+		bo__ck_attr(&sb, "x", ML - 6);
+		bo__ck_attr(&sb, "y", sy + 4);
 		bo__sb_puts(&sb, " text-anchor=\"end\" fill=\"" C_AXIS "\">no value</text>\n");
 	}
 	/* the points: failed first, so the frontier is drawn on top */
@@ -705,12 +390,12 @@ char *bo__chart_frontier(const bo_chart_data *d)
 				if (st[i] != order[o])
 					continue;
 				if (isfinite(xs[i]) && isfinite(ys[i])) {
-					x = px(&X, xs[i]);
-					y = px(&Y, ys[i]);
+					x = bo__ck_px(&X, xs[i]);
+					y = bo__ck_px(&Y, ys[i]);
 				} else {
 					/* the no-value strip below the axis, at its x when known */
 					x = isfinite(xs[i]) && (!X.log || xs[i] > 0)
-						    ? fmin(fmax(px(&X, xs[i]), X.p0), X.p1)
+						    ? fmin(fmax(bo__ck_px(&X, xs[i]), X.p0), X.p1)
 						    : X.p0 + (X.p1 - X.p0) * ((double)kmissing + 0.5) / (double)nmissing;
 					y = bottom + 46 + STRIP / 2;
 					kmissing++;
@@ -731,18 +416,18 @@ char *bo__chart_frontier(const bo_chart_data *d)
 		double x, y;
 		if ((!is_knee && !is_sel) || st[i] < 0 || !isfinite(xs[i]) || !isfinite(ys[i]))
 			continue;
-		x = px(&X, xs[i]);
-		y = px(&Y, ys[i]);
+		x = bo__ck_px(&X, xs[i]);
+		y = bo__ck_px(&Y, ys[i]);
 		if (is_knee) {
 			bo__sb_puts(&sb, "<circle class=\"mark-knee\"");
-			attr(&sb, "cx", x);
-			attr(&sb, "cy", y);
+			bo__ck_attr(&sb, "cx", x);
+			bo__ck_attr(&sb, "cy", y);
 			bo__sb_puts(&sb, " r=\"10\" fill=\"none\" stroke=\"" C_GREEN "\" stroke-width=\"2\"/>\n");
 		}
 		if (is_sel) {
 			bo__sb_puts(&sb, "<circle class=\"mark-selected\"");
-			attr(&sb, "cx", x);
-			attr(&sb, "cy", y);
+			bo__ck_attr(&sb, "cx", x);
+			bo__ck_attr(&sb, "cy", y);
 			bo__sb_puts(&sb, " r=\"14\" fill=\"none\" stroke=\"" C_BLACK
 					 "\" stroke-width=\"1.5\" stroke-dasharray=\"4 2\"/>\n");
 		}
@@ -750,32 +435,32 @@ char *bo__chart_frontier(const bo_chart_data *d)
 			 is_knee ? "knee" : "", (long long)c->v[i].id);
 		/* label to the side with more room */
 		if (x > (X.p0 + X.p1) / 2)
-			text(&sb, x - 18, y - 12, "end", "class=\"mark-label\" font-weight=\"bold\"", buf);
+			bo__ck_text(&sb, x - 18, y - 12, "end", "class=\"mark-label\" font-weight=\"bold\"", buf);
 		else
-			text(&sb, x + 18, y - 12, "start", "class=\"mark-label\" font-weight=\"bold\"", buf);
+			bo__ck_text(&sb, x + 18, y - 12, "start", "class=\"mark-label\" font-weight=\"bold\"", buf);
 	}
 	/* legend entries for the rings */
 	if (fr->knee >= 0 || d->selected >= 0) {
 		double ly = 54;
 		if (fr->knee >= 0) {
 			bo__sb_puts(&sb, "<circle");
-			attr(&sb, "cx", lx + 6);
-			attr(&sb, "cy", ly - 4);
+			bo__ck_attr(&sb, "cx", lx + 6);
+			bo__ck_attr(&sb, "cy", ly - 4);
 			bo__sb_puts(&sb, " r=\"6\" fill=\"none\" stroke=\"" C_GREEN "\" stroke-width=\"2\"/>");
-			text(&sb, lx + 15, ly, "start", NULL, "knee");
+			bo__ck_text(&sb, lx + 15, ly, "start", NULL, "knee");
 			lx += 15 + 4 * BO_SVG_CHAR_W + 14;
 		}
 		if (d->selected >= 0) {
 			bo__sb_puts(&sb, "<circle");
-			attr(&sb, "cx", lx + 6);
-			attr(&sb, "cy", ly - 4);
+			bo__ck_attr(&sb, "cx", lx + 6);
+			bo__ck_attr(&sb, "cy", ly - 4);
 			bo__sb_puts(&sb, " r=\"6\" fill=\"none\" stroke=\"" C_BLACK
 					 "\" stroke-width=\"1.5\" stroke-dasharray=\"3 2\"/>");
-			text(&sb, lx + 15, ly, "start", NULL, "selected");
+			bo__ck_text(&sb, lx + 15, ly, "start", NULL, "selected");
 		}
 		bo__sb_putc(&sb, '\n');
 	}
-	out = doc_end(&sb);
+	out = bo__ck_doc_end(&sb);
 done:
 	if (!out && !xs)
 		bo__error(BO_ENOMEM, "out of memory drawing a chart");
@@ -832,12 +517,12 @@ char *bo__chart_burndown(const bo_chart_data *d)
 	char *out = NULL;
 
 	if (!d->trials)
-		return empty_chart("burndown", title,
+		return bo__ck_empty_chart("burndown", title,
 				   "no burn-down for a catalog: its configurations were measured elsewhere, with no search spend");
 	if (!(ord = by_end_time(d, &n)))
 		goto done;
 	if (n == 0) {
-		out = empty_chart("burndown", title, "no finished trial yet");
+		out = bo__ck_empty_chart("burndown", title, "no finished trial yet");
 		goto done;
 	}
 	for (i = 0; i < d->ntrials; i++) {
@@ -886,7 +571,7 @@ char *bo__chart_burndown(const bo_chart_data *d)
 	memset(&Y, 0, sizeof Y);
 	vals[0] = 0;
 	vals[1] = xmax / unit;
-	axis_fit(&X, vals, 2, 1, 0);
+	bo__ck_axis_fit(&X, vals, 2, 1, 0);
 	snprintf(X.label, sizeof X.label, "time since the first trial started (%s)", uname);
 	ymax = sn + d->reserved;
 	if (isfinite(d->budget_money))
@@ -895,7 +580,7 @@ char *bo__chart_burndown(const bo_chart_data *d)
 	vals[1] = ymax > 0 ? ymax : 1;
 	Y.money = 1;
 	Y.currency = d->currency ? d->currency : "";
-	axis_fit(&Y, vals, 2, 1, 0);
+	bo__ck_axis_fit(&Y, vals, 2, 1, 0);
 	snprintf(Y.label, sizeof Y.label, "money spent (%s)", Y.currency);
 	X.p0 = ML;
 	X.p1 = W - MR;
@@ -910,47 +595,47 @@ char *bo__chart_burndown(const bo_chart_data *d)
 	} else {
 		snprintf(sub, sizeof sub, "%s spent by %zu finished trials; no money budget", buf, n);
 	}
-	doc_begin(&sb, "burndown", title, sub, W, H);
-	draw_axes(&sb, &X, &Y);
+	bo__ck_doc_begin(&sb, "burndown", title, sub, W, H);
+	bo__ck_draw_axes(&sb, &X, &Y);
 	/* spend so far: a step line, one step per charge */
 	bo__sb_puts(&sb, "<path class=\"spend\" fill=\"none\" stroke=\"" C_BLUE "\" stroke-width=\"2\" d=\"M");
-	coord(&sb, px(&X, 0));
+	bo__ck_coord(&sb, bo__ck_px(&X, 0));
 	bo__sb_putc(&sb, ' ');
-	coord(&sb, px(&Y, 0));
+	bo__ck_coord(&sb, bo__ck_px(&Y, 0));
 	{
 		double s = 0;
 		for (i = 0; i < n; i++) {
 			const bo_trial_rec *t = &d->trials[ord[i]];
 			bo__sb_puts(&sb, " H");
-			coord(&sb, px(&X, (t->ended_at - t0) / unit));
+			bo__ck_coord(&sb, bo__ck_px(&X, (t->ended_at - t0) / unit));
 			s += cost_of(t);
 			bo__sb_puts(&sb, " V");
-			coord(&sb, px(&Y, s));
+			bo__ck_coord(&sb, bo__ck_px(&Y, s));
 		}
 		if (tstart > tn) {
 			bo__sb_puts(&sb, " H");
-			coord(&sb, px(&X, (tstart - t0) / unit));
+			bo__ck_coord(&sb, bo__ck_px(&X, (tstart - t0) / unit));
 		}
 	}
 	bo__sb_puts(&sb, "\"/>\n");
 	if (isfinite(d->budget_money)) {
-		double y = px(&Y, d->budget_money);
+		double y = bo__ck_px(&Y, d->budget_money);
 		bo__sb_puts(&sb, "<line class=\"budget\"");
-		attr(&sb, "x1", X.p0);
-		attr(&sb, "y1", y);
-		attr(&sb, "x2", X.p1);
-		attr(&sb, "y2", y);
+		bo__ck_attr(&sb, "x1", X.p0);
+		bo__ck_attr(&sb, "y1", y);
+		bo__ck_attr(&sb, "x2", X.p1);
+		bo__ck_attr(&sb, "y2", y);
 		bo__sb_puts(&sb, " stroke=\"" C_VERMILLION "\" stroke-width=\"2\" stroke-dasharray=\"8 4\"/>\n");
 		snprintf(sub, sizeof sub, "budget %s", buf2);
-		text(&sb, X.p1 - 4, y - 6, "end", "fill=\"" C_VERMILLION "\"", sub);
+		bo__ck_text(&sb, X.p1 - 4, y - 6, "end", "fill=\"" C_VERMILLION "\"", sub);
 	}
 	if (d->reserved > 0) {
-		double x = px(&X, (tstart - t0) / unit), y0 = px(&Y, sn), y1 = px(&Y, sn + d->reserved);
+		double x = bo__ck_px(&X, (tstart - t0) / unit), y0 = bo__ck_px(&Y, sn), y1 = bo__ck_px(&Y, sn + d->reserved);
 		bo__sb_puts(&sb, "<rect class=\"reserved\"");
-		attr(&sb, "x", x - 5);
-		attr(&sb, "y", y1);
-		attr(&sb, "width", 10);
-		attr(&sb, "height", y0 - y1);
+		bo__ck_attr(&sb, "x", x - 5);
+		bo__ck_attr(&sb, "y", y1);
+		bo__ck_attr(&sb, "width", 10);
+		bo__ck_attr(&sb, "height", y0 - y1);
 		bo__sb_puts(&sb, " fill=\"" C_ORANGE "\" fill-opacity=\"0.6\" stroke=\"" C_ORANGE "\">");
 		bo__svg_fmt_money(d->reserved, d->currency, buf, sizeof buf);
 		snprintf(sub, sizeof sub, "reserved by running trials: %s", buf);
@@ -967,30 +652,30 @@ char *bo__chart_burndown(const bo_chart_data *d)
 			xe = X.hi;
 		}
 		bo__sb_puts(&sb, "<line class=\"projection\"");
-		attr(&sb, "x1", px(&X, xs));
-		attr(&sb, "y1", px(&Y, ys));
-		attr(&sb, "x2", px(&X, xe));
-		attr(&sb, "y2", px(&Y, ye));
+		bo__ck_attr(&sb, "x1", bo__ck_px(&X, xs));
+		bo__ck_attr(&sb, "y1", bo__ck_px(&Y, ys));
+		bo__ck_attr(&sb, "x2", bo__ck_px(&X, xe));
+		bo__ck_attr(&sb, "y2", bo__ck_px(&Y, ye));
 		bo__sb_puts(&sb, " stroke=\"" C_GREEN "\" stroke-width=\"2\" stroke-dasharray=\"3 3\"/>\n");
 		bo__svg_fmt_num((tex - t0) / unit, buf, sizeof buf);
 		bo__svg_fmt_money(rate * 3600, d->currency, buf2, sizeof buf2);
 		snprintf(sub, sizeof sub, "projected exhaustion at %s %s%s (recent rate %s per hour)", buf, uname,
 			 beyond ? ", beyond this chart" : "", buf2);
-		text(&sb, px(&X, xe) - 4, px(&Y, ye) + (beyond || px(&Y, ye) - 22 < MT + 12 ? 18 : -22), "end",
+		bo__ck_text(&sb, bo__ck_px(&X, xe) - 4, bo__ck_px(&Y, ye) + (beyond || bo__ck_px(&Y, ye) - 22 < MT + 12 ? 18 : -22), "end",
 		     "class=\"projection-label\" fill=\"" C_GREEN "\"", sub);
 	} else if (isfinite(d->budget_money) && sn + d->reserved >= d->budget_money) {
-		text(&sb, X.p1 - 4, px(&Y, d->budget_money) + 16, "end", "fill=\"" C_VERMILLION "\"",
+		bo__ck_text(&sb, X.p1 - 4, bo__ck_px(&Y, d->budget_money) + 16, "end", "fill=\"" C_VERMILLION "\"",
 		     "the budget is spent");
 	}
 	lx = 12;
-	legend_line(&sb, &lx, 54, C_BLUE, NULL, "spent");
+	bo__ck_legend_line(&sb, &lx, 54, C_BLUE, NULL, "spent");
 	if (isfinite(d->budget_money))
-		legend_line(&sb, &lx, 54, C_VERMILLION, "8 4", "money budget");
+		bo__ck_legend_line(&sb, &lx, 54, C_VERMILLION, "8 4", "money budget");
 	if (isfinite(tex))
-		legend_line(&sb, &lx, 54, C_GREEN, "3 3", "projection at the recent rate");
+		bo__ck_legend_line(&sb, &lx, 54, C_GREEN, "3 3", "projection at the recent rate");
 	if (d->reserved > 0)
-		legend_line(&sb, &lx, 54, C_ORANGE, NULL, "reserved");
-	out = doc_end(&sb);
+		bo__ck_legend_line(&sb, &lx, 54, C_ORANGE, NULL, "reserved");
+	out = bo__ck_doc_end(&sb);
 done:
 	if (!out && !ord)
 		bo__error(BO_ENOMEM, "out of memory drawing a chart");
@@ -1016,11 +701,11 @@ char *bo__chart_best(const bo_chart_data *d)
 	char *out = NULL;
 
 	if (!d->trials)
-		return empty_chart("best", title,
+		return bo__ck_empty_chart("best", title,
 				   "no best-so-far curve for a catalog: its configurations were measured elsewhere, with no search spend");
 	bo__chart_importance_target(d, &target);
 	if (!target.goal)
-		return empty_chart("best", title, "nothing to rank by: the study has no score and no objective");
+		return bo__ck_empty_chart("best", title, "nothing to rank by: the study has no score and no objective");
 	if (!(ord = by_end_time(d, &n)))
 		goto done;
 	mx = bo__calloc(n + 1, sizeof *mx);
@@ -1051,16 +736,16 @@ char *bo__chart_best(const bo_chart_data *d)
 		m++;
 	}
 	if (m == 0) {
-		out = empty_chart("best", title, "no feasible trial yet");
+		out = bo__ck_empty_chart("best", title, "no feasible trial yet");
 		goto done;
 	}
 	memset(&X, 0, sizeof X);
 	memset(&Y, 0, sizeof Y);
 	X.money = 1;
 	X.currency = d->currency ? d->currency : "";
-	axis_fit(&X, mx, m, 0, 1);
+	bo__ck_axis_fit(&X, mx, m, 0, 1);
 	snprintf(X.label, sizeof X.label, "money spent on the search (%s)", X.currency);
-	axis_fit(&Y, by, m, 0, 1);
+	bo__ck_axis_fit(&Y, by, m, 0, 1);
 	Y.money = axis_is_money(c, &target);
 	Y.currency = X.currency;
 	snprintf(Y.label, sizeof Y.label, "best %s (%s)", target.kind == BO_AXIS_SCORE ? "score" : target.name,
@@ -1074,20 +759,20 @@ char *bo__chart_best(const bo_chart_data *d)
 	snprintf(sub, sizeof sub, "best feasible %s: %s after %s%s",
 		 target.kind == BO_AXIS_SCORE && c->s && c->s->score_text ? c->s->score_text : target.name, buf, buf2,
 		 X.log || Y.log ? " (log scale)" : "");
-	doc_begin(&sb, "best", title, sub, W, H);
-	draw_axes(&sb, &X, &Y);
+	bo__ck_doc_begin(&sb, "best", title, sub, W, H);
+	bo__ck_draw_axes(&sb, &X, &Y);
 	bo__sb_puts(&sb, "<path class=\"best-line\" fill=\"none\" stroke=\"" C_BLUE "\" stroke-width=\"2\" d=\"");
 	for (i = 0; i < m; i++) {
 		if (i) {
 			bo__sb_puts(&sb, " H");
-			coord(&sb, px(&X, mx[i]));
+			bo__ck_coord(&sb, bo__ck_px(&X, mx[i]));
 			bo__sb_puts(&sb, " V");
-			coord(&sb, px(&Y, by[i]));
+			bo__ck_coord(&sb, bo__ck_px(&Y, by[i]));
 		} else {
 			bo__sb_puts(&sb, "M");
-			coord(&sb, px(&X, mx[i]));
+			bo__ck_coord(&sb, bo__ck_px(&X, mx[i]));
 			bo__sb_putc(&sb, ' ');
-			coord(&sb, px(&Y, by[i]));
+			bo__ck_coord(&sb, bo__ck_px(&Y, by[i]));
 		}
 	}
 	bo__sb_puts(&sb, "\"/>\n<g class=\"improvements\">\n");
@@ -1095,8 +780,8 @@ char *bo__chart_best(const bo_chart_data *d)
 		if (!bid[i])
 			continue;
 		bo__sb_puts(&sb, "<circle class=\"improvement\"");
-		attr(&sb, "cx", px(&X, mx[i]));
-		attr(&sb, "cy", px(&Y, by[i]));
+		bo__ck_attr(&sb, "cx", bo__ck_px(&X, mx[i]));
+		bo__ck_attr(&sb, "cy", bo__ck_px(&Y, by[i]));
 		bo__sb_puts(&sb, " r=\"4\" fill=\"" C_BLUE "\" stroke=\"#ffffff\"><title>");
 		bo__svg_fmt_num(by[i], buf, sizeof buf);
 		bo__svg_fmt_money(mx[i], d->currency, buf2, sizeof buf2);
@@ -1106,8 +791,8 @@ char *bo__chart_best(const bo_chart_data *d)
 	}
 	bo__sb_puts(&sb, "</g>\n");
 	lx = 12;
-	legend_line(&sb, &lx, 54, C_BLUE, NULL, "best feasible so far (dots: improvements)");
-	out = doc_end(&sb);
+	bo__ck_legend_line(&sb, &lx, 54, C_BLUE, NULL, "best feasible so far (dots: improvements)");
+	out = bo__ck_doc_end(&sb);
 done:
 	if (!out && !sb.failed && (!ord || !mx || !by || !bid))
 		bo__error(BO_ENOMEM, "out of memory drawing a chart");
@@ -1136,7 +821,7 @@ char *bo__chart_marginal(const bo_chart_data *d)
 	char *out = NULL;
 
 	if (!c || !fr || fr->d != 2 || !fr->marginal)
-		return empty_chart("marginal", title, "the marginal value needs a frontier over exactly two axes");
+		return bo__ck_empty_chart("marginal", title, "the marginal value needs a frontier over exactly two axes");
 	ax = &fr->ax[fr->ca];
 	ay = &fr->ax[fr->pa];
 	ord = bo__calloc(fr->nfront + 1, sizeof *ord);
@@ -1148,7 +833,7 @@ char *bo__chart_marginal(const bo_chart_data *d)
 		if (isfinite(fr->marginal[fr->front[i]]) && isfinite(bo__axis_value(c, fr->front[i], ax)))
 			ord[m++] = fr->front[i];
 	if (m == 0) {
-		out = empty_chart("marginal", title, "the frontier needs at least two points for a marginal value");
+		out = bo__ck_empty_chart("marginal", title, "the frontier needs at least two points for a marginal value");
 		goto done;
 	}
 	for (a = 1; a < m; a++)
@@ -1164,7 +849,7 @@ char *bo__chart_marginal(const bo_chart_data *d)
 	memset(&X, 0, sizeof X);
 	memset(&Y, 0, sizeof Y);
 	axis_from(&X, d, ax);
-	axis_fit(&X, xs, m, 0, 1);
+	bo__ck_axis_fit(&X, xs, m, 0, 1);
 	{
 		double *yv = ys, tmp[2];
 		size_t ny = m;
@@ -1182,11 +867,11 @@ char *bo__chart_marginal(const bo_chart_data *d)
 			if (!bo__svg_use_log(ys, m))
 				tmp[0] = fmin(tmp[0], 0);
 		}
-		axis_fit(&Y, yv, ny, 0, 1);
+		bo__ck_axis_fit(&Y, yv, ny, 0, 1);
 		if (!Y.log && Y.lo > 0) {
 			/* bars from zero */
 			double z[2] = {0, Y.hi};
-			axis_fit(&Y, z, 2, 1, 0);
+			bo__ck_axis_fit(&Y, z, 2, 1, 0);
 		}
 	}
 	snprintf(Y.label, sizeof Y.label, "%s gained per unit of %s", ay->name,
@@ -1197,21 +882,21 @@ char *bo__chart_marginal(const bo_chart_data *d)
 	Y.p1 = MT;
 	snprintf(sub, sizeof sub, "each point: a step up the cost-ordered frontier, from the next cheaper frontier point%s",
 		 Y.log ? " (log scale)" : "");
-	doc_begin(&sb, "marginal", title, sub, W, H);
-	draw_axes(&sb, &X, &Y);
+	bo__ck_doc_begin(&sb, "marginal", title, sub, W, H);
+	bo__ck_draw_axes(&sb, &X, &Y);
 	bo__sb_puts(&sb, "<path class=\"marginal-line\" fill=\"none\" stroke=\"" C_BLUE "\" stroke-width=\"1.5\" d=\"");
 	for (i = 0; i < m; i++) {
 		bo__sb_puts(&sb, i ? " L" : "M");
-		coord(&sb, px(&X, xs[i]));
+		bo__ck_coord(&sb, bo__ck_px(&X, xs[i]));
 		bo__sb_putc(&sb, ' ');
-		coord(&sb, px(&Y, ys[i]));
+		bo__ck_coord(&sb, bo__ck_px(&Y, ys[i]));
 	}
 	bo__sb_puts(&sb, "\"/>\n<g class=\"steps\">\n");
 	for (i = 0; i < m; i++) {
 		int sat = c->v[ord[i]].id == fr->saturation;
 		bo__sb_puts(&sb, "<circle class=\"step\"");
-		attr(&sb, "cx", px(&X, xs[i]));
-		attr(&sb, "cy", px(&Y, ys[i]));
+		bo__ck_attr(&sb, "cx", bo__ck_px(&X, xs[i]));
+		bo__ck_attr(&sb, "cy", bo__ck_px(&Y, ys[i]));
 		bo__sb_printf(&sb, " r=\"5\" fill=\"%s\" stroke=\"#ffffff\" data-id=\"%lld\"><title>",
 			      sat ? C_VERMILLION : C_BLUE, (long long)c->v[ord[i]].id);
 		bo__svg_fmt_num(ys[i], buf, sizeof buf);
@@ -1226,18 +911,18 @@ char *bo__chart_marginal(const bo_chart_data *d)
 	}
 	bo__sb_puts(&sb, "</g>\n");
 	lx = 12;
-	legend_line(&sb, &lx, 54, C_BLUE, NULL, "marginal value of a step");
+	bo__ck_legend_line(&sb, &lx, 54, C_BLUE, NULL, "marginal value of a step");
 	if (isfinite(fr->threshold) && (!Y.log || fr->threshold > 0)) {
-		double y = px(&Y, fr->threshold);
+		double y = bo__ck_px(&Y, fr->threshold);
 		bo__sb_puts(&sb, "<line class=\"threshold\"");
-		attr(&sb, "x1", X.p0);
-		attr(&sb, "y1", y);
-		attr(&sb, "x2", X.p1);
-		attr(&sb, "y2", y);
+		bo__ck_attr(&sb, "x1", X.p0);
+		bo__ck_attr(&sb, "y1", y);
+		bo__ck_attr(&sb, "x2", X.p1);
+		bo__ck_attr(&sb, "y2", y);
 		bo__sb_puts(&sb, " stroke=\"" C_VERMILLION "\" stroke-width=\"1.5\" stroke-dasharray=\"6 3\"/>\n");
-		legend_line(&sb, &lx, 54, C_VERMILLION, "6 3", "threshold: below it a step stops paying");
+		bo__ck_legend_line(&sb, &lx, 54, C_VERMILLION, "6 3", "threshold: below it a step stops paying");
 	}
-	out = doc_end(&sb);
+	out = bo__ck_doc_end(&sb);
 done:
 	if (!out && (!ord || !xs || !ys))
 		bo__error(BO_ENOMEM, "out of memory drawing a chart");
@@ -1276,7 +961,7 @@ char *bo__chart_importance(const bo_chart_data *d, const double *importance)
 	char *out = NULL;
 
 	if (!s || s->nparams == 0 || !importance)
-		return empty_chart("importance", title, "no parameters");
+		return bo__ck_empty_chart("importance", title, "no parameters");
 	n = s->nparams;
 	if (!(ord = bo__calloc(n, sizeof *ord)))
 		goto done;
@@ -1299,60 +984,60 @@ char *bo__chart_importance(const bo_chart_data *d, const double *importance)
 	{
 		double r[2] = {0, 1};
 		X.percent = 1;
-		axis_fit(&X, r, 2, 1, 0);
+		bo__ck_axis_fit(&X, r, 2, 1, 0);
 	}
 	X.p0 = labw;
 	X.p1 = W - MR - 60;
 	snprintf(X.label, sizeof X.label, "share of the variance of %s explained by the parameter alone",
 		 target.goal ? (target.kind == BO_AXIS_SCORE ? "the score" : target.name) : "the target");
 	snprintf(sub, sizeof sub, "main-effect variance share (fANOVA-style, binned conditional means, bias-adjusted)");
-	doc_begin(&sb, "importance", title, sub, W, h);
+	bo__ck_doc_begin(&sb, "importance", title, sub, W, h);
 	{
 		axis Y;
 		double r[2] = {0, 1};
 		memset(&Y, 0, sizeof Y);
-		axis_fit(&Y, r, 2, 1, 0);
+		bo__ck_axis_fit(&Y, r, 2, 1, 0);
 		Y.nticks = 0;
 		Y.p0 = top + bar * (double)n;
 		Y.p1 = top;
-		draw_axes(&sb, &X, &Y);
+		bo__ck_draw_axes(&sb, &X, &Y);
 	}
 	bo__sb_puts(&sb, "<g class=\"bars\">\n");
 	for (i = 0; i < n; i++) {
 		size_t k = ord[i];
 		double y = top + bar * (double)i, v = importance[k];
 		bo__sb_puts(&sb, "<text");
-		attr(&sb, "x", labw - 8);
-		attr(&sb, "y", y + bar / 2 + 4);
+		bo__ck_attr(&sb, "x", labw - 8);
+		bo__ck_attr(&sb, "y", y + bar / 2 + 4);
 		bo__sb_puts(&sb, " text-anchor=\"end\" class=\"param\">");
 		bo__svg_esc_trunc(&sb, s->params[k].name, (size_t)((labw - 12) / BO_SVG_CHAR_W));
 		bo__sb_puts(&sb, "</text>\n");
 		if (isnan(v)) {
-			text(&sb, labw + 6, y + bar / 2 + 4, "start", "fill=\"" C_AXIS "\"", "never active");
+			bo__ck_text(&sb, labw + 6, y + bar / 2 + 4, "start", "fill=\"" C_AXIS "\"", "never active");
 			continue;
 		}
 		if (v < 0) {
-			text(&sb, labw + 6, y + bar / 2 + 4, "start", "fill=\"" C_AXIS "\" class=\"not-estimable\"",
+			bo__ck_text(&sb, labw + 6, y + bar / 2 + 4, "start", "fill=\"" C_AXIS "\" class=\"not-estimable\"",
 			     "not estimable (about one observation per value)");
 			continue;
 		}
 		bo__sb_printf(&sb, "<rect class=\"bar\" data-param=\"");
 		bo__svg_esc(&sb, s->params[k].name);
 		bo__sb_puts(&sb, "\"");
-		attr(&sb, "x", X.p0);
-		attr(&sb, "y", y + 3);
-		attr(&sb, "width", fmax(px(&X, fmin(fmax(v, 0), 1)) - X.p0, 0.5));
-		attr(&sb, "height", bar - 6);
+		bo__ck_attr(&sb, "x", X.p0);
+		bo__ck_attr(&sb, "y", y + 3);
+		bo__ck_attr(&sb, "width", fmax(bo__ck_px(&X, fmin(fmax(v, 0), 1)) - X.p0, 0.5));
+		bo__ck_attr(&sb, "height", bar - 6);
 		bo__sb_puts(&sb, " fill=\"" C_BLUE "\"><title>");
 		snprintf(buf, sizeof buf, "%.1f%%", 100 * v);
 		bo__svg_esc(&sb, s->params[k].name);
 		bo__sb_puts(&sb, ": ");
 		bo__sb_puts(&sb, buf);
 		bo__sb_puts(&sb, "</title></rect>\n");
-		text(&sb, px(&X, fmin(fmax(v, 0), 1)) + 6, y + bar / 2 + 4, "start", NULL, buf);
+		bo__ck_text(&sb, bo__ck_px(&X, fmin(fmax(v, 0), 1)) + 6, y + bar / 2 + 4, "start", NULL, buf);
 	}
 	bo__sb_puts(&sb, "</g>\n");
-	out = doc_end(&sb);
+	out = bo__ck_doc_end(&sb);
 done:
 	if (!out && !ord)
 		bo__error(BO_ENOMEM, "out of memory drawing a chart");

@@ -27,6 +27,7 @@
 #include "analysis/configs.h"
 #include "analysis/frontier.h"
 #include "core/trial.h"
+#include "storage/storage.h"
 
 typedef struct bo_chart_data {
 	const bo_configs *c;          /* the configurations (trials or catalog rows) */
@@ -51,6 +52,25 @@ char *bo__chart_burndown(const bo_chart_data *d);
 char *bo__chart_best(const bo_chart_data *d);
 char *bo__chart_marginal(const bo_chart_data *d);
 char *bo__chart_importance(const bo_chart_data *d, const double *importance);
+
+/* The learning curves (report's "Multi-fidelity and pruning" section):
+ * each trial's intermediate reports of one metric against the step, a
+ * line per trial coloured and dashed by its state (complete, pruned,
+ * failed, running), and for each pruned trial an orange square where its
+ * pruner stopped it (the report of the step its reason names, else its
+ * last). DOM: root <svg id="chart-curves">; each trial with a report of
+ * the metric is one <path class="curve STATE" data-id="ID"> with a
+ * <title>; each pruned one also one <path class="prune-mark"
+ * data-id="ID">. A chart with no report of the metric says so. */
+typedef struct bo_curves_data {
+	const bo_step_row *steps;     /* the ledger's intermediate reports, ordered by trial, step, name */
+	size_t nsteps;
+	const bo_trial_rec *trials;   /* their trials (states, reasons), ordered by id */
+	size_t ntrials;
+	const char *metric;           /* the metric drawn; NULL: none (an empty chart) */
+	int goal;                     /* its direction, for the axis label (0: not stated) */
+} bo_curves_data;
+char *bo__chart_curves(const bo_curves_data *d);
 
 /* The target the importance and best-so-far charts look at: the score
  * when the study has one, else the frontier's performance axis (its

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/utf8.h"
 #include "report/export_json.h"
+#include "report/rungs.h"
 #include "storage/postgres.h"
 
 /* *ok is 1 while all is well, 0 after a failure that can only be memory
@@ -159,6 +160,18 @@ json_t *bo__export_trial_json(const bo_study *s, const bo_trial_rec *t)
 	put(o, "score", num_or_null(t->score), &ok);
 	put(o, "feasible", t->feasible < 0 ? json_null() : json_boolean(t->feasible), &ok);
 	put(o, "reason", str_or_null(t->reason), &ok);
+	if (t->state == BO_TRIAL_PRUNED) {
+		/* what the pruner's reason says: the step that decided, the rule
+		 * and its figures (null when the reason does not say, as for a
+		 * trial pruned in Optuna) */
+		int64_t step;
+		char rule[32];
+		int at;
+		bo__rungs_parse_reason(t->reason, &step, rule, sizeof rule, &at);
+		put(o, "pruned_at_step", step >= 0 ? json_integer(step) : json_null(), &ok);
+		put(o, "prune_rule", rule[0] ? json_string(rule) : json_null(), &ok);
+		put(o, "prune_detail", at >= 0 ? text(t->reason + at) : json_null(), &ok);
+	}
 	put(o, "started_at", num_or_null(t->started_at), &ok);
 	put(o, "ended_at", t->ended_at > 0 ? json_real(t->ended_at) : json_null(), &ok);
 	put(o, "version", json_integer(t->version), &ok);
@@ -427,4 +440,83 @@ json_t *bo__export_chances_json(const bo_configs *c, const bo_mc *mc, const size
 		push(a, chances_of(c, mc, order[r]), &ok);
 	put(o, "runners_up", a, &ok);
 	return finish(o, ok);
+}
+
+json_t *bo__export_fidelity_json(const bo_study *s, const bo_rungs *r)
+{
+	json_t *o = json_object(), *a = json_array();
+	int k, ok = 1;
+	put(o, "param", json_string(s->params[s->fidelity.param].name), &ok);
+	put(o, "schedule", json_string(s->fidelity.schedule == BO_FIDELITY_HYPERBAND ? "hyperband" : "asha"),
+	    &ok);
+	put(o, "eta", json_real(s->fidelity.eta), &ok);
+	put(o, "min", json_real(s->fidelity.min), &ok);
+	put(o, "max", json_real(s->fidelity.max), &ok);
+	put(o, "ranked_by", str_or_null(r->ranked_by), &ok);
+	put(o, "promotions", json_integer(r->promotions), &ok);
+	for (k = 0; k < r->nrungs; k++) {
+		const bo_rung_row *w = &r->rungs[k];
+		json_t *x = json_object();
+		int okx = 1;
+		put(x, "rung", json_integer(k), &okx);
+		put(x, "value", json_real(w->value), &okx);
+		put(x, "trials", json_integer(w->trials), &okx);
+		put(x, "complete", json_integer(w->complete), &okx);
+		put(x, "pruned", json_integer(w->pruned), &okx);
+		put(x, "failed", json_integer(w->failed), &okx);
+		put(x, "running", json_integer(w->running), &okx);
+		put(x, "promoted", json_integer(w->promoted), &okx);
+		put(x, "spent", json_real(w->spent), &okx);
+		put(x, "best", num_or_null(w->best), &okx);
+		put(x, "best_trial", w->best_trial > 0 ? json_integer(w->best_trial) : json_null(), &okx);
+		push(a, finish(x, okx), &ok);
+	}
+	put(o, "rungs", a, &ok);
+	return finish(o, ok);
+}
+
+json_t *bo__export_pruning_json(const bo_rungs *r, int with_trials)
+{
+	json_t *o = json_object();
+	int64_t i;
+	int ok = 1;
+	put(o, "pruner", json_string(r->pruner ? r->pruner : "none"), &ok);
+	put(o, "trials_pruned", json_integer(r->npruned), &ok);
+	put(o, "trials_complete", json_integer(r->ncomplete), &ok);
+	put(o, "spent_pruned", json_real(r->spent_pruned), &ok);
+	put(o, "spent_complete", json_real(r->spent_complete), &ok);
+	put(o, "spent_failed", json_real(r->spent_failed), &ok);
+	put(o, "full_steps", r->full_steps > 0 ? json_integer(r->full_steps) : json_null(), &ok);
+	put(o, "full_steps_from", str_or_null(r->full_steps_from), &ok);
+	put(o, "estimated_trials", json_integer(r->nestimated), &ok);
+	put(o, "estimated_full_cost", r->nestimated ? json_real(r->est_full_cost) : json_null(), &ok);
+	put(o, "estimated_saving", r->nestimated ? json_real(r->est_saved) : json_null(), &ok);
+	if (with_trials) {
+		json_t *a = json_array();
+		for (i = 0; i < r->npruned; i++) {
+			const bo_pruned_row *p = &r->pruned[i];
+			json_t *x = json_object();
+			int okx = 1;
+			put(x, "id", json_integer(p->id), &okx);
+			put(x, "step", p->step >= 0 ? json_integer(p->step) : json_null(), &okx);
+			put(x, "steps_done", p->steps_done >= 0 ? json_integer(p->steps_done) : json_null(), &okx);
+			put(x, "rule", p->rule[0] ? json_string(p->rule) : json_null(), &okx);
+			put(x, "detail", str_or_null(p->detail), &okx);
+			put(x, "cost", num_or_null(p->cost), &okx);
+			put(x, "estimated_full_cost", num_or_null(p->full_cost), &okx);
+			push(a, finish(x, okx), &ok);
+		}
+		put(o, "trials", a, &ok);
+	}
+	return finish(o, ok);
+}
+
+int bo__export_rungs_into(json_t *o, const bo_study *s, const bo_rungs *r, int with_trials)
+{
+	int ok = 1;
+	if (r->has_fidelity)
+		put(o, "fidelity", bo__export_fidelity_json(s, r), &ok);
+	if (r->has_pruner)
+		put(o, "pruning", bo__export_pruning_json(r, with_trials), &ok);
+	return ok > 0 ? 0 : bo__error(BO_ENOMEM, "out of memory building JSON");
 }

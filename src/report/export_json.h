@@ -27,8 +27,11 @@
  * ledger that is not valid UTF-8 is shown cleaned (core/utf8.h), never
  * dropped. */
 
-/* One trial: id, state, sampler, params, metrics, usage, cost, currency,
- * price_version, score, feasible, reason, started_at, ended_at, version. */
+/* One trial: id, state, sampler, params, (with a fidelity) rung, metrics,
+ * usage, cost, currency, price_version, score, feasible, reason, and for a
+ * pruned trial pruned_at_step, prune_rule and prune_detail (what its
+ * reason says; null where it does not), started_at, ended_at, version,
+ * host, pid, cgroup, slurm_job, folder. */
 json_t *bo__export_trial_json(const bo_study *s, const bo_trial_rec *t);
 
 /* An array of the n trials, in the order given. */
@@ -75,5 +78,23 @@ json_t *bo__export_chances_json(const bo_configs *c, const bo_mc *mc, const size
 /* The budget events: an array of {id, t, run_id, trial_id, kind, amount,
  * detail}, ids of 0 as null. */
 json_t *bo__export_events_json(const bo_event *e, size_t n);
+
+/* Multi-fidelity and pruning (report/rungs.h), as status, /api/status and
+ * export --summary show them. The fidelity: {param, schedule, eta, min,
+ * max, ranked_by, promotions, rungs: [{rung, value, trials, complete,
+ * pruned, failed, running, promoted, spent, best, best_trial}]}. */
+struct bo_rungs;
+json_t *bo__export_fidelity_json(const bo_study *s, const struct bo_rungs *r);
+
+/* The pruning: {pruner, trials_pruned, trials_complete, spent_pruned,
+ * spent_complete, spent_failed, full_steps, full_steps_from,
+ * estimated_trials, estimated_full_cost, estimated_saving} and, with
+ * with_trials, trials: [{id, step, steps_done, rule, detail, cost,
+ * estimated_full_cost}] by id. */
+json_t *bo__export_pruning_json(const struct bo_rungs *r, int with_trials);
+
+/* Sets "fidelity" and "pruning" in o for the parts r has (none when the
+ * study has neither). Returns 0 or BO_ENOMEM. */
+int bo__export_rungs_into(json_t *o, const bo_study *s, const struct bo_rungs *r, int with_trials);
 
 #endif

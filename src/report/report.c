@@ -23,11 +23,11 @@
 #include "report/svg.h"
 
 const char *const bo__report_chart_names[BO_REPORT_NCHARTS] = {"frontier", "burndown", "best", "marginal",
-								"importance"};
+								"importance", "curves"};
 
 static const char *const chart_titles[BO_REPORT_NCHARTS] = {
 	"Cost/performance frontier", "Budget burn-down", "Best so far against money spent",
-	"Marginal value of money", "Parameter importance"};
+	"Marginal value of money", "Parameter importance", "Learning curves"};
 
 static const char css[] =
 	"body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;max-width:980px;"
@@ -400,7 +400,7 @@ static void charts_section(out *o, const bo_report_input *in, char *svg[BO_REPOR
 	int first;
 	char buf[128];
 	heading(o, 2, "charts", "Charts");
-	for (k = 0; k < BO_REPORT_NCHARTS; k++) {
+	for (k = 0; k < BO_REPORT_CH_CURVES; k++) {
 		heading(o, 3, bo__report_chart_names[k], chart_titles[k]);
 		if (!svg[k]) {
 			para_begin(o, "note");
@@ -639,6 +639,246 @@ done:
 	bo__free(ord);
 }
 
+/* ---- multi-fidelity and pruning ----------------------------------------- */
+
+#define REPORT_MAX_PROMOTIONS 200   /* rows of the promotions table */
+#define REPORT_MAX_PRUNED 500       /* rows of the pruned-trials table */
+
+/* The metric the learning curves show: the pruner's, else the first
+ * objective that is a reported metric, else the first metric with a
+ * direction, else the first metric; *goal its direction (0: none). */
+static const char *curve_metric(const bo_study *s, int *goal)
+{
+	size_t i;
+	*goal = 0;
+	if (s->pruner.kind != BO_PRUNER_NONE && s->pruner.nmetrics) {
+		*goal = s->pruner.goals ? s->pruner.goals[0] : 0;
+		return s->pruner.metrics[0];
+	}
+	for (i = 0; i < s->nobjectives; i++)
+		if (s->objectives[i].sym_kind == BO_SYM_METRIC) {
+			*goal = s->objectives[i].goal;
+			return s->objectives[i].name;
+		}
+	for (i = 0; i < s->nmetrics; i++)
+		if (s->metrics[i].goal) {
+			*goal = s->metrics[i].goal;
+			return s->metrics[i].name;
+		}
+	return s->nmetrics ? s->metrics[0].name : NULL;
+}
+
+static void money_cell(out *o, const bo_report_input *in, double v)
+{
+	char buf[64];
+	bo__svg_fmt_money(v, in->chart.currency, buf, sizeof buf);
+	cell(o, "num", buf);
+}
+
+static void count_cell(out *o, int64_t v)
+{
+	char buf[32];
+	snprintf(buf, sizeof buf, "%lld", (long long)v);
+	cell(o, "num", buf);
+}
+
+static void rungs_part(out *o, const bo_report_input *in)
+{
+	const bo_study *s = in->chart.c->s;
+	const bo_rungs *r = in->rungs;
+	const char *param = s->params[s->fidelity.param].name;
+	char best_head[160], value_head[160], buf[160];
+	const char *head[10];
+	size_t i, shown = 0;
+	int k;
+	heading(o, 3, "rungs", "Rungs");
+	para_begin(o, NULL);
+	putf(o, "Multi-fidelity over %s: %d rung%s from %g to %g (eta %g), scheduled by %s. A trial runs one "
+		"configuration at one rung; a promotion runs a configuration again at the next rung (%lld "
+		"promotion%s in all). Rungs rank their trials by %s.",
+	     param, r->nrungs, r->nrungs == 1 ? "" : "s", r->nrungs ? r->rungs[0].value : NAN,
+	     r->nrungs ? r->rungs[r->nrungs - 1].value : NAN, s->fidelity.eta,
+	     s->fidelity.schedule == BO_FIDELITY_HYPERBAND ? "Hyperband (Li et al. 2018)" : "ASHA (Li et al. 2020)",
+	     (long long)r->promotions, r->promotions == 1 ? "" : "s", r->ranked_by ? r->ranked_by : "nothing");
+	if (r->off_rung)
+		putf(o, " %lld trial%s ran at a value of %s on no rung (the study's fidelity changed) and %s left out.",
+		     (long long)r->off_rung, r->off_rung == 1 ? "" : "s", param, r->off_rung == 1 ? "is" : "are");
+	para_end(o);
+	snprintf(value_head, sizeof value_head, "%s", param);
+	snprintf(best_head, sizeof best_head, "best %s (trial)", r->ranked_by ? r->ranked_by : "");
+	head[0] = "rung";
+	head[1] = value_head;
+	head[2] = "trials";
+	head[3] = "complete";
+	head[4] = "running";
+	head[5] = "failed";
+	head[6] = "pruned";
+	head[7] = "promoted";
+	head[8] = best_head;
+	head[9] = "spent";
+	table_begin(o, head, 10);
+	for (k = 0; k < r->nrungs; k++) {
+		const bo_rung_row *w = &r->rungs[k];
+		row_begin(o);
+		count_cell(o, k);
+		num(w->value, buf, sizeof buf);
+		cell(o, "num", buf);
+		count_cell(o, w->trials);
+		count_cell(o, w->complete);
+		count_cell(o, w->running);
+		count_cell(o, w->failed);
+		count_cell(o, w->pruned);
+		count_cell(o, w->promoted);
+		if (w->best_trial > 0)
+			snprintf(buf, sizeof buf, "%.6g (%lld)", w->best, (long long)w->best_trial);
+		else
+			snprintf(buf, sizeof buf, "-");
+		cell(o, "num", buf);
+		money_cell(o, in, w->spent);
+		row_end(o);
+	}
+	table_end(o);
+	if (!r->promotions)
+		return;
+	heading(o, 3, "promotions", "Promotions");
+	para_begin(o, NULL);
+	if (r->promotions > REPORT_MAX_PROMOTIONS)
+		putf(o, "The first %d promotions as the runner recorded them (promote events):", REPORT_MAX_PROMOTIONS);
+	else
+		put(o, "Each promotion as the runner recorded it (its promote event):");
+	para_end(o);
+	head[0] = "trial";
+	head[1] = "promotion";
+	table_begin(o, head, 2);
+	for (i = 0; i < in->nevents && shown < REPORT_MAX_PROMOTIONS; i++) {
+		if (!in->events[i].kind || strcmp(in->events[i].kind, "promote"))
+			continue;
+		row_begin(o);
+		count_cell(o, in->events[i].trial_id);
+		cell(o, NULL, in->events[i].detail);
+		row_end(o);
+		shown++;
+	}
+	table_end(o);
+}
+
+static void pruning_part(out *o, const bo_report_input *in)
+{
+	const bo_rungs *r = in->rungs;
+	static const char *const mhead[] = {"trials", "count", "spent"};
+	static const char *const phead[] = {"trial", "step", "last step reported", "rule", "figures that decided",
+					    "cost", "estimated cost at full length"};
+	int64_t i;
+	heading(o, 3, "pruning", "Pruning");
+	para_begin(o, NULL);
+	putf(o, "Pruner: %s. %lld trial%s stopped early by it, %lld complete.", r->pruner, (long long)r->npruned,
+	     r->npruned == 1 ? "" : "s", (long long)r->ncomplete);
+	para_end(o);
+	table_begin(o, mhead, 3);
+	row_begin(o);
+	cell(o, NULL, "complete");
+	count_cell(o, r->ncomplete);
+	money_cell(o, in, r->spent_complete);
+	row_end(o);
+	row_begin(o);
+	cell(o, NULL, "pruned");
+	count_cell(o, r->npruned);
+	money_cell(o, in, r->spent_pruned);
+	row_end(o);
+	row_begin(o);
+	cell(o, NULL, "failed");
+	count_cell(o, r->nfailed);
+	money_cell(o, in, r->spent_failed);
+	row_end(o);
+	row_begin(o);
+	cell(o, NULL, "pruned, estimated at full length");
+	count_cell(o, r->nestimated);
+	money_cell(o, in, r->nestimated ? r->est_full_cost : NAN);
+	row_end(o);
+	row_begin(o);
+	cell(o, NULL, "estimated saving");
+	count_cell(o, r->nestimated);
+	money_cell(o, in, r->nestimated ? r->est_saved : NAN);
+	row_end(o);
+	table_end(o);
+	para_begin(o, NULL);
+	if (r->full_steps > 0)
+		putf(o, "The saving is an estimate: a pruned trial that reported steps up to k and cost c would "
+			"have cost c \u00d7 K / k at full length K = %lld (%s), at the cost per step it had so far; the "
+			"saving is the sum of c \u00d7 K / k \u2212 c over the pruned trials with a cost and a step of "
+			"at least 1 (%lld of %lld). Learning curves flatten but the cost per step mostly does not, so "
+			"the estimate is of the money, not of what the trials would have reached.",
+		     (long long)r->full_steps,
+		     !strcmp(r->full_steps_from, "max_step") ? "the pruner's max_step"
+							     : "the highest step a complete trial reported",
+		     (long long)r->nestimated, (long long)r->npruned);
+	else
+		put(o, "No saving is estimated: the pruner has no max_step and no complete trial reported a step, "
+		       "so the full length of a trial is not known.");
+	para_end(o);
+	if (!r->npruned)
+		return;
+	para_begin(o, NULL);
+	if (r->npruned > REPORT_MAX_PRUNED)
+		putf(o, "The first %d pruned trials", REPORT_MAX_PRUNED);
+	else
+		put(o, "The pruned trials");
+	put(o, ", with the step that decided, the rule and the figures it compared (as recorded in each "
+	       "trial's reason):");
+	para_end(o);
+	table_begin(o, phead, 7);
+	for (i = 0; i < r->npruned && i < REPORT_MAX_PRUNED; i++) {
+		const bo_pruned_row *p = &r->pruned[i];
+		row_begin(o);
+		count_cell(o, p->id);
+		if (p->step >= 0)
+			count_cell(o, p->step);
+		else
+			cell(o, "num", "-");
+		if (p->steps_done >= 0)
+			count_cell(o, p->steps_done);
+		else
+			cell(o, "num", "-");
+		cell(o, NULL, p->rule[0] ? p->rule : "-");
+		cell(o, NULL, p->detail ? p->detail : "-");
+		money_cell(o, in, p->cost);
+		money_cell(o, in, p->full_cost);
+		row_end(o);
+	}
+	table_end(o);
+}
+
+static void mf_section(out *o, const bo_report_input *in, const char *curves)
+{
+	const bo_rungs *r = in->rungs;
+	int goal;
+	const char *metric = curve_metric(in->chart.c->s, &goal);
+	heading(o, 2, "multifidelity", "Multi-fidelity and pruning");
+	if (r->has_fidelity)
+		rungs_part(o, in);
+	if (r->has_pruner)
+		pruning_part(o, in);
+	heading(o, 3, bo__report_chart_names[BO_REPORT_CH_CURVES], chart_titles[BO_REPORT_CH_CURVES]);
+	if (o->md) {
+		bo__sb_printf(&o->sb, "![%s](%s-%s.svg)\n\n*", chart_titles[BO_REPORT_CH_CURVES],
+			      in->chart_prefix ? in->chart_prefix : "report", bo__report_chart_names[BO_REPORT_CH_CURVES]);
+	} else {
+		raw(o, "<figure>\n");
+		raw(o, curves);
+		raw(o, "<figcaption>");
+	}
+	putf(o, "Each trial's intermediate reports of %s against the step (the evaluator's step lines).",
+	     metric ? metric : "its metric");
+	if (r->has_pruner)
+		put(o, " Pruned trials are dashed orange, with a square at the step where the pruner stopped them.");
+	if (r->has_fidelity)
+		put(o, " A promoted trial that resumes from its checkpoint continues the curve of its configuration.");
+	if (o->md)
+		raw(o, "*\n\n");
+	else
+		raw(o, "</figcaption>\n</figure>\n");
+}
+
 static void assumptions_section(out *o, const bo_report_input *in)
 {
 	const bo_configs *c = in->chart.c;
@@ -759,6 +999,17 @@ int bo__report_build(const bo_report_input *in, int fmt, char **result, char *sv
 	}
 	if (!(svg[3] = bo__chart_marginal(&in->chart)) || !(svg[4] = bo__chart_importance(&in->chart, in->importance)))
 		goto done;
+	if (in->rungs && (in->rungs->has_fidelity || in->rungs->has_pruner)) {
+		bo_curves_data cd;
+		memset(&cd, 0, sizeof cd);
+		cd.steps = in->steps;
+		cd.nsteps = in->nsteps;
+		cd.trials = in->chart.trials;
+		cd.ntrials = in->chart.ntrials;
+		cd.metric = curve_metric(in->chart.c->s, &cd.goal);
+		if (!(svg[BO_REPORT_CH_CURVES] = bo__chart_curves(&cd)))
+			goto done;
+	}
 
 	snprintf(title, sizeof title, "budgetopt report: %s", in->chart.c->s->name);
 	if (o.md) {
@@ -783,6 +1034,8 @@ int bo__report_build(const bo_report_input *in, int fmt, char **result, char *sv
 	charts_section(&o, in, svg);
 	top_section(&o, in);
 	scenarios_section(&o, in);
+	if (svg[BO_REPORT_CH_CURVES])
+		mf_section(&o, in, svg[BO_REPORT_CH_CURVES]);
 	assumptions_section(&o, in);
 	if (!o.md)
 		raw(&o, "</body>\n</html>\n");

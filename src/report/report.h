@@ -12,12 +12,19 @@
 #include <stddef.h>
 
 #include "report/charts.h"
+#include "report/rungs.h"
+#include "storage/storage.h"
 
 enum { BO_REPORT_HTML, BO_REPORT_MD };
 
-#define BO_REPORT_NCHARTS 5
-/* "frontier", "burndown", "best", "marginal", "importance": the charts in
- * the report's order; chart i of Markdown is linked as PREFIX-NAME.svg. */
+#define BO_REPORT_NCHARTS 6
+/* "frontier", "burndown", "best", "marginal", "importance", "curves": the
+ * charts in the report's order; chart i of Markdown is linked as
+ * PREFIX-NAME.svg. The first BO_REPORT_CH_CURVES are the "Charts"
+ * section's; "curves" (the learning curves) is drawn only in the
+ * "Multi-fidelity and pruning" section, for a study with a fidelity or a
+ * pruner. */
+#define BO_REPORT_CH_CURVES 5
 extern const char *const bo__report_chart_names[BO_REPORT_NCHARTS];
 
 /* The method bo__importance uses, as the report names it. */
@@ -38,10 +45,19 @@ typedef struct bo_report_input {
 	const char *source;         /* "ledger study.db", "catalog results.csv" */
 	const char *ledger_hash;    /* hash of the newest study definition in the ledger, or NULL */
 	const char *chart_prefix;   /* Markdown: file names of the charts, "report" gives report-frontier.svg */
+	/* Multi-fidelity and pruning (run mode, a study with a fidelity or a
+	 * pruner; NULL: the section is left out): the summary, the ledger's
+	 * events (its promotions) and intermediate reports (the curves). */
+	const bo_rungs *rungs;
+	const bo_event *events;
+	size_t nevents;
+	const bo_step_row *steps;   /* ordered by trial, step, name */
+	size_t nsteps;
 } bo_report_input;
 
 /* Builds the report in format fmt into *out; svg[i] gets chart i (NULL
- * for a chart not drawn: burn-down and best-so-far of a catalog). The
+ * for a chart not drawn: burn-down and best-so-far of a catalog, the
+ * learning curves without in->rungs). The
  * caller frees *out and each svg[i] with bo__free. Returns 0 or BO_ENOMEM
  * (everything freed, *out NULL). */
 int bo__report_build(const bo_report_input *in, int fmt, char **out, char *svg[BO_REPORT_NCHARTS]);

@@ -40,6 +40,30 @@ double bo__fidelity_rank_value(const bo_study *s, int state, int feasible, doubl
 	return NAN;
 }
 
+const char *bo__fidelity_rank_name(const bo_study *s, int *goal)
+{
+	size_t i;
+	int g = 0;
+	const char *name = NULL;
+	if (s->score) {
+		name = "score";
+		g = s->score_goal ? s->score_goal : 1;
+	}
+	for (i = 0; !name && i < s->nobjectives; i++)
+		if (s->objectives[i].sym_kind == BO_SYM_METRIC) {
+			name = s->objectives[i].name;
+			g = s->objectives[i].goal;
+		}
+	for (i = 0; !name && i < s->nmetrics; i++)
+		if (s->metrics[i].goal) {
+			name = s->metrics[i].name;
+			g = s->metrics[i].goal;
+		}
+	if (goal)
+		*goal = g;
+	return name;
+}
+
 static int make_dir(const char *path, int mode)
 {
 	if (mkdir(path, (mode_t)mode) == 0 || errno == EEXIST)

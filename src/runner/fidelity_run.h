@@ -19,6 +19,12 @@
 double bo__fidelity_rank_value(const bo_study *s, int state, int feasible, double score,
 			       const bo_kv *metrics, size_t nmetrics);
 
+/* What bo__fidelity_rank_value ranks by: "score", the objective's or the
+ * metric's name, or NULL when nothing; *goal (may be NULL) gets its
+ * direction (+1 maximize, -1 minimize), so that rank value / goal is the
+ * value as reported. For status, export and the report. */
+const char *bo__fidelity_rank_name(const bo_study *s, int *goal);
+
 /* Fills buf with the checkpoint folder of configuration config (the id of
  * its first trial) under trials_dir, and makes it (mode, with its parent)
  * unless it exists: a promotion finds what the rung below left there.

@@ -547,7 +547,7 @@ done:
 	return rc;
 }
 
-static const char *rule_name(int kind)
+const char *bo__pruner_rule_name(int kind)
 {
 	switch (kind) {
 	case BO_PRUNER_MEDIAN: return "median";
@@ -627,7 +627,7 @@ int bo__pruner_report(bo_pruner *p, int64_t id, int64_t step, const double *valu
 	int rc = 0;
 	memset(d, 0, sizeof *d);
 	d->step = step;
-	d->rule = p ? rule_name(p->sp.kind) : "none";
+	d->rule = p ? bo__pruner_rule_name(p->sp.kind) : "none";
 	if (!p || p->sp.kind == BO_PRUNER_NONE || !values || !any_value(p, values))
 		return 0;
 	if (!(t = find(p, id, 1)))

@@ -51,6 +51,9 @@ int bo__pruner_finish(bo_pruner *p, int64_t id, int state, const double *values,
  * Call before bo__pruner_finish for that trial. Returns 0 or BO_ENOMEM. */
 int bo__pruner_replay(bo_pruner *p, int64_t id, int64_t step, const double *values);
 
+/* The rule's name as the reasons write it ("median", "asha", ...; "none"). */
+const char *bo__pruner_rule_name(int kind);
+
 /* Hyperband: the bracket of trial id (0: the most aggressive, first rung at
  * min_step), and the number of brackets; -1 for other rules. */
 int bo__pruner_bracket(const bo_pruner *p, int64_t id, int *nbrackets);

@@ -5,7 +5,8 @@
  * (C11 promises string literals of 4095 characters only); the server joins
  * them once. The charts themselves come from the API
  * (/api/charts, drawn by report/charts.c); the script refreshes them, the
- * status and the trials table on each "update" of /api/events/stream.
+ * status (the rung table and the pruning figures included) and the trials
+ * table on each "update" of /api/events/stream.
  *
  * Must never load anything from another origin (the server's
  * Content-Security-Policy forbids it) nor build HTML from data: the script
@@ -41,6 +42,8 @@ const char *const bo__serve_page_html[] =
 	"<div class=\"stat wide\" id=\"st-selection-box\" hidden><div class=\"label\">selected under uncertainty: chance of staying within each guardrail</div><div class=\"value\" id=\"st-selection\">-</div></div>\n",
 	"<div class=\"stat wide\" id=\"st-workers-box\" hidden><div class=\"label\">workers</div><div class=\"value\" id=\"st-workers\">-</div></div>\n",
 	"<div class=\"stat wide\" id=\"st-alerts-box\" hidden><div class=\"label\">budget alerts</div><div class=\"value\" id=\"st-alerts\">-</div></div>\n",
+	"<div class=\"stat wide full\" id=\"st-rungs-box\" hidden><div class=\"label\">rungs (multi-fidelity)</div><div class=\"value\"><div id=\"st-rungs-head\"></div><div class=\"mini-wrap\"><table id=\"st-rungs\" class=\"mini\"><thead><tr></tr></thead><tbody></tbody></table></div></div></div>\n",
+	"<div class=\"stat wide\" id=\"st-pruning-box\" hidden><div class=\"label\">pruning</div><div class=\"value\" id=\"st-pruning\">-</div></div>\n",
 	"</section>\n",
 	"<div id=\"problem\" class=\"problem\" hidden></div>\n",
 	"<section id=\"charts\" aria-label=\"charts\">\n",
@@ -104,6 +107,10 @@ const char *const bo__serve_page_css[] =
 	"tr.pruned td { color: var(--muted); }\n",
 	"tr.running td { font-style: italic; }\n",
 	"footer { margin-top: 2rem; color: var(--muted); font-size: .85rem; }\n",
+	".stat.full { flex: 1 1 100%; }\n",
+	".mini-wrap { overflow-x: auto; }\n",
+	"table.mini { width: auto; margin-top: .25rem; font-size: .9rem; }\n",
+	"table.mini th { position: static; cursor: default; background: #f6f6f6; }\n",
 	NULL};
 
 const char *const bo__serve_page_js[] =
@@ -190,6 +197,41 @@ const char *const bo__serve_page_js[] =
 	"    const a = (alerts || []).filter((e) => e.kind === 'alert').map((e) => e.detail);\n",
 	"    $('st-alerts-box').hidden = !a.length;\n",
 	"    $('st-alerts').textContent = a.join('; ');\n",
+	"  }\n",
+	"\n",
+	"  /* Multi-fidelity: the rung table of /api/status's \"fidelity\". */\n",
+	"  function renderRungs(f) {\n",
+	"    $('st-rungs-box').hidden = !f;\n",
+	"    if (!f) return;\n",
+	"    $('st-rungs-head').textContent = f.param + ', ' + f.schedule + ' (eta ' + num(f.eta) + '): ' + f.promotions +\n",
+	"      ' promotion' + (f.promotions === 1 ? '' : 's') + (f.ranked_by ? '; best by ' + f.ranked_by : '');\n",
+	"    const cols = [f.param, 'trials', 'complete', 'running', 'failed', 'pruned', 'promoted', 'best (trial)', 'spent'];\n",
+	"    document.querySelector('#st-rungs thead tr').replaceChildren(...cols.map((t) => {\n",
+	"      const th = document.createElement('th');\n",
+	"      th.textContent = t;\n",
+	"      return th;\n",
+	"    }));\n",
+	"    document.querySelector('#st-rungs tbody').replaceChildren(...f.rungs.map((r) => {\n",
+	"      const tr = document.createElement('tr');\n",
+	"      tr.dataset.rung = String(r.rung);\n",
+	"      for (const v of [num(r.value), r.trials, r.complete, r.running, r.failed, r.pruned, r.promoted,\n",
+	"        r.best_trial !== null ? num(r.best) + ' (' + r.best_trial + ')' : '-', money(r.spent)]) {\n",
+	"        const td = document.createElement('td');\n",
+	"        td.textContent = String(v);\n",
+	"        tr.appendChild(td);\n",
+	"      }\n",
+	"      return tr;\n",
+	"    }));\n",
+	"  }\n",
+	"\n",
+	"  /* Pruning: /api/status's \"pruning\" in one line. */\n",
+	"  function renderPruning(p) {\n",
+	"    $('st-pruning-box').hidden = !p;\n",
+	"    if (!p) return;\n",
+	"    $('st-pruning').textContent = p.pruner + ': ' + p.trials_pruned + ' pruned, ' + money(p.spent_pruned) +\n",
+	"      ' spent on them; ' + p.trials_complete + ' complete, ' + money(p.spent_complete) +\n",
+	"      (p.estimated_saving !== null ? '; saved about ' + money(p.estimated_saving) + ' (estimate over ' +\n",
+	"        p.estimated_trials + ' pruned trials at ' + p.full_steps + ' steps)' : '; no saving estimated');\n",
 	"  }\n",
 	"\n",
 	"  function renderSelection(sel) {\n",
@@ -313,6 +355,8 @@ const char *const bo__serve_page_js[] =
 	"        getJSON('/api/selection')]);\n",
 	"      renderStatus(st);\n",
 	"      renderAlerts(st.alerts);\n",
+	"      renderRungs(st.fidelity);\n",
+	"      renderPruning(st.pruning);\n",
 	"      renderSelection(sel);\n",
 	"      trials = tr;\n",
 	"      renderTable();\n",

@@ -42,6 +42,7 @@
 #include "core/strbuf.h"
 #include "report/charts.h"
 #include "report/export_json.h"
+#include "report/rungs.h"
 #include "serve/guard.h"
 #include "serve/route.h"
 #include "serve/server.h"
@@ -242,7 +243,7 @@ done:
  * Returns NULL with the thread's error set when something could not be
  * built (memory, or a value JSON cannot carry). */
 static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo_trial_rec *t,
-			    size_t n, const bo_event *ev, size_t nev)
+			    size_t n, const bo_event *ev, size_t nev, const bo_step_row *steps, size_t nsteps)
 {
 	const bo_study *s = sv->s;
 	snapshot *sn = bo__calloc(1, sizeof *sn);
@@ -258,7 +259,9 @@ static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo
 	json_t *charts = NULL, *status = NULL, *workers = NULL;
 	bo_mc mc;
 	bo_study *ps = NULL;
+	bo_rungs rungs;
 
+	memset(&rungs, 0, sizeof rungs);
 	memset(&rule, 0, sizeof rule);
 	memset(&mc, 0, sizeof mc);
 	memset(&c, 0, sizeof c);
@@ -330,6 +333,12 @@ static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo
 		json_decref(status);   /* out of memory */
 		status = NULL;
 	}
+	/* multi-fidelity and pruning, as `budgetopt status --format json` */
+	if (status && (bo__rungs_summarize(&rungs, s, t, n, ev, nev, steps, nsteps) < 0 ||
+		       bo__export_rungs_into(status, s, &rungs, 0) < 0)) {
+		json_decref(status);
+		status = NULL;
+	}
 	if (!(sn->status = dump(status)) ||
 	    !(sn->trials = dump(bo__export_trials_json(s, t, n))) ||
 	    !(sn->frontier = dump(frontier_json(&c, &fr, fr_ok))) ||
@@ -349,6 +358,7 @@ static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo
 	ok = 1;
 done:
 	json_decref(charts);
+	bo__rungs_clear(&rungs);
 	bo__free(imp);
 	bo__free(order);
 	bo__free(fin);
@@ -427,7 +437,8 @@ static void refresh(bo_server *sv)
 	bo_trial_query q = BO_TRIAL_QUERY_INIT;
 	bo_trial_rec *t = NULL;
 	bo_event *ev = NULL;
-	size_t n = 0, nev = 0;
+	bo_step_row *steps = NULL;
+	size_t n = 0, nev = 0, nsteps = 0;
 	snapshot *sn;
 	struct stat sb;
 	char why[1024];
@@ -455,14 +466,17 @@ static void refresh(bo_server *sv)
 	if (sv->have_totals && same_totals(&tot, &sv->last) &&
 	    !(bo__storage_is_pg_handle(sv->st) && mono_s() - sv->built_at >= WORKERS_REFRESH_S))
 		return;
-	if (sv->st->ops->trials(sv->st, &q, &t, &n) < 0 || sv->st->ops->events(sv->st, &ev, &nev) < 0) {
+	/* the intermediate reports only with a pruner: its saving estimate
+	 * reads how far each pruned trial got (report/rungs.h) */
+	if (sv->st->ops->trials(sv->st, &q, &t, &n) < 0 || sv->st->ops->events(sv->st, &ev, &nev) < 0 ||
+	    (sv->s->pruner.kind != BO_PRUNER_NONE && sv->st->ops->steps(sv->st, &steps, &nsteps) < 0)) {
 		snprintf(why, sizeof why, "cannot read the ledger: %s", bo_error_last());
 		set_error(sv, why);
 		goto done;
 	}
 	sv->last = tot;
 	sv->have_totals = 1;
-	if (!(sn = snap_build(sv, &tot, t, n, ev, nev))) {
+	if (!(sn = snap_build(sv, &tot, t, n, ev, nev, steps, nsteps))) {
 		snprintf(why, sizeof why, "cannot show the ledger's latest state: %s", bo_error_last());
 		set_error(sv, why);
 		goto done;
@@ -473,6 +487,7 @@ static void refresh(bo_server *sv)
 done:
 	bo__trial_rec_free_array(t, n);
 	bo__event_free_array(ev, nev);
+	bo__step_rows_free(steps, nsteps);
 }
 
 static void *watch(void *arg)
@@ -895,7 +910,7 @@ int bo__serve_start(bo_server **out, const bo_study *s, const bo_serve_options *
 
 	/* An empty snapshot first, so that every request has one to read. */
 	memset(&zero, 0, sizeof zero);
-	if (!(sv->snap = snap_build(sv, &zero, NULL, 0, NULL, 0)))
+	if (!(sv->snap = snap_build(sv, &zero, NULL, 0, NULL, 0, NULL, 0)))
 		goto done;
 	sv->snap->gen = 1;
 	refresh(sv);

@@ -6,6 +6,8 @@ While `budgetopt run` goes on (an evaluator that sleeps 0.3 s per trial),
 the page must draw exactly one `#chart-frontier .pt` per finished trial as
 /api/status counts them, and that number must grow as trials finish; the
 page must log no error; screenshots are kept under the scratch folder.
+Then a study with a pruner: its dashboard's pruning box and its report's
+learning curves must show the pruned trials the ledger holds.
 Waits are polling loops on the thing itself, each with a deadline.
 """
 import base64
@@ -13,6 +15,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -245,6 +248,9 @@ def test_dashboard(br, folder):
                                             or "exit" in t["state"]),
               "the text filter keeps the rows that contain the text")
 
+        check(br.eval("document.getElementById('st-rungs-box').hidden && "
+                      "document.getElementById('st-pruning-box').hidden") is True,
+              "without fidelity: or pruner: the rung and pruning boxes stay hidden")
         errors = br.errors()
         check(not errors, "the dashboard logged no errors %s" % errors[:5])
         png = br.screenshot(os.path.join(SCRATCH, "dashboard.png"))
@@ -285,6 +291,83 @@ def test_report(br, folder):
     print("screenshot: " + os.path.join(SCRATCH, "report.png"), flush=True)
 
 
+PRUNE_EVAL = r'''#!/usr/bin/env python3
+import json, sys, time
+x = float(sys.argv[1])
+for k in range(1, 5):
+    print(json.dumps({"step": k, "metrics": {"acc": x * k / 4}, "usage": {"tokens": 1000 * k}}), flush=True)
+    if k == 2 and x < 0.4:
+        while True:
+            time.sleep(3600)
+print(json.dumps({"metrics": {"acc": x}, "usage": {"tokens": 4000}}))
+'''
+
+PRUNE_STUDY = '''name: pruned
+seed: 5
+space:
+  x: {float: [0, 1]}
+prices:
+  tokens: 0.001
+metrics:
+  acc: {maximize: true}
+objectives: [acc]
+score: acc
+budget: {trials: 8}
+pruner: {threshold: {lower: 0.2, warmup_steps: 2}}
+evaluator:
+  command: [./eval.py, "{x}"]
+  parallel: 2
+sampler: random
+'''
+
+
+def test_pruning(br, folder):
+    """A pruned study: the dashboard's pruning box shows the ledger's count,
+    and report.html draws the learning curves with the pruned ones marked."""
+    os.makedirs(folder)
+    with open(os.path.join(folder, "eval.py"), "w") as f:
+        f.write(PRUNE_EVAL)
+    os.chmod(os.path.join(folder, "eval.py"), 0o755)
+    with open(os.path.join(folder, "study.yaml"), "w") as f:
+        f.write(PRUNE_STUDY)
+    subprocess.run([BIN, "run", "--quiet", "study.yaml"], cwd=folder, check=True)
+    con = sqlite3.connect(os.path.join(folder, "pruned.db"))
+    npruned = con.execute("SELECT COUNT(*) FROM trials WHERE state = 'pruned'").fetchone()[0]
+    ncurves = con.execute("SELECT COUNT(DISTINCT trial_id) FROM trial_steps WHERE name = 'acc'").fetchone()[0]
+    con.close()
+    serve = subprocess.Popen([BIN, "serve", "--port", "0", "study.yaml"], cwd=folder, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        url = serve.stdout.readline().split()[1]
+        br.navigate(url)
+        for _ in deadline_loop("the pruning box"):
+            if br.eval("!document.getElementById('st-pruning-box').hidden"):
+                break
+        text = br.eval("document.getElementById('st-pruning').textContent")
+        check(text.startswith("threshold: %d pruned, " % npruned),
+              "the pruning box shows the %d pruned trials (%r)" % (npruned, text))
+        check(br.eval("document.getElementById('st-rungs-box').hidden") is True, "no rung box without fidelity:")
+        errors = br.errors()
+        check(not errors, "the dashboard of a pruned study logged no errors %s" % errors[:5])
+        br.screenshot(os.path.join(SCRATCH, "dashboard-pruned.png"))
+    finally:
+        br.navigate("about:blank")
+        serve.terminate()
+        serve.wait(timeout=DEADLINE)
+    out = os.path.join(folder, "report.html")
+    subprocess.run([BIN, "report", "study.yaml", "-o", out], cwd=folder, check=True, capture_output=True)
+    br.events.clear()
+    br.navigate("file://" + out)
+    shown = br.eval("[document.querySelectorAll('#chart-curves path.curve').length,"
+                    " document.querySelectorAll('#chart-curves path.curve.pruned').length,"
+                    " document.querySelectorAll('#chart-curves path.prune-mark').length]")
+    check(shown == [ncurves, npruned, npruned], "report.html draws %d curves, %d pruned and marked (%s)"
+          % (ncurves, npruned, shown))
+    errors = br.errors()
+    check(not errors, "the pruned study's report logged no errors %s" % errors[:5])
+    br.screenshot(os.path.join(SCRATCH, "report-pruned.png"))
+
+
 def main():
     folder = os.path.join(SCRATCH, "study")
     os.makedirs(folder)
@@ -298,6 +381,8 @@ def main():
         test_dashboard(br, folder)
         br.events.clear()
         test_report(br, folder)
+        br.events.clear()
+        test_pruning(br, os.path.join(SCRATCH, "pruned"))
     finally:
         br.close()
     if failures:

@@ -1,6 +1,7 @@
 /*
- * tests/unit/test_charts.c - the SVG charts (report/charts.c), their
- * helpers (report/svg.c) and parameter importance (report/importance.c).
+ * tests/unit/test_charts.c - the SVG charts (report/charts.c and
+ * report/charts_curves.c), their helpers (report/svg.c, report/chartkit.c)
+ * and parameter importance (report/importance.c).
  *
  * Charts are checked with a small XML well-formedness checker written
  * here (balanced tags, quoted attributes, valid entities, one root), and
@@ -661,6 +662,97 @@ static void test_importance_by_hand(void **state)
 	fixture_free(&f);
 }
 
+/* The learning curves (report/charts_curves.c): one path per trial with a
+ * report of the metric, one prune mark per pruned trial, reports of other
+ * metrics and values it cannot place left out, a log step axis over three
+ * decades, well-formed whatever the text in a reason. */
+static void test_curves(void **state)
+{
+	bo_trial_rec t[4];
+	bo_step_row rows[16];
+	bo_curves_data d;
+	size_t n = 0;
+	char *svg;
+	int64_t k;
+	(void)state;
+	memset(t, 0, sizeof t);
+	t[0].id = 1;
+	t[0].state = BO_TRIAL_COMPLETE;
+	t[1].id = 2;
+	t[1].state = BO_TRIAL_PRUNED;
+	t[1].reason = (char *)"pruned at step 10 by the median rule: 0.1 < 0.4 & \"odd\" <text>";
+	t[2].id = 3;
+	t[2].state = BO_TRIAL_FAILED;
+	t[3].id = 4;
+	t[3].state = BO_TRIAL_PRUNED;
+	t[3].reason = (char *)"pruned in Optuna";
+	for (k = 1; k <= 1000; k *= 10) {   /* trial 1: steps 1 .. 1000 */
+		rows[n].trial_id = 1;
+		rows[n].step = k;
+		rows[n].name = (char *)"acc";
+		rows[n++].value = 0.2385 * (double)(k > 1 ? 3 : 1);
+	}
+	rows[n].trial_id = 2, rows[n].step = 1, rows[n].name = (char *)"acc", rows[n++].value = 0.1;
+	rows[n].trial_id = 2, rows[n].step = 10, rows[n].name = (char *)"acc", rows[n++].value = 0.15;
+	rows[n].trial_id = 2, rows[n].step = 10, rows[n].name = (char *)"loss", rows[n++].value = 2.0;
+	rows[n].trial_id = 2, rows[n].step = 100, rows[n].name = (char *)"acc", rows[n++].value = 0.16;
+	rows[n].trial_id = 3, rows[n].step = 1, rows[n].name = (char *)"acc", rows[n++].value = NAN;
+	rows[n].trial_id = 3, rows[n].step = 10, rows[n].name = (char *)"acc", rows[n++].value = 0.3;
+	rows[n].trial_id = 4, rows[n].step = 10, rows[n].name = (char *)"loss", rows[n++].value = 1.0;
+	rows[n].trial_id = 5, rows[n].step = 10, rows[n].name = (char *)"acc", rows[n++].value = 0.2;   /* no record */
+	memset(&d, 0, sizeof d);
+	d.steps = rows;
+	d.nsteps = n;
+	d.trials = t;
+	d.ntrials = 4;
+	d.metric = "acc";
+	d.goal = 1;
+	svg = bo__chart_curves(&d);
+	assert_wellformed(svg, "curves");
+	/* trials 1, 2, 3 and 5 reported acc (4 only loss); 5 has no record: running */
+	assert_int_equal(count(svg, "class=\"curve "), 4);
+	assert_int_equal(count(svg, "class=\"curve complete\" data-id=\"1\""), 1);
+	assert_int_equal(count(svg, "class=\"curve pruned\" data-id=\"2\""), 1);
+	assert_int_equal(count(svg, "class=\"curve failed\" data-id=\"3\""), 1);
+	assert_int_equal(count(svg, "class=\"curve running\" data-id=\"5\""), 1);
+	assert_int_equal(count(svg, "class=\"prune-mark\""), 1);
+	assert_int_equal(count(svg, "class=\"prune-mark\" data-id=\"2\""), 1);
+	assert_non_null(strstr(svg, "log scale"));
+	assert_non_null(strstr(svg, "4 trials with intermediate reports of acc: 1 complete, 1 pruned, 1 failed, 1 running"));
+	bo__free(svg);
+
+	d.metric = "loss";
+	d.goal = -1;
+	svg = bo__chart_curves(&d);
+	assert_wellformed(svg, "curves");
+	assert_int_equal(count(svg, "class=\"curve "), 2);
+	assert_int_equal(count(svg, "class=\"prune-mark\""), 2);   /* trial 4: at its last report */
+	bo__free(svg);
+
+	d.metric = "f1";
+	svg = bo__chart_curves(&d);
+	assert_wellformed(svg, "curves");
+	assert_non_null(strstr(svg, "no intermediate reports of f1"));
+	bo__free(svg);
+	d.metric = NULL;
+	svg = bo__chart_curves(&d);
+	assert_wellformed(svg, "curves");
+	assert_int_equal(count(svg, "class=\"curve "), 0);
+	bo__free(svg);
+
+	d.metric = "acc";
+	for (k = 1; k < 200; k++) {
+		bo__alloc_fail_at((size_t)k);
+		svg = bo__chart_curves(&d);
+		bo__alloc_fail_at(0);
+		if (svg) {
+			char root[64];
+			assert_null(xml_check(svg, root, sizeof root));
+			bo__free(svg);
+		}
+	}
+}
+
 /* Every allocation failing in turn: NULL with an error or a valid chart. */
 static void test_alloc_failures(void **state)
 {
@@ -703,6 +795,7 @@ int main(void)
 		cmocka_unit_test(test_importance_planted),
 		cmocka_unit_test(test_importance_by_hand),
 		cmocka_unit_test(test_alloc_failures),
+		cmocka_unit_test(test_curves),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
