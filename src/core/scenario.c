@@ -61,7 +61,8 @@ static int table_dists(bo_price *p, const bo_price *o)
 		return 1;
 	if (!(p->dists = bo__calloc(o->nkeys ? o->nkeys : 1, sizeof *p->dists)))
 		return 0;
-	memcpy(p->dists, o->dists, o->nkeys * sizeof *p->dists);
+	if (o->nkeys)
+		memcpy(p->dists, o->dists, o->nkeys * sizeof *p->dists);
 	return 1;
 }
 
@@ -101,7 +102,8 @@ int bo__scenario_view(const bo_study *s, size_t k, bo_study **out)
 			continue;
 		if (!(p->values = bo__calloc(o->nkeys ? o->nkeys : 1, sizeof *p->values)))
 			goto done;
-		memcpy(p->values, o->values, o->nkeys * sizeof *p->values);
+		if (o->nkeys)
+			memcpy(p->values, o->values, o->nkeys * sizeof *p->values);
 		if (!table_dists(p, o))
 			goto done;
 	}

@@ -42,6 +42,8 @@ static int cmp_pruned(const void *a, const void *b)
 static const idrung *find_id(const idrung *v, size_t n, int64_t id)
 {
 	idrung key;
+	if (!v || n == 0)
+		return NULL;   /* bsearch wants a valid base even for 0 */
 	memset(&key, 0, sizeof key);
 	key.id = id;
 	return bsearch(&key, v, n, sizeof *v, cmp_idrung);
@@ -50,6 +52,8 @@ static const idrung *find_id(const idrung *v, size_t n, int64_t id)
 static bo_pruned_row *find_pruned(bo_pruned_row *v, size_t n, int64_t id)
 {
 	bo_pruned_row key;
+	if (!v || n == 0)
+		return NULL;   /* no pruned trial: out->pruned is NULL */
 	memset(&key, 0, sizeof key);
 	key.id = id;
 	return bsearch(&key, v, n, sizeof *v, cmp_pruned);
@@ -210,7 +214,8 @@ static int pruning_part(bo_rungs *out, const bo_study *s, const bo_trial_rec *t,
 		if (at >= 0 && !(row->detail = bo__strdup(t[i].reason + at)))
 			return BO_ENOMEM;
 	}
-	qsort(out->pruned, k, sizeof *out->pruned, cmp_pruned);
+	if (k > 1)   /* out->pruned is NULL when no trial was pruned */
+		qsort(out->pruned, k, sizeof *out->pruned, cmp_pruned);
 	for (i = 0; i < nsteps; i++) {
 		const idrung *tr = find_id(ir, n, steps[i].trial_id);
 		bo_pruned_row *row;
