@@ -274,8 +274,8 @@ def scenario(prog, root, contain, when):
     return ["%s/%s: %s" % (contain, when, f) for f in fails]
 
 
-def orphan_charge(prog, root, contain, capped):
-    d = os.path.join(root, "%s-stepped-%s" % (contain, "cap" if capped else "nocap"))
+def orphan_charge(prog, root, contain, capped, attempt=0):
+    d = os.path.join(root, "%s-stepped-%s-%d" % (contain, "cap" if capped else "nocap", attempt))
     os.makedirs(d)
     write(d, "eval.py", STEP_EVAL, 0o755)
     write(d, "study.yaml", STEP_STUDY % ("  per_trial: {money: 0.5}" if capped else ""))
@@ -310,6 +310,18 @@ def orphan_charge(prog, root, contain, capped):
     clamped = con.execute("SELECT amount FROM events WHERE kind = 'cap_clamped' AND trial_id = 1").fetchall()
     con.close()
     reported = 1000 * 0.001   # the last step's usage, priced
+    if capped and (reason or "").startswith("reached the per-trial money cap"):
+        # The runner's own cap check saw step 2 and stopped the trial before
+        # the test killed the runner (a loaded machine): a right outcome, but
+        # not the orphan path this case is for. Check it, then try again.
+        if cost is None or cost > 0.5 + 1e-9:
+            fails.append("stopped at its cap but charged %r, above the cap 0.5" % cost)
+        elif attempt + 1 < 8:
+            return orphan_charge(prog, root, contain, capped, attempt + 1)
+        else:
+            fails.append("the runner stopped the trial at its cap before it could be killed, 8 times: "
+                         "the orphan path was not exercised")
+        return ["%s stepped capped: %s" % (contain, f) for f in fails]
     if not tokens or tokens[0] != 1000:
         fails.append("usage tokens %r, the evaluator reported 1000" % (tokens,))
     if capped:
