@@ -1,6 +1,7 @@
 /*
  * samplers/tpe_kernels.h - inner loops of the TPE sampler
- * (samplers/tpe_kernels.c); only samplers/tpe.c includes it.
+ * (samplers/tpe_kernels.c); only the TPE files include it (through
+ * samplers/tpe_int.h).
  */
 #ifndef BO_SAMPLERS_TPE_KERNELS_H
 #define BO_SAMPLERS_TPE_KERNELS_H
