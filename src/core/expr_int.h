@@ -1,6 +1,7 @@
 /*
  * core/expr_int.h - the syntax tree of expressions, shared by the parser
- * (core/expr.c) and the evaluator (core/expr_eval.c).
+ * (core/expr.c, with core/expr_lex.c and core/expr_tree.c) and the
+ * evaluator (core/expr_eval.c).
  *
  * Internal to core/expr*.c.
  */
