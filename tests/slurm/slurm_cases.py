@@ -281,8 +281,10 @@ def case_resume():
     running = con.execute("SELECT id, cgroup FROM trials WHERE state = 'running' AND cgroup IS NOT NULL").fetchall()
     con.close()
     want = ", ".join("job %s (trial %d)" % (cg[6:], i) for i, cg in running)
-    check(running and ("slurm    " + want + "\n") in st and "trial 3)" not in st,
-          "status lists the running jobs the ledger knows (%s): %r" % (want, st))
+    # Under load both earlier jobs may have ended before the third was
+    # submitted (parallel 2): then no job the ledger knows still runs.
+    check(("slurm    " + (want or "no job running") + "\n") in st and "trial 3)" not in st,
+          "status lists the running jobs the ledger knows (%s): %r" % (want or "none", st))
 
     # Second session: takes them back; killed -9 from outside while jobs run.
     q = subprocess.Popen([PROG, "run", "study.yaml"], cwd=d, stdout=subprocess.PIPE,
