@@ -35,8 +35,6 @@ static const char help[] =
 	"                        group (a catalog's identical rows too) or separate\n"
 	"  --robust AGG          rank by the score aggregated across the study's scenarios:\n"
 	"                        mean, worst, cvar:ALPHA, spread or regret (docs/frontier-and-select.md)\n"
-	"  --robust AGG          rank by the score aggregated across the study's scenarios:\n"
-	"                        mean, worst, cvar:ALPHA, spread or regret\n"
 	"  --noise-confidence P  the confidence at which repeats tell two mean scores\n"
 	"                        apart (Welch's t-test; default 0.95)\n" CLI_DECIDE_HELP
 	"\nAxes: metrics, derived metrics, cost, score, or numeric/ordinal parameters.\n"
