@@ -156,8 +156,10 @@ int bo__run_build_env(runner *r, const job_ctx *j, const char *pjson, char ***ou
 	char buf[256], key[300];
 	int rc = 0;
 	for (i = 0; environ && environ[i]; i++) {
-		if (!strncmp(environ[i], "BUDGETOPT_", 10))
-			continue;     /* ours are set below; never inherit stale ones */
+		/* ours are set below; never inherit stale ones. BUDGETOPT_DATA is
+		 * the user's (where benchmark tables are) and passes. */
+		if (!strncmp(environ[i], "BUDGETOPT_", 10) && strncmp(environ[i], "BUDGETOPT_DATA=", 15))
+			continue;
 		if ((rc = strv_push(&v, &n, &cap, bo__strdup(environ[i]))) < 0)
 			goto done;
 	}

@@ -32,6 +32,7 @@ with open("units.log", "a") as f:
     f.write(json.dumps({"trial": int(os.environ["BUDGETOPT_TRIAL_ID"]),
                         "env": [os.environ.get("BUDGETOPT_SCENARIO"), os.environ.get("BUDGETOPT_REPEAT"),
                                 os.environ.get("BUDGETOPT_SEED")],
+                        "inherited": [os.environ.get("BUDGETOPT_DATA"), os.environ.get("BUDGETOPT_TRIAL_DIR_X")],
                         "argv": [scen, rep, seed], "x": x}) + "\n")
 shift = 0.25 if scen == "shifted" else 0.0
 print(json.dumps({"metrics": {"acc": 1.0 - (x - 0.4) ** 2 - shift + 0.001 * int(rep)},
@@ -83,6 +84,10 @@ def setup(root, name, trials, money, parallel):
 def run(prog, d, *args, crash=None):
     env = dict(os.environ)
     env.pop("BUDGETOPT_TEST_CRASH_AT", None)
+    # the user's data folder reaches the evaluator; any other BUDGETOPT_*
+    # variable of the runner's environment does not
+    env["BUDGETOPT_DATA"] = "/data/for/the/evaluator"
+    env["BUDGETOPT_TRIAL_DIR_X"] = "stale"
     if crash:
         env["BUDGETOPT_TEST_CRASH_AT"] = crash
     return subprocess.run([prog] + list(args) + ["study.yaml"], cwd=d, env=env, capture_output=True,
@@ -127,6 +132,9 @@ def check_units(d, fails, label, expect_configs):
         want = [scen, str(rep), SEEDS[rep]]
         if e["env"] != want or e["argv"] != want:
             fails.append("%s: trial %d: env %r argv %r, ledger says %r" % (label, tid, e["env"], e["argv"], want))
+        if e["inherited"] != ["/data/for/the/evaluator", None]:
+            fails.append("%s: trial %d inherited BUDGETOPT_DATA, BUDGETOPT_TRIAL_DIR_X = %r, expected "
+                         "the data folder and nothing" % (label, tid, e["inherited"]))
         if abs(e["x"] - json.loads(pj)["x"]) > 1e-12:
             fails.append("%s: trial %d ran x=%r, ledger %s" % (label, tid, e["x"], pj))
         # the score reads the scenario's input: drift 0.5 under shifted
