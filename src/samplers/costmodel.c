@@ -22,6 +22,9 @@
  * (the caller falls back to its rule), and below COST_MIN_RESID residuals
  * the bound is EARLY_MARGIN times the neighbours, or the worst miss.
  *
+ * Failed trials (bo__costmodel_add_failed) teach only a cost above the
+ * prediction: a cheap failure is no evidence of a cheap configuration.
+ *
  * Pure: no I/O, no clock, no globals; same history, same prediction.
  */
 #include <math.h>
@@ -50,6 +53,8 @@ struct bo_costmodel {
 	size_t d;                 /* parameters */
 	size_t n, cap, lccap;
 	double *u;                /* n * d unit coordinates */
+	size_t nfail, failcap;
+	double *fail;             /* nfail * d configurations that failed */
 	double *lc;               /* n log-costs */
 	double resid[RESID_WINDOW];
 	size_t nresid;            /* residuals ever kept (ring buffer) */
@@ -86,6 +91,7 @@ void bo__costmodel_free(bo_costmodel *m)
 		return;
 	bo__free(m->u);
 	bo__free(m->lc);
+	bo__free(m->fail);
 	bo__free(m->ubuf);
 	bo__free(m->ubuf2);
 	bo__free(m->best);
@@ -172,6 +178,42 @@ int bo__costmodel_add(bo_costmodel *m, const double *x, double cost)
 	if (m->d)
 		memcpy(m->u + m->n * m->d, m->ubuf, m->d * sizeof *m->u);
 	m->lc[m->n++] = log(cost);
+	return 0;
+}
+
+int bo__costmodel_add_failed(bo_costmodel *m, const double *x, double cost)
+{
+	double mean;
+	int rc;
+	if (!m || !x)
+		return bo__error(BO_EMISUSE, "cost model add needs a model and a configuration");
+	if (m->d) {
+		if ((rc = bo__grow(&m->fail, &m->failcap, (m->nfail + 1) * m->d, sizeof *m->fail)) < 0)
+			return rc;
+		memcpy(m->fail + m->nfail * m->d, x, m->d * sizeof *x);
+		m->nfail++;
+	}
+	if (!(cost > 0) || !isfinite(cost))
+		return 0;
+	bo__space_to_unit(m->s, x, m->ubuf);
+	mean = knn_mean(m, m->ubuf, m->n);
+	if (!(isfinite(mean) && log(cost) >= mean))
+		return 0;
+	return bo__costmodel_add(m, x, cost);
+}
+
+/* 1 when configuration x failed before. */
+static int failed_before(const bo_costmodel *m, const double *x)
+{
+	size_t i, j;
+	for (i = 0; i < m->nfail; i++) {
+		const double *f = m->fail + i * m->d;
+		for (j = 0; j < m->d; j++)
+			if (isnan(f[j]) != isnan(x[j]) || (!isnan(x[j]) && f[j] != x[j]))
+				break;
+		if (j == m->d)
+			return 1;
+	}
 	return 0;
 }
 
@@ -304,6 +346,8 @@ int bo__costmodel_cheaper(bo_costmodel *m, uint64_t seed, int64_t number, const 
 			rc = r;
 			goto done;
 		}
+		if (failed_before(m, cand))
+			continue;
 		bo__space_to_unit(m->s, cand, m->ubuf);
 		pred = predict_u(m, m->ubuf, rq);
 		if (!(pred <= limit))

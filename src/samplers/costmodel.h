@@ -24,6 +24,18 @@ void bo__costmodel_free(bo_costmodel *m);
  * finite positive number is ignored. Returns 0, BO_ENOMEM. */
 int bo__costmodel_add(bo_costmodel *m, const double *x, double cost);
 
+/* Learns from a trial of configuration x that failed having cost cost.
+ * A failure says what failing cost, not what the configuration costs when
+ * it runs: an evaluator that exits at once on an unsupported combination
+ * costs nothing, and taken as the configuration's cost it would make its
+ * neighbours look free (reservations too small, anomaly stops on the first
+ * real trial near it) and miscalibrate the upper quantile. So its cost is
+ * learnt only when it is at least the model's point prediction for x (a
+ * failure that cost that much, say a timeout, is a warning worth keeping),
+ * and never before the model can predict. Either way x is remembered as
+ * failed: bo__costmodel_cheaper never offers it. Returns 0, BO_ENOMEM. */
+int bo__costmodel_add_failed(bo_costmodel *m, const double *x, double cost);
+
 /* Costs learnt so far. */
 size_t bo__costmodel_count(const bo_costmodel *m);
 
@@ -49,7 +61,8 @@ void bo__costmodel_describe(bo_costmodel *m, double q, char *buf, size_t size);
 
 /* A configuration near the proposal x (in the unit cube) whose predicted
  * q-quantile is at most limit, drawn deterministically from (seed,
- * number) and meeting the study's constraints, into xout with its
+ * number), meeting the study's constraints and never one that failed
+ * before (bo__costmodel_add_failed), into xout with its
  * prediction in *upper. Returns 0, BO_DONE when no draw fits (or the
  * model cannot predict yet), BO_ENOMEM. */
 int bo__costmodel_cheaper(bo_costmodel *m, uint64_t seed, int64_t number, const double *x,

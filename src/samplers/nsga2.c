@@ -890,7 +890,8 @@ static int nsga2_tell(void *impl, const bo_observation *o)
 	g->num[t] = o->number;
 	g->viol[t] = failed ? 0.0 : v;
 	g->cat[t] = failed ? CAT_FAILED : v > 0 ? CAT_INFEASIBLE : CAT_FEASIBLE;
-	if ((rc = bo__costmodel_add(g->cost, o->x, o->cost)) < 0)
+	if ((rc = o->state == BO_TRIAL_FAILED ? bo__costmodel_add_failed(g->cost, o->x, o->cost)
+			 : bo__costmodel_add(g->cost, o->x, o->cost)) < 0)
 		return rc;
 	g->ntold++;
 	g->pool[g->npool++] = t;

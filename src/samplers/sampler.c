@@ -277,7 +277,8 @@ int bo__sampler_tell(bo_sampler *sm, const bo_observation *o)
 				 o->nobj, o->ncons, bo__sampler_nobjectives(sm->study),
 				 sm->study->nguardrails);
 	{
-		int rc = bo__costmodel_add(sm->cost, o->x, o->cost);
+		int rc = o->state == BO_TRIAL_FAILED ? bo__costmodel_add_failed(sm->cost, o->x, o->cost)
+						     : bo__costmodel_add(sm->cost, o->x, o->cost);
 		if (rc < 0)
 			return rc;
 	}

@@ -386,7 +386,8 @@ static int tpe_tell(void *impl, const bo_observation *o)
 		memcpy(t->oobj + k * m, o->obj, m * sizeof *o->obj);
 	if (g)
 		memcpy(t->ocons + k * g, o->cons, g * sizeof *o->cons);
-	rc = bo__costmodel_add(t->cost, o->x, o->cost);
+	rc = o->state == BO_TRIAL_FAILED ? bo__costmodel_add_failed(t->cost, o->x, o->cost)
+					 : bo__costmodel_add(t->cost, o->x, o->cost);
 done:
 	return rc;
 }

@@ -98,6 +98,119 @@ static void test_recovers_law(void **state)
 	bo_study_free(s);
 }
 
+/* Failed trials: an evaluator that rejects configurations with k = r at
+ * once (a cost of 1e-5) must not make the model believe k = r, or its
+ * neighbours, are free, nor blow up the calibrated upper quantile; a
+ * failure dearer than the prediction is still learnt; and a configuration
+ * that failed is never offered as the cheaper one. The same history told
+ * the naive way (failures as costs) shows what each check guards. */
+static void tell_history(bo_costmodel *m, int naive)
+{
+	bo_rng r;
+	double x[3];
+	int i;
+	bo__rng_seed(&r, 77);
+	for (i = 0; i < 120; i++) {
+		draw(&r, x);
+		if (x[2] == 2 && naive)
+			assert_int_equal(bo__costmodel_add(m, x, 1e-5), 0);
+		else if (x[2] == 2)
+			assert_int_equal(bo__costmodel_add_failed(m, x, 1e-5), 0);
+		else
+			assert_int_equal(bo__costmodel_add(m, x, exp(law(x))), 0);
+	}
+}
+
+/* The median over fresh k = r points of the 90% upper bound over the true
+ * cost that k = r would have if it ran (law), and the share covered. */
+static void judge(bo_costmodel *m, double *median_ratio, double *covered)
+{
+	bo_rng r;
+	double x[3], ratio[101];
+	int i, n = 0, in = 0;
+	bo__rng_seed(&r, 78);
+	while (n < 101) {
+		double up;
+		draw(&r, x);
+		if (x[2] != 2)
+			continue;
+		assert_int_equal(bo__costmodel_predict(m, x, 0.9, &up), 0);
+		ratio[n++] = up / exp(law(x));
+		in += up >= exp(law(x));
+	}
+	for (i = 1; i < n; i++) {   /* insertion sort: 101 values */
+		double v = ratio[i];
+		int j = i;
+		while (j > 0 && ratio[j - 1] > v) {
+			ratio[j] = ratio[j - 1];
+			j--;
+		}
+		ratio[j] = v;
+	}
+	*median_ratio = ratio[n / 2];
+	*covered = (double)in / n;
+}
+
+static void test_failed_costs(void **state)
+{
+	bo_study *s = parse(LAW_YAML);
+	bo_costmodel *m = NULL, *naive = NULL;
+	double mr, cov, nmr, ncov, x[3] = {0.5, 1e-3, 2};
+	size_t before;
+	(void)state;
+	assert_int_equal(bo__costmodel_new(&m, s), 0);
+	assert_int_equal(bo__costmodel_new(&naive, s), 0);
+	tell_history(m, 0);
+	tell_history(naive, 1);
+	judge(m, &mr, &cov);
+	judge(naive, &nmr, &ncov);
+	print_message("k = r, 90%% bound / cost if it ran: median %.3g, covered %.2f (naive: %.3g, %.2f)\n",
+		      mr, cov, nmr, ncov);
+	/* the cheap failures were not learnt: k = r is not predicted free */
+	assert_true(bo__costmodel_count(m) < bo__costmodel_count(naive));
+	assert_true(mr > 0.5);
+	assert_true(nmr < 0.01);    /* the naive model calls k = r free */
+	/* a failure dearer than the prediction is learnt */
+	before = bo__costmodel_count(m);
+	assert_int_equal(bo__costmodel_add_failed(m, x, 1e3), 0);
+	assert_int_equal(bo__costmodel_count(m), before + 1);
+	assert_int_equal(bo__costmodel_add_failed(m, x, 1e-6), 0);
+	assert_int_equal(bo__costmodel_count(m), before + 1);
+	bo__costmodel_free(naive);
+	bo__costmodel_free(m);
+	bo_study_free(s);
+}
+
+/* cheaper never offers a configuration that failed: of three, only r fits
+ * the limit; once r failed it is not offered (told as a plain cost, it
+ * would be). */
+static void test_cheaper_skips_failed(void **state)
+{
+	bo_study *s = parse("name: three\nspace:\n  k: {choice: [p, q, r]}\n"
+			    "metrics: {y: {}}\nobjectives: [y]\nprices: {eval_units: 1}\n"
+			    "budget: {money: 500}\nevaluator: {command: [\"true\"]}\n");
+	static const double COST[3] = {10, 5, 1};
+	bo_costmodel *m[2] = {NULL, NULL};
+	double p = 0, r = 2, got = -1, up;
+	int v, i, k;
+	(void)state;
+	for (v = 0; v < 2; v++) {
+		assert_int_equal(bo__costmodel_new(&m[v], s), 0);
+		for (i = 0; i < 3; i++)
+			for (k = 0; k < 3; k++) {
+				double x = k;
+				assert_int_equal(bo__costmodel_add(m[v], &x, COST[k] * (1 + 0.01 * i)), 0);
+			}
+		assert_int_equal(v ? bo__costmodel_add_failed(m[v], &r, 1e-5) : bo__costmodel_add(m[v], &r, 1e-5), 0);
+	}
+	assert_int_equal(bo__costmodel_cheaper(m[0], 9, 1, &p, 0.5, 2.0, &got, &up), 0);
+	assert_true(got == 2);
+	assert_int_equal(bo__costmodel_cheaper(m[1], 9, 1, &p, 0.5, 2.0, &got, &up), BO_DONE);
+	bo__costmodel_free(m[0]);
+	bo__costmodel_free(m[1]);
+	bo_study_free(s);
+}
+
 /* alpha: the share of the budget left after the start-up's spend. */
 static void test_alpha(void **state)
 {
@@ -252,6 +365,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_recovers_law),
 		cmocka_unit_test(test_alpha),
+		cmocka_unit_test(test_failed_costs),
+		cmocka_unit_test(test_cheaper_skips_failed),
 		cmocka_unit_test(test_cost_aware_tpe),
 		cmocka_unit_test(test_cost_aware_nsga2),
 	};
