@@ -31,6 +31,16 @@ static void count_cell(out *o, int64_t v)
 	bo__report_cell(o, "num", buf);
 }
 
+/* A row of the pruning summary: what, how many trials, the money. */
+static void count_row(out *o, const bo_report_input *in, const char *what, int64_t n, double money)
+{
+	bo__report_row_begin(o);
+	bo__report_cell(o, NULL, what);
+	count_cell(o, n);
+	money_cell(o, in, money);
+	bo__report_row_end(o);
+}
+
 void bo__report_rungs_part(out *o, const bo_report_input *in)
 {
 	const bo_study *s = in->chart.c->s;
@@ -124,31 +134,11 @@ void bo__report_pruning_part(out *o, const bo_report_input *in)
 	     r->npruned == 1 ? "" : "s", (long long)r->ncomplete);
 	bo__report_para_end(o);
 	bo__report_table_begin(o, mhead, 3);
-	bo__report_row_begin(o);
-	bo__report_cell(o, NULL, "complete");
-	count_cell(o, r->ncomplete);
-	money_cell(o, in, r->spent_complete);
-	bo__report_row_end(o);
-	bo__report_row_begin(o);
-	bo__report_cell(o, NULL, "pruned");
-	count_cell(o, r->npruned);
-	money_cell(o, in, r->spent_pruned);
-	bo__report_row_end(o);
-	bo__report_row_begin(o);
-	bo__report_cell(o, NULL, "failed");
-	count_cell(o, r->nfailed);
-	money_cell(o, in, r->spent_failed);
-	bo__report_row_end(o);
-	bo__report_row_begin(o);
-	bo__report_cell(o, NULL, "pruned, estimated at full length");
-	count_cell(o, r->nestimated);
-	money_cell(o, in, r->nestimated ? r->est_full_cost : NAN);
-	bo__report_row_end(o);
-	bo__report_row_begin(o);
-	bo__report_cell(o, NULL, "estimated saving");
-	count_cell(o, r->nestimated);
-	money_cell(o, in, r->nestimated ? r->est_saved : NAN);
-	bo__report_row_end(o);
+	count_row(o, in, "complete", r->ncomplete, r->spent_complete);
+	count_row(o, in, "pruned", r->npruned, r->spent_pruned);
+	count_row(o, in, "failed", r->nfailed, r->spent_failed);
+	count_row(o, in, "pruned, estimated at full length", r->nestimated, r->nestimated ? r->est_full_cost : NAN);
+	count_row(o, in, "estimated saving", r->nestimated, r->nestimated ? r->est_saved : NAN);
 	bo__report_table_end(o);
 	bo__report_para_begin(o, NULL);
 	if (r->full_steps > 0)
