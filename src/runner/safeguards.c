@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/strbuf.h"
 #include "core/trial.h"
@@ -790,23 +791,16 @@ void bo__guard_tick(bo_safeguards *g, double now_mono)
 		reap(g, i, now_mono);
 }
 
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 void bo__guard_clear(bo_safeguards *g, double now_mono)
 {
-	double t0 = mono();
+	double t0 = bo__clock_mono();
 	size_t i;
 	if (!g)
 		return;
 	while (g->nhooks) {
 		struct timespec nap = {0, HOOK_REAP_NAP_MS * 1000000L};
 		/* the caller's clock, moved on by the time waited here */
-		bo__guard_tick(g, now_mono + (mono() - t0));
+		bo__guard_tick(g, now_mono + (bo__clock_mono() - t0));
 		if (g->nhooks)
 			nanosleep(&nap, NULL);
 	}
