@@ -9,6 +9,7 @@
 #define BO_CLI_H
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "budgetopt/budgetopt.h"
@@ -103,6 +104,15 @@ int cli_ledger_failure(void);
 
 /* Exit code for a library status. */
 int cli_exit_code(int rc);
+
+/* An option `run` and `worker` share, into opt: c 'S' (--seed N) or 'p'
+ * (--parallel N) with its argument. 0, or EXIT_USAGE after the message. */
+int cli_run_option(bo_run_options *opt, int c, const char *arg);
+
+/* Counts SIGINT and SIGTERM from now on (Ctrl-C: stop launching, a second:
+ * stop running trials) and ignores SIGPIPE; returns the counter, for
+ * bo_run_options.interrupts. */
+volatile sig_atomic_t *cli_catch_interrupts(void);
 
 /* "1h02m", "3m20s", "12.3s". */
 void cli_fmt_duration(double s, char *buf, size_t size);

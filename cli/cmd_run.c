@@ -32,14 +32,6 @@ static const char help[] =
 	"them (they fail with reason \"interrupted\" and are charged). Exit status 0 when\n"
 	"the study stopped normally, 1 on a failure, 2 on bad input, 130 if interrupted.\n";
 
-static volatile sig_atomic_t interrupts;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupts++;
-}
-
 typedef struct view {
 	int tty;
 	int quiet;
@@ -125,7 +117,6 @@ int cmd_run(int argc, char **argv)
 		{NULL, 0, NULL, 0}};
 	bo_run_options opt = BO_RUN_OPTIONS_INIT;
 	bo_run_summary sum;
-	struct sigaction sa;
 	view v = {0, 0, 0};
 	bo_study *s;
 	char *end;
@@ -136,20 +127,9 @@ int cmd_run(int argc, char **argv)
 		switch (c) {
 		case 's': opt.storage = optarg; break;
 		case 'S':
-			errno = 0;
-			opt.seed = strtoull(optarg, &end, 10);
-			if (errno || *end || optarg[0] == '-') {
-				cli_error("--seed needs a non-negative integer, not \"%s\"", optarg);
-				return EXIT_USAGE;
-			}
-			opt.has_seed = 1;
-			break;
 		case 'p':
-			opt.parallel = atoi(optarg);
-			if (opt.parallel < 1 || opt.parallel > 4096) {
-				cli_error("--parallel needs an integer from 1 to 4096, not \"%s\"", optarg);
+			if (cli_run_option(&opt, c, optarg))
 				return EXIT_USAGE;
-			}
 			break;
 		case 't': opt.trials_dir = optarg; break;
 		case 'r':
@@ -174,13 +154,7 @@ int cmd_run(int argc, char **argv)
 	if (!s)
 		return EXIT_USAGE;
 	v.tty = isatty(STDERR_FILENO);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	opt.interrupts = &interrupts;
+	opt.interrupts = cli_catch_interrupts();
 	opt.progress = on_progress;
 	opt.progress_ud = &v;
 	opt.crash_at = getenv("BUDGETOPT_TEST_CRASH_AT");

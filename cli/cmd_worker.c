@@ -40,14 +40,6 @@ static const char help[] =
 	"Exit status 0 when the study stopped normally, 1 on a failure, 2 on bad\n"
 	"input, 130 if interrupted.\n";
 
-static volatile sig_atomic_t interrupts;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupts++;
-}
-
 static void on_progress(void *ud, const bo_run_progress *p)
 {
 	int quiet = *(int *)ud;
@@ -108,7 +100,6 @@ int cmd_worker(int argc, char **argv)
 	bo_run_options opt = BO_RUN_OPTIONS_INIT;
 	bo_worker_options wo = BO_WORKER_OPTIONS_INIT;
 	bo_run_summary sum;
-	struct sigaction sa;
 	const char *name = NULL;
 	bo_study *s;
 	char *end;
@@ -120,20 +111,9 @@ int cmd_worker(int argc, char **argv)
 		case 's': opt.storage = optarg; break;
 		case 'n': name = optarg; break;
 		case 'S':
-			errno = 0;
-			opt.seed = strtoull(optarg, &end, 10);
-			if (errno || *end || optarg[0] == '-') {
-				cli_error("--seed needs a non-negative integer, not \"%s\"", optarg);
-				return EXIT_USAGE;
-			}
-			opt.has_seed = 1;
-			break;
 		case 'p':
-			opt.parallel = atoi(optarg);
-			if (opt.parallel < 1 || opt.parallel > 4096) {
-				cli_error("--parallel needs an integer from 1 to 4096, not \"%s\"", optarg);
+			if (cli_run_option(&opt, c, optarg))
 				return EXIT_USAGE;
-			}
 			break;
 		case 't': opt.trials_dir = optarg; break;
 		case 'H':
@@ -160,13 +140,7 @@ int cmd_worker(int argc, char **argv)
 	s = name ? stored_study(opt.storage, name) : cli_load_study(argv[optind]);
 	if (!s)
 		return EXIT_USAGE;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	opt.interrupts = &interrupts;
+	opt.interrupts = cli_catch_interrupts();
 	opt.progress = on_progress;
 	opt.progress_ud = &quiet;
 	rc = bo_run_worker(s, &opt, &wo, &sum);

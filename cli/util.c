@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -241,6 +243,50 @@ int cli_exit_code(int rc)
 	if (rc == BO_EINTR)
 		return EXIT_INTERRUPTED;
 	return EXIT_RUN_FAILED;
+}
+
+int cli_run_option(bo_run_options *opt, int c, const char *arg)
+{
+	char *end;
+	switch (c) {
+	case 'S':
+		errno = 0;
+		opt->seed = strtoull(arg, &end, 10);
+		if (errno || *end || arg[0] == '-') {
+			cli_error("--seed needs a non-negative integer, not \"%s\"", arg);
+			return EXIT_USAGE;
+		}
+		opt->has_seed = 1;
+		break;
+	case 'p':
+		opt->parallel = atoi(arg);
+		if (opt->parallel < 1 || opt->parallel > 4096) {
+			cli_error("--parallel needs an integer from 1 to 4096, not \"%s\"", arg);
+			return EXIT_USAGE;
+		}
+		break;
+	}
+	return 0;
+}
+
+static volatile sig_atomic_t interrupts;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupts++;
+}
+
+volatile sig_atomic_t *cli_catch_interrupts(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return &interrupts;
 }
 
 void cli_fmt_duration(double s, char *buf, size_t size)

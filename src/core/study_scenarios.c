@@ -70,6 +70,22 @@ static int scen_number(rd *r, const bo_scenario *sc, const ynode *v, const char 
 	return 0;
 }
 
+/* Appends one value to sc: input or price index (key: the key of a price
+ * table, else -1), its number x and distribution d, given at node at. */
+static void push_value(bo_scenario *sc, int is_price, int index, int key, double x, bo_dist *d,
+		       const ynode *at)
+{
+	bo_scen_value *sv = &sc->values[sc->nvalues];
+	sv->is_price = is_price;
+	sv->index = index;
+	sv->key = key;
+	sv->value = x;
+	sv->dist = d;
+	sv->pos.line = at->line;
+	sv->pos.col = at->col;
+	sc->nvalues++;
+}
+
 static void read_scen_inputs(rd *r, bo_scenario *sc, const ynode *m)
 {
 	const bo_study *s = r->s;
@@ -77,7 +93,6 @@ static void read_scen_inputs(rd *r, bo_scenario *sc, const ynode *m)
 	size_t i, j;
 	for (i = 0; i + 1 < m->n && !r->nomem; i += 2) {
 		const ynode *k = m->kids[i];
-		bo_scen_value *sv;
 		bo_dist *d;
 		double x;
 		int idx;
@@ -96,15 +111,7 @@ static void read_scen_inputs(rd *r, bo_scenario *sc, const ynode *m)
 		}
 		if (scen_number(r, sc, m->kids[i + 1], k->str, 0, &x, &d) < 0)
 			continue;
-		sv = &sc->values[sc->nvalues];
-		sv->is_price = 0;
-		sv->index = idx;
-		sv->key = -1;
-		sv->value = x;
-		sv->dist = d;
-		sv->pos.line = k->line;
-		sv->pos.col = k->col;
-		sc->nvalues++;
+		push_value(sc, 0, idx, -1, x, d, k);
 	}
 }
 
@@ -153,7 +160,6 @@ static void read_scen_prices(rd *r, bo_scenario *sc, const ynode *m)
 			for (j = 0; j + 1 < v->n && !r->nomem; j += 2) {
 				const ynode *kk = v->kids[j];
 				char full[300];
-				bo_scen_value *sv;
 				bo_dist *d;
 				double x;
 				size_t q;
@@ -172,31 +178,14 @@ static void read_scen_prices(rd *r, bo_scenario *sc, const ynode *m)
 				snprintf(full, sizeof full, "%s.%s", p->name, kk->str);
 				if (scen_number(r, sc, v->kids[j + 1], full, 1, &x, &d) < 0)
 					continue;
-				sv = &sc->values[sc->nvalues];
-				sv->is_price = 1;
-				sv->index = idx;
-				sv->key = (int)q;
-				sv->value = x;
-				sv->dist = d;
-				sv->pos.line = kk->line;
-				sv->pos.col = kk->col;
-				sc->nvalues++;
+				push_value(sc, 1, idx, (int)q, x, d, kk);
 			}
 		} else {
-			bo_scen_value *sv;
 			bo_dist *d;
 			double x;
 			if (scen_number(r, sc, v, k->str, 1, &x, &d) < 0)
 				continue;
-			sv = &sc->values[sc->nvalues];
-			sv->is_price = 1;
-			sv->index = idx;
-			sv->key = -1;
-			sv->value = x;
-			sv->dist = d;
-			sv->pos.line = k->line;
-			sv->pos.col = k->col;
-			sc->nvalues++;
+			push_value(sc, 1, idx, -1, x, d, k);
 		}
 	}
 }

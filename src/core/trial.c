@@ -116,3 +116,12 @@ void bo__trial_rec_point(const struct bo_study *s, const bo_trial_rec *t, double
 	for (k = 0; m && k < s->nmetrics; k++)
 		m[k] = bo__kv_get(t->metrics, t->nmetrics, s->metrics[k].name);
 }
+
+int bo__trial_same_point(const double *a, const double *b, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (!(a[i] == b[i] || (isnan(a[i]) && isnan(b[i]))))
+			return 0;
+	return 1;
+}

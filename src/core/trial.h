@@ -84,6 +84,10 @@ double bo__kv_get(const bo_kv *kv, size_t n, const char *name);
 struct bo_study;
 void bo__trial_rec_point(const struct bo_study *s, const bo_trial_rec *t, double *x, double *m);
 
+/* Are the n-vectors a and b the same point? Each pair of values equal,
+ * or both NaN (an inactive parameter, as bo__trial_rec_point fills). */
+int bo__trial_same_point(const double *a, const double *b, size_t n);
+
 /* Appends (name, value) to *kv (*n used of *cap), copying name. Returns 0
  * or BO_ENOMEM (the list is unchanged). */
 int bo__kv_push(bo_kv **kv, size_t *n, size_t *cap, const char *name, double value);

@@ -139,6 +139,17 @@ char *bo__ck_empty_chart(const char *name, const char *title, const char *msg)
 	return bo__ck_doc_end(&sb);
 }
 
+/* A <line> from (x1, y1) to (x2, y2), its stroke from the enclosing <g>. */
+static void line(bo_strbuf *sb, double x1, double y1, double x2, double y2)
+{
+	bo__sb_puts(sb, "<line");
+	bo__ck_attr(sb, "x1", x1);
+	bo__ck_attr(sb, "y1", y1);
+	bo__ck_attr(sb, "x2", x2);
+	bo__ck_attr(sb, "y2", y2);
+	bo__sb_puts(sb, "/>\n");
+}
+
 /* Grid, ticks, tick labels (thinned) and axis labels. */
 void bo__ck_draw_axes(bo_strbuf *sb, const bo_ck_axis *x, const bo_ck_axis *y)
 {
@@ -151,21 +162,11 @@ void bo__ck_draw_axes(bo_strbuf *sb, const bo_ck_axis *x, const bo_ck_axis *y)
 	bo__sb_puts(sb, "<g class=\"grid\" stroke=\"" C_GRID "\" stroke-width=\"1\">\n");
 	for (i = 0; i < x->nticks; i++) {
 		double p = bo__ck_px(x, x->ticks[i]);
-		bo__sb_puts(sb, "<line");
-		bo__ck_attr(sb, "x1", p);
-		bo__ck_attr(sb, "y1", top);
-		bo__ck_attr(sb, "x2", p);
-		bo__ck_attr(sb, "y2", bottom);
-		bo__sb_puts(sb, "/>\n");
+		line(sb, p, top, p, bottom);
 	}
 	for (i = 0; i < y->nticks; i++) {
 		double p = bo__ck_px(y, y->ticks[i]);
-		bo__sb_puts(sb, "<line");
-		bo__ck_attr(sb, "x1", left);
-		bo__ck_attr(sb, "y1", p);
-		bo__ck_attr(sb, "x2", right);
-		bo__ck_attr(sb, "y2", p);
-		bo__sb_puts(sb, "/>\n");
+		line(sb, left, p, right, p);
 	}
 	bo__sb_puts(sb, "</g>\n<g class=\"axes\" stroke=\"" C_AXIS "\" stroke-width=\"1\" fill=\"none\">\n");
 	bo__sb_puts(sb, "<path d=\"M");

@@ -21,29 +21,36 @@
  * and -1 after a failure whose precise message is already set (bad data
  * in the ledger): then nothing overwrites that message. */
 
+/* A failure that can only be memory: *ok 0, unless a message is set. */
+static void lost(int *ok)
+{
+	if (*ok > 0)
+		*ok = 0;
+}
+
+/* Can v go into the container c? If not (either is NULL), drops v and
+ * clears *ok. */
+static int can_add(const json_t *c, json_t *v, int *ok)
+{
+	if (c && v)
+		return 1;
+	json_decref(v);
+	lost(ok);
+	return 0;
+}
+
 /* Sets key to v in o (taking v); on any failure clears *ok. */
 static void put(json_t *o, const char *key, json_t *v, int *ok)
 {
-	if (!o || !v) {
-		json_decref(v);
-		if (*ok > 0)
-			*ok = 0;
-	} else if (json_object_set_new(o, key, v) < 0) {   /* it took v */
-		if (*ok > 0)
-			*ok = 0;
-	}
+	if (can_add(o, v, ok) && json_object_set_new(o, key, v) < 0)   /* it took v */
+		lost(ok);
 }
 
+/* Appends v to a (taking v); on any failure clears *ok. */
 static void push(json_t *a, json_t *v, int *ok)
 {
-	if (!a || !v) {
-		json_decref(v);
-		if (*ok > 0)
-			*ok = 0;
-	} else if (json_array_append_new(a, v) < 0) {
-		if (*ok > 0)
-			*ok = 0;
-	}
+	if (can_add(a, v, ok) && json_array_append_new(a, v) < 0)   /* it took v */
+		lost(ok);
 }
 
 /* Text read from the ledger: a ledger written before text was cleaned on
@@ -73,8 +80,7 @@ static void put_text_key(json_t *o, const char *key, json_t *v, int *ok)
 	c = bo__utf8_clean(key, strlen(key), 0);
 	if (!c) {
 		json_decref(v);
-		if (*ok > 0)
-			*ok = 0;
+		lost(ok);
 		return;
 	}
 	put(o, c, v, ok);

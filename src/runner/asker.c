@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 enum { IDLE, ASKING, READY };
@@ -43,18 +44,11 @@ struct bo_asker {
 	double longest_s, last_s;   /* last_s: -1 before the first ask */
 };
 
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* The ask itself, on whichever thread runs it; the result lands in a->x,
  * a->rc and a->msg (the thread's own error slot is not the loop's). */
 static void do_ask(bo_asker *a, int64_t number)
 {
-	double t = mono(), dt;
+	double t = bo__clock_mono(), dt;
 	int rc;
 	if (a->delay_ms > 0) {
 		struct timespec nap = {a->delay_ms / 1000, (a->delay_ms % 1000) * 1000000L};
@@ -64,7 +58,7 @@ static void do_ask(bo_asker *a, int64_t number)
 	rc = bo__sampler_ask(a->sm, number, a->x);
 	a->rc = rc;
 	snprintf(a->msg, sizeof a->msg, "%s", rc != 0 ? bo_error_last() : "");
-	dt = mono() - t;
+	dt = bo__clock_mono() - t;
 	a->last_s = dt;
 	a->nasks++;
 	if (dt > a->longest_s)

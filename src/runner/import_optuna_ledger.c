@@ -19,6 +19,7 @@
  */
 #include "runner/import_optuna.h"
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/numfmt.h"
 #include "storage/journal.h"
@@ -34,13 +35,6 @@
 #include <unistd.h>
 
 #define WALL_RESOURCE "wall_hours"
-
-static double wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static const char *usage_target(const bo_optuna_import_options *o, const char *attr)
 {
@@ -257,7 +251,7 @@ int bo__optuna_write_ledger(bo_optuna_import *imp, const bo_optuna_import_option
 	const bo_study *s = imp->study;
 	bo_storage *st = NULL;
 	bo_trial_rec rec;
-	double *x = NULL, now = wall_now();
+	double *x = NULL, now = bo__clock_wall();
 	int64_t version = 0, run_id = 0;
 	size_t i, j;
 	int rc, placed = 0, final;
@@ -313,7 +307,7 @@ int bo__optuna_write_ledger(bo_optuna_import *imp, const bo_optuna_import_option
 		imp->spent += isfinite(rec.cost) ? rec.cost : 0;
 		imp->ntrials++;
 	}
-	if ((rc = st->ops->run_end(st, run_id, wall_now())) < 0 || (rc = bo__sqlite_checkpoint(st)) < 0)
+	if ((rc = st->ops->run_end(st, run_id, bo__clock_wall())) < 0 || (rc = bo__sqlite_checkpoint(st)) < 0)
 		goto done;
 	bo__storage_close(st);
 	st = NULL;

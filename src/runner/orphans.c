@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "exec/cgroup.h"
 #include "exec/proc.h"
@@ -44,13 +45,6 @@
 /* Clock slack when comparing a process's start with the trial's (s). */
 #define START_SLACK_S 2.0
 #define CGROUP_EMPTY_MS 5000
-
-static double wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Whether /proc/<pid>/environ holds both entries a and b and c. */
 static int env_marks(pid_t pid, const char *a, const char *b, const char *c)
@@ -220,7 +214,7 @@ static int recover_one(const bo_orphan_ctx *c, bo_trial_rec *t, double boot)
 	for (size_t i = 0; i < nru; i++)
 		if ((rc = at_least(&t->usage, &t->nusage, &cap, ru[i].name, ru[i].value)) < 0)
 			goto done;
-	wall_h = killed && t->started_at > 0 ? (wall_now() - t->started_at) / 3600.0 : 0;
+	wall_h = killed && t->started_at > 0 ? (bo__clock_wall() - t->started_at) / 3600.0 : 0;
 	if ((rc = at_least(&t->usage, &t->nusage, &cap, "wall_hours", wall_h)) < 0 ||
 	    (rc = at_least(&t->usage, &t->nusage, &cap, "cpu_hours",
 			   fmax(isfinite(cg_cpu) ? cg_cpu : 0, cpu_s) / 3600.0)) < 0)
@@ -250,7 +244,7 @@ static int recover_one(const bo_orphan_ctx *c, bo_trial_rec *t, double boot)
 	f.reason = reason;
 	f.score = NAN;
 	f.feasible = -1;
-	f.ended_at = wall_now();
+	f.ended_at = bo__clock_wall();
 	f.exit_code = -1;
 	f.usage = t->usage;
 	f.nusage = t->nusage;

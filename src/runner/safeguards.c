@@ -23,8 +23,10 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/strbuf.h"
+#include "core/trial.h"
 #include "storage/storage.h"
 
 extern char **environ;
@@ -242,15 +244,6 @@ struct bo_guard_inc {
 	double *x;
 	int demoted;
 };
-
-static int same_x(const double *a, const double *b, size_t n)
-{
-	size_t i;
-	for (i = 0; i < n; i++)
-		if (!(a[i] == b[i] || (isnan(a[i]) && isnan(b[i]))))
-			return 0;
-	return 1;
-}
 
 /* The best trial not demoted (ties: the earlier one), or NULL. */
 static struct bo_guard_inc *incumbent(bo_safeguards *g)
@@ -599,7 +592,7 @@ int bo__guard_start(bo_safeguards *g, struct bo_storage *st, double spent, doubl
 		if (e[i].kind && !strcmp(e[i].kind, "rollback") && (inc = find_inc(g, e[i].trial_id))) {
 			/* every trial of the demoted configuration */
 			for (k = 0; k < g->nincs; k++)
-				if (same_x(g->incs[k].x, inc->x, s->nparams))
+				if (bo__trial_same_point(g->incs[k].x, inc->x, s->nparams))
 					g->incs[k].demoted = 1;
 		}
 	}
@@ -667,7 +660,7 @@ int bo__guard_launched(bo_safeguards *g, int64_t id, const double *x, double nee
 		return rc;
 	if (g->reeval_of) {
 		/* the held re-evaluation, unless a cheaper configuration replaced it */
-		if (x && same_x(x, g->reeval_x, g->s->nparams)) {
+		if (x && bo__trial_same_point(x, g->reeval_x, g->s->nparams)) {
 			g->reeval_trial = id;
 			g->reeval_target = g->reeval_of;
 			ev(g, id, "reeval", NAN, "trial %lld re-evaluates the incumbent, trial %lld",
@@ -736,7 +729,7 @@ int bo__guard_trial_done(bo_safeguards *g, int64_t id, const double *x, int stat
 			char msg[400];
 			size_t k;
 			for (k = 0; k < g->nincs; k++)   /* every trial of its configuration */
-				if (same_x(g->incs[k].x, inc->x, g->s->nparams))
+				if (bo__trial_same_point(g->incs[k].x, inc->x, g->s->nparams))
 					g->incs[k].demoted = 1;
 			if (infeasible)
 				snprintf(msg, sizeof msg, "trial %lld demoted: its re-evaluation (trial %lld) "
@@ -798,23 +791,16 @@ void bo__guard_tick(bo_safeguards *g, double now_mono)
 		reap(g, i, now_mono);
 }
 
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 void bo__guard_clear(bo_safeguards *g, double now_mono)
 {
-	double t0 = mono();
+	double t0 = bo__clock_mono();
 	size_t i;
 	if (!g)
 		return;
 	while (g->nhooks) {
 		struct timespec nap = {0, HOOK_REAP_NAP_MS * 1000000L};
 		/* the caller's clock, moved on by the time waited here */
-		bo__guard_tick(g, now_mono + (mono() - t0));
+		bo__guard_tick(g, now_mono + (bo__clock_mono() - t0));
 		if (g->nhooks)
 			nanosleep(&nap, NULL);
 	}

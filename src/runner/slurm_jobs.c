@@ -6,7 +6,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+
+#include "core/clock.h"
 
 #define SLURM_PREFIX "slurm:"
 
@@ -14,14 +15,11 @@ int bo__runner_slurm_record(bo_storage *st, int64_t run_id, int64_t trial, int64
 			    const char *how)
 {
 	char where[48], detail[160];
-	struct timespec ts;
 	int rc;
 	snprintf(where, sizeof where, SLURM_PREFIX "%lld", (long long)job);
 	if ((rc = st->ops->trial_launched(st, trial, 0, 0, where, NULL)) < 0)
 		return rc;
 	snprintf(detail, sizeof detail, "trial %lld is Slurm job %lld (%s)", (long long)trial,
 		 (long long)job, how);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return st->ops->event(st, run_id, trial, "slurm_job", (double)job, detail,
-			      (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
+	return st->ops->event(st, run_id, trial, "slurm_job", (double)job, detail, bo__clock_wall());
 }

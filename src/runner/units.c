@@ -215,15 +215,6 @@ int bo__units_ended(bo_units *u, int64_t id, int state, const double *metrics, d
 	return 1;
 }
 
-static int same_x(const double *a, const double *b, size_t n)
-{
-	size_t i;
-	for (i = 0; i < n; i++)
-		if (!(a[i] == b[i] || (isnan(a[i]) && isnan(b[i]))))
-			return 0;
-	return 1;
-}
-
 int bo__units_replay(bo_units *u, int64_t id, const double *x, const char *scenario,
 		     int64_t repeat)
 {
@@ -237,7 +228,7 @@ int bo__units_replay(bo_units *u, int64_t id, const double *x, const char *scena
 	if (k == 0)
 		return add_group(u, x, id);
 	for (i = u->ng; i-- > 0;)
-		if (u->g[i]->nlaunched == k && same_x(u->g[i]->x, x, u->s->nparams))
+		if (u->g[i]->nlaunched == k && bo__trial_same_point(u->g[i]->x, x, u->s->nparams))
 			return bo__units_launched(u, u->g[i]->first_id, x, id);
 	return 0;
 }

@@ -744,6 +744,27 @@ static int value_at(nsga2 *g, size_t i, double t, double *v)
 	return rc;
 }
 
+/* One edge of the coordinates t in [0, 1] that give parameter i the value
+ * target, by bisection (the map is monotone in t): upper 0, the smallest t
+ * with value >= target; upper 1, the largest t with value <= target. */
+static int bisect_edge(nsga2 *g, size_t i, double target, int upper, double *t)
+{
+	double a = 0.0, b = 1.0, m, v;
+	size_t it;
+	int rc;
+	for (it = 0; it < UNIT_BISECT; it++) {
+		m = 0.5 * (a + b);
+		if ((rc = value_at(g, i, m, &v)) < 0)
+			return rc;
+		if (upper ? v <= target : !(v >= target))
+			a = m;
+		else
+			b = m;
+	}
+	*t = upper ? a : b;
+	return 0;
+}
+
 /*
  * Unit coordinates of configuration x into u (NaN for inactive
  * parameters) such that bo__space_from_unit gives x back: where
@@ -753,7 +774,7 @@ static int value_at(nsga2 *g, size_t i, double t, double *v)
  */
 static int unit_of(nsga2 *g, const double *x, double *u)
 {
-	size_t i, it;
+	size_t i;
 	int rc;
 
 	bo__space_to_unit(g->study, x, u);
@@ -764,36 +785,13 @@ static int unit_of(nsga2 *g, const double *x, double *u)
 		return rc;
 	for (i = 0; i < g->np; i++) {
 		const bo_param *p = &g->study->params[i];
-		double target = x[i], a, b, m, v, lo, hi;
+		double target = x[i], lo, hi;
 		if (isnan(target) || isnan(g->tx[i]) || g->tx[i] == target ||
 		    p->type == BO_PT_CHOICE || (p->type == BO_PT_FLOAT && !(p->step > 0)))
 			continue;   /* exact, or continuous: off by rounding only */
-		/* lo: the smallest t with value >= target. */
-		a = 0.0;
-		b = 1.0;
-		for (it = 0; it < UNIT_BISECT; it++) {
-			m = 0.5 * (a + b);
-			if ((rc = value_at(g, i, m, &v)) < 0)
-				return rc;
-			if (v >= target)
-				b = m;
-			else
-				a = m;
-		}
-		lo = b;
-		/* hi: the largest t with value <= target. */
-		a = 0.0;
-		b = 1.0;
-		for (it = 0; it < UNIT_BISECT; it++) {
-			m = 0.5 * (a + b);
-			if ((rc = value_at(g, i, m, &v)) < 0)
-				return rc;
-			if (v <= target)
-				a = m;
-			else
-				b = m;
-		}
-		hi = a;
+		if ((rc = bisect_edge(g, i, target, 0, &lo)) < 0 ||
+		    (rc = bisect_edge(g, i, target, 1, &hi)) < 0)
+			return rc;
 		if (lo <= hi)
 			u[i] = 0.5 * (lo + hi);
 		g->tu[i] = u[i];

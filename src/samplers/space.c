@@ -171,6 +171,19 @@ static int env_price_key(void *ud, int index, const char *key, double *out)
 	return e->inner.price_key(e->inner.ud, index, key, out);
 }
 
+/* se over x for the expressions of s, through ctx (which must outlive
+ * se); x may still be filling: se reads each value as it is assigned. */
+static void env_init(space_env *se, bo_eval_ctx *ctx, const bo_study *s, const double *x)
+{
+	ctx->study = s;
+	ctx->x = x;
+	ctx->metrics = NULL;
+	ctx->derived = NULL;
+	se->s = s;
+	se->x = x;
+	bo__study_env(ctx, &se->inner);
+}
+
 /* Evaluates e; *truth is 1 when it is true (non-zero, not NaN). When it
  * touches an inactive parameter, *truth = if_inactive. Other evaluation
  * errors are returned. */
@@ -210,13 +223,7 @@ int bo__space_from_unit(const bo_study *s, const double *u, double *x)
 			if (!have_env) {
 				/* x is filled in place, so one environment over
 				 * it sees every value assigned so far. */
-				ctx.study = s;
-				ctx.x = x;
-				ctx.metrics = NULL;
-				ctx.derived = NULL;
-				se.s = s;
-				se.x = x;
-				bo__study_env(&ctx, &se.inner);
+				env_init(&se, &ctx, s, x);
 				have_env = 1;
 			}
 			rc = eval_truth(&se, p->when, 0, &active);
@@ -245,13 +252,7 @@ static int check_constraints(const bo_study *s, const double *x, size_t *counts,
 	*ok = 1;
 	if (s->nconstraints == 0)
 		goto done;
-	ctx.study = s;
-	ctx.x = x;
-	ctx.metrics = NULL;
-	ctx.derived = NULL;
-	se.s = s;
-	se.x = x;
-	bo__study_env(&ctx, &se.inner);
+	env_init(&se, &ctx, s, x);
 	for (i = 0; i < s->nconstraints; i++) {
 		rc = eval_truth(&se, s->constraints[i].expr, 1, &holds);
 		if (rc < 0) {

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "serve/guard.h"
 
@@ -39,13 +40,6 @@ struct bo_serve_guard {
 	unsigned max_conns, max_per_addr;
 	double request_s;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void addr_key(unsigned char key[17], const struct sockaddr *sa, socklen_t len)
 {
@@ -107,7 +101,7 @@ bo_serve_conn *bo__guard_open(bo_serve_guard *g, int fd, const struct sockaddr *
 		return NULL;
 	c->fd = fd;
 	addr_key(c->addr, addr, len);
-	c->waiting_since = now_s();
+	c->waiting_since = bo__clock_mono();
 	pthread_mutex_lock(&g->lock);
 	/* Connections already cut or over the limit hold no slot. */
 	for (p = g->head; p; p = p->next) {
@@ -166,7 +160,7 @@ void bo__guard_idle(bo_serve_guard *g, bo_serve_conn *c)
 		return;
 	pthread_mutex_lock(&g->lock);
 	c->busy = 0;
-	c->waiting_since = now_s();
+	c->waiting_since = bo__clock_mono();
 	pthread_mutex_unlock(&g->lock);
 }
 
@@ -190,7 +184,7 @@ void bo__guard_close(bo_serve_guard *g, bo_serve_conn *c)
 unsigned bo__guard_reap(bo_serve_guard *g)
 {
 	bo_serve_conn *c;
-	double t = now_s();
+	double t = bo__clock_mono();
 	unsigned k = 0;
 	pthread_mutex_lock(&g->lock);
 	for (c = g->head; c; c = c->next)

@@ -291,16 +291,10 @@ def test_report(br, folder):
     print("screenshot: " + os.path.join(SCRATCH, "report.png"), flush=True)
 
 
-PRUNE_EVAL = r'''#!/usr/bin/env python3
-import json, sys, time
-x = float(sys.argv[1])
-for k in range(1, 5):
-    print(json.dumps({"step": k, "metrics": {"acc": x * k / 4}, "usage": {"tokens": 1000 * k}}), flush=True)
-    if k == 2 and x < 0.4:
-        while True:
-            time.sleep(3600)
-print(json.dumps({"metrics": {"acc": x}, "usage": {"tokens": 4000}}))
-'''
+# The pruner's known learning curves, shared with tests/report/run-rungs.sh.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "evaluators",
+                       "prune_curves.py")) as fh:
+    PRUNE_EVAL = fh.read()
 
 PRUNE_STUDY = '''name: pruned
 seed: 5

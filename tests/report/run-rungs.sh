@@ -17,17 +17,8 @@ mkdir -p "$tmp/prune" "$tmp/asha" "$tmp/plain"
 # Pruner: acc(k) = x * k / 4 with usage so far in each step line; a trial
 # with x < 0.4 hangs after step 2 (only the pruner ends it): threshold
 # lower 0.2 from step 2 stops exactly those (x * 2 / 4 < 0.2), at step 2.
-cat > "$tmp/prune/eval.py" <<'PY'
-#!/usr/bin/env python3
-import json, sys, time
-x = float(sys.argv[1])
-for k in range(1, 5):
-    print(json.dumps({"step": k, "metrics": {"acc": x * k / 4}, "usage": {"tokens": 1000 * k}}), flush=True)
-    if k == 2 and x < 0.4:
-        while True:
-            time.sleep(3600)
-print(json.dumps({"metrics": {"acc": x}, "usage": {"tokens": 4000}}))
-PY
+# The evaluator is shared with tests/browser/cdp.py.
+cp "$src/tests/data/evaluators/prune_curves.py" "$tmp/prune/eval.py"
 cat > "$tmp/prune/study.yaml" <<'YAML'
 name: rungs-prune
 seed: 5

@@ -1,0 +1,115 @@
+/*
+ * report/report_scenarios.c - the report's "Scenarios" section: each
+ * configuration's score under each scenario, with the weighted mean and
+ * the worst across them.
+ *
+ * Pure: builds text, no I/O.
+ */
+#include "report/report_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "analysis/robust.h"
+#include "core/alloc.h"
+
+/* Scenarios (issue 10 item 4): each configuration's mean stored score
+ * under each scenario (complete trials within every guardrail, repeats
+ * averaged), with the weighted mean and the worst across scenarios
+ * (analysis/robust.h); best weighted mean first. */
+void bo__report_scenarios_section(out *o, const bo_report_input *in)
+{
+	const bo_study *s = in->chart.c->s;
+	const bo_trial_rec *t = in->chart.trials;
+	size_t nt = in->chart.ntrials, nsc = bo__scenario_count(s), n = 0, i, j, k, r;
+	const char **keys = NULL, *head[40];
+	double *sum = NULL, *cnt = NULL, *v = NULL, *mean = NULL, *worst = NULL, *w = NULL;
+	size_t *ord = NULL;
+	bo_robust rm = {BO_ROBUST_MEAN, 1.0}, rw = {BO_ROBUST_WORST, 1.0};
+	char buf[128];
+	if (!s->nscenarios || !t || !s->score || nsc > 32)
+		return;
+	bo__report_heading(o, 2, "scenarios", "Scenarios");
+	if (!(keys = bo__calloc(nt + 1, sizeof *keys)) || !(sum = bo__calloc((nt + 1) * nsc, sizeof *sum)) ||
+	    !(cnt = bo__calloc((nt + 1) * nsc, sizeof *cnt)) || !(v = bo__calloc((nt + 1) * nsc, sizeof *v)) ||
+	    !(mean = bo__calloc(nt + 1, sizeof *mean)) || !(worst = bo__calloc(nt + 1, sizeof *worst)) ||
+	    !(w = bo__calloc(nsc, sizeof *w)) || !(ord = bo__calloc(nt + 1, sizeof *ord))) {
+		o->sb.failed = 1;
+		goto done;
+	}
+	for (i = 0; i < nt; i++) {
+		int sk = bo__scenario_find(s, t[i].scenario ? t[i].scenario : "default");
+		if (!t[i].params_json || sk < 0)
+			continue;
+		for (j = 0; j < n; j++)
+			if (!strcmp(keys[j], t[i].params_json))
+				break;
+		if (j == n)
+			keys[n++] = t[i].params_json;
+		if (t[i].state == BO_TRIAL_COMPLETE && t[i].feasible == 1 && isfinite(t[i].score)) {
+			sum[j * nsc + (size_t)sk] += t[i].score;
+			cnt[j * nsc + (size_t)sk] += 1;
+		}
+	}
+	for (k = 0; k < nsc; k++)
+		w[k] = bo__scenario_weight(s, k);
+	for (i = 0; i < n * nsc; i++)
+		v[i] = cnt[i] > 0 ? sum[i] / cnt[i] : NAN;
+	if (n == 0 || bo__robust_aggregate(&rm, v, n, nsc, w, s->score_goal, mean) < 0 ||
+	    bo__robust_aggregate(&rw, v, n, nsc, w, s->score_goal, worst) < 0) {
+		bo__report_para_begin(o, NULL);
+		bo__report_put(o, "No configuration has run yet.");
+		bo__report_para_end(o);
+		goto done;
+	}
+	for (i = 0; i < n; i++) {      /* insertion sort: best weighted mean first, NaN last */
+		for (r = i; r > 0; r--) {
+			double a = mean[i], b = mean[ord[r - 1]];
+			if (!isnan(b) && (isnan(a) || s->score_goal * a <= s->score_goal * b))
+				break;
+			ord[r] = ord[r - 1];
+		}
+		ord[r] = i;
+	}
+	bo__report_para_begin(o, NULL);
+	bo__report_putf(o, "The score of each configuration under each scenario (the mean of its repeats; complete "
+		"trials within every guardrail), with the weighted mean and the worst across scenarios "
+		"(docs/frontier-and-select.md); budgetopt select --robust (worst, mean, cvar:A, regret) selects by "
+		"them. Weights:");
+	for (k = 0; k < nsc; k++)
+		bo__report_putf(o, "%s %s %.3g", k ? "," : "", bo__scenario_name(s, k), w[k]);
+	bo__report_put(o, ".");
+	bo__report_para_end(o);
+	r = 0;
+	head[r++] = "parameters";
+	head[r++] = "weighted mean";
+	head[r++] = "worst";
+	for (k = 0; k < nsc; k++)
+		head[r++] = bo__scenario_name(s, k);
+	bo__report_table_begin(o, head, r);
+	for (i = 0; i < n && i < (in->top ? in->top : 10); i++) {
+		j = ord[i];
+		bo__report_row_begin(o);
+		bo__report_cell(o, NULL, keys[j]);
+		bo__report_num(mean[j], buf, sizeof buf);
+		bo__report_cell(o, "num", buf);
+		bo__report_num(worst[j], buf, sizeof buf);
+		bo__report_cell(o, "num", buf);
+		for (k = 0; k < nsc; k++) {
+			bo__report_num(v[j * nsc + k], buf, sizeof buf);
+			bo__report_cell(o, "num", buf);
+		}
+		bo__report_row_end(o);
+	}
+	bo__report_table_end(o);
+done:
+	bo__free(keys);
+	bo__free(sum);
+	bo__free(cnt);
+	bo__free(v);
+	bo__free(mean);
+	bo__free(worst);
+	bo__free(w);
+	bo__free(ord);
+}
