@@ -53,8 +53,9 @@ struct bo_costmodel {
 	size_t d;                 /* parameters */
 	size_t n, cap, lccap;
 	double *u;                /* n * d unit coordinates */
-	size_t nfail, failcap;
-	double *fail;             /* nfail * d configurations that failed */
+	size_t ntold, toldcap;
+	double *told;             /* ntold * d configurations told, as given
+				     (whatever their cost): cheaper offers none */
 	double *lc;               /* n log-costs */
 	double resid[RESID_WINDOW];
 	size_t nresid;            /* residuals ever kept (ring buffer) */
@@ -91,7 +92,7 @@ void bo__costmodel_free(bo_costmodel *m)
 		return;
 	bo__free(m->u);
 	bo__free(m->lc);
-	bo__free(m->fail);
+	bo__free(m->told);
 	bo__free(m->ubuf);
 	bo__free(m->ubuf2);
 	bo__free(m->best);
@@ -163,11 +164,22 @@ static void catch_up(bo_costmodel *m)
 	}
 }
 
-int bo__costmodel_add(bo_costmodel *m, const double *x, double cost)
+/* Remembers configuration x as told (bo__costmodel_cheaper skips it). */
+static int remember(bo_costmodel *m, const double *x)
 {
 	int rc;
-	if (!m || !x)
-		return bo__error(BO_EMISUSE, "cost model add needs a model and a configuration");
+	if (!m->d)
+		return 0;
+	if ((rc = bo__grow(&m->told, &m->toldcap, (m->ntold + 1) * m->d, sizeof *m->told)) < 0)
+		return rc;
+	memcpy(m->told + m->ntold * m->d, x, m->d * sizeof *x);
+	m->ntold++;
+	return 0;
+}
+
+static int learn(bo_costmodel *m, const double *x, double cost)
+{
+	int rc;
 	if (!(cost > 0) || !isfinite(cost))
 		return 0;   /* free or unknown: says nothing about log-cost */
 	bo__space_to_unit(m->s, x, m->ubuf);
@@ -181,33 +193,39 @@ int bo__costmodel_add(bo_costmodel *m, const double *x, double cost)
 	return 0;
 }
 
+int bo__costmodel_add(bo_costmodel *m, const double *x, double cost)
+{
+	int rc;
+	if (!m || !x)
+		return bo__error(BO_EMISUSE, "cost model add needs a model and a configuration");
+	if ((rc = remember(m, x)) < 0)
+		return rc;
+	return learn(m, x, cost);
+}
+
 int bo__costmodel_add_failed(bo_costmodel *m, const double *x, double cost)
 {
 	double mean;
 	int rc;
 	if (!m || !x)
 		return bo__error(BO_EMISUSE, "cost model add needs a model and a configuration");
-	if (m->d) {
-		if ((rc = bo__grow(&m->fail, &m->failcap, (m->nfail + 1) * m->d, sizeof *m->fail)) < 0)
-			return rc;
-		memcpy(m->fail + m->nfail * m->d, x, m->d * sizeof *x);
-		m->nfail++;
-	}
+	if ((rc = remember(m, x)) < 0)
+		return rc;
 	if (!(cost > 0) || !isfinite(cost))
 		return 0;
 	bo__space_to_unit(m->s, x, m->ubuf);
 	mean = knn_mean(m, m->ubuf, m->n);
 	if (!(isfinite(mean) && log(cost) >= mean))
 		return 0;
-	return bo__costmodel_add(m, x, cost);
+	return learn(m, x, cost);
 }
 
-/* 1 when configuration x failed before. */
-static int failed_before(const bo_costmodel *m, const double *x)
+/* 1 when configuration x was told before. */
+static int told_before(const bo_costmodel *m, const double *x)
 {
 	size_t i, j;
-	for (i = 0; i < m->nfail; i++) {
-		const double *f = m->fail + i * m->d;
+	for (i = 0; i < m->ntold; i++) {
+		const double *f = m->told + i * m->d;
 		for (j = 0; j < m->d; j++)
 			if (isnan(f[j]) != isnan(x[j]) || (!isnan(x[j]) && f[j] != x[j]))
 				break;
@@ -346,7 +364,7 @@ int bo__costmodel_cheaper(bo_costmodel *m, uint64_t seed, int64_t number, const 
 			rc = r;
 			goto done;
 		}
-		if (failed_before(m, cand))
+		if (told_before(m, cand))
 			continue;
 		bo__space_to_unit(m->s, cand, m->ubuf);
 		pred = predict_u(m, m->ubuf, rq);

@@ -32,8 +32,8 @@ int bo__costmodel_add(bo_costmodel *m, const double *x, double cost);
  * real trial near it) and miscalibrate the upper quantile. So its cost is
  * learnt only when it is at least the model's point prediction for x (a
  * failure that cost that much, say a timeout, is a warning worth keeping),
- * and never before the model can predict. Either way x is remembered as
- * failed: bo__costmodel_cheaper never offers it. Returns 0, BO_ENOMEM. */
+ * and never before the model can predict. Either way x is remembered:
+ * bo__costmodel_cheaper never offers it. Returns 0, BO_ENOMEM. */
 int bo__costmodel_add_failed(bo_costmodel *m, const double *x, double cost);
 
 /* Costs learnt so far. */
@@ -61,8 +61,9 @@ void bo__costmodel_describe(bo_costmodel *m, double q, char *buf, size_t size);
 
 /* A configuration near the proposal x (in the unit cube) whose predicted
  * q-quantile is at most limit, drawn deterministically from (seed,
- * number), meeting the study's constraints and never one that failed
- * before (bo__costmodel_add_failed), into xout with its
+ * number), meeting the study's constraints and never one told before
+ * (whether it ran or failed: in a finite space the cheap configurations
+ * would otherwise be run again and again), into xout with its
  * prediction in *upper. Returns 0, BO_DONE when no draw fits (or the
  * model cannot predict yet), BO_ENOMEM. */
 int bo__costmodel_cheaper(bo_costmodel *m, uint64_t seed, int64_t number, const double *x,

@@ -181,33 +181,30 @@ static void test_failed_costs(void **state)
 	bo_study_free(s);
 }
 
-/* cheaper never offers a configuration that failed: of three, only r fits
- * the limit; once r failed it is not offered (told as a plain cost, it
- * would be). */
-static void test_cheaper_skips_failed(void **state)
+/* cheaper never offers a configuration told before, failed or not: in a
+ * space of four, with three told (one of them failed), the one left is
+ * offered even for a proposal that is itself told (the nearest
+ * configuration, at distance 0, were told ones allowed); with all four
+ * told, none is. */
+static void test_cheaper_skips_told(void **state)
 {
-	bo_study *s = parse("name: three\nspace:\n  k: {choice: [p, q, r]}\n"
+	bo_study *s = parse("name: four\nspace:\n  a: {choice: [p, q]}\n  b: {choice: [x, y]}\n"
 			    "metrics: {y: {}}\nobjectives: [y]\nprices: {eval_units: 1}\n"
 			    "budget: {money: 500}\nevaluator: {command: [\"true\"]}\n");
-	static const double COST[3] = {10, 5, 1};
-	bo_costmodel *m[2] = {NULL, NULL};
-	double p = 0, r = 2, got = -1, up;
-	int v, i, k;
+	static const double C[4][2] = {{0, 0}, {0, 1}, {1, 0}, {1, 1}};
+	bo_costmodel *m = NULL;
+	double got[2] = {-1, -1}, up;
+	int i;
 	(void)state;
-	for (v = 0; v < 2; v++) {
-		assert_int_equal(bo__costmodel_new(&m[v], s), 0);
-		for (i = 0; i < 3; i++)
-			for (k = 0; k < 3; k++) {
-				double x = k;
-				assert_int_equal(bo__costmodel_add(m[v], &x, COST[k] * (1 + 0.01 * i)), 0);
-			}
-		assert_int_equal(v ? bo__costmodel_add_failed(m[v], &r, 1e-5) : bo__costmodel_add(m[v], &r, 1e-5), 0);
-	}
-	assert_int_equal(bo__costmodel_cheaper(m[0], 9, 1, &p, 0.5, 2.0, &got, &up), 0);
-	assert_true(got == 2);
-	assert_int_equal(bo__costmodel_cheaper(m[1], 9, 1, &p, 0.5, 2.0, &got, &up), BO_DONE);
-	bo__costmodel_free(m[0]);
-	bo__costmodel_free(m[1]);
+	assert_int_equal(bo__costmodel_new(&m, s), 0);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(bo__costmodel_add(m, C[i % 2], 3.0 + i), 0);
+	assert_int_equal(bo__costmodel_add_failed(m, C[2], 1e-5), 0);
+	assert_int_equal(bo__costmodel_cheaper(m, 9, 1, C[0], 0.5, 1e9, got, &up), 0);
+	assert_true(got[0] == C[3][0] && got[1] == C[3][1]);
+	assert_int_equal(bo__costmodel_add(m, C[3], 4.0), 0);
+	assert_int_equal(bo__costmodel_cheaper(m, 9, 2, C[0], 0.5, 1e9, got, &up), BO_DONE);
+	bo__costmodel_free(m);
 	bo_study_free(s);
 }
 
@@ -366,7 +363,7 @@ int main(void)
 		cmocka_unit_test(test_recovers_law),
 		cmocka_unit_test(test_alpha),
 		cmocka_unit_test(test_failed_costs),
-		cmocka_unit_test(test_cheaper_skips_failed),
+		cmocka_unit_test(test_cheaper_skips_told),
 		cmocka_unit_test(test_cost_aware_tpe),
 		cmocka_unit_test(test_cost_aware_nsga2),
 	};
