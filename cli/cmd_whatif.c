@@ -249,6 +249,23 @@ static double spend(const cli_decide *d)
 	return sum;
 }
 
+/* The spend of d's trials re-priced from their stored usage under d's own
+ * price book: what "re-priced" is compared with, so that an unchanged
+ * price book moves nothing. It differs from the recorded spend where a
+ * trial was charged its cap (priced above it) or prices were observed. */
+static double usage_spend(const cli_decide *d)
+{
+	double sum = 0;
+	size_t i;
+	for (i = 0; i < d->ntrials; i++) {
+		double c = bo__budget_charge(&d->s->budget, bo__pricebook_cost(&d->s->prices, d->trials[i].usage,
+									       d->trials[i].nusage));
+		if (isfinite(c))
+			sum += c;
+	}
+	return sum;
+}
+
 static void json_ids(const cli_decide *d, const bo_frontier *in, const bo_frontier *out)
 {
 	size_t i, n = 0;
@@ -405,6 +422,8 @@ static int compare_main(int argc, char **argv, int reprice)
 		if (!a.c.catalog) {
 			printf(",\n \"spend_before\": ");
 			cli_json_num(stdout, spend(&a));
+			printf(", \"spend_before_repriced\": ");
+			cli_json_num(stdout, usage_spend(&a));
 			printf(", \"spend_after\": ");
 			cli_json_num(stdout, spend(&b));
 		}
@@ -439,9 +458,14 @@ static int compare_main(int argc, char **argv, int reprice)
 		text_ids(&b, &fb, &fa);
 		printf("frontier out:");
 		text_ids(&a, &fa, &fb);
-		if (!a.c.catalog)
-			printf("spend: %.6g %s recorded, %.6g re-priced from stored usage (%+.6g)\n",
-			       spend(&a), a.s->prices.currency, spend(&b), spend(&b) - spend(&a));
+		if (!a.c.catalog) {
+			double rec = spend(&a), before = usage_spend(&a);
+			printf("spend: %.6g %s recorded", rec, a.s->prices.currency);
+			if (fabs(before - rec) > 1e-9 * fmax(1.0, fabs(rec)))
+				printf(" (%.6g from stored usage at the study's prices: a trial charged its "
+				       "cap, or observed prices)", before);
+			printf(", %.6g re-priced from stored usage (%+.6g)\n", spend(&b), spend(&b) - before);
+		}
 		if (!reprice)
 			printf("nothing was stored\n");
 	}

@@ -103,6 +103,31 @@ expect reprice-bad err 'bad.yaml:2:34: price "gpu_hours.a100": normal: the sd mu
 "$exe" reprice run.yaml > out 2> err; rc=$?
 [ $rc -eq 2 ] || fail "reprice without --prices: exit $rc"
 
+# A trial charged its cap: money 2, each trial's usage priced at 1.5; the
+# second is held to the 0.5 left (cap_clamped). Recorded 2, stored usage
+# priced at the study's own prices 3: a change that moves nothing (l4, not
+# used) re-states 3 as 3, not 2 as 3.
+cat > cap.yaml <<'Y'
+name: c
+space:
+  x: {float: [0.1, 0.9]}
+prices:
+  gpu_hours: {l4: 0.8, a100: 3.0}
+metrics:
+  acc: {maximize: true}
+score: "acc"
+budget:
+  trials: 4
+  money: 2
+evaluator:
+  command: [sh, eval.sh, "{x}"]
+Y
+"$exe" run cap.yaml > run.out 2>&1 || { fail "run cap.yaml"; cat run.out; }
+"$exe" whatif cap.yaml --price gpu_hours.l4=x2 > out 2> err || fail "whatif cap.yaml"
+expect capped out 'spend: 2 USD recorded (3 from stored usage at the study'"'"'s prices: a trial charged its cap, or observed prices), 3 re-priced from stored usage (+0)'
+"$exe" whatif cap.yaml --price gpu_hours.l4=x2 --format json > out 2> err || fail "whatif cap.yaml json"
+expect capped-json out '"spend_before": 2, "spend_before_repriced": 3, "spend_after": 3'
+
 # bad changes (whatif)
 for arg in "--price nope=+3%" "--price cpu_hours=+x" "--price cpu_hours=x0" "--price cpu_hours==-1" \
 	"--input nope=x2" "--input qps" "--price cpu_hours=-100%"; do
