@@ -353,7 +353,7 @@ static int trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t m
 		goto done;
 	bo__pg_p_text(&p, by_folder ? t->folder : NULL);
 	bo__pg_p_text(&p, max_trials > 0 ? "true" : "false");
-	pipe_q(&b, "SELECT (SELECT COUNT(*) FROM trials WHERE state <> 'queued' AND $2::boolean), "
+	pipe_q(&b, "SELECT (SELECT ntrials FROM budget WHERE id = 1 AND $2::boolean), "
 		   "(SELECT MIN(id) FROM trials WHERE folder = $1 AND state = 'running' "
 		   "HAVING COUNT(*) = 1), (SELECT COALESCE(MAX(id), 0) + 1 FROM trials)",
 	       &p);

@@ -433,6 +433,95 @@ static void shared_trial_budget(void **state)
 	bo__storage_close(st);
 }
 
+/* One statement on a raw connection; its single value as an integer, or
+ * -1 when it returns no row. */
+static long long raw(const char *uri, const char *sql)
+{
+	PGconn *c = PQconnectdb(uri);
+	PGresult *r;
+	long long v = -1;
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
+		v = atoll(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
+/* The budget row's counts against COUNT(*) of the trials, each state. */
+static void counts_match(const char *u, long long nq, long long nr, long long nf)
+{
+	bo_storage *st = open_ok(u);
+	bo_pg_sync s;
+	assert_int_equal(bo__pg_sync(st, &s), 0);
+	bo__storage_close(st);
+	assert_int_equal(s.nqueued, nq);
+	assert_int_equal(s.nrunning, nr);
+	assert_int_equal(s.nfinal, nf);
+	assert_int_equal(s.ntrials, nr + nf);
+	assert_int_equal(raw(u, "SELECT COUNT(*) FROM trials WHERE state = 'queued'"), nq);
+	assert_int_equal(raw(u, "SELECT COUNT(*) FROM trials WHERE state = 'running'"), nr);
+	assert_int_equal(raw(u, "SELECT COUNT(*) FROM trials WHERE state IN "
+				"('complete', 'pruned', 'failed')"), nf);
+}
+
+/* The trial counts of the budget row (schema 3 -> 4): a ledger at version
+ * 3 holding trials in every state migrates with the counts of its rows;
+ * starts, finishes and queued rows then move them as COUNT(*) does. */
+static void budget_counts(void **state)
+{
+	char u[2048];
+	bo_storage *st;
+	bo_trial_rec t;
+	int64_t v = 0;
+	long long ver;
+	int k;
+	(void)state;
+	fresh_db(u, sizeof u);
+	st = open_ok(u);
+	assert_int_equal(st->ops->register_study(st, "s", "t", "h", "sp", &v), 0);
+	bo__storage_close(st);
+	ver = raw(u, "SELECT version FROM schema_version");
+	assert_true(ver >= 4);
+	/* Back to version 3 as it was released: no counts, no trigger; then
+	 * trials in every state, written as a version-3 ledger would. */
+	raw(u, "DROP TRIGGER trials_counts ON trials;"
+	       "DROP FUNCTION budgetopt_trial_counts();"
+	       "ALTER TABLE budget DROP COLUMN ntrials, DROP COLUMN nqueued,"
+	       " DROP COLUMN nfinal, DROP COLUMN nrunning;"
+	       "UPDATE schema_version SET version = 3");
+	raw(u, "INSERT INTO trials(id, version, state, cost, reserved) SELECT g, 1,"
+	       " (ARRAY['queued', 'running', 'complete', 'pruned', 'failed'])[1 + g % 5],"
+	       " 0.25, 0.5 FROM generate_series(1, 23) g");
+	/* 23 rows, g % 5: 0 -> queued (4), 1 -> running (5), 2, 3, 4 -> final (14) */
+	st = open_ok(u);   /* migrates */
+	bo__storage_close(st);
+	assert_int_equal(raw(u, "SELECT version FROM schema_version"), ver);
+	counts_match(u, 4, 5, 14);
+	/* from here on the trigger keeps them: two starts, one finish */
+	st = open_ok(u);
+	for (k = 0; k < 2; k++) {
+		make_trial(&t, v, 0, k);
+		t.folder = NULL;
+		assert_int_equal(bo__pg_trial_insert(st, &t, NAN, 0), 0);
+		assert_int_equal(t.id, 24 + k);
+	}
+	t.id = 24;
+	t.state = BO_TRIAL_PRUNED;
+	t.cost = 0.125;
+	t.ended_at = 1.8e9;
+	assert_int_equal(st->ops->trial_finish(st, &t), 0);
+	bo__storage_close(st);
+	counts_match(u, 4, 6, 15);
+	/* a queued row claimed, one deleted: each moves the counts */
+	raw(u, "UPDATE trials SET state = 'running' WHERE id = 5");
+	raw(u, "DELETE FROM trials WHERE id = 3");
+	counts_match(u, 3, 7, 14);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -440,6 +529,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(refusals),
 		cmocka_unit_test(shared_budget),
 		cmocka_unit_test(shared_trial_budget),
+		cmocka_unit_test(budget_counts),
 	};
 	if (argc < 3) {
 		fprintf(stderr, "usage: pg_ledger ADMIN-URI SCRATCH-DIR\n");
