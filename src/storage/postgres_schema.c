@@ -24,7 +24,8 @@
 
 /* Forward migrations, as in sqlite.c: append, never edit a released one.
  * Up to 3 the versions match SQLite's (version v has the same tables
- * there); 4 adds what only PostgreSQL has (the budget row's counts). */
+ * there); 4 and 5 add what only PostgreSQL has (the budget row's counts,
+ * an index for the spend rate's window). */
 static const char *const migrations[] = {
 	/* 0 -> 1 */
 	"CREATE TABLE IF NOT EXISTS schema_version(version BIGINT NOT NULL);"
@@ -156,6 +157,9 @@ static const char *const migrations[] = {
 	" nqueued = (SELECT COUNT(*) FROM trials WHERE state = 'queued'),"
 	" nfinal = (SELECT COUNT(*) FROM trials WHERE state IN ('complete', 'pruned', 'failed')),"
 	" nrunning = (SELECT COUNT(*) FROM trials WHERE state = 'running') WHERE id = 1;",
+	/* 4 -> 5 (PostgreSQL only): the spend-rate limit of all workers
+	 * reads the trials charged in its trailing window at each start */
+	"CREATE INDEX IF NOT EXISTS trials_ended ON trials(ended_at);",
 };
 
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))

@@ -1,8 +1,10 @@
 /*
  * storage/postgres_workers.c - what several workers on one PostgreSQL
  * study need beyond bo_storage_ops: one read of the shared state before
- * each decision, claiming re-queued configurations, and failing the
- * trials of workers whose heartbeat stopped.
+ * each decision, claiming re-queued configurations, failing the trials of
+ * workers whose heartbeat stopped, and the safeguards that are the
+ * study's, not each worker's (an alert recorded once, the spend rate of
+ * all workers).
  *
  * Locks: every change of trials or money takes the budget row first
  * (SELECT ... FOR UPDATE), then trial rows, so two workers never wait on
@@ -320,6 +322,77 @@ done:
 	if (rc)
 		rollback(c);
 	return rc;
+}
+
+int bo__pg_alert_once(bo_storage *st, int64_t run_id, const char *key, double amount,
+		      const char *detail, double now)
+{
+	const char *label = "", *what = "recording a budget alert";
+	PGconn *c = conn(st, &label, what);
+	PGresult *r = NULL;
+	char b[3][NUMLEN];
+	const char *v[5];
+	int rc;
+	if (!c)
+		return BO_EIO;
+	if (!key || !*key || !detail)
+		return bo__error(BO_EMISUSE, "%s: no key or detail", what);
+	/* Under the budget row's lock: two workers crossing a threshold
+	 * together queue there, and the second one's read, a statement
+	 * after the lock was granted, sees the first one's event. */
+	v[0] = key;
+	if ((rc = run(c, label, "BEGIN", 0, NULL, NULL, what)) ||
+	    (rc = run(c, label, "SELECT 1 FROM budget WHERE id = 1 FOR UPDATE", 0, NULL, NULL,
+		      what)) ||
+	    (rc = run(c, label,
+		      "SELECT 1 FROM events WHERE kind = 'alert' AND left(detail, length($1)) = $1 "
+		      "LIMIT 1",
+		      1, v, &r, what)))
+		goto done;
+	if (PQntuples(r) > 0) {
+		rc = run(c, label, "COMMIT", 0, NULL, NULL, what);
+		goto done;   /* 0: fired by another process */
+	}
+	fmt_real(b[0], now);
+	fmt_int(b[1], run_id);
+	fmt_real(b[2], amount);
+	v[0] = b[0];
+	v[1] = run_id > 0 ? b[1] : NULL;
+	v[2] = isfinite(amount) ? b[2] : NULL;
+	v[3] = detail;
+	if ((rc = run(c, label,
+		      "INSERT INTO events(t, run_id, kind, amount, detail) VALUES "
+		      "($1, $2, 'alert', $3, $4)",
+		      4, v, NULL, what)) ||
+	    (rc = run(c, label, "COMMIT", 0, NULL, NULL, what)))
+		goto done;
+	rc = 1;
+done:
+	PQclear(r);
+	if (rc < 0)
+		rollback(c);
+	return rc;
+}
+
+int bo__pg_rate_window(bo_storage *st, double since, double *window)
+{
+	const char *label = "", *what = "reading the spend rate";
+	PGconn *c = conn(st, &label, what);
+	PGresult *r = NULL;
+	char b[NUMLEN];
+	const char *v[1];
+	int rc;
+	*window = 0.0;
+	if (!c)
+		return BO_EIO;
+	fmt_real(b, since);
+	v[0] = b;
+	if ((rc = run(c, label, BO_PG_SQL_RATE_WINDOW, 1, v, &r, what)))
+		return rc;
+	if (PQntuples(r) == 1)
+		*window = num(r, 0, 0);
+	PQclear(r);
+	return 0;
 }
 
 /* Inserts a queued copy of trial old (its configuration) unless old was a

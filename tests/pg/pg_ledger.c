@@ -341,7 +341,7 @@ static void shared_budget(void **state)
 				make_trial(&t, v, 0, k);
 				t.folder = NULL;
 				t.reserved = 1.0;
-				rc = bo__pg_trial_insert(w, &t, limit, 0);
+				rc = bo__pg_trial_insert(w, &t, limit, 0, NULL);
 				if (rc == BO_DONE)
 					break;
 				if (rc != 0)
@@ -409,7 +409,7 @@ static void shared_trial_budget(void **state)
 				make_trial(&t, v, 0, k);
 				t.folder = NULL;
 				t.reserved = 0.0;
-				rc = bo__pg_trial_insert(w, &t, NAN, MAX_TRIALS);
+				rc = bo__pg_trial_insert(w, &t, NAN, MAX_TRIALS, NULL);
 				if (rc == BO_DONE)
 					break;
 				if (rc != 0)
@@ -492,6 +492,7 @@ static void budget_counts(void **state)
 	       "DROP FUNCTION budgetopt_trial_counts();"
 	       "ALTER TABLE budget DROP COLUMN ntrials, DROP COLUMN nqueued,"
 	       " DROP COLUMN nfinal, DROP COLUMN nrunning;"
+	       "DROP INDEX IF EXISTS trials_ended;"
 	       "UPDATE schema_version SET version = 3");
 	raw(u, "INSERT INTO trials(id, version, state, cost, reserved) SELECT g, 1,"
 	       " (ARRAY['queued', 'running', 'complete', 'pruned', 'failed'])[1 + g % 5],"
@@ -506,7 +507,7 @@ static void budget_counts(void **state)
 	for (k = 0; k < 2; k++) {
 		make_trial(&t, v, 0, k);
 		t.folder = NULL;
-		assert_int_equal(bo__pg_trial_insert(st, &t, NAN, 0), 0);
+		assert_int_equal(bo__pg_trial_insert(st, &t, NAN, 0, NULL), 0);
 		assert_int_equal(t.id, 24 + k);
 	}
 	t.id = 24;
@@ -522,6 +523,118 @@ static void budget_counts(void **state)
 	counts_match(u, 3, 7, 14);
 }
 
+/* Processes racing under a spend rate (bo_pg_rate) with no money limit:
+ * each trial needs and costs 1.0 and the rate is 5.5 over a window that
+ * holds every charge, so the check under the budget row's lock lets
+ * exactly five trials start among all of them, however they interleave
+ * (each process alone would start five). */
+static void shared_rate(void **state)
+{
+	enum { NPROC = 4, PER = 10 };
+	char u[2048];
+	bo_storage *st;
+	int64_t v = 0;
+	int p, status;
+	bo_trial_rec *all = NULL;
+	size_t n = 0, i;
+	double spent = -1, reserved = -1;
+	(void)state;
+	fresh_db(u, sizeof u);
+	st = open_ok(u);
+	assert_int_equal(st->ops->register_study(st, "s", "t", "h", "sp", &v), 0);
+	bo__storage_close(st);
+	for (p = 0; p < NPROC; p++) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			int k, rc = 0;
+			bo_storage *w = NULL;
+			if (bo__storage_open(&w, u) != 0)
+				_exit(2);
+			for (k = 0; k < PER; k++) {
+				bo_trial_rec t;
+				bo_pg_rate rate = {5.5, 0.0, 1.0, 0, 0.0, 0.0};
+				make_trial(&t, v, 0, k);
+				t.folder = NULL;
+				t.reserved = 1.0;
+				rc = bo__pg_trial_insert(w, &t, NAN, 0, &rate);
+				if (rc == BO_DONE)
+					break;
+				if (rc != 0 || rate.refused)
+					_exit(3);
+				t.state = BO_TRIAL_COMPLETE;
+				t.cost = 1.0;
+				t.ended_at = 1.8e9 + k;
+				if (w->ops->trial_finish(w, &t) != 0)
+					_exit(4);
+			}
+			bo__storage_close(w);
+			/* refused by the rate: the window held 4 or 5 charged */
+			_exit(rc == BO_DONE ? 0 : 5);
+		}
+	}
+	for (p = 0; p < NPROC; p++) {
+		assert_true(wait(&status) > 0);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	st = open_ok(u);
+	assert_int_equal(st->ops->trials(st, NULL, &all, &n), 0);
+	assert_int_equal(n, 5);
+	for (i = 0; i < n; i++)
+		assert_int_equal(all[i].state, BO_TRIAL_COMPLETE);
+	assert_int_equal(bo__pg_budget(st, &spent, &reserved), 0);
+	assert_true(fabs(spent - 5.0) < 1e-9);
+	bo__trial_rec_free_array(all, n);
+	bo__storage_close(st);
+}
+
+/* Four processes fire the same alert threshold together: one event, one
+ * process told it recorded it; a second threshold is its own. */
+static void alert_once(void **state)
+{
+	enum { NPROC = 4 };
+	char u[2048];
+	bo_storage *st;
+	int64_t v = 0;
+	int p, status, won = 0;
+	(void)state;
+	fresh_db(u, sizeof u);
+	st = open_ok(u);
+	assert_int_equal(st->ops->register_study(st, "s", "t", "h", "sp", &v), 0);
+	bo__storage_close(st);
+	for (p = 0; p < NPROC; p++) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			bo_storage *w = NULL;
+			int rc;
+			if (bo__storage_open(&w, u) != 0)
+				_exit(2);
+			rc = bo__pg_alert_once(w, 0, "budget alert 80%:", 4.25 + p,
+					       "budget alert 80%: spent 4.25 of 5 USD", 1.8e9 + p);
+			bo__storage_close(w);
+			_exit(rc == 1 ? 10 : rc == 0 ? 11 : 3);
+		}
+	}
+	for (p = 0; p < NPROC; p++) {
+		assert_true(wait(&status) > 0);
+		assert_true(WIFEXITED(status));
+		assert_true(WEXITSTATUS(status) == 10 || WEXITSTATUS(status) == 11);
+		won += WEXITSTATUS(status) == 10;
+	}
+	assert_int_equal(won, 1);
+	assert_int_equal(raw(u, "SELECT COUNT(*) FROM events WHERE kind = 'alert'"), 1);
+	st = open_ok(u);
+	/* "80%:" is not "8%:" : the key is the whole prefix */
+	assert_int_equal(bo__pg_alert_once(st, 0, "budget alert 8%:", 0.5,
+					   "budget alert 8%: spent 0.4 of 5 USD", 1.8e9), 1);
+	assert_int_equal(bo__pg_alert_once(st, 0, "budget alert 8%:", 0.5,
+					   "budget alert 8%: spent 0.4 of 5 USD", 1.8e9), 0);
+	bo__storage_close(st);
+	assert_int_equal(raw(u, "SELECT COUNT(*) FROM events WHERE kind = 'alert'"), 2);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -530,6 +643,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(shared_budget),
 		cmocka_unit_test(shared_trial_budget),
 		cmocka_unit_test(budget_counts),
+		cmocka_unit_test(shared_rate),
+		cmocka_unit_test(alert_once),
 	};
 	if (argc < 3) {
 		fprintf(stderr, "usage: pg_ledger ADMIN-URI SCRATCH-DIR\n");

@@ -18,6 +18,10 @@ PG_CTL_STOP / PG_CTL_START commands):
    worker raises the trial's reservation in the budget row (a `hold`
    event), so the other worker stops launching before the spend of all
    together passes the budget.
+5. The safeguards are the study's: 3 workers crossing the budget alerts
+   make one `alert` event and one hook run per threshold; 2 workers under a
+   spend rate that fits three trials run three between them, then both
+   wait.
 
 Every section ends with the ledger's checks, the budget row's trial counts
 (kept by a trigger, schema 4) against COUNT(*) of the trials in each state
@@ -59,7 +63,8 @@ x = float(sys.argv[1])
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "starts.log"), "a") as f:
     f.write("%s %s\n" % (os.environ["BUDGETOPT_TRIAL_ID"], os.environ["BUDGETOPT_TRIAL_DIR"]))
 time.sleep(float(os.environ.get("EVAL_SLEEP", "0")))
-print(json.dumps({"metrics": {"y": (x - 0.3) ** 2}, "usage": {"tokens": 1 + int(x * 9)}}))
+tokens = int(os.environ.get("EVAL_TOKENS", "0")) or 1 + int(x * 9)
+print(json.dumps({"metrics": {"y": (x - 0.3) ** 2}, "usage": {"tokens": tokens}}))
 '''
 
 STUDY = '''name: %(name)s
@@ -282,8 +287,81 @@ def section_4():
     rows = ledger_checks(d, uri, 1.0, "uncapped live cost")
 
 
+# 5. the safeguards of a study are the study's, not each worker's: a
+# budget alert fires once for the study (one `alert` event and one hook
+# run per threshold, whichever worker crosses it first, decided under the
+# budget row's lock), and the spend-rate limit counts the charges and the
+# running trials of every worker (checked again under that lock at each
+# start), so N workers together keep one rate, not N
+HOOK = '''#!/bin/sh
+echo "$BUDGETOPT_ALERT_THRESHOLD" >> %s
+'''
+
+
+def section_5():
+    """alerts once per study and one spend rate for all workers"""
+    # alerts: three workers on a study whose money budget stops it
+    d, uri = setup("alerts", 1000, "0.5")
+    log = os.path.join(d, "hooks.log")
+    with open(os.path.join(d, "hook.sh"), "w") as f:
+        f.write(HOOK % shlex.quote(log))
+    os.chmod(os.path.join(d, "hook.sh"), 0o755)
+    with open(os.path.join(d, "study.yaml"), "a") as f:
+        f.write("alerts:\n  at: [0.5, 0.8, 0.95]\n  command: [./hook.sh]\n")
+    ws = [start_worker(d, uri) for _ in range(3)]
+    rcs = [w.wait() for w in ws]
+    check(rcs == [0, 0, 0], "three workers with alerts exit 0 (%s)" % rcs)
+    ledger_checks(d, uri, 0.5, "alerts")
+    fired = {}
+    for det, run in sql(uri, "SELECT detail, run_id FROM events WHERE kind = 'alert' ORDER BY id"):
+        fired.setdefault(det.split(":")[0], []).append(run)
+    check(sorted(fired) == ["budget alert 50%", "budget alert 80%", "budget alert 95%"] and
+          all(len(v) == 1 for v in fired.values()),
+          "each threshold is one alert event for the study (%s)" % fired)
+    hooks = open(log).read().split() if os.path.exists(log) else []
+    check(sorted(hooks) == ["0.5", "0.8", "0.95"], "the hook ran once per threshold (%s)" % hooks)
+
+    # the spend rate: every trial costs 0.008 and reserves 0.01 (its
+    # per-trial cap), its predicted cost between the two; the rate is 0.031
+    # per hour: two trials (charged or running) and a third always fit
+    # (at most 0.03), three and a fourth never do (at least 0.032) while
+    # they are in the window, so the two workers together run three, then
+    # both wait (each records a rate_wait) until interrupted; a worker
+    # counting only its own charges would run three itself, one ignoring
+    # the rate all forty
+    d, uri = setup("rate", 40, "100")
+    with open(os.path.join(d, "study.yaml")) as f:
+        text = f.read()
+    with open(os.path.join(d, "study.yaml"), "w") as f:
+        f.write(text.replace("  per_trial: {money: 0.01}",
+                             "  per_trial: {money: 0.01}\n  rate: {money: 0.031, per: 1h}"))
+    ws = [start_worker(d, uri, {"EVAL_SLEEP": "0.2", "EVAL_TOKENS": "8"}) for _ in range(2)]
+    while any(w.poll() is None for w in ws):
+        # wait on the thing: both workers waiting for the rate with
+        # nothing running, or both gone (what ignoring the rate does)
+        try:
+            waiting = sql(uri, "SELECT COUNT(DISTINCT run_id) FROM events WHERE kind = 'rate_wait'")[0][0]
+            running = sql(uri, "SELECT COUNT(*) FROM trials WHERE state = 'running'")[0][0]
+        except subprocess.CalledProcessError:
+            waiting = running = -1   # no ledger yet: the workers create it
+        if int(waiting) == 2 and int(running) == 0:
+            break
+        time.sleep(0.2)
+    for w in ws:
+        if w.poll() is None:
+            w.send_signal(signal.SIGINT)
+    rcs = [w.wait() for w in ws]
+    check(all(rc in (0, 130) for rc in rcs), "the two workers stopped when interrupted (%s)" % rcs)
+    rows = ledger_checks(d, uri, 100, "spend rate")
+    charged = sum(float(r[2]) for r in rows)
+    check(len(rows) == 3, "the two workers together ran the three trials the rate allows (%d)" % len(rows))
+    check(charged <= 0.031 * (1 + 1e-9), "charged %.4f within the hour <= the rate 0.031" % charged)
+    waits = sql(uri, "SELECT run_id, detail FROM events WHERE kind = 'rate_wait' ORDER BY id")
+    check(len(set(r[0] for r in waits)) == 2, "each worker waited for the rate (%s)" % waits[:2])
+
+
 SECTIONS = [("1", section_1), ("1b", section_1b), ("2", section_2), ("3", section_3),
-            ("4", section_4)]
+            ("4", section_4), ("5", section_5)]
 # BO_PG_SECTIONS="1b,4" runs only those (while working on one); all by default
 only = [x for x in os.environ.get("BO_PG_SECTIONS", "").split(",") if x]
 for key, fn in SECTIONS:
