@@ -307,7 +307,7 @@ static int begin_batch(pg *q, bo_pg_pipe *b, int bo__pg_lock_budget, int64_t id,
 	int rc;
 	if ((rc = bo__pg_ensure_conn(q, what)))
 		return rc;
-	bo__pg_pipe_open(b, q->c, q->label, what);
+	bo__pg_pipe_open_prepared(b, q->c, &q->stmts, q->label, what);
 	q->in_tx = 1;
 	pipe_q(b, "BEGIN", NULL);
 	if (bo__pg_lock_budget)
@@ -417,7 +417,7 @@ static int trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t m
 		goto done;
 	}
 	/* Second round trip: every write, and the COMMIT. */
-	bo__pg_pipe_open(&b, q->c, q->label, what);
+	bo__pg_pipe_open_prepared(&b, q->c, &q->stmts, q->label, what);
 	bo__pg_p_int(&p, id);
 	bo__pg_p_int(&p, t->version);
 	bo__pg_p_id(&p, t->run_id);
@@ -524,7 +524,7 @@ int bo__pg_trial_progress(bo_storage *st, int64_t id, const bo_kv *usage, size_t
 	    (rc = check_running(q, bo__pg_pipe_result(&b, 1), id, NULL, what)))
 		goto done;
 	bo__pg_pipe_close(&b);
-	bo__pg_pipe_open(&b, q->c, q->label, what);
+	bo__pg_pipe_open_prepared(&b, q->c, &q->stmts, q->label, what);
 	if ((rc = delete_of(q, &b, "DELETE FROM trial_usage WHERE trial_id = $1", id, what)) ||
 	    (rc = insert_kv(q, &b, SQL_USAGE_UPSERT, id, usage, n, what)))
 		goto done;
@@ -553,7 +553,7 @@ int bo__pg_trial_step(bo_storage *st, int64_t id, int64_t step, const bo_kv *m, 
 	    (rc = check_running(q, bo__pg_pipe_result(&b, 1), id, NULL, what)))
 		goto done;
 	bo__pg_pipe_close(&b);
-	bo__pg_pipe_open(&b, q->c, q->label, what);
+	bo__pg_pipe_open_prepared(&b, q->c, &q->stmts, q->label, what);
 	for (i = 0; i < n; i++) {
 		if (!m[i].name) {
 			rc = bo__error(BO_EINVAL, "%s: a value without a name", what);
@@ -600,7 +600,7 @@ int bo__pg_trial_finish(bo_storage *st, const bo_trial_rec *t)
 		goto done;
 	bo__pg_pipe_close(&b);
 	/* Then every write and the COMMIT: one more. */
-	bo__pg_pipe_open(&b, q->c, q->label, what);
+	bo__pg_pipe_open_prepared(&b, q->c, &q->stmts, q->label, what);
 	bo__pg_p_int(&p, t->id);
 	bo__pg_p_text(&p, bo__trial_state_name(t->state));
 	bo__pg_p_real(&p, t->cost);
