@@ -51,15 +51,29 @@ static void worker_refused(runner *r, double reserve)
 			       r->s->budget.money - r->w->sync.spent, r->s->prices.currency, reserve);
 }
 
+/* The spend-rate limit across workers (budget.rate): what every worker
+ * charged in the trailing window, from the ledger, and every running
+ * trial's reservation (the budget row's), where one runner counts its own
+ * charges and its running trials' predicted costs. */
+static void rate_of(const runner *r, double need, bo_pg_rate *rate)
+{
+	const bo_guard *gd = &r->s->guard;
+	memset(rate, 0, sizeof *rate);
+	rate->money = isfinite(gd->rate_money) ? gd->rate_money * (1.0 + BO_GUARD_MONEY_EPS) : NAN;
+	rate->since = wall_now() - gd->rate_per_s;
+	rate->need = need;
+}
+
 typedef struct claim_arg {
 	runner *r;
 	bo_trial_rec t;
+	bo_pg_rate rate;
 } claim_arg;
 
 static int do_claim(void *arg)
 {
 	claim_arg *a = arg;
-	return bo__pg_claim_queued(a->r->st, &a->t, worker_limit(a->r));
+	return bo__pg_claim_queued(a->r->st, &a->t, worker_limit(a->r), &a->rate);
 }
 
 /* Claims a queued configuration into x: *id its trial, 0 when none. Its
@@ -96,8 +110,13 @@ int bo__run_worker_claim(runner *r, double *x, bo_reserve_out *ro, int64_t *id)
 	a.t.reserved = reserve;
 	a.t.started_at = wall_now();
 	a.t.host = r->host;
+	rate_of(r, reserve, &a.rate);   /* no prediction: its reservation */
 	rc = bo__worker_retry(r->w, do_claim, &a, "claiming a queued trial");
-	if (rc == 0) {
+	if (rc == BO_DONE && a.rate.refused) {
+		bo__guard_rate_shared(&r->guard, 1, a.rate.window, a.rate.held, reserve);
+		r->w->refused = 1;
+	} else if (rc == 0) {
+		bo__guard_rate_shared(&r->guard, 0, 0.0, 0.0, reserve);
 		bo__worker_params(r->s, a.t.params, a.t.nparams, x);
 		*id = a.t.id;
 		bo__run_note(r, "trial %lld: a configuration queued again after its worker died", (long long)*id);
@@ -110,19 +129,6 @@ int bo__run_worker_claim(runner *r, double *x, bo_reserve_out *ro, int64_t *id)
 	if (rc == BO_DONE)
 		return r->w->refused ? BO_DONE : 0;
 	return rc;
-}
-
-/* The spend-rate limit across workers (budget.rate): what every worker
- * charged in the trailing window, from the ledger, and every running
- * trial's reservation (the budget row's), where one runner counts its own
- * charges and its running trials' predicted costs. */
-static void rate_of(const runner *r, double need, bo_pg_rate *rate)
-{
-	const bo_guard *gd = &r->s->guard;
-	memset(rate, 0, sizeof *rate);
-	rate->money = isfinite(gd->rate_money) ? gd->rate_money * (1.0 + BO_GUARD_MONEY_EPS) : NAN;
-	rate->since = wall_now() - gd->rate_per_s;
-	rate->need = need;
 }
 
 typedef struct rate_arg {

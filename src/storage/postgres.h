@@ -76,8 +76,10 @@ int bo__pg_worker_begin(bo_storage *st, int64_t version, int64_t pid, const char
  * reserving t->reserved under the budget lock and limit as
  * bo__pg_trial_insert does: 0 and t->id, t->params (caller frees with
  * bo__kv_free), t->params_json (caller frees); BO_DONE when none is
- * queued or the limit refuses. Other fields of t are stored. */
-int bo__pg_claim_queued(bo_storage *st, bo_trial_rec *t, double limit);
+ * queued or the limit refuses, or rate (NULL: none) refuses as for
+ * bo__pg_trial_insert (rate->need: t->reserved, no prediction). Other
+ * fields of t are stored. */
+int bo__pg_claim_queued(bo_storage *st, bo_trial_rec *t, double limit, bo_pg_rate *rate);
 
 /* Raises running trial id's reservation to held (its live cost, when that
  * passed what it reserved: only trials without a cap can), in the trial

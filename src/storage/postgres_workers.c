@@ -167,7 +167,7 @@ int bo__pg_worker_begin(bo_storage *st, int64_t version, int64_t pid, const char
 	return 0;
 }
 
-int bo__pg_claim_queued(bo_storage *st, bo_trial_rec *t, double limit)
+int bo__pg_claim_queued(bo_storage *st, bo_trial_rec *t, double limit, bo_pg_rate *rate)
 {
 	const char *label = "", *what = "claiming a queued trial";
 	PGconn *c = conn(st, &label, what);
@@ -176,18 +176,36 @@ int bo__pg_claim_queued(bo_storage *st, bo_trial_rec *t, double limit)
 	const char *v[6];
 	double spent, reserved;
 	int rc, i;
-	int64_t id;
+	int64_t id, nrunning;
 	if (!c)
 		return BO_EIO;
+	if (rate)
+		rate->refused = 0;
 	if ((rc = run(c, label, "BEGIN", 0, NULL, NULL, what)) ||
-	    (rc = run(c, label, "SELECT spent, reserved FROM budget WHERE id = 1 FOR UPDATE", 0, NULL,
-		      &r, what)))
+	    (rc = run(c, label, "SELECT spent, reserved, nrunning FROM budget WHERE id = 1 FOR UPDATE",
+		      0, NULL, &r, what)))
 		goto done;
 	spent = num(r, 0, 0);
 	reserved = num(r, 0, 1);
+	nrunning = inum(r, 0, 2);
 	PQclear(r);
 	r = NULL;
-	if (!isnan(limit) && isfinite(t->reserved) && spent + reserved + t->reserved > limit) {
+	if (rate && !isnan(rate->money)) {
+		/* the spend rate of every process, as bo__pg_trial_insert checks it */
+		double need = isfinite(rate->need) ? rate->need : 0.0;
+		fmt_real(b[0], rate->since);
+		v[0] = b[0];
+		if ((rc = run(c, label, BO_PG_SQL_RATE_WINDOW, 1, v, &r, what)))
+			goto done;
+		rate->window = PQntuples(r) == 1 ? num(r, 0, 0) : 0.0;
+		rate->held = reserved;
+		PQclear(r);
+		r = NULL;
+		rate->refused = rate->window + rate->held + need > rate->money &&
+				!(rate->window <= 0 && nrunning == 0);
+	}
+	if ((!isnan(limit) && isfinite(t->reserved) && spent + reserved + t->reserved > limit) ||
+	    (rate && rate->refused)) {
 		rc = BO_DONE;
 		goto done;
 	}

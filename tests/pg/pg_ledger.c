@@ -384,7 +384,9 @@ static void shared_budget(void **state)
  * trials however the inserts interleave. */
 static void shared_trial_budget(void **state)
 {
-	enum { NPROC = 4, PER = 40, MAX_TRIALS = 57 };
+	/* PER above MAX_TRIALS: a process that starts before the others and
+	 * races through its loop alone is still refused in the end */
+	enum { NPROC = 4, MAX_TRIALS = 57, PER = MAX_TRIALS + 1 };
 	char u[2048];
 	bo_storage *st;
 	int64_t v = 0;
@@ -534,6 +536,7 @@ static void shared_rate(void **state)
 	char u[2048];
 	bo_storage *st;
 	int64_t v = 0;
+	pid_t kids[NPROC];
 	int p, status;
 	bo_trial_rec *all = NULL;
 	size_t n = 0, i;
@@ -546,6 +549,7 @@ static void shared_rate(void **state)
 	for (p = 0; p < NPROC; p++) {
 		pid_t pid = fork();
 		assert_true(pid >= 0);
+		kids[p] = pid;
 		if (pid == 0) {
 			int k, rc = 0;
 			bo_storage *w = NULL;
@@ -574,7 +578,7 @@ static void shared_rate(void **state)
 		}
 	}
 	for (p = 0; p < NPROC; p++) {
-		assert_true(wait(&status) > 0);
+		assert_true(waitpid(kids[p], &status, 0) == kids[p]);
 		assert_true(WIFEXITED(status));
 		assert_int_equal(WEXITSTATUS(status), 0);
 	}
@@ -597,6 +601,7 @@ static void alert_once(void **state)
 	char u[2048];
 	bo_storage *st;
 	int64_t v = 0;
+	pid_t kids[NPROC];
 	int p, status, won = 0;
 	(void)state;
 	fresh_db(u, sizeof u);
@@ -606,6 +611,7 @@ static void alert_once(void **state)
 	for (p = 0; p < NPROC; p++) {
 		pid_t pid = fork();
 		assert_true(pid >= 0);
+		kids[p] = pid;
 		if (pid == 0) {
 			bo_storage *w = NULL;
 			int rc;
@@ -613,14 +619,17 @@ static void alert_once(void **state)
 				_exit(2);
 			rc = bo__pg_alert_once(w, 0, "budget alert 80%:", 4.25 + p,
 					       "budget alert 80%: spent 4.25 of 5 USD", 1.8e9 + p);
+			if (rc < 0)
+				fprintf(stderr, "alert_once: %d %s\n", rc, bo_error_last());
 			bo__storage_close(w);
 			_exit(rc == 1 ? 10 : rc == 0 ? 11 : 3);
 		}
 	}
 	for (p = 0; p < NPROC; p++) {
-		assert_true(wait(&status) > 0);
+		assert_true(waitpid(kids[p], &status, 0) == kids[p]);
 		assert_true(WIFEXITED(status));
-		assert_true(WEXITSTATUS(status) == 10 || WEXITSTATUS(status) == 11);
+		if (WEXITSTATUS(status) != 10 && WEXITSTATUS(status) != 11)
+			fail_msg("a process exited %d", WEXITSTATUS(status));
 		won += WEXITSTATUS(status) == 10;
 	}
 	assert_int_equal(won, 1);
@@ -719,6 +728,45 @@ static void prepared(void **state)
 	bo__storage_close(st);
 }
 
+/* A queued configuration is claimed under the spend rate too: refused
+ * while the window and the running trials leave no room for its
+ * reservation, claimed once they do. */
+static void claim_rate(void **state)
+{
+	char u[2048];
+	bo_storage *st;
+	bo_trial_rec t;
+	bo_pg_rate rate = {2.5, 0.0, 1.0, 0, 0.0, 0.0};
+	int64_t v = 0;
+	(void)state;
+	fresh_db(u, sizeof u);
+	st = open_ok(u);
+	assert_int_equal(st->ops->register_study(st, "s", "t", "h", "sp", &v), 0);
+	/* two trials charged 1.0 each at 1.8e9 + 1, and one queued */
+	raw(u, "INSERT INTO trials(id, version, state, cost, ended_at) VALUES"
+	       " (1, 1, 'complete', 1.0, 1.8e9 + 1), (2, 1, 'complete', 1.0, 1.8e9 + 1),"
+	       " (3, 1, 'queued', NULL, NULL);"
+	       "INSERT INTO runs(id, version, pid, seed, started_at, heartbeat_at)"
+	       " VALUES (7, 1, 1, 1, 1.8e9, 1.8e9)");
+	memset(&t, 0, sizeof t);
+	t.run_id = 7;
+	t.reserved = 1.0;
+	t.started_at = 1.8e9 + 2;
+	assert_int_equal(bo__pg_claim_queued(st, &t, NAN, &rate), BO_DONE);
+	assert_true(rate.refused);
+	assert_true(fabs(rate.window - 2.0) < 1e-9);
+	assert_int_equal(raw(u, "SELECT COUNT(*) FROM trials WHERE state = 'queued'"), 1);
+	/* the window moved past both charges */
+	rate.since = 1.8e9 + 1;
+	assert_int_equal(bo__pg_claim_queued(st, &t, NAN, &rate), 0);
+	assert_false(rate.refused);
+	assert_int_equal(t.id, 3);
+	bo__free(t.params_json);
+	bo__kv_free(t.params, t.nparams);
+	bo__storage_close(st);
+	assert_int_equal(raw(u, "SELECT COUNT(*) FROM trials WHERE state = 'running'"), 1);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -730,6 +778,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(shared_rate),
 		cmocka_unit_test(alert_once),
 		cmocka_unit_test(prepared),
+		cmocka_unit_test(claim_rate),
 	};
 	if (argc < 3) {
 		fprintf(stderr, "usage: pg_ledger ADMIN-URI SCRATCH-DIR\n");
