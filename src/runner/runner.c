@@ -637,7 +637,9 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 	if ((rc = bo__run_load_history(r)) < 0)
 		goto done;
 	{
-		bo_guard_cb cb = {r, guard_event, guard_note};
+		/* workers: each alert once per study, whichever worker's
+		 * event the ledger takes first (runner_worker.c) */
+		bo_guard_cb cb = {r, guard_event, guard_note, r->w ? bo__run_worker_alert : NULL};
 		char hook_log[PATH_MAX + 32];
 		snprintf(hook_log, sizeof hook_log, "%s/alert-hooks.log", r->trials_dir);
 		if ((rc = bo__guard_init(&r->guard, s, &cb, hook_log)) < 0 ||

@@ -188,7 +188,9 @@ int bo__run_launch_one(runner *r);
 /* ---- runner_worker.c ---- */
 int bo__run_worker_sync(runner *r);
 int bo__run_worker_claim(runner *r, double *x, bo_reserve_out *ro, int64_t *id);
-int bo__run_worker_insert(runner *r, bo_trial_rec *t);
+int bo__run_worker_insert(runner *r, bo_trial_rec *t, double need);
+int bo__run_worker_rate_ok(runner *r, double need);
+int bo__run_worker_alert(void *ud, const char *key, double amount, const char *detail);
 int bo__run_worker_finish(runner *r, const bo_trial_rec *t);
 void bo__run_worker_reap(runner *r);
 void bo__run_worker_hold(runner *r, job_ctx *j);

@@ -326,12 +326,22 @@ int bo__run_launch_one(runner *r)
 		}
 		memcpy(ux, j->x, s->nparams * sizeof *ux);
 	}
-	if (!claimed && (rc = reserve_proposal(r, number, j->x, &ro)) == LAUNCH_OK && !r->w &&
-	    !bo__guard_rate_ok(&r->guard, ro.need, r->njobs, wall_now())) {
-		struct timespec nap = {0, WAIT_SLICE_MS * 1000000L};
-		if (r->njobs == 0)
-			nanosleep(&nap, NULL);   /* nothing to wait on but the clock */
-		rc = LAUNCH_WAIT;
+	if (!claimed && (rc = reserve_proposal(r, number, j->x, &ro)) == LAUNCH_OK) {
+		if (r->w) {
+			/* every worker's charges and running trials, from the
+			 * ledger; checked again under the budget row's lock at
+			 * the insert (runner_worker.c) */
+			int ok = bo__run_worker_rate_ok(r, ro.need);
+			if (ok < 0)
+				rc = ok;
+			else if (!ok)
+				rc = launch_wait(r);
+		} else if (!bo__guard_rate_ok(&r->guard, ro.need, r->njobs, wall_now())) {
+			struct timespec nap = {0, WAIT_SLICE_MS * 1000000L};
+			if (r->njobs == 0)
+				nanosleep(&nap, NULL);   /* nothing to wait on but the clock */
+			rc = LAUNCH_WAIT;
+		}
 	}
 	if (ux && rc == LAUNCH_OK && memcmp(ux, j->x, s->nparams * sizeof *ux) != 0) {
 		memcpy(j->x, ux, s->nparams * sizeof *ux);
@@ -429,7 +439,7 @@ int bo__run_launch_one(runner *r)
 		rec.id = claimed;
 		r->st->ops->trial_launched(r->st, claimed, 0, 0, NULL, j->folder);
 	} else if (r->w) {
-		if ((rc = bo__run_worker_insert(r, &rec)) != 0)
+		if ((rc = bo__run_worker_insert(r, &rec, ro.need)) != 0)
 			goto done;
 	} else if ((rc = r->st->ops->trial_start(r->st, &rec)) < 0)
 		goto done;

@@ -51,15 +51,29 @@ static void worker_refused(runner *r, double reserve)
 			       r->s->budget.money - r->w->sync.spent, r->s->prices.currency, reserve);
 }
 
+/* The spend-rate limit across workers (budget.rate): what every worker
+ * charged in the trailing window, from the ledger, and every running
+ * trial's reservation (the budget row's), where one runner counts its own
+ * charges and its running trials' predicted costs. */
+static void rate_of(const runner *r, double need, bo_pg_rate *rate)
+{
+	const bo_guard *gd = &r->s->guard;
+	memset(rate, 0, sizeof *rate);
+	rate->money = isfinite(gd->rate_money) ? gd->rate_money * (1.0 + BO_GUARD_MONEY_EPS) : NAN;
+	rate->since = wall_now() - gd->rate_per_s;
+	rate->need = need;
+}
+
 typedef struct claim_arg {
 	runner *r;
 	bo_trial_rec t;
+	bo_pg_rate rate;
 } claim_arg;
 
 static int do_claim(void *arg)
 {
 	claim_arg *a = arg;
-	return bo__pg_claim_queued(a->r->st, &a->t, worker_limit(a->r));
+	return bo__pg_claim_queued(a->r->st, &a->t, worker_limit(a->r), &a->rate);
 }
 
 /* Claims a queued configuration into x: *id its trial, 0 when none. Its
@@ -96,8 +110,13 @@ int bo__run_worker_claim(runner *r, double *x, bo_reserve_out *ro, int64_t *id)
 	a.t.reserved = reserve;
 	a.t.started_at = wall_now();
 	a.t.host = r->host;
+	rate_of(r, reserve, &a.rate);   /* no prediction: its reservation */
 	rc = bo__worker_retry(r->w, do_claim, &a, "claiming a queued trial");
-	if (rc == 0) {
+	if (rc == BO_DONE && a.rate.refused) {
+		bo__guard_rate_shared(&r->guard, 1, a.rate.window, a.rate.held, reserve);
+		r->w->refused = 1;
+	} else if (rc == 0) {
+		bo__guard_rate_shared(&r->guard, 0, 0.0, 0.0, reserve);
 		bo__worker_params(r->s, a.t.params, a.t.nparams, x);
 		*id = a.t.id;
 		bo__run_note(r, "trial %lld: a configuration queued again after its worker died", (long long)*id);
@@ -112,35 +131,104 @@ int bo__run_worker_claim(runner *r, double *x, bo_reserve_out *ro, int64_t *id)
 	return rc;
 }
 
+typedef struct rate_arg {
+	runner *r;
+	double since, window;
+} rate_arg;
+
+static int do_rate(void *arg)
+{
+	rate_arg *a = arg;
+	return bo__pg_rate_window(a->r->st, a->since, &a->window);
+}
+
+/* Before a launch (the proposal is kept while it waits): 1 when the next
+ * trial, predicted to cost need, fits the spend rate of all workers as
+ * the last sync and the ledger's window say; 0 (one "rate_wait" event
+ * per wait) when it waits; or an error. The insert checks again under
+ * the budget row's lock, so workers deciding together never pass it. */
+int bo__run_worker_rate_ok(runner *r, double need)
+{
+	const bo_guard *gd = &r->s->guard;
+	rate_arg a;
+	int rc, ok;
+	if (!isfinite(gd->rate_money))
+		return 1;
+	a.r = r;
+	a.since = wall_now() - gd->rate_per_s;
+	a.window = 0.0;
+	if ((rc = bo__worker_retry(r->w, do_rate, &a, "reading the spend rate")) < 0)
+		return rc;
+	ok = bo__rate_allows(gd, a.window, r->w->sync.reserved, (size_t)r->w->sync.nrunning, need);
+	if (!ok)
+		bo__guard_rate_shared(&r->guard, 1, a.window, r->w->sync.reserved, need);
+	return ok;
+}
+
 typedef struct insert_arg {
 	runner *r;
 	bo_trial_rec *t;
+	bo_pg_rate rate;
 } insert_arg;
 
 static int do_insert(void *arg)
 {
 	insert_arg *a = arg;
-	return bo__pg_trial_insert(a->r->st, a->t, worker_limit(a->r), a->r->s->budget.trials);
+	return bo__pg_trial_insert(a->r->st, a->t, worker_limit(a->r), a->r->s->budget.trials,
+				   &a->rate);
 }
 
 /* Inserts and reserves under the budget row's lock: BO_DONE when the
- * money of all workers together would pass the budget, or the trial
- * budget is reached (another worker started a trial since the last sync;
- * the next decision, which syncs, stops). */
-int bo__run_worker_insert(runner *r, bo_trial_rec *t)
+ * money of all workers together would pass the budget, the trial budget
+ * is reached (another worker started a trial since the last sync; the
+ * next decision, which syncs, stops), or the spend rate of all workers
+ * would be passed by need, the trial's predicted cost (it waits). */
+int bo__run_worker_insert(runner *r, bo_trial_rec *t, double need)
 {
 	insert_arg a;
 	int rc;
 	a.r = r;
 	a.t = t;
+	rate_of(r, need, &a.rate);
 	rc = bo__worker_retry(r->w, do_insert, &a, "starting a trial");
-	if (rc == BO_DONE) {
+	if (rc == BO_DONE && a.rate.refused) {
+		bo__guard_rate_shared(&r->guard, 1, a.rate.window, a.rate.held, need);
+		r->w->refused = 1;
+	} else if (rc == BO_DONE) {
 		if (r->s->budget.trials > 0 && bo__run_worker_sync(r) == 0 && r->ntrials >= r->s->budget.trials)
 			r->w->refused = 1;
 		else
 			worker_refused(r, t->reserved);
+	} else if (rc == 0) {
+		bo__guard_rate_shared(&r->guard, 0, 0.0, 0.0, need);
 	}
 	return rc;
+}
+
+typedef struct alert_arg {
+	runner *r;
+	const char *key, *detail;
+	double amount;
+} alert_arg;
+
+static int do_alert(void *arg)
+{
+	alert_arg *a = arg;
+	return bo__pg_alert_once(a->r->st, a->r->run_id, a->key, a->amount, a->detail, wall_now());
+}
+
+/* The safeguards' alert_once (runner/safeguards.h): the alert's event,
+ * unless another worker recorded the same threshold first, decided under
+ * the budget row's lock. */
+int bo__run_worker_alert(void *ud, const char *key, double amount, const char *detail)
+{
+	runner *r = ud;
+	alert_arg a;
+	a.r = r;
+	a.key = key;
+	a.detail = detail;
+	a.amount = amount;
+	return bo__worker_retry(r->w, do_alert, &a, "recording a budget alert");
 }
 
 typedef struct finish_arg {

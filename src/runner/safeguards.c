@@ -98,6 +98,12 @@ void bo__alert_detail(double at, double spent, double budget, const char *curren
 		 currency ? currency : "");
 }
 
+void bo__alert_key(double at, char *buf, size_t size)
+{
+	/* bo__alert_detail's text up to its colon */
+	snprintf(buf, size, "budget alert %.15g%%:", at * 100.0);
+}
+
 int bo__alert_mark_fired(const bo_guard *g, const char *detail, unsigned *fired)
 {
 	double pct;
@@ -524,10 +530,30 @@ static void fire_alerts(bo_safeguards *g, double spent, double now_mono)
 	n = bo__alerts_due(&s->guard, s->budget.money, spent, g->fired, due);
 	for (i = 0; i < n; i++) {
 		double at = s->guard.alerts[due[i]];
-		char detail[256];
-		g->fired |= 1u << due[i];
+		char detail[256], key[64];
 		bo__alert_detail(at, spent, s->budget.money, s->prices.currency, detail, sizeof detail);
-		ev(g, 0, "alert", spent, "%s", detail);
+		if (g->cb.alert_once) {
+			/* several processes on one study: the one whose event the
+			 * ledger takes first fires it (note and hook); the others
+			 * only learn that it fired. A failed write fires nothing
+			 * and is tried again at the next charge. */
+			int rc;
+			bo__alert_key(at, key, sizeof key);
+			rc = g->cb.alert_once(g->cb.ud, key, spent, detail);
+			if (rc < 0) {
+				char msg[600];
+				snprintf(msg, sizeof msg, "%s: %s (tried again at the next charge)", detail,
+					 bo_error_last());
+				note(g, msg);
+				continue;
+			}
+			g->fired |= 1u << due[i];
+			if (rc == 0)
+				continue;
+		} else {
+			g->fired |= 1u << due[i];
+			ev(g, 0, "alert", spent, "%s", detail);
+		}
 		note(g, detail);
 		if (s->guard.alert_argv && g->nhooks < BO_ALERTS_MAX) {
 			bo_alert_figures f;
@@ -605,6 +631,22 @@ done:
 	return rc;
 }
 
+/* One "rate_wait" event (and note) per wait. */
+static void rate_wait_event(bo_safeguards *g, double window, double held, const char *held_what,
+			    double need, const char *when)
+{
+	const bo_guard *gd = &g->s->guard;
+	char msg[480];
+	g->rate_waiting = 1;
+	snprintf(msg, sizeof msg,
+		 "spend rate: %.6g charged in the last %g s, %.6g %s and %.6g for the next would "
+		 "pass %.6g %s per %g s; launches wait (%s)",
+		 window, gd->rate_per_s, held, held_what, isfinite(need) ? need : 0.0, gd->rate_money,
+		 g->s->prices.currency, gd->rate_per_s, when);
+	ev(g, 0, "rate_wait", need, "%s", msg);
+	note(g, msg);
+}
+
 int bo__guard_rate_ok(bo_safeguards *g, double need, size_t nrunning, double now)
 {
 	const bo_guard *gd = &g->s->guard;
@@ -622,21 +664,23 @@ int bo__guard_rate_ok(bo_safeguards *g, double need, size_t nrunning, double now
 	}
 	if (!g->rate_waiting) {
 		char when[64] = "when running trials end";
-		double free_at;
-		g->rate_waiting = 1;
-		free_at = bo__rate_free_at(gd, g->charges, g->ncharges, now, held, nrunning, need);
+		double free_at = bo__rate_free_at(gd, g->charges, g->ncharges, now, held, nrunning, need);
 		if (isfinite(free_at))
 			snprintf(when, sizeof when, "for %.3g s at most", free_at - now);
-		char msg[400];
-		snprintf(msg, sizeof msg,
-			 "spend rate: %.6g charged in the last %g s, %.6g predicted for running trials and "
-			 "%.6g for the next would pass %.6g %s per %g s; launches wait (%s)",
-			 window, gd->rate_per_s, held, isfinite(need) ? need : 0.0, gd->rate_money,
-			 g->s->prices.currency, gd->rate_per_s, when);
-		ev(g, 0, "rate_wait", need, "%s", msg);
-		note(g, msg);
+		rate_wait_event(g, window, held, "predicted for running trials", need, when);
 	}
 	return 0;
+}
+
+void bo__guard_rate_shared(bo_safeguards *g, int waits, double window, double held, double need)
+{
+	if (!waits) {
+		g->rate_waiting = 0;
+		return;
+	}
+	if (!g->rate_waiting)
+		rate_wait_event(g, window, held, "reserved by running trials of every worker", need,
+				"until charges leave the window or running trials end");
 }
 
 int bo__guard_limits(bo_safeguards *g, int64_t number, double *x)

@@ -64,6 +64,11 @@ void bo__alert_detail(double at, double spent, double budget, const char *curren
 		      size_t size);
 int bo__alert_mark_fired(const bo_guard *g, const char *detail, unsigned *fired);
 
+/* What every "alert" event's detail for threshold at starts with
+ * ("budget alert 80%:"): the key by which a shared ledger records each
+ * threshold once per study. */
+void bo__alert_key(double at, char *buf, size_t size);
+
 /* 1 when a trial's cost so far passes k times its predicted cost (k > 0,
  * predicted finite and > 0); 0 otherwise (k 0: the anomaly stop is off). */
 int bo__anomaly_exceeds(double k, double predicted, double cost_so_far);
@@ -128,6 +133,14 @@ typedef struct bo_guard_cb {
 	void (*event)(void *ud, int64_t trial, const char *kind, double amount, const char *detail);
 	/* a line for the person at the terminal */
 	void (*note)(void *ud, const char *msg);
+	/* Optional, for processes sharing one study (workers): records the
+	 * "alert" event (amount, detail) unless the ledger holds one whose
+	 * detail starts with key (the same threshold, fired by any process),
+	 * deciding under a lock every process takes. 1: recorded here (this
+	 * process notes it and runs the hook); 0: it fired elsewhere; < 0: an
+	 * error (nothing fired; tried again at the next charge). NULL: the
+	 * alert is recorded with event (one process owns the study). */
+	int (*alert_once)(void *ud, const char *key, double amount, const char *detail);
 } bo_guard_cb;
 
 typedef struct bo_guard_hook {
@@ -180,6 +193,13 @@ int bo__guard_start(bo_safeguards *g, struct bo_storage *st, double spent, doubl
  * spend-rate limit at unix time now; records one "rate_wait" event per
  * wait. 1 or 0. */
 int bo__guard_rate_ok(bo_safeguards *g, double need, size_t nrunning, double now);
+
+/* For workers, whose spend-rate limit the shared ledger checks when a
+ * trial starts (window: what every worker charged in the trailing window;
+ * held: every running trial's reservation): waits 1 when that check
+ * refused the next trial (predicted to cost need), recording one
+ * "rate_wait" event per wait; 0 when a trial started, ending the wait. */
+void bo__guard_rate_shared(bo_safeguards *g, int waits, double window, double held, double need);
 
 /* limits: max_trials_per on a fresh proposal x: 0 (launch x, maybe
  * changed: a "limit" event says how), BO_DONE (nothing may launch: why in

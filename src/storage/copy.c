@@ -728,7 +728,15 @@ int bo__storage_copy(const char *from, const char *to, const bo_copy_options *o,
 			       "spent = COALESCE((SELECT SUM(cost) FROM trials "
 			       "WHERE state IN ('complete', 'pruned', 'failed')), 0), "
 			       "reserved = COALESCE((SELECT SUM(reserved) FROM trials "
-			       "WHERE state = 'running'), 0) WHERE id = 1",
+			       "WHERE state = 'running'), 0), "
+			       /* kept by a trigger as the rows went in; counted
+				* again here, as the money is */
+			       "ntrials = (SELECT COUNT(*) FROM trials WHERE state <> 'queued'), "
+			       "nqueued = (SELECT COUNT(*) FROM trials WHERE state = 'queued'), "
+			       "nfinal = (SELECT COUNT(*) FROM trials "
+			       "WHERE state IN ('complete', 'pruned', 'failed')), "
+			       "nrunning = (SELECT COUNT(*) FROM trials WHERE state = 'running') "
+			       "WHERE id = 1",
 			 0, NULL, NULL, "setting the budget row")) < 0)
 		goto done;
 	/* Verification, before the commit and in the same transaction, so

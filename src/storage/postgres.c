@@ -7,7 +7,7 @@
  * there), with PostgreSQL types, plus:
  *   seq                 on trial_params, trial_metrics, trial_steps and
  *                       trial_usage: insertion order (SQLite's rowid)
- *   budget(id = 1, spent, reserved)
+ *   budget(id = 1, spent, reserved, and the trial counts a trigger keeps)
  *                       the study's money, kept in step with the trials by
  *                       every trial start and finish under this row's lock
  *                       (SELECT ... FOR UPDATE), so several processes never

@@ -22,6 +22,21 @@ int bo__storage_is_pg_handle(const bo_storage *st);
  * BO_ECONFLICT for a newer schema. */
 int bo__pg_open(bo_storage **out, const char *uri, int create);
 
+/* The spend-rate limit of the whole study, checked with the money under
+ * the budget row's lock when rate is passed to bo__pg_trial_insert: the
+ * start is refused (BO_DONE, refused set) when what every process charged
+ * after since, plus every running trial's reservation (the budget row's),
+ * plus need (the new trial's predicted cost; NaN: 0) passes money, unless
+ * nothing was charged in the window and nothing runs (a trial above the
+ * whole rate could never start otherwise: runner/safeguards.h's rule). */
+typedef struct bo_pg_rate {
+	double money;         /* NaN: no rate limit */
+	double since;         /* unix time: now - the window */
+	double need;
+	int refused;          /* out: the rate refused the start */
+	double window, held;  /* out: what was compared, for the wait's event */
+} bo_pg_rate;
+
 /* trial_start with a money limit and a trial budget:
  * under the budget row's lock, when limit is not NaN and spent + reserved
  * + t->reserved would pass it, or max_trials > 0 and the ledger already
@@ -31,8 +46,9 @@ int bo__pg_open(bo_storage **out, const char *uri, int create);
  * else the trial is inserted and t->reserved added to the reserved sum,
  * all in one transaction. A running trial with the same folder already
  * there is returned instead (t->id), so a retry after a lost reply never
- * inserts it twice. */
-int bo__pg_trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t max_trials);
+ * inserts it twice. rate (NULL: none) adds the spend-rate check. */
+int bo__pg_trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t max_trials,
+			bo_pg_rate *rate);
 
 /* The study's money as the budget row holds it: spent (sum of charged
  * costs) and reserved (running trials' reservations). */
@@ -60,8 +76,10 @@ int bo__pg_worker_begin(bo_storage *st, int64_t version, int64_t pid, const char
  * reserving t->reserved under the budget lock and limit as
  * bo__pg_trial_insert does: 0 and t->id, t->params (caller frees with
  * bo__kv_free), t->params_json (caller frees); BO_DONE when none is
- * queued or the limit refuses. Other fields of t are stored. */
-int bo__pg_claim_queued(bo_storage *st, bo_trial_rec *t, double limit);
+ * queued or the limit refuses, or rate (NULL: none) refuses as for
+ * bo__pg_trial_insert (rate->need: t->reserved, no prediction). Other
+ * fields of t are stored. */
+int bo__pg_claim_queued(bo_storage *st, bo_trial_rec *t, double limit, bo_pg_rate *rate);
 
 /* Raises running trial id's reservation to held (its live cost, when that
  * passed what it reserved: only trials without a cap can), in the trial
@@ -70,6 +88,22 @@ int bo__pg_claim_queued(bo_storage *st, bo_trial_rec *t, double limit);
  * holds. *reserved gets the trial's reservation after the call (unchanged
  * when held is not above it or the trial no longer runs). */
 int bo__pg_trial_hold(bo_storage *st, int64_t id, int64_t run_id, double held, double *reserved);
+
+/* Records a budget alert's event (kind "alert", amount, detail, at unix
+ * time now, session run_id, 0: none) unless one whose detail starts with
+ * key is in the ledger, deciding under the budget row's lock, so the
+ * threshold fires once per study however many workers cross it together.
+ * Returns 1 (recorded), 0 (recorded already, by any process), or an
+ * error (BO_EIO: the server; nothing was recorded). */
+int bo__pg_alert_once(bo_storage *st, int64_t run_id, const char *key, double amount,
+		      const char *detail, double now);
+
+/* The money every process charged after unix time since (trials ended
+ * since, by their cost): a spend-rate window of the whole study. */
+int bo__pg_rate_window(bo_storage *st, double since, double *window);
+#define BO_PG_SQL_RATE_WINDOW                                                                  \
+	"SELECT COALESCE(SUM(cost), 0) FROM trials WHERE ended_at > $1::double precision "   \
+	"AND state IN ('complete', 'pruned', 'failed') AND cost > 0"
 
 /* Prices an orphan's last stored usage, at most cap. */
 typedef double (*bo_pg_charge_fn)(void *ud, int64_t id, const bo_kv *usage, size_t n, double cap);

@@ -22,6 +22,7 @@ typedef struct pg {
 	PGconn *c;
 	char *label;                /* the URI, for messages */
 	int in_tx;
+	bo_pg_stmts stmts;          /* prepared on c (storage/pg_pipe.h) */
 } pg;
 
 #define MAX_PARAMS 24

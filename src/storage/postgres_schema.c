@@ -23,7 +23,9 @@
 #define MIGRATE_LOCK_KEY 4242017
 
 /* Forward migrations, as in sqlite.c: append, never edit a released one.
- * The versions match SQLite's: version v has the same tables there. */
+ * Up to 3 the versions match SQLite's (version v has the same tables
+ * there); 4 and 5 add what only PostgreSQL has (the budget row's counts,
+ * an index for the spend rate's window). */
 static const char *const migrations[] = {
 	/* 0 -> 1 */
 	"CREATE TABLE IF NOT EXISTS schema_version(version BIGINT NOT NULL);"
@@ -115,6 +117,49 @@ static const char *const migrations[] = {
 	/* 2 -> 3: as SQLite's */
 	"ALTER TABLE trials ADD COLUMN scenario TEXT NOT NULL DEFAULT 'default';"
 	"ALTER TABLE trials ADD COLUMN repeat_index BIGINT NOT NULL DEFAULT 0;",
+	/* 3 -> 4 (PostgreSQL only; SQLite stays at 3): the trial counts
+	 * every worker reads before each decision (bo__pg_sync), and the
+	 * trial budget's check under the budget row's lock (trial_start),
+	 * kept in the budget row by a trigger instead of counted over the
+	 * whole trials table each time: one row, not O(trials), while the
+	 * lock is held. Every change of a trial's state already holds the
+	 * budget row's lock (budget first, then trials), so the trigger takes
+	 * no lock in a new order. The counts start from the rows there are:
+	 * the ALTER TABLE on budget and the CREATE TRIGGER on trials lock
+	 * both tables until the migration commits, so no trial changes
+	 * between the count and the trigger. */
+	"ALTER TABLE budget ADD COLUMN ntrials BIGINT NOT NULL DEFAULT 0;"   /* not queued */
+	"ALTER TABLE budget ADD COLUMN nqueued BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE budget ADD COLUMN nfinal BIGINT NOT NULL DEFAULT 0;"    /* complete, pruned, failed */
+	"ALTER TABLE budget ADD COLUMN nrunning BIGINT NOT NULL DEFAULT 0;"
+	"CREATE FUNCTION budgetopt_trial_counts() RETURNS trigger LANGUAGE plpgsql AS $f$"
+	" DECLARE dn BIGINT := 0; dq BIGINT := 0; df BIGINT := 0; dr BIGINT := 0;"
+	" BEGIN"
+	"  IF TG_OP = 'UPDATE' AND OLD.state = NEW.state THEN RETURN NULL; END IF;"
+	"  IF TG_OP IN ('UPDATE', 'DELETE') THEN"
+	"   IF OLD.state = 'queued' THEN dq := dq - 1; ELSE dn := dn - 1; END IF;"
+	"   IF OLD.state = 'running' THEN dr := dr - 1;"
+	"   ELSIF OLD.state <> 'queued' THEN df := df - 1; END IF;"
+	"  END IF;"
+	"  IF TG_OP IN ('UPDATE', 'INSERT') THEN"
+	"   IF NEW.state = 'queued' THEN dq := dq + 1; ELSE dn := dn + 1; END IF;"
+	"   IF NEW.state = 'running' THEN dr := dr + 1;"
+	"   ELSIF NEW.state <> 'queued' THEN df := df + 1; END IF;"
+	"  END IF;"
+	"  UPDATE budget SET ntrials = ntrials + dn, nqueued = nqueued + dq,"
+	"   nfinal = nfinal + df, nrunning = nrunning + dr WHERE id = 1;"
+	"  RETURN NULL;"
+	" END $f$;"
+	"CREATE TRIGGER trials_counts AFTER INSERT OR DELETE OR UPDATE OF state ON trials"
+	" FOR EACH ROW EXECUTE FUNCTION budgetopt_trial_counts();"
+	"UPDATE budget SET"
+	" ntrials = (SELECT COUNT(*) FROM trials WHERE state <> 'queued'),"
+	" nqueued = (SELECT COUNT(*) FROM trials WHERE state = 'queued'),"
+	" nfinal = (SELECT COUNT(*) FROM trials WHERE state IN ('complete', 'pruned', 'failed')),"
+	" nrunning = (SELECT COUNT(*) FROM trials WHERE state = 'running') WHERE id = 1;",
+	/* 4 -> 5 (PostgreSQL only): the spend-rate limit of all workers
+	 * reads the trials charged in its trailing window at each start */
+	"CREATE INDEX IF NOT EXISTS trials_ended ON trials(ended_at);",
 };
 
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))

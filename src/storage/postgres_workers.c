@@ -1,8 +1,10 @@
 /*
  * storage/postgres_workers.c - what several workers on one PostgreSQL
  * study need beyond bo_storage_ops: one read of the shared state before
- * each decision, claiming re-queued configurations, and failing the
- * trials of workers whose heartbeat stopped.
+ * each decision, claiming re-queued configurations, failing the trials of
+ * workers whose heartbeat stopped, and the safeguards that are the
+ * study's, not each worker's (an alert recorded once, the spend rate of
+ * all workers).
  *
  * Locks: every change of trials or money takes the budget row first
  * (SELECT ... FOR UPDATE), then trial rows, so two workers never wait on
@@ -113,12 +115,10 @@ int bo__pg_sync(bo_storage *st, bo_pg_sync *out)
 	if (!c)
 		return BO_EIO;
 	if ((rc = run(c, label,
-		      /* one pass over trials, not one per count */
-		      "SELECT c.n, c.nq, c.nf, c.nr, b.spent, b.reserved FROM budget b, "
-		      "(SELECT COUNT(*) FILTER (WHERE state <> 'queued') AS n,"
-		      " COUNT(*) FILTER (WHERE state = 'queued') AS nq,"
-		      " COUNT(*) FILTER (WHERE state IN ('complete', 'pruned', 'failed')) AS nf,"
-		      " COUNT(*) FILTER (WHERE state = 'running') AS nr FROM trials) c WHERE b.id = 1",
+		      /* the counts a trigger keeps (storage/postgres_schema.c,
+		       * 3 -> 4): one row, not a pass over trials */
+		      "SELECT ntrials, nqueued, nfinal, nrunning, spent, reserved FROM budget "
+		      "WHERE id = 1",
 		      0, NULL, &r, what)))
 		return rc;
 	if (PQntuples(r) != 1) {
@@ -167,7 +167,7 @@ int bo__pg_worker_begin(bo_storage *st, int64_t version, int64_t pid, const char
 	return 0;
 }
 
-int bo__pg_claim_queued(bo_storage *st, bo_trial_rec *t, double limit)
+int bo__pg_claim_queued(bo_storage *st, bo_trial_rec *t, double limit, bo_pg_rate *rate)
 {
 	const char *label = "", *what = "claiming a queued trial";
 	PGconn *c = conn(st, &label, what);
@@ -176,18 +176,36 @@ int bo__pg_claim_queued(bo_storage *st, bo_trial_rec *t, double limit)
 	const char *v[6];
 	double spent, reserved;
 	int rc, i;
-	int64_t id;
+	int64_t id, nrunning;
 	if (!c)
 		return BO_EIO;
+	if (rate)
+		rate->refused = 0;
 	if ((rc = run(c, label, "BEGIN", 0, NULL, NULL, what)) ||
-	    (rc = run(c, label, "SELECT spent, reserved FROM budget WHERE id = 1 FOR UPDATE", 0, NULL,
-		      &r, what)))
+	    (rc = run(c, label, "SELECT spent, reserved, nrunning FROM budget WHERE id = 1 FOR UPDATE",
+		      0, NULL, &r, what)))
 		goto done;
 	spent = num(r, 0, 0);
 	reserved = num(r, 0, 1);
+	nrunning = inum(r, 0, 2);
 	PQclear(r);
 	r = NULL;
-	if (!isnan(limit) && isfinite(t->reserved) && spent + reserved + t->reserved > limit) {
+	if (rate && !isnan(rate->money)) {
+		/* the spend rate of every process, as bo__pg_trial_insert checks it */
+		double need = isfinite(rate->need) ? rate->need : 0.0;
+		fmt_real(b[0], rate->since);
+		v[0] = b[0];
+		if ((rc = run(c, label, BO_PG_SQL_RATE_WINDOW, 1, v, &r, what)))
+			goto done;
+		rate->window = PQntuples(r) == 1 ? num(r, 0, 0) : 0.0;
+		rate->held = reserved;
+		PQclear(r);
+		r = NULL;
+		rate->refused = rate->window + rate->held + need > rate->money &&
+				!(rate->window <= 0 && nrunning == 0);
+	}
+	if ((!isnan(limit) && isfinite(t->reserved) && spent + reserved + t->reserved > limit) ||
+	    (rate && rate->refused)) {
 		rc = BO_DONE;
 		goto done;
 	}
@@ -322,6 +340,77 @@ done:
 	if (rc)
 		rollback(c);
 	return rc;
+}
+
+int bo__pg_alert_once(bo_storage *st, int64_t run_id, const char *key, double amount,
+		      const char *detail, double now)
+{
+	const char *label = "", *what = "recording a budget alert";
+	PGconn *c = conn(st, &label, what);
+	PGresult *r = NULL;
+	char b[3][NUMLEN];
+	const char *v[5];
+	int rc;
+	if (!c)
+		return BO_EIO;
+	if (!key || !*key || !detail)
+		return bo__error(BO_EMISUSE, "%s: no key or detail", what);
+	/* Under the budget row's lock: two workers crossing a threshold
+	 * together queue there, and the second one's read, a statement
+	 * after the lock was granted, sees the first one's event. */
+	v[0] = key;
+	if ((rc = run(c, label, "BEGIN", 0, NULL, NULL, what)) ||
+	    (rc = run(c, label, "SELECT 1 FROM budget WHERE id = 1 FOR UPDATE", 0, NULL, NULL,
+		      what)) ||
+	    (rc = run(c, label,
+		      "SELECT 1 FROM events WHERE kind = 'alert' AND left(detail, length($1)) = $1 "
+		      "LIMIT 1",
+		      1, v, &r, what)))
+		goto done;
+	if (PQntuples(r) > 0) {
+		rc = run(c, label, "COMMIT", 0, NULL, NULL, what);
+		goto done;   /* 0: fired by another process */
+	}
+	fmt_real(b[0], now);
+	fmt_int(b[1], run_id);
+	fmt_real(b[2], amount);
+	v[0] = b[0];
+	v[1] = run_id > 0 ? b[1] : NULL;
+	v[2] = isfinite(amount) ? b[2] : NULL;
+	v[3] = detail;
+	if ((rc = run(c, label,
+		      "INSERT INTO events(t, run_id, kind, amount, detail) VALUES "
+		      "($1, $2, 'alert', $3, $4)",
+		      4, v, NULL, what)) ||
+	    (rc = run(c, label, "COMMIT", 0, NULL, NULL, what)))
+		goto done;
+	rc = 1;
+done:
+	PQclear(r);
+	if (rc < 0)
+		rollback(c);
+	return rc;
+}
+
+int bo__pg_rate_window(bo_storage *st, double since, double *window)
+{
+	const char *label = "", *what = "reading the spend rate";
+	PGconn *c = conn(st, &label, what);
+	PGresult *r = NULL;
+	char b[NUMLEN];
+	const char *v[1];
+	int rc;
+	*window = 0.0;
+	if (!c)
+		return BO_EIO;
+	fmt_real(b, since);
+	v[0] = b;
+	if ((rc = run(c, label, BO_PG_SQL_RATE_WINDOW, 1, v, &r, what)))
+		return rc;
+	if (PQntuples(r) == 1)
+		*window = num(r, 0, 0);
+	PQclear(r);
+	return 0;
 }
 
 /* Inserts a queued copy of trial old (its configuration) unless old was a

@@ -307,7 +307,7 @@ static int begin_batch(pg *q, bo_pg_pipe *b, int bo__pg_lock_budget, int64_t id,
 	int rc;
 	if ((rc = bo__pg_ensure_conn(q, what)))
 		return rc;
-	bo__pg_pipe_open(b, q->c, q->label, what);
+	bo__pg_pipe_open_prepared(b, q->c, &q->stmts, q->label, what);
 	q->in_tx = 1;
 	pipe_q(b, "BEGIN", NULL);
 	if (bo__pg_lock_budget)
@@ -332,7 +332,7 @@ static int commit_batch(pg *q, bo_pg_pipe *b)
 }
 
 static int trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t max_trials,
-			int by_folder)
+			int by_folder, bo_pg_rate *rate)
 {
 	pg *q = (pg *)st;
 	const char *what = "starting a trial";
@@ -340,7 +340,7 @@ static int trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t m
 	PGresult *r;
 	params p;
 	int rc;
-	int64_t id, n, found;
+	int64_t id, n, found, nrunning;
 	double spent = 0, reserved = 0;
 	if (!q || !t)
 		return bo__error(BO_EMISUSE, "trial_start: missing argument");
@@ -353,10 +353,16 @@ static int trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t m
 		goto done;
 	bo__pg_p_text(&p, by_folder ? t->folder : NULL);
 	bo__pg_p_text(&p, max_trials > 0 ? "true" : "false");
-	pipe_q(&b, "SELECT (SELECT COUNT(*) FROM trials WHERE state <> 'queued' AND $2::boolean), "
+	pipe_q(&b, "SELECT (SELECT ntrials FROM budget WHERE id = 1 AND $2::boolean), "
 		   "(SELECT MIN(id) FROM trials WHERE folder = $1 AND state = 'running' "
-		   "HAVING COUNT(*) = 1), (SELECT COALESCE(MAX(id), 0) + 1 FROM trials)",
+		   "HAVING COUNT(*) = 1), (SELECT COALESCE(MAX(id), 0) + 1 FROM trials), "
+		   "(SELECT nrunning FROM budget WHERE id = 1)",
 	       &p);
+	if (rate && !isnan(rate->money)) {
+		/* what every process charged in the window */
+		bo__pg_p_real(&p, rate->since);
+		pipe_q(&b, BO_PG_SQL_RATE_WINDOW, &p);
+	}
 	if ((rc = bo__pg_pipe_run(&b)))
 		goto done;
 	r = bo__pg_pipe_result(&b, 1);
@@ -374,6 +380,17 @@ static int trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t m
 	n = bo__pg_col_int(r, 0, 0);
 	found = bo__pg_col_int(r, 0, 1);
 	id = bo__pg_col_int(r, 0, 2);
+	nrunning = bo__pg_col_int(r, 0, 3);
+	if (rate && !isnan(rate->money)) {
+		r = bo__pg_pipe_result(&b, 3);
+		if (!r || PQntuples(r) != 1) {
+			rc = bo__error(BO_EIO, "%s: %s: no reply to the spend rate's window", q->label,
+				       what);
+			goto done;
+		}
+		rate->window = bo__pg_col_real(r, 0, 0);
+		rate->held = reserved;
+	}
 	bo__pg_pipe_close(&b);
 	if (found > 0) {
 		/* A retry after a commit whose reply was lost finds its trial
@@ -385,15 +402,22 @@ static int trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t m
 	}
 	/* Checked and reserved under the row lock: no other process can
 	 * reserve between the two. */
+	if (rate && !isnan(rate->money)) {
+		/* runner/safeguards.h's rule (bo__rate_allows), for every
+		 * process's charges and running trials */
+		double need = isfinite(rate->need) ? rate->need : 0.0;
+		rate->refused = rate->window + rate->held + need > rate->money &&
+				!(rate->window <= 0 && nrunning == 0);
+	}
 	if ((!isnan(limit) && isfinite(t->reserved) && spent + reserved + t->reserved > limit) ||
-	    (max_trials > 0 && n >= max_trials)) {
+	    (max_trials > 0 && n >= max_trials) || (rate && rate->refused)) {
 		rc = bo__pg_commit(q, what);
 		if (rc == 0)
 			rc = BO_DONE;
 		goto done;
 	}
 	/* Second round trip: every write, and the COMMIT. */
-	bo__pg_pipe_open(&b, q->c, q->label, what);
+	bo__pg_pipe_open_prepared(&b, q->c, &q->stmts, q->label, what);
 	bo__pg_p_int(&p, id);
 	bo__pg_p_int(&p, t->version);
 	bo__pg_p_id(&p, t->run_id);
@@ -446,12 +470,15 @@ done:
 
 int bo__pg_trial_start(bo_storage *st, bo_trial_rec *t)
 {
-	return trial_insert(st, t, NAN, 0, 0);
+	return trial_insert(st, t, NAN, 0, 0, NULL);
 }
 
-int bo__pg_trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t max_trials)
+int bo__pg_trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t max_trials,
+			bo_pg_rate *rate)
 {
-	return trial_insert(st, t, limit, max_trials, 1);
+	if (rate)
+		rate->refused = 0;
+	return trial_insert(st, t, limit, max_trials, 1, rate);
 }
 
 int bo__pg_trial_launched(bo_storage *st, int64_t id, int64_t pid, int64_t pid_start,
@@ -497,7 +524,7 @@ int bo__pg_trial_progress(bo_storage *st, int64_t id, const bo_kv *usage, size_t
 	    (rc = check_running(q, bo__pg_pipe_result(&b, 1), id, NULL, what)))
 		goto done;
 	bo__pg_pipe_close(&b);
-	bo__pg_pipe_open(&b, q->c, q->label, what);
+	bo__pg_pipe_open_prepared(&b, q->c, &q->stmts, q->label, what);
 	if ((rc = delete_of(q, &b, "DELETE FROM trial_usage WHERE trial_id = $1", id, what)) ||
 	    (rc = insert_kv(q, &b, SQL_USAGE_UPSERT, id, usage, n, what)))
 		goto done;
@@ -526,7 +553,7 @@ int bo__pg_trial_step(bo_storage *st, int64_t id, int64_t step, const bo_kv *m, 
 	    (rc = check_running(q, bo__pg_pipe_result(&b, 1), id, NULL, what)))
 		goto done;
 	bo__pg_pipe_close(&b);
-	bo__pg_pipe_open(&b, q->c, q->label, what);
+	bo__pg_pipe_open_prepared(&b, q->c, &q->stmts, q->label, what);
 	for (i = 0; i < n; i++) {
 		if (!m[i].name) {
 			rc = bo__error(BO_EINVAL, "%s: a value without a name", what);
@@ -573,7 +600,7 @@ int bo__pg_trial_finish(bo_storage *st, const bo_trial_rec *t)
 		goto done;
 	bo__pg_pipe_close(&b);
 	/* Then every write and the COMMIT: one more. */
-	bo__pg_pipe_open(&b, q->c, q->label, what);
+	bo__pg_pipe_open_prepared(&b, q->c, &q->stmts, q->label, what);
 	bo__pg_p_int(&p, t->id);
 	bo__pg_p_text(&p, bo__trial_state_name(t->state));
 	bo__pg_p_real(&p, t->cost);

@@ -154,11 +154,28 @@ import sqlite3, sys
 want = sqlite3.connect(sys.argv[1]).execute(
     "SELECT TOTAL(cost) FROM trials WHERE state IN (\"complete\", \"pruned\", \"failed\")").fetchone()[0]
 sys.exit(0 if abs(float(sys.argv[2]) - want) <= 1e-9 * max(1.0, abs(want)) else 1)' "$a" "$spent"
+	# the trial counts the budget row keeps (schema 4): those of the copied trials
+	counts_of() {
+		"$PG_BIN/psql" -X -A -t -q -d "$1" -c "SELECT ntrials, nqueued, nfinal, nrunning FROM budget WHERE id = 1"
+	}
+	want=$("$PY" -c '
+import sqlite3, sys
+print("%d|%d|%d|%d" % sqlite3.connect(sys.argv[1]).execute(
+    "SELECT TOTAL(state <> \"queued\"), TOTAL(state = \"queued\"), "
+    "TOTAL(state IN (\"complete\", \"pruned\", \"failed\")), TOTAL(state = \"running\") FROM trials").fetchone())' "$a")
+	got=$(counts_of "$mid")
+	check "postgresql's budget row counts the copied trials ($got, sqlite: $want)" test "$got" = "$want"
 	other=$(pg_createdb copy2)
 	copy --from "$mid" --to "$other"
 	check "postgresql -> postgresql exits 0 ($rc)" test "$rc" = 0
+	got=$(counts_of "$other")
+	check "the second database's budget row counts its trials ($got)" test "$got" = "$want"
 	sums to >"$tmp/sums-pg2"
 	check "the second database's checksums equal the original's" same_output "$tmp/sums-a" "$tmp/sums-pg2"
+	copy --from "$tmp/orig/orig.db" --to "$other" --replace
+	got=$(counts_of "$other")
+	check "--replace into postgresql leaves the counts of the new trials ($rc, $got)" \
+		test "$rc:$got" = "0:$want"
 	copy --from "$mid" --to "$tmp/c.db"
 	check "postgresql -> sqlite exits 0 ($rc)" test "$rc" = 0
 	sums from >"$tmp/sums-b2"

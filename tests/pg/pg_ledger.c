@@ -341,7 +341,7 @@ static void shared_budget(void **state)
 				make_trial(&t, v, 0, k);
 				t.folder = NULL;
 				t.reserved = 1.0;
-				rc = bo__pg_trial_insert(w, &t, limit, 0);
+				rc = bo__pg_trial_insert(w, &t, limit, 0, NULL);
 				if (rc == BO_DONE)
 					break;
 				if (rc != 0)
@@ -384,7 +384,9 @@ static void shared_budget(void **state)
  * trials however the inserts interleave. */
 static void shared_trial_budget(void **state)
 {
-	enum { NPROC = 4, PER = 40, MAX_TRIALS = 57 };
+	/* PER above MAX_TRIALS: a process that starts before the others and
+	 * races through its loop alone is still refused in the end */
+	enum { NPROC = 4, MAX_TRIALS = 57, PER = MAX_TRIALS + 1 };
 	char u[2048];
 	bo_storage *st;
 	int64_t v = 0;
@@ -409,7 +411,7 @@ static void shared_trial_budget(void **state)
 				make_trial(&t, v, 0, k);
 				t.folder = NULL;
 				t.reserved = 0.0;
-				rc = bo__pg_trial_insert(w, &t, NAN, MAX_TRIALS);
+				rc = bo__pg_trial_insert(w, &t, NAN, MAX_TRIALS, NULL);
 				if (rc == BO_DONE)
 					break;
 				if (rc != 0)
@@ -433,6 +435,338 @@ static void shared_trial_budget(void **state)
 	bo__storage_close(st);
 }
 
+/* One statement on a raw connection; its single value as an integer, or
+ * -1 when it returns no row. */
+static long long raw(const char *uri, const char *sql)
+{
+	PGconn *c = PQconnectdb(uri);
+	PGresult *r;
+	long long v = -1;
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
+		v = atoll(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
+/* The budget row's counts against COUNT(*) of the trials, each state. */
+static void counts_match(const char *u, long long nq, long long nr, long long nf)
+{
+	bo_storage *st = open_ok(u);
+	bo_pg_sync s;
+	assert_int_equal(bo__pg_sync(st, &s), 0);
+	bo__storage_close(st);
+	assert_int_equal(s.nqueued, nq);
+	assert_int_equal(s.nrunning, nr);
+	assert_int_equal(s.nfinal, nf);
+	assert_int_equal(s.ntrials, nr + nf);
+	assert_int_equal(raw(u, "SELECT COUNT(*) FROM trials WHERE state = 'queued'"), nq);
+	assert_int_equal(raw(u, "SELECT COUNT(*) FROM trials WHERE state = 'running'"), nr);
+	assert_int_equal(raw(u, "SELECT COUNT(*) FROM trials WHERE state IN "
+				"('complete', 'pruned', 'failed')"), nf);
+}
+
+/* The trial counts of the budget row (schema 3 -> 4): a ledger at version
+ * 3 holding trials in every state migrates with the counts of its rows;
+ * starts, finishes and queued rows then move them as COUNT(*) does. */
+static void budget_counts(void **state)
+{
+	char u[2048];
+	bo_storage *st;
+	bo_trial_rec t;
+	int64_t v = 0;
+	long long ver;
+	int k;
+	(void)state;
+	fresh_db(u, sizeof u);
+	st = open_ok(u);
+	assert_int_equal(st->ops->register_study(st, "s", "t", "h", "sp", &v), 0);
+	bo__storage_close(st);
+	ver = raw(u, "SELECT version FROM schema_version");
+	assert_true(ver >= 4);
+	/* Back to version 3 as it was released: no counts, no trigger; then
+	 * trials in every state, written as a version-3 ledger would. */
+	raw(u, "DROP TRIGGER trials_counts ON trials;"
+	       "DROP FUNCTION budgetopt_trial_counts();"
+	       "ALTER TABLE budget DROP COLUMN ntrials, DROP COLUMN nqueued,"
+	       " DROP COLUMN nfinal, DROP COLUMN nrunning;"
+	       "DROP INDEX IF EXISTS trials_ended;"
+	       "UPDATE schema_version SET version = 3");
+	raw(u, "INSERT INTO trials(id, version, state, cost, reserved) SELECT g, 1,"
+	       " (ARRAY['queued', 'running', 'complete', 'pruned', 'failed'])[1 + g % 5],"
+	       " 0.25, 0.5 FROM generate_series(1, 23) g");
+	/* 23 rows, g % 5: 0 -> queued (4), 1 -> running (5), 2, 3, 4 -> final (14) */
+	st = open_ok(u);   /* migrates */
+	bo__storage_close(st);
+	assert_int_equal(raw(u, "SELECT version FROM schema_version"), ver);
+	counts_match(u, 4, 5, 14);
+	/* from here on the trigger keeps them: two starts, one finish */
+	st = open_ok(u);
+	for (k = 0; k < 2; k++) {
+		make_trial(&t, v, 0, k);
+		t.folder = NULL;
+		assert_int_equal(bo__pg_trial_insert(st, &t, NAN, 0, NULL), 0);
+		assert_int_equal(t.id, 24 + k);
+	}
+	t.id = 24;
+	t.state = BO_TRIAL_PRUNED;
+	t.cost = 0.125;
+	t.ended_at = 1.8e9;
+	assert_int_equal(st->ops->trial_finish(st, &t), 0);
+	bo__storage_close(st);
+	counts_match(u, 4, 6, 15);
+	/* a queued row claimed, one deleted: each moves the counts */
+	raw(u, "UPDATE trials SET state = 'running' WHERE id = 5");
+	raw(u, "DELETE FROM trials WHERE id = 3");
+	counts_match(u, 3, 7, 14);
+}
+
+/* Processes racing under a spend rate (bo_pg_rate) with no money limit:
+ * each trial needs and costs 1.0 and the rate is 5.5 over a window that
+ * holds every charge, so the check under the budget row's lock lets
+ * exactly five trials start among all of them, however they interleave
+ * (each process alone would start five). */
+static void shared_rate(void **state)
+{
+	enum { NPROC = 4, PER = 10 };
+	char u[2048];
+	bo_storage *st;
+	int64_t v = 0;
+	pid_t kids[NPROC];
+	int p, status;
+	bo_trial_rec *all = NULL;
+	size_t n = 0, i;
+	double spent = -1, reserved = -1;
+	(void)state;
+	fresh_db(u, sizeof u);
+	st = open_ok(u);
+	assert_int_equal(st->ops->register_study(st, "s", "t", "h", "sp", &v), 0);
+	bo__storage_close(st);
+	for (p = 0; p < NPROC; p++) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		kids[p] = pid;
+		if (pid == 0) {
+			int k, rc = 0;
+			bo_storage *w = NULL;
+			if (bo__storage_open(&w, u) != 0)
+				_exit(2);
+			for (k = 0; k < PER; k++) {
+				bo_trial_rec t;
+				bo_pg_rate rate = {5.5, 0.0, 1.0, 0, 0.0, 0.0};
+				make_trial(&t, v, 0, k);
+				t.folder = NULL;
+				t.reserved = 1.0;
+				rc = bo__pg_trial_insert(w, &t, NAN, 0, &rate);
+				if (rc == BO_DONE)
+					break;
+				if (rc != 0 || rate.refused)
+					_exit(3);
+				t.state = BO_TRIAL_COMPLETE;
+				t.cost = 1.0;
+				t.ended_at = 1.8e9 + k;
+				if (w->ops->trial_finish(w, &t) != 0)
+					_exit(4);
+			}
+			bo__storage_close(w);
+			/* refused by the rate: the window held 4 or 5 charged */
+			_exit(rc == BO_DONE ? 0 : 5);
+		}
+	}
+	for (p = 0; p < NPROC; p++) {
+		assert_true(waitpid(kids[p], &status, 0) == kids[p]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	st = open_ok(u);
+	assert_int_equal(st->ops->trials(st, NULL, &all, &n), 0);
+	assert_int_equal(n, 5);
+	for (i = 0; i < n; i++)
+		assert_int_equal(all[i].state, BO_TRIAL_COMPLETE);
+	assert_int_equal(bo__pg_budget(st, &spent, &reserved), 0);
+	assert_true(fabs(spent - 5.0) < 1e-9);
+	bo__trial_rec_free_array(all, n);
+	bo__storage_close(st);
+}
+
+/* Four processes fire the same alert threshold together: one event, one
+ * process told it recorded it; a second threshold is its own. */
+static void alert_once(void **state)
+{
+	enum { NPROC = 4 };
+	char u[2048];
+	bo_storage *st;
+	int64_t v = 0;
+	pid_t kids[NPROC];
+	int p, status, won = 0;
+	(void)state;
+	fresh_db(u, sizeof u);
+	st = open_ok(u);
+	assert_int_equal(st->ops->register_study(st, "s", "t", "h", "sp", &v), 0);
+	bo__storage_close(st);
+	for (p = 0; p < NPROC; p++) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		kids[p] = pid;
+		if (pid == 0) {
+			bo_storage *w = NULL;
+			int rc;
+			if (bo__storage_open(&w, u) != 0)
+				_exit(2);
+			rc = bo__pg_alert_once(w, 0, "budget alert 80%:", 4.25 + p,
+					       "budget alert 80%: spent 4.25 of 5 USD", 1.8e9 + p);
+			if (rc < 0)
+				fprintf(stderr, "alert_once: %d %s\n", rc, bo_error_last());
+			bo__storage_close(w);
+			_exit(rc == 1 ? 10 : rc == 0 ? 11 : 3);
+		}
+	}
+	for (p = 0; p < NPROC; p++) {
+		assert_true(waitpid(kids[p], &status, 0) == kids[p]);
+		assert_true(WIFEXITED(status));
+		if (WEXITSTATUS(status) != 10 && WEXITSTATUS(status) != 11)
+			fail_msg("a process exited %d", WEXITSTATUS(status));
+		won += WEXITSTATUS(status) == 10;
+	}
+	assert_int_equal(won, 1);
+	assert_int_equal(raw(u, "SELECT COUNT(*) FROM events WHERE kind = 'alert'"), 1);
+	st = open_ok(u);
+	/* "80%:" is not "8%:" : the key is the whole prefix */
+	assert_int_equal(bo__pg_alert_once(st, 0, "budget alert 8%:", 0.5,
+					   "budget alert 8%: spent 0.4 of 5 USD", 1.8e9), 1);
+	assert_int_equal(bo__pg_alert_once(st, 0, "budget alert 8%:", 0.5,
+					   "budget alert 8%: spent 0.4 of 5 USD", 1.8e9), 0);
+	bo__storage_close(st);
+	assert_int_equal(raw(u, "SELECT COUNT(*) FROM events WHERE kind = 'alert'"), 2);
+}
+
+/* How often this session ran the prepared statement of text sql (as a
+ * batch prepares it), or -1 when it was not prepared in this session. */
+static long long prepared_runs(bo_storage *st, const char *sql)
+{
+	PGconn *c = bo__pg_conn(st, NULL);
+	const char *v[1];
+	PGresult *r;
+	long long n = -1;
+	v[0] = sql;
+	r = PQexecParams(c, "SELECT generic_plans + custom_plans FROM pg_prepared_statements "
+			    "WHERE statement = $1", 1, NULL, v, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("pg_prepared_statements: %s", PQerrorMessage(c));
+	if (PQntuples(r) == 1)
+		n = atoll(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return n;
+}
+
+static void start_finish(bo_storage *st, int64_t v, int k)
+{
+	bo_trial_rec t;
+	make_trial(&t, v, 0, k);
+	t.folder = NULL;
+	assert_int_equal(bo__pg_trial_insert(st, &t, NAN, 0, NULL), 0);
+	t.state = BO_TRIAL_COMPLETE;
+	t.cost = 0.125;
+	t.ended_at = 1.8e9 + k;
+	assert_int_equal(st->ops->trial_finish(st, &t), 0);
+}
+
+/* The hot statements (a trial's start and finish) are prepared once per
+ * session and run by name, also when first prepared in a transaction that
+ * was rolled back: after a refused finish and five trials the budget
+ * row's lock has run eleven times as one prepared statement. A reconnect (the server
+ * process ended under the ledger) prepares them again in the new
+ * session. */
+static void prepared(void **state)
+{
+	const char *lock = "SELECT spent, reserved FROM budget WHERE id = 1 FOR UPDATE";
+	char u[2048], sql[96];
+	bo_storage *st;
+	int64_t v = 0;
+	int k, pid, rc;
+	(void)state;
+	fresh_db(u, sizeof u);
+	st = open_ok(u);
+	assert_int_equal(st->ops->register_study(st, "s", "t", "h", "sp", &v), 0);
+	assert_int_equal(prepared_runs(st, lock), -1);
+	{
+		/* first prepared in a transaction rolled back (no trial 99):
+		 * a session's statements outlive it */
+		bo_trial_rec t;
+		make_trial(&t, v, 0, 0);
+		t.id = 99;
+		t.state = BO_TRIAL_COMPLETE;
+		assert_int_equal(st->ops->trial_finish(st, &t), BO_ENOTFOUND);
+	}
+	assert_int_equal(prepared_runs(st, lock), 1);
+	for (k = 0; k < 5; k++)
+		start_finish(st, v, k);
+	assert_int_equal(prepared_runs(st, lock), 11);
+	/* the session ends under the handle */
+	pid = PQbackendPID(bo__pg_conn(st, NULL));
+	snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)", pid);   /* a number */
+	raw(u, sql);
+	{
+		bo_trial_rec t;
+		make_trial(&t, v, 0, 5);
+		t.folder = NULL;
+		rc = bo__pg_trial_insert(st, &t, NAN, 0, NULL);   /* may see the loss first */
+		assert_true(rc == 0 || rc == BO_EIO);
+		if (rc == BO_EIO)
+			assert_int_equal(bo__pg_trial_insert(st, &t, NAN, 0, NULL), 0);
+		t.state = BO_TRIAL_COMPLETE;
+		t.cost = 0.125;
+		t.ended_at = 1.8e9;
+		assert_int_equal(st->ops->trial_finish(st, &t), 0);
+	}
+	assert_true(PQbackendPID(bo__pg_conn(st, NULL)) != pid);
+	assert_int_equal(prepared_runs(st, lock), 2);
+	bo__storage_close(st);
+}
+
+/* A queued configuration is claimed under the spend rate too: refused
+ * while the window and the running trials leave no room for its
+ * reservation, claimed once they do. */
+static void claim_rate(void **state)
+{
+	char u[2048];
+	bo_storage *st;
+	bo_trial_rec t;
+	bo_pg_rate rate = {2.5, 0.0, 1.0, 0, 0.0, 0.0};
+	int64_t v = 0;
+	(void)state;
+	fresh_db(u, sizeof u);
+	st = open_ok(u);
+	assert_int_equal(st->ops->register_study(st, "s", "t", "h", "sp", &v), 0);
+	/* two trials charged 1.0 each at 1.8e9 + 1, and one queued */
+	raw(u, "INSERT INTO trials(id, version, state, cost, ended_at) VALUES"
+	       " (1, 1, 'complete', 1.0, 1.8e9 + 1), (2, 1, 'complete', 1.0, 1.8e9 + 1),"
+	       " (3, 1, 'queued', NULL, NULL);"
+	       "INSERT INTO runs(id, version, pid, seed, started_at, heartbeat_at)"
+	       " VALUES (7, 1, 1, 1, 1.8e9, 1.8e9)");
+	memset(&t, 0, sizeof t);
+	t.run_id = 7;
+	t.reserved = 1.0;
+	t.started_at = 1.8e9 + 2;
+	assert_int_equal(bo__pg_claim_queued(st, &t, NAN, &rate), BO_DONE);
+	assert_true(rate.refused);
+	assert_true(fabs(rate.window - 2.0) < 1e-9);
+	assert_int_equal(raw(u, "SELECT COUNT(*) FROM trials WHERE state = 'queued'"), 1);
+	/* the window moved past both charges */
+	rate.since = 1.8e9 + 1;
+	assert_int_equal(bo__pg_claim_queued(st, &t, NAN, &rate), 0);
+	assert_false(rate.refused);
+	assert_int_equal(t.id, 3);
+	bo__free(t.params_json);
+	bo__kv_free(t.params, t.nparams);
+	bo__storage_close(st);
+	assert_int_equal(raw(u, "SELECT COUNT(*) FROM trials WHERE state = 'running'"), 1);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -440,6 +774,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test(refusals),
 		cmocka_unit_test(shared_budget),
 		cmocka_unit_test(shared_trial_budget),
+		cmocka_unit_test(budget_counts),
+		cmocka_unit_test(shared_rate),
+		cmocka_unit_test(alert_once),
+		cmocka_unit_test(prepared),
+		cmocka_unit_test(claim_rate),
 	};
 	if (argc < 3) {
 		fprintf(stderr, "usage: pg_ledger ADMIN-URI SCRATCH-DIR\n");

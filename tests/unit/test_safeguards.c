@@ -165,7 +165,7 @@ static void test_rate_waits_exactly(void **state)
 	bo_study *s = parse(RATE_STUDY);
 	bo_safeguards G;
 	rec r;
-	bo_guard_cb cb = {&r, rec_event, rec_note};
+	bo_guard_cb cb = {&r, rec_event, rec_note, NULL};
 	double t;
 	(void)state;
 	memset(&r, 0, sizeof r);
@@ -245,7 +245,7 @@ static void test_alerts_once_and_resume(void **state)
 	bo_safeguards G;
 	rec r, r2;
 	fake_storage fs;
-	bo_guard_cb cb = {&r, rec_event, rec_note};
+	bo_guard_cb cb = {&r, rec_event, rec_note, NULL};
 	double spent = 0;
 	int i;
 	(void)state;
@@ -483,7 +483,7 @@ static void test_hook_fails_or_hangs(void **state)
 	bo_study *s;
 	bo_safeguards G;
 	rec r;
-	bo_guard_cb cb = {&r, rec_event, rec_note};
+	bo_guard_cb cb = {&r, rec_event, rec_note, NULL};
 	(void)state;
 	(void)dir;
 	memset(&r, 0, sizeof r);
@@ -542,7 +542,7 @@ static void test_rollback(void **state)
 			    "evaluator: {command: [\"true\"]}\n");
 	bo_safeguards G;
 	rec r;
-	bo_guard_cb cb = {&r, rec_event, rec_note};
+	bo_guard_cb cb = {&r, rec_event, rec_note, NULL};
 	double x1 = 0.125, x2 = 0.25, x3 = 0.375, x5 = 0.5, *x = NULL;
 	(void)state;
 	memset(&r, 0, sizeof r);
