@@ -244,6 +244,55 @@ def check(prog, d, fails):
             fails.append("%s: exit %d, stderr %r" % (" ".join(bad), p.returncode, p.stderr))
 
 
+FAILING = r'''#!/usr/bin/env python3
+import json, sys
+scen, rep, x = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+if scen == "shifted" and rep == 1:
+    sys.exit(3)            # every second repeat under shifted fails
+print(json.dumps({"metrics": {"acc": 1 - x, "lat": 1 + x}, "usage": {"tokens": 10 + 20 * x + rep}}))
+'''
+
+
+def status_check(prog, root, fails):
+    """status --json counts the trials of each scenario by state, and their spend."""
+    d = os.path.join(root, "status")
+    os.makedirs(d)
+    with open(os.path.join(d, "eval.py"), "w") as f:
+        f.write(FAILING)
+    os.chmod(os.path.join(d, "eval.py"), 0o755)
+    with open(os.path.join(d, "study.yaml"), "w") as f:
+        f.write((STUDY % {"limit": LIMIT}).replace("name: fold", "name: status").replace("trials: 48", "trials: 18"))
+    p = run(prog, d, "run", "-q")
+    con = sqlite3.connect(os.path.join(d, "status.db"))
+    rows = con.execute("SELECT scenario, state, cost FROM trials").fetchall()
+    con.close()
+    if len(rows) != 18 or not any(st == "failed" for _, st, _ in rows):
+        fails.append("status study: %d trials, states %r (exit %d)\n%s" %
+                     (len(rows), sorted({st for _, st, _ in rows}), p.returncode, p.stderr.decode()))
+    p = run(prog, d, "status", "--format", "json")
+    if p.returncode != 0:
+        fails.append("status --format json: exit %d\n%s" % (p.returncode, p.stderr.decode()))
+        return
+    got = json.loads(p.stdout.decode()).get("scenarios")
+    if not isinstance(got, list) or [g.get("name") for g in got] != SCEN:
+        fails.append("status json: scenarios %r" % got)
+        return
+    for g in got:
+        s = g["name"]
+        mine = [(st, c) for sc, st, c in rows if sc == s]
+        want = {"trials": len(mine), "complete": sum(st == "complete" for st, _ in mine),
+                "failed": sum(st == "failed" for st, _ in mine), "pruned": 0, "running": 0, "queued": 0}
+        if any(g.get(k) != v for k, v in want.items()) or not close(g.get("weight"), WEIGHT[s]) or \
+                not close(g.get("spent"), sum(c or 0 for _, c in mine)):
+            fails.append("status json: scenario %s %r, ledger %r" % (s, g, want))
+    if got[1]["failed"] == 0 or got[0]["failed"] != 0:
+        fails.append("status json: the failures are under shifted only: %r" % got)
+    # a study without scenarios has no "scenarios" member
+    p = run(prog, os.path.join(root, "plain"), "status", "--format", "json")
+    if p.returncode != 0 or "scenarios" in json.loads(p.stdout.decode()):
+        fails.append("status json without scenarios: exit %d\n%s" % (p.returncode, p.stdout.decode()))
+
+
 def main():
     prog, src, root = sys.argv[1], sys.argv[2], sys.argv[3]
     shutil.rmtree(root, ignore_errors=True)
@@ -278,6 +327,7 @@ def main():
     p = run(prog, plain, "select")
     if p.returncode != 0 or b"scenario" in p.stdout:
         fails.append("select without scenarios: exit %d, says scenarios:\n%s" % (p.returncode, p.stdout.decode()))
+    status_check(prog, root, fails)
     for f in fails:
         print("FAIL", f)
     print("%d problems" % len(fails))
