@@ -666,8 +666,9 @@ int cmd_select(int argc, char **argv)
 		if (d.scen_on) {
 			char note[96];
 			say(&lines, &nlines, "judged %s: a configuration's values are the weighted mean across "
-			    "scenarios of its values under each (the mean of its repeats there), and its guardrails "
-			    "hold under every scenario", cli_fold_note(&d, note, sizeof note));
+			    "scenarios of its values under each (the mean of its repeats there); a guardrail holds "
+			    "under every scenario, or, with a robust function (worst, cvar...), across them",
+			    cli_fold_note(&d, note, sizeof note));
 		}
 		for (k = 0; k < d.c.nguardrails; k++) {
 			double m = s->margins[k];

@@ -59,7 +59,11 @@ int cli_select_robust(cli_decide *d, const char *spec_text, int runners)
 	}
 	cli_robust_label(&spec, label, sizeof label);
 	goal = bo__robust_goal(&spec, s->score_goal);
-	if (bo__scen_table_build(&t, s, d->trials, d->ntrials, d->guardrails, d->nguardrails, d->where) < 0) {
+	/* the table cli_decide_load folded (its verdicts judge robust
+	 * guardrails once per configuration), or one of the implicit scenario */
+	if (d->scen_on) {
+		t = d->scen;
+	} else if (bo__scen_table_build(&t, s, d->trials, d->ntrials, d->guardrails, d->nguardrails, d->where) < 0) {
 		cli_error("%s", bo_error_last());
 		ret = EXIT_USAGE;
 		goto done;
@@ -157,7 +161,8 @@ int cli_select_robust(cli_decide *d, const char *spec_text, int runners)
 nomem:
 	cli_error("out of memory");
 done:
-	bo__scen_table_clear(&t);
+	if (!d->scen_on)
+		bo__scen_table_clear(&t);
 	bo__free(v);
 	bo__free(agg);
 	bo__free(order);

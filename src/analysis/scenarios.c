@@ -14,6 +14,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/expr.h"
 #include "core/strbuf.h"
 
 void bo__scen_table_clear(bo_scen_table *t)
@@ -32,6 +33,7 @@ void bo__scen_table_clear(bo_scen_table *t)
 	bo__free(t->id);
 	bo__free(t->cost);
 	bo__free(t->units);
+	bo__free(t->judged);
 	memset(t, 0, sizeof *t);
 }
 
@@ -92,7 +94,8 @@ int bo__scen_table_build(bo_scen_table *t, const bo_study *s, const bo_trial_rec
 	    !(t->clean = bo__calloc(t->nrow + 1, sizeof *t->clean)) ||
 	    !(t->id = bo__calloc(t->nrow + 1, sizeof *t->id)) ||
 	    !(t->cost = bo__calloc(t->nrow + 1, sizeof *t->cost)) ||
-	    !(t->units = bo__calloc(t->nrow + 1, sizeof *t->units))) {
+	    !(t->units = bo__calloc(t->nrow + 1, sizeof *t->units)) ||
+	    !(t->judged = bo__calloc(t->nrow + 1, sizeof *t->judged))) {
 		rc = bo__error(BO_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -101,6 +104,7 @@ int bo__scen_table_build(bo_scen_table *t, const bo_study *s, const bo_trial_rec
 	for (j = 0; j < t->nrow; j++) {
 		t->clean[j] = 1;
 		t->id[j] = INT64_MAX;
+		t->judged[j] = -1;
 	}
 	for (k = 0; k < nsc; k++)
 		for (i = 0; i < t->cs[k].n; i++) {
@@ -141,6 +145,8 @@ const bo_config *bo__scen_cell(const bo_scen_table *t, size_t j, size_t k)
 int bo__scen_candidate(const bo_scen_table *t, size_t j)
 {
 	size_t k;
+	if (t->judged[j] >= 0)
+		return t->judged[j];
 	if (!t->clean[j])
 		return 0;
 	for (k = 0; k < t->nsc; k++) {
@@ -216,19 +222,182 @@ static int goal_of(int declared)
 	return declared > 0 ? 1 : -1;
 }
 
-int bo__scen_fold(const bo_scen_table *t, const bo_robust *agg, const int *mgoal, const int *dgoal,
-		  bo_configs *c)
+/* ---- robust functions judged once per configuration ------------------- */
+
+_Static_assert((int)BO_ROBUST_MEAN == (int)BO_EXPR_ROBUST_MEAN && (int)BO_ROBUST_WORST == (int)BO_EXPR_ROBUST_WORST &&
+		       (int)BO_ROBUST_CVAR == (int)BO_EXPR_ROBUST_CVAR &&
+		       (int)BO_ROBUST_SPREAD == (int)BO_EXPR_ROBUST_SPREAD &&
+		       (int)BO_ROBUST_REGRET == (int)BO_EXPR_ROBUST_REGRET,
+	       "analysis/robust.h and core/expr.h number the robust functions alike");
+
+typedef struct rcall {
+	const bo_expr *call;
+	double *val;          /* nrow: its value for each configuration */
+} rcall;
+
+typedef struct judge {
+	bo_scen_table *t;
+	size_t n, cap;
+	rcall *calls;
+	int ctx_goal;         /* while collecting: the goal of the context */
+	const bo_expr *lhs;   /* while collecting a guardrail: its left side */
+	int op;               /* its comparison: '<', '>' or 0 */
+	size_t row;           /* while evaluating */
+	int rc;
+} judge;
+
+static int is_call(void *ud, const bo_expr *call)
+{
+	return ud == (const void *)call;
+}
+
+/* The goal of robust call `call`: its argument's declared goal when it is a
+ * metric or derived metric with one, else the context's. */
+static int call_goal(const judge *J, const bo_expr *call)
+{
+	const bo_study *s = J->t->s;
+	const bo_expr *arg;
+	const bo_sym *sym;
+	bo__expr_robust_info(call, NULL, NULL, &arg, NULL, NULL);
+	sym = bo__expr_bare_sym(arg);
+	if (sym && sym->kind == BO_SYM_METRIC && s->metrics[sym->index].goal)
+		return goal_of(s->metrics[sym->index].goal);
+	if (sym && sym->kind == BO_SYM_DERIVED && s->derived[sym->index].goal)
+		return goal_of(s->derived[sym->index].goal);
+	if (J->op) {
+		int left = J->lhs && bo__expr_foreach_robust(J->lhs, is_call, (void *)call);
+		/* "<": large values break it on the left, small ones on the right */
+		return (J->op == '<') == left ? -1 : 1;
+	}
+	return J->ctx_goal;
+}
+
+/* Computes the value of robust call `call` for every row. */
+static int collect(void *ud, const bo_expr *call)
+{
+	judge *J = ud;
+	bo_scen_table *t = J->t;
+	const bo_expr *arg;
+	bo_robust r;
+	double *tab = NULL;
+	rcall *rc;
+	size_t j, k;
+	int kind;
+	if (bo__grow(&J->calls, &J->cap, J->n + 1, sizeof *J->calls) < 0)
+		goto nomem;
+	rc = &J->calls[J->n];
+	rc->call = call;
+	if (!(rc->val = bo__calloc(t->nrow + 1, sizeof *rc->val)))
+		goto nomem;
+	J->n++;
+	bo__expr_robust_info(call, &kind, &r.alpha, &arg, NULL, NULL);
+	r.kind = kind;
+	if (!(tab = bo__calloc(t->nrow * t->nsc + 1, sizeof *tab)))
+		goto nomem;
+	for (j = 0; j < t->nrow; j++)
+		for (k = 0; k < t->nsc; k++) {
+			const bo_config *c = bo__scen_cell(t, j, k);
+			bo_eval_ctx ctx;
+			bo_expr_env env;
+			double v = NAN;
+			int e;
+			if (c && t->clean[j]) {
+				ctx.study = t->views[k];
+				ctx.x = c->x;
+				ctx.metrics = c->m;
+				ctx.derived = c->dv;
+				bo__study_env(&ctx, &env);
+				e = bo__expr_eval(arg, &env, &v);
+				if (e < 0 && e != BO_ENOTFOUND) {
+					J->rc = e;
+					bo__free(tab);
+					return 1;
+				}
+				if (e == BO_ENOTFOUND)
+					v = NAN;
+			}
+			tab[j * t->nsc + k] = v;
+		}
+	J->rc = bo__robust_aggregate(&r, tab, t->nrow, t->nsc, t->w, call_goal(J, call), rc->val);
+	bo__free(tab);
+	return J->rc < 0;
+nomem:
+	J->rc = bo__error(BO_ENOMEM, "out of memory");
+	return 1;
+}
+
+static int robust_value(void *ud, const bo_expr *call, double *out)
+{
+	const judge *J = ud;
+	size_t i;
+	const char *name;
+	for (i = 0; i < J->n; i++)
+		if (J->calls[i].call == call) {
+			*out = J->calls[i].val[J->row];
+			if (isnan(*out)) {
+				bo__expr_robust_info(call, NULL, NULL, NULL, NULL, &name);
+				return bo__error(BO_ENOTFOUND, "%s() has no value under every scenario", name);
+			}
+			return 0;
+		}
+	return bo__error(BO_EMISUSE, "a robust call was not prepared");
+}
+
+static int any_robust(void *ud, const bo_expr *call)
+{
+	(void)ud;
+	(void)call;
+	return 1;
+}
+
+/* A guardrail's verdict and margin, judged once for configuration J->row
+ * (as bo__guardrails_eval, with the robust calls' values). */
+static int guard_once(judge *J, const bo_guardrail *g, const bo_expr_env *env, int *holds, double *margin)
+{
+	const bo_expr *lhs = NULL, *rhs = NULL;
+	const char *op = bo__expr_comparison(g->expr, &lhs, &rhs);
+	double v, l, r;
+	int rc = bo__expr_eval_robust(g->expr, env, robust_value, J, &v);
+	*margin = NAN;
+	if (rc < 0 && rc != BO_ENOTFOUND)
+		return bo__error(rc, "guardrail \"%s\": %s", g->text, bo_error_last());
+	*holds = rc == 0 && v != 0 && !isnan(v);
+	if (rc == 0 && op && bo__expr_eval_robust(lhs, env, robust_value, J, &l) == 0 &&
+	    bo__expr_eval_robust(rhs, env, robust_value, J, &r) == 0) {
+		if (op[0] == '<')
+			*margin = r - l;
+		else if (op[0] == '>')
+			*margin = l - r;
+		else if (op[0] == '=')
+			*margin = -fabs(l - r);
+		else
+			*margin = fabs(l - r);
+	}
+	return 0;
+}
+
+int bo__scen_fold(bo_scen_table *t, const bo_robust *agg, const int *mgoal, const int *dgoal, bo_configs *c)
 {
 	const bo_study *s = t->s;
-	size_t j, k, q, nsc = t->nsc, ng = c->nguardrails;
-	double *tab = NULL, *col = NULL;
-	int rc = 0;
+	size_t j, k, q, g, nsc = t->nsc, ng = c->nguardrails;
+	double *tab = NULL, *col = NULL, *mm = NULL, *md = NULL;
+	int rc = 0, robust_guards = 0, robust_score = s->score && bo__expr_foreach_robust(s->score, any_robust, NULL);
+	bo_robust mean;
+	judge J;
 
+	memset(&J, 0, sizeof J);
+	J.t = t;
+	mean.kind = BO_ROBUST_MEAN;
+	mean.alpha = 1.0;
 	for (j = 0; j < c->n; j++)
 		bo__config_clear(&c->v[j]);
 	c->n = 0;
+	for (j = 0; j < t->nrow; j++)
+		t->judged[j] = -1;
 	if (bo__grow(&c->v, &c->cap, t->nrow + 1, sizeof *c->v) < 0 ||
-	    !(tab = bo__calloc(t->nrow * nsc + 1, sizeof *tab)) || !(col = bo__calloc(t->nrow + 1, sizeof *col)))
+	    !(tab = bo__calloc(t->nrow * nsc + 1, sizeof *tab)) || !(col = bo__calloc(t->nrow + 1, sizeof *col)) ||
+	    !(mm = bo__calloc(t->nrow * s->nmetrics + 1, sizeof *mm)) ||
+	    !(md = bo__calloc(t->nrow * s->nderived + 1, sizeof *md)))
 		goto nomem;
 	for (j = 0; j < t->nrow; j++) {
 		bo_config *f = &c->v[j];
@@ -253,40 +422,79 @@ int bo__scen_fold(const bo_scen_table *t, const bo_robust *agg, const int *mgoal
 		f->why = why_not_usable(t, j);
 		f->usable = f->why == NULL;
 	}
+	/* the weighted means: what a name outside a robust call reads */
 	for (q = 0; q < s->nmetrics; q++) {
-		if ((rc = aggregate(t, agg, cell_metric, q, goal_of(mgoal ? mgoal[q] : s->metrics[q].goal), tab,
-				    col)) < 0)
+		if ((rc = aggregate(t, &mean, cell_metric, q, 1, tab, col)) < 0)
 			goto done;
 		for (j = 0; j < t->nrow; j++)
-			c->v[j].m[q] = col[j];
+			mm[j * s->nmetrics + q] = col[j];
 	}
 	for (q = 0; q < s->nderived; q++) {
-		if ((rc = aggregate(t, agg, cell_derived, q, goal_of(dgoal ? dgoal[q] : s->derived[q].goal), tab,
-				    col)) < 0)
+		if ((rc = aggregate(t, &mean, cell_derived, q, 1, tab, col)) < 0)
 			goto done;
 		for (j = 0; j < t->nrow; j++)
-			c->v[j].dv[q] = col[j];
+			md[j * s->nderived + q] = col[j];
 	}
-	if (s->score) {
-		if ((rc = aggregate(t, agg, cell_score, 0, goal_of(s->score_goal), tab, col)) < 0)
+	/* the robust calls of the guardrails and the score, for every row */
+	for (g = 0; g < ng; g++) {
+		const bo_expr *lhs = NULL, *rhs = NULL;
+		const char *op = bo__expr_comparison(c->guardrails[g].expr, &lhs, &rhs);
+		if (!bo__expr_foreach_robust(c->guardrails[g].expr, any_robust, NULL))
+			continue;
+		robust_guards = 1;
+		J.lhs = lhs;
+		J.op = op && (op[0] == '<' || op[0] == '>') ? op[0] : 0;
+		J.ctx_goal = 1;
+		if (bo__expr_foreach_robust(c->guardrails[g].expr, collect, &J)) {
+			rc = J.rc;
 			goto done;
-		for (j = 0; j < t->nrow; j++)
-			c->v[j].score = col[j];
+		}
 	}
-	/* guardrails: each must hold under every scenario; its margin is the
-	 * smallest (a guardrail is a comparison: it holds when its margin is
-	 * >= 0). A scenario whose own verdict is infeasible keeps the
-	 * configuration infeasible even when no margin says why. */
+	if (robust_score) {
+		J.lhs = NULL;
+		J.op = 0;
+		J.ctx_goal = goal_of(s->score_goal);
+		if (bo__expr_foreach_robust(s->score, collect, &J)) {
+			rc = J.rc;
+			goto done;
+		}
+	}
+	/* guardrails: one without robust functions must hold under every
+	 * scenario, its margin the smallest (a guardrail is a comparison: it
+	 * holds when its margin is >= 0); one with them is judged once. Without
+	 * robust guardrails, a scenario whose own verdict is infeasible keeps
+	 * the configuration infeasible even when no margin says why. */
 	for (j = 0; j < t->nrow; j++) {
 		bo_config *f = &c->v[j];
 		bo_strbuf sb = BO_STRBUF_INIT;
-		size_t g;
+		bo_eval_ctx ctx;
+		bo_expr_env env;
 		if (!f->usable)
 			continue;
+		ctx.study = s;
+		ctx.x = f->x;
+		ctx.metrics = &mm[j * s->nmetrics];
+		ctx.derived = &md[j * s->nderived];
+		bo__study_env(&ctx, &env);
+		J.row = j;
 		f->feasible = 1;
 		for (g = 0; g < ng; g++) {
 			double lo = INFINITY;
 			const char *at = NULL;
+			if (bo__expr_foreach_robust(c->guardrails[g].expr, any_robust, NULL)) {
+				int holds;
+				if ((rc = guard_once(&J, &c->guardrails[g], &env, &holds, &lo)) < 0) {
+					bo__sb_clear(&sb);
+					goto done;
+				}
+				f->margins[g] = lo;
+				if (!holds) {
+					f->feasible = 0;
+					bo__sb_printf(&sb, "%s%s (by %.6g)", sb.len ? ", " : "breaks ", c->guardrails[g].text,
+						      -lo);
+				}
+				continue;
+			}
 			for (k = 0; k < nsc; k++) {
 				double m = bo__scen_cell(t, j, k)->margins[g];
 				if (!(m >= 0) && !at)
@@ -301,7 +509,7 @@ int bo__scen_fold(const bo_scen_table *t, const bo_robust *agg, const int *mgoal
 					      c->guardrails[g].text, at, -lo);
 			}
 		}
-		for (k = 0; k < nsc && f->feasible; k++)
+		for (k = 0; k < nsc && f->feasible && !robust_guards; k++)
 			if (bo__scen_cell(t, j, k)->feasible != 1) {
 				f->feasible = 0;
 				bo__sb_printf(&sb, "infeasible under scenario \"%s\"", bo__scenario_name(s, k));
@@ -310,13 +518,65 @@ int bo__scen_fold(const bo_scen_table *t, const bo_robust *agg, const int *mgoal
 			bo__free(f->why);
 			if (!(f->why = bo__sb_take(&sb)))
 				goto nomem;
+		} else {
+			bo__sb_clear(&sb);
+		}
+	}
+	for (j = 0; j < t->nrow; j++)
+		t->judged[j] = c->v[j].usable && c->v[j].feasible == 1;
+	/* the values, aggregated (regret against the candidates just judged) */
+	for (q = 0; q < s->nmetrics; q++) {
+		if ((rc = aggregate(t, agg, cell_metric, q, goal_of(mgoal ? mgoal[q] : s->metrics[q].goal), tab,
+				    col)) < 0)
+			goto done;
+		for (j = 0; j < t->nrow; j++)
+			c->v[j].m[q] = col[j];
+	}
+	for (q = 0; q < s->nderived; q++) {
+		if ((rc = aggregate(t, agg, cell_derived, q, goal_of(dgoal ? dgoal[q] : s->derived[q].goal), tab,
+				    col)) < 0)
+			goto done;
+		for (j = 0; j < t->nrow; j++)
+			c->v[j].dv[q] = col[j];
+	}
+	if (s->score && !robust_score) {
+		if ((rc = aggregate(t, agg, cell_score, 0, goal_of(s->score_goal), tab, col)) < 0)
+			goto done;
+		for (j = 0; j < t->nrow; j++)
+			c->v[j].score = col[j];
+	} else if (s->score) {
+		/* judged once: the robust calls, and the weighted means elsewhere */
+		for (j = 0; j < t->nrow; j++) {
+			bo_eval_ctx ctx;
+			bo_expr_env env;
+			double v;
+			if (!c->v[j].usable)
+				continue;
+			ctx.study = s;
+			ctx.x = c->v[j].x;
+			ctx.metrics = &mm[j * s->nmetrics];
+			ctx.derived = &md[j * s->nderived];
+			bo__study_env(&ctx, &env);
+			J.row = j;
+			rc = bo__expr_eval_robust(s->score, &env, robust_value, &J, &v);
+			if (rc < 0 && rc != BO_ENOTFOUND) {
+				rc = bo__error(rc, "score: %s", bo_error_last());
+				goto done;
+			}
+			c->v[j].score = rc == 0 ? v : NAN;
+			rc = 0;
 		}
 	}
 	goto done;
 nomem:
 	rc = bo__error(BO_ENOMEM, "out of memory");
 done:
+	for (j = 0; j < J.n; j++)
+		bo__free(J.calls[j].val);
+	bo__free(J.calls);
 	bo__free(tab);
 	bo__free(col);
+	bo__free(mm);
+	bo__free(md);
 	return rc;
 }

@@ -39,6 +39,8 @@ typedef struct bo_scen_table {
 	int64_t *id;               /* nrow: its lowest trial id */
 	double *cost;              /* nrow: mean search cost of its trials (NaN: none) */
 	size_t *units;             /* nrow: its trials */
+	int *judged;               /* nrow: bo__scen_fold's verdict (usable and
+				      feasible: 1, else 0), -1 before a fold */
 } bo_scen_table;
 
 /* Builds the table of s from n ledger trials (a trial without a scenario
@@ -54,27 +56,35 @@ void bo__scen_table_clear(bo_scen_table *t);
 /* Row j's entry under scenario k when it is usable, or NULL. */
 const bo_config *bo__scen_cell(const bo_scen_table *t, size_t j, size_t k);
 
-/* 1 when row j is usable and feasible under every scenario and none of its
- * trials failed: a candidate for selection. */
+/* 1 when row j is a candidate for selection: usable and feasible under
+ * every scenario and none of its trials failed; after bo__scen_fold, its
+ * verdict (which judges robust guardrails once per configuration). */
 int bo__scen_candidate(const bo_scen_table *t, size_t j);
 
 /* Replaces the entries of c (bo__configs_init'ed over t->s with the same
- * guardrails and filter as the table) with one per row of t, in row order:
+ * guardrails and filter as the table) with one per row of t, in row order,
+ * and records each row's verdict in t->judged:
  *   metrics and derived metrics: agg across scenarios of the per-scenario
  *     values, with the goal mgoal[q] / dgoal[q] (NULL: as declared;
  *     minimise when not stated);
  *   score: agg of the per-scenario scores (the score's goal), or, when the
- *     score uses robust functions, the score judged once per configuration
- *     (bo__scen_eval);
+ *     score uses robust functions, the score judged once per configuration;
  *   guardrails: one without robust functions must hold under every
  *     scenario (its margin: the smallest); one with them is judged once per
  *     configuration;
  *   search cost: the mean over the configuration's trials;
  *   usable: usable under every scenario, and no trial failed.
- * Regret is measured against the best candidate of each scenario;
+ * Judged once per configuration: a robust call f(x) is f across scenarios
+ * of x evaluated on the configuration's means under each scenario (with
+ * that scenario's inputs and prices); a name outside robust calls is the
+ * weighted mean across scenarios (inputs and prices: the study's own).
+ * worst, cvar and regret take the goal of x when x is a metric or derived
+ * metric with one; else in a guardrail the side its comparison forbids
+ * (large values for "<" and "<=" on the left), in the score its goal.
+ * Regret is measured against the best candidate of each scenario (inside a
+ * robust call: the best configuration usable under every scenario);
  * configurations that are not candidates get NaN for it. Returns 0,
  * BO_EINVAL, BO_ENOMEM. */
-int bo__scen_fold(const bo_scen_table *t, const bo_robust *agg, const int *mgoal, const int *dgoal,
-		  bo_configs *c);
+int bo__scen_fold(bo_scen_table *t, const bo_robust *agg, const int *mgoal, const int *dgoal, bo_configs *c);
 
 #endif

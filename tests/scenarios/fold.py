@@ -65,6 +65,7 @@ SCEN = ["clean", "shifted", "heavy"]
 WEIGHT = {"clean": 3 / 6, "shifted": 2 / 6, "heavy": 1 / 6}
 LOAD = {"clean": 1.0, "shifted": 1.0, "heavy": 1.6}
 LIMIT = 2.4
+CVAR_LIMIT = 1.4
 TOL = 1e-9
 
 
@@ -293,6 +294,59 @@ def status_check(prog, root, fails):
         fails.append("status json without scenarios: exit %d\n%s" % (p.returncode, p.stdout.decode()))
 
 
+def robust_check(prog, root, fails):
+    """Robust functions in the study's score and guardrails, judged once per
+    configuration across its scenarios: select picks what brute force picks."""
+    src = os.path.join(root, "fold")
+    d = os.path.join(root, "robust")
+    shutil.copytree(src, d)
+    with open(os.path.join(d, "study.yaml")) as f:
+        text = f.read()
+    text = text.replace('cost_m: "lat * load * 2.385"', 'cost_m: {expr: "lat * load * 2.385", minimize: true}')
+    text = text.replace('score: "acc - 0.1 * cost_m"', 'score: "worst(acc) - 0.1 * cvar(cost_m, 0.4)"')
+    text = text.replace('  - "lat * load <= %s"' % LIMIT,
+                        '  - "lat * load <= %s"\n  - "cvar(lat, 0.5) <= %s"' % (LIMIT, CVAR_LIMIT))
+    with open(os.path.join(d, "study.yaml"), "w") as f:
+        f.write(text)
+    means, first, mcost = table(d)
+    cfgs = sorted(means)
+    # lat states no goal: in "cvar(lat, 0.5) <= L" the large values are the bad ones
+    g2 = {pj: -cvar([-means[pj][s]["lat"] for s in SCEN], 0.5) for pj in cfgs}
+    plain = {pj: min(means[pj][s]["margin"] for s in SCEN) for pj in cfgs}
+    feasible = {pj for pj in cfgs if plain[pj] >= 0 and CVAR_LIMIT - g2[pj] >= 0}
+    if not any(plain[pj] >= 0 and CVAR_LIMIT - g2[pj] < 0 for pj in cfgs):
+        fails.append("robust: the cvar guardrail should rule out a configuration the plain one keeps: %r" %
+                     {pj: (plain[pj], g2[pj]) for pj in cfgs})
+    score = {pj: min(means[pj][s]["acc"] for s in SCEN) -
+             0.1 * -cvar([-means[pj][s]["cost_m"] for s in SCEN], 0.4) for pj in cfgs}
+    want = sorted(feasible, key=lambda pj: (-score[pj], mcost[pj], first[pj]))[0]
+    p = run(prog, d, "select", "--format", "json")
+    if p.returncode != 0:
+        fails.append("robust select: exit %d\n%s" % (p.returncode, p.stderr.decode()))
+        return
+    out = json.loads(p.stdout.decode())
+    sel = out["selected"]
+    if sel["params"] != json.loads(want) or not close(sel["score"], score[want]):
+        fails.append("robust select chose %r (%r), brute force %s (%r)" % (sel["params"], sel["score"], want,
+                                                                           score[want]))
+    if out["candidates"] != len(feasible):
+        fails.append("robust select: %d candidates, brute force %d" % (out["candidates"], len(feasible)))
+    margins = [g["margin"] for g in sel["guardrails"]]
+    if len(margins) != 2 or not close(margins[0], plain[want]) or not close(margins[1], CVAR_LIMIT - g2[want]):
+        fails.append("robust select: margins %r, brute force %r" % (margins, [plain[want], CVAR_LIMIT - g2[want]]))
+    # select --robust worst ranks the per-scenario scores (a trial sees its own
+    # scenario: worst(acc) is acc there) over the same candidates
+    per = {pj: [means[pj][s]["acc"] - 0.1 * means[pj][s]["cost_m"] for s in SCEN] for pj in feasible}
+    want = sorted(feasible, key=lambda pj: (-min(per[pj]), mcost[pj], first[pj]))[0]
+    p = run(prog, d, "select", "--robust", "worst", "--format", "json")
+    out = json.loads(p.stdout.decode()) if p.returncode == 0 else {}
+    top = out.get("ranked", [{}])[0]
+    if top.get("params") != json.loads(want) or not close(top.get("value"), min(per[want])) or \
+            out.get("qualifying") != len(feasible):
+        fails.append("robust select --robust worst: %r, brute force %s %r of %d (exit %d)" %
+                     (top, want, min(per[want]), len(feasible), p.returncode))
+
+
 def main():
     prog, src, root = sys.argv[1], sys.argv[2], sys.argv[3]
     shutil.rmtree(root, ignore_errors=True)
@@ -310,6 +364,7 @@ def main():
         fails.append("run: exit %d\n%s" % (p.returncode, p.stderr.decode()))
     else:
         check(prog, d, fails)
+        robust_check(prog, root, fails)
     # a study without scenarios: --robust says what is missing
     with open(os.path.join(d, "study.yaml")) as f:
         text = f.read()
