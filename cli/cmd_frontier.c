@@ -423,12 +423,11 @@ static int refold(cli_decide *d, bo_frontier *fr, const char *text)
 		else if (fr->ax[k].kind == BO_AXIS_DERIVED)
 			dg[fr->ax[k].index] = fr->ax[k].goal;
 	}
-	if (bo__scen_fold(&d->scen, &spec, mg, dg, &d->c) < 0) {
+	cli_robust_label(&spec, label, sizeof label);
+	if (cli_decide_refold(d, &spec, mg, dg, label) < 0) {
 		cli_error("%s", bo_error_last());
 		goto done;
 	}
-	cli_robust_label(&spec, label, sizeof label);
-	snprintf(d->fold, sizeof d->fold, "%s", label);
 	for (k = 0; k < fr->d; k++) {
 		bo_axis *a = &fr->ax[k];
 		char name[sizeof a->name];

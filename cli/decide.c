@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/error.h"
 #include "core/expr.h"
 #include "decide.h"
 
@@ -136,6 +137,7 @@ static int set_score(bo_study *s, const char *text)
 }
 
 static int demote_rolled_back(cli_decide *d, bo_storage *st);
+static int demote(cli_decide *d, const char *pj, const char *why);
 
 /* A study with scenarios: the trials of one configuration under different
  * scenarios are not repeats. Each scenario's trials are judged under that
@@ -322,6 +324,37 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 	return 0;
 }
 
+/* Marks the configuration with parameters pj not usable, saying why. */
+static int demote(cli_decide *d, const char *pj, const char *why)
+{
+	size_t k;
+	for (k = 0; k < d->c.n; k++) {
+		bo_config *c = &d->c.v[k];
+		if (!c->params_json || strcmp(c->params_json, pj) != 0)
+			continue;
+		c->usable = 0;
+		bo__free(c->why);
+		if (!(c->why = bo__strdup(why)))
+			return BO_ENOMEM;
+	}
+	return 0;
+}
+
+int cli_decide_refold(cli_decide *d, const bo_robust *agg, const int *mgoal, const int *dgoal, const char *label)
+{
+	size_t i;
+	int rc;
+	if (!d->scen_on)
+		return bo__error(BO_EMISUSE, "no scenarios to fold");
+	if ((rc = bo__scen_fold(&d->scen, agg, mgoal, dgoal, &d->c)) < 0)
+		return rc;
+	for (i = 0; i < d->ndemoted; i++)
+		if ((rc = demote(d, d->demoted[2 * i], d->demoted[2 * i + 1])) < 0)
+			return bo__error(rc, "out of memory");
+	snprintf(d->fold, sizeof d->fold, "%s", label);
+	return 0;
+}
+
 /* rollback (runner/safeguards.c): a configuration a "rollback" event
  * demoted is never recommended again: its trials are not usable, and say
  * why. */
@@ -358,15 +391,22 @@ static int demote_rolled_back(cli_decide *d, bo_storage *st)
 			if (!own)
 				rc = BO_ENOMEM;
 		}
-		for (k = 0; pj && k < d->c.n; k++) {
-			bo_config *c = &d->c.v[k];
-			if (!c->params_json || strcmp(c->params_json, pj) != 0)
-				continue;
-			c->usable = 0;
-			bo__free(c->why);
-			if (!(c->why = bo__strdup(e[i].detail ? e[i].detail : "demoted by a re-evaluation")))
+		if (pj && d->scen_on && rc == 0) {
+			char **grown = realloc(d->demoted, (d->ndemoted + 1) * 2 * sizeof *grown);
+			if (!grown) {
 				rc = BO_ENOMEM;
+			} else {
+				d->demoted = grown;
+				grown[2 * d->ndemoted] = bo__strdup(pj);
+				grown[2 * d->ndemoted + 1] = bo__strdup(e[i].detail ? e[i].detail
+									 : "demoted by a re-evaluation");
+				d->ndemoted++;
+				if (!grown[2 * d->ndemoted - 2] || !grown[2 * d->ndemoted - 1])
+					rc = BO_ENOMEM;
+			}
 		}
+		if (pj && rc == 0)
+			rc = demote(d, pj, e[i].detail ? e[i].detail : "demoted by a re-evaluation");
 		bo__free(own);
 	}
 	bo__event_free_array(e, n);
@@ -487,11 +527,17 @@ void cli_text_uncertain(FILE *f, const cli_decide *d, size_t i, const char *pref
 
 void cli_decide_free(cli_decide *d)
 {
+	size_t i;
 	bo__mc_clear(&d->mc);
 	d->mc_on = 0;
 	bo__configs_clear(&d->c);
 	bo__scen_table_clear(&d->scen);
 	d->scen_on = 0;
+	for (i = 0; i < 2 * d->ndemoted; i++)
+		bo__free(d->demoted[i]);
+	free(d->demoted);
+	d->demoted = NULL;
+	d->ndemoted = 0;
 	bo__trial_rec_free_array(d->trials, d->ntrials);
 	d->trials = NULL;
 	d->ntrials = 0;

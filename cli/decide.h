@@ -62,6 +62,10 @@ typedef struct cli_decide {
 	bo_scen_table scen;
 	int scen_on;
 	char fold[48];
+	/* the configurations a rollback demoted (params_json, why), kept to
+	 * demote them again after a refold */
+	char **demoted;
+	size_t ndemoted;
 } cli_decide;
 
 enum { CLI_REPEATS_SEPARATE, CLI_REPEATS_GROUP, CLI_REPEATS_AUTO };
@@ -136,6 +140,11 @@ int cli_apply_observations(bo_study *s, bo_storage *st, size_t *nobs, char *last
  * or -1 after printing. */
 int cli_observed_change(bo_storage *st, const char *study_path, const char *storage, char *out,
 			size_t outlen);
+
+/* With scenarios: folds d's configurations anew by agg (goals as
+ * bo__scen_fold takes them), label naming it ("worst"); the ones a
+ * rollback demoted stay demoted. Returns 0 or a BO_E* code. */
+int cli_decide_refold(cli_decide *d, const bo_robust *agg, const int *mgoal, const int *dgoal, const char *label);
 
 /* With scenarios: "over 3 scenarios, weighted mean" (d->fold), else "". */
 const char *cli_fold_note(const cli_decide *d, char *buf, size_t size);

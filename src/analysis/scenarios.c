@@ -539,6 +539,27 @@ int bo__scen_fold(bo_scen_table *t, const bo_robust *agg, const int *mgoal, cons
 		for (j = 0; j < t->nrow; j++)
 			c->v[j].dv[q] = col[j];
 	}
+	/* robust objectives, each by its own aggregate */
+	for (q = 0; q < s->nobjectives; q++) {
+		const bo_objective *o = &s->objectives[q];
+		bo_robust r;
+		if (!o->robust)
+			continue;
+		r.kind = o->robust - 1;
+		r.alpha = o->alpha;
+		if ((rc = aggregate(t, &r, o->sym_kind == BO_SYM_DERIVED ? cell_derived : cell_metric, (size_t)o->index,
+				    goal_of(o->goal), tab, col)) < 0)
+			goto done;
+		for (j = 0; j < t->nrow; j++) {
+			if (!c->v[j].robj && !(c->v[j].robj = bo__calloc(s->nobjectives, sizeof *c->v[j].robj)))
+				goto nomem;
+			c->v[j].robj[q] = col[j];
+		}
+	}
+	for (j = 0; j < t->nrow; j++)
+		for (q = 0; c->v[j].robj && q < s->nobjectives; q++)
+			if (!s->objectives[q].robust)
+				c->v[j].robj[q] = NAN;
 	if (s->score && !robust_score) {
 		if ((rc = aggregate(t, agg, cell_score, 0, goal_of(s->score_goal), tab, col)) < 0)
 			goto done;

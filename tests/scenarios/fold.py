@@ -304,6 +304,7 @@ def robust_check(prog, root, fails):
         text = f.read()
     text = text.replace('cost_m: "lat * load * 2.385"', 'cost_m: {expr: "lat * load * 2.385", minimize: true}')
     text = text.replace('score: "acc - 0.1 * cost_m"', 'score: "worst(acc) - 0.1 * cvar(cost_m, 0.4)"')
+    text = text.replace('objectives: [acc, cost_m]', 'objectives: ["worst(acc)", "cvar(cost_m, 0.5)"]')
     text = text.replace('  - "lat * load <= %s"' % LIMIT,
                         '  - "lat * load <= %s"\n  - "cvar(lat, 0.5) <= %s"' % (LIMIT, CVAR_LIMIT))
     with open(os.path.join(d, "study.yaml"), "w") as f:
@@ -334,6 +335,22 @@ def robust_check(prog, root, fails):
     margins = [g["margin"] for g in sel["guardrails"]]
     if len(margins) != 2 or not close(margins[0], plain[want]) or not close(margins[1], CVAR_LIMIT - g2[want]):
         fails.append("robust select: margins %r, brute force %r" % (margins, [plain[want], CVAR_LIMIT - g2[want]]))
+    # the frontier of the robust objectives: worst accuracy, CVaR of cost_m
+    wa = {pj: min(means[pj][s]["acc"] for s in SCEN) for pj in feasible}
+    cc = {pj: -cvar([-means[pj][s]["cost_m"] for s in SCEN], 0.5) for pj in feasible}
+    front = nondominated({pj: (-wa[pj], cc[pj]) for pj in feasible})
+    p = run(prog, d, "frontier", "--format", "json")
+    out = json.loads(p.stdout.decode()) if p.returncode == 0 else {"frontier": [], "axes": []}
+    got = {json.dumps(r["params"]): r for r in out["frontier"]}
+    if [a["name"] for a in out["axes"]] != ["worst(acc)", "cvar(cost_m, 0.5)"] or \
+            set(got) != {json.dumps(json.loads(pj)) for pj in front}:
+        fails.append("robust objectives: frontier %r over %r, brute force %r (exit %d)" %
+                     (sorted(got), out["axes"], sorted(front), p.returncode))
+    else:
+        for pj in front:
+            v = got[json.dumps(json.loads(pj))]["values"]
+            if not close(v["worst(acc)"], wa[pj]) or not close(v["cvar(cost_m, 0.5)"], cc[pj]):
+                fails.append("robust objectives: %s %r, brute force %r" % (pj, v, (wa[pj], cc[pj])))
     # select --robust worst ranks the per-scenario scores (a trial sees its own
     # scenario: worst(acc) is acc there) over the same candidates
     per = {pj: [means[pj][s]["acc"] - 0.1 * means[pj][s]["cost_m"] for s in SCEN] for pj in feasible}
