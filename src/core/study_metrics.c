@@ -499,6 +499,13 @@ void bo__study_read_objectives(rd *r, const ynode *top)
 	}
 }
 
+static int any_robust(void *ud, const bo_expr *call)
+{
+	(void)ud;
+	(void)call;
+	return 1;
+}
+
 void bo__study_read_guardrails(rd *r, const ynode *top)
 {
 	const ynode *l = bo__yaml_want_seq(r, bo__yaml_get(top, "guardrails"), "guardrails");
@@ -544,6 +551,15 @@ void bo__study_read_guardrails(rd *r, const ynode *top)
 			char buf[48];
 			DIAG(r, n, "guardrail \"%s\" must be a comparison (<, <=, >, >=, ==, !=) at its "
 				   "top, such as \"latency_ms <= 200\"", bo__yaml_shown(t, buf));
+			bo__expr_free(e);
+			bo__free(head);
+			continue;
+		}
+		if (prob > 0 && bo__expr_foreach_robust(e, any_robust, NULL)) {
+			/* the Monte Carlo draws one scenario's world at a time */
+			bo__yaml_diag_at(r, n->line, n->col + n->quote + (int)cut + 1,
+					 "guardrail: \"with probability\" does not go with robust functions (yet): "
+					 "the chance is computed per scenario; drop one of them");
 			bo__expr_free(e);
 			bo__free(head);
 			continue;
