@@ -11,8 +11,11 @@
 #include <jansson.h>
 
 #include "analysis/frontier.h"
+#include "analysis/robust.h"
+#include "analysis/scenarios.h"
 #include "report/export_json.h"
 #include "decide.h"
+#include "select_robust.h"
 
 
 static const char help[] =
@@ -27,7 +30,14 @@ static const char help[] =
 	"  --all             also list dominated, infeasible and failed configurations\n"
 	"  --ref v1,v2       the hypervolume reference point, in the axes' own units\n"
 	"  --threshold X     with two axes: mark the frontier point from which every\n"
-	"                    step up buys less than X performance per unit of cost\n" CLI_DECIDE_HELP
+	"                    step up buys less than X performance per unit of cost\n"
+	"  --robust AGG      on a study with scenarios: each axis is the configuration's\n"
+	"                    AGG across scenarios (mean, worst, cvar:ALPHA, spread or\n"
+	"                    regret) instead of the weighted mean; search cost stays the\n"
+	"                    mean over its trials\n" CLI_DECIDE_HELP
+	"\nOn a study with scenarios each configuration is one row: its values under\n"
+	"each scenario (the mean of its repeats there) folded by the weighted mean,\n"
+	"or by --robust AGG; its guardrails must hold under every scenario.\n"
 	"\nExit status 1 when no configuration is on the frontier.\n";
 
 static const char *goal_name(int g)
@@ -97,11 +107,65 @@ static int add_uncertain(const cli_decide *d, json_t *o, const char *key)
 	return 0;
 }
 
-static int print_json(const cli_decide *d, const bo_frontier *fr, int all)
+/* With scenarios: "scenarios" (the aggregate and the weights) at the top,
+ * and "per_scenario" on the rows of a.(key): each scenario's values on the
+ * axes as they are under it (base: the axes before --robust renamed them). */
+static json_t *from_text(void (*write)(FILE *, const cli_decide *, size_t, const bo_axis *, size_t),
+			 void (*top)(FILE *, const cli_decide *), const cli_decide *d, size_t i,
+			 const bo_axis *ax, size_t nax, const char *key)
 {
-	json_t *v = bo__export_frontier_json(&d->c, fr, all);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	json_t *o, *u = NULL;
+	if (!f)
+		return NULL;
+	fputs("{\"x\": 0", f);
+	if (write)
+		write(f, d, i, ax, nax);
+	else
+		top(f, d);
+	fputc('}', f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	if ((o = json_loads(buf, 0, NULL)) != NULL) {
+		u = json_object_get(o, key);
+		json_incref(u);
+		json_decref(o);
+	}
+	free(buf);
+	return u;
+}
+
+static int add_scenarios(const cli_decide *d, json_t *o, const char *key, const bo_axis *base, size_t nax)
+{
+	json_t *a = json_object_get(o, key), *r, *u;
+	size_t k, i;
+	if (!d->scen_on)
+		return 0;
+	json_array_foreach(a, k, r) {
+		i = by_id(&d->c, json_integer_value(json_object_get(r, "id")));
+		if (i < d->c.n && (!(u = from_text(cli_json_per_scenario, NULL, d, i, base, nax, "per_scenario")) ||
+				   json_object_set_new(r, "per_scenario", u) < 0))
+			return -1;
+	}
+	return 0;
+}
+
+static int print_json(const cli_decide *d, const bo_frontier *fr, int all, const bo_axis *base)
+{
+	json_t *v = bo__export_frontier_json(&d->c, fr, all), *sc = NULL;
+	if (d->scen_on && v &&
+	    (!(sc = from_text(NULL, cli_json_fold, d, 0, NULL, 0, "scenarios")) ||
+	     json_object_set_new(v, "scenarios", sc) < 0)) {
+		json_decref(v);
+		v = NULL;
+	}
 	if (!v || add_labels(d, v, "frontier") < 0 || add_labels(d, v, "others") < 0 ||
 	    add_uncertain(d, v, "frontier") < 0 || add_uncertain(d, v, "others") < 0 ||
+	    add_scenarios(d, v, "frontier", base, fr->d) < 0 || add_scenarios(d, v, "others", base, fr->d) < 0 ||
 	    add_removed(d, v, all) < 0) {
 		json_decref(v);
 		cli_error("out of memory");
@@ -261,7 +325,12 @@ static void print_text(const cli_decide *d, const bo_frontier *fr, int all)
 	printf("frontier of %s over ", d->s->name);
 	for (k = 0; k < fr->d; k++)
 		printf("%s%s (%s)", k ? ", " : "", fr->ax[k].name, goal_name(fr->ax[k].goal));
-	printf(": %zu of %zu configurations (%zu feasible)\n", fr->nfront, d->c.n, fr->n);
+	printf(": %zu of %zu configurations (%zu feasible)", fr->nfront, d->c.n, fr->n);
+	if (d->scen_on) {
+		char note[96];
+		printf(", %s", cli_fold_note(d, note, sizeof note));
+	}
+	printf("\n");
 	printf("   %8s", "id");
 	if (labels)
 		printf("  %-16s", "label");
@@ -320,6 +389,63 @@ static void print_text(const cli_decide *d, const bo_frontier *fr, int all)
 		print_others(d, fr);
 }
 
+/* --robust AGG: the configurations folded across scenarios anew, each axis
+ * of a metric, a derived metric or the score by AGG with the axis's own
+ * goal (spread and regret: lower is better, and the axis says so, renamed
+ * "AGG(name)"); search cost and parameters as they are. Returns 0, or -1
+ * after printing. */
+static int refold(cli_decide *d, bo_frontier *fr, const char *text)
+{
+	bo_robust spec;
+	int *mg = NULL, *dg = NULL, rc = -1;
+	size_t q, k;
+	char label[48];
+	if (bo__robust_parse(text, &spec) < 0) {
+		cli_error("--robust: %s", bo_error_last());
+		return -1;
+	}
+	if (!d->scen_on) {
+		cli_error("--robust aggregates across scenarios: %s", d->catalog ? "a catalog has none"
+					: "the study lists none (give it scenarios:)");
+		return -1;
+	}
+	if (!(mg = calloc(d->s->nmetrics + 1, sizeof *mg)) || !(dg = calloc(d->s->nderived + 1, sizeof *dg))) {
+		cli_error("out of memory");
+		goto done;
+	}
+	for (q = 0; q < d->s->nmetrics; q++)
+		mg[q] = d->s->metrics[q].goal;
+	for (q = 0; q < d->s->nderived; q++)
+		dg[q] = d->s->derived[q].goal;
+	for (k = 0; k < fr->d; k++) {
+		if (fr->ax[k].kind == BO_AXIS_METRIC)
+			mg[fr->ax[k].index] = fr->ax[k].goal;
+		else if (fr->ax[k].kind == BO_AXIS_DERIVED)
+			dg[fr->ax[k].index] = fr->ax[k].goal;
+	}
+	cli_robust_label(&spec, label, sizeof label);
+	if (cli_decide_refold(d, &spec, mg, dg, label) < 0) {
+		cli_error("%s", bo_error_last());
+		goto done;
+	}
+	for (k = 0; k < fr->d; k++) {
+		bo_axis *a = &fr->ax[k];
+		char name[sizeof a->name];
+		if (a->kind != BO_AXIS_METRIC && a->kind != BO_AXIS_DERIVED && a->kind != BO_AXIS_SCORE)
+			continue;
+		a->goal = bo__robust_goal(&spec, a->goal);
+		snprintf(name, sizeof name, "%s(%s)", spec.kind == BO_ROBUST_CVAR ? "cvar" : label, a->name);
+		if (spec.kind == BO_ROBUST_CVAR)
+			snprintf(name, sizeof name, "cvar(%s, %g)", a->name, spec.alpha);
+		memcpy(a->name, name, sizeof a->name);
+	}
+	rc = 0;
+done:
+	free(mg);
+	free(dg);
+	return rc;
+}
+
 int cmd_frontier(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -328,11 +454,13 @@ int cmd_frontier(int argc, char **argv)
 		{"all", no_argument, NULL, 'a'},
 		{"ref", required_argument, NULL, 'r'},
 		{"threshold", required_argument, NULL, 't'},
+		{"robust", required_argument, NULL, 'B'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	cli_decide d;
 	bo_frontier fr;
-	const char *objectives = NULL, *ref = NULL;
+	const char *objectives = NULL, *ref = NULL, *robust = NULL;
+	bo_axis base[BO_FRONTIER_MAX_AXES];
 	int c, all = 0, ret;
 	char *end;
 
@@ -349,6 +477,7 @@ int cmd_frontier(int argc, char **argv)
 		case 'o': objectives = optarg; break;
 		case 'a': all = 1; break;
 		case 'r': ref = optarg; break;
+		case 'B': robust = optarg; break;
 		case 't':
 			fr.threshold = strtod(optarg, &end);
 			if (end == optarg || *end || !isfinite(fr.threshold)) {
@@ -368,6 +497,9 @@ int cmd_frontier(int argc, char **argv)
 		cli_error("%s", bo_error_last());
 		goto done;
 	}
+	memcpy(base, fr.ax, fr.d * sizeof *base);
+	if (robust && refold(&d, &fr, robust) < 0)
+		goto done;
 	if (ref) {
 		const char *p = ref;
 		size_t k;
@@ -402,7 +534,7 @@ int cmd_frontier(int argc, char **argv)
 		goto done;
 	}
 	if (!strcmp(d.format, "json")) {
-		if (print_json(&d, &fr, all) < 0)
+		if (print_json(&d, &fr, all, base) < 0)
 			goto done;
 	}
 	else if (!strcmp(d.format, "csv"))

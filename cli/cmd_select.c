@@ -245,6 +245,12 @@ static void json_config(const cli_decide *d, size_t i, const bo_axis *perf, cons
 		cli_json_num(stdout, c->cost_total);
 		printf("}");
 	}
+	{
+		bo_axis ax[2];
+		ax[0] = *perf;
+		ax[1] = *cost;
+		cli_json_per_scenario(stdout, d, i, ax, perf->goal && cost->goal ? 2 : 0);
+	}
 	cli_json_uncertain(stdout, d, i);
 	json_within(d, rule, i);
 	printf("}");
@@ -655,6 +661,13 @@ int cmd_select(int argc, char **argv)
 				    rule.lex[0].name, val(&d, sel, &rule.lex[0]), norder);
 			break;
 		}
+		if (d.scen_on) {
+			char note[96];
+			say(&lines, &nlines, "judged %s: a configuration's values are the weighted mean across "
+			    "scenarios of its values under each (the mean of its repeats there); a guardrail holds "
+			    "under every scenario, or, with a robust function (worst, cvar...), across them",
+			    cli_fold_note(&d, note, sizeof note));
+		}
 		for (k = 0; k < d.c.nguardrails; k++) {
 			double m = s->margins[k];
 			say(&lines, &nlines, "meets %s with a margin of %.6g", d.c.guardrails[k].text, m);
@@ -725,7 +738,9 @@ int cmd_select(int argc, char **argv)
 		}
 
 		if (!strcmp(d.format, "json")) {
-			printf("{\"rule\": \"%s\", \"candidates\": %zu,\n \"selected\": ", rule_names[rule.rule], norder);
+			printf("{\"rule\": \"%s\", \"candidates\": %zu", rule_names[rule.rule], norder);
+			cli_json_fold(stdout, &d);
+			printf(",\n \"selected\": ");
 			json_config(&d, sel, &rule.perf, &rule.cost, &rule);
 			printf(",\n \"runner_up\": ");
 			if (norder > 1)

@@ -205,6 +205,44 @@ static void print_units(const bo_study *s, bo_storage *st)
 	bo__trial_rec_free_array(t, n);
 }
 
+/* Scenarios in JSON: [{"name", "weight", "trials", "complete", "failed",
+ * "pruned", "running", "queued", "spent"}, ...] in the study's order (a
+ * trial without a scenario counts as "default"); NULL on failure. */
+static json_t *scenarios_json(const bo_study *s, bo_storage *st)
+{
+	bo_trial_query q = BO_TRIAL_QUERY_INIT;
+	bo_trial_rec *t = NULL;
+	size_t n = 0, i, k, nsc = bo__scenario_count(s);
+	json_t *a = NULL;
+	if (st->ops->trials(st, &q, &t, &n) < 0 || !(a = json_array()))
+		goto done;
+	for (k = 0; k < nsc; k++) {
+		json_int_t c[5] = {0, 0, 0, 0, 0}, all = 0;
+		double spent = 0;
+		for (i = 0; i < n; i++) {
+			if (strcmp(t[i].scenario ? t[i].scenario : "default", bo__scenario_name(s, k)))
+				continue;
+			all++;
+			if ((int)t[i].state >= 0 && (int)t[i].state < 5)
+				c[t[i].state]++;
+			if (isfinite(t[i].cost))
+				spent += t[i].cost;
+		}
+		if (json_array_append_new(a, json_pack("{sssfsIsIsIsIsIsIsf}", "name", bo__scenario_name(s, k),
+						       "weight", bo__scenario_weight(s, k), "trials", all,
+						       "complete", c[BO_TRIAL_COMPLETE], "failed", c[BO_TRIAL_FAILED],
+						       "pruned", c[BO_TRIAL_PRUNED], "running", c[BO_TRIAL_RUNNING],
+						       "queued", c[BO_TRIAL_QUEUED], "spent", spent)) < 0) {
+			json_decref(a);
+			a = NULL;
+			goto done;
+		}
+	}
+done:
+	bo__trial_rec_free_array(t, n);
+	return a;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -276,6 +314,13 @@ int cmd_status(int argc, char **argv)
 			if (st->ops->events(st, &e, &ne) == 0)
 				json_object_set_new(o, "alerts", bo__export_alerts_json(e, ne));
 			bo__event_free_array(e, ne);
+		}
+		if (o && s->nscenarios) {
+			json_t *sc = scenarios_json(s, st);
+			if (!sc || json_object_set_new(o, "scenarios", sc) < 0) {
+				json_decref(o);
+				o = NULL;
+			}
 		}
 		if (o && bo__export_rungs_into(o, s, &rungs, 0) < 0) {
 			json_decref(o);

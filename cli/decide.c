@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/error.h"
 #include "core/expr.h"
 #include "decide.h"
 
@@ -136,6 +137,84 @@ static int set_score(bo_study *s, const char *text)
 }
 
 static int demote_rolled_back(cli_decide *d, bo_storage *st);
+static int demote(cli_decide *d, const char *pj, const char *why);
+
+/* A study with scenarios: the trials of one configuration under different
+ * scenarios are not repeats. Each scenario's trials are judged under that
+ * scenario's inputs and prices, repeats within a scenario folded, and the
+ * configuration's values are the weighted mean across scenarios
+ * (analysis/scenarios.h); its guardrails must hold under every scenario. */
+static int fold_scenarios(cli_decide *d)
+{
+	bo_robust mean;
+	int rc;
+	memset(&mean, 0, sizeof mean);
+	mean.kind = BO_ROBUST_MEAN;
+	mean.alpha = 1.0;
+	if ((rc = bo__scen_table_build(&d->scen, d->s, d->trials, d->ntrials, d->guardrails, d->nguardrails,
+				       d->where)) < 0)
+		return rc;
+	d->scen_on = 1;
+	if ((rc = bo__scen_fold(&d->scen, &mean, NULL, NULL, &d->c)) < 0)
+		return rc;
+	snprintf(d->fold, sizeof d->fold, "weighted mean");
+	return 0;
+}
+
+void cli_json_per_scenario(FILE *f, const cli_decide *d, size_t i, const bo_axis *ax, size_t nax)
+{
+	size_t k, a;
+	if (!d->scen_on || i >= d->scen.nrow)
+		return;
+	fputs(", \"per_scenario\": {", f);
+	for (k = 0; k < d->scen.nsc; k++) {
+		size_t at = d->scen.at[i * d->scen.nsc + k];
+		const bo_configs *cs = &d->scen.cs[k];
+		const bo_config *c = bo__scen_cell(&d->scen, i, k);
+		fputs(k ? ", " : "", f);
+		cli_json_string(f, bo__scenario_name(d->s, k));
+		fputs(": {\"score\": ", f);
+		cli_json_num(f, c ? c->score : NAN);
+		fputs(", \"cost\": ", f);
+		cli_json_num(f, at == BO_SCEN_NONE ? NAN : cs->v[at].cost);
+		for (a = 0; a < nax; a++) {
+			if (ax[a].kind == BO_AXIS_SCORE || (ax[a].kind == BO_AXIS_COST && !strcmp(ax[a].name, "cost")))
+				continue;
+			fputs(", ", f);
+			cli_json_string(f, ax[a].name);
+			fputs(": ", f);
+			cli_json_num(f, c ? bo__axis_value(cs, (size_t)(c - cs->v), &ax[a]) : NAN);
+		}
+		fputc('}', f);
+	}
+	fputc('}', f);
+}
+
+const char *cli_fold_note(const cli_decide *d, char *buf, size_t size)
+{
+	if (!d->scen_on)
+		snprintf(buf, size, "%s", "");
+	else
+		snprintf(buf, size, "over %zu scenario%s, %s", d->scen.nsc, d->scen.nsc == 1 ? "" : "s", d->fold);
+	return buf;
+}
+
+void cli_json_fold(FILE *f, const cli_decide *d)
+{
+	size_t k;
+	if (!d->scen_on)
+		return;
+	fputs(", \"scenarios\": {\"aggregate\": ", f);
+	cli_json_string(f, d->fold);
+	fputs(", \"weights\": {", f);
+	for (k = 0; k < d->scen.nsc; k++) {
+		fputs(k ? ", " : "", f);
+		cli_json_string(f, bo__scenario_name(d->s, k));
+		fputs(": ", f);
+		cli_json_num(f, d->scen.w[k]);
+	}
+	fputs("}}", f);
+}
 
 int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 {
@@ -205,6 +284,8 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 		}
 		if (rc == 0)
 			rc = bo__configs_add_trials(&d->c, d->trials, d->ntrials);
+		if (rc == 0 && d->s->nscenarios > 0)
+			rc = fold_scenarios(d);
 		if (rc == 0)
 			rc = demote_rolled_back(d, st);
 		if (rc < 0)
@@ -217,7 +298,9 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 		cli_warn_certain_chance(d->s);
 	/* repeats are folded before the Monte Carlo run, which then sees one
 	 * entry (the means) per configuration */
-	if (d->repeats == CLI_REPEATS_GROUP || (d->repeats == CLI_REPEATS_AUTO && !d->catalog)) {
+	if (d->scen_on) {
+		d->grouped = 1;   /* folded with the scenarios */
+	} else if (d->repeats == CLI_REPEATS_GROUP || (d->repeats == CLI_REPEATS_AUTO && !d->catalog)) {
 		if (bo__configs_group(&d->c) < 0) {
 			cli_error("%s", bo_error_last());
 			return EXIT_RUN_FAILED;
@@ -241,6 +324,37 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 	return 0;
 }
 
+/* Marks the configuration with parameters pj not usable, saying why. */
+static int demote(cli_decide *d, const char *pj, const char *why)
+{
+	size_t k;
+	for (k = 0; k < d->c.n; k++) {
+		bo_config *c = &d->c.v[k];
+		if (!c->params_json || strcmp(c->params_json, pj) != 0)
+			continue;
+		c->usable = 0;
+		bo__free(c->why);
+		if (!(c->why = bo__strdup(why)))
+			return BO_ENOMEM;
+	}
+	return 0;
+}
+
+int cli_decide_refold(cli_decide *d, const bo_robust *agg, const int *mgoal, const int *dgoal, const char *label)
+{
+	size_t i;
+	int rc;
+	if (!d->scen_on)
+		return bo__error(BO_EMISUSE, "no scenarios to fold");
+	if ((rc = bo__scen_fold(&d->scen, agg, mgoal, dgoal, &d->c)) < 0)
+		return rc;
+	for (i = 0; i < d->ndemoted; i++)
+		if ((rc = demote(d, d->demoted[2 * i], d->demoted[2 * i + 1])) < 0)
+			return bo__error(rc, "out of memory");
+	snprintf(d->fold, sizeof d->fold, "%s", label);
+	return 0;
+}
+
 /* rollback (runner/safeguards.c): a configuration a "rollback" event
  * demoted is never recommended again: its trials are not usable, and say
  * why. */
@@ -253,20 +367,47 @@ static int demote_rolled_back(cli_decide *d, bo_storage *st)
 		return rc;
 	for (i = 0; i < n && rc == 0; i++) {
 		const char *pj = NULL;
+		char *own = NULL;
 		if (!e[i].kind || strcmp(e[i].kind, "rollback") != 0)
 			continue;
 		for (k = 0; k < d->c.n; k++)
 			if (d->c.v[k].id == e[i].trial_id)
 				pj = d->c.v[k].params_json;
-		for (k = 0; pj && k < d->c.n; k++) {
-			bo_config *c = &d->c.v[k];
-			if (!c->params_json || strcmp(c->params_json, pj) != 0)
+		/* folded (scenarios) or a later repeat: the trial's configuration,
+		 * by its parameters */
+		for (k = 0; !pj && k < d->ntrials; k++) {
+			size_t q;
+			double *x;
+			if (d->trials[k].id != e[i].trial_id)
 				continue;
-			c->usable = 0;
-			bo__free(c->why);
-			if (!(c->why = bo__strdup(e[i].detail ? e[i].detail : "demoted by a re-evaluation")))
+			if (!(x = bo__calloc(d->s->nparams + 1, sizeof *x))) {
+				rc = BO_ENOMEM;
+				break;
+			}
+			for (q = 0; q < d->s->nparams; q++)
+				x[q] = bo__kv_get(d->trials[k].params, d->trials[k].nparams, d->s->params[q].name);
+			pj = own = bo__study_params_json(d->s, x);
+			bo__free(x);
+			if (!own)
 				rc = BO_ENOMEM;
 		}
+		if (pj && d->scen_on && rc == 0) {
+			char **grown = realloc(d->demoted, (d->ndemoted + 1) * 2 * sizeof *grown);
+			if (!grown) {
+				rc = BO_ENOMEM;
+			} else {
+				d->demoted = grown;
+				grown[2 * d->ndemoted] = bo__strdup(pj);
+				grown[2 * d->ndemoted + 1] = bo__strdup(e[i].detail ? e[i].detail
+									 : "demoted by a re-evaluation");
+				d->ndemoted++;
+				if (!grown[2 * d->ndemoted - 2] || !grown[2 * d->ndemoted - 1])
+					rc = BO_ENOMEM;
+			}
+		}
+		if (pj && rc == 0)
+			rc = demote(d, pj, e[i].detail ? e[i].detail : "demoted by a re-evaluation");
+		bo__free(own);
 	}
 	bo__event_free_array(e, n);
 	return rc;
@@ -386,9 +527,17 @@ void cli_text_uncertain(FILE *f, const cli_decide *d, size_t i, const char *pref
 
 void cli_decide_free(cli_decide *d)
 {
+	size_t i;
 	bo__mc_clear(&d->mc);
 	d->mc_on = 0;
 	bo__configs_clear(&d->c);
+	bo__scen_table_clear(&d->scen);
+	d->scen_on = 0;
+	for (i = 0; i < 2 * d->ndemoted; i++)
+		bo__free(d->demoted[i]);
+	free(d->demoted);
+	d->demoted = NULL;
+	d->ndemoted = 0;
 	bo__trial_rec_free_array(d->trials, d->ntrials);
 	d->trials = NULL;
 	d->ntrials = 0;

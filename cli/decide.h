@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "analysis/configs.h"
+#include "analysis/scenarios.h"
 #include "analysis/uncertain.h"
 #include "cli.h"
 
@@ -53,6 +54,18 @@ typedef struct cli_decide {
 	 * rows only with --repeats group. grouped: bo__configs_group ran. */
 	int repeats;
 	int grouped;
+	/* Scenarios (analysis/scenarios.h): on a ledger of a study that lists
+	 * scenarios, scen holds its trials by configuration and scenario, and
+	 * c one entry per configuration, folded across scenarios: by default
+	 * the weighted mean (fold "weighted mean"); frontier --robust refolds
+	 * with its aggregate. scen_on: scen is built. */
+	bo_scen_table scen;
+	int scen_on;
+	char fold[48];
+	/* the configurations a rollback demoted (params_json, why), kept to
+	 * demote them again after a refold */
+	char **demoted;
+	size_t ndemoted;
 } cli_decide;
 
 enum { CLI_REPEATS_SEPARATE, CLI_REPEATS_GROUP, CLI_REPEATS_AUTO };
@@ -127,6 +140,24 @@ int cli_apply_observations(bo_study *s, bo_storage *st, size_t *nobs, char *last
  * or -1 after printing. */
 int cli_observed_change(bo_storage *st, const char *study_path, const char *storage, char *out,
 			size_t outlen);
+
+/* With scenarios: folds d's configurations anew by agg (goals as
+ * bo__scen_fold takes them), label naming it ("worst"); the ones a
+ * rollback demoted stay demoted. Returns 0 or a BO_E* code. */
+int cli_decide_refold(cli_decide *d, const bo_robust *agg, const int *mgoal, const int *dgoal, const char *label);
+
+/* With scenarios: "over 3 scenarios, weighted mean" (d->fold), else "". */
+const char *cli_fold_note(const cli_decide *d, char *buf, size_t size);
+
+/* With scenarios: writes ", \"scenarios\": {...}" for the top of a JSON
+ * answer: the aggregate, and each scenario's weight. Nothing without. */
+void cli_json_fold(FILE *f, const cli_decide *d);
+
+/* With scenarios: writes ", \"per_scenario\": {NAME: {...}, ...}" for
+ * config i: under each scenario, its score, search cost and its value on
+ * each of the nax axes (the mean of its repeats there; null where it has
+ * none). Nothing without scenarios. */
+void cli_json_per_scenario(FILE *f, const cli_decide *d, size_t i, const bo_axis *ax, size_t nax);
 
 /* Writes a JSON object of the metrics and derived metrics of config i. */
 void cli_json_metrics(FILE *f, const cli_decide *d, size_t i);

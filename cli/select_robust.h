@@ -12,4 +12,8 @@
  * scores and up to runners runners-up. Returns an exit code. */
 int cli_select_robust(cli_decide *d, const char *spec, int runners);
 
+/* The name of a robust aggregate for people: "worst", "cvar(0.2)". */
+#include "analysis/robust.h"
+void cli_robust_label(const bo_robust *spec, char *buf, size_t size);
+
 #endif

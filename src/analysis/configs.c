@@ -6,6 +6,7 @@
  * usable and feasible, and must order ties the same way every time.
  */
 #include "analysis/configs.h"
+#include "core/expr.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -26,6 +27,7 @@ void bo__config_clear(bo_config *f)
 	bo__free(f->m);
 	bo__free(f->dv);
 	bo__free(f->margins);
+	bo__free(f->robj);
 	bo__free(f->params_json);
 	bo__free(f->why);
 	bo__free(f->label);
@@ -520,10 +522,13 @@ void bo__axis_objective(const bo_study *s, size_t i, bo_axis *out)
 {
 	const bo_objective *o = &s->objectives[i];
 	memset(out, 0, sizeof *out);
-	out->kind = o->sym_kind == BO_SYM_DERIVED ? BO_AXIS_DERIVED : BO_AXIS_METRIC;
-	out->index = o->index;
+	out->kind = o->robust ? BO_AXIS_ROBUST : o->sym_kind == BO_SYM_DERIVED ? BO_AXIS_DERIVED : BO_AXIS_METRIC;
+	out->index = o->robust ? (int)i : o->index;
 	out->goal = o->goal;
-	snprintf(out->name, sizeof out->name, "%s", o->name);
+	/* spread and regret are lower-better whatever the metric's goal */
+	if (o->robust == BO_EXPR_ROBUST_SPREAD + 1 || o->robust == BO_EXPR_ROBUST_REGRET + 1)
+		out->goal = -1;
+	snprintf(out->name, sizeof out->name, "%s", o->label ? o->label : o->name);
 }
 
 double bo__axis_value(const bo_configs *c, size_t i, const bo_axis *a)
@@ -535,6 +540,12 @@ double bo__axis_value(const bo_configs *c, size_t i, const bo_axis *a)
 	case BO_AXIS_COST: return f->cost;
 	case BO_AXIS_SCORE: return f->score;
 	case BO_AXIS_PARAM: return f->x[a->index];
+	case BO_AXIS_ROBUST: {
+		const bo_objective *o = &c->s->objectives[a->index];
+		if (f->robj)
+			return f->robj[a->index];
+		return o->sym_kind == BO_SYM_DERIVED ? f->dv[o->index] : f->m[o->index];
+	}
 	}
 	return NAN;
 }

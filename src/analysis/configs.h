@@ -39,6 +39,10 @@ typedef struct bo_config {
 	double *dv_se;         /* nderived, or NULL */
 	double score_se;
 	double cost_total;     /* search cost of all repeats together */
+	/* Scenarios (analysis/scenarios.c): after a fold across scenarios, the
+	 * value of each robust objective ("worst(accuracy)"), nobjectives
+	 * long (NaN for the others); NULL otherwise. */
+	double *robj;
 } bo_config;
 
 /* A configuration a filter (--where, catalog: where) left out, and why. */
@@ -95,7 +99,10 @@ int bo__configs_add_csv(bo_configs *c, const bo_csv *csv, const char *name);
 const char *bo__config_name(const bo_configs *c, size_t i, char *buf, size_t size);
 
 /* An axis: what a frontier or a selection looks at. */
-enum { BO_AXIS_METRIC, BO_AXIS_DERIVED, BO_AXIS_COST, BO_AXIS_SCORE, BO_AXIS_PARAM };
+/* BO_AXIS_ROBUST: the study's robust objective index ("worst(accuracy)"):
+ * its value folded across scenarios, or the metric itself where nothing
+ * was folded. */
+enum { BO_AXIS_METRIC, BO_AXIS_DERIVED, BO_AXIS_COST, BO_AXIS_SCORE, BO_AXIS_PARAM, BO_AXIS_ROBUST };
 
 typedef struct bo_axis {
 	int kind;

@@ -109,8 +109,101 @@ static int fail_unknown_fn(parser *p, const token *t)
 			       bo__expr_fns[best].name);
 	return bo__expr_fail_at(p, BO_EINVAL, t->off,
 		       "unknown function \"%.*s%s\" (functions: min, max, log, exp, sqrt, abs, "
-		       "ceil, floor, round, if, missing, present)",
+		       "ceil, floor, round, if, missing, present; across scenarios: mean, worst, "
+		       "cvar, spread, regret)",
 		       len, name, more);
+}
+
+/* The robust functions (expr.h), by BO_EXPR_ROBUST_* kind. */
+static const char *const ROBUST_NAMES[] = {"mean", "worst", "cvar", "spread", "regret"};
+#define NROBUST (sizeof ROBUST_NAMES / sizeof ROBUST_NAMES[0])
+
+static int find_robust(const char *name, size_t len)
+{
+	size_t i;
+	for (i = 0; i < NROBUST; i++)
+		if (strlen(ROBUST_NAMES[i]) == len && !memcmp(ROBUST_NAMES[i], name, len))
+			return (int)i;
+	return -1;
+}
+
+static int first_robust(void *ud, const bo_expr *call)
+{
+	*(const bo_expr **)ud = call;
+	return 1;
+}
+
+/* A robust call: name "(" expr ")" or cvar "(" expr "," number ")", with
+ * p->tok at "(". */
+static int parse_robust(parser *p, const token *name, int kind, bo_expr **out)
+{
+	bo_expr *e = NULL, *arg = NULL, *share = NULL;
+	const bo_expr *inner = NULL;
+	const char *fname = ROBUST_NAMES[kind];
+	char what[96];
+	size_t aoff;
+	int rc = bo__expr_node_new(p, OP_ROBUST, name->off, &e);
+
+	if (rc)
+		goto done;
+	e->fn = kind;
+	e->num = 1.0;
+	if (!(e->text = bo__strdup(fname))) {
+		rc = bo__expr_fail_at(p, BO_ENOMEM, name->off, "out of memory");
+		goto done;
+	}
+	if ((rc = bo__expr_next(p)) != 0)
+		goto done;
+	if (p->tok.kind == T_RP) {
+		rc = bo__expr_fail_at(p, BO_EINVAL, name->off, "%s takes %s", fname,
+				      kind == BO_EXPR_ROBUST_CVAR ? "a value and a share, such as cvar(latency_ms, 0.2)"
+								  : "one value, such as worst(accuracy)");
+		goto done;
+	}
+	if ((rc = parse_expr(p, &arg)) != 0)
+		goto done;
+	if ((rc = bo__expr_add_kid(p, e, arg, 0)) != 0)
+		goto done;
+	snprintf(what, sizeof what, "%s needs a number, found a string", fname);
+	if ((rc = bo__expr_need_num(p, arg, what)) != 0)
+		goto done;
+	if (bo__expr_foreach_robust(arg, first_robust, &inner)) {
+		rc = bo__expr_fail_at(p, BO_EINVAL, inner->off, "robust functions do not nest: %s inside %s", inner->text,
+				      fname);
+		goto done;
+	}
+	if (kind == BO_EXPR_ROBUST_CVAR) {
+		if (p->tok.kind != T_COMMA) {
+			rc = bo__expr_fail_expected(p, "',' and the share of cvar, such as cvar(latency_ms, 0.2)", 0);
+			goto done;
+		}
+		if ((rc = bo__expr_next(p)) != 0)
+			goto done;
+		aoff = p->tok.off;
+		if ((rc = parse_expr(p, &share)) != 0)
+			goto done;
+		if (share->op != OP_NUM || !(share->num > 0 && share->num <= 1)) {
+			rc = bo__expr_fail_at(p, BO_EINVAL, aoff, "the share of cvar must be a number in (0, 1], "
+				"such as cvar(latency_ms, 0.2): the mean of the worst 20%% of the scenarios' weight");
+			goto done;
+		}
+		e->num = share->num;
+	}
+	if (p->tok.kind != T_RP) {
+		snprintf(what, sizeof what, "')' after the %s of %s", kind == BO_EXPR_ROBUST_CVAR ? "share" : "argument",
+			 fname);
+		rc = bo__expr_fail_expected(p, what, 0);
+		goto done;
+	}
+	rc = bo__expr_next(p);
+done:
+	bo__expr_node_free(share);
+	if (rc) {
+		bo__expr_node_free(e);
+		e = NULL;
+	}
+	*out = e;
+	return rc;
 }
 
 /* name "(" args ")" with p->tok at "(". */
@@ -123,6 +216,8 @@ static int parse_call(parser *p, const token *name, bo_expr **out)
 	int rc;
 	size_t i;
 
+	if (fn < 0 && (rc = find_robust(p->src + name->off, name->len)) >= 0)
+		return parse_robust(p, name, rc, out);
 	if (fn < 0)
 		return fail_unknown_fn(p, name);
 	def = &bo__expr_fns[fn];

@@ -23,6 +23,13 @@
  * Functions: min(a, b, ...), max(a, b, ...), log(x), log(x, base), exp,
  * sqrt, abs, ceil, floor, round, if(c, a, b) (only the chosen branch is
  * evaluated), missing(x) and present(x) (1 or 0: whether x has a value).
+ *
+ * Robust functions (issue 10): mean(x), worst(x), cvar(x, alpha) (alpha a
+ * number in (0, 1]), spread(x), regret(x) aggregate x across a
+ * configuration's scenarios. They do not nest. bo__expr_eval gives x
+ * itself (one trial sees one scenario); bo__expr_eval_robust asks a
+ * callback for the aggregate. Where they are allowed is the caller's rule
+ * (bo__expr_foreach_robust finds them).
  * Booleans are numbers: true is 1, false is 0. `true`/`false` are
  * literals. Strings exist only for comparing categorical values
  * (`gpu == 'none'`) and as price-table keys.
@@ -101,6 +108,32 @@ void bo__expr_free(bo_expr *e);
  * value for \"x\""), BO_EINVAL for a type error at run time. Division by
  * zero and domain errors give inf/NaN as in C, not an error. */
 int bo__expr_eval(const bo_expr *e, const bo_expr_env *env, double *out);
+
+/* The robust functions, in the order of analysis/robust.h's kinds. */
+enum { BO_EXPR_ROBUST_MEAN, BO_EXPR_ROBUST_WORST, BO_EXPR_ROBUST_CVAR, BO_EXPR_ROBUST_SPREAD,
+       BO_EXPR_ROBUST_REGRET };
+
+/* Gives the value of robust call `call` (bo__expr_robust_info reads it):
+ * 0 and *out, BO_ENOTFOUND when missing, or another negative code. */
+typedef int (*bo_expr_robust_fn)(void *ud, const bo_expr *call, double *out);
+
+/* As bo__expr_eval, with every robust call's value from fn (NULL: the
+ * value of its argument, as bo__expr_eval). */
+int bo__expr_eval_robust(const bo_expr *e, const bo_expr_env *env, bo_expr_robust_fn fn, void *ud,
+			 double *out);
+
+/* Calls fn for every robust call in e, left to right; stops and returns
+ * fn's value if it is non-zero. */
+int bo__expr_foreach_robust(const bo_expr *e, int (*fn)(void *ud, const bo_expr *call), void *ud);
+
+/* What robust call `call` is: *kind a BO_EXPR_ROBUST_*, *alpha the cvar
+ * share (1 for the others), *arg its argument, *off its byte offset in the
+ * source; *name its function's name. Any out pointer may be NULL. */
+void bo__expr_robust_info(const bo_expr *call, int *kind, double *alpha, const bo_expr **arg, size_t *off,
+			  const char **name);
+
+/* The symbol e is when it is a bare name (a metric, say), else NULL. */
+const bo_sym *bo__expr_bare_sym(const bo_expr *e);
 
 /* Values during a vector evaluation (core/expr_vec.c): get() gives a
  * symbol's n values in *vec (borrowed, valid during the call), or leaves

@@ -41,6 +41,8 @@
 
 typedef struct ev {
 	const bo_expr_env *env;
+	bo_expr_robust_fn robust;   /* NULL: a robust call is its argument */
+	void *rud;
 	char why[MSG_MAX];   /* the first missing value read, "" if none */
 } ev;
 
@@ -300,6 +302,15 @@ static int eval_node(const bo_expr *e, ev *x, bo_xval *v)
 		if (!rc)
 			rc = eval_node(e->kid[truthy(a) ? 1 : 2], x, v);
 		break;
+	case OP_ROBUST:
+		if (!x->robust) {
+			rc = eval_num(e->kid[0], x, &v->num);
+			break;
+		}
+		rc = x->robust(x->rud, e, &v->num);
+		if (rc == BO_ENOTFOUND)
+			rc = missing_at(x, "%s", bo_error_last());
+		break;
 	default:
 		rc = eval_call(e, x, &v->num);
 		break;
@@ -313,6 +324,12 @@ static int eval_node(const bo_expr *e, ev *x, bo_xval *v)
 
 int bo__expr_eval(const bo_expr *e, const bo_expr_env *env, double *out)
 {
+	return bo__expr_eval_robust(e, env, NULL, NULL, out);
+}
+
+int bo__expr_eval_robust(const bo_expr *e, const bo_expr_env *env, bo_expr_robust_fn fn, void *ud,
+			 double *out)
+{
 	bo_xval v = {NAN, NULL};
 	ev x;
 	int rc;
@@ -322,6 +339,8 @@ int bo__expr_eval(const bo_expr *e, const bo_expr_env *env, double *out)
 		return bo__error(BO_EMISUSE, "bo__expr_eval: NULL argument");
 	}
 	x.env = env;
+	x.robust = fn;
+	x.rud = ud;
 	x.why[0] = '\0';
 	rc = eval_node(e, &x, &v);
 	if (rc == MISSING)
@@ -404,6 +423,8 @@ int bo__expr_explain(const bo_expr *e, const bo_expr_env *env, char **out)
 	if (!e)
 		return bo__error(BO_EMISUSE, "bo__expr_explain: NULL argument");
 	x.env = env;
+	x.robust = NULL;
+	x.rud = NULL;
 	x.why[0] = '\0';
 	rc = eval_node(e, &x, &v);
 	if (rc < 0)

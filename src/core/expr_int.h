@@ -29,7 +29,9 @@ enum node_op {
 	OP_AND,   /* kid[0] and kid[1] and ... */
 	OP_OR,
 	OP_IF,    /* if(kid[0], kid[1], kid[2]) */
-	OP_CALL   /* fn(kid...) */
+	OP_CALL,  /* fn(kid...) */
+	OP_ROBUST /* fn(kid[0]) or cvar(kid[0], num): fn a BO_EXPR_ROBUST_*, num
+		     the cvar share (1 otherwise); text: the function's name */
 };
 
 enum cmp_op { CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_EQ, CMP_NE };

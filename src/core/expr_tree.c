@@ -165,3 +165,37 @@ int bo__expr_is_str(const bo_expr *e)
 {
 	return e ? e->is_str : 0;
 }
+
+int bo__expr_foreach_robust(const bo_expr *e, int (*fn)(void *ud, const bo_expr *call), void *ud)
+{
+	size_t i;
+	int rc;
+	if (!e)
+		return 0;
+	if (e->op == OP_ROBUST)
+		return fn(ud, e);
+	for (i = 0; i < e->n; i++)
+		if ((rc = bo__expr_foreach_robust(e->kid[i], fn, ud)) != 0)
+			return rc;
+	return 0;
+}
+
+void bo__expr_robust_info(const bo_expr *call, int *kind, double *alpha, const bo_expr **arg, size_t *off,
+			  const char **name)
+{
+	if (kind)
+		*kind = call->fn;
+	if (alpha)
+		*alpha = call->num;
+	if (arg)
+		*arg = call->n ? call->kid[0] : NULL;
+	if (off)
+		*off = call->off;
+	if (name)
+		*name = call->text;
+}
+
+const bo_sym *bo__expr_bare_sym(const bo_expr *e)
+{
+	return e && e->op == OP_SYM ? &e->sym : NULL;
+}

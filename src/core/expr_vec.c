@@ -525,6 +525,7 @@ static int vnode(const bo_expr *e, vctx *x, vval *r)
 		*r = c;
 		return 0;
 	}
+	case OP_ROBUST: return vnum(e->kid[0], x, r);   /* one scenario: the value itself */
 	default: return vcall(e, x, r);
 	}
 }

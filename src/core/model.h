@@ -107,6 +107,14 @@ typedef struct bo_objective {
 	int index;
 	int goal;             /* +1 maximize, -1 minimize */
 	bo_srcpos pos;
+	/* "worst(accuracy)": a robust aggregate across scenarios (issue 10),
+	 * judged per configuration by select and frontier; per trial (the
+	 * samplers, pruners) the metric itself, which name, goal, sym_kind and
+	 * index stay. robust: 0 none, else BO_EXPR_ROBUST_* + 1; alpha: cvar's
+	 * share; label: "worst(accuracy)" as written (NULL when not robust). */
+	int robust;
+	double alpha;
+	char *label;
 } bo_objective;
 
 typedef struct bo_guardrail {

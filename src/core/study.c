@@ -96,8 +96,10 @@ void bo_study_free(bo_study *s)
 	}
 	bo__free(s->derived);
 	bo__free(s->derived_order);
-	for (i = 0; s->objectives && i < s->nobjectives; i++)
+	for (i = 0; s->objectives && i < s->nobjectives; i++) {
 		bo__free(s->objectives[i].name);
+		bo__free(s->objectives[i].label);
+	}
 	bo__free(s->objectives);
 	for (i = 0; s->guardrails && i < s->nguardrails; i++) {
 		bo__free(s->guardrails[i].text);

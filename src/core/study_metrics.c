@@ -10,6 +10,7 @@
 #include "core/model.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/expr.h"
 #include "core/strbuf.h"
 #include "core/study_yaml_int.h"
 
@@ -345,6 +346,74 @@ void bo__study_read_constraints(rd *r, const ynode *top)
 	}
 }
 
+/* An objective "worst(accuracy)" or "cvar(latency_ms, 0.2)": *robust gets
+ * BO_EXPR_ROBUST_* + 1 (0 for a plain name), *alpha cvar's share and name
+ * the metric's name. Returns 0, or -1 after a diagnostic. */
+static int robust_objective(rd *r, const ynode *n, int *robust, double *alpha, char *name, size_t size)
+{
+	static const char *const fns[] = {"mean", "worst", "cvar", "spread", "regret"};
+	const char *t = n->str, *open = strchr(t, '('), *close, *comma, *end;
+	size_t k, len;
+	int col = n->col + n->quote;
+	if (!open)
+		return 0;
+	for (k = 0; k < sizeof fns / sizeof fns[0]; k++)
+		if (strlen(fns[k]) == (size_t)(open - t) && !strncmp(t, fns[k], (size_t)(open - t)))
+			break;
+	if (k == sizeof fns / sizeof fns[0]) {
+		bo__yaml_diag_at(r, n->line, col, "objective: \"%.*s\" is not a robust function (mean, worst, "
+				 "cvar, spread or regret); an objective names a metric, or a robust function of one, "
+				 "such as worst(accuracy)", (int)(open - t), t);
+		return -1;
+	}
+	if (!r->s->nscenarios) {
+		bo__yaml_diag_at(r, n->line, col, "objective: %s() aggregates across scenarios, but the study "
+				 "lists none (add scenarios:, or name the metric itself)", fns[k]);
+		return -1;
+	}
+	close = strchr(open, ')');
+	comma = strchr(open, ',');
+	if (!close || close[1] || (comma && comma > close)) {
+		bo__yaml_diag_at(r, n->line, col, "objective: expected %s(metric)%s", fns[k],
+				 k == 2 ? ", with cvar's share: cvar(latency_ms, 0.2)" : "");
+		return -1;
+	}
+	end = comma ? comma : close;
+	while (open + 1 < end && open[1] == ' ')
+		open++;
+	len = (size_t)(end - open - 1);
+	while (len && open[len] == ' ')
+		len--;
+	if (!len || len >= size) {
+		bo__yaml_diag_at(r, n->line, col, "objective: expected a metric inside %s()", fns[k]);
+		return -1;
+	}
+	memcpy(name, open + 1, len);
+	name[len] = '\0';
+	if ((k == 2) != (comma != NULL)) {
+		bo__yaml_diag_at(r, n->line, col + (int)(end - t), "objective: %s", k == 2
+				 ? "cvar needs a share: cvar(latency_ms, 0.2)" : "only cvar takes a share");
+		return -1;
+	}
+	if (comma) {
+		char *e2;
+		double a = strtod(comma + 1, &e2);
+		while (*e2 == ' ')
+			e2++;
+		const char *num = comma + 1;
+		while (*num == ' ')
+			num++;
+		if (e2 == comma + 1 || e2 != close || !(a > 0 && a <= 1)) {
+			bo__yaml_diag_at(r, n->line, col + (int)(num - t), "objective: the share of cvar must be "
+					 "a number in (0, 1], such as cvar(latency_ms, 0.2)");
+			return -1;
+		}
+		*alpha = a;
+	}
+	*robust = (int)k + 1;
+	return 0;
+}
+
 void bo__study_read_objectives(rd *r, const ynode *top)
 {
 	const ynode *l = bo__yaml_want_seq(r, bo__yaml_get(top, "objectives"), "objectives");
@@ -361,7 +430,10 @@ void bo__study_read_objectives(rd *r, const ynode *top)
 	for (i = 0; i < l->n && !r->nomem; i++) {
 		const ynode *it = l->kids[i], *nn = it;
 		bo_objective *o;
-		int goal = 0, k, kind;
+		int goal = 0, k, kind, robust;
+		double alpha;
+		const char *name;
+		char inner[128];
 		if (it->type == YN_MAP) {
 			static const char *const keys[] = {"maximize", "minimize", NULL};
 			bo__yaml_check_keys(r, it, keys, "objective");
@@ -378,26 +450,33 @@ void bo__study_read_objectives(rd *r, const ynode *top)
 			DIAG(r, nn, "objective: expected a metric name, found %s", bo__yaml_kind(nn));
 			continue;
 		}
+		name = nn->str;
+		robust = 0;
+		alpha = 1.0;
+		if (robust_objective(r, nn, &robust, &alpha, inner, sizeof inner) < 0)
+			continue;
+		if (robust)
+			name = inner;
 		kind = BO_SYM_METRIC;
-		k = bo__study_find_metric(s, nn->str);
+		k = bo__study_find_metric(s, name);
 		if (k < 0) {
 			kind = BO_SYM_DERIVED;
-			k = bo__study_find_derived(s, nn->str);
+			k = bo__study_find_derived(s, name);
 		}
 		if (k < 0) {
 			suggest sg;
-			bo__suggest_init(&sg, nn->str);
+			bo__suggest_init(&sg, name);
 			for (j = 0; j < s->nmetrics; j++)
 				bo__suggest_try(&sg, s->metrics[j].name);
 			for (j = 0; j < s->nderived; j++)
 				bo__suggest_try(&sg, s->derived[j].name);
-			DIAG(r, nn, "objective: unknown metric \"%s\"%s", bo__yaml_shown(nn->str, buf),
+			DIAG(r, nn, "objective: unknown metric \"%s\"%s", bo__yaml_shown(name, buf),
 			     sg.best ? bo__suggest_hint(&sg, hint)
 				     : " (objectives name metrics or derived metrics)");
 			continue;
 		}
 		for (j = 0; j < s->nobjectives; j++)
-			if (strcmp(s->objectives[j].name, nn->str) == 0)
+			if (strcmp(s->objectives[j].label ? s->objectives[j].label : s->objectives[j].name, nn->str) == 0)
 				break;
 		if (j < s->nobjectives) {
 			DIAG(r, nn, "objective \"%s\" is listed twice", nn->str);
@@ -406,16 +485,25 @@ void bo__study_read_objectives(rd *r, const ynode *top)
 		if (!goal)
 			goal = kind == BO_SYM_METRIC ? s->metrics[k].goal : s->derived[k].goal;
 		o = &s->objectives[s->nobjectives];
-		o->name = bo__yaml_strdup(r, nn->str);
-		if (!o->name)
+		o->name = bo__yaml_strdup(r, name);
+		if (!o->name || (robust && !(o->label = bo__yaml_strdup(r, nn->str))))
 			return;
 		o->sym_kind = kind;
 		o->index = k;
 		o->goal = goal ? goal : -1;
+		o->robust = robust;
+		o->alpha = alpha;
 		o->pos.line = nn->line;
 		o->pos.col = nn->col;
 		s->nobjectives++;
 	}
+}
+
+static int any_robust(void *ud, const bo_expr *call)
+{
+	(void)ud;
+	(void)call;
+	return 1;
 }
 
 void bo__study_read_guardrails(rd *r, const ynode *top)
@@ -463,6 +551,15 @@ void bo__study_read_guardrails(rd *r, const ynode *top)
 			char buf[48];
 			DIAG(r, n, "guardrail \"%s\" must be a comparison (<, <=, >, >=, ==, !=) at its "
 				   "top, such as \"latency_ms <= 200\"", bo__yaml_shown(t, buf));
+			bo__expr_free(e);
+			bo__free(head);
+			continue;
+		}
+		if (prob > 0 && bo__expr_foreach_robust(e, any_robust, NULL)) {
+			/* the Monte Carlo draws one scenario's world at a time */
+			bo__yaml_diag_at(r, n->line, n->col + n->quote + (int)cut + 1,
+					 "guardrail: \"with probability\" does not go with robust functions (yet): "
+					 "the chance is computed per scenario; drop one of them");
 			bo__expr_free(e);
 			bo__free(head);
 			continue;

@@ -130,12 +130,57 @@ static int resolve(void *ud, const char *name, int is_price, int has_key, bo_sym
 	return BO_ENOTFOUND;
 }
 
+/* The column of byte off of text, the expression in scalar node n (n's
+ * own column when text is not n's). */
+static int expr_col(const ynode *n, const char *text, size_t off)
+{
+	int col = n->col;
+	if (text == n->str) {
+		size_t i;
+		/* offsets are bytes; columns count characters */
+		for (i = 0; i < off && text[i]; i++)
+			if (((unsigned char)text[i] & 0xc0) != 0x80)
+				col++;
+		col += n->quote;
+	}
+	return col;
+}
+
+static int first_robust(void *ud, const bo_expr *call)
+{
+	*(const bo_expr **)ud = call;
+	return 1;
+}
+
+/* Where robust functions may stand (issue 10): they judge a configuration
+ * across its scenarios, so only where configurations are judged (the score
+ * and guardrails; frontier and select evaluate them), and only in a study
+ * with scenarios. NULL when e may have them, else why not. */
+static const char *robust_misplaced(const bo_study *s, const char *context, const char *fname, char *buf,
+				    size_t size)
+{
+	if (strcmp(context, "score") && strcmp(context, "guardrail") && strcmp(context, "--score") &&
+	    strcmp(context, "--guardrail")) {
+		snprintf(buf, size, "%s() aggregates across a configuration's scenarios, so it belongs in the "
+			 "score or a guardrail, where configurations are judged, not in the %s (computed per "
+			 "trial, under one scenario; use the value itself)", fname, context);
+		return buf;
+	}
+	if (!s->nscenarios) {
+		snprintf(buf, size, "%s() aggregates across scenarios, but the study lists none (add "
+			 "scenarios:, or use the value itself)", fname);
+		return buf;
+	}
+	return NULL;
+}
+
 /* Compiles the expression in scalar node n (or text with n's position).
  * Returns the expression, or NULL after a diagnostic (or out of memory). */
 bo_expr *bo__yaml_compile_at(rd *r, const ynode *n, const char *text, resolver *rs,
 			   const char *context)
 {
 	bo_expr *e = NULL;
+	const bo_expr *call = NULL;
 	size_t off = 0;
 	int rc = bo__expr_compile(&e, text, resolve, rs, &off);
 	if (rc == BO_ENOMEM) {
@@ -143,18 +188,19 @@ bo_expr *bo__yaml_compile_at(rd *r, const ynode *n, const char *text, resolver *
 		return NULL;
 	}
 	if (rc < 0 || !e) {
-		int col = n->col;
-		if (text == n->str) {
-			size_t i;
-			/* offsets are bytes; columns count characters */
-			for (i = 0; i < off && text[i]; i++)
-				if (((unsigned char)text[i] & 0xc0) != 0x80)
-					col++;
-			col += n->quote;
-		}
-		bo__yaml_diag_at(r, n->line, col, "%s: %s", context, bo_error_last());
+		bo__yaml_diag_at(r, n->line, expr_col(n, text, off), "%s: %s", context, bo_error_last());
 		bo__expr_free(e);
 		return NULL;
+	}
+	if (bo__expr_foreach_robust(e, first_robust, &call)) {
+		const char *fname, *why;
+		char buf[400];
+		bo__expr_robust_info(call, NULL, NULL, NULL, &off, &fname);
+		if ((why = robust_misplaced(r->s, context, fname, buf, sizeof buf)) != NULL) {
+			bo__yaml_diag_at(r, n->line, expr_col(n, text, off), "%s: %s", context, why);
+			bo__expr_free(e);
+			return NULL;
+		}
 	}
 	return e;
 }
@@ -404,7 +450,20 @@ int bo__study_compile(const bo_study *s, const char *text, const char *what, bo_
 	r.s = (bo_study *)s;
 	rs = bo__yaml_all_resolver(&r, what);
 	rc = bo__expr_compile(out, text, resolve, &rs, &off);
-	if (rc == BO_ENOMEM || rc == 0)
+	if (rc == 0) {
+		const bo_expr *call = NULL;
+		const char *fname, *why;
+		char buf[400];
+		if (!bo__expr_foreach_robust(*out, first_robust, &call))
+			return 0;
+		bo__expr_robust_info(call, NULL, NULL, NULL, &off, &fname);
+		if (!(why = robust_misplaced(s, what, fname, buf, sizeof buf)))
+			return 0;
+		bo__expr_free(*out);
+		*out = NULL;
+		return bo__error(BO_EINVAL, "%s: column %zu: %s", what, off + 1, why);
+	}
+	if (rc == BO_ENOMEM)
 		return rc;
 	{
 		char msg[1024];

@@ -17,6 +17,7 @@
 
 #include "budgetopt/common.h"
 #include "core/alloc.h"
+#include "core/error.h"
 #include "core/expr.h"
 
 /* ------------------------------------------------------------------ */
@@ -560,6 +561,16 @@ static void test_errors(void **state)
 		{"\x80", 0, "invalid byte 0x80"},
 		{"x\t+\x01", 3, "invalid character 0x01"},
 		{"a = 1", 2, "'=' is not an operator (did you mean '=='?)"},
+		{"worst()", 0, "worst takes one value, such as worst(accuracy)"},
+		{"cvar(x)", 6, "expected ',' and the share of cvar"},
+		{"cvar(x, 0)", 8, "the share of cvar must be a number in (0, 1]"},
+		{"cvar(x, 1.01)", 8, "the share of cvar must be a number in (0, 1]"},
+		{"cvar(x, -0.5)", 8, "the share of cvar must be a number in (0, 1]"},
+		{"cvar(x, y)", 8, "the share of cvar must be a number in (0, 1]"},
+		{"worst(x, 2)", 7, "expected ')' after the argument of worst"},
+		{"mean(worst(x))", 5, "robust functions do not nest: worst inside mean"},
+		{"spread(gpu)", 7, "spread needs a number, found a string"},
+		{"wrost(x)", 0, "unknown function \"wrost\""},
 		{"x & y", 2, "invalid character '&'"},
 		{"x | y", 2, "invalid character '|'"},
 		{". 5", 0, "invalid character '.'"},
@@ -1006,6 +1017,89 @@ static void test_explain(void **state)
 	expect_explain("missing > 1 and y > 0", "\"y > 0\" is false (-0.7 > 0)");
 }
 
+/* Robust calls (issue 10): without a callback a call is its argument (a
+ * trial sees one scenario); with one, its value comes from the callback,
+ * which gets the call and can read its kind, share and argument. */
+typedef struct robust_seen {
+	int n;
+	int kind[4];
+	double alpha[4];
+	double arg[4];       /* the argument evaluated in the standard world */
+	const bo_expr_env *env;
+} robust_seen;
+
+static int robust_cb(void *ud, const bo_expr *call, double *out)
+{
+	robust_seen *r = ud;
+	const bo_expr *arg = NULL;
+	int kind;
+	double alpha;
+	bo__expr_robust_info(call, &kind, &alpha, &arg, NULL, NULL);
+	assert_non_null(arg);
+	assert_true(r->n < 4);
+	r->kind[r->n] = kind;
+	r->alpha[r->n] = alpha;
+	assert_int_equal(bo__expr_eval(arg, r->env, &r->arg[r->n]), 0);
+	r->n++;
+	if (kind == BO_EXPR_ROBUST_SPREAD)
+		return bo__error(BO_ENOTFOUND, "no spread here");
+	*out = 10.0 * (kind + 1) + alpha;   /* a value the argument cannot give */
+	return 0;
+}
+
+static int count_robust(void *ud, const bo_expr *call)
+{
+	(void)call;
+	++*(int *)ud;
+	return 0;
+}
+
+static void test_robust(void **state)
+{
+	tenv t;
+	bo_expr_env env;
+	robust_seen r;
+	bo_expr *e;
+	double v;
+	int n = 0;
+	(void)state;
+	env_init(&t, &env);
+	/* per trial: the argument itself */
+	e = compile_ok("worst(accuracy) - 0.25 * cvar(x * 2, 0.2)");
+	assert_int_equal(bo__expr_eval(e, &env, &v), 0);
+	assert_true(close_to(v, 0.9125 - 0.25 * (X * 2)));
+	assert_int_equal(bo__expr_foreach_robust(e, count_robust, &n), 0);
+	assert_int_equal(n, 2);
+	/* judged: the callback's values, in order, with kind and share */
+	memset(&r, 0, sizeof r);
+	r.env = &env;
+	assert_int_equal(bo__expr_eval_robust(e, &env, robust_cb, &r, &v), 0);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.kind[0], BO_EXPR_ROBUST_WORST);
+	assert_int_equal(r.kind[1], BO_EXPR_ROBUST_CVAR);
+	assert_true(close_to(r.alpha[0], 1.0));
+	assert_true(close_to(r.alpha[1], 0.2));
+	assert_true(close_to(r.arg[0], 0.9125));
+	assert_true(close_to(r.arg[1], X * 2));
+	assert_true(close_to(v, 20.0 + 1.0 - 0.25 * (30.0 + 0.2)));
+	bo__expr_free(e);
+	/* a missing aggregate is missing, with the callback's reason */
+	e = compile_ok("spread(x) <= 1 or mean(y) > 100");
+	memset(&r, 0, sizeof r);
+	r.env = &env;
+	assert_int_equal(bo__expr_eval_robust(e, &env, robust_cb, &r, &v), BO_ENOTFOUND);
+	assert_non_null(strstr(bo_error_last(), "no spread here"));
+	assert_int_equal(bo__expr_eval(e, &env, &v), 0);   /* per trial: x <= 1 or y > 100 */
+	assert_true(close_to(v, 0.0));
+	bo__expr_free(e);
+	/* the names stay usable as names: mean is only a function before "(" */
+	{
+		double w;
+		assert_int_equal(eval_text("regret(hidden) + mean(hidden)", &w), 0);
+		assert_true(close_to(w, 256.0));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1015,7 +1109,7 @@ int main(void)
 		cmocka_unit_test(test_deep_nesting), cmocka_unit_test(test_foreach_sym),
 		cmocka_unit_test(test_comparison),   cmocka_unit_test(test_fuzz),
 		cmocka_unit_test(test_alloc_torture), cmocka_unit_test(test_three_valued),
-		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_explain),      cmocka_unit_test(test_robust),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
