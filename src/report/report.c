@@ -16,6 +16,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "report/robust_note.h"
 #include "report/svg.h"
 
 const char *const bo__report_chart_names[BO_REPORT_NCHARTS] = {"frontier", "burndown", "best", "marginal",
@@ -73,7 +74,13 @@ static void selected_section(out *o, const bo_report_input *in)
 	char buf[128], buf2[128];
 	static const char *const head[] = {"of the selected configuration", "value"};
 	static const char *const ghead[] = {"guardrail", "margin", "holds"};
+	char note[2048];
 	bo__report_heading(o, 2, "selected", "Selected configuration");
+	if (*bo__report_scenario_note(s, note, sizeof note)) {
+		bo__report_para_begin(o, "note");
+		bo__report_put(o, note);
+		bo__report_para_end(o);
+	}
 	if (i == (size_t)-1) {
 		bo__report_para_begin(o, "note");
 		if (!s->score)

@@ -382,6 +382,12 @@ def main():
     else:
         check(prog, d, fails)
         robust_check(prog, root, fails)
+        # the report says how the configurations were judged
+        p = run(prog, d, "report", "--format", "md", "-o", "report.md")
+        with open(os.path.join(d, "report.md")) if p.returncode == 0 else open(os.devnull) as f:
+            md = f.read()
+        if p.returncode != 0 or "Each configuration is judged over 3 scenarios" not in md:
+            fails.append("report: exit %d, no note on the scenario fold in its selected section" % p.returncode)
     # a study without scenarios: --robust says what is missing
     with open(os.path.join(d, "study.yaml")) as f:
         text = f.read()
@@ -399,6 +405,10 @@ def main():
     p = run(prog, plain, "select")
     if p.returncode != 0 or b"scenario" in p.stdout:
         fails.append("select without scenarios: exit %d, says scenarios:\n%s" % (p.returncode, p.stdout.decode()))
+    p = run(prog, plain, "report", "--format", "md", "-o", "report.md")
+    with open(os.path.join(plain, "report.md")) if p.returncode == 0 else open(os.devnull) as f:
+        if "judged over" in f.read():
+            fails.append("report without scenarios: a note on scenarios")
     status_check(prog, root, fails)
     for f in fails:
         print("FAIL", f)
