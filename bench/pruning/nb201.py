@@ -25,7 +25,7 @@ accuracy within 1% of the table's best final value (>= 0.99 * max val_acc);
 seeds and ratios of medians.
 
 Usage: nb201.py BUDGETOPT_BINARY OUT_DIR [--data DIR] [--seeds 1,2,3,4,5]
-       [--methods none,asha,hyperband,bohb,pruner-asha] [--full-trials 60] [--sleep-us 1000]
+       [--methods none,asha,hyperband,bohb,pruner-asha] [--full-trials 60] [--sleep-us 1000] [--tau-spread 24]
 The data folder: --data, else $BUDGETOPT_DATA, else ../shared/data beside the
 checkout. Runs with /usr/bin/python3 (Debian's, with optuna 3.1).
 """
@@ -74,9 +74,9 @@ def u(cell, k):
     return (splitmix((cell * 1000 + k) & MASK) >> 11) / 9007199254740992.0
 
 
-def curve(cell, a, k):
+def curve(cell, a, k, spread):
     """nb201_eval.c's acc(): the same formula, the same numbers (checked at start)."""
-    tau = 4.0 + 24.0 * u(cell, 0)
+    tau = 4.0 + spread * u(cell, 0)
     g = (1.0 - math.exp(-k / tau)) / (1.0 - math.exp(-K / tau))
     return 10.0 + (a - 10.0) * g + 1.5 * (u(cell, k) - 0.5) * (K - k) / K
 
@@ -98,7 +98,7 @@ def load(data):
     return acc
 
 
-def study_text(name, method, seed, budget, table, evaluator, sleep_us):
+def study_text(name, method, seed, budget, table, evaluator, sleep_us, spread):
     sched, sampler, pruner = METHODS[method]
     s = "name: %s\nseed: %d\nspace:\n" % (name, seed)
     for e in EDGES:
@@ -110,13 +110,13 @@ def study_text(name, method, seed, budget, table, evaluator, sleep_us):
         s += "pruner: %s\n" % pruner
     s += ("prices:\n  epochs: %g\nmetrics:\n  acc: {maximize: true}\nobjectives: [acc]\n"
           "budget:\n  money: %g\n  per_trial: {money: %g}\n"
-          "evaluator:\n  command: [%s, %s, \"%d\", \"{epochs}\", %s]\n  parallel: 2\n"
-          "sampler: %s\n") % (PRICE, budget, K * PRICE * 1.01, evaluator, table, sleep_us,
+          "evaluator:\n  command: [%s, %s, \"%d\", \"%g\", \"{epochs}\", %s]\n  parallel: 2\n"
+          "sampler: %s\n") % (PRICE, budget, K * PRICE * 1.01, evaluator, table, sleep_us, spread,
                               ", ".join('"{%s}"' % e for e in EDGES), sampler)
     return s
 
 
-def budgetopt_side(binary, out, method, seed, budget, table, evaluator, sleep_us):
+def budgetopt_side(binary, out, method, seed, budget, table, evaluator, sleep_us, spread):
     d = os.path.join(out, "%s-%d" % (method, seed))
     os.makedirs(d, exist_ok=True)
     name = "nb%s%d" % (method.replace("-", ""), seed)
@@ -124,7 +124,7 @@ def budgetopt_side(binary, out, method, seed, budget, table, evaluator, sleep_us
     if os.path.exists(db_path):
         os.remove(db_path)
     with open(os.path.join(d, "study.yaml"), "w") as f:
-        f.write(study_text(name, method, seed, budget, table, evaluator, sleep_us))
+        f.write(study_text(name, method, seed, budget, table, evaluator, sleep_us, spread))
     t0 = time.time()
     p = subprocess.run([binary, "run", "--quiet", "study.yaml"], cwd=d, capture_output=True, text=True)
     wall = time.time() - t0
@@ -141,7 +141,7 @@ def budgetopt_side(binary, out, method, seed, budget, table, evaluator, sleep_us
             for st, cost, fid, acc in rows], wall
 
 
-def optuna_side(acc_table, pruner_name, seed, budget):
+def optuna_side(acc_table, pruner_name, seed, budget, spread):
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     trials, spent = [], [0.0]
@@ -151,7 +151,7 @@ def optuna_side(acc_table, pruner_name, seed, budget):
         rec = dict(done=False, acc=None, money=0.0)
         trials.append(rec)
         for k in range(1, K + 1):
-            v = curve(cell, acc_table[cell], k)
+            v = curve(cell, acc_table[cell], k, spread)
             rec.update(acc=v, money=k * PRICE)
             trial.report(v, k)
             if trial.should_prune():
@@ -196,6 +196,8 @@ def main():
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--full-trials", type=float, default=60, help="the money budget, in full trials (81 epochs)")
     ap.add_argument("--sleep-us", type=int, default=1000, help="the evaluator's time per epoch")
+    ap.add_argument("--tau-spread", type=float, default=24.0,
+                    help="curves' time constants range over 4 .. 4 + this many epochs (larger: early rankings mislead more)")
     a = ap.parse_args()
     os.environ["PATH"] = "/usr/bin:" + os.environ.get("PATH", "")
     out = os.path.abspath(a.out)
@@ -215,25 +217,27 @@ def main():
         ops = [OPS[(cell // 5 ** j) % 5] for j in range(6)]
         env = dict(os.environ)
         env.pop("BUDGETOPT_CHECKPOINT_DIR", None)
-        lines = subprocess.run([evaluator, table, "0", "5"] + ops, capture_output=True, text=True, check=True,
+        lines = subprocess.run([evaluator, table, "0", "%g" % a.tau_spread, "5"] + ops, capture_output=True, text=True, check=True,
                                env=env).stdout.splitlines()
         got = [json.loads(l)["metrics"]["acc"] for l in lines[:5]]
-        want = [round(curve(cell, acc_table[cell], k), 6) for k in range(1, 6)]
+        want = [round(curve(cell, acc_table[cell], k, a.tau_spread), 6) for k in range(1, 6)]
         if any(abs(g - w) > 2e-6 for g, w in zip(got, want)):
             sys.exit("nb201.py: the evaluator and curve() disagree on cell %d: %s %s" % (cell, got, want))
     budget = a.full_trials * K * PRICE
-    print("target: acc >= %.4f (0.99 x best %.2f, %d of 15625 cells); budget %.3f USD (%g full trials)"
-          % (target, max(acc_table), sum(v >= target for v in acc_table), budget, a.full_trials), flush=True)
+    print("target: acc >= %.4f (0.99 x best %.2f, %d of 15625 cells); budget %.3f USD (%g full trials); "
+          "tau 4 .. %g epochs" % (target, max(acc_table), sum(v >= target for v in acc_table), budget, a.full_trials,
+                                  4 + a.tau_spread), flush=True)
     seeds = [int(s) for s in a.seeds.split(",")]
     results = {}
     for seed in seeds:
         for method in a.methods.split(","):
-            tr, wall = budgetopt_side(os.path.abspath(a.binary), out, method, seed, budget, table, evaluator, a.sleep_us)
+            tr, wall = budgetopt_side(os.path.abspath(a.binary), out, method, seed, budget, table, evaluator, a.sleep_us,
+                                      a.tau_spread)
             key = "budgetopt " + method
             results.setdefault(key, []).append((seed, to_target(tr, target), sum(t["money"] for t in tr), len(tr), wall))
             print(json.dumps([key] + list(results[key][-1])), flush=True)
         for pn in ("hyperband", "successive_halving"):
-            tr, wall = optuna_side(acc_table, pn, seed, budget)
+            tr, wall = optuna_side(acc_table, pn, seed, budget, a.tau_spread)
             key = "optuna tpe+" + pn
             results.setdefault(key, []).append((seed, to_target(tr, target), sum(t["money"] for t in tr), len(tr), wall))
             print(json.dumps([key] + list(results[key][-1])), flush=True)

@@ -3,7 +3,7 @@
  * NAS-Bench-201 cell trained epoch by epoch along a stated synthetic
  * learning curve whose end is the cell's real validation accuracy.
  *
- *   nb201_eval TABLE SLEEP_US EPOCHS OP1 .. OP6
+ *   nb201_eval TABLE SLEEP_US SPREAD EPOCHS OP1 .. OP6
  *
  * TABLE has one line of 8 bytes ("%7.3f\n") per cell, at the index
  * sum_j op_j 5^j (op_j: the position of OPj in OPS below); nb201.py
@@ -16,9 +16,10 @@
  *
  * The curve (nb201.py computes the same numbers for Optuna's side):
  * acc(k) = 10 + (A - 10) g(k) / g(K) + 1.5 (u(i, k) - 0.5) (K - k) / K,
- * g(k) = 1 - exp(-k / tau), tau = 4 + 24 u(i, 0), K = 81 epochs, A the
+ * g(k) = 1 - exp(-k / tau), tau = 4 + SPREAD u(i, 0), K = 81 epochs, A the
  * cell's accuracy after 200 real epochs, u a hash into [0, 1): how fast a
- * cell learns does not depend on how good it ends, so early rankings mislead.
+ * cell learns does not depend on how good it ends, so early rankings
+ * mislead, the more so the larger SPREAD (nb201.py's --tau-spread).
  * Not part of the library: a benchmark helper, compiled by nb201.py.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -47,9 +48,9 @@ static double u(long cell, long k)
 	return (double)(splitmix((uint64_t)cell * 1000u + (uint64_t)k) >> 11) / 9007199254740992.0;
 }
 
-static double acc(long cell, double a, long k)
+static double acc(long cell, double a, long k, double spread)
 {
-	double tau = 4.0 + 24.0 * u(cell, 0);
+	double tau = 4.0 + spread * u(cell, 0);
 	double g = (1.0 - exp(-(double)k / tau)) / (1.0 - exp(-(double)K_EPOCHS / tau));
 	return 10.0 + (a - 10.0) * g + 1.5 * (u(cell, k) - 0.5) * (double)(K_EPOCHS - k) / K_EPOCHS;
 }
@@ -60,20 +61,21 @@ int main(int argc, char **argv)
 	char buf[LINE + 1], path[4096];
 	const char *ck = getenv("BUDGETOPT_CHECKPOINT_DIR");
 	struct timespec ts;
-	double a;
+	double a, spread;
 	FILE *f;
 	int j, o;
-	if (argc != 10) {
-		fprintf(stderr, "usage: nb201_eval TABLE SLEEP_US EPOCHS OP1 .. OP6\n");
+	if (argc != 11) {
+		fprintf(stderr, "usage: nb201_eval TABLE SLEEP_US SPREAD EPOCHS OP1 .. OP6\n");
 		return 2;
 	}
 	sleep_us = atol(argv[2]);
-	epochs = atol(argv[3]);
+	spread = atof(argv[3]);
+	epochs = atol(argv[4]);
 	for (j = 0; j < 6; j++, p *= 5) {
-		for (o = 0; o < 5 && strcmp(argv[4 + j], OPS[o]); o++)
+		for (o = 0; o < 5 && strcmp(argv[5 + j], OPS[o]); o++)
 			;
 		if (o == 5) {
-			fprintf(stderr, "nb201_eval: unknown operation %s\n", argv[4 + j]);
+			fprintf(stderr, "nb201_eval: unknown operation %s\n", argv[5 + j]);
 			return 2;
 		}
 		cell += o * p;
@@ -98,14 +100,14 @@ int main(int argc, char **argv)
 	for (k = start + 1; k <= epochs; k++) {
 		nanosleep(&ts, NULL);
 		printf("{\"step\": %ld, \"metrics\": {\"acc\": %.6f}, \"usage\": {\"epochs\": %ld}}\n", k,
-		       acc(cell, a, k), k - start);
+		       acc(cell, a, k, spread), k - start);
 		fflush(stdout);
 		if (ck && (f = fopen(path, "w"))) {
 			fprintf(f, "%ld\n", k);
 			fclose(f);
 		}
 	}
-	printf("{\"metrics\": {\"acc\": %.6f}, \"usage\": {\"epochs\": %ld}}\n", acc(cell, a, epochs),
+	printf("{\"metrics\": {\"acc\": %.6f}, \"usage\": {\"epochs\": %ld}}\n", acc(cell, a, epochs, spread),
 	       epochs > start ? epochs - start : 0);
 	return 0;
 }
