@@ -196,6 +196,8 @@ def main():
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--full-trials", type=float, default=60, help="the money budget, in full trials (81 epochs)")
     ap.add_argument("--sleep-us", type=int, default=1000, help="the evaluator's time per epoch")
+    ap.add_argument("--summarize", action="store_true",
+                    help="print the table of OUT_DIR/results.json (with the same --full-trials); run nothing")
     ap.add_argument("--tau-spread", type=float, default=24.0,
                     help="curves' time constants range over 4 .. 4 + this many epochs (larger: early rankings mislead more)")
     a = ap.parse_args()
@@ -229,7 +231,11 @@ def main():
                                   4 + a.tau_spread), flush=True)
     seeds = [int(s) for s in a.seeds.split(",")]
     results = {}
-    for seed in seeds:
+    if a.summarize:   # an earlier run's results, nothing run (give it the run's --full-trials)
+        with open(os.path.join(out, "results.json")) as f:
+            results = json.load(f)
+        seeds = sorted({r[0] for v in results.values() for r in v})
+    for seed in ([] if a.summarize else seeds):
         for method in a.methods.split(","):
             tr, wall = budgetopt_side(os.path.abspath(a.binary), out, method, seed, budget, table, evaluator, a.sleep_us,
                                       a.tau_spread)
@@ -241,24 +247,38 @@ def main():
             key = "optuna tpe+" + pn
             results.setdefault(key, []).append((seed, to_target(tr, target), sum(t["money"] for t in tr), len(tr), wall))
             print(json.dumps([key] + list(results[key][-1])), flush=True)
-    with open(os.path.join(out, "results.json"), "w") as f:
-        json.dump(results, f, indent=1)
+    if not a.summarize:
+        with open(os.path.join(out, "results.json"), "w") as f:
+            json.dump(results, f, indent=1)
+    summarize(results, seeds, target, budget)
+
+
+def summarize(results, seeds, target, budget):
+    """The table: per seed, reached, median, and ratios of medians against
+    no pruning and against Optuna's best pruner (the lower median; on a tie,
+    the lower mean with "not reached" counted as the budget). A median not
+    reached is above the budget, so a ratio against it is a lower bound."""
     fmt = lambda v: "%.3f" % v if v is not None and math.isfinite(v) else "not reached"
     med = {k: median([r[1] for r in v]) for k, v in results.items()}
+    capped = {k: statistics.mean([r[1] if r[1] is not None else budget for r in v]) for k, v in results.items()}
     none = med.get("budgetopt none")
     optuna_keys = [k for k in med if k.startswith("optuna")]
-    best_optuna = min(optuna_keys, key=lambda k: med[k]) if optuna_keys else None
+    best_optuna = min(optuna_keys, key=lambda k: (med[k], capped[k])) if optuna_keys else None
+
+    def ratio(a_, b_):
+        if a_ is None or not math.isfinite(b_):
+            return "-"
+        return "%.2f" % (a_ / b_) if math.isfinite(a_) else ">= %.2f" % (budget / b_)
+
     print("\nmoney to reach acc >= %.4f, USD, per seed %s (budget %.3f)" % (target, seeds, budget))
     print("| method | per seed | reached | median | none / method | %s / method | trials (median) |" %
           (best_optuna or "optuna"))
     print("| --- | --- | --- | --- | --- | --- | --- |")
-    ratio = lambda a_, b_: "%.2f" % (a_ / b_) if a_ is not None and math.isfinite(a_) and math.isfinite(b_) else "-"
     for k, v in results.items():
         print("| %s | %s | %d/%d | %s | %s | %s | %d |" % (
             k, " ".join(fmt(r[1]) for r in v), sum(r[1] is not None for r in v), len(v), fmt(med[k]),
-            ratio(none, med[k]) if none is not None else "-",
-            ratio(med[best_optuna], med[k]) if best_optuna else "-", statistics.median(r[3] for r in v)))
-
+            ratio(none, med[k]), ratio(med[best_optuna], med[k]) if best_optuna else "-",
+            statistics.median(r[3] for r in v)))
 
 if __name__ == "__main__":
     main()
