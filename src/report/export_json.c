@@ -526,3 +526,79 @@ int bo__export_rungs_into(json_t *o, const bo_study *s, const bo_rungs *r, int w
 		put(o, "pruning", bo__export_pruning_json(r, with_trials), &ok);
 	return ok > 0 ? 0 : bo__error(BO_ENOMEM, "out of memory building JSON");
 }
+
+/* The record of trial id among t[0..n) ordered by id, or NULL. */
+static const bo_trial_rec *trial_by_id(const bo_trial_rec *t, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t[mid].id == id)
+			return &t[mid];
+		if (t[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static json_t *param_or_null(const bo_study *s, const bo_trial_rec *t)
+{
+	const char *name;
+	size_t i;
+	if (!t || s->fidelity.param < 0)
+		return json_null();
+	name = s->params[s->fidelity.param].name;
+	for (i = 0; i < t->nparams; i++)
+		if (!strcmp(t->params[i].name, name))
+			return num_or_null(t->params[i].value);
+	return json_null();
+}
+
+json_t *bo__export_curves_json(const bo_study *s, const bo_trial_rec *t, size_t n,
+			       const bo_step_row *steps, size_t nsteps)
+{
+	int goal = 0, ok = 1;
+	const char *metric = bo__rungs_curve_metric(s, &goal);
+	json_t *o = json_object(), *a = json_array();
+	size_t i, j, k;
+	put(o, "metric", str_or_null(metric), &ok);
+	put(o, "goal", goal > 0 ? json_string("maximize") : goal < 0 ? json_string("minimize") : json_null(), &ok);
+	for (i = 0; metric && a && i < nsteps; i = j) {
+		const bo_trial_rec *tr = trial_by_id(t, n, steps[i].trial_id);
+		json_t *x, *pts = NULL;
+		int okx = 1;
+		int64_t pstep = -1;
+		for (j = i; j < nsteps && steps[j].trial_id == steps[i].trial_id; j++)
+			;
+		for (k = i; k < j; k++)
+			if (steps[k].name && !strcmp(steps[k].name, metric)) {
+				json_t *pt = json_array();
+				if (!pts)
+					pts = json_array();
+				push(pt, json_integer(steps[k].step), &okx);
+				push(pt, num_or_null(steps[k].value), &okx);
+				push(pts, pt, &okx);
+			}
+		if (!pts) {
+			if (!okx)
+				ok = 0;
+			continue;
+		}
+		if (tr && tr->state == BO_TRIAL_PRUNED) {
+			char rule[32];
+			int at;
+			bo__rungs_parse_reason(tr->reason, &pstep, rule, sizeof rule, &at);
+		}
+		x = json_object();
+		put(x, "id", json_integer(steps[i].trial_id), &okx);
+		put(x, "state", json_string(bo__trial_state_name(tr ? tr->state : BO_TRIAL_RUNNING)), &okx);
+		put(x, "fidelity", param_or_null(s, tr), &okx);
+		put(x, "pruned_step", pstep >= 0 ? json_integer(pstep) : json_null(), &okx);
+		put(x, "steps", pts, &okx);
+		push(a, finish(x, okx), &ok);
+	}
+	put(o, "trials", a, &ok);
+	return finish(o, ok);
+}

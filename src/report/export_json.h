@@ -97,4 +97,16 @@ json_t *bo__export_pruning_json(const struct bo_rungs *r, int with_trials);
  * study has neither). Returns 0 or BO_ENOMEM. */
 int bo__export_rungs_into(json_t *o, const bo_study *s, const struct bo_rungs *r, int with_trials);
 
+/* The learning curves the report draws (report/charts.h: bo__chart_curves),
+ * as data: {metric, goal ("maximize", "minimize" or null), trials: [{id,
+ * state, fidelity (the fidelity parameter's value, or null), pruned_step
+ * (the step its pruner decided at, or null), steps: [[step, value], ...]
+ * by step}] by id}, one entry per trial with at least one report of the
+ * metric (bo__rungs_curve_metric). steps[0..nsteps) are ordered by trial
+ * and step (as the ledger gives them), t[0..n) by id; a report whose
+ * trial is not among t is listed with state "running". The dashboard's
+ * /api/curves. NULL on memory exhaustion. */
+json_t *bo__export_curves_json(const bo_study *s, const bo_trial_rec *t, size_t n,
+			       const bo_step_row *steps, size_t nsteps);
+
 #endif

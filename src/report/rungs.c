@@ -288,3 +288,24 @@ void bo__rungs_clear(bo_rungs *r)
 	bo__free(r->pruned);
 	memset(r, 0, sizeof *r);
 }
+
+const char *bo__rungs_curve_metric(const bo_study *s, int *goal)
+{
+	size_t i;
+	*goal = 0;
+	if (s->pruner.kind != BO_PRUNER_NONE && s->pruner.nmetrics) {
+		*goal = s->pruner.goals ? s->pruner.goals[0] : 0;
+		return s->pruner.metrics[0];
+	}
+	for (i = 0; i < s->nobjectives; i++)
+		if (s->objectives[i].sym_kind == BO_SYM_METRIC) {
+			*goal = s->objectives[i].goal;
+			return s->objectives[i].name;
+		}
+	for (i = 0; i < s->nmetrics; i++)
+		if (s->metrics[i].goal) {
+			*goal = s->metrics[i].goal;
+			return s->metrics[i].name;
+		}
+	return s->nmetrics ? s->metrics[0].name : NULL;
+}

@@ -93,4 +93,12 @@ void bo__rungs_clear(bo_rungs *r);
  * Returns 1 when it has that shape, 0 otherwise (*step -1, rule ""). */
 int bo__rungs_parse_reason(const char *reason, int64_t *step, char *rule, size_t rsize, int *detail_at);
 
+/* The metric the learning curves show (report and dashboard): the
+ * pruner's first, else the first objective that is a reported metric,
+ * else the first metric with a direction, else the first metric; NULL
+ * when the study has no metric. *goal: its direction (0: none). The
+ * returned name points into s. (report/report.c keeps its own copy of
+ * this rule until its split lands; both must agree.) */
+const char *bo__rungs_curve_metric(const bo_study *s, int *goal);
+
 #endif

@@ -21,7 +21,7 @@
 #define HOST_NAME_MAX_BYTES 300
 
 const char *const bo__serve_chart_names[BO_NCHARTS] = {"frontier", "burndown", "best", "marginal",
-						       "importance"};
+						       "importance", "curves"};
 
 int bo__serve_is_loopback(const char *addr)
 {
@@ -142,6 +142,7 @@ void bo__serve_route(bo_serve_route *out, const bo_serve_request *rq, const char
 		{"/api/events", BO_SERVE_EVENTS},
 		{"/api/charts", BO_SERVE_CHARTS},
 		{"/api/selection", BO_SERVE_SELECTION},
+		{"/api/curves", BO_SERVE_CURVES},
 	};
 	const char *url = rq->url ? rq->url : "";
 	size_t k;

@@ -12,7 +12,7 @@
 #define BO_SERVE_ROUTE_H
 
 /* The charts, in the order of bo__serve_chart_names. */
-enum { BO_CH_FRONTIER, BO_CH_BURNDOWN, BO_CH_BEST, BO_CH_MARGINAL, BO_CH_IMPORTANCE, BO_NCHARTS };
+enum { BO_CH_FRONTIER, BO_CH_BURNDOWN, BO_CH_BEST, BO_CH_MARGINAL, BO_CH_IMPORTANCE, BO_CH_CURVES, BO_NCHARTS };
 extern const char *const bo__serve_chart_names[BO_NCHARTS];
 
 /* What an answer's body is. */
@@ -29,7 +29,8 @@ typedef enum bo_serve_body {
 	BO_SERVE_EVENTS,
 	BO_SERVE_CHARTS,     /* every chart, as JSON */
 	BO_SERVE_CHART,      /* one SVG: route.chart */
-	BO_SERVE_SELECTION   /* the selection and its runners-up with their chances */
+	BO_SERVE_SELECTION,  /* the selection and its runners-up with their chances */
+	BO_SERVE_CURVES      /* the learning curves' data */
 } bo_serve_body;
 
 /* A request as libmicrohttpd parsed it. Strings are borrowed; NULL: absent. */

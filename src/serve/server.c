@@ -64,6 +64,7 @@ typedef struct snapshot {
 	int64_t ntrials, nfinished;
 	char *status, *trials, *frontier, *events, *charts;
 	char *selection;     /* /api/selection: the selection's chances */
+	char *curves;        /* /api/curves: the learning curves' data */
 	char *svg[BO_NCHARTS];
 } snapshot;
 
@@ -115,6 +116,7 @@ static void snap_unref(bo_server *sv, snapshot *sn)
 	free(sn->trials);
 	free(sn->frontier);
 	free(sn->selection);
+	free(sn->curves);
 	free(sn->events);
 	free(sn->charts);
 	for (k = 0; k < BO_NCHARTS; k++)
@@ -148,6 +150,12 @@ static char *draw(int k, const bo_chart_data *d, const double *imp)
 	case BO_CH_MARGINAL: return bo__chart_marginal(d);
 	default: return bo__chart_importance(d, imp);
 	}
+}
+
+/* The dashboard shows the learning curves where the report does. */
+static int curves_shown(const bo_study *s)
+{
+	return s->fidelity.param >= 0 || s->pruner.kind != BO_PRUNER_NONE;
 }
 
 static char *dump(json_t *v)
@@ -257,6 +265,7 @@ static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo
 	double *imp = NULL;
 	int fr_ok = 0, ff_ok = 0, k, ok = 0;
 	json_t *charts = NULL, *status = NULL, *workers = NULL;
+	bo_curves_data cv;
 	bo_mc mc;
 	bo_study *ps = NULL;
 	bo_rungs rungs;
@@ -345,11 +354,24 @@ static snapshot *snap_build(bo_server *sv, const bo_ledger_totals *tot, const bo
 	    !(sn->selection = dump(bo__export_chances_json(&cf, cd.mc, order, norder, 2))) ||
 	    !(sn->events = dump(bo__export_events_json(ev, nev))))
 		goto done;
+	/* the learning curves, as the report draws them: in /api/charts only
+	 * for a study with a fidelity or a pruner (the report's rule), but
+	 * always at /api/charts/curves.svg and /api/curves */
+	memset(&cv, 0, sizeof cv);
+	cv.steps = steps;
+	cv.nsteps = nsteps;
+	cv.trials = t;
+	cv.ntrials = n;
+	cv.metric = bo__rungs_curve_metric(ps ? ps : s, &cv.goal);
+	if (!(sn->curves = dump(bo__export_curves_json(ps ? ps : s, t, n, steps, nsteps))))
+		goto done;
 	if (!(charts = json_object()))
 		goto done;
 	for (k = 0; k < BO_NCHARTS; k++) {
-		if (!(sn->svg[k] = draw(k, &cd, imp)))
+		if (!(sn->svg[k] = k == BO_CH_CURVES ? bo__chart_curves(&cv) : draw(k, &cd, imp)))
 			goto done;
+		if (k == BO_CH_CURVES && !curves_shown(s))
+			continue;
 		if (json_object_set_new(charts, bo__serve_chart_names[k], json_string(sn->svg[k])) < 0)
 			goto done;
 	}
@@ -466,10 +488,12 @@ static void refresh(bo_server *sv)
 	if (sv->have_totals && same_totals(&tot, &sv->last) &&
 	    !(bo__storage_is_pg_handle(sv->st) && mono_s() - sv->built_at >= WORKERS_REFRESH_S))
 		return;
-	/* the intermediate reports only with a pruner: its saving estimate
-	 * reads how far each pruned trial got (report/rungs.h) */
+	/* the intermediate reports only with a pruner or a fidelity: the
+	 * learning curves, and the saving estimate that reads how far each
+	 * pruned trial got (report/rungs.h). A running trial's new reports
+	 * show at the runner's next heartbeat, which changes the totals. */
 	if (sv->st->ops->trials(sv->st, &q, &t, &n) < 0 || sv->st->ops->events(sv->st, &ev, &nev) < 0 ||
-	    (sv->s->pruner.kind != BO_PRUNER_NONE && sv->st->ops->steps(sv->st, &steps, &nsteps) < 0)) {
+	    (curves_shown(sv->s) && sv->st->ops->steps(sv->st, &steps, &nsteps) < 0)) {
 		snprintf(why, sizeof why, "cannot read the ledger: %s", bo_error_last());
 		set_error(sv, why);
 		goto done;
@@ -644,6 +668,7 @@ static const char *document(const bo_server *sv, const snapshot *sn, const bo_se
 	case BO_SERVE_TRIALS: return sn->trials;
 	case BO_SERVE_FRONTIER: return sn->frontier;
 	case BO_SERVE_SELECTION: return sn->selection;
+	case BO_SERVE_CURVES: return sn->curves;
 	case BO_SERVE_EVENTS: return sn->events;
 	case BO_SERVE_CHARTS: return sn->charts;
 	case BO_SERVE_CHART: *type = "image/svg+xml"; return sn->svg[rt->chart];

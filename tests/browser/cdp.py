@@ -249,8 +249,9 @@ def test_dashboard(br, folder):
               "the text filter keeps the rows that contain the text")
 
         check(br.eval("document.getElementById('st-rungs-box').hidden && "
-                      "document.getElementById('st-pruning-box').hidden") is True,
-              "without fidelity: or pruner: the rung and pruning boxes stay hidden")
+                      "document.getElementById('st-pruning-box').hidden && "
+                      "document.getElementById('fig-curves').hidden") is True,
+              "without fidelity: or pruner: the rung and pruning boxes and the learning curves stay hidden")
         errors = br.errors()
         check(not errors, "the dashboard logged no errors %s" % errors[:5])
         png = br.screenshot(os.path.join(SCRATCH, "dashboard.png"))
@@ -317,7 +318,8 @@ sampler: random
 
 def test_pruning(br, folder):
     """A pruned study: the dashboard's pruning box shows the ledger's count,
-    and report.html draws the learning curves with the pruned ones marked."""
+    the dashboard and report.html draw the learning curves with the pruned
+    ones marked."""
     os.makedirs(folder)
     with open(os.path.join(folder, "eval.py"), "w") as f:
         f.write(PRUNE_EVAL)
@@ -341,6 +343,16 @@ def test_pruning(br, folder):
         check(text.startswith("threshold: %d pruned, " % npruned),
               "the pruning box shows the %d pruned trials (%r)" % (npruned, text))
         check(br.eval("document.getElementById('st-rungs-box').hidden") is True, "no rung box without fidelity:")
+        # the learning curves, as the report draws them below, on the live page
+        for _ in deadline_loop("the dashboard's learning curves"):
+            if br.eval("document.querySelectorAll('#box-curves #chart-curves path.curve').length") == ncurves:
+                break
+        shown = br.eval("[document.getElementById('fig-curves').hidden,"
+                        " document.querySelectorAll('#box-curves path.curve').length,"
+                        " document.querySelectorAll('#box-curves path.curve.pruned').length,"
+                        " document.querySelectorAll('#box-curves path.prune-mark').length]")
+        check(shown == [False, ncurves, npruned, npruned],
+              "the dashboard draws %d learning curves, %d pruned and marked (%s)" % (ncurves, npruned, shown))
         errors = br.errors()
         check(not errors, "the dashboard of a pruned study logged no errors %s" % errors[:5])
         br.screenshot(os.path.join(SCRATCH, "dashboard-pruned.png"))

@@ -43,7 +43,7 @@ static const char *const KNOWN[] = {
 	"/", "/index.html", "/app.js", "/style.css", "/api/events/stream", "/api/status",
 	"/api/trials", "/api/frontier", "/api/events", "/api/charts", "/api/selection",
 	"/api/charts/frontier.svg", "/api/charts/burndown.svg", "/api/charts/best.svg",
-	"/api/charts/marginal.svg", "/api/charts/importance.svg",
+	"/api/charts/marginal.svg", "/api/charts/importance.svg", "/api/charts/curves.svg", "/api/curves",
 };
 
 #define CHECK(cond)                                                                     \
