@@ -135,7 +135,7 @@ static void rungs_text(const bo_study *s, const bo_rungs *r)
 	printf("rungs    %s", param);
 	for (k = 0; k < r->nrungs; k++)
 		printf("%s %g: %lld", k ? "," : "", r->rungs[k].value, (long long)r->rungs[k].trials);
-	printf(" (%s)\n", s->fidelity.schedule == BO_FIDELITY_HYPERBAND ? "hyperband" : "asha");
+	printf(" (%s)\n", bo__fidelity_schedule_name(s->fidelity.schedule));
 	for (k = 0; k < r->nrungs; k++) {
 		const bo_rung_row *w = &r->rungs[k];
 		cli_fmt_money(w->spent, s->prices.currency, a, sizeof a);

@@ -59,7 +59,9 @@ METHODS = {   # name: (fidelity schedule or None, sampler, pruner or None)
     "hyperband": ("hyperband", "random", None),
     "bohb": ("hyperband", "tpe", None),
     "pruner-asha": (None, "tpe", "{asha: {min_step: 1, eta: 3, max_step: %d, metric: acc}}" % K),
+    "mfgp": ("gp", "auto", None),   # cost-aware multi-fidelity BO (schedule: gp; not in the default set)
 }
+DEFAULT_METHODS = "none,asha,hyperband,bohb,pruner-asha"
 MASK = (1 << 64) - 1
 
 
@@ -193,7 +195,7 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--data", default=os.environ.get("BUDGETOPT_DATA", os.path.join(ROOT, "..", "shared", "data")))
     ap.add_argument("--seeds", default="1,2,3,4,5")
-    ap.add_argument("--methods", default=",".join(METHODS))
+    ap.add_argument("--methods", default=DEFAULT_METHODS)
     ap.add_argument("--full-trials", type=float, default=60, help="the money budget, in full trials (81 epochs)")
     ap.add_argument("--sleep-us", type=int, default=1000, help="the evaluator's time per epoch")
     ap.add_argument("--summarize", action="store_true",

@@ -253,7 +253,10 @@ typedef struct bo_pruner_spec {
 /* fidelity: the parameter that makes a trial cheaper and less accurate
  * (epochs, data share), searched in ASHA rungs or Hyperband brackets over
  * it (runner/fidelity.h; read by core/study_fidelity.c). */
-enum { BO_FIDELITY_ASHA = 0, BO_FIDELITY_HYPERBAND };
+enum { BO_FIDELITY_ASHA = 0, BO_FIDELITY_HYPERBAND, BO_FIDELITY_GP };
+
+/* The schedule's name as written in the study file ("asha", ...). */
+const char *bo__fidelity_schedule_name(int schedule);
 
 typedef struct bo_fidelity_spec {
 	int param;            /* index in params, -1: no fidelity */

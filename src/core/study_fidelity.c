@@ -6,7 +6,8 @@
  * param names an int or float parameter of space: that is always active
  * (epochs, a share of the training data); min and max are the lowest and
  * highest rungs' values, inside its bounds; eta > 1 is the reduction
- * factor; schedule is asha (default) or hyperband. Every problem is a
+ * factor; schedule is asha (default), hyperband or gp (samplers/mfgp.c
+ * chooses each trial's configuration and fidelity). Every problem is a
  * file:line:col diagnostic; nothing here schedules (runner/fidelity.c does).
  */
 #include <math.h>
@@ -16,7 +17,12 @@
 #include "core/study_yaml_int.h"
 
 static const char *const KEYS[] = {"param", "min", "max", "eta", "schedule", NULL};
-static const char *const SCHEDULES[] = {"asha", "hyperband", NULL};
+static const char *const SCHEDULES[] = {"asha", "hyperband", "gp", NULL};
+
+const char *bo__fidelity_schedule_name(int schedule)
+{
+	return schedule == BO_FIDELITY_HYPERBAND ? "hyperband" : schedule == BO_FIDELITY_GP ? "gp" : "asha";
+}
 
 /* The number at key of m into *out; 1 when absent, -1 after a diagnostic. */
 static int get_num(rd *r, const ynode *m, const char *key, double *out)
@@ -116,9 +122,11 @@ void bo__study_read_fidelity(rd *r, const ynode *top)
 			f->schedule = BO_FIDELITY_ASHA;
 		else if (!strcmp(t, "hyperband"))
 			f->schedule = BO_FIDELITY_HYPERBAND;
+		else if (!strcmp(t, "gp"))
+			f->schedule = BO_FIDELITY_GP;
 		else {
 			char hint[128];
-			bo__yaml_diag(r, sn, "fidelity: schedule: unknown schedule \"%s\" (asha or hyperband)%s",
+			bo__yaml_diag(r, sn, "fidelity: schedule: unknown schedule \"%s\" (asha, hyperband or gp)%s",
 				      t, bo__yaml_suggest(t, SCHEDULES, 2, hint));
 			return;
 		}

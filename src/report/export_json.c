@@ -453,7 +453,7 @@ json_t *bo__export_fidelity_json(const bo_study *s, const bo_rungs *r)
 	json_t *o = json_object(), *a = json_array();
 	int k, ok = 1;
 	put(o, "param", json_string(s->params[s->fidelity.param].name), &ok);
-	put(o, "schedule", json_string(s->fidelity.schedule == BO_FIDELITY_HYPERBAND ? "hyperband" : "asha"),
+	put(o, "schedule", json_string(bo__fidelity_schedule_name(s->fidelity.schedule)),
 	    &ok);
 	put(o, "eta", json_real(s->fidelity.eta), &ok);
 	put(o, "min", json_real(s->fidelity.min), &ok);

@@ -17,6 +17,9 @@
  * Synchronous as in the paper: a stage's promotions wait until all its
  * trials have finished (the runner's slots wait meanwhile).
  *
+ * GP (samplers/mfgp.c): no brackets and no promotions; each trial is a
+ * new configuration at the rung the model chose (the runner sets it).
+ *
  * Rungs are counted from the top: rung k has the value max * eta^(k - K + 1)
  * for K = s_max + 1 rungs, so the top rung is max and none is below min.
  * Pure: no clock, no files, no randomness.
@@ -225,10 +228,18 @@ static void hb_next(const bo_fidelity *f, bo_fid_next *out)
 
 void bo__fidelity_next(const bo_fidelity *f, bo_fid_next *out)
 {
-	if (f->spec.schedule == BO_FIDELITY_HYPERBAND)
+	if (f->spec.schedule == BO_FIDELITY_HYPERBAND) {
 		hb_next(f, out);
-	else
+	} else if (f->spec.schedule == BO_FIDELITY_GP) {
+		/* the model picks the rung (samplers/mfgp.c): a new configuration */
+		memset(out, 0, sizeof *out);
+		out->kind = BO_FID_NEW;
+		out->config = out->parent = -1;
+		out->rung = f->nrungs - 1;
+		out->value = f->values[out->rung];
+	} else {
 		asha_next(f, out);
+	}
 }
 
 static ftrial *find_trial(const bo_fidelity *f, int64_t id)
@@ -370,7 +381,7 @@ int bo__fidelity_replay(bo_fidelity *f, int64_t id, const double *x, bo_fid_next
 	out->value = f->values[k];
 	out->kind = BO_FID_NEW;
 	out->config = out->parent = -1;
-	for (i = f->nconfigs; k > 0 && i-- > 0;) {
+	for (i = f->nconfigs; k > 0 && f->spec.schedule != BO_FIDELITY_GP && i-- > 0;) {
 		const ftrial *t = &f->trials[f->configs[i].last];
 		if (t->rung < k && same_config(f, f->configs[i].x, x)) {
 			out->kind = BO_FID_PROMOTE;

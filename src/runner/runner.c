@@ -607,8 +607,15 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 		if ((rc = bo__fidelity_new(&r->fid, &s->fidelity, s->params[s->fidelity.param].type,
 					   s->nparams)) < 0)
 			goto done;
-		if ((!strcmp(s->sampler, "tpe") || !strcmp(s->sampler, "auto")) &&
-		    (rc = bo__bohb_new(&r->bohb, s, r->fid, r->seed)) < 0)
+		if (s->fidelity.schedule == BO_FIDELITY_GP) {
+			double v[BO_FIDELITY_MAX_RUNGS];
+			int k, nr = bo__fidelity_nrungs(r->fid);
+			for (k = 0; k < nr && k < BO_FIDELITY_MAX_RUNGS; k++)
+				v[k] = bo__fidelity_value(r->fid, k);
+			if ((rc = bo__mfgp_new(&r->mfgp, s, s->fidelity.param, v, k, r->seed)) < 0)
+				goto done;
+		} else if ((!strcmp(s->sampler, "tpe") || !strcmp(s->sampler, "auto")) &&
+			   (rc = bo__bohb_new(&r->bohb, s, r->fid, r->seed)) < 0)
 			goto done;
 	}
 	if ((rc = bo__sampler_new(&r->sm, s, s->sampler, r->seed)) < 0 ||
@@ -773,6 +780,7 @@ done:
 	bo__free(r->exited);
 	bo__pruner_free(r->pr);
 	bo__bohb_free(r->bohb);
+	bo__mfgp_free(r->mfgp);
 	bo__fidelity_free(r->fid);
 	bo__guard_clear(&r->guard, mono_now());
 	bo__storage_close(r->st);

@@ -324,6 +324,10 @@ int bo__run_finish_job(runner *r, job_ctx *j)
 		goto done;
 	if (r->bohb && (rc = bo__bohb_observe(r->bohb, j->id, j->x, mvals, rec.state, cost)) < 0)
 		goto done;
+	if (r->mfgp && (rc = bo__mfgp_observe(r->mfgp, j->x,
+					      bo__fidelity_rank_value(s, rec.state, rec.feasible, rec.score,
+								      metrics, nmetrics), cost)) < 0)
+		goto done;
 	if ((rc = bo__run_pruner_finish(r, j->id, rec.state, metrics, nmetrics, cost)) < 0)
 		goto done;
 	if (r->opt->progress) {

@@ -30,6 +30,7 @@
 #include "runner/asker.h"
 #include "runner/fidelity.h"
 #include "runner/fidelity_bohb.h"
+#include "samplers/mfgp.h"
 #include "runner/protocol.h"
 #include "runner/pruner.h"
 #include "runner/reserve.h"
@@ -126,6 +127,7 @@ typedef struct runner {
 	size_t nexited, capexited;
 	bo_fidelity *fid;        /* fidelity: the rungs' schedule (runner/fidelity.c), or NULL */
 	bo_bohb *bohb;           /* fidelity with sampler tpe or auto: BOHB's proposals, or NULL */
+	bo_mfgp *mfgp;           /* fidelity with schedule gp: configuration and fidelity, or NULL */
 	bo_fid_next held_fid;    /* fidelity: what held_x was asked for */
 	int has_held_fid;
 	bo_units *units;         /* scenarios x repeats per configuration (runner/units.h) */

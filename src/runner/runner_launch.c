@@ -167,7 +167,14 @@ static int fidelity_ask(runner *r, int64_t number, double *x, bo_fid_next *fn, i
 	}
 	if (fn->kind == BO_FID_PROMOTE)
 		memcpy(x, bo__fidelity_config_x(r->fid, fn->config), s->nparams * sizeof *x);
-	else if (r->bohb) {
+	else if (r->mfgp) {
+		/* the model chose the fidelity too: the trial's rung is its */
+		int k = fn->rung;
+		if ((rc = bo__mfgp_ask(r->mfgp, number, x, &k)) == 0) {
+			fn->rung = k;
+			fn->value = bo__fidelity_value(r->fid, k);
+		}
+	} else if (r->bohb) {
 		int k;
 		rc = bo__bohb_ask(r->bohb, number, x, &k);
 	} else

@@ -173,6 +173,10 @@ static int fidelity_replay(runner *r, const bo_trial_rec *t, double *x, double *
 		return 0;
 	if (r->bohb && (rc = bo__bohb_observe(r->bohb, t->id, x, m, t->state, t->cost)) < 0)
 		return rc;
+	if (r->mfgp && (rc = bo__mfgp_observe(r->mfgp, x,
+					      bo__fidelity_rank_value(r->s, t->state, t->feasible, t->score,
+								      t->metrics, t->nmetrics), t->cost)) < 0)
+		return rc;
 	return bo__fidelity_finished(r->fid, t->id,
 				     bo__fidelity_rank_value(r->s, t->state, t->feasible, t->score,
 							     t->metrics, t->nmetrics));

@@ -469,6 +469,27 @@ void bo__gp_predict(bo_gp *gp, const double *x, double *mu, double *var)
 	*var = v * gp->ystd * gp->ystd;
 }
 
+void bo__gp_cov(bo_gp *gp, const double *a, const double *b, double *work, double *var_a,
+		double *var_b, double *cov)
+{
+	size_t n = gp->n, d = gp->d, i;
+	double sf2 = exp(gp->theta[d]), s2 = gp->ystd * gp->ystd, va, vb;
+	double *ka = work, *kb = work + n;
+	const double *il = inv_lengths(gp, gp->theta);
+
+	for (i = 0; i < n; i++) {
+		ka[i] = matern(sf2, dist2(il, d, a, gp->X + i * d));
+		kb[i] = matern(sf2, dist2(il, d, b, gp->X + i * d));
+	}
+	cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, (int)n, gp->L, (int)n, ka, 1);
+	cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, (int)n, gp->L, (int)n, kb, 1);
+	va = sf2 - cblas_ddot((int)n, ka, 1, ka, 1);
+	vb = sf2 - cblas_ddot((int)n, kb, 1, kb, 1);
+	*cov = (matern(sf2, dist2(il, d, a, b)) - cblas_ddot((int)n, ka, 1, kb, 1)) * s2;
+	*var_a = (va < VAR_FLOOR * sf2 ? VAR_FLOOR * sf2 : va) * s2;
+	*var_b = (vb < VAR_FLOOR * sf2 ? VAR_FLOOR * sf2 : vb) * s2;
+}
+
 void bo__gp_predict_many(bo_gp *gp, const double *Xs, size_t m, double *mu, double *var)
 {
 	size_t n = gp->n, d = gp->d, i, j, b, nb;

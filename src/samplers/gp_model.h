@@ -78,6 +78,13 @@ int bo__gp_fit(bo_gp *gp, bo_rng *rng, int nrestarts, size_t max_points);
  * in the units of y. The model must be factored. */
 void bo__gp_predict(bo_gp *gp, const double *x, double *mu, double *var);
 
+/* The posterior variances of the latent function at a and b and their
+ * posterior covariance (d features each), in the units of y squared;
+ * what observing one tells of the other (samplers/mfgp.c). The model
+ * must be factored; uses the model's workspaces and work (2 n doubles). */
+void bo__gp_cov(bo_gp *gp, const double *a, const double *b, double *work, double *var_a,
+		double *var_b, double *cov);
+
 /* The same for m points (Xs: m * d) at once, through BLAS level 3. */
 void bo__gp_predict_many(bo_gp *gp, const double *Xs, size_t m, double *mu, double *var);
 
