@@ -301,36 +301,11 @@ static void top_section(out *o, const bo_report_input *in)
 
 /* ---- multi-fidelity and pruning (the tables: report_mf.c) --------------- */
 
-/* The metric the learning curves show: the pruner's, else the first
- * objective that is a reported metric, else the first metric with a
- * direction, else the first metric; *goal its direction (0: none). */
-static const char *curve_metric(const bo_study *s, int *goal)
-{
-	size_t i;
-	*goal = 0;
-	if (s->pruner.kind != BO_PRUNER_NONE && s->pruner.nmetrics) {
-		*goal = s->pruner.goals ? s->pruner.goals[0] : 0;
-		return s->pruner.metrics[0];
-	}
-	for (i = 0; i < s->nobjectives; i++)
-		if (s->objectives[i].sym_kind == BO_SYM_METRIC) {
-			*goal = s->objectives[i].goal;
-			return s->objectives[i].name;
-		}
-	for (i = 0; i < s->nmetrics; i++)
-		if (s->metrics[i].goal) {
-			*goal = s->metrics[i].goal;
-			return s->metrics[i].name;
-		}
-	return s->nmetrics ? s->metrics[0].name : NULL;
-}
-
-
 static void mf_section(out *o, const bo_report_input *in, const char *curves)
 {
 	const bo_rungs *r = in->rungs;
 	int goal;
-	const char *metric = curve_metric(in->chart.c->s, &goal);
+	const char *metric = bo__rungs_curve_metric(in->chart.c->s, &goal);
 	bo__report_heading(o, 2, "multifidelity", "Multi-fidelity and pruning");
 	if (r->has_fidelity)
 		bo__report_rungs_part(o, in);
@@ -484,7 +459,7 @@ int bo__report_build(const bo_report_input *in, int fmt, char **result, char *sv
 		cd.nsteps = in->nsteps;
 		cd.trials = in->chart.trials;
 		cd.ntrials = in->chart.ntrials;
-		cd.metric = curve_metric(in->chart.c->s, &cd.goal);
+		cd.metric = bo__rungs_curve_metric(in->chart.c->s, &cd.goal);
 		if (!(svg[BO_REPORT_CH_CURVES] = bo__chart_curves(&cd)))
 			goto done;
 	}

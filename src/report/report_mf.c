@@ -57,7 +57,9 @@ void bo__report_rungs_part(out *o, const bo_report_input *in)
 		"promotion%s in all). Rungs rank their trials by %s.",
 	     param, r->nrungs, r->nrungs == 1 ? "" : "s", r->nrungs ? r->rungs[0].value : NAN,
 	     r->nrungs ? r->rungs[r->nrungs - 1].value : NAN, s->fidelity.eta,
-	     s->fidelity.schedule == BO_FIDELITY_HYPERBAND ? "Hyperband (Li et al. 2018)" : "ASHA (Li et al. 2020)",
+	     s->fidelity.schedule == BO_FIDELITY_HYPERBAND ? "Hyperband (Li et al. 2018)"
+	     : s->fidelity.schedule == BO_FIDELITY_GP ? "a multi-fidelity GP (cost-aware, schedule: gp)"
+						      : "ASHA (Li et al. 2020)",
 	     (long long)r->promotions, r->promotions == 1 ? "" : "s", r->ranked_by ? r->ranked_by : "nothing");
 	if (r->off_rung)
 		bo__report_putf(o, " %lld trial%s ran at a value of %s on no rung (the study's fidelity changed) and %s left out.",
