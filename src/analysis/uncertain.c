@@ -13,7 +13,8 @@
  * rest keep their point values.
  *
  * Pure: no I/O, no clock. Must never make feasible a configuration whose
- * guardrails without a probability fail at the means.
+ * guardrails without a probability fail at the means, or by the margins
+ * it came with (a scenario study's: the worst under any scenario).
  */
 #include "analysis/uncertain.h"
 
@@ -684,10 +685,17 @@ static int run_config(bo_mc *mc, bo_configs *c, size_t i)
 	ctx.metrics = f->m;
 	ctx.derived = f->dv;
 	bo__study_env(&ctx, &base);
-	/* guardrails at the means, through the point environment */
-	for (k = 0; k < mc->ng; k++)
+	/* guardrails at the means, through the point environment; one without
+	 * a probability also keeps the verdict its margin carries in: on a
+	 * scenario study the entry is folded across scenarios and its margin
+	 * is the smallest under any of them (analysis/scenarios.h), which the
+	 * folded means alone cannot see */
+	for (k = 0; k < mc->ng; k++) {
 		if ((rc = holds(c->guardrails[k].expr, &base, &point[k])) < 0)
 			return rc;
+		if (!(mc->g_need[k] > 0) && f->margins && f->margins[k] < 0)
+			point[k] = 0;
+	}
 	if ((rc = eval_config(mc, c, i, count)) < 0)
 		return rc;
 	for (q = 0; q < nq; q++) {
