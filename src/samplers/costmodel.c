@@ -22,8 +22,12 @@
  * (the caller falls back to its rule), and below COST_MIN_RESID residuals
  * the bound is EARLY_MARGIN times the neighbours, or the worst miss.
  *
- * Failed trials (bo__costmodel_add_failed) teach only a cost above the
- * prediction: a cheap failure is no evidence of a cheap configuration.
+ * Failed trials (bo__costmodel_add_failed) teach only a cost at least
+ * half the prediction (before there is one, half the dearest cost learnt):
+ * a failure's cost is a lower bound of what the configuration costs to
+ * run, close to it when the runner stopped the trial at its cap or
+ * timeout, and a failure far cheaper than predicted (an evaluator that
+ * rejects a combination at once) is no evidence of a cheap configuration.
  *
  * Pure: no I/O, no clock, no globals; same history, same prediction.
  */
@@ -46,6 +50,8 @@
 #define CHEAPER_DRAWS 128     /* candidates tried for a cheaper configuration */
 #define ALPHA_MIN_OBS 5       /* told costs before an acquisition weighs by cost */
 #define SAME_COST_RATIO 1.01  /* costs closer than this ratio are "all the same" */
+#define FAILED_FACTOR 2.0     /* a failure's cost is learnt when it is within this
+				 factor below the prediction, or above it */
 #define STREAM_CHEAPER 0x63686561703f2aULL
 
 struct bo_costmodel {
@@ -215,7 +221,13 @@ int bo__costmodel_add_failed(bo_costmodel *m, const double *x, double cost)
 		return 0;
 	bo__space_to_unit(m->s, x, m->ubuf);
 	mean = knn_mean(m, m->ubuf, m->n);
-	if (!(isfinite(mean) && log(cost) >= mean))
+	if (!isfinite(mean)) {
+		/* too few costs to predict: the dearest so far is the bar */
+		size_t i;
+		for (i = 0; i < m->n; i++)
+			mean = isfinite(mean) ? fmax(mean, m->lc[i]) : m->lc[i];
+	}
+	if (isfinite(mean) && log(cost) < mean - log(FAILED_FACTOR))
 		return 0;
 	return learn(m, x, cost);
 }

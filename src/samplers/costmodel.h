@@ -30,9 +30,11 @@ int bo__costmodel_add(bo_costmodel *m, const double *x, double cost);
  * costs nothing, and taken as the configuration's cost it would make its
  * neighbours look free (reservations too small, anomaly stops on the first
  * real trial near it) and miscalibrate the upper quantile. So its cost is
- * learnt only when it is at least the model's point prediction for x (a
- * failure that cost that much, say a timeout, is a warning worth keeping),
- * and never before the model can predict. Either way x is remembered:
+ * learnt only when it is at least half the model's point prediction for x
+ * (a failure that cost about that much or more, say one stopped at a
+ * timeout or a cap, is a warning worth keeping), or, before the model can
+ * predict, at least half the dearest cost learnt so far (a study whose
+ * first trials all stop at their cap learns the cap). Either way x is remembered:
  * bo__costmodel_cheaper never offers it. Returns 0, BO_ENOMEM. */
 int bo__costmodel_add_failed(bo_costmodel *m, const double *x, double cost);
 
