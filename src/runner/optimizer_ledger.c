@@ -82,15 +82,17 @@ static double orphan_charge(void *ud, int64_t id, const bo_kv *usage, size_t n, 
 	bo__optledger *l = ud;
 	double price = bo__pricebook_cost(&l->s->prices, usage, n);
 	double cost = isfinite(cap) && !(price <= cap) ? cap : price;
+	(void)l;
+	(void)id;
 	*uncapped = price;
-	if (isfinite(cap) && cost != price)
-		event(l, id, "cap_clamped", price, "trial %lld priced at %.6g, charged its money cap %.6g",
-		      (long long)id, price, cost);
 	return cost;
 }
 
-static void orphan_recovered(void *ud, int64_t id, double cost, int nkilled)
+static void orphan_recovered(void *ud, int64_t id, double cost, double uncapped, int nkilled)
 {
+	if (cost < uncapped)
+		event(ud, id, "cap_clamped", uncapped, "trial %lld priced at %.6g, charged its money cap %.6g",
+		      (long long)id, uncapped, cost);
 	event(ud, id, "orphan", cost, "trial %lld recovered from a dead runner%s; charged %.6g",
 	      (long long)id, nkilled ? " (its processes were still running and were stopped)" : "", cost);
 }
@@ -303,9 +305,6 @@ int bo__optledger_finish(bo__optledger *l, int64_t number, const bo__optledger_e
 			bo__study_score(&ctx, &rec.score);
 		}
 	}
-	if (e->cost != e->price)
-		event(l, rec.id, "cap_clamped", e->price, "trial %lld priced at %.6g, charged its money cap %.6g",
-		      (long long)rec.id, e->price, e->cost);
 	rec.cost = e->cost;
 	rec.reserved = e->reserved;
 	rec.price_version = s->prices.version;
@@ -318,6 +317,10 @@ int bo__optledger_finish(bo__optledger *l, int64_t number, const bo__optledger_e
 	rec.nusage = e->nusage;
 	if ((rc = l->st->ops->trial_finish(l->st, &rec)) < 0)
 		goto done;
+	/* after the charge is committed: never an event for one that was not */
+	if (e->cost != e->price)
+		event(l, rec.id, "cap_clamped", e->price, "trial %lld priced at %.6g, charged its money cap %.6g",
+		      (long long)rec.id, e->price, e->cost);
 	beat(l);
 done:
 	bo__kv_free(metrics, nmetrics);

@@ -267,7 +267,7 @@ static int recover_one(const bo_orphan_ctx *c, bo_trial_rec *t, double boot)
 		f.folder = t->folder;
 		bo__trial_record_write(t->folder, &f, c->record_mode, 1);
 	}
-	c->recovered(c->ud, t->id, cost, (int)killed);
+	c->recovered(c->ud, t->id, cost, uncapped, (int)killed);
 done:
 	bo__report_clear(&rep);
 	return rc;

@@ -28,8 +28,11 @@ typedef struct bo_orphan_ctx {
 	 * runner took it back (its Slurm job still goes on), so it is no
 	 * orphan; 0 to recover it here; < 0 an error that stops recovery. */
 	int (*adopt)(void *ud, const bo_trial_rec *t);
-	/* Called once per orphan after it was committed. */
-	void (*recovered)(void *ud, int64_t id, double cost, int nkilled);
+	/* Called once per orphan after it was committed, with what it was
+	 * charged and its price before the cap (a "cap_clamped" event, if any,
+	 * is recorded here: after the charge, never for one that did not
+	 * commit). */
+	void (*recovered)(void *ud, int64_t id, double cost, double uncapped, int nkilled);
 	void *ud;
 } bo_orphan_ctx;
 

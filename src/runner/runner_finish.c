@@ -46,18 +46,25 @@ static int usage_add(bo_kv **kv, size_t *n, size_t *cap, const char *name, doubl
 }
 
 /* What trial id is charged for usage: its price, at most its money cap
- * (NaN: none; a clamped charge is recorded as a "cap_clamped" event with
- * the price). *uncapped gets the price before the cap. */
+ * (NaN: none). *uncapped gets the price before the cap. Records nothing:
+ * the caller records the clamp (bo__run_clamp_event) once the charge is
+ * committed, so that a runner killed in between leaves no event for a
+ * charge that never happened. */
 double bo__run_charge_for(runner *r, int64_t id, const bo_kv *usage, size_t n, double cap,
 			 double *uncapped)
 {
 	double price = bo__pricebook_cost(&r->s->prices, usage, n);
-	double cost = isfinite(cap) && !(price <= cap) ? cap : price;
+	(void)id;
 	*uncapped = price;
-	if (isfinite(cap) && cost != price)
+	return isfinite(cap) && !(price <= cap) ? cap : price;
+}
+
+/* A "cap_clamped" event when trial id was charged cost below its price. */
+void bo__run_clamp_event(runner *r, int64_t id, double price, double cost)
+{
+	if (cost < price)
 		bo__run_event(r, id, "cap_clamped", price, "trial %lld priced at %.6g, charged its money cap %.6g",
-		      (long long)id, price, cost);
-	return cost;
+			      (long long)id, price, cost);
 }
 
 /* ---- finishing ------------------------------------------------------- */
@@ -286,6 +293,7 @@ int bo__run_finish_job(runner *r, job_ctx *j)
 	if (rc < 0)
 		goto done;
 	crash_point(r, "committed");
+	bo__run_clamp_event(r, j->id, uncapped, cost);
 	rec.params_json = j->params_json;
 	rec.started_at = j->started_at;
 	if ((rc = bo__trial_record_write(j->folder, &rec, r->group ? 0640 : 0600,

@@ -198,6 +198,7 @@ void bo__run_worker_reap(runner *r);
 void bo__run_worker_hold(runner *r, job_ctx *j);
 
 /* ---- runner_finish.c ---- */
+void bo__run_clamp_event(runner *r, int64_t id, double price, double cost);
 double bo__run_charge_for(runner *r, int64_t id, const bo_kv *usage, size_t n, double cap,
 			  double *uncapped);
 int bo__run_pruner_finish(runner *r, int64_t id, int state, const bo_kv *metrics, size_t n,

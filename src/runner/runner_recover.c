@@ -36,9 +36,10 @@ static double orphan_charge(void *ud, int64_t id, const bo_kv *usage, size_t n, 
 	return bo__run_charge_for(ud, id, usage, n, cap, uncapped);
 }
 
-static void orphan_recovered(void *ud, int64_t id, double cost, int nkilled)
+static void orphan_recovered(void *ud, int64_t id, double cost, double uncapped, int nkilled)
 {
 	runner *r = ud;
+	bo__run_clamp_event(r, id, uncapped, cost);
 	bo__run_event(r, id, "orphan", cost, "trial %lld recovered from a dead runner%s; charged %.6g",
 	      (long long)id, nkilled ? " (its processes were still running and were stopped)" : "",
 	      cost);

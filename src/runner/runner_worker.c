@@ -263,8 +263,10 @@ int bo__run_worker_finish(runner *r, const bo_trial_rec *t)
 
 static double reap_charge(void *ud, int64_t id, const bo_kv *usage, size_t n, double cap)
 {
-	double uncapped;
-	return bo__run_charge_for(ud, id, usage, n, cap, &uncapped);
+	double uncapped, cost = bo__run_charge_for(ud, id, usage, n, cap, &uncapped);
+	/* bo__pg_reap charges in the transaction this event joins */
+	bo__run_clamp_event(ud, id, uncapped, cost);
+	return cost;
 }
 
 /* Fails the trials of workers whose heartbeat stopped, once this worker
