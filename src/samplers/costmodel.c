@@ -38,6 +38,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/trial.h"
 #include "samplers/costmodel.h"
 #include "samplers/internal.h"
 
@@ -235,15 +236,10 @@ int bo__costmodel_add_failed(bo_costmodel *m, const double *x, double cost)
 /* 1 when configuration x was told before. */
 static int told_before(const bo_costmodel *m, const double *x)
 {
-	size_t i, j;
-	for (i = 0; i < m->ntold; i++) {
-		const double *f = m->told + i * m->d;
-		for (j = 0; j < m->d; j++)
-			if (isnan(f[j]) != isnan(x[j]) || (!isnan(x[j]) && f[j] != x[j]))
-				break;
-		if (j == m->d)
+	size_t i;
+	for (i = 0; i < m->ntold; i++)
+		if (bo__trial_same_point(m->told + i * m->d, x, m->d))
 			return 1;
-	}
 	return 0;
 }
 
