@@ -428,7 +428,7 @@ int cmd_select(int argc, char **argv)
 	long runners = 2;
 	bo_axis obj[2];
 	bo_noise_cmp *cmp = NULL;   /* the noise test (score rule with repeats), or NULL */
-	double noise_conf = 0.95;
+	double noise_conf = CLI_NOISE_CONFIDENCE;
 	const char *robust = NULL;   /* --robust AGG (cli/select_robust.c), or NULL */
 	int tie = 0;
 	int c, ret;
