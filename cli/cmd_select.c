@@ -815,7 +815,15 @@ int cmd_select(int argc, char **argv)
 			}
 			if (cmp)
 				noise_json(&d, order, norder, cmp, tie, noise_conf);
-			cli_confirm_json(stdout, &conf);
+			if (conf.found) {
+				json_t *cj = cli_confirm_json(&conf);
+				printf(",\n \"confirmation\": ");
+				if (cj)
+					cli_json_dump(stdout, cj);
+				else
+					printf("null");
+				json_decref(cj);
+			}
 			printf(",\n \"explanation\": [");
 			for (k = 0; k < nlines; k++) {
 				const char *t;

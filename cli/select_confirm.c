@@ -161,28 +161,60 @@ void cli_confirm_lines(const cli_confirm_info *info, const char *currency,
 	}
 }
 
-void cli_confirm_json(FILE *f, const cli_confirm_info *info)
+/* The rule a drop's detail names: "trial 7 (rule noise): ...". */
+static void drop_rule(const char *detail, char *buf, size_t size)
 {
+	const char *r = strstr(detail, "(rule "), *e = r ? strchr(r, ')') : NULL;
+	snprintf(buf, size, "%.*s", r && e ? (int)(e - r - 6) : 0, r && e ? r + 6 : "");
+}
+
+json_t *cli_confirm_json(const cli_confirm_info *info)
+{
+	json_t *o, *a;
 	size_t k;
+	char rule[32];
 	if (!info->found)
-		return;
-	fprintf(f, ",\n \"confirmation\": {\"open\": %s, \"trials\": %lld, \"spent\": ", info->open ? "true" : "false",
-		info->ntrials);
-	cli_json_num(f, info->spent);
-	fprintf(f, ", \"limit\": ");
-	cli_json_num(f, info->limit);
-	fprintf(f, ", \"leader\": ");
-	if (info->open)
-		fprintf(f, "null");
-	else
-		fprintf(f, "%lld", info->winner);
-	fprintf(f, ", \"dropped\": [");
-	for (k = 0; k < info->ndrops; k++) {
-		const char *r = strstr(info->drops[k], "(rule "), *e = r ? strchr(r, ')') : NULL;
-		fprintf(f, "%s{\"id\": %lld, \"rule\": \"%.*s\", \"detail\": ", k ? ", " : "", info->drop_ids[k],
-			r && e ? (int)(e - r - 6) : 0, r && e ? r + 6 : "");
-		cli_json_string(f, info->drops[k]);
-		fprintf(f, "}");
+		return NULL;
+	o = json_pack("{sbsIsfsf}", "open", info->open, "trials", (json_int_t)info->ntrials, "spent",
+		      info->spent, "limit", info->limit);
+	if (!o || json_object_set_new(o, "leader", info->open ? json_null() : json_integer(info->winner)) < 0 ||
+	    !(a = json_array()) || json_object_set_new(o, "dropped", a) < 0) {
+		json_decref(o);
+		return NULL;
 	}
-	fprintf(f, "]}");
+	for (k = 0; k < info->ndrops; k++) {
+		drop_rule(info->drops[k], rule, sizeof rule);
+		if (json_array_append_new(a, json_pack("{sIssss}", "id", (json_int_t)info->drop_ids[k], "rule", rule,
+						       "detail", info->drops[k])) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+void cli_confirm_status(const bo_study *s, const cli_confirm_info *info, char *buf, size_t size)
+{
+	char money[64], rule[32];
+	size_t k;
+	int len;
+	buf[0] = '\0';
+	if (!info->found) {
+		if (s->budget.confirm > 0)
+			snprintf(buf, size, "%g%% of the money budget kept back to confirm the best candidates "
+				 "(not begun)", s->budget.confirm * 100);
+		return;
+	}
+	cli_fmt_money(info->spent, s->prices.currency, money, sizeof money);
+	if (info->open)
+		len = snprintf(buf, size, "stopped during it: %lld re-evaluation%s so far (%s); run resumes it",
+			       info->ntrials, info->ntrials == 1 ? "" : "s", money);
+	else
+		len = snprintf(buf, size, "trial %lld leads after %lld re-evaluation%s (%s)", info->winner,
+			       info->ntrials, info->ntrials == 1 ? "" : "s", money);
+	for (k = 0; k < info->ndrops && len > 0 && (size_t)len < size; k++) {
+		drop_rule(info->drops[k], rule, sizeof rule);
+		len += snprintf(buf + len, size - (size_t)len, "%s trial %lld (%s)", k ? "," : "; dropped",
+				info->drop_ids[k], rule);
+	}
 }

@@ -42,7 +42,13 @@ void cli_confirm_info_free(cli_confirm_info *info);
 void cli_confirm_lines(const cli_confirm_info *info, const char *currency,
 		       void (*add)(void *ud, const char *line), void *ud);
 
-/* The JSON member ,"confirmation": {...} (nothing when none was found). */
-void cli_confirm_json(FILE *f, const cli_confirm_info *info);
+/* The phase as JSON: {"open", "trials", "spent", "limit", "leader",
+ * "dropped": [{"id", "rule", "detail"}]}; NULL when none was found or out
+ * of memory. */
+json_t *cli_confirm_json(const cli_confirm_info *info);
+
+/* For status: a line about the confirmation (the last phase, or the share
+ * kept back for one not begun) into buf, "" when there is none. */
+void cli_confirm_status(const bo_study *s, const cli_confirm_info *info, char *buf, size_t size);
 
 #endif

@@ -351,6 +351,15 @@ int bo__confirm_switch(runner *r)
 
 /* ---- the race ------------------------------------------------------------------- */
 
+/* A standard error for people: "none" with fewer than two evaluations. */
+static void se_text(double se, char *buf, size_t size)
+{
+	if (isfinite(se))
+		snprintf(buf, size, "%.3g", se);
+	else
+		snprintf(buf, size, "none");
+}
+
 /* Records the drop of candidate k (event and note). */
 static int record_drop(runner *r, const bo_configs *cf, const cand_state *cs, size_t k, size_t leader,
 		       const bo_race_arm *a, const bo_race_drop *d, double left, double need)
@@ -358,9 +367,11 @@ static int record_drop(runner *r, const bo_configs *cf, const cand_state *cs, si
 	bo_confirm *c = r->confirm;
 	const bo_config *x = cs[k].cfg != (size_t)-1 ? &cf->v[cs[k].cfg] : NULL;
 	const bo_config *l = cs[leader].cfg != (size_t)-1 ? &cf->v[cs[leader].cfg] : NULL;
-	char why[300];
+	char why[300], sx[32], sl[32];
 	double mx = x ? x->score : NAN, ml = l ? l->score : NAN;
 	int rc;
+	se_text(a[k].se, sx, sizeof sx);
+	se_text(a[leader].se, sl, sizeof sl);
 	if (!d)
 		snprintf(why, sizeof why, "breaks a guardrail on the mean of its %zu evaluations%s%s",
 			 a[k].n, x && x->why ? ": " : "", x && x->why ? x->why : "");
@@ -372,10 +383,10 @@ static int record_drop(runner *r, const bo_configs *cf, const cand_state *cs, si
 			 "round for every candidate still in (%.6g %s)", left, r->s->prices.currency, need,
 			 r->s->prices.currency);
 	rc = bo__run_event(r, c->cand[k], "confirm_drop", mx,
-			   "trial %lld (rule %s): mean score %.6g (se %.3g, n %zu) against the leader, trial "
-			   "%lld, %.6g (se %.3g, n %zu): %s", (long long)c->cand[k],
-			   d ? bo__race_rule_name(d->rule) : "infeasible", mx, a[k].se, a[k].n,
-			   (long long)c->cand[leader], ml, a[leader].se, a[leader].n, why);
+			   "trial %lld (rule %s): mean score %.6g (se %s, n %zu) against the leader, trial "
+			   "%lld, %.6g (se %s, n %zu): %s", (long long)c->cand[k],
+			   d ? bo__race_rule_name(d->rule) : "infeasible", mx, sx, a[k].n,
+			   (long long)c->cand[leader], ml, sl, a[leader].n, why);
 	bo__run_note(r, "confirmation: dropped trial %lld: %s", (long long)c->cand[k], why);
 	c->alive[k] = 0;
 	return rc;
