@@ -166,15 +166,6 @@ static int load_trials(runner *r, bo_trial_rec **t, size_t *n)
 	return r->st->ops->trials(r->st, &q, t, n);
 }
 
-static const bo_trial_rec *find_trial(const bo_trial_rec *t, size_t n, int64_t id)
-{
-	size_t i;
-	for (i = 0; i < n; i++)
-		if (t[i].id == id)
-			return &t[i];
-	return NULL;
-}
-
 /* ---- entering and ending --------------------------------------------------------- */
 
 static void enter(runner *r)
@@ -473,7 +464,7 @@ int bo__confirm_hold(runner *r)
 	if ((rc = load_trials(r, &t, &n)) < 0 || (rc = rank(r, t, n, &cf, &order, &norder)) < 0)
 		goto done;
 	for (k = 0; k < c->ncand; k++) {
-		const bo_trial_rec *ct = find_trial(t, n, c->cand[k]);
+		const bo_trial_rec *ct = bo__trial_rec_find(t, n, c->cand[k]);
 		cs[k].json = ct ? ct->params_json : NULL;
 		cs[k].max_cost = NAN;
 		cs[k].cfg = (size_t)-1;
@@ -519,7 +510,7 @@ int bo__confirm_hold(runner *r)
 				pick = k;
 	}
 	{
-		const bo_trial_rec *ct = find_trial(t, n, c->cand[pick]);
+		const bo_trial_rec *ct = bo__trial_rec_find(t, n, c->cand[pick]);
 		double *x = bo__calloc(s->nparams + 1, sizeof *x), *m = bo__calloc(s->nmetrics + 1, sizeof *m);
 		if (!x || !m || !ct) {
 			bo__free(x);
