@@ -75,7 +75,6 @@ int cli_confirm_read(const bo_study *s, const char *storage, cli_confirm_info *i
 	bo_trial_rec *t = NULL;
 	bo_trial_query q = BO_TRIAL_QUERY_INIT;
 	size_t n = 0, nt = 0, i, start = (size_t)-1;
-	int64_t nrep = s->repeats > 1 ? s->repeats : 1;
 	int rc = -1;
 	memset(info, 0, sizeof *info);
 	if (!(st = cli_open_ledger(s, storage, 0)))
@@ -116,9 +115,9 @@ int cli_confirm_read(const bo_study *s, const char *storage, cli_confirm_info *i
 				goto nomem;
 		}
 	}
-	/* its re-evaluations: after its start, with a repeat beyond the study's */
+	/* its re-evaluations: after its start, marked by the sampler column */
 	for (i = 0; i < nt; i++)
-		if (t[i].id > e[start].trial_id && t[i].repeat >= nrep) {
+		if (t[i].id > e[start].trial_id && t[i].sampler && !strcmp(t[i].sampler, "confirm")) {
 			info->ntrials++;
 			if (isfinite(t[i].cost))
 				info->spent += t[i].cost;

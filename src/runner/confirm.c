@@ -100,10 +100,9 @@ int bo__confirm_on(const runner *r)
 	return r->confirm && r->confirm->phase == PHASE_ON;
 }
 
-int bo__confirm_is_trial(const runner *r, const bo_trial_rec *t)
+int bo__confirm_is_trial(const bo_trial_rec *t)
 {
-	int64_t nrep = r->opt->repeats > 0 ? r->opt->repeats : r->s->repeats;
-	return t->repeat >= (nrep > 1 ? nrep : 1);
+	return t->sampler && !strcmp(t->sampler, BO_CONFIRM_SAMPLER);
 }
 
 /* ---- ranking ------------------------------------------------------------------ */
@@ -480,7 +479,7 @@ int bo__confirm_hold(runner *r)
 				cs[k].max_repeat = t[i].repeat;
 			if (isfinite(t[i].cost) && !(t[i].cost <= cs[k].max_cost))
 				cs[k].max_cost = t[i].cost;
-			if (t[i].id > c->start_id && bo__confirm_is_trial(r, &t[i])) {
+			if (t[i].id > c->start_id && bo__confirm_is_trial(&t[i])) {
 				cs[k].launched++;
 				if (t[i].state == BO_TRIAL_RUNNING || t[i].state == BO_TRIAL_QUEUED)
 					cs[k].running = 1;

@@ -12,8 +12,9 @@
  * candidate; amount: its mean score) and a "confirm_end" event (trial: the
  * winner; amount: what the phase spent). Its trials are the candidates'
  * configurations run again with the next repeat index (beyond the study's
- * repeats): that is how they are told apart from exploration's, and they
- * are never told to the sampler (exploration has ended).
+ * repeats), marked "confirm" in the sampler column: that is how they are
+ * told apart from exploration's, and they are never told to the sampler
+ * (exploration has ended).
  */
 #ifndef BO_RUNNER_CONFIRM_H
 #define BO_RUNNER_CONFIRM_H
@@ -57,8 +58,11 @@ int bo__confirm_hold(struct runner *r);
 /* 1 while the runner is in a confirmation phase. */
 int bo__confirm_on(const struct runner *r);
 
+/* What a confirmation's trials have in the ledger's sampler column. */
+#define BO_CONFIRM_SAMPLER "confirm"
+
 /* 1 when stored trial t is a re-evaluation of a confirmation phase (its
- * repeat is beyond the run's repeats): never told to the sampler. */
-int bo__confirm_is_trial(const struct runner *r, const bo_trial_rec *t);
+ * sampler column says so): never told to the sampler. */
+int bo__confirm_is_trial(const bo_trial_rec *t);
 
 #endif

@@ -391,7 +391,7 @@ int bo__run_launch_one(runner *r)
 	rec.state = BO_TRIAL_RUNNING;
 	rec.version = r->version;
 	rec.run_id = r->run_id;
-	rec.sampler = conf ? (char *)"confirm" : (char *)bo__sampler_name(r->sm);
+	rec.sampler = conf ? (char *)BO_CONFIRM_SAMPLER : (char *)bo__sampler_name(r->sm);
 	rec.params_json = pjson;
 	rec.nparams = 0;
 	rec.params = bo__calloc(s->nparams ? s->nparams : 1, sizeof *rec.params);
