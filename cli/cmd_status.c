@@ -12,6 +12,7 @@
 #include "decide.h"
 #include "core/model.h"
 #include "report/export_json.h"
+#include "select_confirm.h"
 #include "report/rungs.h"
 #include "core/alloc.h"
 #include "storage/postgres.h"
@@ -413,6 +414,16 @@ int cmd_status(int argc, char **argv)
 				json_object_set_new(o, "alerts", bo__export_alerts_json(e, ne));
 			bo__event_free_array(e, ne);
 		}
+		if (o) {
+			cli_confirm_info ci;
+			if (cli_confirm_read(s, storage, &ci) < 0) {
+				json_decref(o);
+				goto done;
+			}
+			if (ci.found)
+				json_object_set_new(o, "confirmation", cli_confirm_json(&ci));
+			cli_confirm_info_free(&ci);
+		}
 		if (o && s->nscenarios) {
 			json_t *sc = scenarios_json(s, st);
 			if (!sc || json_object_set_new(o, "scenarios", sc) < 0) {
@@ -468,6 +479,16 @@ int cmd_status(int argc, char **argv)
 		printf("running  %zu trial%s, %s so far (not yet in spend)\n", nrun, nrun == 1 ? "" : "s", a);
 	}
 	alerts_text(st);
+	{
+		cli_confirm_info ci;
+		char line[1024];
+		if (cli_confirm_read(s, storage, &ci) < 0)
+			goto done;
+		cli_confirm_status(s, &ci, line, sizeof line);
+		cli_confirm_info_free(&ci);
+		if (line[0])
+			printf("confirm  %s\n", line);
+	}
 	if (s->evaluator.executor == BO_EXECUTOR_SLURM)
 		print_slurm_jobs(st);
 	if (sel && pick != (size_t)-1) {
