@@ -182,6 +182,10 @@ void bo__run_remove_job(runner *r, job_ctx *j);
 void bo__run_on_line(void *ud, bo_job *job, const char *line, size_t len, int too_long);
 
 /* ---- runner_job.c ---- */
+/* The active parameters of x as name/value pairs (names borrowed from s),
+ * as a trial record keeps them; free *out with bo__free. Returns 0 or
+ * BO_ENOMEM. */
+int bo__run_params_kv(const bo_study *s, const double *x, bo_kv **out, size_t *n);
 int bo__run_build_argv(const bo_study *s, const double *x, const bo_unit_id *u, char ***out);
 int bo__run_build_env(runner *r, const job_ctx *j, const char *pjson, char ***out);
 int bo__run_mkdir_p(const char *path, mode_t mode);

@@ -393,19 +393,8 @@ int bo__run_launch_one(runner *r)
 	rec.run_id = r->run_id;
 	rec.sampler = conf ? (char *)BO_CONFIRM_SAMPLER : (char *)bo__sampler_name(r->sm);
 	rec.params_json = pjson;
-	rec.nparams = 0;
-	rec.params = bo__calloc(s->nparams ? s->nparams : 1, sizeof *rec.params);
-	if (!rec.params) {
-		rc = BO_ENOMEM;
+	if ((rc = bo__run_params_kv(s, j->x, &rec.params, &rec.nparams)) < 0)
 		goto done;
-	}
-	for (i = 0; i < s->nparams; i++) {
-		if (isnan(j->x[i]))
-			continue;
-		rec.params[rec.nparams].name = s->params[i].name;
-		rec.params[rec.nparams].value = j->x[i];
-		rec.nparams++;
-	}
 	rec.reserved = reserve;
 	rec.reserve_basis = ro.basis;
 	rec.cap = ro.cap;

@@ -73,6 +73,8 @@ int bo__trial_record_write(const char *folder, const bo_trial_rec *t, int mode, 
 	put_str(&sb, "host", t->host);
 	put_str(&sb, "reason", t->reason);
 	put_str(&sb, "params_json", t->params_json);
+	put_str(&sb, "scenario", t->scenario);
+	bo__sb_printf(&sb, "repeat\t%lld\n", (long long)t->repeat);
 	put_kv(&sb, "param", t->params, t->nparams);
 	put_kv(&sb, "metric", t->metrics, t->nmetrics);
 	put_kv(&sb, "usage", t->usage, t->nusage);
@@ -164,6 +166,12 @@ static int read_line(bo_trial_rec *t, char *line, size_t *cap[3])
 		return num(v, &t->started_at);
 	if (!strcmp(line, "ended_at"))
 		return num(v, &t->ended_at);
+	if (!strcmp(line, "repeat")) {
+		if (num(v, &d) < 0 || !(d >= 0 && d <= (double)INT64_MAX / 2))
+			return -1;
+		t->repeat = (int64_t)d;
+		return 0;
+	}
 	if (!strcmp(line, "feasible") || !strcmp(line, "exit_code") || !strcmp(line, "term_signal")) {
 		if (num(v, &d) < 0)
 			return -1;
@@ -176,6 +184,7 @@ static int read_line(bo_trial_rec *t, char *line, size_t *cap[3])
 			     : !strcmp(line, "host")        ? &t->host
 			     : !strcmp(line, "reason")      ? &t->reason
 			     : !strcmp(line, "params_json") ? &t->params_json
+			     : !strcmp(line, "scenario")    ? &t->scenario
 							    : NULL;
 		if (!dst)
 			return 0;   /* a field of a later version: ignored */

@@ -561,8 +561,9 @@ int bo__sqlite_trial_restore(bo_storage *st, const bo_trial_rec *t)
 	static const char *const upsert =
 		"INSERT INTO trials(id, version, run_id, state, sampler, params_json, cost, "
 		"reserved, price_version, reason, score, feasible, created_at, started_at, "
-		"ended_at, exit_code, term_signal, pid, host, folder) VALUES (?1, ?2, NULL, ?3, "
-		"?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 0, ?17, ?18) "
+		"ended_at, exit_code, term_signal, pid, host, folder, scenario, repeat_index) VALUES "
+		"(?1, ?2, NULL, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 0, ?17, "
+		"?18, COALESCE(?19, 'default'), ?20) "
 		"ON CONFLICT(id) DO UPDATE SET state = ?3, cost = ?6, reason = ?9, score = ?10, "
 		"feasible = ?11, ended_at = ?14, exit_code = ?15, term_signal = ?16, "
 		"params_json = COALESCE(params_json, ?5), folder = COALESCE(folder, ?18)";
@@ -597,6 +598,10 @@ int bo__sqlite_trial_restore(bo_storage *st, const bo_trial_rec *t)
 	b |= sqlite3_bind_int(s, 16, t->term_signal);
 	b |= bo__sqlite_bind_outside_text(s, 17, t->host);
 	b |= bo__sqlite_bind_text(s, 18, t->folder);
+	/* the scenario and repeat it ran under (a trial folder's record): a
+	 * resumed run replays the configurations' units by them */
+	b |= bo__sqlite_bind_text(s, 19, t->scenario);
+	b |= sqlite3_bind_int64(s, 20, t->repeat);
 	if (b != SQLITE_OK) {
 		rc = bo__sqlite_db_error(q, b, what);
 		goto done;
