@@ -216,6 +216,11 @@ void cli_json_fold(FILE *f, const cli_decide *d)
 	fputs("}}", f);
 }
 
+double cli_repriced_cost(const bo_study *s, const bo_trial_rec *t)
+{
+	return bo__budget_charge(&s->budget, bo__pricebook_cost(&s->prices, t->usage, t->nusage));
+}
+
 int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 {
 	if (!d->format)
@@ -278,9 +283,7 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 		if (rc == 0 && d->reprice) {
 			size_t i;
 			for (i = 0; i < d->ntrials; i++)
-				d->trials[i].cost = bo__budget_charge(
-					&d->s->budget, bo__pricebook_cost(&d->s->prices, d->trials[i].usage,
-									  d->trials[i].nusage));
+				d->trials[i].cost = cli_repriced_cost(d->s, &d->trials[i]);
 		}
 		if (rc == 0)
 			rc = bo__configs_add_trials(&d->c, d->trials, d->ntrials);

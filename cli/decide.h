@@ -103,6 +103,10 @@ enum { CLI_REPEATS_SEPARATE, CLI_REPEATS_GROUP, CLI_REPEATS_AUTO };
  * was one, 0 if not, -1 after printing a usage error. */
 int cli_decide_option(cli_decide *d, int c, const char *arg);
 
+/* What trial t costs under s's price book, from its stored usage, capped
+ * per trial as the run loop caps it (whatif's reprice and spend). */
+double cli_repriced_cost(const bo_study *s, const bo_trial_rec *t);
+
 /* Reads the study and the configurations. Returns 0, or the exit code
  * after printing the problem. */
 int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_);
