@@ -373,9 +373,8 @@ static int demote_rolled_back(cli_decide *d, bo_storage *st)
 		char *own = NULL;
 		if (!e[i].kind || strcmp(e[i].kind, "rollback") != 0)
 			continue;
-		for (k = 0; k < d->c.n; k++)
-			if (d->c.v[k].id == e[i].trial_id)
-				pj = d->c.v[k].params_json;
+		if ((k = bo__configs_find(&d->c, e[i].trial_id)) != (size_t)-1)
+			pj = d->c.v[k].params_json;
 		/* folded (scenarios) or a later repeat: the trial's configuration,
 		 * by its parameters */
 		for (k = 0; !pj && k < d->ntrials; k++) {
