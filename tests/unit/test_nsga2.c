@@ -28,27 +28,12 @@
 #include "core/model.h"
 #include "core/trial.h"
 #include "samplers/internal.h"
+#include "study_parse.h"
 
 
 #define PI 3.14159265358979323846
 /* Relative tolerance for hand-computed values. */
 #define TOL 1e-12
-
-static bo_study *parse(const char *yaml)
-{
-	bo_study *s = NULL;
-	bo_diags *dg = NULL;
-	int rc = bo_study_parse(&s, yaml, strlen(yaml), "test.yaml", NULL, &dg);
-	if (rc != 0) {
-		size_t i;
-		for (i = 0; i < bo_diags_count(dg); i++)
-			print_error("%s\n", bo_diags_get(dg, i));
-		print_error("%s\n", bo_error_last());
-	}
-	bo_diags_free(dg);
-	assert_int_equal(rc, 0);
-	return s;
-}
 
 /* ---- a problem driver ------------------------------------------------------ */
 
@@ -212,7 +197,7 @@ static void test_zdt1(void **state)
 	const double ref[2] = {1.1, 1.1};
 	/* NSGA-II reaches it in 2000 evaluations; random search does not. */
 	const double bound = 0.93;
-	bo_study *s = parse(ZDT_YAML);
+	bo_study *s = test_parse_study(ZDT_YAML);
 	run_out a, b;
 	double ra, rb;
 	(void)state;
@@ -263,7 +248,7 @@ static void test_dtlz2(void **state)
 	const double ref[3] = {1.1, 1.1, 1.1};
 	/* The front is the unit sphere's positive octant: HV = 1.1^3 - pi/6. */
 	const double best = 1.1 * 1.1 * 1.1 - PI / 6, bound = 0.85;
-	bo_study *s = parse(DTLZ_YAML);
+	bo_study *s = test_parse_study(DTLZ_YAML);
 	run_out a, b;
 	double ra, rb;
 	(void)state;
@@ -327,7 +312,7 @@ static size_t constr_near_front(const run_out *r, size_t first)
 static void test_constr(void **state)
 {
 	const double ref[2] = {1.1, 10.0};
-	bo_study *s = parse(CONSTR_YAML);
+	bo_study *s = test_parse_study(CONSTR_YAML);
 	run_out a, b;
 	size_t i, fa = 0, fb = 0, tail = 500, na, nb;
 	double ha, hb;
@@ -385,7 +370,7 @@ static int crashy(const bo_study *s, const double *x, double *obj, double *cons)
 
 static void test_failed_trials(void **state)
 {
-	bo_study *s = parse(FAIL_YAML);
+	bo_study *s = test_parse_study(FAIL_YAML);
 	run_out a, b;
 	size_t i, na = 0, nb = 0, tail = 500;
 	(void)state;
@@ -439,7 +424,7 @@ static double best_of(const run_out *r)
 
 static void test_single_objective(void **state)
 {
-	bo_study *s = parse(SPHERE_YAML);
+	bo_study *s = test_parse_study(SPHERE_YAML);
 	run_out a, b;
 	double ba, bb;
 	(void)state;
@@ -603,7 +588,7 @@ static void tell_one(void *impl, const bo_study *s, int64_t number, const double
 static void test_determinism_and_resume(void **state)
 {
 	enum { N = 300, R = 170 };
-	bo_study *s = parse(CONSTR_YAML);
+	bo_study *s = test_parse_study(CONSTR_YAML);
 	run_out a, b, c;
 	void *impl = NULL;
 	double x[2];
@@ -654,7 +639,7 @@ static void parallel_run(const bo_study *s, uint64_t seed, double *X, size_t n)
 static void test_parallel(void **state)
 {
 	enum { N = 200 };
-	bo_study *s = parse(ZDT_YAML);
+	bo_study *s = test_parse_study(ZDT_YAML);
 	double *a = calloc(N * s->nparams, sizeof *a), *b = calloc(N * s->nparams, sizeof *b);
 	size_t i, j;
 	(void)state;
@@ -753,7 +738,7 @@ static void check_cond_run(const bo_study *s, const run_out *r, size_t *near, si
 static void test_conditions_and_constraints(void **state)
 {
 	enum { N = 800 };
-	bo_study *s = parse(COND_YAML);
+	bo_study *s = test_parse_study(COND_YAML);
 	const char *names[] = {"family", "C", "depth", "hidden", "drop", "a", "b"};
 	run_out a, b;
 	size_t i, near_a, deep_a, fam_a[3], near_b, deep_b, fam_b[3];
@@ -800,7 +785,7 @@ static int finite_problem(const bo_study *s, const double *x, double *obj, doubl
 static void test_finite_space(void **state)
 {
 	enum { NC = 24, PEND = 5 };
-	bo_study *s = parse(FINITE_YAML);
+	bo_study *s = test_parse_study(FINITE_YAML);
 	void *impl = NULL;
 	double X[(NC + 3) * 3];
 	size_t i, j;
@@ -845,7 +830,7 @@ static void test_log_grid_round_trip(void **state)
 	 * coordinates alone, so every child keeps the parents' depth and lr
 	 * exactly, which needs unit coordinates that map back to them
 	 * (bo__space_to_unit alone maps 10 to 7 on this log grid). */
-	bo_study *s = parse(LOGGRID_YAML);
+	bo_study *s = test_parse_study(LOGGRID_YAML);
 	const double us[][3] = {{0.513, 0.6385, 0.2}, {0.513, 0.6385, 0.8}};
 	double px[2][3], x[3], obj[2];
 	void *impl = NULL;
@@ -888,7 +873,7 @@ static void test_log_grid_round_trip(void **state)
 
 static void test_options(void **state)
 {
-	bo_study *s = parse(ZDT_YAML);
+	bo_study *s = test_parse_study(ZDT_YAML);
 	void *impl = NULL;
 	double x[5];
 	bo_observation o;
@@ -935,7 +920,7 @@ static void test_constraints_exclude_everything(void **state)
 					"metrics: {f: {minimize: true}}\n"
 					"objectives: [f]\n"
 					"evaluator: {command: [\"true\"]}\n";
-	bo_study *s = parse(NONE_YAML);
+	bo_study *s = test_parse_study(NONE_YAML);
 	void *impl = NULL;
 	double x[2] = {0.25, 0.25};
 	(void)state;
@@ -995,7 +980,7 @@ static int alloc_scenario(const bo_study *s, size_t k)
 
 static void test_alloc_failures(void **state)
 {
-	bo_study *s = parse(ZDT_YAML);
+	bo_study *s = test_parse_study(ZDT_YAML);
 	size_t k;
 	(void)state;
 	for (k = 1; k < 10000; k++)

@@ -25,26 +25,11 @@
 #include "core/model.h"
 #include "core/trial.h"
 #include "samplers/internal.h"
+#include "study_parse.h"
 
 #define NSEEDS 4
 #define PI 3.14159265358979323846
 #define BRANIN_MIN 0.397887357729738
-
-static bo_study *parse(const char *yaml)
-{
-	bo_study *s = NULL;
-	bo_diags *dg = NULL;
-	int rc = bo_study_parse(&s, yaml, strlen(yaml), "test.yaml", NULL, &dg);
-	if (rc != 0) {
-		size_t i;
-		for (i = 0; i < bo_diags_count(dg); i++)
-			print_error("%s\n", bo_diags_get(dg, i));
-		print_error("%s\n", bo_error_last());
-	}
-	bo_diags_free(dg);
-	assert_int_equal(rc, 0);
-	return s;
-}
 
 static int pidx(const bo_study *s, const char *name)
 {
@@ -183,7 +168,7 @@ static int bowl(const bo_study *s, const double *x, double *obj, double *cons)
 
 static void test_bowl(void **state)
 {
-	bo_study *s = parse(BOWL_YAML);
+	bo_study *s = test_parse_study(BOWL_YAML);
 	double tb[NSEEDS], rb[NSEEDS];
 	size_t r;
 	(void)state;
@@ -221,7 +206,7 @@ static int branin(const bo_study *s, const double *x, double *obj, double *cons)
 
 static void test_branin(void **state)
 {
-	bo_study *s = parse(BRANIN_YAML);
+	bo_study *s = test_parse_study(BRANIN_YAML);
 	double tb[NSEEDS], rb[NSEEDS];
 	size_t r;
 	(void)state;
@@ -264,7 +249,7 @@ static int mixed(const bo_study *s, const double *x, double *obj, double *cons)
 static void test_mixed_finds_label(void **state)
 {
 	enum { N = 100, LAST = 50 };
-	bo_study *s = parse(MIXED_YAML);
+	bo_study *s = test_parse_study(MIXED_YAML);
 	size_t d = s->nparams, r, i;
 	double *xs = calloc(N * d, sizeof *xs), objs[N], cons[1];
 	double tpe_share = 0, random_share = 0;
@@ -345,7 +330,7 @@ static int cond(const bo_study *s, const double *x, double *obj, double *cons)
 
 static void test_conditions(void **state)
 {
-	bo_study *s = parse(COND_YAML);
+	bo_study *s = test_parse_study(COND_YAML);
 	double tb[NSEEDS], rb[NSEEDS];
 	size_t r;
 	(void)state;
@@ -385,7 +370,7 @@ static int cons_problem(const bo_study *s, const double *x, double *obj, double 
 
 static void test_constraints(void **state)
 {
-	bo_study *s = parse(CONS_YAML);
+	bo_study *s = test_parse_study(CONS_YAML);
 	double tb[NSEEDS], rb[NSEEDS];
 	size_t r;
 	(void)state;
@@ -423,7 +408,7 @@ static const char FAIL_YAML[] = "name: fail\n"
 static void test_failures_avoided(void **state)
 {
 	enum { N = 80 };
-	bo_study *s = parse(FAIL_YAML);
+	bo_study *s = test_parse_study(FAIL_YAML);
 	double xs[N * 2], objs[N], cons[1];
 	size_t r, i, fails_tpe = 0, fails_random = 0, later = 0;
 	(void)state;
@@ -470,7 +455,7 @@ static int gardner(const bo_study *s, const double *x, double *obj, double *cons
 static void test_ctpe_gardner(void **state)
 {
 	enum { N = 100, START = 20 };
-	bo_study *s = parse(GARDNER_YAML);
+	bo_study *s = test_parse_study(GARDNER_YAML);
 	double xs[N * 2], objs[N], cons[N];
 	size_t r, i, feas_tpe = 0, feas_random = 0, feas_plain = 0, total = 0;
 	double best_tpe = 0, best_random = 0;
@@ -557,7 +542,7 @@ static double hv2(double *pts, size_t n, double r0, double r1)
 static void test_zdt1(void **state)
 {
 	enum { N = 100 };
-	bo_study *s = parse(ZDT1_YAML);
+	bo_study *s = test_parse_study(ZDT1_YAML);
 	double xs[N * 5], objs[N * 2], cons[1], sq[4] = {0.2, 0.3, 0.25, 0.5};
 	double hv_tpe = 0, hv_random = 0, v;
 	size_t r;
@@ -605,7 +590,7 @@ static int zdt1g(const bo_study *s, const double *x, double *obj, double *cons)
 static void test_zdt1_guardrail(void **state)
 {
 	enum { N = 100, START = 20 };
-	bo_study *s = parse(ZDT1G_YAML);
+	bo_study *s = test_parse_study(ZDT1G_YAML);
 	double xs[N * 3], objs[N * 2], cons[N];
 	size_t r, i, feas_tpe = 0, feas_random = 0;
 	(void)state;
@@ -653,7 +638,7 @@ static int dtlz2(const bo_study *s, const double *x, double *obj, double *cons)
 static void test_dtlz2_three_objectives(void **state)
 {
 	enum { N = 100, LAST = 40 };
-	bo_study *s = parse(DTLZ2_YAML);
+	bo_study *s = test_parse_study(DTLZ2_YAML);
 	double xs[N * 5], objs[N * 3], cons[1], dist_tpe = 0, dist_random = 0;
 	size_t r, i;
 	(void)state;
@@ -696,7 +681,7 @@ static int grid16(const bo_study *s, const double *x, double *obj, double *cons)
 static void test_grid16_no_repeats(void **state)
 {
 	enum { N = 16 };
-	bo_study *s = parse(GRID16_YAML);
+	bo_study *s = test_parse_study(GRID16_YAML);
 	double xs[(N + 4) * 2], objs[N + 4], cons[1];
 	int seen[16];
 	size_t r, i, n_startup;
@@ -773,7 +758,7 @@ static int cmp_row6(const void *a, const void *b)
 static void test_large_finite_no_repeats(void **state)
 {
 	enum { N = 300 };
-	bo_study *s = parse(NAS_YAML);
+	bo_study *s = test_parse_study(NAS_YAML);
 	double *xs = calloc(N * 6, sizeof *xs), objs[N], cons[1];
 	size_t i;
 	(void)state;
@@ -792,7 +777,7 @@ static void test_large_finite_no_repeats(void **state)
 static void test_determinism_and_resume(void **state)
 {
 	enum { N = 40, CUT = 30 };
-	bo_study *s = parse(COND_YAML);
+	bo_study *s = test_parse_study(COND_YAML);
 	size_t d = s->nparams, i, j;
 	double *a = calloc(N * d, sizeof *a), *b = calloc(N * d, sizeof *b);
 	double oa[N], ob[N], cons[1], x[16];
@@ -863,7 +848,7 @@ static void test_determinism_and_resume(void **state)
 static void test_fast_kernel_identical(void **state)
 {
 	enum { N = 260, BATCH = 3 };
-	bo_study *s = parse(COND_YAML);
+	bo_study *s = test_parse_study(COND_YAML);
 	size_t d = s->nparams, i, j, k;
 	void *fast = NULL, *ref = NULL;
 	double xf[BATCH][16], xr[BATCH][16];
@@ -924,7 +909,7 @@ static double min_pair_dist(const double *x, size_t n, size_t d)
 static void test_constant_liar(void **state)
 {
 	enum { N = 40, B = 8 };
-	bo_study *s = parse(BOWL_YAML);
+	bo_study *s = test_parse_study(BOWL_YAML);
 	double xs[(N + B) * 3], objs[N], cons[1];
 	double spread[2] = {0, 0};
 	size_t r, i, liar;
@@ -956,7 +941,7 @@ static void test_constant_liar(void **state)
 
 static void test_set_param(void **state)
 {
-	bo_study *s = parse(BOWL_YAML);
+	bo_study *s = test_parse_study(BOWL_YAML);
 	void *impl = NULL;
 	(void)state;
 	assert_int_equal(bo__tpe_ops.create(&impl, s, 1), 0);
@@ -982,7 +967,7 @@ static void test_set_param(void **state)
  * with 0 or BO_ENOMEM and frees everything (ASan builds check leaks). */
 static void test_alloc_failures(void **state)
 {
-	bo_study *s = parse(GARDNER_YAML);
+	bo_study *s = test_parse_study(GARDNER_YAML);
 	size_t k;
 	int clean = 0;
 	(void)state;
