@@ -45,22 +45,13 @@ static const char *goal_name(int g)
 	return g > 0 ? "maximize" : "minimize";
 }
 
-/* Index of the configuration with id, or c->n. */
-static size_t by_id(const bo_configs *c, int64_t id)
-{
-	size_t i;
-	for (i = 0; i < c->n && c->v[i].id != id; i++)
-		;
-	return i;
-}
-
 /* Adds "label" to the rows of a.(key) whose configuration has one. */
 static int add_labels(const cli_decide *d, json_t *o, const char *key)
 {
 	json_t *a = json_object_get(o, key), *r;
 	size_t k, i;
 	json_array_foreach(a, k, r) {
-		i = by_id(&d->c, json_integer_value(json_object_get(r, "id")));
+		i = bo__configs_find(&d->c, json_integer_value(json_object_get(r, "id")));
 		if (i < d->c.n && d->c.v[i].label &&
 		    json_object_set_new(r, "label", json_string(d->c.v[i].label)) < 0)
 			return -1;
@@ -99,7 +90,7 @@ static int add_uncertain(const cli_decide *d, json_t *o, const char *key)
 	if (!d->mc_on)
 		return 0;
 	json_array_foreach(a, k, r) {
-		i = by_id(&d->c, json_integer_value(json_object_get(r, "id")));
+		i = bo__configs_find(&d->c, json_integer_value(json_object_get(r, "id")));
 		if (i < d->c.n && d->c.v[i].usable &&
 		    (!(u = cli_uncertain_json(d, i)) || json_object_set_new(r, "uncertain", u) < 0))
 			return -1;
@@ -146,7 +137,7 @@ static int add_scenarios(const cli_decide *d, json_t *o, const char *key, const 
 	if (!d->scen_on)
 		return 0;
 	json_array_foreach(a, k, r) {
-		i = by_id(&d->c, json_integer_value(json_object_get(r, "id")));
+		i = bo__configs_find(&d->c, json_integer_value(json_object_get(r, "id")));
 		if (i < d->c.n && (!(u = from_text(cli_json_per_scenario, NULL, d, i, base, nax, "per_scenario")) ||
 				   json_object_set_new(r, "per_scenario", u) < 0))
 			return -1;
@@ -360,7 +351,7 @@ static void print_text(const cli_decide *d, const bo_frontier *fr, int all)
 		printf("%s%.6g", k ? ", " : "", fr->ref[k]);
 	printf(")\n");
 	if (fr->knee >= 0) {
-		i = by_id(&d->c, fr->knee);
+		i = bo__configs_find(&d->c, fr->knee);
 		printf("knee (*): %lld%s%s, the point farthest above the line between the frontier's ends\n",
 		       (long long)fr->knee, d->c.v[i].label ? " " : "",
 		       d->c.v[i].label ? bo__config_name(&d->c, i, name, sizeof name) : "");
