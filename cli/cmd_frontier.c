@@ -105,29 +105,14 @@ static json_t *from_text(void (*write)(FILE *, const cli_decide *, size_t, const
 			 void (*top)(FILE *, const cli_decide *), const cli_decide *d, size_t i,
 			 const bo_axis *ax, size_t nax, const char *key)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	json_t *o, *u = NULL;
-	if (!f)
+	cli_member m;
+	if (!cli_member_open(&m))
 		return NULL;
-	fputs("{\"x\": 0", f);
 	if (write)
-		write(f, d, i, ax, nax);
+		write(m.f, d, i, ax, nax);
 	else
-		top(f, d);
-	fputc('}', f);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	if ((o = json_loads(buf, 0, NULL)) != NULL) {
-		u = json_object_get(o, key);
-		json_incref(u);
-		json_decref(o);
-	}
-	free(buf);
-	return u;
+		top(m.f, d);
+	return cli_member_close(&m, key);
 }
 
 static int add_scenarios(const cli_decide *d, json_t *o, const char *key, const bo_axis *base, size_t nax)

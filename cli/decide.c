@@ -472,28 +472,39 @@ void cli_json_uncertain(FILE *f, const cli_decide *d, size_t i)
 	fputs("]}", f);
 }
 
-json_t *cli_uncertain_json(const cli_decide *d, size_t i)
+FILE *cli_member_open(cli_member *m)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	m->buf = NULL;
+	m->len = 0;
+	if ((m->f = open_memstream(&m->buf, &m->len)) != NULL)
+		fputs("{\"x\": 0", m->f);
+	return m->f;
+}
+
+json_t *cli_member_close(cli_member *m, const char *key)
+{
 	json_t *o, *u = NULL;
-	if (!f)
-		return NULL;
-	fputs("{\"x\": 0", f);
-	cli_json_uncertain(f, d, i);
-	fputc('}', f);
-	if (fclose(f) != 0) {
-		free(buf);
+	fputc('}', m->f);
+	if (fclose(m->f) != 0) {
+		free(m->buf);
 		return NULL;
 	}
-	if ((o = json_loads(buf, 0, NULL)) != NULL) {
-		u = json_object_get(o, "uncertain");
+	if ((o = json_loads(m->buf, 0, NULL)) != NULL) {
+		u = json_object_get(o, key);
 		json_incref(u);
 		json_decref(o);
 	}
-	free(buf);
+	free(m->buf);
 	return u;
+}
+
+json_t *cli_uncertain_json(const cli_decide *d, size_t i)
+{
+	cli_member m;
+	if (!cli_member_open(&m))
+		return NULL;
+	cli_json_uncertain(m.f, d, i);
+	return cli_member_close(&m, "uncertain");
 }
 
 void cli_text_uncertain(FILE *f, const cli_decide *d, size_t i, const char *prefix)

@@ -126,6 +126,19 @@ void cli_json_uncertain(FILE *f, const cli_decide *d, size_t i);
 #include <jansson.h>
 json_t *cli_uncertain_json(const cli_decide *d, size_t i);
 
+/* One JSON member from a writer of ", \"key\": ..." text (such as
+ * cli_json_uncertain): cli_member_open starts an object in memory and
+ * returns the stream to write the member to (NULL when out of memory);
+ * cli_member_close ends it and returns its member key, a new reference,
+ * or NULL. */
+typedef struct cli_member {
+	FILE *f;
+	char *buf;
+	size_t len;
+} cli_member;
+FILE *cli_member_open(cli_member *m);
+json_t *cli_member_close(cli_member *m, const char *key);
+
 /* With a Monte Carlo run: lines for people about config i, each written
  * as prefix + text + "\n". */
 void cli_text_uncertain(FILE *f, const cli_decide *d, size_t i, const char *prefix);
