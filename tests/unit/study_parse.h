@@ -1,7 +1,8 @@
 /*
  * tests/unit/study_parse.h - parsing a study from a string in a unit test:
  * the test fails (after printing the reader's diagnostics and error) when
- * it does not parse. Included by one test program each, so the function is
+ * it does not parse; or, for a study that must not parse, when no
+ * diagnostic says what it should. Included by one test program each, so the function is
  * static inline: a program that does not call it builds without warnings.
  */
 #ifndef BO_TESTS_STUDY_PARSE_H
@@ -31,6 +32,24 @@ static inline bo_study *test_parse_study(const char *yaml)
 	bo_diags_free(dg);
 	assert_int_equal(rc, 0);
 	return s;
+}
+
+/* s, what the reader returned for a study that must not parse, must be
+ * NULL, and one of its diagnostics d contain want (all are printed when
+ * none does); frees d. */
+static inline void test_expect_diag(bo_study *s, bo_diags *d, const char *want)
+{
+	size_t i;
+	int found = 0;
+	assert_null(s);
+	assert_non_null(d);
+	for (i = 0; i < bo_diags_count(d); i++)
+		found |= strstr(bo_diags_get(d, i), want) != NULL;
+	if (!found)
+		for (i = 0; i < bo_diags_count(d); i++)
+			print_error("got: %s\n", bo_diags_get(d, i));
+	assert_true(found);
+	bo_diags_free(d);
 }
 
 #endif
