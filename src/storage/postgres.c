@@ -196,6 +196,26 @@ int bo__pg_exec(pg *q, const char *sql, params *p, PGresult **out, const char *w
 	return 0;
 }
 
+/* As bo__pg_exec, for a statement run often: prepared once per session
+ * and run by name (storage/pg_pipe.h), one round trip. sql must be
+ * constant text (the list knows it by its address). */
+int bo__pg_exec_hot(pg *q, const char *sql, int n, const char *const *v, PGresult **out,
+		    const char *what)
+{
+	bo_pg_pipe b;
+	int rc, i;
+	if (out)
+		*out = NULL;
+	bo__pg_pipe_open_prepared(&b, q->c, &q->stmts, q->label, what);
+	i = bo__pg_pipe_send(&b, sql, n, v);
+	if ((rc = bo__pg_pipe_run(&b)) == 0 && out) {
+		*out = bo__pg_pipe_result(&b, i);
+		b.res[i] = NULL;   /* the caller's now */
+	}
+	bo__pg_pipe_close(&b);
+	return rc;
+}
+
 int bo__pg_exec_simple(pg *q, const char *sql, const char *what)
 {
 	return bo__pg_exec(q, sql, NULL, NULL, what);
@@ -284,8 +304,8 @@ void bo__pg_format_time(double t, char *buf, size_t n)
 int bo__pg_lock_budget(pg *q, double *spent, double *reserved, const char *what)
 {
 	PGresult *r;
-	int rc = bo__pg_exec(q, "SELECT spent, reserved FROM budget WHERE id = 1 FOR UPDATE", NULL, &r,
-		      what);
+	int rc = bo__pg_exec_hot(q, "SELECT spent, reserved FROM budget WHERE id = 1 FOR UPDATE", 0,
+				 NULL, &r, what);
 	if (rc)
 		return rc;
 	if (PQntuples(r) != 1) {

@@ -22,12 +22,18 @@ PG_CTL_STOP / PG_CTL_START commands):
    make one `alert` event and one hook run per threshold; 2 workers under a
    spend rate that fits three trials run three between them, then both
    wait.
+6. An idle worker is woken by another's notification: without a per-trial
+   cap the first trial runs alone, so the second worker waits with nothing
+   running until that trial's finish commits; the workers' run_end events
+   count how their idle waits ended, and at least one ended by a
+   notification (storage/postgres_notify.c), not by the poll.
 
 Every section ends with the ledger's checks, the budget row's trial counts
 (kept by a trigger, schema 4) against COUNT(*) of the trials in each state
 among them. BO_PG_SECTIONS=1b,4 (in the environment) runs only those.
 """
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -360,8 +366,34 @@ def section_5():
     check(len(set(r[0] for r in waits)) == 2, "each worker waited for the rate (%s)" % waits[:2])
 
 
+# 6. an idle worker woken by a notification, not by its poll
+def section_6():
+    """a waiting worker woken by another's finish"""
+    d, uri = setup("wake", 4, "1.0")
+    with open(os.path.join(d, "study.yaml")) as f:
+        text = f.read()
+    with open(os.path.join(d, "study.yaml"), "w") as f:
+        f.write(text.replace("per_trial: {money: 0.01}", "per_trial: {money: none}"))
+    ws = [start_worker(d, uri, {"EVAL_SLEEP": "0.5"}) for _ in range(2)]
+    rcs = [w.wait() for w in ws]
+    check(rcs == [0, 0], "two workers exit 0 (%s)" % rcs)
+    ledger_checks(d, uri, 1.0, "woken workers")
+    first = sql(uri, "SELECT run_id, ended_at FROM trials WHERE id = 1")[0]
+    later = sql(uri, "SELECT MIN(started_at) FROM trials WHERE run_id <> %d" % int(first[0]))[0]
+    check(later[0] != "" and float(later[0]) >= float(first[1]),
+          "the other worker's first trial started after the first trial ended (%s, %s)" % (later, first))
+    ends = [r[0] for r in sql(uri, "SELECT detail FROM events WHERE kind = 'run_end' ORDER BY id")]
+    woken = 0
+    for e in ends:
+        m = re.search(r"idle waits: (\d+) woken by a notification, (\d+) by the poll", e)
+        check(m is not None, "a worker's run_end counts its idle waits (%s)" % e)
+        if m:
+            woken += int(m.group(1))
+    check(woken >= 1, "an idle wait ended by another worker's notification (%d; %s)" % (woken, ends))
+
+
 SECTIONS = [("1", section_1), ("1b", section_1b), ("2", section_2), ("3", section_3),
-            ("4", section_4), ("5", section_5)]
+            ("4", section_4), ("5", section_5), ("6", section_6)]
 # BO_PG_SECTIONS="1b,4" runs only those (while working on one); all by default
 only = [x for x in os.environ.get("BO_PG_SECTIONS", "").split(",") if x]
 for key, fn in SECTIONS:
