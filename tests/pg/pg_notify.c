@@ -109,20 +109,26 @@ static void listen_ok(bo_storage *st)
 	assert_int_equal(bo__pg_wait(st, QUIET_MS), BO_PG_TIMEOUT);
 }
 
+/* A fresh study and two sessions on it: a listening (and told so), b. */
+static void two_sessions(bo_storage **a, bo_storage **b, int64_t *v)
+{
+	char u[2048];
+	fresh_db(u, sizeof u);
+	*a = open_ok(u);
+	*b = open_ok(u);
+	assert_int_equal((*a)->ops->register_study(*a, "s", "t", "h", "sp", v), 0);
+	listen_ok(*a);
+}
+
 /* A start and a finish of another session wake the waiting one; when it
  * is woken, what woke it is visible to its next read. */
 static void wakes_on_start_and_finish(void **state)
 {
-	char u[2048];
 	bo_storage *a, *b;
 	bo_pg_sync s;
 	int64_t v = 0, id;
 	(void)state;
-	fresh_db(u, sizeof u);
-	a = open_ok(u);
-	b = open_ok(u);
-	assert_int_equal(a->ops->register_study(a, "s", "t", "h", "sp", &v), 0);
-	listen_ok(a);
+	two_sessions(&a, &b, &v);
 	id = start(b, v, 1);
 	assert_int_equal(bo__pg_wait(a, WOKEN_MS), BO_PG_WOKEN);
 	assert_int_equal(bo__pg_sync(a, &s), 0);
@@ -144,16 +150,11 @@ static void wakes_on_start_and_finish(void **state)
  * notification of another schema's study does not wake. */
 static void only_on_commit(void **state)
 {
-	char u[2048];
 	bo_storage *a, *b;
 	PGconn *c;
 	int64_t v = 0;
 	(void)state;
-	fresh_db(u, sizeof u);
-	a = open_ok(u);
-	b = open_ok(u);
-	assert_int_equal(a->ops->register_study(a, "s", "t", "h", "sp", &v), 0);
-	listen_ok(a);
+	two_sessions(&a, &b, &v);
 	c = bo__pg_conn(b, NULL);
 	exec_ok(c, "BEGIN");
 	exec_ok(c, "SELECT pg_notify('" BO_PG_CHANNEL "', current_schema() || ' finish')");
@@ -185,17 +186,13 @@ static double no_charge(void *ud, int64_t id, const bo_kv *usage, size_t n, doub
  * and its claim wake the waiting session. */
 static void wakes_on_requeue_and_claim(void **state)
 {
-	char u[2048];
 	bo_storage *a, *b;
 	bo_trial_rec t;
 	bo_pg_sync s;
 	int64_t v = 0, n = 0;
 	PGconn *c;
 	(void)state;
-	fresh_db(u, sizeof u);
-	a = open_ok(u);
-	b = open_ok(u);
-	assert_int_equal(a->ops->register_study(a, "s", "t", "h", "sp", &v), 0);
+	two_sessions(&a, &b, &v);
 	/* a worker (run 7) whose heartbeat stopped long ago, its trial running */
 	c = bo__pg_conn(b, NULL);
 	exec_ok(c, "INSERT INTO runs(id, version, pid, host, seed, started_at, heartbeat_at)"
@@ -203,7 +200,6 @@ static void wakes_on_requeue_and_claim(void **state)
 	exec_ok(c, "UPDATE budget SET reserved = 0.125");
 	exec_ok(c, "INSERT INTO trials(id, version, run_id, state, reserved, started_at)"
 		   " VALUES (1, 1, 7, 'running', 0.125, 1.8e9)");
-	listen_ok(a);
 	assert_int_equal(bo__pg_reap(b, 1.8e9 + 600, 60, no_charge, NULL, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(bo__pg_wait(a, WOKEN_MS), BO_PG_WOKEN);
@@ -232,16 +228,12 @@ static void wakes_on_requeue_and_claim(void **state)
  * listens again (saying so), and the next change wakes it. */
 static void listens_again_after_reconnect(void **state)
 {
-	char u[2048], sql[96];
+	char sql[96];
 	bo_storage *a, *b;
 	int64_t v = 0;
 	int pid, rc = BO_PG_TIMEOUT, tries;
 	(void)state;
-	fresh_db(u, sizeof u);
-	a = open_ok(u);
-	b = open_ok(u);
-	assert_int_equal(a->ops->register_study(a, "s", "t", "h", "sp", &v), 0);
-	listen_ok(a);
+	two_sessions(&a, &b, &v);
 	pid = PQbackendPID(bo__pg_conn(a, NULL));
 	snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)", pid);   /* a number */
 	exec_ok(bo__pg_conn(b, NULL), sql);
