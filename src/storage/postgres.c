@@ -299,13 +299,14 @@ void bo__pg_format_time(double t, char *buf, size_t n)
 		snprintf(buf, n, "at %.0f", t);
 }
 
+const char bo__pg_sql_lock_budget[] = "SELECT spent, reserved FROM budget WHERE id = 1 FOR UPDATE";
+
 /* Locks the study's budget row until the transaction ends: every change
  * of trials and money goes through it, one process at a time. */
 int bo__pg_lock_budget(pg *q, double *spent, double *reserved, const char *what)
 {
 	PGresult *r;
-	int rc = bo__pg_exec_hot(q, "SELECT spent, reserved FROM budget WHERE id = 1 FOR UPDATE", 0,
-				 NULL, &r, what);
+	int rc = bo__pg_exec_hot(q, bo__pg_sql_lock_budget, 0, NULL, &r, what);
 	if (rc)
 		return rc;
 	if (PQntuples(r) != 1) {

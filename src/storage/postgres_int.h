@@ -42,6 +42,10 @@ typedef struct params {
 } params;
 
 /* postgres.c */
+/* The budget row's lock, one text object for every file: a prepared
+ * statement is known by its text's address (storage/pg_pipe.h), so the
+ * lock is prepared once per session, not once per copy of the text. */
+extern const char bo__pg_sql_lock_budget[];
 void bo__pg_p_init(params *p);
 void bo__pg_p_clear(params *p);
 void bo__pg_p_text(params *p, const char *v);

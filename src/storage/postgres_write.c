@@ -288,7 +288,6 @@ static int delete_of(pg *q, bo_pg_pipe *b, const char *sql, int64_t trial_id, co
 	return rc;
 }
 
-#define SQL_LOCK_BUDGET "SELECT spent, reserved FROM budget WHERE id = 1 FOR UPDATE"
 #define SQL_LOCK_TRIAL "SELECT state, reserved FROM trials WHERE id = $1 FOR UPDATE"
 
 /* Whether r, the result of SQL_LOCK_TRIAL for trial id, says it is
@@ -322,7 +321,7 @@ static int begin_batch(pg *q, bo_pg_pipe *b, int bo__pg_lock_budget, int64_t id,
 	q->in_tx = 1;
 	pipe_q(b, "BEGIN", NULL);
 	if (bo__pg_lock_budget)
-		pipe_q(b, SQL_LOCK_BUDGET, NULL);
+		pipe_q(b, bo__pg_sql_lock_budget, NULL);
 	if (id > 0) {
 		bo__pg_p_init(&p);
 		bo__pg_p_int(&p, id);
