@@ -22,11 +22,13 @@ PG_CTL_STOP / PG_CTL_START commands):
    make one `alert` event and one hook run per threshold; 2 workers under a
    spend rate that fits three trials run three between them, then both
    wait.
-6. An idle worker is woken by another's notification: without a per-trial
-   cap the first trial runs alone, so the second worker waits with nothing
-   running until that trial's finish commits; the workers' run_end events
-   count how their idle waits ended, and at least one ended by a
-   notification (storage/postgres_notify.c), not by the poll.
+6. An idle worker is woken by another's notification: the money budget
+   fits one trial's reservation (its cap) at a time, so while the first
+   trial runs (its evaluator waits for a file the test writes once the
+   other worker recorded its wait) the other worker waits with nothing
+   running; the workers' run_end events count how their idle waits ended,
+   and at least one ended by a notification (storage/postgres_notify.c),
+   not by the poll.
 
 Every section ends with the ledger's checks, the budget row's trial counts
 (kept by a trigger, schema 4) against COUNT(*) of the trials in each state
@@ -69,6 +71,8 @@ x = float(sys.argv[1])
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "starts.log"), "a") as f:
     f.write("%s %s\n" % (os.environ["BUDGETOPT_TRIAL_ID"], os.environ["BUDGETOPT_TRIAL_DIR"]))
 time.sleep(float(os.environ.get("EVAL_SLEEP", "0")))
+while os.environ.get("EVAL_GO") and not os.path.exists(os.environ["EVAL_GO"]):
+    time.sleep(0.01)
 tokens = int(os.environ.get("EVAL_TOKENS", "0")) or 1 + int(x * 9)
 print(json.dumps({"metrics": {"y": (x - 0.3) ** 2}, "usage": {"tokens": tokens}}))
 '''
@@ -118,6 +122,22 @@ def starts(d):
     if not os.path.exists(p):
         return []
     return [l.split() for l in open(p).read().splitlines()]
+
+
+def wait_sql(uri, q, ws):
+    """Waits until query q counts at least one row (the ledger may not
+    exist yet: the first worker creates it); fails when a worker exits
+    first."""
+    while True:
+        try:
+            if int(sql(uri, q)[0][0]) > 0:
+                return
+        except (subprocess.CalledProcessError, IndexError, ValueError):
+            pass
+        if any(w.poll() is not None for w in ws):
+            check(False, "waiting for %s: a worker exited first (%s)" % (q, [w.poll() for w in ws]))
+            return
+        time.sleep(0.05)
 
 
 def ledger_checks(d, uri, money, label):
@@ -373,15 +393,21 @@ def section_6():
     with open(os.path.join(d, "study.yaml")) as f:
         text = f.read()
     with open(os.path.join(d, "study.yaml"), "w") as f:
-        f.write(text.replace("per_trial: {money: 0.01}", "per_trial: {money: none}"))
-    ws = [start_worker(d, uri, {"EVAL_SLEEP": "0.5"}) for _ in range(2)]
-    rcs = [w.wait() for w in ws]
+        f.write(text.replace("per_trial: {money: 0.01}", "per_trial: {money: 0.6}"))
+    go = os.path.join(d, "go")
+    env = {"EVAL_GO": go}
+    a = start_worker(d, uri, env)
+    wait_sql(uri, "SELECT COUNT(*) FROM trials WHERE state = 'running'", [a])
+    b = start_worker(d, uri, env)
+    # the other worker waits for the money the running trial holds
+    wait_sql(uri, "SELECT COUNT(*) FROM events WHERE kind = 'wait'", [a, b])
+    open(go, "w").close()
+    rcs = [a.wait(), b.wait()]
     check(rcs == [0, 0], "two workers exit 0 (%s)" % rcs)
     ledger_checks(d, uri, 1.0, "woken workers")
-    first = sql(uri, "SELECT run_id, ended_at FROM trials WHERE id = 1")[0]
-    later = sql(uri, "SELECT MIN(started_at) FROM trials WHERE run_id <> %d" % int(first[0]))[0]
-    check(later[0] != "" and float(later[0]) >= float(first[1]),
-          "the other worker's first trial started after the first trial ended (%s, %s)" % (later, first))
+    rows = sql(uri, "SELECT id, started_at, ended_at FROM trials ORDER BY id")
+    check(all(float(rows[k + 1][1]) >= float(rows[k][2]) for k in range(len(rows) - 1)),
+          "one trial at a time: each started after the one before ended (%s)" % rows)
     ends = [r[0] for r in sql(uri, "SELECT detail FROM events WHERE kind = 'run_end' ORDER BY id")]
     woken = 0
     for e in ends:
