@@ -29,9 +29,13 @@
  * them). A lost connection is reset before the next call; a call that
  * fails because the server is gone returns BO_EIO and changes nothing.
  *
- * Safety: every value travels as a bound parameter (PQexecParams). The
- * only SQL built at run time is the ORDER BY of trials(), assembled from
- * constant fragments.
+ * Safety: every value travels as a bound parameter (PQexecParams, or a
+ * prepared statement's values: storage/pg_pipe.h). The only SQL built at
+ * run time is the ORDER BY of trials(), assembled from constant
+ * fragments.
+ *
+ * Idle workers wait for each other's changes on LISTEN/NOTIFY
+ * (storage/postgres_notify.c).
  *
  * Must never print, exit, abort, or format a value into SQL text.
  *

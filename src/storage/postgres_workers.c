@@ -241,9 +241,8 @@ int bo__pg_claim_queued(bo_storage *st, bo_trial_rec *t, double limit, bo_pg_rat
 	t->state = BO_TRIAL_RUNNING;
 done:
 	PQclear(r);
-	if (rc)
-		rollback(c->c);
 	if (rc) {
+		rollback(c->c);
 		bo__free(t->params_json);
 		t->params_json = NULL;
 		bo__kv_free(t->params, t->nparams);
