@@ -375,14 +375,14 @@ static int read_table(side *s, const tdef *t, rows *out)
 	return s->pg ? read_pg(s, t, out) : read_sqlite(s, t, out);
 }
 
-/* "INSERT INTO name(cols) VALUES (?1, ...)" ('?' for SQLite, '$' for
- * PostgreSQL). */
-static int insert_sql(bo_strbuf *sb, const tdef *t, char mark)
+/* "INSERT INTO name(cols) VALUES (?1, ...)", for SQLite (PostgreSQL takes
+ * a COPY: write_pg). */
+static int insert_sql(bo_strbuf *sb, const tdef *t)
 {
 	size_t j, n = strlen(t->kinds);
 	bo__sb_printf(sb, "INSERT INTO %s(%s) VALUES (", t->name, t->cols);
 	for (j = 0; j < n; j++)
-		bo__sb_printf(sb, "%s%c%zu", j ? ", " : "", mark, j + 1);
+		bo__sb_printf(sb, "%s?%zu", j ? ", " : "", j + 1);
 	bo__sb_puts(sb, ")");
 	return bo__sb_str(sb) ? 0 : BO_ENOMEM;
 }
@@ -393,7 +393,7 @@ static int write_sqlite(side *s, const tdef *t, const rows *in)
 	sqlite3_stmt *st = NULL;
 	size_t i, j;
 	int rc, b;
-	if ((rc = insert_sql(&sql, t, '?')))
+	if ((rc = insert_sql(&sql, t)))
 		goto done;
 	if (sqlite3_prepare_v2(s->db, bo__sb_str(&sql), -1, &st, NULL) != SQLITE_OK) {
 		rc = sq_fail(s, "writing a table");
