@@ -687,9 +687,9 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 		}
 		rc = 0;
 		if (r->w && r->w->refused && r->njobs == 0 && !r->stop_launch) {
-			/* worker: others' reservations may come back */
-			struct timespec nap = {0, WAIT_SLICE_MS * 1000000L};
-			nanosleep(&nap, NULL);
+			/* worker: others' reservations may come back (their
+			 * finish wakes it: runner/worker.h) */
+			bo__worker_idle(r->w, r->st, WAIT_SLICE_MS);
 		}
 		if (r->w)
 			r->w->refused = 0;
@@ -700,8 +700,7 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 			 * again. Looks again after one slice (one cheap read), not
 			 * four: a study of short trials ends when its last worker
 			 * sees that nothing runs (bench/scale) */
-			struct timespec nap = {0, WAIT_SLICE_MS * 1000000L};
-			nanosleep(&nap, NULL);
+			bo__worker_idle(r->w, r->st, WAIT_SLICE_MS);
 			if (r->w->sync.nqueued > 0)
 				r->stop_launch = 0;
 		} else if (r->njobs == 0 && r->stop_launch) {
@@ -766,7 +765,7 @@ done:
 		bo__error(rc, "%s", msg);
 	}
 	if (began) {
-		char asks[128] = "";
+		char asks[128] = "", waits[128] = "";
 		int64_t nasks = 0, ninline = 0;
 		double longest = 0;
 		int async = 0;
@@ -779,8 +778,11 @@ done:
 				snprintf(asks, sizeof asks, " (%lld asks, synchronous; the longest %.3g s)",
 					 (long long)nasks, longest);
 		}
-		bo__run_event(r, 0, "run_end", r->spent, "run %lld ended: %s%s", (long long)r->run_id,
-		      rc < 0 ? bo_error_last() : r->stop_reason, asks);
+		if (r->w)
+			snprintf(waits, sizeof waits, " (idle waits: %lld woken by a notification, %lld by the poll)",
+				 (long long)r->w->nwoken, (long long)r->w->npolled);
+		bo__run_event(r, 0, "run_end", r->spent, "run %lld ended: %s%s%s", (long long)r->run_id,
+		      rc < 0 ? bo_error_last() : r->stop_reason, asks, waits);
 		r->st->ops->run_end(r->st, r->run_id, wall_now());
 	}
 	bo__exec_free(r->ex);
