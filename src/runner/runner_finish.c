@@ -324,7 +324,8 @@ int bo__run_finish_job(runner *r, job_ctx *j)
 		goto done;
 	if (r->w && (rc = bo__worker_mark(r->w, j->id)) < 0)
 		goto done;
-	if ((rc = bo__run_units_tell(r, j->id, j->x, rec.state, mvals, cost)) < 0)
+	if ((rc = r->promote ? bo__run_promote_finished(r, j, &rec, mvals)
+			     : bo__run_units_tell(r, j->id, j->x, rec.state, mvals, cost)) < 0)
 		goto done;
 	if (r->fid && (rc = bo__fidelity_finished(r->fid, j->id,
 						   bo__fidelity_rank_value(s, rec.state, rec.feasible, rec.score,
