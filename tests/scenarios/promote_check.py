@@ -2,7 +2,7 @@
 """Checks a ledger of a scenario_policy: promote run (tests/cli/cases/run-scenario-promote*.case).
 
 Usage: promote_check.py LEDGER --scenarios a,b,c --base b --top K --every R --reserve S
-                        [--money M] [--trials N] [--complete]
+                        [--money M] [--trials N] [--complete] [--bin BUDGETOPT --study FILE]
 
 Recomputes from the ledger's base trials, independently of the runner, which
 configurations each rung must promote (rung n: the first n*R configurations
@@ -13,12 +13,15 @@ name exactly those, once each; that only they ran under other scenarios,
 never one unit twice (--complete: every promoted one under every other
 scenario); that spend stays within the money budget and base spend within
 its exploration share; and that base trials stay within the trials share.
+With --bin, `status --format json` and `frontier --format json` must count
+the same configurations, promotions, base-only and complete ones.
 """
 import argparse
 import json
 import math
 import re
 import sqlite3
+import subprocess
 import sys
 
 ap = argparse.ArgumentParser()
@@ -31,6 +34,8 @@ ap.add_argument("--reserve", type=float, required=True)
 ap.add_argument("--money", type=float)
 ap.add_argument("--trials", type=int)
 ap.add_argument("--complete", action="store_true")
+ap.add_argument("--bin")
+ap.add_argument("--study")
 a = ap.parse_args()
 scen = a.scenarios.split(",")
 
@@ -103,5 +108,19 @@ if a.trials is not None:
     nbase = sum(1 for t in trials if t[1] == a.base)
     assert len(trials) <= a.trials
     assert nbase <= a.trials - math.ceil(a.reserve * a.trials), nbase
+if a.bin:
+    ran = {}
+    for tid, sc, rep, state, pj, cost in trials:
+        ran.setdefault(pj, set()).add(sc)
+    every = sum(1 for s in ran.values() if s == set(scen))
+    only = sum(1 for s in ran.values() if s == {a.base})
+    st = json.loads(subprocess.run([a.bin, "status", a.study, "--format", "json"], check=True,
+                                   capture_output=True).stdout)["promote"]
+    assert st == {"base": a.base, "top": a.top, "configurations": len(configs), "promoted": len(want),
+                  "every_scenario": every, "base_only": only, "explored": explored}, st
+    fr = json.loads(subprocess.run([a.bin, "frontier", a.study, "--format", "json"], check=True,
+                                   capture_output=True).stdout)["scenarios"]["promote"]
+    assert fr == {"base": a.base, "every_scenario": every, "base_only": only,
+                  "partial": len(ran) - every - only}, fr
 print("promote ok: %d configurations, %d promoted over %d rungs%s" %
       (len(configs), len(want), len(set(r for r, _ in want.values())), ", exploration over" if explored else ""))
