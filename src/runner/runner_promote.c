@@ -225,7 +225,6 @@ int bo__run_promote_decision(runner *r)
 	const bo_study *s = r->s;
 	const bo_budget *b = &s->budget;
 	bo_promote_counts c;
-	int rc;
 	if (!r->promote)
 		return LAUNCH_OK;
 	bo__promote_counts(r->promote, &c);
@@ -240,7 +239,7 @@ int bo__run_promote_decision(runner *r)
 		return LAUNCH_OK;
 	if (r->njobs > 0)
 		return LAUNCH_WAIT;   /* the final rung waits for every configuration */
-	if ((rc = close_rungs(r)) < 0) {
+	if (close_rungs(r) < 0) {
 		bo__run_stop_launching(r, "promote_stop", "scenario_policy promote: %s", bo_error_last());
 		return LAUNCH_STOP;
 	}
