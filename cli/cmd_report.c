@@ -18,6 +18,15 @@
 #include "core/model.h"
 #include "decide.h"
 #include "report/report.h"
+#include "select_confirm.h"
+
+/* cli_confirm_lines' lines, joined into one note. */
+static void join_line(void *ud, const char *line)
+{
+	char *buf = ud;
+	size_t len = strlen(buf);
+	snprintf(buf + len, 4096 - len, "%s%s", len ? "; " : "Confirmed before recommending: ", line);
+}
 
 static const char help[] =
 	"usage: budgetopt report [options] study.yaml\n"
@@ -103,6 +112,7 @@ int cmd_report(int argc, char **argv)
 	cli_decide d;
 	bo_frontier fr;
 	bo_report_input in;
+	char confirm_note[4096] = "";
 	bo_select_rule rule;
 	const bo_trial_rec *trials = NULL;   /* the ledger's, owned by d */
 	size_t ntrials = 0, *order = NULL, norder = 0, i, k;
@@ -262,6 +272,18 @@ int cmd_report(int argc, char **argv)
 		snprintf(prefix, sizeof prefix, "%.*s", dot && dot != base ? (int)(dot - base) : (int)strlen(base), base);
 	}
 	in.chart_prefix = prefix;
+	if (!d.catalog) {
+		/* the last confirmation phase (runner/confirm.h), if any */
+		cli_confirm_info ci;
+		if (cli_confirm_read(d.s, d.storage, &ci) < 0) {
+			ret = cli_ledger_failure();
+			goto done;
+		}
+		cli_confirm_lines(&ci, d.s->prices.currency, join_line, confirm_note);
+		cli_confirm_info_free(&ci);
+		if (confirm_note[0])
+			in.confirm_note = confirm_note;
+	}
 	/* Multi-fidelity and pruning: the promotions (events), the curves
 	 * (intermediate reports) and the summary of both */
 	if (!d.catalog && (d.s->fidelity.param >= 0 || d.s->pruner.kind != BO_PRUNER_NONE)) {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "decide.h"
+#include "select_confirm.h"
 #include "select_robust.h"
 
 static const char help[] =
@@ -36,7 +37,10 @@ static const char help[] =
 	"  --robust AGG          rank by the score aggregated across the study's scenarios:\n"
 	"                        mean, worst, cvar:ALPHA, spread or regret (docs/frontier-and-select.md)\n"
 	"  --noise-confidence P  the confidence at which repeats tell two mean scores\n"
-	"                        apart (Welch's t-test; default 0.95)\n" CLI_DECIDE_HELP
+	"                        apart (Welch's t-test; default 0.95)\n"
+	"  --reserve MONEY       first spend up to MONEY more re-evaluating the top candidates\n"
+	"                        in rounds, dropping those worse than the leader beyond the\n"
+	"                        noise (runs the study's evaluator, as run does)\n" CLI_DECIDE_HELP
 	"\nAxes: metrics, derived metrics, cost, score, or numeric/ordinal parameters.\n"
 	"Ties: by score, then lower cost, then lower id; with --max-cost higher\n"
 	"performance, lower cost, lower id; with --min-perf lower cost, higher\n"
@@ -400,6 +404,18 @@ static void noise_json(const cli_decide *d, const size_t *order, size_t n, const
 }
 /* ---- end of noise and repeats ---- */
 
+/* cli_confirm_lines adds its lines through say. */
+typedef struct add_ctx {
+	char ***lines;
+	size_t *n;
+} add_ctx;
+
+static void add_line(void *ud, const char *line)
+{
+	add_ctx *a = ud;
+	say(a->lines, a->n, "%s", line);
+}
+
 int cmd_select(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -414,6 +430,7 @@ int cmd_select(int argc, char **argv)
 		{"repeats", required_argument, NULL, 'r'},
 		{"noise-confidence", required_argument, NULL, 'n'},
 		{"robust", required_argument, NULL, 'B'},
+		{"reserve", required_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	cli_decide d;
@@ -428,14 +445,17 @@ int cmd_select(int argc, char **argv)
 	long runners = 2;
 	bo_axis obj[2];
 	bo_noise_cmp *cmp = NULL;   /* the noise test (score rule with repeats), or NULL */
-	double noise_conf = 0.95;
+	double noise_conf = CLI_NOISE_CONFIDENCE;
 	const char *robust = NULL;   /* --robust AGG (cli/select_robust.c), or NULL */
+	double reserve = 0;          /* --reserve MONEY (cli/select_confirm.c) */
+	cli_confirm_info conf;
 	int tie = 0;
 	int c, ret;
 	char *end;
 
 	memset(&d, 0, sizeof d);
 	memset(&rule, 0, sizeof rule);
+	memset(&conf, 0, sizeof conf);
 	d.repeats = CLI_REPEATS_AUTO;
 	rule.rule = BO_SELECT_SCORE;
 	optind = 1;
@@ -464,6 +484,13 @@ int cmd_select(int argc, char **argv)
 		}
 		case 'B':
 			robust = optarg;
+			break;
+		case 'V':
+			reserve = strtod(optarg, &end);
+			if (end == optarg || *end || !isfinite(reserve) || !(reserve > 0)) {
+				cli_error("--reserve needs an amount of money > 0, not \"%s\"", optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'R':
 			runners = strtol(optarg, &end, 10);
@@ -508,8 +535,24 @@ int cmd_select(int argc, char **argv)
 		rule.rule = max_text ? BO_SELECT_MAX_COST : BO_SELECT_MIN_PERF;
 	rule.limit = max_text ? max_cost : min_perf;
 	rule.limit_perf = min_perf;
+	if (reserve > 0) {
+		/* the confirmation runs first: select then ranks the ledger as it
+		 * is, its re-evaluations folded as repeats */
+		const char *path = d.study_path ? d.study_path : optind == argc - 1 ? argv[optind] : NULL;
+		if (d.catalog || robust || !path) {
+			cli_error("--reserve re-evaluates a study's own configurations: give the study file, "
+				  "without --catalog or --robust");
+			return EXIT_USAGE;
+		}
+		if ((ret = cli_confirm_run(path, d.storage, reserve, noise_conf)) != 0)
+			return ret;
+	}
 	if ((ret = cli_decide_load(&d, argc, argv, optind)) != 0)
 		goto done;
+	if (!d.catalog && !robust && cli_confirm_read(d.s, d.storage, &conf) < 0) {
+		ret = EXIT_RUN_FAILED;
+		goto done;
+	}
 	if (robust) {
 		ret = cli_select_robust(&d, robust, (int)runners);
 		goto done;
@@ -716,6 +759,10 @@ int cmd_select(int argc, char **argv)
 		else if (d.grouped && norder > 0 && has_repeats(&d))
 			say(&lines, &nlines, "configurations evaluated more than once are ranked by their means; "
 			    "differences are tested against the noise under the score rule only");
+		if (conf.found) {
+			add_ctx ac = {&lines, &nlines};
+			cli_confirm_lines(&conf, d.s->prices.currency, add_line, &ac);
+		}
 		if (up != (size_t)-1)
 			say(&lines, &nlines, "a step up the frontier (%s): %+.6g %s for %+.6g %s",
 			    bo__config_name(&d.c, up, name, sizeof name), val(&d, up, &rule.perf) - sp, rule.perf.name,
@@ -768,6 +815,15 @@ int cmd_select(int argc, char **argv)
 			}
 			if (cmp)
 				noise_json(&d, order, norder, cmp, tie, noise_conf);
+			if (conf.found) {
+				json_t *cj = cli_confirm_json(&conf);
+				printf(",\n \"confirmation\": ");
+				if (cj)
+					cli_json_dump(stdout, cj);
+				else
+					printf("null");
+				json_decref(cj);
+			}
 			printf(",\n \"explanation\": [");
 			for (k = 0; k < nlines; k++) {
 				const char *t;
@@ -816,6 +872,7 @@ done:
 	free(lines);
 	free(order);
 	free(cmp);
+	cli_confirm_info_free(&conf);
 	cli_decide_free(&d);
 	return ret;
 }

@@ -5,12 +5,14 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "decide.h"
 #include "core/model.h"
 #include "report/export_json.h"
+#include "select_confirm.h"
 #include "report/rungs.h"
 #include "core/alloc.h"
 #include "storage/postgres.h"
@@ -34,6 +36,94 @@ static void workers_text(bo_storage *st)
 			       (long long)w[i].id, w[i].host, (long long)w[i].pid,
 			       now - w[i].heartbeat_at, (long long)w[i].ntrials);
 	bo__free(w);
+}
+
+/* ---- the best configuration, as select names it ----
+ * A trial's own score is one scenario's or one repeat's: a configuration
+ * strong under CIFAR-10 alone, or lucky in one of three repeats, is not
+ * what select recommends. Where the ledger has scenarios or repeated
+ * configurations, status names select's default answer (cli_decide_pick),
+ * judged as select judges it; elsewhere the two agree and the trials are
+ * read once. */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* 1 when two of the n trials share their parameters (or on memory). */
+static int has_repeated(const bo_trial_rec *t, size_t n)
+{
+	const char **p;
+	size_t i;
+	int rep = 0;
+	if (n < 2)
+		return 0;
+	if (!(p = bo__calloc(n, sizeof *p)))
+		return 1;
+	for (i = 0; i < n; i++)
+		p[i] = t[i].params_json ? t[i].params_json : "";
+	qsort(p, n, sizeof *p, cmp_str);
+	for (i = 1; i < n && !rep; i++)
+		rep = !strcmp(p[i - 1], p[i]);
+	bo__free(p);
+	return rep;
+}
+
+/* Loads select's view into d and sets *pick (or (size_t)-1 when select
+ * names nothing). Returns 1 when status should name it, 0 when the
+ * trials' own verdicts are select's (d untouched), -1 after printing. */
+static int select_view(const bo_study *s, const char *path, const char *storage,
+		       const bo_trial_rec *t, size_t n, cli_decide *d, size_t *pick)
+{
+	char *argv[1] = {NULL};
+	*pick = (size_t)-1;
+	if (!s->score || (!s->nscenarios && !has_repeated(t, n)))
+		return 0;
+	d->study_path = path;
+	d->storage = storage;
+	d->quiet = 1;
+	d->repeats = CLI_REPEATS_AUTO;
+	if (cli_decide_load(d, 0, argv, 0) != 0)
+		return -1;
+	*pick = cli_decide_pick(d);
+	return 1;
+}
+
+/* "judged over 3 scenarios, weighted mean; the mean of 2 repeats" */
+static const char *judged_as(const cli_decide *d, size_t i, char *buf, size_t size)
+{
+	char fold[160];
+	const char *f = cli_fold_note(d, fold, sizeof fold);
+	if (d->c.v[i].nrep >= 2)
+		snprintf(buf, size, "as select judges it: %s%sthe mean of %zu repeats", f, *f ? "; " : "",
+			 d->c.v[i].nrep);
+	else
+		snprintf(buf, size, "as select judges it%s%s", *f ? ": " : "", f);
+	return buf;
+}
+
+/* Replaces "best" of status JSON o with select's pick. */
+static int best_json(json_t *o, const cli_decide *d, size_t i)
+{
+	json_t *b, *params;
+	json_error_t err;
+	char why[320];
+	if (i == (size_t)-1)
+		return json_object_set_new(o, "best", json_null());
+	if (!(b = json_object()) || !(params = json_loads(d->c.v[i].params_json, 0, &err)))
+		goto fail;
+	if (json_object_set_new(b, "id", json_integer(d->c.v[i].id)) < 0 ||
+	    json_object_set_new(b, "score", json_real(d->c.v[i].score)) < 0 ||
+	    json_object_set_new(b, "cost", isfinite(d->c.v[i].cost) ? json_real(d->c.v[i].cost) : json_null()) < 0 ||
+	    json_object_set_new(b, "params", params) < 0 ||
+	    json_object_set_new(b, "repeats", json_integer((json_int_t)(d->c.v[i].nrep ? d->c.v[i].nrep : 1))) < 0 ||
+	    json_object_set_new(b, "judged", json_string(judged_as(d, i, why, sizeof why))) < 0)
+		goto fail;
+	return json_object_set_new(o, "best", b);
+fail:
+	json_decref(b);
+	return -1;
 }
 
 static const char help[] =
@@ -311,10 +401,13 @@ int cmd_status(int argc, char **argv)
 	double live;
 	bo_trial_query q = BO_TRIAL_QUERY_INIT;
 	bo_rungs rungs;
-	int c, ret = EXIT_RUN_FAILED;
+	cli_decide d;
+	size_t pick = (size_t)-1;
+	int c, ret = EXIT_RUN_FAILED, sel;
 	char a[64], b[64];
 
 	memset(&rungs, 0, sizeof rungs);
+	memset(&d, 0, sizeof d);
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -348,6 +441,8 @@ int cmd_status(int argc, char **argv)
 		goto done;
 	}
 	i = bo__export_best(s, best, nbest);
+	if ((sel = select_view(s, argv[optind], storage, best, nbest, &d, &pick)) < 0)
+		goto done;
 	live = running_cost(s, st, &nrun);
 	if (read_rungs(s, st, &rungs) < 0)
 		goto done;
@@ -358,6 +453,10 @@ int cmd_status(int argc, char **argv)
 		char *text;
 		if (wk)
 			json_object_set_new(o, "workers", wk);
+		if (o && sel && best_json(o, &d, pick) < 0) {
+			json_decref(o);
+			o = NULL;
+		}
 		if (o && isfinite(live))
 			json_object_set_new(o, "running_cost", json_real(live));
 		if (o) {
@@ -366,6 +465,16 @@ int cmd_status(int argc, char **argv)
 			if (st->ops->events(st, &e, &ne) == 0)
 				json_object_set_new(o, "alerts", bo__export_alerts_json(e, ne));
 			bo__event_free_array(e, ne);
+		}
+		if (o) {
+			cli_confirm_info ci;
+			if (cli_confirm_read(s, storage, &ci) < 0) {
+				json_decref(o);
+				goto done;
+			}
+			if (ci.found)
+				json_object_set_new(o, "confirmation", cli_confirm_json(&ci));
+			cli_confirm_info_free(&ci);
 		}
 		if (o && s->nscenarios) {
 			json_t *sc = scenarios_json(s, st);
@@ -430,9 +539,26 @@ int cmd_status(int argc, char **argv)
 		printf("running  %zu trial%s, %s so far (not yet in spend)\n", nrun, nrun == 1 ? "" : "s", a);
 	}
 	alerts_text(st);
+	{
+		cli_confirm_info ci;
+		char line[1024];
+		if (cli_confirm_read(s, storage, &ci) < 0)
+			goto done;
+		cli_confirm_status(s, &ci, line, sizeof line);
+		cli_confirm_info_free(&ci);
+		if (line[0])
+			printf("confirm  %s\n", line);
+	}
 	if (s->evaluator.executor == BO_EXECUTOR_SLURM)
 		print_slurm_jobs(st);
-	if (i < nbest) {
+	if (sel && pick != (size_t)-1) {
+		char why[320];
+		cli_fmt_money(d.c.v[pick].cost, s->prices.currency, a, sizeof a);
+		printf("best     trial %lld, score %.6g, cost %s (%s): %s\n", (long long)d.c.v[pick].id,
+		       d.c.v[pick].score, a, judged_as(&d, pick, why, sizeof why), d.c.v[pick].params_json);
+	} else if (sel) {
+		printf("best     none yet (no configuration meets the guardrails as select judges it)\n");
+	} else if (i < nbest) {
 		cli_fmt_money(best[i].cost, s->prices.currency, a, sizeof a);
 		printf("best     trial %lld, score %.6g, cost %s: %s\n", (long long)best[i].id, best[i].score, a,
 		       best[i].params_json);
@@ -455,6 +581,7 @@ int cmd_status(int argc, char **argv)
 	ret = EXIT_OK;
 done:
 	bo__rungs_clear(&rungs);
+	cli_decide_free(&d);
 	bo__trial_rec_free_array(best, nbest);
 	bo__storage_close(st);
 	bo_study_free(s);

@@ -607,20 +607,34 @@ void cli_json_metrics(FILE *f, const cli_decide *d, size_t i)
 	fputc('}', f);
 }
 
-/* The id of the best feasible configuration by score (-1: none). */
-static int64_t recommended(cli_decide *d)
+size_t cli_decide_pick(cli_decide *d)
 {
 	bo_select_rule rule;
-	size_t *order, n = 0;
-	int64_t id = -1;
+	bo_noise_cmp *cmp = NULL;
+	size_t *order, n = 0, i, pick = (size_t)-1;
 	memset(&rule, 0, sizeof rule);
 	rule.rule = BO_SELECT_SCORE;
 	if (!d->s->score || bo__axis_parse(&d->c, "cost", &rule.cost) < 0)
-		return -1;
-	if ((order = calloc(d->c.n + 1, sizeof *order)) && bo__select_order(&d->c, &rule, order, &n) == 0 && n)
-		id = d->c.v[order[0]].id;
+		return pick;
+	if ((order = calloc(d->c.n + 1, sizeof *order)) && bo__select_order(&d->c, &rule, order, &n) == 0 && n) {
+		/* repeats: among the best and those within its noise, the cheapest */
+		for (i = 0; d->grouped && i < d->c.n && d->c.v[i].nrep < 2; i++)
+			;
+		if (i < d->c.n && d->grouped && (cmp = calloc(n, sizeof *cmp)) &&
+		    bo__select_noise(&d->c, &rule, CLI_NOISE_CONFIDENCE, order, n, cmp) < 0)
+			bo_error_clear();   /* the order by mean score stands */
+		pick = order[0];
+	}
+	free(cmp);
 	free(order);
-	return id;
+	return pick;
+}
+
+/* The id of select's default recommendation (-1: none). */
+static int64_t recommended(cli_decide *d)
+{
+	size_t i = cli_decide_pick(d);
+	return i == (size_t)-1 ? -1 : d->c.v[i].id;
 }
 
 int cli_observed_change(bo_storage *st, const char *study_path, const char *storage, char *out, size_t outlen)
@@ -648,6 +662,7 @@ int cli_observed_change(bo_storage *st, const char *study_path, const char *stor
 		d[k].storage = storage;
 		d[k].quiet = 1;
 		d[k].no_observe = k == 0;
+		d[k].repeats = CLI_REPEATS_AUTO;   /* as select groups them */
 		if (cli_decide_load(&d[k], 0, argv, 0) != 0) {
 			ret = -1;
 			goto done;

@@ -141,6 +141,13 @@ int cli_apply_observations(bo_study *s, bo_storage *st, size_t *nobs, char *last
 int cli_observed_change(bo_storage *st, const char *study_path, const char *storage, char *out,
 			size_t outlen);
 
+/* The confidence at which select tells repeats apart (--noise-confidence). */
+#define CLI_NOISE_CONFIDENCE 0.95
+/* Select's default answer (no option): the best feasible configuration by
+ * the score, and among it and those within its noise at
+ * CLI_NOISE_CONFIDENCE (repeats grouped) the cheapest. Returns its index in
+ * d->c, or (size_t)-1 when none (or the study has no score). */
+size_t cli_decide_pick(cli_decide *d);
 /* With scenarios: folds d's configurations anew by agg (goals as
  * bo__scen_fold takes them), label naming it ("worst"); the ones a
  * rollback demoted stay demoted. Returns 0 or a BO_E* code. */

@@ -76,9 +76,19 @@ typedef struct bo_run_options {
 	 * many times under each scenario (at most 1000). Keep it the same
 	 * when resuming a study. */
 	int64_t repeats;
+	/* > 0: run only a confirmation phase (budgetopt select --reserve): no
+	 * new configuration is explored; the top candidates of the ledger are
+	 * re-evaluated in rounds of successive rejection, spending at most this
+	 * much money beyond what the ledger has spent (a phase a killed run
+	 * left open is resumed instead, under its own limit). 0: none, beyond
+	 * the study's budget: confirm. */
+	double confirm_money;
+	/* The confidence at which a confirmation drops a candidate worse than
+	 * the leader beyond the noise (Welch's test); 0: 0.95. */
+	double confirm_confidence;
 } bo_run_options;
 
-#define BO_RUN_OPTIONS_INIT {NULL, 0, 0, 0, NULL, NULL, NULL, 0.0, NULL, NULL, 0}
+#define BO_RUN_OPTIONS_INIT {NULL, 0, 0, 0, NULL, NULL, NULL, 0.0, NULL, NULL, 0, 0.0, 0.0}
 
 typedef struct bo_run_summary {
 	int64_t launched;         /* trials launched by this call */

@@ -109,6 +109,20 @@ int bo__mc_axis_within(const bo_mc *mc, size_t i, const bo_axis *a, double limit
  * evaluation error. */
 int bo__mc_axis_band(const bo_mc *mc, size_t i, const bo_axis *a, double *lo, double *hi);
 
+/* 1 when study s has uncertain inputs or prices, or a guardrail with a
+ * probability: then a trial's own evaluation at the means is not the
+ * verdict select gives. */
+int bo__mc_needed(const bo_study *s);
+
+/* A complete trial rec of study s, of parameters x (nparams values, NaN
+ * inactive) with its metrics and state set, judged as select judges it
+ * alone (analysis/trial_judge.c): with
+ * bo__mc_needed, rec->feasible and rec->score become the Monte Carlo
+ * verdict and ranked value over the default draws; otherwise, or when the
+ * trial is not usable, rec is left as it is. Returns 0, BO_ENOMEM or an
+ * evaluation error (rec unchanged). */
+int bo__mc_judge_trial(const bo_study *s, const double *x, bo_trial_rec *rec);
+
 /* 1 if expression e reaches an uncertain input or price of s (directly
  * or through derived metrics). */
 int bo__mc_expr_uncertain(const bo_study *s, const bo_expr *e);

@@ -131,6 +131,9 @@ typedef struct bo_budget {
 	double trial_money;   /* per-trial cap; NaN: none */
 	int trial_money_none; /* per_trial: {money: none}: no cap derived from money */
 	double trial_time_s;  /* per-trial cap; NaN: none */
+	double confirm;       /* budget: confirm: the share of money kept back to
+				 re-evaluate the top candidates (runner/confirm.c);
+				 0: none */
 } bo_budget;
 
 /* Safeguards (issue 11 item 4): read by core/study_guard.c, applied by

@@ -37,10 +37,40 @@ static void positive_money(rd *r, const ynode *n, const char *what, double *out)
 	*out = v;
 }
 
+/* budget: confirm: SHARE, kept back from exploring to re-evaluate the top
+ * candidates before recommending (runner/confirm.c). It races on the score,
+ * so it needs one, a money budget to take its share of, and one evaluation
+ * per configuration to repeat (not scenarios: for now). */
+static void read_confirm(rd *r, const ynode *m)
+{
+	const ynode *n = bo__yaml_get(m, "confirm");
+	double v;
+	char buf[48];
+	if (!n || bo__yaml_number(r, n, "budget: confirm", &v) < 0)
+		return;
+	if (!(v > 0 && v < 1)) {
+		DIAG(r, n, "budget: confirm: the share of the money budget kept to confirm the best "
+			   "candidates must be between 0 and 1 (exclusive), such as 0.2, found %s",
+		     bo__yaml_shown(n->str, buf));
+		return;
+	}
+	if (!bo__yaml_get(m, "money"))
+		DIAG(r, n, "budget: confirm: is a share of the money budget, but the study has none "
+			   "(add budget: money:)");
+	else if (!r->s->score)
+		DIAG(r, n, "budget: confirm: races the top candidates on the score, but the study "
+			   "has none (add score:)");
+	else if (r->s->nscenarios)
+		DIAG(r, n, "budget: confirm: re-evaluates a configuration under one scenario; the "
+			   "study lists scenarios (use scenario_policy, or drop confirm:)");
+	else
+		r->s->budget.confirm = v;
+}
+
 void bo__study_read_budget(rd *r, const ynode *top)
 {
 	static const char *const keys[] = {"money", "trials", "time", "per_trial", "rate",
-					   "anomaly", NULL};
+					   "anomaly", "confirm", NULL};
 	static const char *const pkeys[] = {"money", "time", NULL};
 	const ynode *m = bo__yaml_want_map(r, bo__yaml_get(top, "budget"), "budget"), *n;
 	bo_budget *b = &r->s->budget;
@@ -69,6 +99,7 @@ void bo__study_read_budget(rd *r, const ynode *top)
 			bo__yaml_duration(r, x, "budget: per_trial: time", &b->trial_time_s);
 	}
 	bo__study_read_guard_budget(r, m);
+	read_confirm(r, m);
 }
 
 /* Checks the {name} placeholders of one argument. */

@@ -66,6 +66,15 @@ void bo__trial_rec_free_array(bo_trial_rec *t, size_t n)
 	bo__free(t);
 }
 
+const bo_trial_rec *bo__trial_rec_find(const bo_trial_rec *t, size_t n, int64_t id)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (t[i].id == id)
+			return &t[i];
+	return NULL;
+}
+
 double bo__kv_get(const bo_kv *kv, size_t n, const char *name)
 {
 	size_t i;

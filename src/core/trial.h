@@ -71,6 +71,9 @@ typedef struct bo_trial_rec {
 void bo__trial_rec_clear(bo_trial_rec *t);   /* frees members, zeroes */
 void bo__trial_rec_free_array(bo_trial_rec *t, size_t n);
 
+/* The record of trial id among t[0..n), or NULL. */
+const bo_trial_rec *bo__trial_rec_find(const bo_trial_rec *t, size_t n, int64_t id);
+
 /* The Slurm job id of a trial run through Slurm (its cgroup field is
  * "slurm:JOBID", runner/slurm_jobs.h), or 0. */
 int64_t bo__trial_slurm_job(const bo_trial_rec *t);

@@ -81,6 +81,11 @@ static void selected_section(out *o, const bo_report_input *in)
 		bo__report_put(o, note);
 		bo__report_para_end(o);
 	}
+	if (in->confirm_note) {
+		bo__report_para_begin(o, "note");
+		bo__report_put(o, in->confirm_note);
+		bo__report_para_end(o);
+	}
 	if (i == (size_t)-1) {
 		bo__report_para_begin(o, "note");
 		if (!s->score)

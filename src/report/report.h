@@ -53,6 +53,9 @@ typedef struct bo_report_input {
 	size_t nevents;
 	const bo_step_row *steps;   /* ordered by trial, step, name */
 	size_t nsteps;
+	/* What the ledger's last confirmation phase did (runner/confirm.h), as
+	 * sentences for the selected section's note; NULL: none ran. */
+	const char *confirm_note;
 } bo_report_input;
 
 /* Builds the report in format fmt into *out; svg[i] gets chart i (NULL

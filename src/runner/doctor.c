@@ -49,15 +49,6 @@ static int is_final(int st)
 	return st == BO_TRIAL_COMPLETE || st == BO_TRIAL_PRUNED || st == BO_TRIAL_FAILED;
 }
 
-static const bo_trial_rec *find_rec(const bo_trial_rec *t, size_t n, int64_t id)
-{
-	size_t i;
-	for (i = 0; i < n; i++)
-		if (t[i].id == id)
-			return &t[i];
-	return NULL;
-}
-
 /* Renames path (if present) to path.damaged-<stamp>; 1 if it moved. */
 static int move_aside(const char *path, const char *suffix, long stamp, bo_strbuf *out)
 {
@@ -209,7 +200,7 @@ int bo__doctor(const bo_study *s, const bo_doctor_options *o, bo_strbuf *out, in
 	bo__ledger_compare(&j, t, n, &j, &d);
 	for (i = 0; i < j.n; i++) {
 		const bo_journal_trial *e = &j.t[i];
-		const bo_trial_rec *r = find_rec(t, n, e->id);
+		const bo_trial_rec *r = bo__trial_rec_find(t, n, e->id);
 		if (!r)
 			bo__sb_printf(out, "problem: trial %lld is in the journal (%s%.6g %s) but not in the ledger\n",
 				      (long long)e->id, e->charged ? "charged " : "started, reserved ",
@@ -234,7 +225,7 @@ int bo__doctor(const bo_study *s, const bo_doctor_options *o, bo_strbuf *out, in
 		found++;
 	}
 	for (i = 0; i < nf; i++) {
-		if (find_rec(t, n, folders[i]))
+		if (bo__trial_rec_find(t, n, folders[i]))
 			continue;
 		if (!bo__journal_find(&j, folders[i]))
 			bo__sb_printf(out, "problem: trial folder %s/%06lld has no trial in the ledger%s\n",
@@ -284,7 +275,7 @@ int bo__doctor(const bo_study *s, const bo_doctor_options *o, bo_strbuf *out, in
 			maxid = folders[nf - 1];
 		for (id = 1; id <= maxid; id++) {
 			const bo_journal_trial *e = bo__journal_find(&j, id);
-			const bo_trial_rec *have = find_rec(t, n, id), *r = NULL;
+			const bo_trial_rec *have = bo__trial_rec_find(t, n, id), *r = NULL;
 			bo_trial_rec put;
 			char reason[700];
 			int in_folder = 0;

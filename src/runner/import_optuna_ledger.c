@@ -18,6 +18,7 @@
  * Must never print or exit.
  */
 #include "runner/import_optuna.h"
+#include "analysis/uncertain.h"
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/error.h"
@@ -194,6 +195,10 @@ static int build(bo_optuna_import *imp, const bo_optuna_import_options *o, const
 			bo__study_guardrails(&ctx, &rec->feasible, NULL);
 			bo__study_score(&ctx, &rec->score);
 		}
+		/* uncertain inputs or chance guardrails: the verdict select gives
+		 * (as the run loop: without it, the verdict at the means) */
+		if (bo__mc_judge_trial(s, x, rec) < 0)
+			bo_error_clear();
 	}
 	rec->price_version = s->prices.version;
 	rec->sampler = "optuna";

@@ -23,6 +23,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "analysis/uncertain.h"
 #include "budgetopt/run.h"
 #include "core/alloc.h"
 #include "core/error.h"
@@ -315,6 +316,10 @@ int bo__optledger_finish(bo__optledger *l, int64_t number, const bo__optledger_e
 	rec.nmetrics = nmetrics;
 	rec.usage = (bo_kv *)e->usage;
 	rec.nusage = e->nusage;
+	/* uncertain inputs or chance guardrails: the verdict select gives (as
+	 * the run loop: without it, the verdict at the means) */
+	if (bo__mc_judge_trial(s, e->x, &rec) < 0)
+		bo_error_clear();
 	if ((rc = l->st->ops->trial_finish(l->st, &rec)) < 0)
 		goto done;
 	/* after the charge is committed: never an event for one that was not */

@@ -507,6 +507,9 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 	}
 	r->s = s;
 	r->opt = opt ? opt : &defaults;
+	/* budget: confirm: r->s becomes a view whose money is exploration's */
+	if ((rc = bo__confirm_new(r)) < 0)
+		goto done;
 	r->best_score = NAN;
 	r->t0 = mono_now();
 	r->seed = r->opt->has_seed ? r->opt->seed : s->seed;
@@ -644,7 +647,8 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 	r->elapsed_before = tot.elapsed_s - (mono_now() - r->t0);
 	if (r->elapsed_before < 0)
 		r->elapsed_before = 0;
-	if ((rc = bo__run_load_history(r)) < 0 || (rc = bo__run_promote_settle(r)) < 0)
+	if ((rc = bo__run_load_history(r)) < 0 || (rc = bo__confirm_resume(r)) < 0 ||
+	    (rc = bo__run_promote_settle(r)) < 0)
 		goto done;
 	{
 		/* workers: each alert once per study, whichever worker's
@@ -676,7 +680,7 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 			goto done;
 		/* rollback: every: the incumbent's re-evaluation is the next
 		 * launch (not while a proposal for that number is pending) */
-		if (!r->held_x && !r->w && !bo__asker_pending(r->asker) &&
+		if (!r->held_x && !r->w && !bo__confirm_on(r) && !bo__asker_pending(r->asker) &&
 		    (rc = bo__guard_reeval_due(&r->guard, r->ntrials, &r->held_x)) < 0)
 			goto done;
 		while (r->njobs < (size_t)r->parallel && (d = bo__run_launch_decision(r)) == LAUNCH_OK) {
@@ -704,8 +708,14 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 			nanosleep(&nap, NULL);
 			if (r->w->sync.nqueued > 0)
 				r->stop_launch = 0;
-		} else if (r->njobs == 0 && r->stop_launch)
-			break;
+		} else if (r->njobs == 0 && r->stop_launch) {
+			/* exploration ended: the confirmation phase, if due */
+			if ((rc = bo__confirm_switch(r)) < 0)
+				goto done;
+			if (rc == 0)
+				break;
+			rc = 0;
+		}
 		if (bo__asker_busy(r->asker) && bo__exec_running(r->ex) == 0) {
 			/* nothing to police: wait on the ask itself */
 			bo__asker_wait(r->asker, WAIT_SLICE_MS);
@@ -791,6 +801,7 @@ done:
 	bo__free(r->jobs);
 	bo__free(r->held_x);
 	units_clear(r);
+	bo__confirm_free(r->confirm);
 	bo__free(r->crash_point);
 	bo__worker_clear(r->w);
 	r->sum.spent = r->spent;

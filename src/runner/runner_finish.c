@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "analysis/uncertain.h"
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/model.h"
@@ -124,6 +125,14 @@ static void last_stderr_line(const char *folder, char *out, size_t size)
 		start--;
 	/* Outside text: valid UTF-8, no controls, before it joins a reason. */
 	bo__utf8_clean_buf(buf + start, end - start, out, size);
+}
+
+/* The study a trial of job j is judged under: its scenario's view (inputs
+ * and prices of that scenario), or the study. */
+static const bo_study *judged_under(const runner *r, const job_ctx *j)
+{
+	int sk = r->views ? bo__scenario_find(r->s, j->unit.scenario) : -1;
+	return sk >= 0 ? r->views[sk] : r->s;
 }
 
 void bo__run_update_best(runner *r, double score, int feasible)
@@ -259,8 +268,7 @@ int bo__run_finish_job(runner *r, job_ctx *j)
 	if (rec.state == BO_TRIAL_COMPLETE) {
 		bo_eval_ctx ctx;
 		/* derived metrics, guardrails and score see the scenario's inputs and prices */
-		int sk = r->views ? bo__scenario_find(s, j->unit.scenario) : -1;
-		ctx.study = sk >= 0 ? r->views[sk] : s;
+		ctx.study = judged_under(r, j);
 		ctx.x = j->x;
 		ctx.metrics = mvals;
 		ctx.derived = dvals;
@@ -285,6 +293,11 @@ int bo__run_finish_job(runner *r, job_ctx *j)
 	rec.nmetrics = nmetrics;
 	rec.usage = usage;
 	rec.nusage = nusage;
+	/* uncertain inputs or chance guardrails: the verdict select gives (out
+	 * of memory for it, the trial keeps its verdict at the means: what it
+	 * used is committed either way) */
+	if (bo__mc_judge_trial(judged_under(r, j), j->x, &rec) < 0)
+		bo_error_clear();
 	crash_point(r, "collected");
 	if (r->w)
 		rc = bo__run_worker_finish(r, &rec);
@@ -324,8 +337,13 @@ int bo__run_finish_job(runner *r, job_ctx *j)
 		goto done;
 	if (r->w && (rc = bo__worker_mark(r->w, j->id)) < 0)
 		goto done;
-	if ((rc = r->promote ? bo__run_promote_finished(r, j, &rec, mvals)
-			     : bo__run_units_tell(r, j->id, j->x, rec.state, mvals, cost)) < 0)
+	/* a confirmation's re-evaluation is no proposal: exploration has ended;
+	 * under scenario_policy: promote, only base units are (runner_promote.c) */
+	if (r->promote)
+		rc = bo__run_promote_finished(r, j, &rec, mvals);
+	else if (!j->confirm)
+		rc = bo__run_units_tell(r, j->id, j->x, rec.state, mvals, cost);
+	if (rc < 0)
 		goto done;
 	if (r->fid && (rc = bo__fidelity_finished(r->fid, j->id,
 						   bo__fidelity_rank_value(s, rec.state, rec.feasible, rec.score,

@@ -8,8 +8,9 @@
  * runner_job.c (a trial's command, environment and folder),
  * runner_launch.c (ask, reserve, launch), runner_worker.c (a worker's
  * shared budget on PostgreSQL), runner_finish.c (charge, record, tell),
- * runner_recover.c (orphans and the history of a resumed study),
- * runner_promote.c (scenario_policy: promote).
+ * runner_recover.c (orphans and the history of a resumed study), confirm.c
+ * (the confirmation phase: runner/confirm.h), runner_promote.c
+ * (scenario_policy: promote).
  */
 #ifndef BO_RUNNER_INT_H
 #define BO_RUNNER_INT_H
@@ -29,6 +30,7 @@
 #include "core/trial.h"
 #include "exec/exec.h"
 #include "runner/asker.h"
+#include "runner/confirm.h"
 #include "runner/fidelity.h"
 #include "runner/fidelity_bohb.h"
 #include "samplers/mfgp.h"
@@ -79,6 +81,7 @@ typedef struct job_ctx {
 	int exited;              /* reaped while an ask was in flight: finished after it */
 	char *ckpt_dir;          /* fidelity: its configuration's checkpoint folder, or NULL */
 	bo_unit_id unit;         /* its scenario, repeat and seed (runner/units.h) */
+	int confirm;             /* a confirmation re-evaluation (runner/confirm.h): not told */
 } job_ctx;
 
 typedef struct runner {
@@ -137,6 +140,8 @@ typedef struct runner {
 	int held_unit;           /* held_x is a unit of a configuration already launched */
 	int64_t held_tok;        /* ... its token (bo__units_next) */
 	bo_unit_id held_id;
+	bo_confirm *confirm;     /* the confirmation phase (runner/confirm.h), or NULL */
+	int held_conf;           /* held_x is a confirmation re-evaluation, unit held_id */
 	bo_promote *promote;     /* scenario_policy: promote (runner_promote.c), or NULL */
 	int held_promo;          /* held_x is a promotion unit (bo__run_promote_hold) */
 } runner;

@@ -259,6 +259,7 @@ int bo__run_launch_one(runner *r)
 	int rc;
 	double reserve;
 	int64_t number = r->ntrials, claimed = 0, asked, utok;
+	int conf;                /* a confirmation re-evaluation (runner/confirm.h) */
 	int promo;               /* a promotion unit (runner_promote.c) */
 	double *ux = NULL;       /* units: the configuration as it must run */
 	bo_fid_next fn;
@@ -270,6 +271,9 @@ int bo__run_launch_one(runner *r)
 	bo__report_init(&j->report);
 	memset(&fn, 0, sizeof fn);
 	fn.kind = -1;            /* not a fidelity trial */
+	/* confirmation: the race's next re-evaluation, never the sampler's */
+	if (!r->held_x && bo__confirm_on(r) && (rc = bo__confirm_hold(r)) != LAUNCH_OK)
+		goto done;
 	/* units: a configuration's remaining units launch before any new one */
 	if (!r->held_x && r->units && (rc = units_hold_next(r)) < 0)
 		goto done;
@@ -287,9 +291,12 @@ int bo__run_launch_one(runner *r)
 		utok = r->held_tok;
 		j->unit = r->held_id;
 	}
+	conf = r->held_x && r->held_conf;
+	if (conf)
+		j->unit = r->held_id;
+	j->confirm = conf;
 	promo = r->held_x && r->held_promo;
-	r->held_unit = 0;
-	r->held_promo = 0;
+	r->held_unit = r->held_conf = r->held_promo = 0;
 	if (r->held_x) {
 		j->x = r->held_x;
 		r->held_x = NULL;
@@ -356,7 +363,7 @@ int bo__run_launch_one(runner *r)
 		} else if (rc < 0)
 			goto done;
 	}
-	if (utok >= 0) {
+	if (utok >= 0 || conf) {
 		/* a unit runs its configuration as it is (the reservation must not
 		 * swap in a cheaper one), or not now */
 		if (!(ux = bo__calloc(s->nparams ? s->nparams : 1, sizeof *ux))) {
@@ -365,7 +372,7 @@ int bo__run_launch_one(runner *r)
 		}
 		memcpy(ux, j->x, s->nparams * sizeof *ux);
 	}
-	if (!claimed && (rc = reserve_proposal(r, number, j->x, &ro, utok < 0)) == LAUNCH_OK) {
+	if (!claimed && (rc = reserve_proposal(r, number, j->x, &ro, utok < 0 && !conf)) == LAUNCH_OK) {
 		if (r->w) {
 			/* every worker's charges and running trials, from the
 			 * ledger; checked again under the budget row's lock at
@@ -398,6 +405,7 @@ int bo__run_launch_one(runner *r)
 			r->held_x = j->x;   /* the same proposal, once money frees */
 			j->x = NULL;
 			r->held_unit = utok >= 0;
+			r->held_conf = conf;
 			r->held_promo = promo;
 			r->held_tok = utok;
 			r->held_id = j->unit;
@@ -415,7 +423,7 @@ int bo__run_launch_one(runner *r)
 	rec.state = BO_TRIAL_RUNNING;
 	rec.version = r->version;
 	rec.run_id = r->run_id;
-	rec.sampler = (char *)bo__sampler_name(r->sm);
+	rec.sampler = conf ? (char *)BO_CONFIRM_SAMPLER : (char *)bo__sampler_name(r->sm);
 	rec.params_json = pjson;
 	rec.nparams = 0;
 	rec.params = bo__calloc(s->nparams ? s->nparams : 1, sizeof *rec.params);
@@ -491,7 +499,7 @@ int bo__run_launch_one(runner *r)
 	j->id = rec.id;
 	j->reserved = reserve;
 	j->started_at = rec.started_at;
-	if (r->units && !promo && (rc = bo__units_launched(r->units, utok, j->x, j->id)) < 0)
+	if (r->units && !conf && !promo && (rc = bo__units_launched(r->units, utok, j->x, j->id)) < 0)
 		goto done;
 	if ((rc = bo__run_promote_launched(r, j)) < 0)
 		goto done;

@@ -75,6 +75,10 @@ elif route == "ignterm":
     subprocess.Popen(esc, start_new_session=True)
 while not os.path.exists(ready):
     time.sleep(0.01)
+if when == "cap":
+    # usage so far that passes the cap, once the escape happened: the cap
+    # cannot stop a trial before it escaped, however loaded the machine
+    print(json.dumps({"step": 1, "metrics": {"y": 1.0}, "usage": {"tokens": 1000}}), flush=True)
 if when == "exit":
     print(json.dumps({"metrics": {"y": 1.0}}), flush=True)
     sys.exit(0)
@@ -87,6 +91,7 @@ space:
   x: {float: [0, 1]}
 prices:
   wall_hours: %(wall)s
+  tokens: 0.01
 metrics:
   y: {}
 budget:
@@ -184,9 +189,12 @@ def scenario(prog, root, contain, when):
     os.makedirs(d)
     write(d, "eval.py", EVAL, 0o755)
     cap = "  per_trial: {money: 8}" if when == "cap" else ""
-    timeout = "  timeout: 8s" if when == "timeout" else ""
-    # 1 per second of wall time: the cap stops a trial after about 8 s.
-    wall = "3600" if when == "cap" else "36"
+    # Long enough for six evaluators to escape on a loaded machine (8 s was
+    # not, under CI with the sanitizers: "never escaped").
+    timeout = "  timeout: 20s" if when == "timeout" else ""
+    # The cap (8) is passed by the 1000 tokens (10) each evaluator reports
+    # once its escape is ready, not by the wall clock.
+    wall = "36"
     write(d, "study.yaml", STUDY % {"n": n, "cap": cap, "when": when, "tag": tag,
                                     "timeout": timeout, "wall": wall})
     env = env_for(contain)

@@ -162,6 +162,17 @@ static void test_full_model(void **state)
 	bo_study_free(s);
 }
 
+/* budget: confirm: the share kept back for the confirmation phase. */
+static void test_budget_confirm(void)
+{
+	const char *t = "name: m\nspace:\n  x: {float: [0, 1]}\nmetrics:\n  y: {maximize: true}\n"
+			"score: \"y\"\nbudget: {money: 7.5, confirm: 0.235}\nevaluator:\n  command: [a]\n";
+	bo_study *s = parse_ok(t);
+	assert_true(s->budget.confirm == 0.235);
+	assert_true(s->budget.money == 7.5);   /* the whole budget: the runner takes the share */
+	bo_study_free(s);
+}
+
 static void test_defaults(void)
 {
 	const char *t = "name: m\nspace:\n  x: {float: [0, 1]}\nevaluator:\n  command: [a]\n";
@@ -173,11 +184,18 @@ static void test_defaults(void)
 	assert_string_equal(s->prices.currency, "USD");
 	assert_true(isnan(s->budget.money) && s->budget.trials == 0 && isnan(s->budget.time_s));
 	assert_true(isnan(s->budget.trial_money) && isnan(s->budget.trial_time_s));
+	assert_true(s->budget.confirm == 0);   /* no confirmation phase */
 	assert_int_equal(s->evaluator.parallel, 1);
 	assert_true(isnan(s->evaluator.timeout_s));
 	assert_null(s->evaluator.workdir);
 	assert_null(s->score);
 	bo_study_free(s);
+}
+
+static void test_budget_confirm_wrap(void **state)
+{
+	(void)state;
+	test_budget_confirm();
 }
 
 static void test_defaults_wrap(void **state)
@@ -535,6 +553,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_model),
 		cmocka_unit_test(test_defaults_wrap),
+		cmocka_unit_test(test_budget_confirm_wrap),
 		cmocka_unit_test(test_space_hash),
 		cmocka_unit_test(test_derive_guardrails_score),
 		cmocka_unit_test(test_check_config),

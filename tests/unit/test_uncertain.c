@@ -305,6 +305,80 @@ static void test_uniform_chance_constraint(void **state)
 	bo_study_free(s);
 }
 
+/* A finished trial judged as select judges it (analysis/trial_judge.c):
+ * cost = m * U(1, 3) <= 5 with probability >= 0.7 holds when
+ * (5/m - 1)/2 >= 0.7, i.e. m <= 2.083, while judged at the price's mean
+ * (2m <= 5) it would hold up to m = 2.5: the trials in between are where
+ * a trial's own evaluation and select disagreed. */
+static const char JUDGE[] =
+	"name: judge\n"
+	"space:\n"
+	"  k: {float: [0, 10]}\n"
+	"prices:\n"
+	"  cpu_hours: {uniform: [1.0, 3.0]}\n"
+	"metrics:\n"
+	"  m: {}\n"
+	"derived:\n"
+	"  cost: {expr: \"m * price.cpu_hours\", minimize: true}\n"
+	"guardrails:\n"
+	"  - \"cost <= 5 with probability >= 0.7\"\n"
+	"score: \"m + k\"\n"
+	"evaluator:\n"
+	"  command: [\"true\"]\n";
+
+static void test_judge_trial(void **state)
+{
+	bo_study *s = parse(JUDGE, NULL, NULL), *plain;
+	size_t i, nbetween = 0;
+	(void)state;
+	assert_non_null(s);
+	assert_true(bo__mc_needed(s));
+	for (i = 0; i <= 28; i++) {
+		double m = 0.5 + 0.125 * (double)i, x = 1.0 + (double)i;
+		double exact = fmin(1.0, fmax(0.0, (5.0 / m - 1.0) / 2.0));
+		double se = sqrt(fmax(exact * (1 - exact), 1e-12) / BO_MC_DEFAULT_DRAWS);
+		bo_kv kv = {"m", m};
+		bo_trial_rec rec;
+		memset(&rec, 0, sizeof rec);
+		rec.id = (int64_t)i + 1;
+		rec.state = BO_TRIAL_COMPLETE;
+		rec.metrics = &kv;
+		rec.nmetrics = 1;
+		rec.feasible = 2 * m <= 5;   /* the verdict at the means */
+		rec.score = -1;
+		assert_int_equal(bo__mc_judge_trial(s, &x, &rec), 0);
+		assert_near(rec.score, m + x, 1e-12);   /* the score reaches nothing uncertain */
+		if (fabs(exact - 0.7) <= Z_CHECK * se)
+			continue;   /* too close to call with these draws */
+		assert_int_equal(rec.feasible, exact >= 0.7);
+		nbetween += 2 * m <= 5 && exact < 0.7;
+	}
+	assert_true(nbetween >= 2);   /* the test reaches the disagreement */
+	/* a failed trial, and a study with nothing uncertain, are left alone */
+	{
+		bo_kv kv = {"m", 2.3};
+		double x = 0;
+		bo_trial_rec rec;
+		memset(&rec, 0, sizeof rec);
+		rec.state = BO_TRIAL_FAILED;
+		rec.metrics = &kv;
+		rec.nmetrics = 1;
+		rec.feasible = 1;
+		assert_int_equal(bo__mc_judge_trial(s, &x, &rec), 0);
+		assert_int_equal(rec.feasible, 1);
+		plain = parse("name: plain\nspace:\n  k: {float: [0, 1]}\nmetrics:\n  m: {}\n"
+			      "guardrails:\n  - \"m <= 1\"\nscore: \"m\"\nevaluator:\n  command: [\"true\"]\n",
+			      NULL, NULL);
+		assert_non_null(plain);
+		assert_false(bo__mc_needed(plain));
+		rec.state = BO_TRIAL_COMPLETE;
+		assert_int_equal(bo__mc_judge_trial(plain, &x, &rec), 0);
+		assert_int_equal(rec.feasible, 1);   /* 2.3 > 1, but not re-judged */
+		bo_study_free(plain);
+	}
+	bo_study_free(s);
+}
+
 /* A chance-constrained select against a brute-force computation over the
  * same draws: each configuration's share of draws within the guardrail,
  * its feasibility, and the winner by score. */
@@ -802,6 +876,7 @@ int main(void)
 		cmocka_unit_test(test_sum_of_normals),
 		cmocka_unit_test(test_triangular_mean),
 		cmocka_unit_test(test_uniform_chance_constraint),
+		cmocka_unit_test(test_judge_trial),
 		cmocka_unit_test(test_select_against_brute_force),
 		cmocka_unit_test(test_bad_distributions),
 		cmocka_unit_test(test_bad_samples),
