@@ -303,7 +303,7 @@ static void print_text(const cli_decide *d, const bo_frontier *fr, int all)
 		printf("%s%s (%s)", k ? ", " : "", fr->ax[k].name, goal_name(fr->ax[k].goal));
 	printf(": %zu of %zu configurations (%zu feasible)", fr->nfront, d->c.n, fr->n);
 	if (d->scen_on) {
-		char note[96];
+		char note[256];
 		printf(", %s", cli_fold_note(d, note, sizeof note));
 	}
 	printf("\n");

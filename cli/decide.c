@@ -194,8 +194,27 @@ const char *cli_fold_note(const cli_decide *d, char *buf, size_t size)
 {
 	if (!d->scen_on)
 		snprintf(buf, size, "%s", "");
-	else
-		snprintf(buf, size, "over %zu scenario%s, %s", d->scen.nsc, d->scen.nsc == 1 ? "" : "s", d->fold);
+	else {
+		size_t all, only, partial;
+		int n = snprintf(buf, size, "over %zu scenario%s, %s", d->scen.nsc, d->scen.nsc == 1 ? "" : "s",
+				 d->fold);
+		/* scenario_policy: promote: configurations not (yet) promoted are
+		 * left out of the fold (not usable: "not evaluated under scenario
+		 * ...") rather than judged on the base alone */
+		bo__scen_coverage(&d->scen, d->s->scenario_policy == BO_SCEN_POLICY_PROMOTE ? d->s->promote.base
+											 : BO_SCEN_NONE,
+				  &all, &only, &partial);
+		if (partial && n > 0 && (size_t)n < size && d->s->scenario_policy == BO_SCEN_POLICY_PROMOTE) {
+			if (only)
+				snprintf(buf + n, size - (size_t)n, "; left out: %zu configuration%s evaluated under "
+					 "the base scenario \"%s\" only%s", only, only == 1 ? "" : "s",
+					 bo__scenario_name(d->s, d->s->promote.base),
+					 partial > only ? " and others under some scenarios" : "");
+			else
+				snprintf(buf + n, size - (size_t)n, "; left out: %zu configuration%s not evaluated "
+					 "under every scenario", partial, partial == 1 ? "" : "s");
+		}
+	}
 	return buf;
 }
 
@@ -213,7 +232,16 @@ void cli_json_fold(FILE *f, const cli_decide *d)
 		fputs(": ", f);
 		cli_json_num(f, d->scen.w[k]);
 	}
-	fputs("}}", f);
+	fputc('}', f);
+	if (d->s->scenario_policy == BO_SCEN_POLICY_PROMOTE) {
+		size_t all, only, partial;
+		bo__scen_coverage(&d->scen, d->s->promote.base, &all, &only, &partial);
+		fprintf(f, ", \"promote\": {\"base\": ");
+		cli_json_string(f, bo__scenario_name(d->s, d->s->promote.base));
+		fprintf(f, ", \"every_scenario\": %zu, \"base_only\": %zu, \"partial\": %zu}", all, only,
+			partial - only);
+	}
+	fputc('}', f);
 }
 
 double cli_repriced_cost(const bo_study *s, const bo_trial_rec *t)

@@ -157,6 +157,24 @@ int bo__scen_candidate(const bo_scen_table *t, size_t j)
 	return 1;
 }
 
+void bo__scen_coverage(const bo_scen_table *t, size_t only, size_t *all, size_t *only_n, size_t *partial)
+{
+	size_t j, k;
+	*all = *only_n = *partial = 0;
+	for (j = 0; j < t->nrow; j++) {
+		size_t have = 0;
+		for (k = 0; k < t->nsc; k++)
+			have += t->at[j * t->nsc + k] != BO_SCEN_NONE;
+		if (have == t->nsc) {
+			(*all)++;
+			continue;
+		}
+		(*partial)++;
+		if (have == 1 && only < t->nsc && t->at[j * t->nsc + only] != BO_SCEN_NONE)
+			(*only_n)++;
+	}
+}
+
 /* ---- folding --------------------------------------------------------- */
 
 /* Why row j is not usable across scenarios, or NULL when it is. */

@@ -357,6 +357,8 @@ static int units_setup(runner *r)
 	int rc;
 	if ((rc = bo__units_new(&r->units, s, rep)) < 0)
 		return rc;
+	if ((rc = bo__run_promote_setup(r)) < 0)
+		return rc;
 	if (bo__units_per_config(r->units) > 1 && (r->w || r->fid))
 		return bo__error(BO_EINVAL, "scenarios and repeats are run by one runner without "
 				 "fidelity: for now (%s)", r->w ? "this is a worker" : "the study has fidelity:");
@@ -377,6 +379,7 @@ static void units_clear(runner *r)
 		bo__scenario_view_free(r->views[k]);
 	bo__free(r->views);
 	bo__units_free(r->units);
+	bo__run_promote_clear(r);
 }
 
 static int ledger_path(const bo_study *s, const char *override, char *buf, size_t size)
@@ -644,7 +647,8 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 	r->elapsed_before = tot.elapsed_s - (mono_now() - r->t0);
 	if (r->elapsed_before < 0)
 		r->elapsed_before = 0;
-	if ((rc = bo__run_load_history(r)) < 0 || (rc = bo__confirm_resume(r)) < 0)
+	if ((rc = bo__run_load_history(r)) < 0 || (rc = bo__confirm_resume(r)) < 0 ||
+	    (rc = bo__run_promote_settle(r)) < 0)
 		goto done;
 	{
 		/* workers: each alert once per study, whichever worker's

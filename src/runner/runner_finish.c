@@ -359,8 +359,13 @@ int bo__run_finish_job(runner *r, job_ctx *j)
 		goto done;
 	if (r->w && (rc = bo__worker_mark(r->w, j->id)) < 0)
 		goto done;
-	/* a confirmation's re-evaluation is no proposal: exploration has ended */
-	if (!j->confirm && (rc = bo__run_units_tell(r, j->id, j->x, rec.state, mvals, cost)) < 0)
+	/* a confirmation's re-evaluation is no proposal: exploration has ended;
+	 * under scenario_policy: promote, only base units are (runner_promote.c) */
+	if (r->promote)
+		rc = bo__run_promote_finished(r, j, &rec, mvals);
+	else if (!j->confirm)
+		rc = bo__run_units_tell(r, j->id, j->x, rec.state, mvals, cost);
+	if (rc < 0)
 		goto done;
 	if (r->fid && (rc = bo__fidelity_finished(r->fid, j->id,
 						   bo__fidelity_rank_value(s, rec.state, rec.feasible, rec.score,

@@ -9,7 +9,8 @@
  * runner_launch.c (ask, reserve, launch), runner_worker.c (a worker's
  * shared budget on PostgreSQL), runner_finish.c (charge, record, tell),
  * runner_recover.c (orphans and the history of a resumed study), confirm.c
- * (the confirmation phase: runner/confirm.h).
+ * (the confirmation phase: runner/confirm.h), runner_promote.c
+ * (scenario_policy: promote).
  */
 #ifndef BO_RUNNER_INT_H
 #define BO_RUNNER_INT_H
@@ -33,6 +34,7 @@
 #include "runner/fidelity.h"
 #include "runner/fidelity_bohb.h"
 #include "samplers/mfgp.h"
+#include "runner/promote.h"
 #include "runner/protocol.h"
 #include "runner/pruner.h"
 #include "runner/reserve.h"
@@ -140,6 +142,8 @@ typedef struct runner {
 	bo_unit_id held_id;
 	bo_confirm *confirm;     /* the confirmation phase (runner/confirm.h), or NULL */
 	int held_conf;           /* held_x is a confirmation re-evaluation, unit held_id */
+	bo_promote *promote;     /* scenario_policy: promote (runner_promote.c), or NULL */
+	int held_promo;          /* held_x is a promotion unit (bo__run_promote_hold) */
 } runner;
 
 /* The clocks (core/clock.h) under the names the loop uses. */
@@ -223,5 +227,17 @@ void bo__run_heartbeat_usage(runner *r, job_ctx *j);
 /* ---- runner_recover.c ---- */
 int bo__run_recover_orphans(runner *r);
 int bo__run_load_history(runner *r);
+
+/* ---- runner_promote.c ---- */
+int bo__run_promote_setup(runner *r);
+void bo__run_promote_clear(runner *r);
+double bo__run_promote_explore_left(const runner *r);
+void bo__run_promote_explore_end(runner *r, const char *fmt, ...) BO__PRINTF(2, 3);
+int bo__run_promote_hold(runner *r);
+int bo__run_promote_launched(runner *r, const job_ctx *j);
+int bo__run_promote_finished(runner *r, const job_ctx *j, const bo_trial_rec *rec, const double *m);
+int bo__run_promote_replay(runner *r, const bo_trial_rec *t, const double *x, const double *m);
+int bo__run_promote_settle(runner *r);
+int bo__run_promote_decision(runner *r);
 
 #endif

@@ -207,9 +207,12 @@ int bo__run_load_history(runner *r)
 						       t[i].scenario ? t[i].scenario : "default",
 						       t[i].repeat)) < 0)
 			goto done;
-		if (!r->w && !bo__confirm_is_trial(&t[i]) &&
-		    (t[i].state == BO_TRIAL_COMPLETE || t[i].state == BO_TRIAL_FAILED ||
-		     t[i].state == BO_TRIAL_PRUNED)) {
+		if (r->promote) {
+			if ((rc = bo__run_promote_replay(r, &t[i], x, m)) < 0)
+				goto done;
+		} else if (!r->w && !bo__confirm_is_trial(&t[i]) &&
+			   (t[i].state == BO_TRIAL_COMPLETE || t[i].state == BO_TRIAL_FAILED ||
+			    t[i].state == BO_TRIAL_PRUNED)) {
 			if ((rc = bo__run_units_tell(r, t[i].id, x, t[i].state, m, t[i].cost)) < 0)
 				goto done;
 		}
