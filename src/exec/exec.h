@@ -120,6 +120,10 @@ int bo__exec_wait(bo_exec *ex, int timeout_ms, bo_job **done);
 int bo__exec_signal(bo_exec *ex, bo_job *job, int sig);
 
 void bo__exec_status(const bo_job *job, bo_job_status *out);
+/* Only what names the job's processes (running, pid, start_time, cgroup,
+ * slurm_job; the rest zero), without reading its usage: what the runner
+ * records when it has just started the job. */
+void bo__exec_ident(const bo_job *job, bo_job_status *out);
 
 /* Copies up to max (pid, start time) pairs of the job's other processes
  * known alive (BO_CONTAIN_TREE) and returns how many there are. */

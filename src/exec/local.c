@@ -775,6 +775,22 @@ void bo__exec_status(const bo_job *job, bo_job_status *out)
 	}
 }
 
+void bo__exec_ident(const bo_job *job, bo_job_status *out)
+{
+	if (!job || job->sj) {
+		bo__exec_status(job, out);
+		return;
+	}
+	memset(out, 0, sizeof *out);
+	out->running = !job->reaped;
+	out->pid = job->pid;
+	out->exec_errno = job->exec_errno;
+	out->exit_code = -1;
+	out->start_time = job->start_time;
+	out->cgroup = job->cg_path;
+	out->nprocs = job->nprocs;
+}
+
 size_t bo__exec_procs(const bo_job *job, int64_t *pids, uint64_t *starts, size_t max)
 {
 	if (!job)

@@ -528,7 +528,7 @@ int bo__run_launch_one(runner *r)
 	{
 		/* Where its processes are, for a runner that finds it orphaned. */
 		bo_job_status st;
-		bo__exec_status(j->job, &st);
+		bo__exec_ident(j->job, &st);
 		if (st.pid > 0)
 			r->st->ops->trial_launched(r->st, j->id, st.pid, (int64_t)st.start_time, st.cgroup, NULL);
 		if (st.slurm_job > 0)
