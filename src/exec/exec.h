@@ -34,6 +34,8 @@ typedef struct bo_exec_spec {
 	const char *workdir;      /* the process's working folder */
 	const char *log_dir;      /* stdout.log and stderr.log go here, each created
 				   * when the job first writes to that stream */
+	int log_dir_new;          /* 1: the caller has just made log_dir, empty and
+				   * its own: no stale log to remove, no check */
 	size_t log_cap;           /* bytes kept per log file (0: 16 MiB); the rest is counted, not kept */
 	size_t line_max;          /* longest stdout line handed whole (0: 1 MiB) */
 	bo_line_fn on_line;

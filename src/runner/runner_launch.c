@@ -504,6 +504,7 @@ int bo__run_launch_one(runner *r)
 	spec.envp = j->envp;
 	spec.workdir = s->evaluator.workdir ? s->evaluator.workdir : s->dir;
 	spec.log_dir = j->folder;
+	spec.log_dir_new = 1;   /* made above; never an existing folder */
 	spec.on_line = bo__run_on_line;
 	spec.ud = r;
 	for (i = 0; j->envp[i]; i++)
