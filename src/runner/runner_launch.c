@@ -536,6 +536,7 @@ int bo__run_launch_one(runner *r)
 	spec.envp = j->envp;
 	spec.workdir = s->evaluator.workdir ? s->evaluator.workdir : s->dir;
 	spec.log_dir = j->folder;
+	spec.log_dir_new = 1;   /* made above; never an existing folder */
 	spec.on_line = bo__run_on_line;
 	spec.ud = r;
 	for (i = 0; j->envp[i]; i++)
@@ -560,7 +561,7 @@ int bo__run_launch_one(runner *r)
 	{
 		/* Where its processes are, for a runner that finds it orphaned. */
 		bo_job_status st;
-		bo__exec_status(j->job, &st);
+		bo__exec_ident(j->job, &st);
 		if (st.pid > 0)
 			r->st->ops->trial_launched(r->st, j->id, st.pid, (int64_t)st.start_time, st.cgroup, NULL);
 		if (st.slurm_job > 0)

@@ -382,7 +382,7 @@ int bo__sqlite_trial_start(bo_storage *st, bo_trial_rec *t)
 	t->id = id;
 	t->state = BO_TRIAL_RUNNING;
 	/* After the commit: see "Watermark" at the top. */
-	rc = bo__journal_append_start(q->journal, q->mode, id, t->reserved, t->folder);
+	rc = bo__journal_writer_start(&q->jw, q->journal, q->mode, id, t->reserved, t->folder);
 done:
 	if (rc)
 		bo__sqlite_end_tx(q);
@@ -540,7 +540,7 @@ int bo__sqlite_trial_finish(bo_storage *st, const bo_trial_rec *t)
 	if ((rc = bo__sqlite_commit(q, what)))
 		goto done;
 	/* After the commit: see "Watermark" at the top. */
-	rc = bo__journal_append_charge(q->journal, q->mode, t->id, t->state, t->cost, spent);
+	rc = bo__journal_writer_charge(&q->jw, q->journal, q->mode, t->id, t->state, t->cost, spent);
 done:
 	if (rc)
 		bo__sqlite_end_tx(q);

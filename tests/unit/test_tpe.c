@@ -536,20 +536,33 @@ static void test_determinism_and_resume(void **state)
 	bo_study_free(s);
 }
 
-/* The parameter-major density (the fast kernel) proposes exactly what the
- * component-by-component one does, bit for bit: conditional parameters
- * (inactive ones in components and candidates), labels, failed trials and
- * batches of pending asks (constant liar), past the sizes where the
- * mixtures' storage grows. */
-static void test_fast_kernel_identical(void **state)
+/* Grids for the memo of truncation constants: more codes than its slots
+ * (linear and log), and a short one whose codes repeat in every mixture. */
+static const char GRID_YAML[] = "name: grids\n"
+				"space:\n"
+				"  wide: {int: [1, 3000]}\n"
+				"  logw: {int: [1, 5000], log: true}\n"
+				"  few: {int: [-3, 4]}\n"
+				"  stepped: {float: [0.25, 7.385], step: 0.01}\n"
+				"  x: {float: [-2.385, 1]}\n"
+				"metrics: {loss: {minimize: true}}\n"
+				"objectives: [{minimize: loss}]\n"
+				"evaluator: {command: [\"true\"]}\n";
+
+/* The parameter-major density (the fast kernel) and mix_fit's memo of
+ * truncation constants propose exactly what the component-by-component
+ * density with every constant computed afresh does, bit for bit:
+ * conditional parameters (inactive ones in components and candidates),
+ * labels, grids, failed trials and batches of pending asks (constant
+ * liar), past the sizes where the mixtures' storage grows. */
+static void check_kernels_identical(const char *yaml)
 {
 	enum { N = 260, BATCH = 3 };
-	bo_study *s = test_parse_study(COND_YAML);
+	bo_study *s = test_parse_study(yaml);
 	size_t d = s->nparams, i, j, k;
 	void *fast = NULL, *ref = NULL;
 	double xf[BATCH][16], xr[BATCH][16];
 	size_t differ = 0;
-	(void)state;
 	assert_true(d <= 16);
 	assert_int_equal(bo__tpe_ops.create(&fast, s, 41), 0);
 	assert_int_equal(bo__tpe_ops.create(&ref, s, 41), 0);
@@ -584,6 +597,13 @@ static void test_fast_kernel_identical(void **state)
 	bo__tpe_ops.destroy(fast);
 	bo__tpe_ops.destroy(ref);
 	bo_study_free(s);
+}
+
+static void test_fast_kernel_identical(void **state)
+{
+	(void)state;
+	check_kernels_identical(COND_YAML);
+	check_kernels_identical(GRID_YAML);
 }
 
 /* ---- constant liar: parallel asks spread ---------------------------------------- */
