@@ -186,6 +186,14 @@ void bo__run_remove_job(runner *r, job_ctx *j);
 void bo__run_on_line(void *ud, bo_job *job, const char *line, size_t len, int too_long);
 
 /* ---- runner_job.c ---- */
+/* Trials finished in the study: this runner's, or for a worker the whole
+ * study's it has told its sampler (and so counted in r->max_cost),
+ * whichever is more. The rules that wait for a
+ * first cost ("the first trial runs alone", the reservation without a
+ * prediction) read it: a worker learns costs from the others' trials too
+ * (bo__worker_refresh keeps max_cost), so it must not wait for one of its
+ * own while another worker's trial runs. */
+int64_t bo__run_finished_anywhere(const runner *r);
 /* The active parameters of x as name/value pairs (names borrowed from s),
  * as a trial record keeps them; free *out with bo__free. Returns 0 or
  * BO_ENOMEM. */

@@ -96,7 +96,7 @@ int bo__run_launch_decision(runner *r)
 	}
 	/* No cap and no cost known: the first trial runs alone (asking
 	 * before it could be launched would only hold a proposal). */
-	if (is_money_limited(r) && !isfinite(b->trial_money) && r->nfinished == 0 &&
+	if (is_money_limited(r) && !isfinite(b->trial_money) && bo__run_finished_anywhere(r) == 0 &&
 	    running_anywhere(r) > 0)
 		return launch_wait(r);
 	return LAUNCH_OK;
@@ -125,7 +125,7 @@ static int reserve_proposal(runner *r, int64_t number, double *x, bo_reserve_out
 	if (b->trials > 0 && b->trials - r->ntrials < in.slots)
 		in.slots = b->trials - r->ntrials;
 	in.running = running_anywhere(r);
-	in.nfinished = r->nfinished;
+	in.nfinished = bo__run_finished_anywhere(r);
 	in.max_cost = r->max_cost;
 	in.predicted = NAN;
 	in.model = model;
