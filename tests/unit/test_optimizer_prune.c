@@ -29,6 +29,7 @@
 #include "budgetopt/study.h"
 #include "core/trial.h"
 #include "storage/storage.h"
+#include "tmp_ledger.h"
 
 #define NTRIALS 16
 #define NSTEPS 9
@@ -70,14 +71,8 @@ static bo_study *parse(const char *cap, const char *pruner)
 
 static int setup(void **state)
 {
-	const char *base = getenv("BO_TEST_TMP");
-	static int n;
-	char dir[400];
 	(void)state;
-	snprintf(dir, sizeof dir, "%s/optimizer_prune", base ? base : "/tmp");
-	mkdir(base ? base : "/tmp", 0700);
-	mkdir(dir, 0700);
-	snprintf(ledger, sizeof ledger, "%s/l%d-%d.db", dir, (int)getpid(), ++n);
+	tmp_ledger(ledger, sizeof ledger, "optimizer_prune");
 	return 0;
 }
 
