@@ -19,6 +19,10 @@
  * of the same ledger meanwhile is refused, and afterwards continues the
  * same study.
  *
+ * With a pruner in the study (pruner:), report a trial's intermediate
+ * values with bo_trial_report and ask bo_trial_should_prune: the same
+ * rules and state as `budgetopt run` uses on an evaluator's step lines.
+ *
  * Thread safety: every function on one optimizer handle (and its trials)
  * may be called from several threads; calls are serialised per handle.
  * Different handles share nothing.
