@@ -326,7 +326,8 @@ static void test_asha_promotions(void **state)
 }
 
 /* A process asks trials 0..5 and reports trial 6 up to step 2, then dies
- * without telling it; a new optimizer on the ledger fails it as orphaned,
+ * without telling it; a new optimizer on the ledger fails it as orphaned
+ * (charged the usage it had reported),
  * rebuilds ASHA's rungs from trial_steps (trial 6's value at rung 1
  * included) and prunes the next trials as one process would have. */
 static void test_resume_rebuilds_rungs(void **state)
@@ -334,6 +335,7 @@ static void test_resume_rebuilds_rungs(void **state)
 	const char *pruner = "{asha: {min_step: 1, eta: 3, max_step: 9}}";
 	int64_t got[NTRIALS], want[NTRIALS], fresh[NTRIALS], reached[NTRIALS] = {0}, number, i;
 	int status, differs = 0;
+	double spent;
 	bo_optimizer *o;
 	bo_study *s;
 	pid_t pid;
@@ -360,7 +362,8 @@ static void test_resume_rebuilds_rungs(void **state)
 			_exit(4);
 		for (k = 1; k <= 2; k++) {
 			double v = curve(6, k);
-			if (bo_trial_report(t, k, names, &v, 1) != 0)
+			if (bo_trial_add_usage(t, "cpu_hours", HOURS_PER_STEP) != 0 ||
+			    bo_trial_report(t, k, names, &v, 1) != 0)
 				_exit(5);
 		}
 		_exit(0);   /* dies holding trial 6: nothing freed, nothing told */
@@ -369,16 +372,21 @@ static void test_resume_rebuilds_rungs(void **state)
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 
+	reached[6] = 2;
+	ref_asha(0, NTRIALS, reached, want);
 	s = parse("50", pruner);
 	o = open_opt(s, 1);
 	assert_int_equal(bo_optimizer_ntold(o), 7);   /* trial 6 failed as orphaned */
+	/* charged the usage it had reported when its process died */
+	spent = 2 * HOURS_PER_STEP * P_CPU;
+	for (i = 0; i < 6; i++)
+		spent += (double)(want[i] ? want[i] : NSTEPS) * HOURS_PER_STEP * P_CPU;
+	assert_true(fabs(bo_optimizer_spent(o) - spent) < 1e-9);
 	for (i = 7; i < NTRIALS; i++) {
 		got[i] = run_trial(o, &number);
 		assert_int_equal(number, i);
 	}
 	bo_optimizer_free(o);
-	reached[6] = 2;
-	ref_asha(0, NTRIALS, reached, want);
 	ref_asha(7, NTRIALS, NULL, fresh);
 	for (i = 7; i < NTRIALS; i++) {
 		assert_int_equal(got[i], want[i]);
