@@ -17,7 +17,9 @@
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 /* and, where the processor has AVX2, four components a step instead of two:
  * the same operations on each component (no FMA: -ffp-contract=off), so the
- * same bits; the copy is picked once, when the library is loaded */
+ * same bits; the copy is picked once, when the library is loaded. The
+ * clones are static: GCC 12 exports the resolver of an extern one whatever
+ * the visibility (install_symbols caught it), so the kernels call them */
 #define VECTORISE                                                                              \
 	__attribute__((optimize("tree-vectorize", "no-trapping-math"),                         \
 		       target_clones("avx2", "default")))
@@ -27,9 +29,8 @@
 #define VECTORISE
 #endif
 
-VECTORISE void bo__tpe_sweep_numeric(double *restrict v, const double *restrict mu,
-				    const double *restrict lc, size_t n, double ci, double is,
-				    double p)
+static VECTORISE void sweep_numeric(double *restrict v, const double *restrict mu,
+				     const double *restrict lc, size_t n, double ci, double is, double p)
 {
 	size_t j;
 	for (j = 0; j < n; j++) {
@@ -39,12 +40,24 @@ VECTORISE void bo__tpe_sweep_numeric(double *restrict v, const double *restrict 
 	}
 }
 
-VECTORISE void bo__tpe_sweep_label(double *restrict v, const double *restrict mu, size_t n,
-				  double ci, double hi, double lo, double p)
+static VECTORISE void sweep_label(double *restrict v, const double *restrict mu, size_t n, double ci,
+				  double hi, double lo, double p)
 {
 	size_t j;
 	for (j = 0; j < n; j++)
 		v[j] += mu[j] != mu[j] ? p : mu[j] == ci ? hi : lo;
+}
+
+void bo__tpe_sweep_numeric(double *restrict v, const double *restrict mu, const double *restrict lc,
+			   size_t n, double ci, double is, double p)
+{
+	sweep_numeric(v, mu, lc, n, ci, is, p);
+}
+
+void bo__tpe_sweep_label(double *restrict v, const double *restrict mu, size_t n, double ci, double hi,
+			 double lo, double p)
+{
+	sweep_label(v, mu, n, ci, hi, lo, p);
 }
 
 static int rank_before(const bo__rankrec *x, const bo__rankrec *y)
