@@ -212,4 +212,12 @@ typedef struct bo_noise_cmp {
 int bo__select_noise(const bo_configs *c, const bo_select_rule *r, double confidence, size_t *order, size_t n,
 		     bo_noise_cmp *cmp);
 
+/* Select's default answer (no option), as select, status and the
+ * dashboard name it: the best feasible configuration of c by the score,
+ * and, when c's repeats are grouped (grouped != 0) and some configuration
+ * has two or more, among it and those within its noise at confidence the
+ * cheapest (bo__select_noise). Returns its index in c, or (size_t)-1 when
+ * none (no score, nothing feasible, or out of memory). */
+size_t bo__select_default(const bo_configs *c, int grouped, double confidence);
+
 #endif

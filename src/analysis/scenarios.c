@@ -9,6 +9,7 @@
 #include "analysis/scenarios.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -600,4 +601,19 @@ done:
 	bo__free(mm);
 	bo__free(md);
 	return rc;
+}
+
+int bo__scen_fold_default(bo_scen_table *t, bo_configs *c)
+{
+	bo_robust mean;
+	memset(&mean, 0, sizeof mean);
+	mean.kind = BO_ROBUST_MEAN;
+	mean.alpha = 1.0;
+	return bo__scen_fold(t, &mean, NULL, NULL, c);
+}
+
+const char *bo__scen_note(const bo_scen_table *t, const char *label, char *buf, size_t size)
+{
+	snprintf(buf, size, "over %zu scenario%s, %s", t->nsc, t->nsc == 1 ? "" : "s", label);
+	return buf;
 }

@@ -133,3 +133,26 @@ double bo__select_miss(const bo_configs *c, const bo_select_rule *r, size_t i, d
 	*short_perf = sp;
 	return (climit != 0 ? oc / fabs(climit) : oc) + (plimit != 0 ? sp / fabs(plimit) : sp);
 }
+
+size_t bo__select_default(const bo_configs *c, int grouped, double confidence)
+{
+	bo_select_rule rule;
+	bo_noise_cmp *cmp = NULL;
+	size_t *order, n = 0, i, pick = (size_t)-1;
+	memset(&rule, 0, sizeof rule);
+	rule.rule = BO_SELECT_SCORE;
+	if (!c->s->score || bo__axis_parse(c, "cost", &rule.cost) < 0)
+		return pick;
+	if ((order = bo__calloc(c->n + 1, sizeof *order)) && bo__select_order(c, &rule, order, &n) == 0 && n) {
+		/* repeats: among the best and those within its noise, the cheapest */
+		for (i = 0; grouped && i < c->n && c->v[i].nrep < 2; i++)
+			;
+		if (i < c->n && grouped && (cmp = bo__calloc(n, sizeof *cmp)) &&
+		    bo__select_noise(c, &rule, confidence, order, n, cmp) < 0)
+			bo_error_clear();   /* the order by mean score stands */
+		pick = order[0];
+	}
+	bo__free(cmp);
+	bo__free(order);
+	return pick;
+}
