@@ -6,7 +6,9 @@ line (`export`, `status`, `frontier --all` on the same ledger), the SQLite
 file itself (events), or an XML parse of the charts. Waits are on things
 (a line printed, a process ended, a count reached), each with a deadline.
 """
+import csv
 import http.client
+import io
 import json
 import os
 import re
@@ -436,9 +438,89 @@ def test_selection_under_uncertainty():
         sv.stop()
 
 
+SCEN_EVAL = r'''#!/usr/bin/env python3
+import json, os, sys
+fam = sys.argv[1]
+scen = os.environ.get("BUDGETOPT_SCENARIO", "default")
+acc = {"a": 0.95, "b": 0.90, "c": 0.85}[fam] - (0.1 if scen == "hard" else 0)
+lat = {"a": 4, "b": 6, "c": 8}[fam] * (4 if scen == "hard" and fam == "a" else 1)
+print(json.dumps({"metrics": {"acc": acc, "latency_ms": lat},
+                  "usage": {"cpu_hours": 0.001 * len(scen)}}))
+'''
+
+SCEN_STUDY = '''name: scen
+seed: 3
+space:
+  family: {choice: [a, b, c]}
+prices: {currency: EUR, cpu_hours: 1}
+metrics:
+  acc: {maximize: true}
+  latency_ms: {minimize: true}
+guardrails: ["latency_ms <= 10"]
+score: "acc"
+scenarios:
+  easy: {weight: 3}
+  hard: {weight: 1}
+budget: {trials: 12}
+evaluator:
+  command: [./eval.py, "{family}"]
+sampler: sobol
+'''
+
+
+def test_scenarios():
+    """A study with scenarios: family a is best under "easy" and breaks the
+    latency guardrail under "hard". /api/selection names what `select
+    --format json` names (folded across scenarios), /api/status's best and
+    per-scenario counts are `status --format json`'s, and the frontier
+    holds one entry per configuration, as `frontier --all` does."""
+    folder = os.path.join(SCRATCH, "scenarios")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "eval.py"), "w") as f:
+        f.write(SCEN_EVAL)
+    os.chmod(os.path.join(folder, "eval.py"), 0o755)
+    with open(os.path.join(folder, "study.yaml"), "w") as f:
+        f.write(SCEN_STUDY)
+    cli("run", "--quiet", "study.yaml", cwd=folder)
+    rows = list(csv.DictReader(io.StringIO(cli("export", "study.yaml", cwd=folder))))
+    own = max((r for r in rows if r["state"] == "complete" and r["feasible"] == "true"),
+              key=lambda r: float(r["score"]))
+    check(own["param.family"] == "a", "scenarios: a trial's own best is family a (under easy)")
+    sel = json.loads(cli("select", "--format", "json", "study.yaml", cwd=folder))
+    st = json.loads(cli("status", "--format", "json", "study.yaml", cwd=folder))
+    fr = json.loads(cli("frontier", "--all", "--format", "json", "study.yaml", cwd=folder))
+    sv = Server(folder)
+    try:
+        got = get_json(sv.port, "/api/selection")
+        want = [sel["selected"]] + sel["runners_up"]
+        have = [got["selected"]] + got["runners_up"]
+        check(sel["selected"]["params"] != {"family": "a"}, "scenarios: select does not pick family a")
+        check([c["id"] for c in have] == [c["id"] for c in want],
+              "scenarios: /api/selection is select's (%s, %s)" %
+              ([c["id"] for c in have], [c["id"] for c in want]))
+        ast = get_json(sv.port, "/api/status")
+        check(ast["best"] == st["best"], "scenarios: /api/status best is status's (%s, %s)" %
+              (ast["best"], st["best"]))
+        check(ast["best"]["id"] == sel["selected"]["id"], "scenarios: /api/status best is select's pick")
+        check(ast.get("scenarios") == st["scenarios"] and len(st["scenarios"]) == 2,
+              "scenarios: /api/status scenarios are status's (%s)" % ast.get("scenarios"))
+        byscen = {}
+        for r in rows:
+            byscen[r["scenario"]] = byscen.get(r["scenario"], 0) + 1
+        check({s["name"]: s["trials"] for s in ast["scenarios"]} == byscen,
+              "scenarios: the per-scenario trial counts are the export's")
+        afr = get_json(sv.port, "/api/frontier")
+        ids = lambda o: sorted(e["id"] for e in o["frontier"] + o.get("others", []))
+        check(ids(afr) == ids(fr) and len(ids(afr)) == len({r["param.family"] for r in rows}),
+              "scenarios: /api/frontier has frontier --all's configurations, one per family")
+    finally:
+        sv.stop()
+
+
 def main():
     test_api_matches_cli()
     test_selection_under_uncertainty()
+    test_scenarios()
     test_refusals()
     test_token()
     test_bind_all_with_token()
