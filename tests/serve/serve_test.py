@@ -515,6 +515,41 @@ def test_scenarios():
               "scenarios: /api/frontier has frontier --all's configurations, one per family")
     finally:
         sv.stop()
+    # export --by-config against a brute force over the per-trial export
+    weights = {"easy": 3 / 4, "hard": 1 / 4}
+    mean = lambda v: sum(v) / len(v)
+    want = {}
+    for fam in sorted({r["param.family"] for r in rows}):
+        mine = [r for r in rows if r["param.family"] == fam]
+        per = {}
+        for sc in weights:
+            rs = [r for r in mine if r["scenario"] == sc]
+            per[sc] = {k: mean([float(r[c]) for r in rs]) for k, c in
+                       (("score", "score"), ("cost", "cost"), ("acc", "metric.acc"),
+                        ("latency_ms", "metric.latency_ms"))}
+        want[fam] = {"trials": len(mine), "cost": mean([float(r["cost"]) for r in mine]),
+                     "feasible": all(per[sc]["latency_ms"] <= 10 for sc in weights), "per": per,
+                     "fold": {k: sum(weights[sc] * per[sc][k] for sc in weights) for k in ("score", "acc", "latency_ms")}}
+    close = lambda a, b: abs(a - b) <= 1e-9 * max(1.0, abs(b))
+    bc = list(csv.DictReader(io.StringIO(cli("export", "--by-config", "study.yaml", cwd=folder))))
+    check(sorted(r["param.family"] for r in bc) == sorted(want), "export --by-config: one row per configuration")
+    for r in bc:
+        w = want[r["param.family"]]
+        ok = (int(r["trials"]) == w["trials"] and close(float(r["cost"]), w["cost"]) and
+              (r["feasible"] == "true") == w["feasible"] and
+              close(float(r["score"]), w["fold"]["score"]) and close(float(r["metric.acc"]), w["fold"]["acc"]) and
+              close(float(r["metric.latency_ms"]), w["fold"]["latency_ms"]) and
+              all(close(float(r["score." + sc]), w["per"][sc]["score"]) and
+                  close(float(r["cost." + sc]), w["per"][sc]["cost"]) and
+                  close(float(r["metric.acc." + sc]), w["per"][sc]["acc"]) and
+                  close(float(r["metric.latency_ms." + sc]), w["per"][sc]["latency_ms"]) for sc in weights))
+        check(ok, "export --by-config: family %s's folded and per-scenario values (%s, %s)" %
+              (r["param.family"], r, w))
+    bj = json.loads(cli("export", "--by-config", "--format", "json", "study.yaml", cwd=folder))
+    check(sorted((o["id"], o["params"]["family"], o["score"]) for o in bj) ==
+          sorted((int(r["id"]), r["param.family"], float(r["score"])) for r in bc) and
+          all(set(o["scenarios"]) == set(weights) for o in bj),
+          "export --by-config --format json: the CSV's rows")
 
 
 def main():
