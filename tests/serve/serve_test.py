@@ -550,6 +550,20 @@ def test_scenarios():
           sorted((int(r["id"]), r["param.family"], float(r["score"])) for r in bc) and
           all(set(o["scenarios"]) == set(weights) for o in bj),
           "export --by-config --format json: the CSV's rows")
+    # the report's Scenarios section: select's pick and runners-up under each
+    # scenario, with the by-config export's per-scenario values
+    cli("report", "--format", "md", "-o", "r.md", "study.yaml", cwd=folder)
+    with open(os.path.join(folder, "r.md")) as f:
+        md = [l.split(" | ") for l in f.read().splitlines() if l.startswith(("| selected |", "| runner-up"))]
+    byfam = {r["param.family"]: r for r in bc}
+    order = [sel["selected"]["params"]["family"]] + [c["params"]["family"] for c in sel["runners_up"]]
+    got = [(json.loads(l[1])["family"], l[2]) for l in md]
+    check(got == [(fam, sc) for fam in order[:3] for sc in ("easy", "hard")],
+          "report: select's pick and runners-up under each scenario (%s)" % got)
+    check(all(abs(float(l[3]) - float(byfam[json.loads(l[1])["family"]]["score." + l[2]])) <= 1e-5 and
+              abs(float(l[5]) - float(byfam[json.loads(l[1])["family"]]["metric.latency_ms." + l[2]])) <= 1e-5
+              for l in md) and md,
+          "report: their per-scenario score and latency are the by-config export's")
 
 
 def main():
