@@ -374,44 +374,15 @@ def test_pruning(br, folder):
     br.screenshot(os.path.join(SCRATCH, "report-pruned.png"))
 
 
-SCEN_EVAL = r'''#!/usr/bin/env python3
-import json, os, sys
-fam = sys.argv[1]
-scen = os.environ.get("BUDGETOPT_SCENARIO", "default")
-acc = {"a": 0.95, "b": 0.90, "c": 0.85}[fam] - (0.1 if scen == "hard" else 0)
-lat = {"a": 4, "b": 6, "c": 8}[fam] * (4 if scen == "hard" and fam == "a" else 1)
-print(json.dumps({"metrics": {"acc": acc, "latency_ms": lat}, "usage": {"cpu_hours": 0.001}}))
-'''
-
-SCEN_STUDY = '''name: scen
-seed: 3
-space:
-  family: {choice: [a, b, c]}
-prices: {currency: EUR, cpu_hours: 1}
-metrics:
-  acc: {maximize: true}
-  latency_ms: {minimize: true}
-guardrails: ["latency_ms <= 10"]
-score: "acc"
-scenarios:
-  easy: {weight: 3}
-  hard: {weight: 1}
-budget: {trials: 12}
-evaluator:
-  command: [./eval.py, "{family}"]
-sampler: sobol
-'''
+# A study with scenarios and its scripted evaluator, shared with tests/serve.
+SCEN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "serve", "scenario-study")
 
 
 def test_scenarios(br, folder):
     """A study with scenarios: the scenarios table lists `status --format
     json`'s counts, and the best line names select's pick as it judged it."""
-    os.makedirs(folder)
-    with open(os.path.join(folder, "eval.py"), "w") as f:
-        f.write(SCEN_EVAL)
+    shutil.copytree(SCEN_DIR, folder)
     os.chmod(os.path.join(folder, "eval.py"), 0o755)
-    with open(os.path.join(folder, "study.yaml"), "w") as f:
-        f.write(SCEN_STUDY)
     subprocess.run([BIN, "run", "--quiet", "study.yaml"], cwd=folder, check=True)
     st = json.loads(subprocess.run([BIN, "status", "--format", "json", "study.yaml"], cwd=folder,
                                    capture_output=True, text=True, check=True).stdout)

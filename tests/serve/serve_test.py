@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -438,34 +439,8 @@ def test_selection_under_uncertainty():
         sv.stop()
 
 
-SCEN_EVAL = r'''#!/usr/bin/env python3
-import json, os, sys
-fam = sys.argv[1]
-scen = os.environ.get("BUDGETOPT_SCENARIO", "default")
-acc = {"a": 0.95, "b": 0.90, "c": 0.85}[fam] - (0.1 if scen == "hard" else 0)
-lat = {"a": 4, "b": 6, "c": 8}[fam] * (4 if scen == "hard" and fam == "a" else 1)
-print(json.dumps({"metrics": {"acc": acc, "latency_ms": lat},
-                  "usage": {"cpu_hours": 0.001 * len(scen)}}))
-'''
-
-SCEN_STUDY = '''name: scen
-seed: 3
-space:
-  family: {choice: [a, b, c]}
-prices: {currency: EUR, cpu_hours: 1}
-metrics:
-  acc: {maximize: true}
-  latency_ms: {minimize: true}
-guardrails: ["latency_ms <= 10"]
-score: "acc"
-scenarios:
-  easy: {weight: 3}
-  hard: {weight: 1}
-budget: {trials: 12}
-evaluator:
-  command: [./eval.py, "{family}"]
-sampler: sobol
-'''
+# A study with scenarios and its scripted evaluator, shared with tests/browser.
+SCEN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenario-study")
 
 
 def test_scenarios():
@@ -475,12 +450,8 @@ def test_scenarios():
     per-scenario counts are `status --format json`'s, and the frontier
     holds one entry per configuration, as `frontier --all` does."""
     folder = os.path.join(SCRATCH, "scenarios")
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "eval.py"), "w") as f:
-        f.write(SCEN_EVAL)
+    shutil.copytree(SCEN_DIR, folder)
     os.chmod(os.path.join(folder, "eval.py"), 0o755)
-    with open(os.path.join(folder, "study.yaml"), "w") as f:
-        f.write(SCEN_STUDY)
     cli("run", "--quiet", "study.yaml", cwd=folder)
     rows = list(csv.DictReader(io.StringIO(cli("export", "study.yaml", cwd=folder))))
     own = max((r for r in rows if r["state"] == "complete" and r["feasible"] == "true"),
