@@ -537,10 +537,38 @@ def test_scenarios():
           "report: their per-scenario score and latency are the by-config export's")
 
 
+def test_confirmation():
+    """A study with a confirmation phase (budget: confirm; a scripted noisy
+    evaluator): /api/status's "confirmation" and "best" (repeats averaged,
+    as select names it) are `status --format json`'s on the same ledger,
+    and /api/selection's pick is select's."""
+    folder = os.path.join(SCRATCH, "confirm")
+    shutil.copytree(os.path.join(os.path.dirname(os.path.abspath(__file__)), "confirm-study"), folder)
+    os.chmod(os.path.join(folder, "eval.py"), 0o755)
+    subprocess.run([BIN, "run", "--quiet", "study.yaml"], cwd=folder, capture_output=True, check=True)
+    st = json.loads(cli("status", "--format", "json", "study.yaml", cwd=folder))
+    sel = json.loads(cli("select", "--format", "json", "study.yaml", cwd=folder))
+    check(st.get("confirmation") and st["confirmation"]["trials"] >= 2 and st["best"]["repeats"] >= 2,
+          "confirmation: status has the phase and names a repeated configuration")
+    sv = Server(folder)
+    try:
+        ast = get_json(sv.port, "/api/status")
+        check(ast.get("confirmation") == st["confirmation"],
+              "confirmation: /api/status's is status's (%s)" % ast.get("confirmation"))
+        check(ast["best"] == st["best"], "confirmation: /api/status best is status's (%s, %s)" %
+              (ast["best"], st["best"]))
+        got = get_json(sv.port, "/api/selection")
+        check(got["selected"]["id"] == sel["selected"]["id"],
+              "confirmation: /api/selection picks select's (%s, %s)" % (got["selected"]["id"], sel["selected"]["id"]))
+    finally:
+        sv.stop()
+
+
 def main():
     test_api_matches_cli()
     test_selection_under_uncertainty()
     test_scenarios()
+    test_confirmation()
     test_refusals()
     test_token()
     test_bind_all_with_token()
