@@ -45,22 +45,13 @@ static const char *goal_name(int g)
 	return g > 0 ? "maximize" : "minimize";
 }
 
-/* Index of the configuration with id, or c->n. */
-static size_t by_id(const bo_configs *c, int64_t id)
-{
-	size_t i;
-	for (i = 0; i < c->n && c->v[i].id != id; i++)
-		;
-	return i;
-}
-
 /* Adds "label" to the rows of a.(key) whose configuration has one. */
 static int add_labels(const cli_decide *d, json_t *o, const char *key)
 {
 	json_t *a = json_object_get(o, key), *r;
 	size_t k, i;
 	json_array_foreach(a, k, r) {
-		i = by_id(&d->c, json_integer_value(json_object_get(r, "id")));
+		i = bo__configs_find(&d->c, json_integer_value(json_object_get(r, "id")));
 		if (i < d->c.n && d->c.v[i].label &&
 		    json_object_set_new(r, "label", json_string(d->c.v[i].label)) < 0)
 			return -1;
@@ -99,7 +90,7 @@ static int add_uncertain(const cli_decide *d, json_t *o, const char *key)
 	if (!d->mc_on)
 		return 0;
 	json_array_foreach(a, k, r) {
-		i = by_id(&d->c, json_integer_value(json_object_get(r, "id")));
+		i = bo__configs_find(&d->c, json_integer_value(json_object_get(r, "id")));
 		if (i < d->c.n && d->c.v[i].usable &&
 		    (!(u = cli_uncertain_json(d, i)) || json_object_set_new(r, "uncertain", u) < 0))
 			return -1;
@@ -114,29 +105,14 @@ static json_t *from_text(void (*write)(FILE *, const cli_decide *, size_t, const
 			 void (*top)(FILE *, const cli_decide *), const cli_decide *d, size_t i,
 			 const bo_axis *ax, size_t nax, const char *key)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	json_t *o, *u = NULL;
-	if (!f)
+	cli_member m;
+	if (!cli_member_open(&m))
 		return NULL;
-	fputs("{\"x\": 0", f);
 	if (write)
-		write(f, d, i, ax, nax);
+		write(m.f, d, i, ax, nax);
 	else
-		top(f, d);
-	fputc('}', f);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	if ((o = json_loads(buf, 0, NULL)) != NULL) {
-		u = json_object_get(o, key);
-		json_incref(u);
-		json_decref(o);
-	}
-	free(buf);
-	return u;
+		top(m.f, d);
+	return cli_member_close(&m, key);
 }
 
 static int add_scenarios(const cli_decide *d, json_t *o, const char *key, const bo_axis *base, size_t nax)
@@ -146,7 +122,7 @@ static int add_scenarios(const cli_decide *d, json_t *o, const char *key, const 
 	if (!d->scen_on)
 		return 0;
 	json_array_foreach(a, k, r) {
-		i = by_id(&d->c, json_integer_value(json_object_get(r, "id")));
+		i = bo__configs_find(&d->c, json_integer_value(json_object_get(r, "id")));
 		if (i < d->c.n && (!(u = from_text(cli_json_per_scenario, NULL, d, i, base, nax, "per_scenario")) ||
 				   json_object_set_new(r, "per_scenario", u) < 0))
 			return -1;
@@ -327,7 +303,7 @@ static void print_text(const cli_decide *d, const bo_frontier *fr, int all)
 		printf("%s%s (%s)", k ? ", " : "", fr->ax[k].name, goal_name(fr->ax[k].goal));
 	printf(": %zu of %zu configurations (%zu feasible)", fr->nfront, d->c.n, fr->n);
 	if (d->scen_on) {
-		char note[96];
+		char note[256];
 		printf(", %s", cli_fold_note(d, note, sizeof note));
 	}
 	printf("\n");
@@ -360,7 +336,7 @@ static void print_text(const cli_decide *d, const bo_frontier *fr, int all)
 		printf("%s%.6g", k ? ", " : "", fr->ref[k]);
 	printf(")\n");
 	if (fr->knee >= 0) {
-		i = by_id(&d->c, fr->knee);
+		i = bo__configs_find(&d->c, fr->knee);
 		printf("knee (*): %lld%s%s, the point farthest above the line between the frontier's ends\n",
 		       (long long)fr->knee, d->c.v[i].label ? " " : "",
 		       d->c.v[i].label ? bo__config_name(&d->c, i, name, sizeof name) : "");

@@ -309,6 +309,21 @@ int cmd_report(int argc, char **argv)
 		in.nevents = nevents;
 		in.steps = steps;
 		in.nsteps = nsteps;
+	} else if (!d.catalog && d.s->scenario_policy == BO_SCEN_POLICY_PROMOTE) {
+		/* scenario_policy: promote: the promotions (events) */
+		bo_storage *st = cli_open_ledger(d.s, d.storage, 0);
+		if (!st) {
+			ret = cli_ledger_failure();
+			goto done;
+		}
+		if (st->ops->events(st, &events, &nevents) < 0) {
+			cli_error("%s", bo_error_last());
+			bo__storage_close(st);
+			goto done;
+		}
+		bo__storage_close(st);
+		in.events = events;
+		in.nevents = nevents;
 	}
 	if (bo__report_build(&in, fmt, &text, svg) < 0) {
 		cli_error("%s", bo_error_last());

@@ -705,7 +705,7 @@ int cmd_select(int argc, char **argv)
 			break;
 		}
 		if (d.scen_on) {
-			char note[96];
+			char note[256];
 			say(&lines, &nlines, "judged %s: a configuration's values are the weighted mean across "
 			    "scenarios of its values under each (the mean of its repeats there); a guardrail holds "
 			    "under every scenario, or, with a robust function (worst, cvar...), across them",

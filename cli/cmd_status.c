@@ -236,6 +236,58 @@ static void print_units(const bo_study *s, bo_storage *st)
 	bo__trial_rec_free_array(t, n);
 }
 
+/* scenario_policy: promote: the configurations run under the base
+ * scenario (rows of the scenario table), those promoted (a
+ * "scenario_promote" event each), those evaluated under every scenario
+ * and those under the base only. 0, or -1 when the ledger cannot be read. */
+static int promote_counts(const bo_study *s, bo_storage *st, size_t c[5])
+{
+	bo_trial_query q = BO_TRIAL_QUERY_INIT;
+	bo_trial_rec *t = NULL;
+	bo_event *e = NULL;
+	bo_scen_table tab;
+	size_t n = 0, ne = 0, i, partial;
+	int rc = -1;
+	memset(c, 0, 5 * sizeof *c);
+	if (st->ops->trials(st, &q, &t, &n) < 0 || st->ops->events(st, &e, &ne) < 0)
+		goto done;
+	if (bo__scen_table_build(&tab, s, t, n, NULL, 0, NULL) < 0)
+		goto done;
+	c[0] = tab.nrow;
+	bo__scen_coverage(&tab, s->promote.base, &c[2], &c[3], &partial);
+	bo__scen_table_clear(&tab);
+	for (i = 0; i < ne; i++) {
+		c[1] += e[i].kind && !strcmp(e[i].kind, "scenario_promote");
+		c[4] |= e[i].kind && !strcmp(e[i].kind, "scenario_explore_end");
+	}
+	rc = 0;
+done:
+	bo__trial_rec_free_array(t, n);
+	bo__event_free_array(e, ne);
+	return rc;
+}
+
+static void promote_text(const bo_study *s, bo_storage *st)
+{
+	size_t c[5];
+	if (s->scenario_policy != BO_SCEN_POLICY_PROMOTE || promote_counts(s, st, c) < 0)
+		return;
+	printf("promote  base %s: %zu configurations, %zu promoted, %zu under every scenario, "
+	       "%zu under the base only%s\n", bo__scenario_name(s, s->promote.base), c[0], c[1], c[2], c[3],
+	       c[4] ? "; exploration over" : "");
+}
+
+static json_t *promote_json(const bo_study *s, bo_storage *st)
+{
+	size_t c[5];
+	if (promote_counts(s, st, c) < 0)
+		return NULL;
+	return json_pack("{sssIsIsIsIsIsb}", "base", bo__scenario_name(s, s->promote.base), "top",
+			 (json_int_t)s->promote.top, "configurations", (json_int_t)c[0], "promoted",
+			 (json_int_t)c[1], "every_scenario", (json_int_t)c[2], "base_only", (json_int_t)c[3],
+			 "explored", (int)c[4]);
+}
+
 /* Scenarios in JSON (report/export_scen.h); NULL on failure. */
 static json_t *scenarios_json(const bo_study *s, bo_storage *st)
 {
@@ -347,6 +399,13 @@ int cmd_status(int argc, char **argv)
 				o = NULL;
 			}
 		}
+		if (o && s->scenario_policy == BO_SCEN_POLICY_PROMOTE) {
+			json_t *pm = promote_json(s, st);
+			if (!pm || json_object_set_new(o, "promote", pm) < 0) {
+				json_decref(o);
+				o = NULL;
+			}
+		}
 		if (o && bo__export_rungs_into(o, s, &rungs, 0) < 0) {
 			json_decref(o);
 			o = NULL;
@@ -383,6 +442,7 @@ int cmd_status(int argc, char **argv)
 		pruning_text(s, &rungs);
 	if (s->nscenarios || s->repeats > 1)
 		print_units(s, st);
+	promote_text(s, st);
 	cli_fmt_duration(tot.elapsed_s, a, sizeof a);
 	if (isfinite(s->budget.time_s)) {
 		cli_fmt_duration(s->budget.time_s, b, sizeof b);

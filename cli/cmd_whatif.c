@@ -258,8 +258,7 @@ static double usage_spend(const cli_decide *d)
 	double sum = 0;
 	size_t i;
 	for (i = 0; i < d->ntrials; i++) {
-		double c = bo__budget_charge(&d->s->budget, bo__pricebook_cost(&d->s->prices, d->trials[i].usage,
-									       d->trials[i].nusage));
+		double c = cli_repriced_cost(d->s, &d->trials[i]);
 		if (isfinite(c))
 			sum += c;
 	}

@@ -209,7 +209,21 @@ void cli_json_fold(FILE *f, const cli_decide *d)
 		fputs(": ", f);
 		cli_json_num(f, d->scen.w[k]);
 	}
-	fputs("}}", f);
+	fputc('}', f);
+	if (d->s->scenario_policy == BO_SCEN_POLICY_PROMOTE) {
+		size_t all, only, partial;
+		bo__scen_coverage(&d->scen, d->s->promote.base, &all, &only, &partial);
+		fprintf(f, ", \"promote\": {\"base\": ");
+		cli_json_string(f, bo__scenario_name(d->s, d->s->promote.base));
+		fprintf(f, ", \"every_scenario\": %zu, \"base_only\": %zu, \"partial\": %zu}", all, only,
+			partial - only);
+	}
+	fputc('}', f);
+}
+
+double cli_repriced_cost(const bo_study *s, const bo_trial_rec *t)
+{
+	return bo__budget_charge(&s->budget, bo__pricebook_cost(&s->prices, t->usage, t->nusage));
 }
 
 int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
@@ -274,9 +288,7 @@ int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_)
 		if (rc == 0 && d->reprice) {
 			size_t i;
 			for (i = 0; i < d->ntrials; i++)
-				d->trials[i].cost = bo__budget_charge(
-					&d->s->budget, bo__pricebook_cost(&d->s->prices, d->trials[i].usage,
-									  d->trials[i].nusage));
+				d->trials[i].cost = cli_repriced_cost(d->s, &d->trials[i]);
 		}
 		if (rc == 0)
 			rc = bo__configs_add_trials(&d->c, d->trials, d->ntrials);
@@ -366,9 +378,8 @@ static int demote_rolled_back(cli_decide *d, bo_storage *st)
 		char *own = NULL;
 		if (!e[i].kind || strcmp(e[i].kind, "rollback") != 0)
 			continue;
-		for (k = 0; k < d->c.n; k++)
-			if (d->c.v[k].id == e[i].trial_id)
-				pj = d->c.v[k].params_json;
+		if ((k = bo__configs_find(&d->c, e[i].trial_id)) != (size_t)-1)
+			pj = d->c.v[k].params_json;
 		/* folded (scenarios) or a later repeat: the trial's configuration,
 		 * by its parameters */
 		for (k = 0; !pj && k < d->ntrials; k++) {
@@ -466,28 +477,39 @@ void cli_json_uncertain(FILE *f, const cli_decide *d, size_t i)
 	fputs("]}", f);
 }
 
-json_t *cli_uncertain_json(const cli_decide *d, size_t i)
+FILE *cli_member_open(cli_member *m)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	m->buf = NULL;
+	m->len = 0;
+	if ((m->f = open_memstream(&m->buf, &m->len)) != NULL)
+		fputs("{\"x\": 0", m->f);
+	return m->f;
+}
+
+json_t *cli_member_close(cli_member *m, const char *key)
+{
 	json_t *o, *u = NULL;
-	if (!f)
-		return NULL;
-	fputs("{\"x\": 0", f);
-	cli_json_uncertain(f, d, i);
-	fputc('}', f);
-	if (fclose(f) != 0) {
-		free(buf);
+	fputc('}', m->f);
+	if (fclose(m->f) != 0) {
+		free(m->buf);
 		return NULL;
 	}
-	if ((o = json_loads(buf, 0, NULL)) != NULL) {
-		u = json_object_get(o, "uncertain");
+	if ((o = json_loads(m->buf, 0, NULL)) != NULL) {
+		u = json_object_get(o, key);
 		json_incref(u);
 		json_decref(o);
 	}
-	free(buf);
+	free(m->buf);
 	return u;
+}
+
+json_t *cli_uncertain_json(const cli_decide *d, size_t i)
+{
+	cli_member m;
+	if (!cli_member_open(&m))
+		return NULL;
+	cli_json_uncertain(m.f, d, i);
+	return cli_member_close(&m, "uncertain");
 }
 
 void cli_text_uncertain(FILE *f, const cli_decide *d, size_t i, const char *prefix)

@@ -103,6 +103,10 @@ enum { CLI_REPEATS_SEPARATE, CLI_REPEATS_GROUP, CLI_REPEATS_AUTO };
  * was one, 0 if not, -1 after printing a usage error. */
 int cli_decide_option(cli_decide *d, int c, const char *arg);
 
+/* What trial t costs under s's price book, from its stored usage, capped
+ * per trial as the run loop caps it (whatif's reprice and spend). */
+double cli_repriced_cost(const bo_study *s, const bo_trial_rec *t);
+
 /* Reads the study and the configurations. Returns 0, or the exit code
  * after printing the problem. */
 int cli_decide_load(cli_decide *d, int argc, char **argv, int optind_);
@@ -121,6 +125,19 @@ void cli_json_uncertain(FILE *f, const cli_decide *d, size_t i);
 /* The same as a JSON object (NULL on failure). */
 #include <jansson.h>
 json_t *cli_uncertain_json(const cli_decide *d, size_t i);
+
+/* One JSON member from a writer of ", \"key\": ..." text (such as
+ * cli_json_uncertain): cli_member_open starts an object in memory and
+ * returns the stream to write the member to (NULL when out of memory);
+ * cli_member_close ends it and returns its member key, a new reference,
+ * or NULL. */
+typedef struct cli_member {
+	FILE *f;
+	char *buf;
+	size_t len;
+} cli_member;
+FILE *cli_member_open(cli_member *m);
+json_t *cli_member_close(cli_member *m, const char *key);
 
 /* With a Monte Carlo run: lines for people about config i, each written
  * as prefix + text + "\n". */

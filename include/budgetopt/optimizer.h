@@ -19,6 +19,10 @@
  * of the same ledger meanwhile is refused, and afterwards continues the
  * same study.
  *
+ * With a pruner in the study (pruner:), report a trial's intermediate
+ * values with bo_trial_report and ask bo_trial_should_prune: the same
+ * rules and state as `budgetopt run` uses on an evaluator's step lines.
+ *
  * Thread safety: every function on one optimizer handle (and its trials)
  * may be called from several threads; calls are serialised per handle.
  * Different handles share nothing.
@@ -60,6 +64,8 @@ typedef struct bo_optimizer_options {
 /* How a trial ended, for bo_optimizer_tell. */
 enum {
 	BO_TELL_COMPLETE = 2,  /* ran to the end; its metrics are set */
+	BO_TELL_PRUNED = 3,    /* stopped early (bo_trial_should_prune said so,
+				* or the caller chose to); its cost still counts */
 	BO_TELL_FAILED = 4     /* failed; its cost still counts */
 };
 
@@ -125,6 +131,34 @@ BO_API int bo_trial_set_metric(bo_trial *t, const char *name, double value);
  * BO_EINVAL (negative or not finite), BO_ENOMEM. */
 BO_API int bo_trial_add_usage(bo_trial *t, const char *resource, double amount);
 
+/* Reports trial t's intermediate values at step (>= 0; epochs, say): n
+ * named values (any names; those the study's pruner reads decide). As an
+ * evaluator's {"step": k, "metrics": {...}} line under `budgetopt run`:
+ * with a ledger the values go to its trial_steps, and the usage added so
+ * far (bo_trial_add_usage) is stored as the trial's usage so far, so
+ * `budgetopt status` shows its live cost. The study's pruner (pruner: in
+ * the study; the same rules and state as the runner's) then judges the
+ * trial on these values and its cost so far: ask bo_trial_should_prune.
+ * A report after the pruner said stop is recorded and not judged again.
+ * Returns 0, BO_EINVAL (step < 0, a name empty, a value not finite:
+ * nothing is recorded), BO_EMISUSE (NULL arguments), BO_ENOMEM, or the
+ * ledger's error. */
+BO_API int bo_trial_report(bo_trial *t, int64_t step, const char *const *names,
+			   const double *values, size_t n);
+
+/* Whether trial t should stop now. Returns 1 when the study's pruner
+ * decided so at one of its reports, or when its usage so far, priced,
+ * has reached its money cap (bo_trial_money_cap: the runner stops such a
+ * trial too); 0 to go on. With 1, why (when not NULL, size > 0) gets one
+ * line: "pruned at step K by the R rule: <the numbers that decided>", or
+ * "reached the per-trial money cap (...)". Then stop the trial and tell it
+ * BO_TELL_PRUNED: a pruned trial is recorded pruned with that reason and a
+ * "prune" event; a trial at its cap is recorded failed with that reason
+ * and a "cap" event, as the runner records a trial it stopped at its cap.
+ * Both are charged the usage added so far (at most the cap), once.
+ * Returns 1, 0, or BO_EMISUSE (t is NULL). */
+BO_API int bo_trial_should_prune(bo_trial *t, char *why, size_t size);
+
 /* Sets the reason recorded with t when it is told as failed (one line of
  * text, at most 500 bytes kept; control characters become spaces).
  * Returns 0, BO_EMISUSE, BO_ENOMEM. */
@@ -132,10 +166,13 @@ BO_API int bo_trial_set_reason(bo_trial *t, const char *reason);
 
 /* Tells how trial t ended and frees it (t is invalid afterwards, whatever
  * the result). A complete trial missing a non-optional metric is recorded
- * as failed. *cost (may be NULL) gets what it was charged; the charge is
+ * as failed. A trial told BO_TELL_PRUNED is recorded pruned, with the
+ * decision of bo_trial_should_prune when there was one, else as pruned by
+ * the caller at its last reported step (rule "caller"); one past its
+ * money cap is recorded failed (see bo_trial_should_prune). *cost (may be NULL) gets what it was charged; the charge is
  * made first, so it counts even when the call then fails. Returns 0,
  * BO_EMISUSE (t is not an open trial of o - nothing is read from it - or
- * state is neither BO_TELL_COMPLETE nor BO_TELL_FAILED: the trial is then
+ * state is none of BO_TELL_COMPLETE, BO_TELL_PRUNED, BO_TELL_FAILED: the trial is then
  * charged and recorded as failed), BO_ENOMEM. */
 BO_API int bo_optimizer_tell(bo_optimizer *o, bo_trial *t, int state, double *cost);
 

@@ -13,9 +13,9 @@ See python/README.md.
 """
 from ._lib import lib as _clib, text as _text
 from ._study import (BudgetExhausted, BudgetoptError, LedgerConflict, Study, StudyFileError, Trial,
-                     optimize)
+                     TrialPruned, optimize)
 
 __version__ = _text(_clib.bo_version())
 
-__all__ = ["Study", "Trial", "optimize", "BudgetoptError", "StudyFileError", "LedgerConflict",
+__all__ = ["Study", "Trial", "TrialPruned", "optimize", "BudgetoptError", "StudyFileError", "LedgerConflict",
            "BudgetExhausted", "__version__"]

@@ -61,6 +61,9 @@ double bo_trial_money_cap(const bo_trial *t);
 int bo_trial_set_metric(bo_trial *t, const char *name, double value);
 int bo_trial_add_usage(bo_trial *t, const char *resource, double amount);
 int bo_trial_set_reason(bo_trial *t, const char *reason);
+int bo_trial_report(bo_trial *t, int64_t step, const char *const *names, const double *values,
+                    size_t n);
+int bo_trial_should_prune(bo_trial *t, char *why, size_t size);
 int bo_optimizer_tell(bo_optimizer *o, bo_trial *t, int state, double *cost);
 int bo_optimizer_best(bo_optimizer *o, int64_t *number, double *value);
 double bo_optimizer_spent(const bo_optimizer *o);
@@ -71,7 +74,7 @@ int64_t bo_optimizer_ntold(const bo_optimizer *o);
 BO_OK, BO_DONE = 0, 1
 BO_ERROR, BO_ENOMEM, BO_EINVAL, BO_EIO = -1, -2, -3, -4
 BO_EMISUSE, BO_ENOTFOUND, BO_ECONFLICT, BO_EINTR = -5, -6, -7, -8
-BO_TELL_COMPLETE, BO_TELL_FAILED = 2, 4
+BO_TELL_COMPLETE, BO_TELL_PRUNED, BO_TELL_FAILED = 2, 3, 4
 
 ffi = cffi.FFI()
 ffi.cdef(CDEF)

@@ -49,6 +49,11 @@ class BudgetExhausted(BudgetoptError):
         super().__init__(message, _lib.BO_DONE)
 
 
+class TrialPruned(Exception):
+    """Raise it from an objective when trial.should_prune() says so (as
+    optuna.TrialPruned): optimize() then tells the trial "pruned"."""
+
+
 def _raise(rc, message):
     if rc == _lib.BO_ECONFLICT:
         raise LedgerConflict(message, rc)
@@ -88,6 +93,27 @@ class Trial:
         # The most this trial may be charged (None: no cap): stop it
         # before its cost reaches this; tell() charges at most this.
         self.money_cap = None if cap != cap else cap
+        # Why should_prune() said stop ("pruned at step K by the R rule:
+        # ..." or "reached the per-trial money cap (...)"), else None.
+        self.prune_reason = None
+        self._usage = {}    # usage reported so far, per resource
+
+    def report(self, step, metrics=None, usage=None, **values):
+        """Reports intermediate values at step (an int >= 0: epochs, say),
+        as an evaluator's {"step": k, "metrics": {...}} line does under
+        `budgetopt run`: trial.report(3, val_acc=0.81) or
+        trial.report(3, {"val_acc": 0.81}). usage: {resource: amount used
+        so far} (amounts so far, not increments; they are charged at
+        tell()). The study's pruner judges the trial on these values and
+        its cost so far: ask should_prune()."""
+        self._study._report(self, step, {**dict(metrics or {}), **values}, dict(usage or {}))
+
+    def should_prune(self):
+        """True when the study's pruner decided at a report that this trial
+        is not worth finishing, or when its usage so far has reached its
+        money cap; then stop training and raise TrialPruned (or tell it
+        state="pruned"). The reason is in trial.prune_reason."""
+        return self._study._should_prune(self)
 
     def __repr__(self):
         state = "told" if self._ptr is None else "open"
@@ -243,20 +269,76 @@ class Study:
             self._open[t.number] = t
             return t
 
+    def _check_open(self, trial):
+        if not isinstance(trial, Trial):
+            raise TypeError("expected a Trial from this study's ask()")
+        if trial._study is not self or trial._ptr is None or self._open.get(trial.number) is not trial:
+            raise BudgetoptError(f"trial {trial.number} is not open in this study (told already?)",
+                                 _lib.BO_EMISUSE)
+
+    def _usage_increments(self, trial, usage):
+        """[(resource, increment)] that bring the usage reported so far up
+        to usage (amounts so far); ValueError if one would go down."""
+        out = []
+        for k, v in usage.items():
+            v = _number(v, f"usage {k!r}")
+            d = v - trial._usage.get(k, 0.0)
+            if d < 0 and k in trial._usage:
+                raise ValueError(f"usage {k!r} = {v} is less than the {trial._usage[k]} reported "
+                                 "before (usage is the amount used so far)")
+            out.append((k, _cstr(k, "resource name"), v, d))
+        return out
+
+    def _report(self, trial, step, values, usage):
+        if isinstance(step, bool) or not isinstance(step, int):
+            raise TypeError(f"step must be an int, not {type(step).__name__}")
+        names = [_cstr(k, "metric name") for k in values]
+        nums = [_number(v, f"value {k!r}") for k, v in values.items()]
+        with self._lock:
+            self._live()
+            self._check_open(trial)
+            incs = self._usage_increments(trial, usage)
+            for k, ck, v, d in incs:
+                rc = lib.bo_trial_add_usage(trial._ptr, ck, d)
+                if rc != 0:
+                    self._error(rc)
+                trial._usage[k] = v
+            keep = [ffi.new("char[]", n) for n in names]   # alive until the call returns
+            cnames = ffi.new("const char *[]", keep or [ffi.NULL])
+            cvals = ffi.new("double[]", nums or [0.0])
+            rc = lib.bo_trial_report(trial._ptr, step, cnames, cvals, len(names))
+            if rc != 0:
+                self._error(rc)
+
+    def _should_prune(self, trial):
+        with self._lock:
+            self._live()
+            self._check_open(trial)
+            why = ffi.new("char[]", 1024)
+            rc = lib.bo_trial_should_prune(trial._ptr, why, 1024)
+            if rc < 0:
+                self._error(rc)
+            trial.prune_reason = text(why) if rc == 1 else None
+            return rc == 1
+
     def tell(self, trial, metrics=None, usage=None, state="complete", reason=None):
         """Ends trial and returns what it was charged. metrics: {name:
-        number}; usage: {resource: amount} (e.g. {"gpu_hours.a100": 0.4});
-        state "complete" or "failed" (reason: why). Invalid metrics or usage
-        raise before anything is told, leaving the trial open (tell it as
-        failed)."""
+        number}; usage: {resource: amount} (e.g. {"gpu_hours.a100": 0.4}; for
+        a resource also given to trial.report(), the total amount used);
+        state "complete", "pruned" (stopped early: should_prune() said so,
+        or your own decision, then reason says why) or "failed" (reason:
+        why). Invalid metrics or usage raise before anything is told,
+        leaving the trial open (tell it as failed)."""
         if not isinstance(trial, Trial):
             raise TypeError("tell() takes a Trial from this study's ask()")
-        if state not in ("complete", "failed"):
-            raise ValueError('state must be "complete" or "failed"')
+        states = {"complete": _lib.BO_TELL_COMPLETE, "pruned": _lib.BO_TELL_PRUNED,
+                  "failed": _lib.BO_TELL_FAILED}
+        if state not in states:
+            raise ValueError('state must be "complete", "pruned" or "failed"')
         metrics = dict(metrics or {})
         usage = dict(usage or {})
         items_m = [(_cstr(k, "metric name"), _number(v, f"metric {k!r}")) for k, v in metrics.items()]
-        items_u = [(_cstr(k, "resource name"), _number(v, f"usage {k!r}")) for k, v in usage.items()]
+        items_u = [(ck, d) for _, ck, _, d in self._usage_increments(trial, usage)]
         creason = _cstr(str(reason), "reason") if reason is not None else None
         with self._lock:
             self._live()
@@ -279,9 +361,7 @@ class Study:
             cost = ffi.new("double *")
             del self._open[trial.number]
             trial._ptr = None
-            rc = lib.bo_optimizer_tell(self._o, p,
-                                       _lib.BO_TELL_COMPLETE if state == "complete" else _lib.BO_TELL_FAILED,
-                                       cost)
+            rc = lib.bo_optimizer_tell(self._o, p, states[state], cost)
             if rc != 0:
                 # Told (and charged) all the same: not a usage error.
                 raise BudgetoptError(text(lib.bo_optimizer_errmsg(self._o)), rc)
@@ -366,12 +446,14 @@ class Study:
         return pd.DataFrame(rows(self, self.trials()))
 
 
-def optimize(study, fn, n_trials=None, catch=(Exception,)):
-    """Runs fn(params) for trials until a budget is reached (or n_trials
-    were told). fn returns a metrics dict, or (metrics, usage). An exception
-    of a type in catch fails the trial, with the exception as its reason,
-    and the loop goes on; KeyboardInterrupt fails it as "interrupted" and
-    stops. Returns the number of trials told."""
+def optimize(study, fn, n_trials=None, catch=(Exception,), pass_trial=False):
+    """Runs fn(params) (with pass_trial, fn(trial): it reads trial.params,
+    may trial.report() and raise TrialPruned when trial.should_prune()) for
+    trials until a budget is reached (or n_trials were told). fn returns a
+    metrics dict, or (metrics, usage). TrialPruned tells the trial pruned.
+    An exception of a type in catch fails the trial, with the exception as
+    its reason, and the loop goes on; KeyboardInterrupt fails it as
+    "interrupted" and stops. Returns the number of trials told."""
     told = 0
     while n_trials is None or told < n_trials:
         try:
@@ -379,7 +461,11 @@ def optimize(study, fn, n_trials=None, catch=(Exception,)):
         except BudgetExhausted:
             break
         try:
-            out = fn(dict(t.params))
+            out = fn(t) if pass_trial else fn(dict(t.params))
+        except TrialPruned as e:
+            study.tell(t, state="pruned", reason=(str(e) or None) if t.prune_reason is None else None)
+            told += 1
+            continue
         except KeyboardInterrupt:
             study.tell(t, state="failed", reason="interrupted")
             raise

@@ -45,6 +45,24 @@ const char *bo__config_name(const bo_configs *c, size_t i, char *buf, size_t siz
 	return buf;
 }
 
+size_t bo__configs_find(const bo_configs *c, int64_t id)
+{
+	size_t lo = 0, hi = c->n, i;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->v[mid].id == id)
+			return mid;
+		if (c->v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = 0; i < c->n; i++)
+		if (c->v[i].id == id)
+			return i;
+	return (size_t)-1;
+}
+
 void bo__configs_clear(bo_configs *c)
 {
 	size_t i;

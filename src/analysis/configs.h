@@ -73,6 +73,10 @@ int bo__configs_init(bo_configs *c, const bo_study *s, const char *const *guardr
 		     size_t nguardrails, const char *where);
 void bo__configs_clear(bo_configs *c);
 
+/* The index of configuration id in c, or (size_t)-1. Ids are unique; c
+ * is usually ordered by id: a binary search, then a scan. */
+size_t bo__configs_find(const bo_configs *c, int64_t id);
+
 /* Adds the trials of a ledger: complete trials are usable when they have
  * every non-optional metric; failed and pruned ones are kept (not usable)
  * with their reason. Trials the filter does not hold for (false or

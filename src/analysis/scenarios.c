@@ -158,6 +158,24 @@ int bo__scen_candidate(const bo_scen_table *t, size_t j)
 	return 1;
 }
 
+void bo__scen_coverage(const bo_scen_table *t, size_t only, size_t *all, size_t *only_n, size_t *partial)
+{
+	size_t j, k;
+	*all = *only_n = *partial = 0;
+	for (j = 0; j < t->nrow; j++) {
+		size_t have = 0;
+		for (k = 0; k < t->nsc; k++)
+			have += t->at[j * t->nsc + k] != BO_SCEN_NONE;
+		if (have == t->nsc) {
+			(*all)++;
+			continue;
+		}
+		(*partial)++;
+		if (have == 1 && only < t->nsc && t->at[j * t->nsc + only] != BO_SCEN_NONE)
+			(*only_n)++;
+	}
+}
+
 /* ---- folding --------------------------------------------------------- */
 
 /* Why row j is not usable across scenarios, or NULL when it is. */
@@ -614,6 +632,23 @@ int bo__scen_fold_default(bo_scen_table *t, bo_configs *c)
 
 const char *bo__scen_note(const bo_scen_table *t, const char *label, char *buf, size_t size)
 {
-	snprintf(buf, size, "over %zu scenario%s, %s", t->nsc, t->nsc == 1 ? "" : "s", label);
+	const bo_study *s = t->s;
+	size_t all, only, partial;
+	int n = snprintf(buf, size, "over %zu scenario%s, %s", t->nsc, t->nsc == 1 ? "" : "s", label);
+	/* scenario_policy: promote: configurations not (yet) promoted are
+	 * left out of the fold (not usable: "not evaluated under scenario
+	 * ...") rather than judged on the base alone */
+	bo__scen_coverage(t, s->scenario_policy == BO_SCEN_POLICY_PROMOTE ? s->promote.base : BO_SCEN_NONE, &all,
+			  &only, &partial);
+	if (partial && n > 0 && (size_t)n < size && s->scenario_policy == BO_SCEN_POLICY_PROMOTE) {
+		if (only)
+			snprintf(buf + n, size - (size_t)n, "; left out: %zu configuration%s evaluated under "
+				 "the base scenario \"%s\" only%s", only, only == 1 ? "" : "s",
+				 bo__scenario_name(s, s->promote.base),
+				 partial > only ? " and others under some scenarios" : "");
+		else
+			snprintf(buf + n, size - (size_t)n, "; left out: %zu configuration%s not evaluated "
+				 "under every scenario", partial, partial == 1 ? "" : "s");
+	}
 	return buf;
 }

@@ -61,6 +61,13 @@ const bo_config *bo__scen_cell(const bo_scen_table *t, size_t j, size_t k);
  * verdict (which judges robust guardrails once per configuration). */
 int bo__scen_candidate(const bo_scen_table *t, size_t j);
 
+/* How the rows of t cover the scenarios: *all under every scenario, *only
+ * under scenario `only` and no other (scenario_policy: promote: the base
+ * scenario; BO_SCEN_NONE: count none), *partial under some but not all
+ * (those of *only included). A row counts where it has a trial, usable
+ * or not. */
+void bo__scen_coverage(const bo_scen_table *t, size_t only, size_t *all, size_t *only_n, size_t *partial);
+
 /* Replaces the entries of c (bo__configs_init'ed over t->s with the same
  * guardrails and filter as the table) with one per row of t, in row order,
  * and records each row's verdict in t->judged:
@@ -93,7 +100,10 @@ int bo__scen_fold(bo_scen_table *t, const bo_robust *agg, const int *mgoal, cons
 #define BO_SCEN_DEFAULT_FOLD "weighted mean"
 int bo__scen_fold_default(bo_scen_table *t, bo_configs *c);
 
-/* "over 3 scenarios, weighted mean" for t folded by label, into buf. */
+/* "over 3 scenarios, weighted mean" for t folded by label, into buf;
+ * under scenario_policy: promote, with the configurations the fold left
+ * out ("; left out: 4 configurations evaluated under the base scenario
+ * \"cifar10\" only"). */
 const char *bo__scen_note(const bo_scen_table *t, const char *label, char *buf, size_t size);
 
 #endif

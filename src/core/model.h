@@ -303,7 +303,24 @@ typedef struct bo_scenario {
 	bo_srcpos pos;
 } bo_scenario;
 
-enum { BO_SCEN_POLICY_ALL = 0 };
+enum { BO_SCEN_POLICY_ALL = 0, BO_SCEN_POLICY_PROMOTE };
+
+/* scenario_policy: promote (runner/promote.h): new configurations run under
+ * the base scenario, within all but `reserve` of the money budget (and of
+ * the trials budget); every `every` base configurations a rung closes and
+ * its best `top` not yet promoted run under the other scenarios, paid from
+ * what exploration leaves. */
+typedef struct bo_promote_spec {
+	int64_t top;          /* promoted per rung (>= 1; 3 by default) */
+	int64_t every;        /* base configurations per rung (>= 1; 20 by default) */
+	double reserve;       /* share kept for promotions, in [0, 1) (0.3 by default) */
+	size_t base;          /* index of the base scenario (0 by default) */
+	bo_srcpos pos;
+} bo_promote_spec;
+
+#define BO_PROMOTE_TOP 3
+#define BO_PROMOTE_EVERY 20
+#define BO_PROMOTE_RESERVE 0.3
 
 #define BO_REPEATS_MAX 1000   /* repeats: n and --repeats at most this */
 
@@ -352,6 +369,7 @@ struct bo_study {
 	size_t nscenarios;       /* 0: one implicit scenario, "default" */
 	bo_scenario *scenarios;
 	int scenario_policy;     /* BO_SCEN_POLICY_* */
+	bo_promote_spec promote; /* scenario_policy: promote */
 	int64_t repeats;         /* repeats: n (>= 1; 1 by default) */
 	size_t nrepeat_seeds;    /* repeats: seeds, 0 or repeats long */
 	uint64_t *repeat_seeds;

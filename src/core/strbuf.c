@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void bo__sb_clear(bo_strbuf *sb)
@@ -76,6 +77,50 @@ void bo__sb_printf(bo_strbuf *sb, const char *fmt, ...)
 	sb->len += (size_t)n;
 }
 
+int bo__fmt_num17(char *buf, size_t size, double v)
+{
+	/* strfromd formats with printf's own floating-point code (the same
+	 * digits, "nan" and "inf" included), without parsing a format */
+	int n = strfromd(buf, size, "%.17g", v);
+	return n >= 0 && (size_t)n < size ? n : -1;
+}
+
+int bo__fmt_int(char *buf, size_t size, long long v)
+{
+	char tmp[24];
+	unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+	size_t k = sizeof tmp, n;
+	do {
+		tmp[--k] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		tmp[--k] = '-';
+	n = sizeof tmp - k;
+	if (n >= size)
+		return -1;
+	memcpy(buf, tmp + k, n);
+	buf[n] = '\0';
+	return (int)n;
+}
+
+void bo__sb_num17(bo_strbuf *sb, double v)
+{
+	char buf[32];
+	int n = bo__fmt_num17(buf, sizeof buf, v);
+	if (n < 0)
+		sb->failed = 1;
+	else
+		bo__sb_add(sb, buf, (size_t)n);
+}
+
+void bo__sb_int(bo_strbuf *sb, long long v)
+{
+	char buf[24];
+	int n = bo__fmt_int(buf, sizeof buf, v);
+	bo__sb_add(sb, buf, (size_t)n);
+}
+
 void bo__sb_json_str(bo_strbuf *sb, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -101,10 +146,13 @@ void bo__sb_json_num(bo_strbuf *sb, double v)
 {
 	if (!isfinite(v))
 		bo__sb_puts(sb, "null");
-	else if (v == floor(v) && fabs(v) < 1e15)
-		bo__sb_printf(sb, "%.0f", v);
-	else
-		bo__sb_printf(sb, "%.17g", v);
+	else if (v == floor(v) && fabs(v) < 1e15) {
+		char buf[32];
+		int n = strfromd(buf, sizeof buf, "%.0f", v);
+		bo__sb_add(sb, buf, n > 0 && (size_t)n < sizeof buf ? (size_t)n : 0);
+	} else {
+		bo__sb_num17(sb, v);
+	}
 }
 
 const char *bo__sb_str(bo_strbuf *sb)

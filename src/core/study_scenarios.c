@@ -7,7 +7,8 @@
  *     shifted:
  *       inputs: {shift: 0.3}
  *       prices: {gpu_hours: {a100: {normal: [4.0, 0.3]}}}
- *   scenario_policy: all
+ *   scenario_policy: all            # or promote, or {promote: {top: 3, every: 20,
+ *                                   #   reserve: 0.3, base: clean}}
  *   repeats: {n: 3, seeds: [11, 12, 13]}   # or repeats: 3
  *
  * A scenario overrides inputs and prices the study declares (so that every
@@ -299,22 +300,104 @@ static void read_scenarios(rd *r, const ynode *top)
 			read_scenario(r, NULL, m->kids[i]);
 }
 
+/* scenario_policy: {promote: {top: K, every: R, reserve: SHARE, base: NAME}}
+ * (m: the inner mapping; NULL for the bare word: every default). */
+static void read_promote(rd *r, const ynode *top, const ynode *at, const ynode *m)
+{
+	static const char *const keys[] = {"top", "every", "reserve", "base", NULL};
+	bo_study *s = r->s;
+	bo_promote_spec *p = &s->promote;
+	const ynode *n, *b;
+	const char *t;
+	char buf[48], hint[128];
+	long long v;
+	double x;
+	size_t k;
+
+	p->top = BO_PROMOTE_TOP;
+	p->every = BO_PROMOTE_EVERY;
+	p->reserve = BO_PROMOTE_RESERVE;
+	p->base = 0;
+	p->pos.line = at->line;
+	p->pos.col = at->col;
+	s->scenario_policy = BO_SCEN_POLICY_PROMOTE;
+	if (m && !bo__yaml_is_null(m)) {
+		if (!(m = bo__yaml_want_map(r, m, "scenario_policy: promote")))
+			return;
+		bo__yaml_check_keys(r, m, keys, "scenario_policy: promote");
+		if ((n = bo__yaml_get(m, "top")) && bo__yaml_int(r, n, "scenario_policy: promote: top", 1, 1000000, &v) == 0)
+			p->top = v;
+		if ((n = bo__yaml_get(m, "every")) &&
+		    bo__yaml_int(r, n, "scenario_policy: promote: every", 1, 1000000, &v) == 0)
+			p->every = v;
+		if ((n = bo__yaml_get(m, "reserve")) && bo__yaml_number(r, n, "scenario_policy: promote: reserve", &x) == 0) {
+			if (!(x >= 0 && x < 1))
+				DIAG(r, n, "scenario_policy: promote: reserve must be a share in [0, 1), found %s "
+					   "(0.3 keeps 30%% of the money budget for re-evaluations)",
+				     bo__yaml_shown(n->str, buf));
+			else
+				p->reserve = x;
+		}
+		if ((b = bo__yaml_get(m, "base")) && (t = bo__yaml_text(r, b, "scenario_policy: promote: base"))) {
+			int i = s->nscenarios ? bo__scenario_find(s, t) : -1;
+			if (i >= 0) {
+				p->base = (size_t)i;
+			} else {
+				suggest sg;
+				bo__suggest_init(&sg, t);
+				for (k = 0; k < s->nscenarios; k++)
+					bo__suggest_try(&sg, s->scenarios[k].name);
+				DIAG(r, b, "scenario_policy: promote: base \"%s\" is not a scenario%s",
+				     bo__yaml_shown(t, buf),
+				     sg.best ? bo__suggest_hint(&sg, hint) : " (name one listed under scenarios:)");
+			}
+		}
+	}
+	if (s->nscenarios < 2) {
+		DIAG(r, at, "scenario_policy: promote needs at least two scenarios (a base and one to "
+			    "promote to); list them under scenarios:");
+		return;
+	}
+	if ((n = bo__yaml_get(top, "budget")) && n->type == YN_MAP && !bo__yaml_get(n, "money") &&
+	    !bo__yaml_get(n, "trials"))
+		n = NULL;
+	if (!n || n->type != YN_MAP)
+		DIAG(r, at, "scenario_policy: promote keeps its reserve out of a budget: give budget: "
+			    "money or trials");
+	if (bo__yaml_get(top, "fidelity"))
+		DIAG(r, at, "scenario_policy: promote and fidelity: are not run together (use "
+			    "scenario_policy: all, or leave fidelity: out)");
+}
+
 static void read_policy(rd *r, const ynode *top)
 {
-	static const char *const policies[] = {"all", NULL};
+	static const char *const policies[] = {"all", "promote", NULL};
 	const ynode *n = bo__yaml_get(top, "scenario_policy");
 	const char *t;
 	char buf[48], hint[128];
-	if (!n || !(t = bo__yaml_text(r, n, "scenario_policy")))
+	if (!n)
+		return;
+	if (n->type == YN_MAP) {
+		if (n->n == 2 && n->kids[0]->type == YN_SCALAR && !strcmp(n->kids[0]->str, "promote")) {
+			read_promote(r, top, n->kids[0], n->kids[1]);
+			return;
+		}
+		DIAG(r, n, "scenario_policy: expected all, promote or {promote: {top: 3, every: 20, "
+			   "reserve: 0.3}}, found a mapping%s",
+		     n->n >= 2 && n->kids[0]->type == YN_SCALAR && *bo__yaml_suggest(n->kids[0]->str, policies, 2, hint)
+			     ? hint
+			     : "");
+		return;
+	}
+	if (!(t = bo__yaml_text(r, n, "scenario_policy")))
 		return;
 	if (strcmp(t, "all") == 0)
 		r->s->scenario_policy = BO_SCEN_POLICY_ALL;
 	else if (strcmp(t, "promote") == 0)
-		DIAG(r, n, "scenario_policy: \"promote\" is not implemented yet (use all: every "
-			   "configuration runs under every scenario)");
+		read_promote(r, top, n, NULL);
 	else
 		DIAG(r, n, "scenario_policy: unknown policy \"%s\"%s", bo__yaml_shown(t, buf),
-		     *bo__yaml_suggest(t, policies, 1, hint) ? hint : " (known: all)");
+		     *bo__yaml_suggest(t, policies, 2, hint) ? hint : " (known: all, promote)");
 }
 
 static void read_repeats(rd *r, const ynode *top)

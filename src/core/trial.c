@@ -126,6 +126,24 @@ void bo__trial_rec_point(const struct bo_study *s, const bo_trial_rec *t, double
 		m[k] = bo__kv_get(t->metrics, t->nmetrics, s->metrics[k].name);
 }
 
+const bo_trial_rec *bo__trial_find(const bo_trial_rec *t, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n, i;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t[mid].id == id)
+			return &t[mid];
+		if (t[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = 0; i < n; i++)
+		if (t[i].id == id)
+			return &t[i];
+	return NULL;
+}
+
 int bo__trial_same_point(const double *a, const double *b, size_t n)
 {
 	size_t i;

@@ -87,6 +87,10 @@ double bo__kv_get(const bo_kv *kv, size_t n, const char *name);
 struct bo_study;
 void bo__trial_rec_point(const struct bo_study *s, const bo_trial_rec *t, double *x, double *m);
 
+/* The record of trial id among t[0..n), or NULL. The ledger gives trials
+ * ordered by id: a binary search, then a scan for any other order. */
+const bo_trial_rec *bo__trial_find(const bo_trial_rec *t, size_t n, int64_t id);
+
 /* Are the n-vectors a and b the same point? Each pair of values equal,
  * or both NaN (an inactive parameter, as bo__trial_rec_point fills). */
 int bo__trial_same_point(const double *a, const double *b, size_t n);

@@ -34,6 +34,8 @@ typedef struct bo_exec_spec {
 	const char *workdir;      /* the process's working folder */
 	const char *log_dir;      /* stdout.log and stderr.log go here, each created
 				   * when the job first writes to that stream */
+	int log_dir_new;          /* 1: the caller has just made log_dir, empty and
+				   * its own: no stale log to remove, no check */
 	size_t log_cap;           /* bytes kept per log file (0: 16 MiB); the rest is counted, not kept */
 	size_t line_max;          /* longest stdout line handed whole (0: 1 MiB) */
 	bo_line_fn on_line;
@@ -120,6 +122,10 @@ int bo__exec_wait(bo_exec *ex, int timeout_ms, bo_job **done);
 int bo__exec_signal(bo_exec *ex, bo_job *job, int sig);
 
 void bo__exec_status(const bo_job *job, bo_job_status *out);
+/* Only what names the job's processes (running, pid, start_time, cgroup,
+ * slurm_job; the rest zero), without reading its usage: what the runner
+ * records when it has just started the job. */
+void bo__exec_ident(const bo_job *job, bo_job_status *out);
 
 /* Copies up to max (pid, start time) pairs of the job's other processes
  * known alive (BO_CONTAIN_TREE) and returns how many there are. */

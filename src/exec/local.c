@@ -354,16 +354,17 @@ void bo__exec_free(bo_exec *ex)
 
 /* Names the log file and checks now that it can be created there; the
  * file itself is created when the job first writes to the stream (and a
- * stale one from an earlier job in the folder is removed). */
-static int prepare_log(const char *dir, const char *name, stream *st)
+ * stale one from an earlier job in the folder is removed). A folder the
+ * caller has just made (fresh) needs neither. */
+static int prepare_log(const char *dir, const char *name, int fresh, stream *st)
 {
 	char path[4096];
 	int n = snprintf(path, sizeof path, "%s/%s", dir, name);
 	if (n < 0 || (size_t)n >= sizeof path)
 		return bo__error(BO_EIO, "%s: log folder path too long", dir);
-	if (access(dir, W_OK | X_OK) < 0)
+	if (!fresh && access(dir, W_OK | X_OK) < 0)
 		return bo__error(BO_EIO, "%s: cannot open log file: %s", path, strerror(errno));
-	if (unlink(path) < 0 && errno != ENOENT)
+	if (!fresh && unlink(path) < 0 && errno != ENOENT)
 		return bo__error(BO_EIO, "%s: cannot replace log file: %s", path, strerror(errno));
 	st->log_path = bo__strdup(path);
 	return st->log_path ? 0 : BO_ENOMEM;
@@ -464,8 +465,8 @@ int bo__exec_start(bo_exec *ex, const bo_exec_spec *spec, bo_job **out)
 		rc = bo__error(BO_ENOMEM, "exec: line limit too large");
 		goto done;
 	}
-	if ((rc = prepare_log(spec->log_dir, "stdout.log", &job->s[OUT])) < 0 ||
-	    (rc = prepare_log(spec->log_dir, "stderr.log", &job->s[ERR])) < 0)
+	if ((rc = prepare_log(spec->log_dir, "stdout.log", spec->log_dir_new, &job->s[OUT])) < 0 ||
+	    (rc = prepare_log(spec->log_dir, "stderr.log", spec->log_dir_new, &job->s[ERR])) < 0)
 		goto done;
 	if (pipe2(out_p, O_CLOEXEC) < 0 || pipe2(err_p, O_CLOEXEC) < 0) {
 		rc = bo__error(BO_EIO, "exec: cannot create pipes: %s", strerror(errno));
@@ -773,6 +774,22 @@ void bo__exec_status(const bo_job *job, bo_job_status *out)
 		if (isfinite(cg) && cg > out->cpu_s)
 			out->cpu_s = cg;
 	}
+}
+
+void bo__exec_ident(const bo_job *job, bo_job_status *out)
+{
+	if (!job || job->sj) {
+		bo__exec_status(job, out);
+		return;
+	}
+	memset(out, 0, sizeof *out);
+	out->running = !job->reaped;
+	out->pid = job->pid;
+	out->exec_errno = job->exec_errno;
+	out->exit_code = -1;
+	out->start_time = job->start_time;
+	out->cgroup = job->cg_path;
+	out->nprocs = job->nprocs;
 }
 
 size_t bo__exec_procs(const bo_job *job, int64_t *pids, uint64_t *starts, size_t max)

@@ -51,25 +51,6 @@ void bo__chart_axis_from(axis *out, const bo_chart_data *d, const bo_axis *a)
 			 a->goal > 0 ? "higher is better" : "lower is better");
 }
 
-/* Index of configuration id in c, or SIZE_MAX. */
-static size_t config_of(const bo_configs *c, int64_t id)
-{
-	size_t lo = 0, hi = c->n, i;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (c->v[mid].id == id)
-			return mid;
-		if (c->v[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (i = 0; i < c->n; i++)
-		if (c->v[i].id == id)
-			return i;
-	return (size_t)-1;
-}
-
 int bo__chart_finished(int state)
 {
 	return state == BO_TRIAL_COMPLETE || state == BO_TRIAL_PRUNED || state == BO_TRIAL_FAILED;
@@ -319,7 +300,7 @@ char *bo__chart_best(const bo_chart_data *d)
 	/* one point per finished trial after the first feasible one */
 	for (i = 0; i < n; i++) {
 		const bo_trial_rec *t = &d->trials[ord[i]];
-		size_t k = config_of(c, t->id);
+		size_t k = bo__configs_find(c, t->id);
 		s += cost_of(t);
 		if (k != (size_t)-1 && c->v[k].usable && c->v[k].feasible == 1) {
 			double v = bo__axis_value(c, k, &target);

@@ -35,26 +35,6 @@ static const struct {
 	{"running", C_AXIS, "1 3", "running"},
 };
 
-/* The record of trial id among t[0..n) (ordered by id, as the ledger
- * gives them: a binary search, then a scan), or NULL. */
-static const bo_trial_rec *find_trial(const bo_trial_rec *t, size_t n, int64_t id)
-{
-	size_t lo = 0, hi = n, i;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (t[mid].id == id)
-			return &t[mid];
-		if (t[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (i = 0; i < n; i++)
-		if (t[i].id == id)
-			return &t[i];
-	return NULL;
-}
-
 static int kind_of(const bo_trial_rec *t)
 {
 	if (!t)
@@ -179,7 +159,7 @@ char *bo__chart_curves(const bo_curves_data *d)
 			if (!strcmp(d->steps[i + (size_t)k].name, d->metric))
 				break;
 		if ((size_t)k < j - i) {
-			counts[kind_of(find_trial(d->trials, d->ntrials, d->steps[i].trial_id))]++;
+			counts[kind_of(bo__trial_find(d->trials, d->ntrials, d->steps[i].trial_id))]++;
 			ncurves++;
 		}
 	}
@@ -192,7 +172,7 @@ char *bo__chart_curves(const bo_curves_data *d)
 	bo__sb_puts(&sb, "<g class=\"curves\">\n");
 	for (o = 0; o < K_N; o++) {
 		for (i = 0; i < d->nsteps; i = j) {
-			const bo_trial_rec *t = find_trial(d->trials, d->ntrials, d->steps[i].trial_id);
+			const bo_trial_rec *t = bo__trial_find(d->trials, d->ntrials, d->steps[i].trial_id);
 			size_t a, m = 0;
 			for (j = i; j < d->nsteps && d->steps[j].trial_id == d->steps[i].trial_id; j++)
 				;

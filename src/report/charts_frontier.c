@@ -64,26 +64,10 @@ static void legend_item(bo_strbuf *sb, double *x, double y, int st, const char *
 	*x += 15 + (double)strlen(label) * BO_SVG_CHAR_W + 14;
 }
 
-/* The trial record of a configuration id (run mode), or NULL. Trials come
- * ordered by id from the ledger; a binary search, then a scan. */
+/* The trial record of a configuration id (run mode), or NULL. */
 static const bo_trial_rec *trial_of(const bo_chart_data *d, int64_t id)
 {
-	size_t lo = 0, hi = d->ntrials, i;
-	if (!d->trials)
-		return NULL;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (d->trials[mid].id == id)
-			return &d->trials[mid];
-		if (d->trials[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (i = 0; i < d->ntrials; i++)
-		if (d->trials[i].id == id)
-			return &d->trials[i];
-	return NULL;
+	return d->trials ? bo__trial_find(d->trials, d->ntrials, id) : NULL;
 }
 
 /* The chart state of configuration i, or -1 when it is not finished. */

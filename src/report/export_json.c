@@ -527,22 +527,6 @@ int bo__export_rungs_into(json_t *o, const bo_study *s, const bo_rungs *r, int w
 	return ok > 0 ? 0 : bo__error(BO_ENOMEM, "out of memory building JSON");
 }
 
-/* The record of trial id among t[0..n) ordered by id, or NULL. */
-static const bo_trial_rec *trial_by_id(const bo_trial_rec *t, size_t n, int64_t id)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (t[mid].id == id)
-			return &t[mid];
-		if (t[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 static json_t *param_or_null(const bo_study *s, const bo_trial_rec *t)
 {
 	const char *name;
@@ -566,7 +550,7 @@ json_t *bo__export_curves_json(const bo_study *s, const bo_trial_rec *t, size_t 
 	put(o, "metric", str_or_null(metric), &ok);
 	put(o, "goal", goal > 0 ? json_string("maximize") : goal < 0 ? json_string("minimize") : json_null(), &ok);
 	for (i = 0; metric && a && i < nsteps; i = j) {
-		const bo_trial_rec *tr = trial_by_id(t, n, steps[i].trial_id);
+		const bo_trial_rec *tr = bo__trial_find(t, n, steps[i].trial_id);
 		json_t *x, *pts = NULL;
 		int okx = 1;
 		int64_t pstep = -1;

@@ -57,20 +57,11 @@ static void value(const bo_report_input *in, const bo_axis *a, size_t i, char *b
 		bo__report_num(v, buf, size);
 }
 
-static size_t index_of(const bo_configs *c, int64_t id)
-{
-	size_t i;
-	for (i = 0; i < c->n; i++)
-		if (c->v[i].id == id)
-			return i;
-	return (size_t)-1;
-}
-
 static void selected_section(out *o, const bo_report_input *in)
 {
 	const bo_configs *c = in->chart.c;
 	const bo_study *s = c->s;
-	size_t i = in->chart.selected >= 0 ? index_of(c, in->chart.selected) : (size_t)-1, k;
+	size_t i = in->chart.selected >= 0 ? bo__configs_find(c, in->chart.selected) : (size_t)-1, k;
 	char buf[128], buf2[128];
 	static const char *const head[] = {"of the selected configuration", "value"};
 	static const char *const ghead[] = {"guardrail", "margin", "holds"};

@@ -1,13 +1,15 @@
 /*
  * report/report_scenarios.c - the report's "Scenarios" section: each
  * configuration's score under each scenario, with the weighted mean and
- * the worst across them.
+ * the worst across them; under scenario_policy: promote, what ran under
+ * the base only and each promotion.
  *
  * Pure: builds text, no I/O.
  */
 #include "report/report_int.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -69,6 +71,48 @@ static void selected_by_scenario(out *o, const bo_report_input *in)
 	bo__report_table_end(o);
 }
 
+/* scenario_policy: promote: how many configurations ran under the base
+ * scenario only (left out of every fold: their weighted mean and worst
+ * stay empty), and each promotion as its "scenario_promote" event says.
+ * seen: n bitmasks of the scenarios each configuration ran under. */
+static void promote_note(out *o, const bo_report_input *in, const uint32_t *seen, size_t n)
+{
+	const bo_study *s = in->chart.c->s;
+	const char *head[3] = {"trial", "base value", "promotion"};
+	size_t i, only = 0, all = 0, np = 0, nsc = bo__scenario_count(s);
+	char buf[64];
+	for (i = 0; i < n; i++) {
+		only += seen[i] == (uint32_t)1 << s->promote.base;
+		all += seen[i] == (nsc >= 32 ? 0xffffffffu : ((uint32_t)1 << nsc) - 1);
+	}
+	for (i = 0; i < in->nevents; i++)
+		np += in->events[i].kind && !strcmp(in->events[i].kind, "scenario_promote");
+	bo__report_para_begin(o, NULL);
+	bo__report_putf(o, "scenario_policy promote: new configurations ran under the base scenario \"%s\"; the "
+			"best %lld of every %lld, and of the rest once exploration ended, were re-evaluated under "
+			"the other scenarios. %zu configuration%s ran under the base only (left out of select and "
+			"frontier, which judge a configuration across every scenario), %zu under every scenario; "
+			"%zu promotion%s:", bo__scenario_name(s, s->promote.base), (long long)s->promote.top,
+			(long long)s->promote.every, only, only == 1 ? "" : "s", all, np, np == 1 ? "" : "s");
+	bo__report_para_end(o);
+	if (!np)
+		return;
+	bo__report_table_begin(o, head, 3);
+	for (i = 0; i < in->nevents; i++) {
+		const bo_event *e = &in->events[i];
+		if (!e->kind || strcmp(e->kind, "scenario_promote"))
+			continue;
+		bo__report_row_begin(o);
+		snprintf(buf, sizeof buf, "%lld", (long long)e->trial_id);
+		bo__report_cell(o, "num", buf);
+		bo__report_num(e->amount, buf, sizeof buf);
+		bo__report_cell(o, "num", buf);
+		bo__report_cell(o, NULL, e->detail ? e->detail : "");
+		bo__report_row_end(o);
+	}
+	bo__report_table_end(o);
+}
+
 /* Scenarios (issue 10 item 4): each configuration's mean stored score
  * under each scenario (complete trials within every guardrail, repeats
  * averaged), with the weighted mean and the worst across scenarios
@@ -81,15 +125,18 @@ void bo__report_scenarios_section(out *o, const bo_report_input *in)
 	const char **keys = NULL, *head[40];
 	double *sum = NULL, *cnt = NULL, *v = NULL, *mean = NULL, *worst = NULL, *w = NULL;
 	size_t *ord = NULL;
+	uint32_t *seen = NULL;
+	int promote = s->scenario_policy == BO_SCEN_POLICY_PROMOTE;
 	bo_robust rm = {BO_ROBUST_MEAN, 1.0}, rw = {BO_ROBUST_WORST, 1.0};
 	char buf[128];
-	if (!s->nscenarios || !t || !s->score || nsc > 32)
+	if (!s->nscenarios || !t || (!s->score && !promote) || nsc > 32)
 		return;
 	bo__report_heading(o, 2, "scenarios", "Scenarios");
 	if (!(keys = bo__calloc(nt + 1, sizeof *keys)) || !(sum = bo__calloc((nt + 1) * nsc, sizeof *sum)) ||
 	    !(cnt = bo__calloc((nt + 1) * nsc, sizeof *cnt)) || !(v = bo__calloc((nt + 1) * nsc, sizeof *v)) ||
 	    !(mean = bo__calloc(nt + 1, sizeof *mean)) || !(worst = bo__calloc(nt + 1, sizeof *worst)) ||
-	    !(w = bo__calloc(nsc, sizeof *w)) || !(ord = bo__calloc(nt + 1, sizeof *ord))) {
+	    !(w = bo__calloc(nsc, sizeof *w)) || !(ord = bo__calloc(nt + 1, sizeof *ord)) ||
+	    !(seen = bo__calloc(nt + 1, sizeof *seen))) {
 		o->sb.failed = 1;
 		goto done;
 	}
@@ -102,11 +149,16 @@ void bo__report_scenarios_section(out *o, const bo_report_input *in)
 				break;
 		if (j == n)
 			keys[n++] = t[i].params_json;
+		seen[j] |= (uint32_t)1 << sk;
 		if (t[i].state == BO_TRIAL_COMPLETE && t[i].feasible == 1 && isfinite(t[i].score)) {
 			sum[j * nsc + (size_t)sk] += t[i].score;
 			cnt[j * nsc + (size_t)sk] += 1;
 		}
 	}
+	if (promote)
+		promote_note(o, in, seen, n);
+	if (!s->score)
+		goto done;
 	for (k = 0; k < nsc; k++)
 		w[k] = bo__scenario_weight(s, k);
 	for (i = 0; i < n * nsc; i++)
@@ -168,4 +220,5 @@ done:
 	bo__free(worst);
 	bo__free(w);
 	bo__free(ord);
+	bo__free(seen);
 }

@@ -20,7 +20,11 @@
  * - the time budget (budget.time, per_trial.time) is NOT enforced here:
  *   the library has no clock (DESIGN.md section 2); a caller who wants one
  *   stops asking;
- * - the sampler is told exactly what runner.c's observe() tells it.
+ * - the sampler is told exactly what runner.c's observe() tells it;
+ * - the study's pruner (runner/pruner.c, one instance per optimizer, fed
+ *   by bo_trial_report as runner.c's prune_check feeds it from step lines,
+ *   and told every finished trial) answers bo_trial_should_prune; the
+ *   caller stops the trial (the library cannot) and tells it pruned.
  *
  * With options.storage, the same trials are also recorded in a ledger
  * (runner/optimizer_ledger.c): the ledger's history is replayed at
@@ -45,6 +49,8 @@
 #include "core/trial.h"
 #include "core/utf8.h"
 #include "runner/optimizer_ledger.h"
+#include "runner/pruner.h"
+#include "runner/pruner_replay.h"
 #include "runner/reserve.h"
 #include "samplers/sampler.h"
 
@@ -62,6 +68,9 @@ struct bo_trial {
 	double cap;              /* most it is charged; NaN: none */
 	char *sampler;
 	char *reason;            /* bo_trial_set_reason, or NULL */
+	int64_t last_step;       /* the last step reported, -1: none */
+	int decided;             /* the pruner said stop at dec.step */
+	bo_prune_decision dec;
 };
 
 struct bo_optimizer {
@@ -79,6 +88,7 @@ struct bo_optimizer {
 	int64_t best_number;     /* -1: none */
 	double best_value;
 	bo__optledger *led;      /* options.storage: the ledger, else NULL */
+	bo_pruner *pr;           /* the study's pruner (never stops a trial: kind none) */
 };
 
 /* ---- locking and errors ---------------------------------------------- */
@@ -143,11 +153,17 @@ static int tell_locked(bo_optimizer *o, bo_trial *t, int state, double *cost);
 /* A finished trial of the ledger's history (bo__optledger_open): the
  * sampler learns it as runner.c's load_history teaches it. */
 static int seen_trial(void *ud, int64_t number, const double *x, int state, const double *metrics,
-		      double cost)
+		      double cost, const bo_trial_rec *rec)
 {
 	bo_optimizer *o = ud;
+	double v[BO_PRUNER_VALUES_MAX];
 	int rc;
 	if (state == BO_TRIAL_COMPLETE && (rc = note_best(o, number, x, metrics)) < 0)
+		return rc;
+	/* as the runner's load_history: the pruner learns every finished
+	 * trial, after its steps were replayed */
+	if (bo__pruner_values(&o->s->pruner, rec->metrics, rec->nmetrics, v) == 0 &&
+	    (rc = bo__pruner_finish(o->pr, number + 1, state, v, rec->cost)) < 0)
 		return rc;
 	return bo__sampler_tell_metrics(o->sm, number, x, state, metrics, cost);
 }
@@ -185,12 +201,13 @@ int bo_optimizer_new(bo_optimizer **out, const bo_study *s, const bo_optimizer_o
 	o->parallel = opt && opt->parallel > 0 ? opt->parallel : 1;
 	o->best_number = -1;
 	o->best_value = NAN;
-	if ((rc = bo__sampler_new(&o->sm, s, name, seed)) < 0)
+	if ((rc = bo__sampler_new(&o->sm, s, name, seed)) < 0 ||
+	    (rc = bo__pruner_new(&o->pr, &s->pruner)) < 0)
 		goto done;
 	if (opt && opt->storage) {
 		bo__optledger_totals tot;
 		if ((rc = bo__optledger_open(&o->led, s, opt->storage, bo__sampler_name(o->sm), seed,
-					     seen_trial, o, &tot)) < 0)
+					     o->pr, seen_trial, o, &tot)) < 0)
 			goto done;
 		o->nasked = tot.ntrials;
 		o->ntold = tot.nfinished;
@@ -202,6 +219,7 @@ int bo_optimizer_new(bo_optimizer **out, const bo_study *s, const bo_optimizer_o
 done:
 	if (o) {
 		bo__optledger_close(o->led);
+		bo__pruner_free(o->pr);
 		bo__sampler_free(o->sm);
 		if (mu_ok)
 			pthread_mutex_destroy(&o->mu);
@@ -231,6 +249,7 @@ void bo_optimizer_free(bo_optimizer *o)
 		trial_free(o->open[i]);
 	bo__free(o->open);
 	bo__free(o->held_x);
+	bo__pruner_free(o->pr);
 	bo__sampler_free(o->sm);
 	pthread_mutex_destroy(&o->mu);
 	bo__free(o);
@@ -328,6 +347,7 @@ int bo_optimizer_ask(bo_optimizer *o, bo_trial **out)
 		t->metrics[i] = NAN;
 	t->o = o;
 	t->number = o->nasked;
+	t->last_step = -1;
 	if (o->held_x) {
 		/* The proposal that did not fit last time, asked once. */
 		t->x = o->held_x;
@@ -468,6 +488,102 @@ done:
 	return rc;
 }
 
+/* ---- intermediate reports and pruning ----------------------------------- */
+
+/* Why t should stop, into why (one line): STOP_PRUNE (the pruner said so
+ * at a report), STOP_CAP (its usage so far, priced, reached its money
+ * cap; runner.c's police_jobs words it), or STOP_NONE. Lock held. */
+enum { STOP_NONE, STOP_PRUNE, STOP_CAP };
+
+static int stop_reason(const bo_optimizer *o, const bo_trial *t, char *why, size_t size)
+{
+	const bo_study *s = o->s;
+	double cost;
+	if (t->decided) {
+		snprintf(why, size, "pruned at step %lld by the %s rule: %s", (long long)t->dec.step,
+			 t->dec.rule, t->dec.detail);
+		return STOP_PRUNE;
+	}
+	cost = bo__pricebook_cost(&s->prices, t->usage, t->nusage);
+	if (!isfinite(t->cap) || !(cost >= t->cap))
+		return STOP_NONE;
+	if (t->cap == s->budget.trial_money)
+		snprintf(why, size, "reached the per-trial money cap (%.6g %s)", t->cap, s->prices.currency);
+	else
+		snprintf(why, size, "reached its money cap (%.6g %s, its share of the money budget)", t->cap,
+			 s->prices.currency);
+	return STOP_CAP;
+}
+
+int bo_trial_report(bo_trial *t, int64_t step, const char *const *names, const double *values,
+		    size_t n)
+{
+	bo_optimizer *o;
+	bo_kv *kv = NULL;
+	size_t nkv = 0, capkv = 0, i;
+	double v[BO_PRUNER_VALUES_MAX];
+	bo_prune_decision d;
+	int rc = 0;
+
+	if (!t || (n > 0 && (!names || !values)))
+		return bo__error(BO_EMISUSE, "bo_trial_report: trial, names and values must not be NULL");
+	o = t->o;
+	lock(o);
+	if (step < 0) {
+		rc = bo__error(BO_EINVAL, "trial %lld: step %lld is negative", (long long)t->number,
+			       (long long)step);
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		if (!names[i] || !names[i][0]) {
+			rc = bo__error(BO_EINVAL, "trial %lld: a reported value needs a name", (long long)t->number);
+			goto done;
+		}
+		if (!isfinite(values[i])) {
+			rc = bo__error(BO_EINVAL, "trial %lld: \"%s\" = %g at step %lld is not finite",
+				       (long long)t->number, names[i], values[i], (long long)step);
+			goto done;
+		}
+		if ((rc = bo__kv_push(&kv, &nkv, &capkv, names[i], values[i])) < 0)
+			goto done;
+	}
+	if (o->led && (rc = bo__optledger_step(o->led, t->number, step, kv, nkv, t->usage, t->nusage)) < 0)
+		goto done;
+	t->last_step = step;
+	/* as runner.c's prune_check: the values the pruner reads and the
+	 * cost so far (here: the usage added so far, priced) */
+	if (bo__pruner_values(&o->s->pruner, kv, nkv, v) == 0) {
+		double cost = bo__pricebook_cost(&o->s->prices, t->usage, t->nusage);
+		if ((rc = bo__pruner_report(o->pr, t->number + 1, step, v, cost, &d)) < 0)
+			goto done;
+		if (d.prune && !t->decided) {
+			t->dec = d;
+			t->decided = 1;
+		}
+	}
+done:
+	bo__kv_free(kv, nkv);
+	keep_error(o, rc);
+	unlock(o);
+	return rc;
+}
+
+int bo_trial_should_prune(bo_trial *t, char *why, size_t size)
+{
+	char buf[600];
+	int k;
+	if (why && size > 0)
+		why[0] = '\0';
+	if (!t)
+		return bo__error(BO_EMISUSE, "bo_trial_should_prune: trial must not be NULL");
+	lock(t->o);
+	k = stop_reason(t->o, t, buf, sizeof buf);
+	unlock(t->o);
+	if (k != STOP_NONE && why && size > 0)
+		snprintf(why, size, "%s", buf);
+	return k != STOP_NONE;
+}
+
 /* ---- tell ------------------------------------------------------------ */
 
 /* The value best() ranks a complete trial by into *v, and its goal (+1
@@ -527,8 +643,9 @@ static int tell_locked(bo_optimizer *o, bo_trial *t, int state, double *cost)
 	double charged, price;
 	size_t i;
 	int rc = 0, orc, final_state;
-	const char *reason = t->reason;
-	char why[300] = "";
+	const char *reason = t->reason, *stop = NULL;
+	char why[600] = "";
+	double v[BO_PRUNER_VALUES_MAX];
 
 	/* Charge first: whatever fails below, the trial's cost counts. */
 	price = bo__pricebook_cost(&s->prices, t->usage, t->nusage);
@@ -554,6 +671,18 @@ static int tell_locked(bo_optimizer *o, bo_trial *t, int state, double *cost)
 					snprintf(why, sizeof why, "told complete without metric \"%s\"",
 						 s->metrics[i].name);
 			}
+	} else if (state == BO_TELL_PRUNED) {
+		/* recorded as the runner records a trial it stopped */
+		int k = stop_reason(o, t, why, sizeof why);
+		final_state = k == STOP_CAP ? BO_TRIAL_FAILED : BO_TRIAL_PRUNED;
+		stop = k == STOP_CAP ? "cap" : "prune";
+		if (k == STOP_NONE && t->last_step >= 0)
+			snprintf(why, sizeof why, "pruned at step %lld by the caller rule: %s",
+				 (long long)t->last_step, t->reason ? t->reason : "told pruned by the caller");
+		else if (k == STOP_NONE)
+			snprintf(why, sizeof why, "pruned by the caller before any report%s%s",
+				 t->reason ? ": " : "", t->reason ? t->reason : "");
+		reason = why;
 	} else if (state != BO_TELL_FAILED) {
 		rc = bo__error(BO_EMISUSE, "bo_optimizer_tell: unknown state %d (trial %lld told as failed)",
 			       state, (long long)t->number);
@@ -574,10 +703,19 @@ static int tell_locked(bo_optimizer *o, bo_trial *t, int state, double *cost)
 		e.cost = charged;
 		e.price = price;
 		e.reserved = t->reserved;
-		e.reason = final_state == BO_TRIAL_FAILED ? reason : NULL;
+		e.reason = final_state != BO_TRIAL_COMPLETE ? reason : NULL;
+		e.stop = stop;
 		if ((orc = bo__optledger_finish(o->led, t->number, &e)) < 0 && rc == 0)
 			rc = orc;
 	}
+	/* the pruner learns how it ended (runner_finish.c's pruner finish) */
+	for (i = 0; i < s->pruner.nmetrics && i < BO_PRUNER_VALUES_MAX; i++) {
+		int m = bo__study_find_metric(s, s->pruner.metrics[i]);
+		v[i] = m >= 0 ? t->metrics[m] : NAN;
+	}
+	if (s->pruner.nmetrics <= BO_PRUNER_VALUES_MAX &&
+	    (orc = bo__pruner_finish(o->pr, t->number + 1, final_state, v, charged)) < 0 && rc == 0)
+		rc = orc;
 	orc = bo__sampler_tell_metrics(o->sm, t->number, t->x, final_state, t->metrics, charged);
 	if (rc == 0)
 		rc = orc;

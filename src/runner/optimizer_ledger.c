@@ -29,6 +29,7 @@
 #include "core/error.h"
 #include "runner/doctor.h"
 #include "runner/orphans.h"
+#include "runner/pruner_replay.h"
 #include "storage/ledger_check.h"
 #include "storage/storage.h"
 
@@ -100,7 +101,8 @@ static void orphan_recovered(void *ud, int64_t id, double cost, double uncapped,
 
 /* ---- history ------------------------------------------------------------ */
 
-static int replay(bo__optledger *l, bo__optledger_seen_fn seen, void *ud, bo__optledger_totals *tot)
+static int replay(bo__optledger *l, bo_pruner *pr, bo__optledger_seen_fn seen, void *ud,
+		  bo__optledger_totals *tot)
 {
 	const bo_study *s = l->s;
 	bo_trial_query q = BO_TRIAL_QUERY_INIT;
@@ -114,7 +116,8 @@ static int replay(bo__optledger *l, bo__optledger_seen_fn seen, void *ud, bo__op
 		rc = BO_ENOMEM;
 		goto done;
 	}
-	if ((rc = l->st->ops->trials(l->st, &q, &t, &n)) < 0)
+	if ((rc = l->st->ops->trials(l->st, &q, &t, &n)) < 0 ||
+	    (rc = bo__pruner_replay_steps(pr, &s->pruner, l->st, t, n)) < 0)
 		goto done;
 	for (i = 0; i < n; i++) {
 		if (t[i].state != BO_TRIAL_COMPLETE && t[i].state != BO_TRIAL_FAILED &&
@@ -124,7 +127,8 @@ static int replay(bo__optledger *l, bo__optledger_seen_fn seen, void *ud, bo__op
 		tot->nfinished++;
 		if (isfinite(t[i].cost))
 			tot->max_cost = fmax(tot->max_cost, t[i].cost);
-		if ((rc = seen(ud, t[i].id - 1, x, t[i].state, m, isfinite(t[i].cost) ? t[i].cost : 0.0)) < 0)
+		if ((rc = seen(ud, t[i].id - 1, x, t[i].state, m, isfinite(t[i].cost) ? t[i].cost : 0.0,
+			       &t[i])) < 0)
 			goto done;
 	}
 	rc = 0;
@@ -138,8 +142,8 @@ done:
 /* ---- open and close ------------------------------------------------------ */
 
 int bo__optledger_open(bo__optledger **out, const bo_study *s, const char *storage,
-		       const char *sampler, uint64_t seed, bo__optledger_seen_fn seen, void *ud,
-		       bo__optledger_totals *tot)
+		       const char *sampler, uint64_t seed, bo_pruner *pr, bo__optledger_seen_fn seen,
+		       void *ud, bo__optledger_totals *tot)
 {
 	bo__optledger *l;
 	bo_ledger_open_options lo = BO_LEDGER_OPEN_OPTIONS_INIT;
@@ -177,6 +181,7 @@ int bo__optledger_open(bo__optledger **out, const bo_study *s, const char *stora
 		goto fail;
 	event(l, 0, "run_start", NAN, "run %lld: ask/tell through the library (pid %lld), seed %llu, sampler %s",
 	      (long long)l->run_id, (long long)getpid(), (unsigned long long)seed, sampler);
+	memset(&oc, 0, sizeof oc);   /* adopt: none (no Slurm job to take back) */
 	oc.st = l->st;
 	oc.s = s;
 	oc.ledger_path = l->path;
@@ -190,7 +195,7 @@ int bo__optledger_open(bo__optledger **out, const bo_study *s, const char *stora
 		goto fail;
 	tot->ntrials = lt.ntrials;
 	tot->spent = lt.spent;
-	if ((rc = replay(l, seen, ud, tot)) < 0)
+	if ((rc = replay(l, pr, seen, ud, tot)) < 0)
 		goto fail;
 	*out = l;
 	return 0;
@@ -270,6 +275,18 @@ done:
 	return rc;
 }
 
+int bo__optledger_step(bo__optledger *l, int64_t number, int64_t step, const bo_kv *values,
+		       size_t n, const bo_kv *usage, size_t nusage)
+{
+	int rc;
+	if ((rc = l->st->ops->trial_step(l->st, number + 1, step, values, n)) < 0)
+		return rc;
+	if (nusage > 0 && (rc = l->st->ops->trial_progress(l->st, number + 1, usage, nusage)) < 0)
+		return rc;
+	beat(l);
+	return 0;
+}
+
 int bo__optledger_finish(bo__optledger *l, int64_t number, const bo__optledger_end *e)
 {
 	const bo_study *s = l->s;
@@ -326,6 +343,10 @@ int bo__optledger_finish(bo__optledger *l, int64_t number, const bo__optledger_e
 	if (e->cost != e->price)
 		event(l, rec.id, "cap_clamped", e->price, "trial %lld priced at %.6g, charged its money cap %.6g",
 		      (long long)rec.id, e->price, e->cost);
+	/* as the runner's kill_job writes it when it stops a trial */
+	if (e->stop)
+		event(l, rec.id, e->stop, e->cost, "trial %lld stopped: %s", (long long)rec.id,
+		      e->reason ? e->reason : "");
 	beat(l);
 done:
 	bo__kv_free(metrics, nmetrics);

@@ -265,6 +265,8 @@ static int recover_one(const bo_orphan_ctx *c, bo_trial_rec *t, double boot)
 		f.pid = t->pid;
 		f.host = t->host;
 		f.folder = t->folder;
+		f.scenario = t->scenario;
+		f.repeat = t->repeat;
 		bo__trial_record_write(t->folder, &f, c->record_mode, 1);
 	}
 	c->recovered(c->ud, t->id, cost, uncapped, (int)killed);

@@ -357,6 +357,8 @@ static int units_setup(runner *r)
 	int rc;
 	if ((rc = bo__units_new(&r->units, s, rep)) < 0)
 		return rc;
+	if ((rc = bo__run_promote_setup(r)) < 0)
+		return rc;
 	if (bo__units_per_config(r->units) > 1 && (r->w || r->fid))
 		return bo__error(BO_EINVAL, "scenarios and repeats are run by one runner without "
 				 "fidelity: for now (%s)", r->w ? "this is a worker" : "the study has fidelity:");
@@ -377,6 +379,7 @@ static void units_clear(runner *r)
 		bo__scenario_view_free(r->views[k]);
 	bo__free(r->views);
 	bo__units_free(r->units);
+	bo__run_promote_clear(r);
 }
 
 static int ledger_path(const bo_study *s, const char *override, char *buf, size_t size)
@@ -644,7 +647,8 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 	r->elapsed_before = tot.elapsed_s - (mono_now() - r->t0);
 	if (r->elapsed_before < 0)
 		r->elapsed_before = 0;
-	if ((rc = bo__run_load_history(r)) < 0 || (rc = bo__confirm_resume(r)) < 0)
+	if ((rc = bo__run_load_history(r)) < 0 || (rc = bo__confirm_resume(r)) < 0 ||
+	    (rc = bo__run_promote_settle(r)) < 0)
 		goto done;
 	{
 		/* workers: each alert once per study, whichever worker's
@@ -687,9 +691,9 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 		}
 		rc = 0;
 		if (r->w && r->w->refused && r->njobs == 0 && !r->stop_launch) {
-			/* worker: others' reservations may come back */
-			struct timespec nap = {0, WAIT_SLICE_MS * 1000000L};
-			nanosleep(&nap, NULL);
+			/* worker: others' reservations may come back (their
+			 * finish wakes it: runner/worker.h) */
+			bo__worker_idle(r->w, r->st, WAIT_SLICE_MS);
 		}
 		if (r->w)
 			r->w->refused = 0;
@@ -700,8 +704,7 @@ static int run_main(const bo_study *s, const bo_run_options *opt, const bo_worke
 			 * again. Looks again after one slice (one cheap read), not
 			 * four: a study of short trials ends when its last worker
 			 * sees that nothing runs (bench/scale) */
-			struct timespec nap = {0, WAIT_SLICE_MS * 1000000L};
-			nanosleep(&nap, NULL);
+			bo__worker_idle(r->w, r->st, WAIT_SLICE_MS);
 			if (r->w->sync.nqueued > 0)
 				r->stop_launch = 0;
 		} else if (r->njobs == 0 && r->stop_launch) {
@@ -766,7 +769,7 @@ done:
 		bo__error(rc, "%s", msg);
 	}
 	if (began) {
-		char asks[128] = "";
+		char asks[128] = "", waits[128] = "";
 		int64_t nasks = 0, ninline = 0;
 		double longest = 0;
 		int async = 0;
@@ -779,8 +782,11 @@ done:
 				snprintf(asks, sizeof asks, " (%lld asks, synchronous; the longest %.3g s)",
 					 (long long)nasks, longest);
 		}
-		bo__run_event(r, 0, "run_end", r->spent, "run %lld ended: %s%s", (long long)r->run_id,
-		      rc < 0 ? bo_error_last() : r->stop_reason, asks);
+		if (r->w)
+			snprintf(waits, sizeof waits, " (idle waits: %lld woken by a notification, %lld by the poll)",
+				 (long long)r->w->nwoken, (long long)r->w->npolled);
+		bo__run_event(r, 0, "run_end", r->spent, "run %lld ended: %s%s%s", (long long)r->run_id,
+		      rc < 0 ? bo_error_last() : r->stop_reason, asks, waits);
 		r->st->ops->run_end(r->st, r->run_id, wall_now());
 	}
 	bo__exec_free(r->ex);

@@ -127,6 +127,22 @@ static void last_stderr_line(const char *folder, char *out, size_t size)
 	bo__utf8_clean_buf(buf + start, end - start, out, size);
 }
 
+int bo__run_params_kv(const bo_study *s, const double *x, bo_kv **out, size_t *n)
+{
+	size_t i;
+	*n = 0;
+	if (!(*out = bo__calloc(s->nparams ? s->nparams : 1, sizeof **out)))
+		return BO_ENOMEM;
+	for (i = 0; i < s->nparams; i++) {
+		if (isnan(x[i]))
+			continue;
+		(*out)[*n].name = s->params[i].name;
+		(*out)[*n].value = x[i];
+		(*n)++;
+	}
+	return 0;
+}
+
 /* The study a trial of job j is judged under: its scenario's view (inputs
  * and prices of that scenario), or the study. */
 static const bo_study *judged_under(const runner *r, const job_ctx *j)
@@ -309,8 +325,14 @@ int bo__run_finish_job(runner *r, job_ctx *j)
 	bo__run_clamp_event(r, j->id, uncapped, cost);
 	rec.params_json = j->params_json;
 	rec.started_at = j->started_at;
-	if ((rc = bo__trial_record_write(j->folder, &rec, r->group ? 0640 : 0600,
-					  r->record_sync)) < 0)
+	rec.scenario = (char *)j->unit.scenario;
+	rec.repeat = j->unit.repeat;
+	/* the parameters too: doctor restores a trial from its last record */
+	if ((rc = bo__run_params_kv(s, j->x, &rec.params, &rec.nparams)) < 0)
+		goto done;
+	rc = bo__trial_record_write(j->folder, &rec, r->group ? 0640 : 0600, r->record_sync);
+	bo__free(rec.params);
+	if (rc < 0)
 		goto done;
 
 	r->reserved -= j->reserved;
@@ -337,8 +359,13 @@ int bo__run_finish_job(runner *r, job_ctx *j)
 		goto done;
 	if (r->w && (rc = bo__worker_mark(r->w, j->id)) < 0)
 		goto done;
-	/* a confirmation's re-evaluation is no proposal: exploration has ended */
-	if (!j->confirm && (rc = bo__run_units_tell(r, j->id, j->x, rec.state, mvals, cost)) < 0)
+	/* a confirmation's re-evaluation is no proposal: exploration has ended;
+	 * under scenario_policy: promote, only base units are (runner_promote.c) */
+	if (r->promote)
+		rc = bo__run_promote_finished(r, j, &rec, mvals);
+	else if (!j->confirm)
+		rc = bo__run_units_tell(r, j->id, j->x, rec.state, mvals, cost);
+	if (rc < 0)
 		goto done;
 	if (r->fid && (rc = bo__fidelity_finished(r->fid, j->id,
 						   bo__fidelity_rank_value(s, rec.state, rec.feasible, rec.score,

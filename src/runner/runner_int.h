@@ -9,7 +9,8 @@
  * runner_launch.c (ask, reserve, launch), runner_worker.c (a worker's
  * shared budget on PostgreSQL), runner_finish.c (charge, record, tell),
  * runner_recover.c (orphans and the history of a resumed study), confirm.c
- * (the confirmation phase: runner/confirm.h).
+ * (the confirmation phase: runner/confirm.h), runner_promote.c
+ * (scenario_policy: promote).
  */
 #ifndef BO_RUNNER_INT_H
 #define BO_RUNNER_INT_H
@@ -33,6 +34,7 @@
 #include "runner/fidelity.h"
 #include "runner/fidelity_bohb.h"
 #include "samplers/mfgp.h"
+#include "runner/promote.h"
 #include "runner/protocol.h"
 #include "runner/pruner.h"
 #include "runner/reserve.h"
@@ -140,6 +142,8 @@ typedef struct runner {
 	bo_unit_id held_id;
 	bo_confirm *confirm;     /* the confirmation phase (runner/confirm.h), or NULL */
 	int held_conf;           /* held_x is a confirmation re-evaluation, unit held_id */
+	bo_promote *promote;     /* scenario_policy: promote (runner_promote.c), or NULL */
+	int held_promo;          /* held_x is a promotion unit (bo__run_promote_hold) */
 } runner;
 
 /* The clocks (core/clock.h) under the names the loop uses. */
@@ -182,6 +186,18 @@ void bo__run_remove_job(runner *r, job_ctx *j);
 void bo__run_on_line(void *ud, bo_job *job, const char *line, size_t len, int too_long);
 
 /* ---- runner_job.c ---- */
+/* Trials finished in the study: this runner's, or for a worker the whole
+ * study's it has told its sampler (and so counted in r->max_cost),
+ * whichever is more. The rules that wait for a
+ * first cost ("the first trial runs alone", the reservation without a
+ * prediction) read it: a worker learns costs from the others' trials too
+ * (bo__worker_refresh keeps max_cost), so it must not wait for one of its
+ * own while another worker's trial runs. */
+int64_t bo__run_finished_anywhere(const runner *r);
+/* The active parameters of x as name/value pairs (names borrowed from s),
+ * as a trial record keeps them; free *out with bo__free. Returns 0 or
+ * BO_ENOMEM. */
+int bo__run_params_kv(const bo_study *s, const double *x, bo_kv **out, size_t *n);
 int bo__run_build_argv(const bo_study *s, const double *x, const bo_unit_id *u, char ***out);
 int bo__run_build_env(runner *r, const job_ctx *j, const char *pjson, char ***out);
 int bo__run_mkdir_p(const char *path, mode_t mode);
@@ -219,5 +235,17 @@ void bo__run_heartbeat_usage(runner *r, job_ctx *j);
 /* ---- runner_recover.c ---- */
 int bo__run_recover_orphans(runner *r);
 int bo__run_load_history(runner *r);
+
+/* ---- runner_promote.c ---- */
+int bo__run_promote_setup(runner *r);
+void bo__run_promote_clear(runner *r);
+double bo__run_promote_explore_left(const runner *r);
+void bo__run_promote_explore_end(runner *r, const char *fmt, ...) BO__PRINTF(2, 3);
+int bo__run_promote_hold(runner *r);
+int bo__run_promote_launched(runner *r, const job_ctx *j);
+int bo__run_promote_finished(runner *r, const job_ctx *j, const bo_trial_rec *rec, const double *m);
+int bo__run_promote_replay(runner *r, const bo_trial_rec *t, const double *x, const double *m);
+int bo__run_promote_settle(runner *r);
+int bo__run_promote_decision(runner *r);
 
 #endif

@@ -88,9 +88,15 @@ int bo__run_launch_decision(runner *r)
 		bo__run_stop_launching(r, "budget_stop", "time budget reached (%g s)", b->time_s);
 		return LAUNCH_STOP;
 	}
+	if (r->promote) {
+		/* scenario_policy: promote: the reserve, and the final rung */
+		int d = bo__run_promote_decision(r);
+		if (d != LAUNCH_OK)
+			return d == LAUNCH_WAIT ? launch_wait(r) : d;
+	}
 	/* No cap and no cost known: the first trial runs alone (asking
 	 * before it could be launched would only hold a proposal). */
-	if (is_money_limited(r) && !isfinite(b->trial_money) && r->nfinished == 0 &&
+	if (is_money_limited(r) && !isfinite(b->trial_money) && bo__run_finished_anywhere(r) == 0 &&
 	    running_anywhere(r) > 0)
 		return launch_wait(r);
 	return LAUNCH_OK;
@@ -98,10 +104,12 @@ int bo__run_launch_decision(runner *r)
 
 /* The reservation of proposal x (runner/reserve.c): from the cost model's
  * prediction for x; when the money left cannot fit it and nothing runs, a
- * cheaper configuration near it replaces it (x is overwritten). Returns
- * LAUNCH_OK with *ro set, LAUNCH_WAIT (x is kept for the next try),
- * LAUNCH_STOP, or an error. */
-static int reserve_proposal(runner *r, int64_t number, double *x, bo_reserve_out *ro)
+ * cheaper configuration near it replaces it (x is overwritten). fresh: x
+ * is a new configuration, which under scenario_policy: promote must leave
+ * the reserve (when it cannot, exploration ends: LAUNCH_WAIT, and x is
+ * dropped). Returns LAUNCH_OK with *ro set, LAUNCH_WAIT (x is kept for the
+ * next try), LAUNCH_STOP, or an error. */
+static int reserve_proposal(runner *r, int64_t number, double *x, bo_reserve_out *ro, int fresh)
 {
 	const bo_budget *b = &r->s->budget;
 	bo_reserve_in in;
@@ -111,11 +119,13 @@ static int reserve_proposal(runner *r, int64_t number, double *x, bo_reserve_out
 	memset(&in, 0, sizeof in);
 	in.budget = b;
 	in.left = b->money - r->spent - r->reserved - bo__run_overrun(r);
+	if (fresh)
+		in.left = fmin(in.left, bo__run_promote_explore_left(r));
 	in.slots = (int64_t)r->parallel - (int64_t)r->njobs;
 	if (b->trials > 0 && b->trials - r->ntrials < in.slots)
 		in.slots = b->trials - r->ntrials;
 	in.running = running_anywhere(r);
-	in.nfinished = r->nfinished;
+	in.nfinished = bo__run_finished_anywhere(r);
 	in.max_cost = r->max_cost;
 	in.predicted = NAN;
 	in.model = model;
@@ -135,6 +145,12 @@ static int reserve_proposal(runner *r, int64_t number, double *x, bo_reserve_out
 				      ro->need, ro->basis, in.left);
 			}
 			rc = launch_wait(r);
+		} else if (fresh && r->promote) {
+			bo__run_promote_explore_end(r, "the exploration share of the money budget (%.6g %s) "
+						    "has %.6g left and the next configuration needs %.6g",
+						    (1.0 - r->s->promote.reserve) * b->money, r->s->prices.currency,
+						    in.left, ro->need);
+			rc = LAUNCH_WAIT;
 		} else {
 			bo__run_stop_launching(r, "budget_stop",
 				       "money budget reached: %.6g %s left, the next trial needs a reservation of %.6g (%s)",
@@ -244,6 +260,7 @@ int bo__run_launch_one(runner *r)
 	double reserve;
 	int64_t number = r->ntrials, claimed = 0, asked, utok;
 	int conf;                /* a confirmation re-evaluation (runner/confirm.h) */
+	int promo;               /* a promotion unit (runner_promote.c) */
 	double *ux = NULL;       /* units: the configuration as it must run */
 	bo_fid_next fn;
 
@@ -260,8 +277,16 @@ int bo__run_launch_one(runner *r)
 	/* units: a configuration's remaining units launch before any new one */
 	if (!r->held_x && r->units && (rc = units_hold_next(r)) < 0)
 		goto done;
+	/* scenario_policy: promote: then a promotion; once exploration is
+	 * over, nothing new */
+	if (r->promote && (rc = bo__run_promote_hold(r)) < 0)
+		goto done;
+	if (r->promote && !r->held_x && bo__promote_explored(r->promote) && !bo__asker_pending(r->asker)) {
+		rc = LAUNCH_WAIT;
+		goto done;
+	}
 	utok = -1;
-	bo__unit_id_of(s, 0, 0, &j->unit);
+	bo__unit_id_of(s, r->promote ? bo__promote_base(r->promote) : 0, 0, &j->unit);
 	if (r->held_x && r->held_unit) {
 		utok = r->held_tok;
 		j->unit = r->held_id;
@@ -270,7 +295,8 @@ int bo__run_launch_one(runner *r)
 	if (conf)
 		j->unit = r->held_id;
 	j->confirm = conf;
-	r->held_unit = r->held_conf = 0;
+	promo = r->held_x && r->held_promo;
+	r->held_unit = r->held_conf = r->held_promo = 0;
 	if (r->held_x) {
 		j->x = r->held_x;
 		r->held_x = NULL;
@@ -318,6 +344,11 @@ int bo__run_launch_one(runner *r)
 				number = asked;   /* a worker's count may have moved since */
 			}
 		}
+		if (rc == BO_DONE && r->promote) {
+			bo__run_promote_explore_end(r, "the sampler stopped: %s", bo_error_last());
+			rc = LAUNCH_WAIT;
+			goto done;
+		}
 		if (rc == BO_DONE) {
 			bo__run_stop_launching(r, "sampler_stop", "%s", bo_error_last());
 			rc = LAUNCH_STOP;
@@ -341,7 +372,7 @@ int bo__run_launch_one(runner *r)
 		}
 		memcpy(ux, j->x, s->nparams * sizeof *ux);
 	}
-	if (!claimed && (rc = reserve_proposal(r, number, j->x, &ro)) == LAUNCH_OK) {
+	if (!claimed && (rc = reserve_proposal(r, number, j->x, &ro, utok < 0 && !conf)) == LAUNCH_OK) {
 		if (r->w) {
 			/* every worker's charges and running trials, from the
 			 * ledger; checked again under the budget row's lock at
@@ -370,11 +401,12 @@ int bo__run_launch_one(runner *r)
 		}
 	}
 	if (!claimed && rc != LAUNCH_OK) {
-		if (rc == LAUNCH_WAIT) {
+		if (rc == LAUNCH_WAIT && !(r->promote && utok < 0 && bo__promote_explored(r->promote))) {
 			r->held_x = j->x;   /* the same proposal, once money frees */
 			j->x = NULL;
 			r->held_unit = utok >= 0;
 			r->held_conf = conf;
+			r->held_promo = promo;
 			r->held_tok = utok;
 			r->held_id = j->unit;
 			r->held_fid = fn;
@@ -393,19 +425,8 @@ int bo__run_launch_one(runner *r)
 	rec.run_id = r->run_id;
 	rec.sampler = conf ? (char *)BO_CONFIRM_SAMPLER : (char *)bo__sampler_name(r->sm);
 	rec.params_json = pjson;
-	rec.nparams = 0;
-	rec.params = bo__calloc(s->nparams ? s->nparams : 1, sizeof *rec.params);
-	if (!rec.params) {
-		rc = BO_ENOMEM;
+	if ((rc = bo__run_params_kv(s, j->x, &rec.params, &rec.nparams)) < 0)
 		goto done;
-	}
-	for (i = 0; i < s->nparams; i++) {
-		if (isnan(j->x[i]))
-			continue;
-		rec.params[rec.nparams].name = s->params[i].name;
-		rec.params[rec.nparams].value = j->x[i];
-		rec.nparams++;
-	}
 	rec.reserved = reserve;
 	rec.reserve_basis = ro.basis;
 	rec.cap = ro.cap;
@@ -467,7 +488,9 @@ int bo__run_launch_one(runner *r)
 	j->id = rec.id;
 	j->reserved = reserve;
 	j->started_at = rec.started_at;
-	if (r->units && !conf && (rc = bo__units_launched(r->units, utok, j->x, j->id)) < 0)
+	if (r->units && !conf && !promo && (rc = bo__units_launched(r->units, utok, j->x, j->id)) < 0)
+		goto done;
+	if ((rc = bo__run_promote_launched(r, j)) < 0)
 		goto done;
 	if (bo__sampler_reason(r->sm))
 		bo__run_event(r, j->id, "sampler", NAN, "trial %lld: auto uses %s", (long long)j->id,
@@ -513,6 +536,7 @@ int bo__run_launch_one(runner *r)
 	spec.envp = j->envp;
 	spec.workdir = s->evaluator.workdir ? s->evaluator.workdir : s->dir;
 	spec.log_dir = j->folder;
+	spec.log_dir_new = 1;   /* made above; never an existing folder */
 	spec.on_line = bo__run_on_line;
 	spec.ud = r;
 	for (i = 0; j->envp[i]; i++)
@@ -537,7 +561,7 @@ int bo__run_launch_one(runner *r)
 	{
 		/* Where its processes are, for a runner that finds it orphaned. */
 		bo_job_status st;
-		bo__exec_status(j->job, &st);
+		bo__exec_ident(j->job, &st);
 		if (st.pid > 0)
 			r->st->ops->trial_launched(r->st, j->id, st.pid, (int64_t)st.start_time, st.cgroup, NULL);
 		if (st.slurm_job > 0)

@@ -24,6 +24,7 @@
 #include "runner/fidelity_run.h"
 #include "runner/orphans.h"
 #include "runner/pruner.h"
+#include "runner/pruner_replay.h"
 #include "runner/slurm_jobs.h"
 #include "samplers/sampler.h"
 #include "storage/storage.h"
@@ -132,33 +133,7 @@ int bo__run_recover_orphans(runner *r)
  * reported, so median, ASHA and Hyperband go on from where they were. */
 static int replay_steps(runner *r, const bo_trial_rec *t, size_t nt)
 {
-	const bo_pruner_spec *ps = &r->s->pruner;
-	bo_step_row *rows = NULL;
-	size_t n = 0, i = 0, k = 0, m;
-	double v[64];
-	int rc = 0;
-	if (!r->pr || ps->kind == BO_PRUNER_NONE || ps->nmetrics > 64 || !r->st->ops->steps)
-		return 0;
-	if ((rc = r->st->ops->steps(r->st, &rows, &n)) < 0)
-		return rc;
-	while (i < n && rc == 0) {
-		int64_t id = rows[i].trial_id, step = rows[i].step;
-		size_t j = i;
-		for (m = 0; m < ps->nmetrics; m++)
-			v[m] = NAN;
-		for (; j < n && rows[j].trial_id == id && rows[j].step == step; j++)
-			for (m = 0; m < ps->nmetrics; m++)
-				if (!strcmp(rows[j].name, ps->metrics[m]))
-					v[m] = rows[j].value;
-		while (k < nt && t[k].id < id)
-			k++;
-		if (k < nt && t[k].id == id &&
-		    (t[k].state == BO_TRIAL_COMPLETE || t[k].state == BO_TRIAL_PRUNED || t[k].state == BO_TRIAL_FAILED))
-			rc = bo__pruner_replay(r->pr, id, step, v);
-		i = j;
-	}
-	bo__step_rows_free(rows, n);
-	return rc;
+	return bo__pruner_replay_steps(r->pr, &r->s->pruner, r->st, t, nt);
 }
 
 /* A stored trial rebuilds the rungs (in id order; finished ones with
@@ -207,9 +182,12 @@ int bo__run_load_history(runner *r)
 						       t[i].scenario ? t[i].scenario : "default",
 						       t[i].repeat)) < 0)
 			goto done;
-		if (!r->w && !bo__confirm_is_trial(&t[i]) &&
-		    (t[i].state == BO_TRIAL_COMPLETE || t[i].state == BO_TRIAL_FAILED ||
-		     t[i].state == BO_TRIAL_PRUNED)) {
+		if (r->promote) {
+			if ((rc = bo__run_promote_replay(r, &t[i], x, m)) < 0)
+				goto done;
+		} else if (!r->w && !bo__confirm_is_trial(&t[i]) &&
+			   (t[i].state == BO_TRIAL_COMPLETE || t[i].state == BO_TRIAL_FAILED ||
+			    t[i].state == BO_TRIAL_PRUNED)) {
 			if ((rc = bo__run_units_tell(r, t[i].id, x, t[i].state, m, t[i].cost)) < 0)
 				goto done;
 		}

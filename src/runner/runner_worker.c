@@ -76,6 +76,14 @@ static int do_claim(void *arg)
 	return bo__pg_claim_queued(a->r->st, &a->t, worker_limit(a->r), &a->rate);
 }
 
+int64_t bo__run_finished_anywhere(const runner *r)
+{
+	/* told: each of them is in r->max_cost (bo__worker_refresh) */
+	if (r->w && r->w->ntold > r->nfinished)
+		return r->w->ntold;
+	return r->nfinished;
+}
+
 /* Claims a queued configuration into x: *id its trial, 0 when none. Its
  * reservation comes before its configuration is known (the claim takes it
  * under the budget row's lock), so it follows the rule without a
@@ -97,7 +105,7 @@ int bo__run_worker_claim(runner *r, double *x, bo_reserve_out *ro, int64_t *id)
 	in.left = b->money - r->spent - r->reserved - bo__run_overrun(r);
 	in.slots = (int64_t)r->parallel - (int64_t)r->njobs;
 	in.running = (int64_t)r->njobs;
-	in.nfinished = r->nfinished;
+	in.nfinished = bo__run_finished_anywhere(r);
 	in.max_cost = r->max_cost;
 	in.predicted = NAN;
 	reserve = bo__reserve_for(&in, ro) == BO_RESERVE_OK ? ro->reserve : ro->need;

@@ -40,6 +40,22 @@ static void put_str(bo_strbuf *sb, const char *key, const char *v)
 	bo__sb_putc(sb, '\n');
 }
 
+static void put_num(bo_strbuf *sb, const char *key, double v)
+{
+	bo__sb_puts(sb, key);
+	bo__sb_putc(sb, '\t');
+	bo__sb_num17(sb, v);
+	bo__sb_putc(sb, '\n');
+}
+
+static void put_int(bo_strbuf *sb, const char *key, long long v)
+{
+	bo__sb_puts(sb, key);
+	bo__sb_putc(sb, '\t');
+	bo__sb_int(sb, v);
+	bo__sb_putc(sb, '\n');
+}
+
 static void put_kv(bo_strbuf *sb, const char *kind, const bo_kv *kv, size_t n)
 {
 	size_t i;
@@ -48,7 +64,9 @@ static void put_kv(bo_strbuf *sb, const char *kind, const bo_kv *kv, size_t n)
 			continue;
 		put_str(sb, kind, kv[i].name);
 		sb->len--;   /* the name's newline: the value follows */
-		bo__sb_printf(sb, "\t%.17g\n", kv[i].value);
+		bo__sb_putc(sb, '\t');
+		bo__sb_num17(sb, kv[i].value);
+		bo__sb_putc(sb, '\n');
 	}
 }
 
@@ -62,17 +80,24 @@ int bo__trial_record_write(const char *folder, const bo_trial_rec *t, int mode, 
 	if (snprintf(path, sizeof path, "%s/%s", folder, BO_TRIAL_RECORD_FILE) >= (int)sizeof path ||
 	    snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
 		return bo__error(BO_EINVAL, "%s: path too long", folder);
-	bo__sb_printf(&sb, "%s\nid\t%lld\n", BO_TRIAL_RECORD_HEADER, (long long)t->id);
+	bo__sb_puts(&sb, BO_TRIAL_RECORD_HEADER "\n");
+	put_int(&sb, "id", t->id);
 	put_str(&sb, "state", bo__trial_state_name(t->state));
-	bo__sb_printf(&sb, "reserved\t%.17g\ncost\t%.17g\nscore\t%.17g\nfeasible\t%d\n", t->reserved,
-		      t->cost, t->score, t->feasible);
-	bo__sb_printf(&sb, "started_at\t%.17g\nended_at\t%.17g\nexit_code\t%d\nterm_signal\t%d\n",
-		      t->started_at, t->ended_at, t->exit_code, t->term_signal);
+	put_num(&sb, "reserved", t->reserved);
+	put_num(&sb, "cost", t->cost);
+	put_num(&sb, "score", t->score);
+	put_int(&sb, "feasible", t->feasible);
+	put_num(&sb, "started_at", t->started_at);
+	put_num(&sb, "ended_at", t->ended_at);
+	put_int(&sb, "exit_code", t->exit_code);
+	put_int(&sb, "term_signal", t->term_signal);
 	put_str(&sb, "price_version", t->price_version);
 	put_str(&sb, "sampler", t->sampler);
 	put_str(&sb, "host", t->host);
 	put_str(&sb, "reason", t->reason);
 	put_str(&sb, "params_json", t->params_json);
+	put_str(&sb, "scenario", t->scenario);
+	bo__sb_printf(&sb, "repeat\t%lld\n", (long long)t->repeat);
 	put_kv(&sb, "param", t->params, t->nparams);
 	put_kv(&sb, "metric", t->metrics, t->nmetrics);
 	put_kv(&sb, "usage", t->usage, t->nusage);
@@ -164,6 +189,12 @@ static int read_line(bo_trial_rec *t, char *line, size_t *cap[3])
 		return num(v, &t->started_at);
 	if (!strcmp(line, "ended_at"))
 		return num(v, &t->ended_at);
+	if (!strcmp(line, "repeat")) {
+		if (num(v, &d) < 0 || !(d >= 0 && d <= (double)INT64_MAX / 2))
+			return -1;
+		t->repeat = (int64_t)d;
+		return 0;
+	}
 	if (!strcmp(line, "feasible") || !strcmp(line, "exit_code") || !strcmp(line, "term_signal")) {
 		if (num(v, &d) < 0)
 			return -1;
@@ -176,6 +207,7 @@ static int read_line(bo_trial_rec *t, char *line, size_t *cap[3])
 			     : !strcmp(line, "host")        ? &t->host
 			     : !strcmp(line, "reason")      ? &t->reason
 			     : !strcmp(line, "params_json") ? &t->params_json
+			     : !strcmp(line, "scenario")    ? &t->scenario
 							    : NULL;
 		if (!dst)
 			return 0;   /* a field of a later version: ignored */

@@ -33,6 +33,7 @@ struct bo_units {
 	size_t nscen;
 	int64_t nrep;
 	size_t per;            /* nscen * nrep */
+	size_t only;           /* bo__units_only's scenario, or (size_t)-1: all */
 	group **g;
 	size_t ng, capg;
 	double *mean;          /* nmetrics: what bo__units_ended hands out */
@@ -90,6 +91,7 @@ int bo__units_new(bo_units **out, const bo_study *s, int64_t repeats)
 	u->nscen = bo__scenario_count(s);
 	u->nrep = repeats >= 1 ? repeats : 1;
 	u->per = u->nscen * (size_t)u->nrep;
+	u->only = (size_t)-1;
 	u->mean = bo__calloc(s->nmetrics + 1, sizeof *u->mean);
 	u->xout = bo__calloc(s->nparams + 1, sizeof *u->xout);
 	if (!u->mean || !u->xout) {
@@ -113,6 +115,13 @@ void bo__units_free(bo_units *u)
 	bo__free(u);
 }
 
+void bo__units_only(bo_units *u, size_t scenario)
+{
+	u->only = scenario;
+	u->nscen = 1;
+	u->per = (size_t)u->nrep;
+}
+
 size_t bo__units_per_config(const bo_units *u)
 {
 	return u->per;
@@ -120,7 +129,7 @@ size_t bo__units_per_config(const bo_units *u)
 
 void bo__units_unit(const bo_units *u, size_t k, size_t *scenario, int64_t *repeat)
 {
-	*scenario = k / (size_t)u->nrep;
+	*scenario = u->only != (size_t)-1 ? u->only : k / (size_t)u->nrep;
 	*repeat = (int64_t)(k % (size_t)u->nrep);
 }
 
@@ -222,9 +231,10 @@ int bo__units_replay(bo_units *u, int64_t id, const double *x, const char *scena
 	size_t k, i;
 	if (u->per <= 1)
 		return 0;
-	if (sc < 0 || repeat < 0 || repeat >= u->nrep)
+	if (sc < 0 || repeat < 0 || repeat >= u->nrep ||
+	    (u->only != (size_t)-1 && (size_t)sc != u->only))
 		return 0;     /* run under other scenarios or repeats: no unit now */
-	k = (size_t)sc * (size_t)u->nrep + (size_t)repeat;
+	k = (u->only != (size_t)-1 ? 0 : (size_t)sc) * (size_t)u->nrep + (size_t)repeat;
 	if (k == 0)
 		return add_group(u, x, id);
 	for (i = u->ng; i-- > 0;)

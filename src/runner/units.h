@@ -51,6 +51,12 @@ typedef struct bo_units_told {
 int bo__units_new(bo_units **out, const bo_study *s, int64_t repeats);
 void bo__units_free(bo_units *u);
 
+/* Restricts the units of a configuration to one scenario (scenario_policy:
+ * promote runs a new configuration under its base scenario only;
+ * runner/promote.h): units per configuration become repeats, and trials of
+ * other scenarios are no units. Call before any unit launched. */
+void bo__units_only(bo_units *u, size_t scenario);
+
 /* Units per configuration: scenarios times repeats. */
 size_t bo__units_per_config(const bo_units *u);
 

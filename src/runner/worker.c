@@ -204,6 +204,19 @@ done:
 	return rc;
 }
 
+void bo__worker_idle(bo_worker *w, bo_storage *st, int slice_ms)
+{
+	int rc = bo__pg_wait(st, w->heard ? BO_WORKER_IDLE_POLL_MS : slice_ms);
+	if (rc == BO_PG_WOKEN) {
+		w->nwoken++;
+		w->heard = 1;
+	} else if (rc == BO_PG_TIMEOUT) {
+		w->npolled++;
+	}
+	/* BO_PG_LISTENING: listening from now on; the loop looks again at
+	 * once. An error: the wait slept its time; the next read reconnects. */
+}
+
 int bo__worker_mark(bo_worker *w, int64_t id)
 {
 	if (id < 1)

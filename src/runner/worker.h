@@ -30,6 +30,10 @@ typedef struct bo_worker {
 	int64_t seq;              /* trials this worker started (folder names) */
 	double db_ok_since;       /* monotonic time the database last came back */
 	int refused;              /* the budget row refused the last reservation */
+	int heard;                /* a notification of another session came:
+				     the ledger delivers them (bo__worker_idle) */
+	int64_t nwoken, npolled;  /* idle waits ended by a notification, by
+				     the poll */
 	int down;                 /* the database is unreachable now */
 	volatile sig_atomic_t *interrupts;
 	bo_worker_note_fn note;
@@ -54,6 +58,18 @@ int bo__worker_sync(bo_worker *w, bo_storage *st);
  * since the last refresh and what still runs, not the whole history. */
 int bo__worker_refresh(bo_worker *w, bo_storage *st, bo_sampler *sm, const bo_study *s,
 		       double *max_cost);
+
+/* The longest idle wait once notifications are known to arrive: the poll
+ * that catches what none announces (a spend-rate window sliding with the
+ * clock) and one that was lost. Until then, slice_ms. */
+#define BO_WORKER_IDLE_POLL_MS 1000
+
+/* Waits while a worker has nothing to run (no trial of its own running):
+ * until another session's change of the study commits (its notification:
+ * bo__pg_wait), or the poll (slice_ms until a notification was ever heard
+ * on this session, since a pooler may never deliver any; then
+ * BO_WORKER_IDLE_POLL_MS), or a signal. Counts how each wait ended. */
+void bo__worker_idle(bo_worker *w, bo_storage *st, int slice_ms);
 
 /* Records that the sampler was told trial id (by this worker's loop). */
 int bo__worker_mark(bo_worker *w, int64_t id);

@@ -273,27 +273,15 @@ static int gp_set_param(void *impl, const char *name, double v)
 	return 0;
 }
 
-static int same_config(const double *a, const double *b, size_t n)
-{
-	size_t i;
-	for (i = 0; i < n; i++) {
-		if (isnan(a[i]) != isnan(b[i]))
-			return 0;
-		if (!isnan(a[i]) && a[i] != b[i])
-			return 0;
-	}
-	return 1;
-}
-
 /* 1 when x was told or is pending. */
 static int is_duplicate(const gp_sampler *g, const double *x)
 {
 	size_t i;
 	for (i = 0; i < g->nobs; i++)
-		if (same_config(g->ox + i * g->np, x, g->np))
+		if (bo__trial_same_point(g->ox + i * g->np, x, g->np))
 			return 1;
 	for (i = 0; i < g->npend; i++)
-		if (same_config(g->px + i * g->np, x, g->np))
+		if (bo__trial_same_point(g->px + i * g->np, x, g->np))
 			return 1;
 	return 0;
 }

@@ -73,7 +73,8 @@
  *   constant_liar   1        1: pending trials count as bad observations
  *   ctpe            1        1: c-TPE density ratios per guardrail
  *   startup_sobol   1        1: start-up points from Sobol, 0: random
- *   reference_kernel 0       1: the component-by-component density (same
+ *   reference_kernel 0       1: the component-by-component density, each
+ *                            truncation constant computed afresh (same
  *                            values, slower: for the test that says so)
  *   cost_aware      1        1: the acquisition minus alpha log(predicted
  *                            cost), cost-cooled as samplers/gp.c does
@@ -133,6 +134,8 @@ static void mix_clear(mixture *mx)
 	bo__free(mx->llo);
 	bo__free(mx->w);
 	bo__free(mx->full);
+	bo__free(mx->tkey);
+	bo__free(mx->tval);
 }
 
 static void tpe_destroy(void *impl)

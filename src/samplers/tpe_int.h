@@ -19,6 +19,10 @@
 #include "samplers/internal.h"
 #include "samplers/tpe_kernels.h"
 
+/* Slots of mix_fit's memo of truncation log-masses, by code. */
+#define TPE_TRUNC_MEMO_BITS 10
+#define TPE_TRUNC_MEMO (1u << TPE_TRUNC_MEMO_BITS)
+
 /* log(sqrt(2 pi)) */
 #define LOG_SQRT_2PI 0.91893853320467274178
 
@@ -39,6 +43,9 @@ typedef struct mixture {
 	double *isig;          /* d */
 	double *lhi, *llo;     /* d: categorical log kernel, match / not */
 	double *w;             /* ncomp raw weights (workspace) */
+	double *tkey, *tval;   /* TPE_TRUNC_MEMO codes of one grid parameter
+				* and their truncation log-masses (mix_fit's
+				* workspace: a grid has few distinct codes) */
 	unsigned char *full;   /* ncomp: 1 when every parameter is active */
 } mixture;
 

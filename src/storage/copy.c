@@ -375,14 +375,14 @@ static int read_table(side *s, const tdef *t, rows *out)
 	return s->pg ? read_pg(s, t, out) : read_sqlite(s, t, out);
 }
 
-/* "INSERT INTO name(cols) VALUES (?1, ...)" ('?' for SQLite, '$' for
- * PostgreSQL). */
-static int insert_sql(bo_strbuf *sb, const tdef *t, char mark)
+/* "INSERT INTO name(cols) VALUES (?1, ...)", for SQLite (PostgreSQL takes
+ * a COPY: write_pg). */
+static int insert_sql(bo_strbuf *sb, const tdef *t)
 {
 	size_t j, n = strlen(t->kinds);
 	bo__sb_printf(sb, "INSERT INTO %s(%s) VALUES (", t->name, t->cols);
 	for (j = 0; j < n; j++)
-		bo__sb_printf(sb, "%s%c%zu", j ? ", " : "", mark, j + 1);
+		bo__sb_printf(sb, "%s?%zu", j ? ", " : "", j + 1);
 	bo__sb_puts(sb, ")");
 	return bo__sb_str(sb) ? 0 : BO_ENOMEM;
 }
@@ -393,7 +393,7 @@ static int write_sqlite(side *s, const tdef *t, const rows *in)
 	sqlite3_stmt *st = NULL;
 	size_t i, j;
 	int rc, b;
-	if ((rc = insert_sql(&sql, t, '?')))
+	if ((rc = insert_sql(&sql, t)))
 		goto done;
 	if (sqlite3_prepare_v2(s->db, bo__sb_str(&sql), -1, &st, NULL) != SQLITE_OK) {
 		rc = sq_fail(s, "writing a table");
@@ -440,47 +440,91 @@ static void real_text(double d, char *buf, size_t n)
 		snprintf(buf, n, "%.17g", d);
 }
 
+/* One value in COPY's text format: \N for NULL; in text, the backslash
+ * and the three characters that end a value or a row escaped, every other
+ * byte as it is (the server reads it as a bound value's text). */
+static void copy_value(bo_strbuf *sb, const cell *c)
+{
+	char num[NUMLEN];
+	size_t k, from = 0;
+	if (c->kind == 'i') {
+		bo__sb_printf(sb, "%" PRId64, c->i);
+	} else if (c->kind == 'r') {
+		real_text(c->d, num, sizeof num);
+		bo__sb_puts(sb, num);
+	} else if (c->kind == 't') {
+		for (k = 0; k < c->len; k++) {
+			const char *esc = c->s[k] == '\\' ? "\\\\" : c->s[k] == '\n' ? "\\n"
+					: c->s[k] == '\r' ? "\\r" : c->s[k] == '\t' ? "\\t" : NULL;
+			if (!esc)
+				continue;
+			bo__sb_add(sb, c->s + from, k - from);
+			bo__sb_puts(sb, esc);
+			from = k + 1;
+		}
+		bo__sb_add(sb, c->s + from, c->len - from);
+	} else {
+		bo__sb_puts(sb, "\\N");
+	}
+}
+
+/* Sends sb's rows into the COPY in progress and empties it. */
+static int copy_flush(side *s, bo_strbuf *sb)
+{
+	if (!bo__sb_str(sb))
+		return BO_ENOMEM;
+	if (sb->len && PQputCopyData(s->pg, bo__sb_str(sb), (int)sb->len) != 1)
+		return pg_fail(s, NULL, "writing a table");
+	bo__sb_reset(sb);
+	return 0;
+}
+
+/* The rows go in as one COPY ... FROM STDIN: a stream, not a round trip
+ * per row. */
+#define COPY_CHUNK (1 << 20)
+
 static int write_pg(side *s, const tdef *t, const rows *in)
 {
-	bo_strbuf sql = BO_STRBUF_INIT;
+	bo_strbuf sql = BO_STRBUF_INIT, data = BO_STRBUF_INIT;
 	PGresult *r = NULL;
-	char num[MAX_COLS][NUMLEN];
-	const char *v[MAX_COLS];
 	size_t i, j;
-	int rc;
-	if ((rc = insert_sql(&sql, t, '$')))
+	int rc = 0;
+	bo__sb_printf(&sql, "COPY %s(%s) FROM STDIN", t->name, t->cols);
+	if (!bo__sb_str(&sql)) {
+		rc = BO_ENOMEM;
 		goto done;
-	r = PQprepare(s->pg, "", bo__sb_str(&sql), (int)in->ncols, NULL);
-	if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+	}
+	r = PQexec(s->pg, bo__sb_str(&sql));
+	if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
 		rc = pg_fail(s, r, "writing a table");
 		goto done;
 	}
 	PQclear(r);
 	r = NULL;
-	for (i = 0; i < in->nrows; i++) {
-		ExecStatusType es;
+	for (i = 0; i < in->nrows && rc == 0; i++) {
 		for (j = 0; j < in->ncols; j++) {
-			const cell *c = cell_at(in, i, j);
-			v[j] = NULL;
-			if (c->kind == 'i') {
-				snprintf(num[j], NUMLEN, "%" PRId64, c->i);
-				v[j] = num[j];
-			} else if (c->kind == 'r') {
-				real_text(c->d, num[j], NUMLEN);
-				v[j] = num[j];
-			} else if (c->kind == 't') {
-				v[j] = c->s;
-			}
+			if (j)
+				bo__sb_putc(&data, '\t');
+			copy_value(&data, cell_at(in, i, j));
 		}
-		r = PQexecPrepared(s->pg, "", (int)in->ncols, v, NULL, NULL, 0);
-		es = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-		if (es != PGRES_COMMAND_OK) {
-			rc = pg_fail(s, r, "writing a table");
-			goto done;
-		}
-		PQclear(r);
-		r = NULL;
+		bo__sb_putc(&data, '\n');
+		if (data.len >= COPY_CHUNK || i + 1 == in->nrows)
+			rc = copy_flush(s, &data);
 	}
+	/* Ended with an error message when a row could not be sent: the
+	 * server then fails the COPY, and the transaction with it. */
+	if (PQputCopyEnd(s->pg, rc ? "budgetopt: the copy stopped" : NULL) != 1) {
+		if (!rc)
+			rc = pg_fail(s, NULL, "writing a table");
+		goto done;
+	}
+	while ((r = PQgetResult(s->pg))) {
+		if (!rc && PQresultStatus(r) != PGRES_COMMAND_OK)
+			rc = pg_fail(s, r, "writing a table");
+		PQclear(r);
+	}
+	if (rc)
+		goto done;
 	if (t->serial) {
 		/* The next id the server hands out follows the copied ones. */
 		bo__sb_reset(&sql);
@@ -493,16 +537,38 @@ static int write_pg(side *s, const tdef *t, const rows *in)
 		if ((rc = pg_run(s, bo__sb_str(&sql), 0, NULL, NULL, "moving a sequence")))
 			goto done;
 	}
-	rc = 0;
 done:
 	PQclear(r);
 	bo__sb_clear(&sql);
+	bo__sb_clear(&data);
 	return rc;
 }
 
 static int write_table(side *s, const tdef *t, const rows *in)
 {
 	return s->pg ? write_pg(s, t, in) : write_sqlite(s, t, in);
+}
+
+/* The trigger that keeps the budget row's trial counts (storage/
+ * postgres_schema.c, 3 -> 4) updates that one row for every trial row
+ * written: a copy of n trials in one transaction would leave n versions of
+ * it, each update walking past the ones before (quadratic). The copy
+ * turns it off inside its transaction (a rollback turns it back on) and
+ * counts once at the end. ALTER TABLE needs the table's owner: for a
+ * destination owned by another role, the copy runs with the trigger, as
+ * before. *off says whether it was turned off. */
+static int pg_counts_trigger_off(side *s, int *off)
+{
+	PGresult *r;
+	int rc;
+	*off = 0;
+	if ((rc = pg_run(s, "SAVEPOINT bo_bulk", 0, NULL, NULL, "starting the copy")))
+		return rc;
+	r = PQexec(s->pg, "ALTER TABLE trials DISABLE TRIGGER trials_counts");
+	*off = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	return pg_run(s, *off ? "RELEASE SAVEPOINT bo_bulk" : "ROLLBACK TO SAVEPOINT bo_bulk", 0,
+		      NULL, NULL, "starting the copy");
 }
 
 /* Empties every table, children first. */
@@ -662,7 +728,7 @@ int bo__storage_copy(const char *from, const char *to, const bo_copy_options *o,
 	side src, dst;
 	rows data[BO_COPY_TABLES], back;
 	char name[256];
-	int rc, i, ok;
+	int rc, i, ok, trigger_off = 0;
 	if (!res)
 		return bo__error(BO_EMISUSE, "copy: no result");
 	memset(res, 0, sizeof *res);
@@ -720,17 +786,22 @@ int bo__storage_copy(const char *from, const char *to, const bo_copy_options *o,
 		if ((rc = delete_all(&dst)) < 0)
 			goto done;
 	}
+	if (dst.pg && (rc = pg_counts_trigger_off(&dst, &trigger_off)) < 0)
+		goto done;
 	for (i = 0; i < BO_COPY_TABLES; i++)
 		if ((rc = write_table(&dst, &tables[i], &data[i])) < 0)
 			goto done;
+	if (trigger_off && (rc = pg_run(&dst, "ALTER TABLE trials ENABLE TRIGGER trials_counts", 0,
+					NULL, NULL, "finishing the copy")) < 0)
+		goto done;
 	if (dst.pg &&
 	    (rc = pg_run(&dst, "UPDATE budget SET "
 			       "spent = COALESCE((SELECT SUM(cost) FROM trials "
 			       "WHERE state IN ('complete', 'pruned', 'failed')), 0), "
 			       "reserved = COALESCE((SELECT SUM(reserved) FROM trials "
 			       "WHERE state = 'running'), 0), "
-			       /* kept by a trigger as the rows went in; counted
-				* again here, as the money is */
+			       /* counted here once, as the money is (the
+				* trigger that keeps them was off) */
 			       "ntrials = (SELECT COUNT(*) FROM trials WHERE state <> 'queued'), "
 			       "nqueued = (SELECT COUNT(*) FROM trials WHERE state = 'queued'), "
 			       "nfinal = (SELECT COUNT(*) FROM trials "

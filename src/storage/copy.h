@@ -2,12 +2,15 @@
  * storage/copy.h - moving a study, whole, from one ledger to another
  * (SQLite <-> PostgreSQL, SQLite -> SQLite): `budgetopt copy`.
  *
- * Every table of the schema is copied row by row with its ids (study
- * definitions, runner sessions, trials, their parameters, metrics, steps
- * and usage, and the budget events), in insertion order, so the copy reads
- * back exactly as the original. What each backend derives is derived again
- * at the destination: a PostgreSQL budget row (spent and reserved) from the
- * copied trials, a SQLite spend journal from the copied ledger.
+ * Every table of the schema is copied with its ids (study definitions,
+ * runner sessions, trials, their parameters, metrics, steps and usage, and
+ * the budget events), in insertion order, so the copy reads back exactly as
+ * the original. What each backend derives is derived again at the
+ * destination: a PostgreSQL budget row (spent, reserved and the trial
+ * counts) from the copied trials, once at the end, a SQLite spend journal
+ * from the copied ledger. Into PostgreSQL each table goes as one COPY ...
+ * FROM STDIN, with the budget row's count trigger off until the end of
+ * the transaction (bench/copy-pg measures it).
  *
  * Verification: each table's rows, as read from the source and as read
  * back from the destination after the copy (inside its transaction, just

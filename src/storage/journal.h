@@ -84,6 +84,25 @@ int bo__journal_append_start(const char *path, int mode, int64_t id, double rese
 int bo__journal_append_charge(const char *path, int mode, int64_t id, int state, double cost,
 			      double cumulative);
 
+/* The same appends through a journal kept open between them (a ledger
+ * handle's: two lines a trial, each still written and fsync'd before the
+ * call returns). Before each append an fstat checks that the file is the
+ * one last written (not renamed over, not written by another process
+ * since); if not, it is opened afresh as above. */
+typedef struct bo_journal_writer {
+	int fd;             /* -1: closed */
+	long long size;     /* the file's size after the last append */
+} bo_journal_writer;
+
+#define BO_JOURNAL_WRITER_INIT {-1, 0}
+
+int bo__journal_writer_start(bo_journal_writer *w, const char *path, int mode, int64_t id,
+			     double reserved, const char *folder);
+int bo__journal_writer_charge(bo_journal_writer *w, const char *path, int mode, int64_t id,
+			      int state, double cost, double cumulative);
+/* Closes w's file (accepts a closed one). */
+void bo__journal_writer_close(bo_journal_writer *w);
+
 /* Writes a whole journal (header, then for each trial an S line when
  * started and a C line when charged) to path through a temporary file and
  * a rename, so a reader sees the old or the new one. */

@@ -42,20 +42,6 @@ static int is_final(int state)
 	return state == BO_TRIAL_COMPLETE || state == BO_TRIAL_PRUNED || state == BO_TRIAL_FAILED;
 }
 
-static const bo_trial_rec *ledger_find(const bo_trial_rec *t, size_t n, int64_t id)
-{
-	size_t lo = 0, hi = n;
-	/* trials() returns them by id */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (t[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && t[lo].id == id ? &t[lo] : NULL;
-}
-
 void bo__ledger_compare(const bo_journal *j1, const bo_trial_rec *t, size_t n,
 			const bo_journal *j2, bo_ledger_diff *d)
 {
@@ -73,7 +59,7 @@ void bo__ledger_compare(const bo_journal *j1, const bo_trial_rec *t, size_t n,
 	/* Everything the first read of the journal holds was committed first. */
 	for (i = 0; i < j1->n; i++) {
 		const bo_journal_trial *e = &j1->t[i];
-		const bo_trial_rec *r = ledger_find(t, n, e->id);
+		const bo_trial_rec *r = bo__trial_find(t, n, e->id);
 		int lost = 0;
 		if (!r) {
 			d->missing++;
@@ -214,7 +200,7 @@ static int check_folders(const bo_trial_rec *t, size_t n, const char *ledger,
 	if ((rc = bo__trial_folders(o->trials_dir, &f, &nf)) < 0)
 		return rc;
 	for (i = 0; i < nf; i++) {
-		if (ledger_find(t, n, f[i]))
+		if (bo__trial_find(t, n, f[i]))
 			continue;
 		doctor_hint(hint, sizeof hint, o->study_path);
 		rc = bo__error(BO_ECONFLICT,
@@ -258,7 +244,7 @@ int bo__ledger_verify(bo_storage *st, const char *path, const bo_ledger_open_opt
 	if (d.lag == 1 && o->writer) {
 		/* A writer killed between a commit and its journal line: write
 		 * the line now, before anything else is written. */
-		const bo_trial_rec *r = ledger_find(t, n, d.lag_id);
+		const bo_trial_rec *r = bo__trial_find(t, n, d.lag_id);
 		int mode = o->group ? 0640 : 0600;
 		if (d.lag_charge)
 			rc = bo__journal_append_charge(jpath, mode, r->id, r->state, r->cost, d.ledger_spent);

@@ -34,7 +34,7 @@
  * connection's server process changed (a reconnect) or a batch lost its
  * connection. Texts are compared by address: only constant SQL goes
  * through a batch. A full list runs statements unprepared. */
-#define BO_PG_MAX_STMTS 48
+#define BO_PG_MAX_STMTS 96
 typedef struct bo_pg_stmts {
 	const char *sql[BO_PG_MAX_STMTS];
 	unsigned char state[BO_PG_MAX_STMTS];   /* 0 not prepared, 1 prepared,

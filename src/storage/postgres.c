@@ -29,9 +29,13 @@
  * them). A lost connection is reset before the next call; a call that
  * fails because the server is gone returns BO_EIO and changes nothing.
  *
- * Safety: every value travels as a bound parameter (PQexecParams). The
- * only SQL built at run time is the ORDER BY of trials(), assembled from
- * constant fragments.
+ * Safety: every value travels as a bound parameter (PQexecParams, or a
+ * prepared statement's values: storage/pg_pipe.h). The only SQL built at
+ * run time is the ORDER BY of trials(), assembled from constant
+ * fragments.
+ *
+ * Idle workers wait for each other's changes on LISTEN/NOTIFY
+ * (storage/postgres_notify.c).
  *
  * Must never print, exit, abort, or format a value into SQL text.
  *
@@ -196,6 +200,26 @@ int bo__pg_exec(pg *q, const char *sql, params *p, PGresult **out, const char *w
 	return 0;
 }
 
+/* As bo__pg_exec, for a statement run often: prepared once per session
+ * and run by name (storage/pg_pipe.h), one round trip. sql must be
+ * constant text (the list knows it by its address). */
+int bo__pg_exec_hot(pg *q, const char *sql, int n, const char *const *v, PGresult **out,
+		    const char *what)
+{
+	bo_pg_pipe b;
+	int rc, i;
+	if (out)
+		*out = NULL;
+	bo__pg_pipe_open_prepared(&b, q->c, &q->stmts, q->label, what);
+	i = bo__pg_pipe_send(&b, sql, n, v);
+	if ((rc = bo__pg_pipe_run(&b)) == 0 && out) {
+		*out = bo__pg_pipe_result(&b, i);
+		b.res[i] = NULL;   /* the caller's now */
+	}
+	bo__pg_pipe_close(&b);
+	return rc;
+}
+
 int bo__pg_exec_simple(pg *q, const char *sql, const char *what)
 {
 	return bo__pg_exec(q, sql, NULL, NULL, what);
@@ -279,13 +303,14 @@ void bo__pg_format_time(double t, char *buf, size_t n)
 		snprintf(buf, n, "at %.0f", t);
 }
 
+const char bo__pg_sql_lock_budget[] = "SELECT spent, reserved FROM budget WHERE id = 1 FOR UPDATE";
+
 /* Locks the study's budget row until the transaction ends: every change
  * of trials and money goes through it, one process at a time. */
 int bo__pg_lock_budget(pg *q, double *spent, double *reserved, const char *what)
 {
 	PGresult *r;
-	int rc = bo__pg_exec(q, "SELECT spent, reserved FROM budget WHERE id = 1 FOR UPDATE", NULL, &r,
-		      what);
+	int rc = bo__pg_exec_hot(q, bo__pg_sql_lock_budget, 0, NULL, &r, what);
 	if (rc)
 		return rc;
 	if (PQntuples(r) != 1) {

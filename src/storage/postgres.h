@@ -115,6 +115,47 @@ typedef double (*bo_pg_charge_fn)(void *ud, int64_t id, const bo_kv *usage, size
 int bo__pg_reap(bo_storage *st, double now, double timeout_s, bo_pg_charge_fn charge, void *ud,
 		int64_t *nreaped);
 
+/* Waking idle workers (storage/postgres_notify.c). Every transaction
+ * that changes what a waiting worker waits on (a trial started, claimed
+ * from the queue or finished, a configuration queued again) sends a
+ * notification on BO_PG_CHANNEL before its COMMIT: PostgreSQL delivers it
+ * when, and only if, that transaction commits, to every session listening
+ * on the channel, so a wake never comes before the change it announces
+ * is visible. Its text starts with the study's schema (current_schema()):
+ * studies in other schemas of the database are not woken by it. */
+#define BO_PG_CHANNEL "budgetopt"
+/* The notification, queued before the COMMIT of the transaction that
+ * changed the study; its one value says what changed (for a person
+ * reading the server's log or a test). */
+#define BO_PG_SQL_NOTIFY \
+	"SELECT pg_notify('" BO_PG_CHANNEL "', current_schema() || ' ' || $1::text)"
+
+/* What bo__pg_wait returns besides an error. */
+enum {
+	BO_PG_TIMEOUT = 0,    /* nothing came: the caller's poll */
+	BO_PG_WOKEN = 1,      /* another session changed the study */
+	BO_PG_LISTENING = 2   /* LISTEN was (re)started on this session just
+				 now (the first call, or after a reconnect):
+				 what changed before it was not announced, so
+				 the caller looks again before it waits */
+};
+
+/* Waits, at most timeout_ms (0: only looks), until another session's
+ * transaction that changed the study commits (its notification arrives on
+ * the connection's socket), listening first when this session does not.
+ * A notification of this session's own transactions does not wake it.
+ * Returns BO_PG_WOKEN, BO_PG_TIMEOUT (also when a signal interrupted the
+ * wait), BO_PG_LISTENING, or BO_EIO (the connection is lost: the next
+ * call reconnects) after sleeping out timeout_ms.
+ *
+ * A lost notification never hangs a caller: the timeout is the poll it
+ * falls back to. That also covers a server reached through a pooler that
+ * does not deliver notifications (pgbouncer in transaction or statement
+ * mode: LISTEN runs on whichever server session serves it, and the
+ * notifications go there, not to this client), where every wait ends by
+ * its timeout. Call it outside a transaction. */
+int bo__pg_wait(bo_storage *st, int timeout_ms);
+
 /* Workers (sessions) as a table for status: one row each, newest first. */
 typedef struct bo_pg_worker {
 	int64_t id, pid, ntrials;

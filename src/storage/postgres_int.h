@@ -5,7 +5,8 @@
  *
  * Private to src/storage/postgres*.c. The files: postgres.c (parameters,
  * helpers, open and close, the shared budget), postgres_schema.c
- * (migrations), postgres_write.c (writes), postgres_read.c (reads).
+ * (migrations), postgres_write.c (writes), postgres_read.c (reads),
+ * postgres_notify.c (LISTEN/NOTIFY: waking idle workers).
  */
 #ifndef BO_POSTGRES_INT_H
 #define BO_POSTGRES_INT_H
@@ -23,6 +24,10 @@ typedef struct pg {
 	char *label;                /* the URI, for messages */
 	int in_tx;
 	bo_pg_stmts stmts;          /* prepared on c (storage/pg_pipe.h) */
+	int listen_pid;             /* PQbackendPID of the session that runs
+				       LISTEN (storage/postgres_notify.c); 0: none */
+	char schema[128];           /* its current_schema(): the notifications
+				       of this study start with it */
 } pg;
 
 #define MAX_PARAMS 24
@@ -37,6 +42,10 @@ typedef struct params {
 } params;
 
 /* postgres.c */
+/* The budget row's lock, one text object for every file: a prepared
+ * statement is known by its text's address (storage/pg_pipe.h), so the
+ * lock is prepared once per session, not once per copy of the text. */
+extern const char bo__pg_sql_lock_budget[];
 void bo__pg_p_init(params *p);
 void bo__pg_p_clear(params *p);
 void bo__pg_p_text(params *p, const char *v);
@@ -49,6 +58,8 @@ int bo__pg_db_error(pg *q, const PGresult *r, const char *what);
 int bo__pg_ensure_conn(pg *q, const char *what);
 int bo__pg_exec(pg *q, const char *sql, params *p, PGresult **out, const char *what);
 int bo__pg_exec_simple(pg *q, const char *sql, const char *what);
+int bo__pg_exec_hot(pg *q, const char *sql, int n, const char *const *v, PGresult **out,
+		    const char *what);
 int bo__pg_begin(pg *q, const char *what);
 int bo__pg_commit(pg *q, const char *what);
 void bo__pg_end_tx(pg *q);
@@ -79,6 +90,9 @@ int bo__pg_trial_step(bo_storage *st, int64_t id, int64_t step, const bo_kv *m, 
 int bo__pg_trial_finish(bo_storage *st, const bo_trial_rec *t);
 int bo__pg_event(bo_storage *st, int64_t run_id, int64_t trial_id, const char *kind,
 		    double amount, const char *detail, double now);
+
+/* postgres_notify.c */
+int bo__pg_notes_take(pg *q);
 
 /* postgres_read.c */
 int bo__pg_totals(bo_storage *st, bo_ledger_totals *out);

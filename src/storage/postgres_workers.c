@@ -15,6 +15,7 @@
  * Must never print, exit, or format a value into SQL text: every value is
  * a bound parameter.
  */
+#include "storage/postgres_int.h"
 #include "storage/postgres.h"
 #include "core/alloc.h"
 #include "core/error.h"
@@ -28,41 +29,12 @@
 
 #define NUMLEN 40
 
-static int fail(PGconn *c, const char *label, const PGresult *r, const char *what)
+/* Runs constant sql with n text values, prepared once per session
+ * (bo__pg_exec_hot): a worker runs these at every decision and trial. */
+static int run(pg *q, const char *sql, int n, const char *const *v, PGresult **out,
+	       const char *what)
 {
-	const char *m = r ? PQresultErrorMessage(r) : NULL;
-	char msg[1024];
-	size_t i;
-	if (!m || !*m)
-		m = PQerrorMessage(c);
-	snprintf(msg, sizeof msg, "%s", m && *m ? m : "unknown error");
-	for (i = strlen(msg); i > 0 && (msg[i - 1] == '\n' || msg[i - 1] == ' '); i--)
-		msg[i - 1] = 0;
-	for (i = 0; msg[i]; i++)
-		if (msg[i] == '\n')
-			msg[i] = ' ';
-	return bo__error(BO_EIO, "%s: %s: %s", label, what, msg);
-}
-
-/* Runs sql with n text values; *out gets rows when not NULL. */
-static int run(PGconn *c, const char *label, const char *sql, int n, const char *const *v,
-	       PGresult **out, const char *what)
-{
-	PGresult *r = PQexecParams(c, sql, n, NULL, v, NULL, NULL, 0);
-	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-	int rc;
-	if (out)
-		*out = NULL;
-	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-		rc = fail(c, label, r, what);
-		PQclear(r);
-		return rc;
-	}
-	if (out)
-		*out = r;
-	else
-		PQclear(r);
-	return 0;
+	return bo__pg_exec_hot(q, sql, n, v, out, what);
 }
 
 static void rollback(PGconn *c)
@@ -91,31 +63,37 @@ static void fmt_int(char *buf, int64_t v)
 	snprintf(buf, NUMLEN, "%" PRId64, v);
 }
 
-static PGconn *conn(bo_storage *st, const char **label, const char *what)
+/* The ledger of st, its connection reset first when the server dropped
+ * it; NULL (the error set) when st is not a PostgreSQL ledger or the
+ * server cannot be reached. */
+static pg *conn(bo_storage *st, const char *what)
 {
-	PGconn *c = bo__pg_conn(st, label);
-	if (!c) {
+	pg *q = (pg *)st;
+	if (!bo__pg_conn(st, NULL)) {
 		bo__error(BO_EMISUSE, "%s: not a postgresql ledger", what);
 		return NULL;
 	}
-	if (PQstatus(c) != CONNECTION_OK) {
-		fail(c, *label, NULL, what);
+	if (PQstatus(q->c) != CONNECTION_OK) {
+		bo__pg_db_error(q, NULL, what);
 		return NULL;
 	}
-	return c;
+	return q;
 }
 
 int bo__pg_sync(bo_storage *st, bo_pg_sync *out)
 {
-	const char *label = "", *what = "reading the shared study";
-	PGconn *c = conn(st, &label, what);
+	const char *what = "reading the shared study";
+	pg *c = conn(st, what);
 	PGresult *r = NULL;
 	int rc;
 	memset(out, 0, sizeof *out);
 	if (!c)
 		return BO_EIO;
-	if ((rc = run(c, label,
-		      /* the counts a trigger keeps (storage/postgres_schema.c,
+	/* Notifications that arrived before this read are answered by it
+	 * (their transactions committed before it was sent); those that come
+	 * with its reply may not be, and stay for bo__pg_wait. */
+	bo__pg_notes_take(c);
+	if ((rc = run(c, /* the counts a trigger keeps (storage/postgres_schema.c,
 		       * 3 -> 4): one row, not a pass over trials */
 		      "SELECT ntrials, nqueued, nfinal, nrunning, spent, reserved FROM budget "
 		      "WHERE id = 1",
@@ -123,7 +101,7 @@ int bo__pg_sync(bo_storage *st, bo_pg_sync *out)
 		return rc;
 	if (PQntuples(r) != 1) {
 		PQclear(r);
-		return bo__error(BO_EIO, "%s: %s: the budget row is missing", label, what);
+		return bo__error(BO_EIO, "%s: %s: the budget row is missing", c->label, what);
 	}
 	out->ntrials = inum(r, 0, 0);
 	out->nqueued = inum(r, 0, 1);
@@ -138,8 +116,8 @@ int bo__pg_sync(bo_storage *st, bo_pg_sync *out)
 int bo__pg_worker_begin(bo_storage *st, int64_t version, int64_t pid, const char *host,
 			uint64_t seed, const char *sampler, double now, int64_t *run_id)
 {
-	const char *label = "", *what = "registering a worker";
-	PGconn *c = conn(st, &label, what);
+	const char *what = "registering a worker";
+	pg *c = conn(st, what);
 	char b[4][NUMLEN];
 	const char *v[6];
 	PGresult *r = NULL;
@@ -157,8 +135,7 @@ int bo__pg_worker_begin(bo_storage *st, int64_t version, int64_t pid, const char
 	v[3] = b[2];
 	v[4] = sampler;
 	v[5] = b[3];
-	if ((rc = run(c, label,
-		      "INSERT INTO runs(version, pid, host, seed, sampler, started_at, heartbeat_at) "
+	if ((rc = run(c, "INSERT INTO runs(version, pid, host, seed, sampler, started_at, heartbeat_at) "
 		      "VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
 		      6, v, &r, what)))
 		return rc;
@@ -169,8 +146,8 @@ int bo__pg_worker_begin(bo_storage *st, int64_t version, int64_t pid, const char
 
 int bo__pg_claim_queued(bo_storage *st, bo_trial_rec *t, double limit, bo_pg_rate *rate)
 {
-	const char *label = "", *what = "claiming a queued trial";
-	PGconn *c = conn(st, &label, what);
+	const char *what = "claiming a queued trial";
+	pg *c = conn(st, what);
 	PGresult *r = NULL;
 	char b[5][NUMLEN];
 	const char *v[6];
@@ -181,8 +158,8 @@ int bo__pg_claim_queued(bo_storage *st, bo_trial_rec *t, double limit, bo_pg_rat
 		return BO_EIO;
 	if (rate)
 		rate->refused = 0;
-	if ((rc = run(c, label, "BEGIN", 0, NULL, NULL, what)) ||
-	    (rc = run(c, label, "SELECT spent, reserved, nrunning FROM budget WHERE id = 1 FOR UPDATE",
+	if ((rc = run(c, "BEGIN", 0, NULL, NULL, what)) ||
+	    (rc = run(c, "SELECT spent, reserved, nrunning FROM budget WHERE id = 1 FOR UPDATE",
 		      0, NULL, &r, what)))
 		goto done;
 	spent = num(r, 0, 0);
@@ -195,7 +172,7 @@ int bo__pg_claim_queued(bo_storage *st, bo_trial_rec *t, double limit, bo_pg_rat
 		double need = isfinite(rate->need) ? rate->need : 0.0;
 		fmt_real(b[0], rate->since);
 		v[0] = b[0];
-		if ((rc = run(c, label, BO_PG_SQL_RATE_WINDOW, 1, v, &r, what)))
+		if ((rc = run(c, BO_PG_SQL_RATE_WINDOW, 1, v, &r, what)))
 			goto done;
 		rate->window = PQntuples(r) == 1 ? num(r, 0, 0) : 0.0;
 		rate->held = reserved;
@@ -209,8 +186,7 @@ int bo__pg_claim_queued(bo_storage *st, bo_trial_rec *t, double limit, bo_pg_rat
 		rc = BO_DONE;
 		goto done;
 	}
-	if ((rc = run(c, label,
-		      "SELECT id, params_json FROM trials WHERE state = 'queued' ORDER BY id "
+	if ((rc = run(c, "SELECT id, params_json FROM trials WHERE state = 'queued' ORDER BY id "
 		      "LIMIT 1 FOR UPDATE SKIP LOCKED",
 		      0, NULL, &r, what)))
 		goto done;
@@ -235,24 +211,22 @@ int bo__pg_claim_queued(bo_storage *st, bo_trial_rec *t, double limit, bo_pg_rat
 	v[3] = b[3];
 	v[4] = t->host;
 	v[5] = t->folder;
-	if ((rc = run(c, label,
-		      "UPDATE trials SET state = 'running', run_id = $2, reserved = $3, "
+	if ((rc = run(c, "UPDATE trials SET state = 'running', run_id = $2, reserved = $3, "
 		      "started_at = $4, host = $5, folder = $6 WHERE id = $1",
 		      6, v, NULL, what)))
 		goto done;
 	if (isfinite(t->reserved) &&
-	    (rc = run(c, label, "UPDATE budget SET reserved = reserved + $1 WHERE id = 1", 1, v + 2,
+	    (rc = run(c, "UPDATE budget SET reserved = reserved + $1 WHERE id = 1", 1, v + 2,
 		      NULL, what)))
 		goto done;
 	v[2] = "reserve";
 	v[3] = isfinite(t->reserved) ? b[2] : NULL;
-	if ((rc = run(c, label,
-		      "INSERT INTO events(t, run_id, trial_id, kind, amount, detail) VALUES "
+	if ((rc = run(c, "INSERT INTO events(t, run_id, trial_id, kind, amount, detail) VALUES "
 		      "(extract(epoch from clock_timestamp())::double precision, $2, $1, $3, $4, "
 		      "'claimed from the queue')",
 		      4, v, NULL, what)))
 		goto done;
-	if ((rc = run(c, label, "SELECT name, value FROM trial_params WHERE trial_id = $1 ORDER BY seq",
+	if ((rc = run(c, "SELECT name, value FROM trial_params WHERE trial_id = $1 ORDER BY seq",
 		      1, v, &r, what)))
 		goto done;
 	for (i = 0; i < PQntuples(r); i++) {
@@ -260,15 +234,15 @@ int bo__pg_claim_queued(bo_storage *st, bo_trial_rec *t, double limit, bo_pg_rat
 		if ((rc = bo__kv_push(&t->params, &t->nparams, &cap, PQgetvalue(r, i, 0), num(r, i, 1))))
 			goto done;
 	}
-	if ((rc = run(c, label, "COMMIT", 0, NULL, NULL, what)))
+	if ((rc = run(c, BO_PG_SQL_NOTIFY, 1, (const char *const[]){"claim"}, NULL, what)) ||
+	    (rc = run(c, "COMMIT", 0, NULL, NULL, what)))
 		goto done;
 	t->id = id;
 	t->state = BO_TRIAL_RUNNING;
 done:
 	PQclear(r);
-	if (rc)
-		rollback(c);
 	if (rc) {
+		rollback(c->c);
 		bo__free(t->params_json);
 		t->params_json = NULL;
 		bo__kv_free(t->params, t->nparams);
@@ -280,8 +254,8 @@ done:
 
 int bo__pg_trial_hold(bo_storage *st, int64_t id, int64_t run_id, double held, double *reserved)
 {
-	const char *label = "", *what = "holding a running trial's live cost";
-	PGconn *c = conn(st, &label, what);
+	const char *what = "holding a running trial's live cost";
+	pg *c = conn(st, what);
 	PGresult *r = NULL;
 	char b[4][NUMLEN], detail[200];
 	const char *v[4];
@@ -295,14 +269,14 @@ int bo__pg_trial_hold(bo_storage *st, int64_t id, int64_t run_id, double held, d
 	v[0] = b[0];
 	/* the budget row first, then the trial's (the lock order of every
 	 * change of money) */
-	if ((rc = run(c, label, "BEGIN", 0, NULL, NULL, what)) ||
-	    (rc = run(c, label, "SELECT 1 FROM budget WHERE id = 1 FOR UPDATE", 0, NULL, NULL,
+	if ((rc = run(c, "BEGIN", 0, NULL, NULL, what)) ||
+	    (rc = run(c, "SELECT 1 FROM budget WHERE id = 1 FOR UPDATE", 0, NULL, NULL,
 		      what)) ||
-	    (rc = run(c, label, "SELECT state, reserved FROM trials WHERE id = $1 FOR UPDATE", 1, v,
+	    (rc = run(c, "SELECT state, reserved FROM trials WHERE id = $1 FOR UPDATE", 1, v,
 		      &r, what)))
 		goto done;
 	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), "running") != 0) {
-		rc = run(c, label, "COMMIT", 0, NULL, NULL, what);
+		rc = run(c, "COMMIT", 0, NULL, NULL, what);
 		*reserved = NAN;
 		goto done;
 	}
@@ -311,7 +285,7 @@ int bo__pg_trial_hold(bo_storage *st, int64_t id, int64_t run_id, double held, d
 		old = 0.0;
 	*reserved = old;
 	if (held <= old) {
-		rc = run(c, label, "COMMIT", 0, NULL, NULL, what);
+		rc = run(c, "COMMIT", 0, NULL, NULL, what);
 		goto done;
 	}
 	fmt_real(b[1], held);
@@ -321,32 +295,31 @@ int bo__pg_trial_hold(bo_storage *st, int64_t id, int64_t run_id, double held, d
 		 "live cost %.6g passed its reservation %.6g: the budget holds %.6g for it", held, old,
 		 held);
 	v[1] = b[1];
-	if ((rc = run(c, label, "UPDATE trials SET reserved = $2 WHERE id = $1", 2, v, NULL, what)) ||
-	    (rc = run(c, label, "UPDATE budget SET reserved = reserved + $1 WHERE id = 1", 1,
+	if ((rc = run(c, "UPDATE trials SET reserved = $2 WHERE id = $1", 2, v, NULL, what)) ||
+	    (rc = run(c, "UPDATE budget SET reserved = reserved + $1 WHERE id = 1", 1,
 		      (const char *const[]){b[2]}, NULL, what)))
 		goto done;
 	v[1] = b[3];
 	v[2] = b[1];
 	v[3] = detail;
-	if ((rc = run(c, label,
-		      "INSERT INTO events(t, run_id, trial_id, kind, amount, detail) VALUES "
+	if ((rc = run(c, "INSERT INTO events(t, run_id, trial_id, kind, amount, detail) VALUES "
 		      "(extract(epoch from clock_timestamp())::double precision, $2, $1, 'hold', $3, $4)",
 		      4, v, NULL, what)) ||
-	    (rc = run(c, label, "COMMIT", 0, NULL, NULL, what)))
+	    (rc = run(c, "COMMIT", 0, NULL, NULL, what)))
 		goto done;
 	*reserved = held;
 done:
 	PQclear(r);
 	if (rc)
-		rollback(c);
+		rollback(c->c);
 	return rc;
 }
 
 int bo__pg_alert_once(bo_storage *st, int64_t run_id, const char *key, double amount,
 		      const char *detail, double now)
 {
-	const char *label = "", *what = "recording a budget alert";
-	PGconn *c = conn(st, &label, what);
+	const char *what = "recording a budget alert";
+	pg *c = conn(st, what);
 	PGresult *r = NULL;
 	char b[3][NUMLEN];
 	const char *v[5];
@@ -359,16 +332,15 @@ int bo__pg_alert_once(bo_storage *st, int64_t run_id, const char *key, double am
 	 * together queue there, and the second one's read, a statement
 	 * after the lock was granted, sees the first one's event. */
 	v[0] = key;
-	if ((rc = run(c, label, "BEGIN", 0, NULL, NULL, what)) ||
-	    (rc = run(c, label, "SELECT 1 FROM budget WHERE id = 1 FOR UPDATE", 0, NULL, NULL,
+	if ((rc = run(c, "BEGIN", 0, NULL, NULL, what)) ||
+	    (rc = run(c, "SELECT 1 FROM budget WHERE id = 1 FOR UPDATE", 0, NULL, NULL,
 		      what)) ||
-	    (rc = run(c, label,
-		      "SELECT 1 FROM events WHERE kind = 'alert' AND left(detail, length($1)) = $1 "
+	    (rc = run(c, "SELECT 1 FROM events WHERE kind = 'alert' AND left(detail, length($1)) = $1 "
 		      "LIMIT 1",
 		      1, v, &r, what)))
 		goto done;
 	if (PQntuples(r) > 0) {
-		rc = run(c, label, "COMMIT", 0, NULL, NULL, what);
+		rc = run(c, "COMMIT", 0, NULL, NULL, what);
 		goto done;   /* 0: fired by another process */
 	}
 	fmt_real(b[0], now);
@@ -378,24 +350,23 @@ int bo__pg_alert_once(bo_storage *st, int64_t run_id, const char *key, double am
 	v[1] = run_id > 0 ? b[1] : NULL;
 	v[2] = isfinite(amount) ? b[2] : NULL;
 	v[3] = detail;
-	if ((rc = run(c, label,
-		      "INSERT INTO events(t, run_id, kind, amount, detail) VALUES "
+	if ((rc = run(c, "INSERT INTO events(t, run_id, kind, amount, detail) VALUES "
 		      "($1, $2, 'alert', $3, $4)",
 		      4, v, NULL, what)) ||
-	    (rc = run(c, label, "COMMIT", 0, NULL, NULL, what)))
+	    (rc = run(c, "COMMIT", 0, NULL, NULL, what)))
 		goto done;
 	rc = 1;
 done:
 	PQclear(r);
 	if (rc < 0)
-		rollback(c);
+		rollback(c->c);
 	return rc;
 }
 
 int bo__pg_rate_window(bo_storage *st, double since, double *window)
 {
-	const char *label = "", *what = "reading the spend rate";
-	PGconn *c = conn(st, &label, what);
+	const char *what = "reading the spend rate";
+	pg *c = conn(st, what);
 	PGresult *r = NULL;
 	char b[NUMLEN];
 	const char *v[1];
@@ -405,7 +376,7 @@ int bo__pg_rate_window(bo_storage *st, double since, double *window)
 		return BO_EIO;
 	fmt_real(b, since);
 	v[0] = b;
-	if ((rc = run(c, label, BO_PG_SQL_RATE_WINDOW, 1, v, &r, what)))
+	if ((rc = run(c, BO_PG_SQL_RATE_WINDOW, 1, v, &r, what)))
 		return rc;
 	if (PQntuples(r) == 1)
 		*window = num(r, 0, 0);
@@ -415,7 +386,7 @@ int bo__pg_rate_window(bo_storage *st, double since, double *window)
 
 /* Inserts a queued copy of trial old (its configuration) unless old was a
  * re-queue itself; in the caller's transaction. */
-static int requeue(PGconn *c, const char *label, int64_t old, const char *what)
+static int requeue(pg *c, int64_t old, const char *what)
 {
 	PGresult *r = NULL;
 	char b[2][NUMLEN];
@@ -424,7 +395,7 @@ static int requeue(PGconn *c, const char *label, int64_t old, const char *what)
 	int64_t id;
 	fmt_int(b[0], old);
 	v[0] = b[0];
-	if ((rc = run(c, label, "SELECT 1 FROM events WHERE kind = 'requeue' AND trial_id = $1", 1, v,
+	if ((rc = run(c, "SELECT 1 FROM events WHERE kind = 'requeue' AND trial_id = $1", 1, v,
 		      &r, what)))
 		return rc;
 	if (PQntuples(r) > 0) {
@@ -432,28 +403,26 @@ static int requeue(PGconn *c, const char *label, int64_t old, const char *what)
 		return 0;   /* once only */
 	}
 	PQclear(r);
-	if ((rc = run(c, label, "SELECT COALESCE(MAX(id), 0) + 1 FROM trials", 0, NULL, &r, what)))
+	if ((rc = run(c, "SELECT COALESCE(MAX(id), 0) + 1 FROM trials", 0, NULL, &r, what)))
 		return rc;
 	id = inum(r, 0, 0);
 	PQclear(r);
 	fmt_int(b[1], id);
 	v[1] = b[1];
-	if ((rc = run(c, label,
-		      "INSERT INTO trials(id, version, state, sampler, params_json, price_version, "
+	if ((rc = run(c, "INSERT INTO trials(id, version, state, sampler, params_json, price_version, "
 		      "created_at, reason) SELECT $2, version, 'queued', sampler, params_json, "
 		      "price_version, extract(epoch from clock_timestamp())::double precision, "
 		      "'queued again: trial ' || $1::text || ' was orphaned' FROM trials "
 		      "WHERE id = $1::bigint",
 		      2, v, NULL, what)) ||
-	    (rc = run(c, label,
-		      "INSERT INTO trial_params(trial_id, name, value) SELECT $2, name, value "
+	    (rc = run(c, "INSERT INTO trial_params(trial_id, name, value) SELECT $2, name, value "
 		      "FROM trial_params WHERE trial_id = $1 ORDER BY seq",
 		      2, v, NULL, what)) ||
-	    (rc = run(c, label,
-		      "INSERT INTO events(t, trial_id, kind, detail) VALUES "
+	    (rc = run(c, "INSERT INTO events(t, trial_id, kind, detail) VALUES "
 		      "(extract(epoch from clock_timestamp())::double precision, $2, 'requeue', "
 		      "'configuration of orphaned trial ' || $1::text)",
-		      2, v, NULL, what)))
+		      2, v, NULL, what)) ||
+	    (rc = run(c, BO_PG_SQL_NOTIFY, 1, (const char *const[]){"queued"}, NULL, what)))
 		return rc;
 	return 0;
 }
@@ -461,8 +430,8 @@ static int requeue(PGconn *c, const char *label, int64_t old, const char *what)
 int bo__pg_reap(bo_storage *st, double now, double timeout_s, bo_pg_charge_fn charge, void *ud,
 		int64_t *nreaped)
 {
-	const char *label = "", *what = "failing orphaned trials";
-	PGconn *c = conn(st, &label, what);
+	const char *what = "failing orphaned trials";
+	pg *c = conn(st, what);
 	PGresult *runs = NULL, *r = NULL;
 	char b[4][NUMLEN];
 	const char *v[4];
@@ -472,8 +441,7 @@ int bo__pg_reap(bo_storage *st, double now, double timeout_s, bo_pg_charge_fn ch
 		return BO_EIO;
 	fmt_real(b[0], now - timeout_s);
 	v[0] = b[0];
-	if ((rc = run(c, label,
-		      "SELECT id, host, pid, heartbeat_at FROM runs WHERE ended_at IS NULL "
+	if ((rc = run(c, "SELECT id, host, pid, heartbeat_at FROM runs WHERE ended_at IS NULL "
 		      "AND heartbeat_at < $1 ORDER BY id",
 		      1, v, &runs, what)))
 		return rc;
@@ -485,7 +453,7 @@ int bo__pg_reap(bo_storage *st, double now, double timeout_s, bo_pg_charge_fn ch
 			 "this check; timeout %g s)",
 			 PQgetvalue(runs, i, 1), PQgetvalue(runs, i, 2), now - hb, timeout_s);
 		v[0] = PQgetvalue(runs, i, 0);
-		if ((rc = run(c, label, "SELECT id FROM trials WHERE run_id = $1 AND state = 'running' "
+		if ((rc = run(c, "SELECT id FROM trials WHERE run_id = $1 AND state = 'running' "
 					"ORDER BY id", 1, v, &r, what)))
 			break;
 		for (k = 0; k < PQntuples(r) && rc == 0; k++) {
@@ -520,18 +488,18 @@ int bo__pg_reap(bo_storage *st, double now, double timeout_s, bo_pg_charge_fn ch
 				break;
 			(*nreaped)++;
 			/* The one whose finish committed re-queues: once. */
-			if ((rc = run(c, label, "BEGIN", 0, NULL, NULL, what)) ||
-			    (rc = run(c, label, "SELECT 1 FROM budget WHERE id = 1 FOR UPDATE", 0, NULL,
+			if ((rc = run(c, "BEGIN", 0, NULL, NULL, what)) ||
+			    (rc = run(c, "SELECT 1 FROM budget WHERE id = 1 FOR UPDATE", 0, NULL,
 				      NULL, what)) ||
-			    (rc = requeue(c, label, id, what)) ||
-			    (rc = run(c, label, "COMMIT", 0, NULL, NULL, what)))
-				rollback(c);
+			    (rc = requeue(c, id, what)) ||
+			    (rc = run(c, "COMMIT", 0, NULL, NULL, what)))
+				rollback(c->c);
 		}
 		PQclear(r);
 		r = NULL;
 		if (rc == 0) {
 			v[0] = PQgetvalue(runs, i, 0);
-			rc = run(c, label, "UPDATE runs SET ended_at = heartbeat_at WHERE id = $1 "
+			rc = run(c, "UPDATE runs SET ended_at = heartbeat_at WHERE id = $1 "
 					   "AND ended_at IS NULL", 1, v, NULL, what);
 		}
 	}
@@ -542,16 +510,15 @@ int bo__pg_reap(bo_storage *st, double now, double timeout_s, bo_pg_charge_fn ch
 
 int bo__pg_workers(bo_storage *st, bo_pg_worker **out, size_t *n)
 {
-	const char *label = "", *what = "reading workers";
-	PGconn *c = conn(st, &label, what);
+	const char *what = "reading workers";
+	pg *c = conn(st, what);
 	PGresult *r = NULL;
 	int rc, i;
 	*out = NULL;
 	*n = 0;
 	if (!c)
 		return BO_EIO;
-	if ((rc = run(c, label,
-		      "SELECT id, host, pid, started_at, heartbeat_at, ended_at, ntrials FROM workers "
+	if ((rc = run(c, "SELECT id, host, pid, started_at, heartbeat_at, ended_at, ntrials FROM workers "
 		      "ORDER BY id DESC",
 		      0, NULL, &r, what)))
 		return rc;

@@ -24,6 +24,17 @@
 
 #define SQL_NOW "extract(epoch from clock_timestamp())::double precision"
 
+/* Runs constant sql with p's values, prepared (bo__pg_exec_hot): what a
+ * worker runs at every heartbeat and every trial. */
+static int exec_hot(pg *q, const char *sql, params *p, PGresult **out, const char *what)
+{
+	if (out)
+		*out = NULL;
+	if (p->oom)
+		return bo__error(BO_ENOMEM, "%s: out of memory", what);
+	return bo__pg_exec_hot(q, sql, p->n, p->v, out, what);
+}
+
 /* ---- study versions and runs -------------------------------------------- */
 
 int bo__pg_register_study(bo_storage *st, const char *name, const char *text,
@@ -169,7 +180,7 @@ static int run_touch(pg *q, const char *sql, int64_t run_id, double now, const c
 	bo__pg_p_init(&p);
 	bo__pg_p_int(&p, run_id);
 	bo__pg_p_real(&p, now);
-	if ((rc = bo__pg_ensure_conn(q, what)) || (rc = bo__pg_exec(q, sql, &p, &r, what)))
+	if ((rc = bo__pg_ensure_conn(q, what)) || (rc = exec_hot(q, sql, &p, &r, what)))
 		goto done;
 	if (strcmp(PQcmdTuples(r), "0") == 0)
 		rc = bo__error(BO_ENOTFOUND, "%s: no run %lld in the ledger", q->label,
@@ -210,7 +221,7 @@ static void pipe_q(bo_pg_pipe *b, const char *sql, params *p)
 static int exec_or_q(pg *q, bo_pg_pipe *b, const char *sql, params *p, const char *what)
 {
 	if (!b)
-		return bo__pg_exec(q, sql, p, NULL, what);
+		return exec_hot(q, sql, p, NULL, what);
 	pipe_q(b, sql, p);
 	return 0;
 }
@@ -277,7 +288,6 @@ static int delete_of(pg *q, bo_pg_pipe *b, const char *sql, int64_t trial_id, co
 	return rc;
 }
 
-#define SQL_LOCK_BUDGET "SELECT spent, reserved FROM budget WHERE id = 1 FOR UPDATE"
 #define SQL_LOCK_TRIAL "SELECT state, reserved FROM trials WHERE id = $1 FOR UPDATE"
 
 /* Whether r, the result of SQL_LOCK_TRIAL for trial id, says it is
@@ -311,13 +321,20 @@ static int begin_batch(pg *q, bo_pg_pipe *b, int bo__pg_lock_budget, int64_t id,
 	q->in_tx = 1;
 	pipe_q(b, "BEGIN", NULL);
 	if (bo__pg_lock_budget)
-		pipe_q(b, SQL_LOCK_BUDGET, NULL);
+		pipe_q(b, bo__pg_sql_lock_budget, NULL);
 	if (id > 0) {
 		bo__pg_p_init(&p);
 		bo__pg_p_int(&p, id);
 		pipe_q(b, SQL_LOCK_TRIAL, &p);
 	}
 	return 0;
+}
+
+/* Tells listening workers (storage/postgres_notify.c) that the study
+ * changed, when the batch's transaction commits. */
+static void notify(bo_pg_pipe *b, const char *what)
+{
+	bo__pg_pipe_send(b, BO_PG_SQL_NOTIFY, 1, &what);
 }
 
 /* Runs a transaction's batch that ends with COMMIT. */
@@ -456,6 +473,7 @@ static int trial_insert(bo_storage *st, bo_trial_rec *t, double limit, int64_t m
 	if (t->cap_detail)
 		insert_event(q, &b, t->run_id, id, "trial_cap", t->cap, t->cap_detail,
 			     t->created_at != 0 ? t->created_at : t->started_at, what);
+	notify(&b, "start");
 	if ((rc = commit_batch(q, &b)))
 		goto done;
 	t->id = id;
@@ -498,9 +516,9 @@ int bo__pg_trial_launched(bo_storage *st, int64_t id, int64_t pid, int64_t pid_s
 	bo__pg_p_int(&p, pid_start);
 	bo__pg_p_text(&p, cgroup);
 	if ((rc = bo__pg_ensure_conn(q, what)) ||
-	    (rc = bo__pg_exec(q, "UPDATE trials SET pid = $2, folder = COALESCE($3, folder), "
-			  "pid_start = $4, cgroup = $5 WHERE id = $1",
-		       &p, &r, what)))
+	    (rc = exec_hot(q, "UPDATE trials SET pid = $2, folder = COALESCE($3, folder), "
+			       "pid_start = $4, cgroup = $5 WHERE id = $1",
+			   &p, &r, what)))
 		goto done;
 	if (strcmp(PQcmdTuples(r), "0") == 0)
 		rc = bo__error(BO_ENOTFOUND, "%s: %s: no trial %lld in the ledger", q->label, what,
@@ -630,6 +648,7 @@ int bo__pg_trial_finish(bo_storage *st, const bo_trial_rec *t)
 	pipe_q(&b, "UPDATE budget SET reserved = GREATEST(reserved - $1, 0), "
 		   "spent = spent + $2 WHERE id = 1",
 	       &p);
+	notify(&b, "finish");
 	rc = commit_batch(q, &b);
 done:
 	bo__pg_pipe_close(&b);

@@ -366,6 +366,7 @@ static void sq_close(bo_storage *st)
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(q->stmt[i]);
 	sqlite3_close(q->db);
+	bo__journal_writer_close(&q->jw);
 	bo__free(q->path);
 	bo__free(q);
 }
@@ -431,6 +432,7 @@ int bo__sqlite_open(bo_storage **out, const char *path, int group)
 		goto done;
 	}
 	q->base.ops = &sqlite_ops;
+	q->jw.fd = -1;
 	if (!(q->path = bo__strdup(path))) {
 		rc = BO_ENOMEM;
 		goto done;

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "storage/journal.h"
 #include "storage/storage.h"
 
 #define TRIAL_COLS \
@@ -78,6 +79,7 @@ typedef struct sq {
 	sqlite3_stmt *stmt[S_COUNT];
 	unsigned char used[S_COUNT];
 	char journal[PATH_MAX];     /* the spend journal beside the file */
+	bo_journal_writer jw;       /* ... kept open between appends */
 	int mode;                   /* of files created: 0600 or 0640 */
 } sq;
 

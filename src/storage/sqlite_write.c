@@ -311,6 +311,27 @@ static int require_running(sq *q, int64_t id, const char *what)
 	return rc;
 }
 
+/* Binds the columns 4 to 16 that a started and a restored trial share
+ * (sampler to term_signal); returns the bind codes or'ed, SQLITE_OK when
+ * all held. */
+static int bind_trial_columns(sqlite3_stmt *s, const bo_trial_rec *t)
+{
+	int b = bo__sqlite_bind_text(s, 4, t->sampler);
+	b |= bo__sqlite_bind_text(s, 5, t->params_json);
+	b |= bo__sqlite_bind_real(s, 6, t->cost);
+	b |= bo__sqlite_bind_real(s, 7, t->reserved);
+	b |= bo__sqlite_bind_text(s, 8, t->price_version);
+	b |= bo__sqlite_bind_outside_text(s, 9, t->reason);
+	b |= bo__sqlite_bind_real(s, 10, t->score);
+	b |= sqlite3_bind_int(s, 11, t->feasible);
+	b |= bo__sqlite_bind_time(s, 12, t->created_at);
+	b |= bo__sqlite_bind_time(s, 13, t->started_at);
+	b |= bo__sqlite_bind_time(s, 14, t->ended_at);
+	b |= sqlite3_bind_int(s, 15, t->exit_code);
+	b |= sqlite3_bind_int(s, 16, t->term_signal);
+	return b;
+}
+
 int bo__sqlite_trial_start(bo_storage *st, bo_trial_rec *t)
 {
 	sq *q = (sq *)st;
@@ -335,19 +356,7 @@ int bo__sqlite_trial_start(bo_storage *st, bo_trial_rec *t)
 	b = sqlite3_bind_int64(s, 1, id);
 	b |= sqlite3_bind_int64(s, 2, t->version);
 	b |= bo__sqlite_bind_id(s, 3, t->run_id);
-	b |= bo__sqlite_bind_text(s, 4, t->sampler);
-	b |= bo__sqlite_bind_text(s, 5, t->params_json);
-	b |= bo__sqlite_bind_real(s, 6, t->cost);
-	b |= bo__sqlite_bind_real(s, 7, t->reserved);
-	b |= bo__sqlite_bind_text(s, 8, t->price_version);
-	b |= bo__sqlite_bind_outside_text(s, 9, t->reason);
-	b |= bo__sqlite_bind_real(s, 10, t->score);
-	b |= sqlite3_bind_int(s, 11, t->feasible);
-	b |= bo__sqlite_bind_time(s, 12, t->created_at);
-	b |= bo__sqlite_bind_time(s, 13, t->started_at);
-	b |= bo__sqlite_bind_time(s, 14, t->ended_at);
-	b |= sqlite3_bind_int(s, 15, t->exit_code);
-	b |= sqlite3_bind_int(s, 16, t->term_signal);
+	b |= bind_trial_columns(s, t);
 	b |= sqlite3_bind_int64(s, 17, t->pid);
 	b |= bo__sqlite_bind_outside_text(s, 18, t->host);
 	b |= bo__sqlite_bind_text(s, 19, t->folder);
@@ -373,7 +382,7 @@ int bo__sqlite_trial_start(bo_storage *st, bo_trial_rec *t)
 	t->id = id;
 	t->state = BO_TRIAL_RUNNING;
 	/* After the commit: see "Watermark" at the top. */
-	rc = bo__journal_append_start(q->journal, q->mode, id, t->reserved, t->folder);
+	rc = bo__journal_writer_start(&q->jw, q->journal, q->mode, id, t->reserved, t->folder);
 done:
 	if (rc)
 		bo__sqlite_end_tx(q);
@@ -531,7 +540,7 @@ int bo__sqlite_trial_finish(bo_storage *st, const bo_trial_rec *t)
 	if ((rc = bo__sqlite_commit(q, what)))
 		goto done;
 	/* After the commit: see "Watermark" at the top. */
-	rc = bo__journal_append_charge(q->journal, q->mode, t->id, t->state, t->cost, spent);
+	rc = bo__journal_writer_charge(&q->jw, q->journal, q->mode, t->id, t->state, t->cost, spent);
 done:
 	if (rc)
 		bo__sqlite_end_tx(q);
@@ -561,8 +570,9 @@ int bo__sqlite_trial_restore(bo_storage *st, const bo_trial_rec *t)
 	static const char *const upsert =
 		"INSERT INTO trials(id, version, run_id, state, sampler, params_json, cost, "
 		"reserved, price_version, reason, score, feasible, created_at, started_at, "
-		"ended_at, exit_code, term_signal, pid, host, folder) VALUES (?1, ?2, NULL, ?3, "
-		"?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 0, ?17, ?18) "
+		"ended_at, exit_code, term_signal, pid, host, folder, scenario, repeat_index) VALUES "
+		"(?1, ?2, NULL, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 0, ?17, "
+		"?18, COALESCE(?19, 'default'), ?20) "
 		"ON CONFLICT(id) DO UPDATE SET state = ?3, cost = ?6, reason = ?9, score = ?10, "
 		"feasible = ?11, ended_at = ?14, exit_code = ?15, term_signal = ?16, "
 		"params_json = COALESCE(params_json, ?5), folder = COALESCE(folder, ?18)";
@@ -582,21 +592,13 @@ int bo__sqlite_trial_restore(bo_storage *st, const bo_trial_rec *t)
 	b = sqlite3_bind_int64(s, 1, t->id);
 	b |= sqlite3_bind_int64(s, 2, t->version);
 	b |= bo__sqlite_bind_text(s, 3, bo__trial_state_name(t->state));
-	b |= bo__sqlite_bind_text(s, 4, t->sampler);
-	b |= bo__sqlite_bind_text(s, 5, t->params_json);
-	b |= bo__sqlite_bind_real(s, 6, t->cost);
-	b |= bo__sqlite_bind_real(s, 7, t->reserved);
-	b |= bo__sqlite_bind_text(s, 8, t->price_version);
-	b |= bo__sqlite_bind_outside_text(s, 9, t->reason);
-	b |= bo__sqlite_bind_real(s, 10, t->score);
-	b |= sqlite3_bind_int(s, 11, t->feasible);
-	b |= bo__sqlite_bind_time(s, 12, t->created_at);
-	b |= bo__sqlite_bind_time(s, 13, t->started_at);
-	b |= bo__sqlite_bind_time(s, 14, t->ended_at);
-	b |= sqlite3_bind_int(s, 15, t->exit_code);
-	b |= sqlite3_bind_int(s, 16, t->term_signal);
+	b |= bind_trial_columns(s, t);
 	b |= bo__sqlite_bind_outside_text(s, 17, t->host);
 	b |= bo__sqlite_bind_text(s, 18, t->folder);
+	/* the scenario and repeat it ran under (a trial folder's record): a
+	 * resumed run replays the configurations' units by them */
+	b |= bo__sqlite_bind_text(s, 19, t->scenario);
+	b |= sqlite3_bind_int64(s, 20, t->repeat);
 	if (b != SQLITE_OK) {
 		rc = bo__sqlite_db_error(q, b, what);
 		goto done;

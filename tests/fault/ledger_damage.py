@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 
-TRIALS_BEFORE = 4
+TRIALS_BEFORE = 3   # the kill falls inside a configuration (its second scenario)
 TRIALS = 6
 PRICE = 0.01
 
@@ -34,6 +34,9 @@ x = float(sys.argv[1])
 tokens = 100 + int(x * 1000)
 with open("starts.log", "a") as f:
     f.write("%s %d\n" % (os.environ["BUDGETOPT_TRIAL_ID"], tokens))
+with open("units.log", "a") as f:
+    f.write("%s %s %s %s\n" % (os.environ["BUDGETOPT_TRIAL_ID"], os.environ["BUDGETOPT_SCENARIO"],
+                              os.environ["BUDGETOPT_REPEAT"], sys.argv[1]))
 print(json.dumps({"metrics": {"y": (x - 0.3) ** 2}, "usage": {"tokens": tokens}}))
 '''
 
@@ -52,6 +55,11 @@ evaluator:
   command: [./eval.py, "{x}"]
   parallel: 1
 sampler: random
+# two scenarios: a configuration is two trials, and the repair must keep
+# which scenario each trial ran under, or the resumed run replays them wrong
+scenarios:
+  clean: {weight: 3}
+  shifted: {}
 ''' % (PRICE, TRIALS)
 
 failures = []
@@ -89,6 +97,23 @@ def folders_digest(d):
             with open(p, "rb") as f:
                 out[os.path.relpath(p, root)] = hashlib.sha256(f.read()).hexdigest()
     return out
+
+
+def units_log(d):
+    try:
+        with open(os.path.join(d, "units.log")) as f:
+            return [(int(a), s, int(r), x) for a, s, r, x in (line.split() for line in f if line.strip())]
+    except FileNotFoundError:
+        return []
+
+
+def ledger_units(d):
+    con = sqlite3.connect("file:%s?mode=ro" % os.path.join(d, "dmg.db"), uri=True)
+    try:
+        rows = con.execute("SELECT id, scenario, repeat_index FROM trials ORDER BY id").fetchall()
+    finally:
+        con.close()
+    return rows
 
 
 def ledger_spend(d):
@@ -172,6 +197,10 @@ def scenario(bin_, base, kind):
           % (kind, got, charged, rows))
     check([r[0] for r in rows] == list(range(1, TRIALS_BEFORE + 1)),
           "%s: the repaired ledger holds trials 1..%d: %r" % (kind, TRIALS_BEFORE, rows))
+    ran = [(i, s, r) for i, s, r, _ in units_log(d)]
+    check(ledger_units(d) == ran,
+          "%s: the repaired ledger keeps each trial's scenario and repeat: %r, the evaluators were %r"
+          % (kind, ledger_units(d), ran))
     rc, out, err = run(bin_, d, "doctor", "study.yaml")
     check(rc == 0, "%s: doctor finds the repaired ledger healthy (exit %d): %s" % (kind, rc, out))
 
@@ -186,6 +215,12 @@ def scenario(bin_, base, kind):
     want = sum(tok for _, tok in after) * PRICE
     check(abs(got - want) <= 1e-9 * max(1, want),
           "%s: final spend %.17g equals every trial's charge %.17g" % (kind, got, want))
+    ran = units_log(d)
+    check(ledger_units(d) == [(i, s, r) for i, s, r, _ in ran],
+          "%s: every trial's scenario and repeat in the ledger: %r" % (kind, ledger_units(d)))
+    pairs = sorted((x, s) for _, s, _, x in ran)
+    check(len(set(pairs)) == len(pairs) and len(pairs) == 2 * len({x for x, _ in pairs}),
+          "%s: each configuration ran once under each scenario after the repair: %r" % (kind, ran))
     now = folders_digest(d)
     check(all(now.get(k) == v for k, v in folders.items()),
           "%s: the earlier trial folders were never overwritten" % kind)

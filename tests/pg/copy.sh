@@ -119,6 +119,10 @@ study orig 14
 cd "$tmp/orig" || exit 1
 "$prog" run study.yaml -q || { echo "FAIL the study did not run"; exit 1; }
 a=$tmp/orig/orig.db
+# a value with every character COPY's text format escapes (a tab, a
+# backslash, a carriage return, a newline, and "\N" spelled out): the
+# checksums below say it arrived as it left
+"$PY" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("INSERT INTO events(t, kind, detail) VALUES (1.8e9, ?, ?)", ("wait", "tab\there back\\slash \\N cr\r nl\n end\\")); c.commit()' "$a"
 "$prog" export study.yaml --format json >"$tmp/export-a.json"
 "$prog" frontier study.yaml --all >"$tmp/frontier-a.txt"
 check "the study recorded intermediate steps" \
@@ -146,6 +150,13 @@ else
 	sums from >"$tmp/sums-a"
 	sums to >"$tmp/sums-b"
 	check "postgresql's checksums equal sqlite's" same_output "$tmp/sums-a" "$tmp/sums-b"
+	# the count trigger was off during the copy: the counts, made once at
+	# its end, are the trials table's
+	counts=$("$PG_BIN/psql" -X -A -t -q -d "$mid" -c "SELECT ntrials || ' ' || nqueued || ' ' || nfinal || ' ' || nrunning FROM budget")
+	want=$("$PG_BIN/psql" -X -A -t -q -d "$mid" -c "SELECT COUNT(*) FILTER (WHERE state <> 'queued') || ' ' || COUNT(*) FILTER (WHERE state = 'queued') || ' ' || COUNT(*) FILTER (WHERE state IN ('complete', 'pruned', 'failed')) || ' ' || COUNT(*) FILTER (WHERE state = 'running') FROM trials")
+	check "the budget row's trial counts ($counts) are the trials table's ($want)" test -n "$want" -a "$counts" = "$want"
+	check "the count trigger is on again after the copy" \
+		test "$("$PG_BIN/psql" -X -A -t -q -d "$mid" -c "SELECT tgenabled FROM pg_trigger WHERE tgname = 'trials_counts'")" = O
 	"$prog" export study.yaml --storage "$mid" --format json >"$tmp/export-b.json"
 	check "export from postgresql equals the original's" same_output "$tmp/export-a.json" "$tmp/export-b.json"
 	spent=$("$PG_BIN/psql" -X -A -t -q -d "$mid" -c "SELECT spent FROM budget WHERE id = 1")

@@ -1,7 +1,8 @@
 #!/bin/bash
-# tests/pg/pg-ledger.sh PG_LEDGER_BINARY SCRATCH - starts a private
-# PostgreSQL server and runs the ledger comparison (tests/pg/pg_ledger.c)
-# against it. Exit 77 (skipped, with the reason) without PostgreSQL.
+# tests/pg/pg-ledger.sh BINARY SCRATCH - starts a private PostgreSQL server
+# and runs a C test program against it (tests/pg/pg_ledger.c, the ledger
+# comparison; tests/pg/pg_notify.c, waking idle workers), passing its URI.
+# Exit 77 (skipped, with the reason) without PostgreSQL.
 set -eu
 bin=$1
 tmp=$2

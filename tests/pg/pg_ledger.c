@@ -677,13 +677,15 @@ static void start_finish(bo_storage *st, int64_t v, int k)
 
 /* The hot statements (a trial's start and finish) are prepared once per
  * session and run by name, also when first prepared in a transaction that
- * was rolled back: after a refused finish and five trials the budget
- * row's lock has run eleven times as one prepared statement. A reconnect (the server
- * process ended under the ledger) prepares them again in the new
- * session. */
+ * was rolled back: after the study's registration, a refused finish and
+ * five trials the budget row's lock has run twelve times as one prepared
+ * statement, and the trial row's lock, first prepared by the refused
+ * finish, six. A reconnect (the server process ended under the ledger)
+ * prepares them again in the new session. */
 static void prepared(void **state)
 {
 	const char *lock = "SELECT spent, reserved FROM budget WHERE id = 1 FOR UPDATE";
+	const char *trial = "SELECT state, reserved FROM trials WHERE id = $1 FOR UPDATE";
 	char u[2048], sql[96];
 	bo_storage *st;
 	int64_t v = 0;
@@ -692,7 +694,8 @@ static void prepared(void **state)
 	fresh_db(u, sizeof u);
 	st = open_ok(u);
 	assert_int_equal(st->ops->register_study(st, "s", "t", "h", "sp", &v), 0);
-	assert_int_equal(prepared_runs(st, lock), -1);
+	assert_int_equal(prepared_runs(st, lock), 1);
+	assert_int_equal(prepared_runs(st, trial), -1);
 	{
 		/* first prepared in a transaction rolled back (no trial 99):
 		 * a session's statements outlive it */
@@ -702,10 +705,12 @@ static void prepared(void **state)
 		t.state = BO_TRIAL_COMPLETE;
 		assert_int_equal(st->ops->trial_finish(st, &t), BO_ENOTFOUND);
 	}
-	assert_int_equal(prepared_runs(st, lock), 1);
+	assert_int_equal(prepared_runs(st, lock), 2);
+	assert_int_equal(prepared_runs(st, trial), 1);
 	for (k = 0; k < 5; k++)
 		start_finish(st, v, k);
-	assert_int_equal(prepared_runs(st, lock), 11);
+	assert_int_equal(prepared_runs(st, lock), 12);
+	assert_int_equal(prepared_runs(st, trial), 6);
 	/* the session ends under the handle */
 	pid = PQbackendPID(bo__pg_conn(st, NULL));
 	snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)", pid);   /* a number */
@@ -725,6 +730,51 @@ static void prepared(void **state)
 	}
 	assert_true(PQbackendPID(bo__pg_conn(st, NULL)) != pid);
 	assert_int_equal(prepared_runs(st, lock), 2);
+	assert_int_equal(prepared_runs(st, trial), 1);
+	bo__storage_close(st);
+}
+
+/* What a worker runs at every heartbeat and decision, and a claim of a
+ * queued configuration, are prepared statements too: three heartbeats,
+ * the same statement three times; two claims, each of their statements
+ * twice. */
+static void prepared_worker(void **state)
+{
+	const char *beat = "UPDATE runs SET heartbeat_at = $2 WHERE id = $1";
+	const char *sync = "SELECT ntrials, nqueued, nfinal, nrunning, spent, reserved FROM budget "
+			   "WHERE id = 1";
+	const char *claim = "SELECT id, params_json FROM trials WHERE state = 'queued' ORDER BY id "
+			    "LIMIT 1 FOR UPDATE SKIP LOCKED";
+	char u[2048];
+	bo_storage *st;
+	bo_pg_sync s;
+	int64_t v = 0, run = 0;
+	int k;
+	(void)state;
+	fresh_db(u, sizeof u);
+	st = open_ok(u);
+	assert_int_equal(st->ops->register_study(st, "s", "t", "h", "sp", &v), 0);
+	assert_int_equal(bo__pg_worker_begin(st, v, 4242, "here", 1, "random", 1.8e9, &run), 0);
+	assert_int_equal(prepared_runs(st, beat), -1);
+	for (k = 0; k < 3; k++)
+		assert_int_equal(st->ops->run_heartbeat(st, run, 1.8e9 + k), 0);
+	assert_int_equal(prepared_runs(st, beat), 3);
+	raw(u, "INSERT INTO trials(id, version, state) VALUES (1, 1, 'queued'), (2, 1, 'queued')");
+	for (k = 0; k < 2; k++) {
+		bo_trial_rec t;
+		assert_int_equal(bo__pg_sync(st, &s), 0);
+		assert_int_equal(s.nqueued, 2 - k);
+		memset(&t, 0, sizeof t);
+		t.run_id = run;
+		t.reserved = 0.125;
+		t.started_at = 1.8e9 + 10 + k;
+		assert_int_equal(bo__pg_claim_queued(st, &t, NAN, NULL), 0);
+		assert_int_equal(t.id, k + 1);
+		bo__free(t.params_json);
+		bo__kv_free(t.params, t.nparams);
+	}
+	assert_int_equal(prepared_runs(st, sync), 2);
+	assert_int_equal(prepared_runs(st, claim), 2);
 	bo__storage_close(st);
 }
 
@@ -778,6 +828,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(shared_rate),
 		cmocka_unit_test(alert_once),
 		cmocka_unit_test(prepared),
+		cmocka_unit_test(prepared_worker),
 		cmocka_unit_test(claim_rate),
 	};
 	if (argc < 3) {

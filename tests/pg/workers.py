@@ -22,12 +22,20 @@ PG_CTL_STOP / PG_CTL_START commands):
    make one `alert` event and one hook run per threshold; 2 workers under a
    spend rate that fits three trials run three between them, then both
    wait.
+6. An idle worker is woken by another's notification: the money budget
+   fits one trial's reservation (its cap) at a time, so while the first
+   trial runs (its evaluator waits for a file the test writes once the
+   other worker recorded its wait) the other worker waits with nothing
+   running; the workers' run_end events count how their idle waits ended,
+   and at least one ended by a notification (storage/postgres_notify.c),
+   not by the poll.
 
 Every section ends with the ledger's checks, the budget row's trial counts
 (kept by a trigger, schema 4) against COUNT(*) of the trials in each state
 among them. BO_PG_SECTIONS=1b,4 (in the environment) runs only those.
 """
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -63,6 +71,8 @@ x = float(sys.argv[1])
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "starts.log"), "a") as f:
     f.write("%s %s\n" % (os.environ["BUDGETOPT_TRIAL_ID"], os.environ["BUDGETOPT_TRIAL_DIR"]))
 time.sleep(float(os.environ.get("EVAL_SLEEP", "0")))
+while os.environ.get("EVAL_GO") and not os.path.exists(os.environ["EVAL_GO"]):
+    time.sleep(0.01)
 tokens = int(os.environ.get("EVAL_TOKENS", "0")) or 1 + int(x * 9)
 print(json.dumps({"metrics": {"y": (x - 0.3) ** 2}, "usage": {"tokens": tokens}}))
 '''
@@ -112,6 +122,22 @@ def starts(d):
     if not os.path.exists(p):
         return []
     return [l.split() for l in open(p).read().splitlines()]
+
+
+def wait_sql(uri, q, ws):
+    """Waits until query q counts at least one row (the ledger may not
+    exist yet: the first worker creates it); fails when a worker exits
+    first."""
+    while True:
+        try:
+            if int(sql(uri, q)[0][0]) > 0:
+                return
+        except (subprocess.CalledProcessError, IndexError, ValueError):
+            pass
+        if any(w.poll() is not None for w in ws):
+            check(False, "waiting for %s: a worker exited first (%s)" % (q, [w.poll() for w in ws]))
+            return
+        time.sleep(0.05)
 
 
 def ledger_checks(d, uri, money, label):
@@ -360,8 +386,40 @@ def section_5():
     check(len(set(r[0] for r in waits)) == 2, "each worker waited for the rate (%s)" % waits[:2])
 
 
+# 6. an idle worker woken by a notification, not by its poll
+def section_6():
+    """a waiting worker woken by another's finish"""
+    d, uri = setup("wake", 4, "1.0")
+    with open(os.path.join(d, "study.yaml")) as f:
+        text = f.read()
+    with open(os.path.join(d, "study.yaml"), "w") as f:
+        f.write(text.replace("per_trial: {money: 0.01}", "per_trial: {money: 0.6}"))
+    go = os.path.join(d, "go")
+    env = {"EVAL_GO": go}
+    a = start_worker(d, uri, env)
+    wait_sql(uri, "SELECT COUNT(*) FROM trials WHERE state = 'running'", [a])
+    b = start_worker(d, uri, env)
+    # the other worker waits for the money the running trial holds
+    wait_sql(uri, "SELECT COUNT(*) FROM events WHERE kind = 'wait'", [a, b])
+    open(go, "w").close()
+    rcs = [a.wait(), b.wait()]
+    check(rcs == [0, 0], "two workers exit 0 (%s)" % rcs)
+    ledger_checks(d, uri, 1.0, "woken workers")
+    rows = sql(uri, "SELECT id, started_at, ended_at FROM trials ORDER BY id")
+    check(all(float(rows[k + 1][1]) >= float(rows[k][2]) for k in range(len(rows) - 1)),
+          "one trial at a time: each started after the one before ended (%s)" % rows)
+    ends = [r[0] for r in sql(uri, "SELECT detail FROM events WHERE kind = 'run_end' ORDER BY id")]
+    woken = 0
+    for e in ends:
+        m = re.search(r"idle waits: (\d+) woken by a notification, (\d+) by the poll", e)
+        check(m is not None, "a worker's run_end counts its idle waits (%s)" % e)
+        if m:
+            woken += int(m.group(1))
+    check(woken >= 1, "an idle wait ended by another worker's notification (%d; %s)" % (woken, ends))
+
+
 SECTIONS = [("1", section_1), ("1b", section_1b), ("2", section_2), ("3", section_3),
-            ("4", section_4), ("5", section_5)]
+            ("4", section_4), ("5", section_5), ("6", section_6)]
 # BO_PG_SECTIONS="1b,4" runs only those (while working on one); all by default
 only = [x for x in os.environ.get("BO_PG_SECTIONS", "").split(",") if x]
 for key, fn in SECTIONS:

@@ -21,6 +21,7 @@
 #include "core/alloc.h"
 #include "core/csv.h"
 #include "core/model.h"
+#include "study_parse.h"
 
 static const char STUDY[] =
 	"name: t\n"
@@ -43,18 +44,6 @@ static const char TABLE[] =
 	",mlp,0.1,,5\n"                       /* line 4: acc missing: left out */
 	"delta,gbm,0.2,0.80,0x10\n";          /* line 5: kept, not usable (hex) */
 
-static bo_study *load(void)
-{
-	bo_study *s = NULL;
-	bo_diags *d = NULL;
-	int rc = bo_study_parse(&s, STUDY, strlen(STUDY), "t.yaml", NULL, &d);
-	if (rc)
-		print_error("%s\n", d && bo_diags_count(d) ? bo_diags_get(d, 0) : bo_error_last());
-	bo_diags_free(d);
-	assert_int_equal(rc, 0);
-	return s;
-}
-
 /* Reads TABLE (or text) into a fresh set; returns the library's code. */
 static int read_table(bo_study *s, const char *text, bo_configs *c)
 {
@@ -73,7 +62,7 @@ static int read_table(bo_study *s, const char *text, bo_configs *c)
 
 static void test_rows(void **state)
 {
-	bo_study *s = load();
+	bo_study *s = test_parse_study(STUDY);
 	bo_configs c;
 	char name[64];
 	(void)state;
@@ -114,7 +103,7 @@ static void test_many_labels(void **state)
 	char *text = malloc(64 * 1024), fam[40][16];
 	size_t len = 0, r, k, nseen = 0, row = 0;
 	char seen[40][16];
-	bo_study *s = load();
+	bo_study *s = test_parse_study(STUDY);
 	bo_configs c;
 	(void)state;
 	assert_non_null(text);
@@ -148,7 +137,7 @@ static void test_many_labels(void **state)
 
 static void test_bad_cells(void **state)
 {
-	bo_study *s = load();
+	bo_study *s = test_parse_study(STUDY);
 	bo_configs c;
 	char text[4096];
 	size_t n = 0, i;
@@ -176,7 +165,7 @@ static void test_alloc_torture(void **state)
 	int rc = -1, failures = 0;
 	(void)state;
 	for (k = 1; k < 100000; k++) {
-		bo_study *s = load();
+		bo_study *s = test_parse_study(STUDY);
 		bo_configs c;
 		bo__alloc_fail_at(k);
 		rc = read_table(s, TABLE, &c);

@@ -27,16 +27,7 @@
 #include "samplers/costmodel.h"
 #include "samplers/internal.h"
 #include "samplers/sampler.h"
-
-static bo_study *parse(const char *yaml)
-{
-	bo_study *s = NULL;
-	int rc = bo_study_parse(&s, yaml, strlen(yaml), "test.yaml", NULL, NULL);
-	if (rc != 0)
-		print_error("%s\n", bo_error_last());
-	assert_int_equal(rc, 0);
-	return s;
-}
+#include "study_parse.h"
 
 static const char LAW_YAML[] = "name: law\n"
 			       "space:\n"
@@ -65,7 +56,7 @@ static void draw(bo_rng *r, double *x)
 
 static void test_recovers_law(void **state)
 {
-	bo_study *s = parse(LAW_YAML);
+	bo_study *s = test_parse_study(LAW_YAML);
 	bo_costmodel *m = NULL;
 	bo_rng r;
 	double x[3], err = 0, spread = 0, mean = 0, lv[200];
@@ -153,7 +144,7 @@ static void judge(bo_costmodel *m, double *median_ratio, double *covered)
 
 static void test_failed_costs(void **state)
 {
-	bo_study *s = parse(LAW_YAML);
+	bo_study *s = test_parse_study(LAW_YAML);
 	bo_costmodel *m = NULL, *naive = NULL;
 	double mr, cov, nmr, ncov, x[3] = {0.5, 1e-3, 2};
 	size_t before;
@@ -188,7 +179,7 @@ static void test_failed_costs(void **state)
  * told, none is. */
 static void test_cheaper_skips_told(void **state)
 {
-	bo_study *s = parse("name: four\nspace:\n  a: {choice: [p, q]}\n  b: {choice: [x, y]}\n"
+	bo_study *s = test_parse_study("name: four\nspace:\n  a: {choice: [p, q]}\n  b: {choice: [x, y]}\n"
 			    "metrics: {y: {}}\nobjectives: [y]\nprices: {eval_units: 1}\n"
 			    "budget: {money: 500}\nevaluator: {command: [\"true\"]}\n");
 	static const double C[4][2] = {{0, 0}, {0, 1}, {1, 0}, {1, 1}};
@@ -211,7 +202,7 @@ static void test_cheaper_skips_told(void **state)
 /* alpha: the share of the budget left after the start-up's spend. */
 static void test_alpha(void **state)
 {
-	bo_study *s = parse(LAW_YAML);
+	bo_study *s = test_parse_study(LAW_YAML);
 	bo_costmodel *m = NULL;
 	double x[3] = {0.5, 1e-3, 1}, spent = 0, spent0 = 0;
 	int i;
@@ -308,7 +299,7 @@ static int by_value(const void *a, const void *b)
 static void test_cost_aware_tpe(void **state)
 {
 	enum { SEEDS = 11 };
-	bo_study *s = parse(BRANIN_YAML);
+	bo_study *s = test_parse_study(BRANIN_YAML);
 	double reg[3], tr[3] = {0, 0, 0}, r[SEEDS];
 	int mode, seed, n;
 	(void)state;
@@ -337,7 +328,7 @@ static void test_cost_aware_tpe(void **state)
 static void test_cost_aware_nsga2(void **state)
 {
 	enum { SEEDS = 11 };
-	bo_study *s = parse(BRANIN_YAML);
+	bo_study *s = test_parse_study(BRANIN_YAML);
 	double reg[5], tr[5] = {0, 0, 0, 0, 0}, r[SEEDS];
 	int mode, seed, n;
 	(void)state;

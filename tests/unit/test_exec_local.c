@@ -416,6 +416,49 @@ static void test_cannot_start(void **state)
 	collect_clear(&c);
 }
 
+/* A stale log from an earlier job in the folder is removed (an evaluator
+ * that prints nothing leaves none); in a folder the caller has just made
+ * (log_dir_new) nothing is removed or checked, and the job's output still
+ * reaches its log. */
+static void test_stale_and_new_log_dir(void **state)
+{
+	char logs[PATH_MAX], fresh[PATH_MAX], path[PATH_MAX];
+	char *quiet[] = {"true", NULL};
+	char *talk[] = {"sh", "-c", "echo 2.385", NULL};
+	collect c = {0};
+	bo_exec_spec spec;
+	bo_job_status st;
+	struct stat sb;
+	char *log;
+	size_t len;
+	FILE *f;
+	(void)state;
+
+	log_folder(logs, sizeof logs, "stale");
+	path_join(path, sizeof path, logs, "stdout.log");
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("from an earlier job\n", f);
+	fclose(f);
+	spec_init(&spec, quiet, logs, &c);
+	run_one(&spec, &c, &st);
+	assert_int_equal(st.exit_code, 0);
+	assert_int_equal(stat(path, &sb), -1);
+	collect_clear(&c);
+
+	path_join(fresh, sizeof fresh, tmp_dir, "fresh");
+	assert_int_equal(mkdir(fresh, 0700), 0);
+	spec_init(&spec, talk, fresh, &c);
+	spec.log_dir_new = 1;
+	run_one(&spec, &c, &st);
+	assert_int_equal(st.exit_code, 0);
+	path_join(path, sizeof path, fresh, "stdout.log");
+	log = read_file(path, &len);
+	assert_string_equal(log, "2.385\n");
+	free(log);
+	collect_clear(&c);
+}
+
 /* A log folder that does not exist is an error of bo__exec_start. */
 static void test_bad_log_dir(void **state)
 {
@@ -958,6 +1001,7 @@ int main(void)
 		cmocka_unit_test(test_killed_by_signal),
 		cmocka_unit_test(test_cannot_start),
 		cmocka_unit_test(test_bad_log_dir),
+		cmocka_unit_test(test_stale_and_new_log_dir),
 		cmocka_unit_test(test_log_cap),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_line_edges),

@@ -26,6 +26,8 @@
 #include "core/trial.h"
 #include "samplers/gp_model.h"
 #include "samplers/internal.h"
+#include "gp_reference.h"
+#include "study_parse.h"
 
 #define SE_MULT 5.0
 
@@ -36,36 +38,6 @@ static double normal(bo_rng *r)
 }
 
 /* ---- the model against closed forms -------------------------------------- */
-
-static double k52(const double *th, size_t d, const double *a, const double *b)
-{
-	double r2 = 0, r;
-	size_t j;
-	for (j = 0; j < d; j++)
-		r2 += (a[j] - b[j]) * (a[j] - b[j]) / (exp(th[j]) * exp(th[j]));
-	r = sqrt(r2);
-	return exp(th[d]) * (1 + sqrt(5.0) * r + 5.0 * r2 / 3.0) * exp(-sqrt(5.0) * r);
-}
-
-/* Inverse and determinant of a 3x3 matrix by cofactors. */
-static double inv3(double A[3][3], double B[3][3])
-{
-	double det = A[0][0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1]) -
-		     A[0][1] * (A[1][0] * A[2][2] - A[1][2] * A[2][0]) +
-		     A[0][2] * (A[1][0] * A[2][1] - A[1][1] * A[2][0]);
-	int i, j;
-	for (i = 0; i < 3; i++)
-		for (j = 0; j < 3; j++) {
-			int r0 = (j + 1) % 3, r1 = (j + 2) % 3, c0 = (i + 1) % 3, c1 = (i + 2) % 3;
-			B[i][j] = (A[r0][c0] * A[r1][c1] - A[r0][c1] * A[r1][c0]) / det;
-		}
-	return det;
-}
-
-static int close_rel(double a, double b, double tol)
-{
-	return fabs(a - b) <= tol * fmax(fabs(a), fabs(b)) + 1e-300;
-}
 
 static void test_posterior_closed_form(void **state)
 {
@@ -328,22 +300,6 @@ static void test_ehvi_monte_carlo(void **state)
 
 /* ---- the sampler ------------------------------------------------------------ */
 
-static bo_study *parse(const char *yaml)
-{
-	bo_study *s = NULL;
-	bo_diags *dg = NULL;
-	int rc = bo_study_parse(&s, yaml, strlen(yaml), "test.yaml", NULL, &dg);
-	if (rc != 0) {
-		size_t i;
-		for (i = 0; i < bo_diags_count(dg); i++)
-			print_error("%s\n", bo_diags_get(dg, i));
-		print_error("%s\n", bo_error_last());
-	}
-	bo_diags_free(dg);
-	assert_int_equal(rc, 0);
-	return s;
-}
-
 /* An evaluation: objectives, guardrail margins and cost of x; returns the
  * trial state. */
 typedef int (*evalfn)(const double *x, double *obj, double *cons, double *cost);
@@ -448,7 +404,7 @@ static int eval_branin(const double *x, double *obj, double *cons, double *cost)
 static void test_branin(void **state)
 {
 	enum { N = 40, NRAND = 20 };
-	bo_study *s = parse(BRANIN_YAML);
+	bo_study *s = test_parse_study(BRANIN_YAML);
 	run_out o, r;
 	double best, rsum = 0;
 	uint64_t k;
@@ -472,7 +428,7 @@ static void test_branin(void **state)
 static void test_determinism_and_resume(void **state)
 {
 	enum { N = 16 };
-	bo_study *s = parse(BRANIN_YAML);
+	bo_study *s = test_parse_study(BRANIN_YAML);
 	run_out a, b;
 	void *impl = NULL;
 	double x[2];
@@ -542,7 +498,7 @@ static double best_feasible(const run_out *o, size_t from, size_t n)
 static void test_guardrails(void **state)
 {
 	enum { N = 30, NRAND = 20 };
-	bo_study *s = parse(CONS_YAML);
+	bo_study *s = test_parse_study(CONS_YAML);
 	run_out o, r;
 	size_t i, feas = 0, rfeas = 0;
 	double best, rsum = 0;
@@ -610,7 +566,7 @@ static int eval_cond(const double *x, double *obj, double *cons, double *cost)
 static void test_conditions_and_constraints(void **state)
 {
 	enum { N = 30 };
-	bo_study *s = parse(COND_YAML);
+	bo_study *s = test_parse_study(COND_YAML);
 	run_out o;
 	size_t i, mlp_late = 0;
 	(void)state;
@@ -653,7 +609,7 @@ static int eval_finite(const double *x, double *obj, double *cons, double *cost)
 
 static void test_finite_space_no_repeats(void **state)
 {
-	bo_study *s = parse(FINITE_YAML);
+	bo_study *s = test_parse_study(FINITE_YAML);
 	run_out o;
 	size_t i, j;
 	(void)state;
@@ -695,7 +651,7 @@ static double hv_of(const run_out *o, size_t n)
 static void test_two_objectives(void **state)
 {
 	enum { N = 25, NRAND = 10 };
-	bo_study *s = parse(MO_YAML);
+	bo_study *s = test_parse_study(MO_YAML);
 	run_out o, r;
 	double hv, rsum = 0;
 	size_t i;
@@ -748,7 +704,7 @@ static double hv3_ratio(const run_out *o, size_t n)
 static void test_three_objectives(void **state)
 {
 	enum { N = 45, NRAND = 8 };
-	bo_study *s = parse(MO3_YAML);
+	bo_study *s = test_parse_study(MO3_YAML);
 	run_out o, r;
 	double hv, rmax = 0;
 	size_t i;
@@ -800,7 +756,7 @@ static int eval_mo4(const double *x, double *obj, double *cons, double *cost)
 static void test_four_objectives_parego(void **state)
 {
 	enum { N = 30, NRAND = 10 };
-	bo_study *s = parse(MO4_YAML);
+	bo_study *s = test_parse_study(MO4_YAML);
 	run_out o, r;
 	double mean = 0, rmean = 0;
 	size_t i, j;
@@ -842,7 +798,7 @@ static int eval_costly(const double *x, double *obj, double *cons, double *cost)
 static void test_cost_aware(void **state)
 {
 	enum { NSEED = 4, NMAX = 400 };
-	bo_study *s = parse(COST_YAML);
+	bo_study *s = test_parse_study(COST_YAML);
 	double best[2] = {0, 0}, trials[2] = {0, 0};
 	int ca;
 	uint64_t k;

@@ -22,6 +22,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/strbuf.h"
 #include "runner/trial_record.h"
 #include "storage/journal.h"
 #include "storage/ledger_check.h"
@@ -139,6 +140,123 @@ static void test_torn_line(void **state)
 	assert_int_equal(j.nbad, 0);
 	assert_int_equal(j.n, 1);
 	bo__journal_clear(&j);
+}
+
+/* A journal kept open between appends writes the same bytes as one opened
+ * for each, and notices when the file is no longer as it left it: renamed
+ * over (the old inode would swallow the line), appended to by another
+ * writer (it would be overwritten), or left with a torn line by one. */
+static void test_writer(void **state)
+{
+	char p[1200], q[1200], a[4096], b[4096];
+	size_t la, lb;
+	bo_journal j = BO_JOURNAL_INIT;
+	bo_journal_writer w = BO_JOURNAL_WRITER_INIT;
+	bo_journal_trial one;
+	(void)state;
+	snprintf(p, sizeof p, "%s/writer.db.spend", tmpdir);
+	snprintf(q, sizeof q, "%s/plain.db.spend", tmpdir);
+	assert_int_equal(bo__journal_writer_start(&w, p, 0600, 1, 0.5, "f1"), 0);
+	assert_true(w.fd >= 0);
+	assert_int_equal(bo__journal_writer_charge(&w, p, 0600, 1, BO_TRIAL_COMPLETE, 2.385, 2.385), 0);
+	assert_int_equal(bo__journal_writer_start(&w, p, 0600, 2, 1.0 / 3.0, "f2"), 0);
+	assert_int_equal(bo__journal_append_start(q, 0600, 1, 0.5, "f1"), 0);
+	assert_int_equal(bo__journal_append_charge(q, 0600, 1, BO_TRIAL_COMPLETE, 2.385, 2.385), 0);
+	assert_int_equal(bo__journal_append_start(q, 0600, 2, 1.0 / 3.0, "f2"), 0);
+	slurp(p, a, sizeof a, &la);
+	slurp(q, b, sizeof b, &lb);
+	assert_int_equal(la, lb);
+	assert_memory_equal(a, b, la);
+
+	/* another writer appends: the next line goes after its line */
+	assert_int_equal(bo__journal_append_charge(p, 0600, 2, BO_TRIAL_FAILED, 0.25, 2.635), 0);
+	assert_int_equal(bo__journal_writer_start(&w, p, 0600, 3, 0.75, "f3"), 0);
+	assert_int_equal(bo__journal_read(&j, p), 0);
+	assert_int_equal(j.nbad, 0);
+	assert_int_equal(j.nlines, 5);
+	assert_true(bo__journal_find(&j, 2)->charged);
+	assert_true(bo__journal_find(&j, 3)->started);
+
+	/* another writer was killed mid-line: cut off, not glued to */
+	slurp(p, a, sizeof a, &la);
+	memcpy(a + la, "C\t3\tcompl", 9);
+	spit(p, a, la + 9);
+	assert_int_equal(bo__journal_writer_charge(&w, p, 0600, 3, BO_TRIAL_COMPLETE, 0.5, 3.135), 0);
+	assert_int_equal(bo__journal_read(&j, p), 0);
+	assert_int_equal(j.nbad, 0);
+	assert_false(j.torn);
+	assert_int_equal(j.nlines, 6);
+	assert_true(bo__journal_find(&j, 3)->cost == 0.5);
+
+	/* rewritten (a new file renamed over it): the line lands in the new one */
+	memset(&one, 0, sizeof one);
+	one.id = 1;
+	one.started = 1;
+	one.reserved = 0.5;
+	assert_int_equal(bo__journal_rewrite(p, 0600, &one, 1), 0);
+	assert_int_equal(bo__journal_writer_start(&w, p, 0600, 4, 1.5, "f4"), 0);
+	assert_int_equal(bo__journal_read(&j, p), 0);
+	assert_int_equal(j.nbad, 0);
+	assert_int_equal(j.nlines, 2);
+	assert_true(bo__journal_find(&j, 4)->started);
+	assert_null(bo__journal_find(&j, 3));
+	bo__journal_writer_close(&w);
+	assert_int_equal(w.fd, -1);
+	bo__journal_writer_close(&w);
+	bo__journal_clear(&j);
+}
+
+/* The journal's and the records' numbers are printf's, byte for byte:
+ * "%.17g" and "%lld" on awkward values, signed zeros, NaNs with payloads,
+ * infinities, subnormals and random bit patterns; JSON numbers too. */
+static void test_number_format(void **state)
+{
+	static const double v[] = {0.0, -0.0, 2.385, -1.0 / 3.0, 0.1 + 0.2, 1e300, -4.9e-324,
+				   2.2250738585072014e-308, 123456789012345678.0, 1e15, -1e16,
+				   INFINITY, -INFINITY, NAN, -NAN};
+	static const long long ints[] = {0, -1, 7, 2385, -2147483648LL, 9223372036854775807LL,
+					 -9223372036854775807LL - 1};
+	char a[64], b[64];
+	uint64_t x = 0x9E3779B97F4A7C15ull;
+	size_t i;
+	int differ = 0;
+	bo_strbuf sb = BO_STRBUF_INIT;
+	(void)state;
+	for (i = 0; i < 20000 + sizeof v / sizeof *v; i++) {
+		double d;
+		if (i < sizeof v / sizeof *v) {
+			d = v[i];
+		} else {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			memcpy(&d, &x, sizeof d);
+		}
+		snprintf(a, sizeof a, "%.17g", d);
+		assert_int_equal(bo__fmt_num17(b, sizeof b, d), (int)strlen(a));
+		differ += strcmp(a, b) != 0;
+	}
+	assert_int_equal(differ, 0);
+	assert_int_equal(bo__fmt_num17(b, 5, 2.385), -1);
+	for (i = 0; i < sizeof ints / sizeof *ints; i++) {
+		snprintf(a, sizeof a, "%lld", ints[i]);
+		assert_int_equal(bo__fmt_int(b, sizeof b, ints[i]), (int)strlen(a));
+		assert_string_equal(a, b);
+	}
+	assert_int_equal(bo__fmt_int(b, 4, 2385), -1);
+	assert_int_equal(bo__fmt_int(b, 5, 2385), 4);
+	bo__sb_json_num(&sb, -0.0);
+	bo__sb_putc(&sb, ' ');
+	bo__sb_json_num(&sb, 42.0);
+	bo__sb_putc(&sb, ' ');
+	bo__sb_json_num(&sb, 2.385);
+	bo__sb_putc(&sb, ' ');
+	bo__sb_json_num(&sb, NAN);
+	bo__sb_putc(&sb, ' ');
+	bo__sb_num17(&sb, -0.0);
+	bo__sb_int(&sb, -17);
+	assert_string_equal(bo__sb_str(&sb), "-0 42 2.3849999999999998 null -0-17");
+	bo__sb_clear(&sb);
 }
 
 /* Complete lines that do not parse are counted as damage, with the first
@@ -333,6 +451,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_torn_line),
+		cmocka_unit_test(test_writer),
+		cmocka_unit_test(test_number_format),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_compare),
 		cmocka_unit_test(test_trial_record),

@@ -22,33 +22,7 @@
 #include "samplers/gp_model.h"
 #include "samplers/mfgp.h"
 
-static double k52(const double *th, size_t d, const double *a, const double *b)
-{
-	double r2 = 0, r;
-	size_t j;
-	for (j = 0; j < d; j++)
-		r2 += (a[j] - b[j]) * (a[j] - b[j]) / (exp(th[j]) * exp(th[j]));
-	r = sqrt(r2);
-	return exp(th[d]) * (1 + sqrt(5.0) * r + 5.0 * r2 / 3.0) * exp(-sqrt(5.0) * r);
-}
-
-static void inv3(double A[3][3], double B[3][3])
-{
-	double det = A[0][0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1]) -
-		     A[0][1] * (A[1][0] * A[2][2] - A[1][2] * A[2][0]) +
-		     A[0][2] * (A[1][0] * A[2][1] - A[1][1] * A[2][0]);
-	int i, j;
-	for (i = 0; i < 3; i++)
-		for (j = 0; j < 3; j++) {
-			int r0 = (j + 1) % 3, r1 = (j + 2) % 3, c0 = (i + 1) % 3, c1 = (i + 2) % 3;
-			B[i][j] = (A[r0][c0] * A[r1][c1] - A[r0][c1] * A[r1][c0]) / det;
-		}
-}
-
-static int close_rel(double a, double b, double tol)
-{
-	return fabs(a - b) <= tol * fmax(fabs(a), fabs(b)) + 1e-300;
-}
+#include "gp_reference.h"
 
 static void test_cov_closed_form(void **state)
 {

@@ -7,10 +7,10 @@
  * form), DTLZ2 with three objectives, Deb's constrained CONSTR problem,
  * a space where half the configurations fail, and a sphere with one
  * objective. The ranking (constraint domination, crowding distance) and
- * the environmental selection are checked against a small example worked
- * by hand. Determinism, resume, parallel asks, conditions, constraints,
- * repeats on finite spaces, options and allocation failures are checked
- * directly. Everything is seeded: a pass or a failure repeats exactly.
+ * the environmental selection are checked by hand in test_nsga2_rank.c.
+ * Determinism, resume, parallel asks, conditions, constraints, repeats on
+ * finite spaces, options and allocation failures are checked directly.
+ * Everything is seeded: a pass or a failure repeats exactly.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -28,27 +28,10 @@
 #include "core/model.h"
 #include "core/trial.h"
 #include "samplers/internal.h"
+#include "study_parse.h"
 
 
 #define PI 3.14159265358979323846
-/* Relative tolerance for hand-computed values. */
-#define TOL 1e-12
-
-static bo_study *parse(const char *yaml)
-{
-	bo_study *s = NULL;
-	bo_diags *dg = NULL;
-	int rc = bo_study_parse(&s, yaml, strlen(yaml), "test.yaml", NULL, &dg);
-	if (rc != 0) {
-		size_t i;
-		for (i = 0; i < bo_diags_count(dg); i++)
-			print_error("%s\n", bo_diags_get(dg, i));
-		print_error("%s\n", bo_error_last());
-	}
-	bo_diags_free(dg);
-	assert_int_equal(rc, 0);
-	return s;
-}
 
 /* ---- a problem driver ------------------------------------------------------ */
 
@@ -212,7 +195,7 @@ static void test_zdt1(void **state)
 	const double ref[2] = {1.1, 1.1};
 	/* NSGA-II reaches it in 2000 evaluations; random search does not. */
 	const double bound = 0.93;
-	bo_study *s = parse(ZDT_YAML);
+	bo_study *s = test_parse_study(ZDT_YAML);
 	run_out a, b;
 	double ra, rb;
 	(void)state;
@@ -263,7 +246,7 @@ static void test_dtlz2(void **state)
 	const double ref[3] = {1.1, 1.1, 1.1};
 	/* The front is the unit sphere's positive octant: HV = 1.1^3 - pi/6. */
 	const double best = 1.1 * 1.1 * 1.1 - PI / 6, bound = 0.85;
-	bo_study *s = parse(DTLZ_YAML);
+	bo_study *s = test_parse_study(DTLZ_YAML);
 	run_out a, b;
 	double ra, rb;
 	(void)state;
@@ -327,7 +310,7 @@ static size_t constr_near_front(const run_out *r, size_t first)
 static void test_constr(void **state)
 {
 	const double ref[2] = {1.1, 10.0};
-	bo_study *s = parse(CONSTR_YAML);
+	bo_study *s = test_parse_study(CONSTR_YAML);
 	run_out a, b;
 	size_t i, fa = 0, fb = 0, tail = 500, na, nb;
 	double ha, hb;
@@ -385,7 +368,7 @@ static int crashy(const bo_study *s, const double *x, double *obj, double *cons)
 
 static void test_failed_trials(void **state)
 {
-	bo_study *s = parse(FAIL_YAML);
+	bo_study *s = test_parse_study(FAIL_YAML);
 	run_out a, b;
 	size_t i, na = 0, nb = 0, tail = 500;
 	(void)state;
@@ -439,7 +422,7 @@ static double best_of(const run_out *r)
 
 static void test_single_objective(void **state)
 {
-	bo_study *s = parse(SPHERE_YAML);
+	bo_study *s = test_parse_study(SPHERE_YAML);
 	run_out a, b;
 	double ba, bb;
 	(void)state;
@@ -453,120 +436,6 @@ static void test_single_objective(void **state)
 	run_free(&a);
 	run_free(&b);
 	bo_study_free(s);
-}
-
-/* ---- ranking and selection, worked by hand ------------------------------------ */
-
-static void test_rank_and_select_by_hand(void **state)
-{
-	/*  i  objectives        category       rank
-	 *  0  A (1.5, 7.25)     feasible       0
-	 *  1  B (2.25, 4.0)     feasible       0
-	 *  2  C (4.5, 2.5)      feasible       0
-	 *  3  D (6.0, 1.25)     feasible       0
-	 *  4  E (3.0, 6.0)      feasible       1 (B dominates it)
-	 *  5  F (7.0, 3.0)      feasible       1 (C dominates it)
-	 *  6  G (0.5, 0.5)      violation 0.75 3
-	 *  7  H (9, 9)          violation 0.25 2 (less violation beats G's
-	 *                                         better objectives)
-	 *  8  I (8, 0.125)      violation 0.75 3 (ties with G)
-	 *  9  J failed                         4
-	 * Crowding in front 0: by f1 (range 6.0 - 1.5 = 4.5) B gets
-	 * (4.5 - 1.5) / 4.5 = 2/3 and C (6.0 - 2.25) / 4.5 = 5/6; by f2
-	 * (range 7.25 - 1.25 = 6) C gets (4.0 - 1.25) / 6 = 11/24 and B
-	 * (7.25 - 2.5) / 6 = 19/24: B = 35/24, C = 31/24, A = D = inf.
-	 * Fronts of one or two points: inf. Failed: 0. */
-	const double nan = NAN;
-	const double obj[] = {1.5, 7.25, 2.25, 4.0, 4.5, 2.5, 6.0, 1.25, 3.0, 6.0,
-			      7.0, 3.0, 0.5, 0.5, 9.0, 9.0, 8.0, 0.125, nan, nan};
-	const int cat[] = {0, 0, 0, 0, 0, 0, 1, 1, 1, 2};
-	const double viol[] = {0, 0, 0, 0, 0, 0, 0.75, 0.25, 0.75, 0};
-	const int want_rank[] = {0, 0, 0, 0, 1, 1, 3, 2, 3, 4};
-	const double want_crowd[] = {INFINITY, 35.0 / 24, 31.0 / 24, INFINITY, INFINITY,
-				     INFINITY, INFINITY, INFINITY, INFINITY, 0};
-	/* Best first: rank, then crowding (ties: lower index). */
-	const size_t want_order[] = {0, 3, 1, 2, 4, 5, 7, 6, 8, 9};
-	int rank[10];
-	double crowd[10];
-	size_t chosen[10], i, k;
-	(void)state;
-	assert_int_equal(bo__nsga2_rank(obj, cat, viol, 10, 2, rank, crowd), 0);
-	for (i = 0; i < 10; i++) {
-		assert_int_equal(rank[i], want_rank[i]);
-		if (isinf(want_crowd[i]))
-			assert_true(isinf(crowd[i]) && crowd[i] > 0);
-		else
-			assert_true(fabs(crowd[i] - want_crowd[i]) <= TOL * (1 + want_crowd[i]));
-	}
-	/* Keeping 3: front 0 does not fit; A and D (infinite distance), then
-	 * B (35/24) over C (31/24). Every size gives a prefix of the order. */
-	for (k = 0; k <= 11; k++) {
-		int got = bo__nsga2_select(rank, crowd, 10, k, chosen);
-		assert_int_equal(got, k < 10 ? (int)k : 10);
-		for (i = 0; i < (size_t)got; i++)
-			assert_int_equal(chosen[i], want_order[i]);
-	}
-}
-
-static void test_crowding_brute_force(void **state)
-{
-	/* One front of 3 objectives (points on a plane x + y + z = 2.385,
-	 * with a duplicate and a constant objective), against a direct
-	 * computation of the definition: for each objective the neighbours
-	 * in sorted order, found here by scanning. */
-	enum { N = 9, D = 3 };
-	double obj[N * D], crowd[N], want[N];
-	int cat[N] = {0}, rank[N];
-	double viol[N] = {0};
-	size_t i, j, k;
-	(void)state;
-	for (i = 0; i < N; i++) {
-		double a = 0.3 * (double)((i * 4) % N), b = 0.2 * (double)((i * 7) % N);
-		if (i == 8) {
-			a = 0.3 * 4; /* duplicate of point 1's f1 */
-		}
-		obj[i * D] = a;
-		obj[i * D + 1] = b;
-		obj[i * D + 2] = 2.385 - a - b;
-	}
-	assert_int_equal(bo__nsga2_rank(obj, cat, viol, N, D, rank, crowd), 0);
-	/* All on one plane: no point dominates another. */
-	for (i = 0; i < N; i++)
-		assert_int_equal(rank[i], 0);
-	for (i = 0; i < N; i++)
-		want[i] = 0;
-	for (k = 0; k < D; k++) {
-		/* Sorted position of i: by value, ties by index (a stable sort
-		 * of 0..N-1). Predecessor and successor are the points at
-		 * positions pos-1 and pos+1. */
-		size_t pos[N], at[N];
-		double lo = INFINITY, hi = -INFINITY;
-		for (i = 0; i < N; i++) {
-			pos[i] = 0;
-			for (j = 0; j < N; j++)
-				if (obj[j * D + k] < obj[i * D + k] ||
-				    (obj[j * D + k] == obj[i * D + k] && j < i))
-					pos[i]++;
-			at[pos[i]] = i;
-			if (obj[i * D + k] < lo)
-				lo = obj[i * D + k];
-			if (obj[i * D + k] > hi)
-				hi = obj[i * D + k];
-		}
-		for (i = 0; i < N; i++) {
-			if (pos[i] == 0 || pos[i] == N - 1)
-				want[i] = INFINITY;
-			else
-				want[i] += (obj[at[pos[i] + 1] * D + k] - obj[at[pos[i] - 1] * D + k]) /
-					   (hi - lo);
-		}
-	}
-	for (i = 0; i < N; i++) {
-		if (isinf(want[i]))
-			assert_true(isinf(crowd[i]));
-		else
-			assert_true(fabs(crowd[i] - want[i]) <= TOL * (1 + want[i]));
-	}
 }
 
 /* ---- determinism, resume, parallel asks ----------------------------------------- */
@@ -603,7 +472,7 @@ static void tell_one(void *impl, const bo_study *s, int64_t number, const double
 static void test_determinism_and_resume(void **state)
 {
 	enum { N = 300, R = 170 };
-	bo_study *s = parse(CONSTR_YAML);
+	bo_study *s = test_parse_study(CONSTR_YAML);
 	run_out a, b, c;
 	void *impl = NULL;
 	double x[2];
@@ -654,7 +523,7 @@ static void parallel_run(const bo_study *s, uint64_t seed, double *X, size_t n)
 static void test_parallel(void **state)
 {
 	enum { N = 200 };
-	bo_study *s = parse(ZDT_YAML);
+	bo_study *s = test_parse_study(ZDT_YAML);
 	double *a = calloc(N * s->nparams, sizeof *a), *b = calloc(N * s->nparams, sizeof *b);
 	size_t i, j;
 	(void)state;
@@ -753,7 +622,7 @@ static void check_cond_run(const bo_study *s, const run_out *r, size_t *near, si
 static void test_conditions_and_constraints(void **state)
 {
 	enum { N = 800 };
-	bo_study *s = parse(COND_YAML);
+	bo_study *s = test_parse_study(COND_YAML);
 	const char *names[] = {"family", "C", "depth", "hidden", "drop", "a", "b"};
 	run_out a, b;
 	size_t i, near_a, deep_a, fam_a[3], near_b, deep_b, fam_b[3];
@@ -800,7 +669,7 @@ static int finite_problem(const bo_study *s, const double *x, double *obj, doubl
 static void test_finite_space(void **state)
 {
 	enum { NC = 24, PEND = 5 };
-	bo_study *s = parse(FINITE_YAML);
+	bo_study *s = test_parse_study(FINITE_YAML);
 	void *impl = NULL;
 	double X[(NC + 3) * 3];
 	size_t i, j;
@@ -845,7 +714,7 @@ static void test_log_grid_round_trip(void **state)
 	 * coordinates alone, so every child keeps the parents' depth and lr
 	 * exactly, which needs unit coordinates that map back to them
 	 * (bo__space_to_unit alone maps 10 to 7 on this log grid). */
-	bo_study *s = parse(LOGGRID_YAML);
+	bo_study *s = test_parse_study(LOGGRID_YAML);
 	const double us[][3] = {{0.513, 0.6385, 0.2}, {0.513, 0.6385, 0.8}};
 	double px[2][3], x[3], obj[2];
 	void *impl = NULL;
@@ -888,7 +757,7 @@ static void test_log_grid_round_trip(void **state)
 
 static void test_options(void **state)
 {
-	bo_study *s = parse(ZDT_YAML);
+	bo_study *s = test_parse_study(ZDT_YAML);
 	void *impl = NULL;
 	double x[5];
 	bo_observation o;
@@ -935,7 +804,7 @@ static void test_constraints_exclude_everything(void **state)
 					"metrics: {f: {minimize: true}}\n"
 					"objectives: [f]\n"
 					"evaluator: {command: [\"true\"]}\n";
-	bo_study *s = parse(NONE_YAML);
+	bo_study *s = test_parse_study(NONE_YAML);
 	void *impl = NULL;
 	double x[2] = {0.25, 0.25};
 	(void)state;
@@ -995,7 +864,7 @@ static int alloc_scenario(const bo_study *s, size_t k)
 
 static void test_alloc_failures(void **state)
 {
-	bo_study *s = parse(ZDT_YAML);
+	bo_study *s = test_parse_study(ZDT_YAML);
 	size_t k;
 	(void)state;
 	for (k = 1; k < 10000; k++)
@@ -1009,8 +878,6 @@ static void test_alloc_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rank_and_select_by_hand),
-		cmocka_unit_test(test_crowding_brute_force),
 		cmocka_unit_test(test_zdt1_true_hv),
 		cmocka_unit_test(test_zdt1),
 		cmocka_unit_test(test_dtlz2),

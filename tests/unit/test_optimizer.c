@@ -437,7 +437,7 @@ static void test_misuse(void **state)
 	/* an unknown state: told as failed (charged), reported as misuse */
 	assert_int_equal(bo_optimizer_ask(o, &t), 0);
 	assert_int_equal(bo_trial_add_usage(t, "cpu_hours", 0.5), 0);
-	assert_int_equal(bo_optimizer_tell(o, t, 3, &cost), BO_EMISUSE);
+	assert_int_equal(bo_optimizer_tell(o, t, 7, &cost), BO_EMISUSE);
 	assert_close(cost, 0.5 * P_CPU);
 	assert_int_equal(bo_optimizer_ntold(o), 2);
 	assert_int_equal(bo_optimizer_ask(NULL, &t), BO_EMISUSE);

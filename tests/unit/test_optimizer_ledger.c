@@ -29,6 +29,7 @@
 #include "budgetopt/study.h"
 #include "core/trial.h"
 #include "storage/storage.h"
+#include "tmp_ledger.h"
 
 #define P_CPU 2.0
 #define MONEY 30.0
@@ -64,14 +65,8 @@ static bo_study *parse(void)
 
 static int setup(void **state)
 {
-	const char *base = getenv("BO_TEST_TMP");
-	static int n;
-	char dir[400];
 	(void)state;
-	snprintf(dir, sizeof dir, "%s/optimizer_ledger", base ? base : "/tmp");
-	mkdir(base ? base : "/tmp", 0700);
-	mkdir(dir, 0700);
-	snprintf(ledger, sizeof ledger, "%s/l%d-%d.db", dir, (int)getpid(), ++n);
+	tmp_ledger(ledger, sizeof ledger, "optimizer_ledger");
 	return 0;
 }
 

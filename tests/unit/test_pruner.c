@@ -27,6 +27,7 @@
 #include "core/model.h"
 #include "core/trial.h"
 #include "runner/pruner.h"
+#include "study_parse.h"
 
 static uint64_t rng = 0x2385u;
 
@@ -836,17 +837,7 @@ static void expect_diag(const char *pruner, const char *want)
 {
 	bo_diags *d = NULL;
 	bo_study *s = parse_with(pruner, &d);
-	size_t i;
-	int found = 0;
-	assert_null(s);
-	assert_non_null(d);
-	for (i = 0; i < bo_diags_count(d); i++)
-		found |= strstr(bo_diags_get(d, i), want) != NULL;
-	if (!found)
-		for (i = 0; i < bo_diags_count(d); i++)
-			print_error("got: %s\n", bo_diags_get(d, i));
-	assert_true(found);
-	bo_diags_free(d);
+	test_expect_diag(s, d, want);
 }
 
 static void test_reader(void **state)

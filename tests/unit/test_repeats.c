@@ -28,6 +28,7 @@
 #include "core/alloc.h"
 #include "core/csv.h"
 #include "core/model.h"
+#include "study_parse.h"
 
 static const char STUDY[] =
 	"name: t\n"
@@ -41,18 +42,6 @@ static const char STUDY[] =
 	"score: \"acc\"\n"
 	"catalog:\n"
 	"  columns: {usd: cost}\n";
-
-static bo_study *load(void)
-{
-	bo_study *s = NULL;
-	bo_diags *d = NULL;
-	int rc = bo_study_parse(&s, STUDY, strlen(STUDY), "t.yaml", NULL, &d);
-	if (rc)
-		print_error("%s\n", d && bo_diags_count(d) ? bo_diags_get(d, 0) : bo_error_last());
-	bo_diags_free(d);
-	assert_int_equal(rc, 0);
-	return s;
-}
 
 static int read_table(bo_study *s, const char *text, bo_configs *c)
 {
@@ -86,7 +75,7 @@ static void test_group(void **state)
 		"a,2.402,8\n"     /* line 6 */
 		"c,,1\n";         /* line 7: not usable, not grouped */
 	const double acc[3] = {2.385, 2.391, 2.402}, usd[3] = {7, 9, 8};
-	bo_study *s = load();
+	bo_study *s = test_parse_study(STUDY);
 	bo_configs c;
 	double m = 0, sd = 0, mu = 0;
 	size_t i;
@@ -138,7 +127,7 @@ static void test_group_alloc_torture(void **state)
 	int rc = -1, failures = 0;
 	(void)state;
 	for (k = 1; k < 1000; k++) {
-		bo_study *s = load();
+		bo_study *s = test_parse_study(STUDY);
 		bo_configs c;
 		assert_int_equal(read_table(s, table, &c), 0);
 		bo__alloc_fail_at(k);
@@ -205,7 +194,7 @@ static double two_sided_power(double c, double nu, double delta)
  * cheaper within the noise. */
 static size_t simulate(size_t sims, size_t n, double sigma, double gap, unsigned long seed)
 {
-	bo_study *s = load();
+	bo_study *s = test_parse_study(STUDY);
 	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
 	size_t k, i, apart = 0;
 	char *table = malloc(64 + n * 2 * 64);

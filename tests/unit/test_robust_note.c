@@ -17,6 +17,7 @@
 #include "budgetopt/study.h"
 #include "core/model.h"
 #include "report/robust_note.h"
+#include "study_parse.h"
 
 static const char HEAD[] =
 	"name: t\n"
@@ -27,18 +28,6 @@ static const char HEAD[] =
 	"  lat: {}\n"
 	"evaluator:\n"
 	"  command: [./e, \"{x}\"]\n";
-
-static bo_study *parse(const char *text)
-{
-	bo_study *s = NULL;
-	bo_diags *d = NULL;
-	int rc = bo_study_parse(&s, text, strlen(text), "t.yaml", NULL, &d);
-	if (rc != 0 && d && bo_diags_count(d))
-		fprintf(stderr, "%s\n", bo_diags_get(d, 0));
-	bo_diags_free(d);
-	assert_int_equal(rc, 0);
-	return s;
-}
 
 static void test_note(void **state)
 {
@@ -54,7 +43,7 @@ static void test_note(void **state)
 		 "scenarios:\n"
 		 "  clean: {weight: 3}\n"
 		 "  shifted: {}\n");
-	s = parse(text);
+	s = test_parse_study(text);
 	bo__report_scenario_note(s, buf, sizeof buf);
 	assert_non_null(strstr(buf, "over 2 scenarios (clean 0.75, shifted 0.25)"));
 	assert_non_null(strstr(buf, "except those judged across them: cvar(lat, 0.5) <= 3.25."));
@@ -68,7 +57,7 @@ static void test_note(void **state)
 	bo_study_free(s);
 	/* plain: no robust part */
 	snprintf(text, sizeof text, "%s%s", HEAD, "score: acc\nscenarios:\n  a: {}\n  b: {}\n  c: {weight: 2}\n");
-	s = parse(text);
+	s = test_parse_study(text);
 	bo__report_scenario_note(s, buf, sizeof buf);
 	assert_non_null(strstr(buf, "over 3 scenarios (a 0.25, b 0.25, c 0.5)"));
 	assert_non_null(strstr(buf, "holds under every scenario."));
@@ -77,7 +66,7 @@ static void test_note(void **state)
 	bo_study_free(s);
 	/* no scenarios: nothing to say */
 	snprintf(text, sizeof text, "%s%s", HEAD, "score: acc\n");
-	s = parse(text);
+	s = test_parse_study(text);
 	strcpy(buf, "stale");
 	assert_string_equal(bo__report_scenario_note(s, buf, sizeof buf), "");
 	bo_study_free(s);

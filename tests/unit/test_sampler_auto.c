@@ -20,16 +20,7 @@
 #include "core/trial.h"
 #include "samplers/internal.h"
 #include "samplers/sampler.h"
-
-static bo_study *parse(const char *yaml)
-{
-	bo_study *s = NULL;
-	int rc = bo_study_parse(&s, yaml, strlen(yaml), "test.yaml", NULL, NULL);
-	if (rc != 0)
-		print_error("%s\n", bo_error_last());
-	assert_int_equal(rc, 0);
-	return s;
-}
+#include "study_parse.h"
 
 #define OPS "{choice: [a, b, c, d, e]}"
 static const char TABLE_YAML[] = "name: table\n"
@@ -99,7 +90,7 @@ static double run_table(const bo_study *s, const char *name, uint64_t seed, size
 static void test_table_gp(void **state)
 {
 	enum { N = 45, SEEDS = 4, NRAND = 12 };
-	bo_study *s = parse(TABLE_YAML);
+	bo_study *s = test_parse_study(TABLE_YAML);
 	double a = 0, r = 0;
 	size_t i, hits = 0;
 	(void)state;
@@ -150,7 +141,7 @@ static void test_rule_reasons(void **state)
 	size_t c;
 	(void)state;
 	for (c = 0; c < sizeof CASES / sizeof *CASES; c++) {
-		bo_study *s = parse(CASES[c].yaml);
+		bo_study *s = test_parse_study(CASES[c].yaml);
 		bo_sampler *sm = NULL;
 		double x[32];
 		int64_t i;

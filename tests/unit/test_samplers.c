@@ -24,6 +24,7 @@
 #include "core/model.h"
 #include "samplers/internal.h"
 #include "samplers/sampler.h"
+#include "study_parse.h"
 
 /* False-alarm rate of every statistical check. */
 #define ALPHA 1e-6
@@ -552,22 +553,6 @@ static void test_sobol_many_params(void **state)
 
 /* ---- conditions and constraints, from study files ------------------------ */
 
-static bo_study *parse(const char *yaml)
-{
-	bo_study *s = NULL;
-	bo_diags *dg = NULL;
-	int rc = bo_study_parse(&s, yaml, strlen(yaml), "test.yaml", NULL, &dg);
-	if (rc != 0) {
-		size_t i;
-		for (i = 0; i < bo_diags_count(dg); i++)
-			print_error("%s\n", bo_diags_get(dg, i));
-		print_error("%s\n", bo_error_last());
-	}
-	bo_diags_free(dg);
-	assert_int_equal(rc, 0);
-	return s;
-}
-
 static const char COND_YAML[] =
 	"name: cond\n"
 	"space:\n"
@@ -589,7 +574,7 @@ static void test_conditions(void **state)
 	int family, hidden, idx[7];
 	const char *pn[7] = {"family", "C", "depth", "hidden", "drop", "keep", "lr"};
 	(void)state;
-	s = parse(COND_YAML);
+	s = test_parse_study(COND_YAML);
 	for (i = 0; i < 7; i++) {
 		idx[i] = bo__study_find_param(s, pn[i]);
 		assert_true(idx[i] >= 0);
@@ -657,7 +642,7 @@ static void test_constraints(void **state)
 	size_t n, i, mlp = 0, gpu = 0, near = 0;
 	int ia, ib, ig, ifam, iw;
 	(void)state;
-	s = parse(CONS_YAML);
+	s = test_parse_study(CONS_YAML);
 	ia = bo__study_find_param(s, "a");
 	ib = bo__study_find_param(s, "b");
 	ig = bo__study_find_param(s, "gpu");
@@ -706,7 +691,7 @@ static const char NONE_YAML[] =
  * itself, for every kind of parameter, log grids included. */
 static void test_unit_round_trip(void **state)
 {
-	bo_study *s = parse("name: rt\n"
+	bo_study *s = test_parse_study("name: rt\n"
 			    "space:\n"
 			    "  f: {float: [-2.385, 7.5]}\n"
 			    "  fl: {float: [1.0e-4, 3.0], log: true}\n"
@@ -747,7 +732,7 @@ static void test_constraints_exclude_everything(void **state)
 	bo_study *s;
 	size_t n;
 	(void)state;
-	s = parse(NONE_YAML);
+	s = test_parse_study(NONE_YAML);
 	for (n = 0; n < NNAMES; n++) {
 		bo_sampler *sm = NULL;
 		double x[2] = {0.25, 0.25};

@@ -25,6 +25,7 @@
 #include "core/model.h"
 #include "core/trial.h"
 #include "runner/units.h"
+#include "study_parse.h"
 
 static const char STUDY[] =
 	"name: t\n"
@@ -53,21 +54,9 @@ static const char STUDY[] =
 	"evaluator:\n"
 	"  command: [ev, \"{scenario}\", \"{repeat}\", \"{seed}\"]\n";
 
-static bo_study *parse(const char *text)
-{
-	bo_study *s = NULL;
-	bo_diags *d = NULL;
-	int rc = bo_study_parse(&s, text, strlen(text), "t.yaml", NULL, &d);
-	if (rc != 0 && d && bo_diags_count(d))
-		fprintf(stderr, "%s\n", bo_diags_get(d, 0));
-	bo_diags_free(d);
-	assert_int_equal(rc, 0);
-	return s;
-}
-
 static void test_parse(void **state)
 {
-	bo_study *s = parse(STUDY), *v = NULL;
+	bo_study *s = test_parse_study(STUDY), *v = NULL;
 	int pi;
 	(void)state;
 	assert_int_equal(s->nscenarios, 2);
@@ -113,7 +102,7 @@ static void test_defaults(void **state)
 {
 	static const char T[] = "name: t\nseed: 40\nspace:\n  lr: {float: [0, 1]}\n"
 				"metrics: {acc: {}}\nevaluator: {command: [ev]}\n";
-	bo_study *s = parse(T);
+	bo_study *s = test_parse_study(T);
 	(void)state;
 	assert_int_equal(s->nscenarios, 0);
 	assert_int_equal(bo__scenario_count(s), 1);
@@ -132,7 +121,7 @@ static void test_list_form(void **state)
 	static const char T[] = "name: t\nspace:\n  lr: {float: [0, 1]}\nmetrics: {acc: {}}\n"
 				"scenarios:\n  - {name: x1, weight: 0.5}\n  - name: x2\nrepeats: 4\n"
 				"evaluator: {command: [ev]}\n";
-	bo_study *s = parse(T);
+	bo_study *s = test_parse_study(T);
 	(void)state;
 	assert_int_equal(s->nscenarios, 2);
 	assert_true(fabs(bo__scenario_weight(s, 0) - 0.5 / 1.5) < 1e-15);
@@ -175,7 +164,7 @@ static void test_errors(void **state)
  * told once with the mean of the complete units. */
 static void test_units(void **state)
 {
-	bo_study *s = parse(STUDY);
+	bo_study *s = test_parse_study(STUDY);
 	bo_units *u = NULL;
 	bo_units_told told;
 	double xa[2] = {0, 0.5}, xb[2] = {1, 0.25}, x[2];
@@ -375,7 +364,7 @@ static void test_robust(void **state)
  * half-built object; valgrind finds no leak). */
 static void test_alloc_torture(void **state)
 {
-	bo_study *base = parse(STUDY);
+	bo_study *base = test_parse_study(STUDY);
 	double x[2] = {1, 0.5};
 	size_t k;
 	int ok;

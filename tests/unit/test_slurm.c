@@ -19,6 +19,7 @@
 #include "core/model.h"
 #include "core/trial.h"
 #include "exec/slurm.h"
+#include "study_parse.h"
 
 static const char *BASE =
 	"name: s\n"
@@ -83,16 +84,7 @@ static void expect(const char *extra, const char *want)
 {
 	bo_diags *d = NULL;
 	bo_study *s = parse(extra, &d);
-	size_t i;
-	int found = 0;
-	assert_null(s);
-	for (i = 0; i < bo_diags_count(d); i++)
-		found |= strstr(bo_diags_get(d, i), want) != NULL;
-	if (!found)
-		for (i = 0; i < bo_diags_count(d); i++)
-			print_error("got: %s\n", bo_diags_get(d, i));
-	assert_true(found);
-	bo_diags_free(d);
+	test_expect_diag(s, d, want);
 }
 
 static void test_bad_values(void **state)

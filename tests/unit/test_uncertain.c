@@ -29,6 +29,7 @@
 #include "core/csv.h"
 #include "core/dist.h"
 #include "core/model.h"
+#include "mc_catalog.h"
 
 /* |a - b| <= tol, saying both values when not (this cmocka has no
  * assert_double_equal) */
@@ -59,19 +60,6 @@ static bo_study *parse(const char *text, const char *dir, bo_diags **d)
 	if (rc && !d)
 		print_error("%s\n", bo_error_last());
 	return rc ? NULL : s;
-}
-
-/* Reads a catalog text into c and runs the Monte Carlo over it. */
-static void run_catalog(bo_study *s, const char *table, bo_configs *c, bo_mc *mc,
-			const bo_mc_options *o)
-{
-	bo_csv *csv = NULL;
-	assert_int_equal(bo__csv_parse(&csv, table, strlen(table), "t.csv"), 0);
-	assert_int_equal(bo__study_catalog_labels(s, csv, "t.csv"), 0);
-	assert_int_equal(bo__configs_init(c, s, NULL, 0, NULL), 0);
-	assert_int_equal(bo__configs_add_csv(c, csv, "t.csv"), 0);
-	bo__csv_free(csv);
-	assert_int_equal(bo__mc_run(mc, c, o), 0);
 }
 
 /* Index of quantity name in mc, or fails. */

@@ -44,6 +44,7 @@
 #include "budgetopt/study.h"
 #include "core/csv.h"
 #include "core/model.h"
+#include "mc_catalog.h"
 
 #define NPROBLEMS 4000
 #define DRAWS 2000
@@ -61,18 +62,6 @@ static bo_study *parse(const char *text)
 		print_error("%s\n%s\n", text, d && bo_diags_count(d) ? bo_diags_get(d, 0) : bo_error_last());
 	bo_diags_free(d);
 	return rc ? NULL : s;
-}
-
-static void run_catalog(bo_study *s, const char *table, bo_configs *c, bo_mc *mc,
-			const bo_mc_options *o)
-{
-	bo_csv *csv = NULL;
-	assert_int_equal(bo__csv_parse(&csv, table, strlen(table), "t.csv"), 0);
-	assert_int_equal(bo__study_catalog_labels(s, csv, "t.csv"), 0);
-	assert_int_equal(bo__configs_init(c, s, NULL, 0, NULL), 0);
-	assert_int_equal(bo__configs_add_csv(c, csv, "t.csv"), 0);
-	bo__csv_free(csv);
-	assert_int_equal(bo__mc_run(mc, c, o), 0);
 }
 
 /* Triangular(low, mode, high) by its inverse distribution function
