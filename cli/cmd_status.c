@@ -245,23 +245,10 @@ static int promote_counts(const bo_study *s, bo_storage *st, size_t c[5])
 	bo_trial_query q = BO_TRIAL_QUERY_INIT;
 	bo_trial_rec *t = NULL;
 	bo_event *e = NULL;
-	bo_scen_table tab;
-	size_t n = 0, ne = 0, i, partial;
+	size_t n = 0, ne = 0;
 	int rc = -1;
-	memset(c, 0, 5 * sizeof *c);
-	if (st->ops->trials(st, &q, &t, &n) < 0 || st->ops->events(st, &e, &ne) < 0)
-		goto done;
-	if (bo__scen_table_build(&tab, s, t, n, NULL, 0, NULL) < 0)
-		goto done;
-	c[0] = tab.nrow;
-	bo__scen_coverage(&tab, s->promote.base, &c[2], &c[3], &partial);
-	bo__scen_table_clear(&tab);
-	for (i = 0; i < ne; i++) {
-		c[1] += e[i].kind && !strcmp(e[i].kind, "scenario_promote");
-		c[4] |= e[i].kind && !strcmp(e[i].kind, "scenario_explore_end");
-	}
-	rc = 0;
-done:
+	if (st->ops->trials(st, &q, &t, &n) == 0 && st->ops->events(st, &e, &ne) == 0)
+		rc = bo__export_promote_counts(s, t, n, e, ne, c) < 0 ? -1 : 0;
 	bo__trial_rec_free_array(t, n);
 	bo__event_free_array(e, ne);
 	return rc;
@@ -282,10 +269,7 @@ static json_t *promote_json(const bo_study *s, bo_storage *st)
 	size_t c[5];
 	if (promote_counts(s, st, c) < 0)
 		return NULL;
-	return json_pack("{sssIsIsIsIsIsb}", "base", bo__scenario_name(s, s->promote.base), "top",
-			 (json_int_t)s->promote.top, "configurations", (json_int_t)c[0], "promoted",
-			 (json_int_t)c[1], "every_scenario", (json_int_t)c[2], "base_only", (json_int_t)c[3],
-			 "explored", (int)c[4]);
+	return bo__export_promote_json(s, c);
 }
 
 /* Scenarios in JSON (report/export_scen.h); NULL on failure. */

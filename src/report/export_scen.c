@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "analysis/scenarios.h"
 #include "core/error.h"
 
 json_t *bo__export_scenarios_json(const bo_study *s, const bo_trial_rec *t, size_t n)
@@ -44,6 +45,33 @@ nomem:
 	json_decref(a);
 	bo__error(BO_ENOMEM, "out of memory");
 	return NULL;
+}
+
+int bo__export_promote_counts(const bo_study *s, const bo_trial_rec *t, size_t n, const bo_event *e, size_t ne,
+			      size_t c[5])
+{
+	bo_scen_table tab;
+	size_t i, partial;
+	int rc;
+	memset(c, 0, 5 * sizeof *c);
+	if ((rc = bo__scen_table_build(&tab, s, t, n, NULL, 0, NULL)) < 0)
+		return rc;
+	c[0] = tab.nrow;
+	bo__scen_coverage(&tab, s->promote.base, &c[2], &c[3], &partial);
+	bo__scen_table_clear(&tab);
+	for (i = 0; i < ne; i++) {
+		c[1] += e[i].kind && !strcmp(e[i].kind, "scenario_promote");
+		c[4] |= e[i].kind && !strcmp(e[i].kind, "scenario_explore_end");
+	}
+	return 0;
+}
+
+json_t *bo__export_promote_json(const bo_study *s, const size_t c[5])
+{
+	return json_pack("{sssIsIsIsIsIsb}", "base", bo__scenario_name(s, s->promote.base), "top",
+			 (json_int_t)s->promote.top, "configurations", (json_int_t)c[0], "promoted",
+			 (json_int_t)c[1], "every_scenario", (json_int_t)c[2], "base_only", (json_int_t)c[3],
+			 "explored", (int)c[4]);
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -16,12 +16,26 @@
 #include "analysis/configs.h"
 #include "core/model.h"
 #include "core/trial.h"
+#include "storage/storage.h"
 
 /* [{"name", "weight", "trials", "complete", "failed", "pruned", "running",
  * "queued", "spent"}, ...] of trials t[0..n), one per scenario of s in the
  * study's order (a trial without a scenario counts as "default"). A new
  * reference, or NULL with the thread's error set (BO_ENOMEM). */
 json_t *bo__export_scenarios_json(const bo_study *s, const bo_trial_rec *t, size_t n);
+
+/* scenario_policy: promote, from trials t[0..n) and events e[0..ne): c[0]
+ * the configurations (rows of the scenario table), c[1] the promotions (a
+ * "scenario_promote" event each), c[2] those evaluated under every
+ * scenario, c[3] those under the base only, c[4] 1 once exploration ended
+ * ("scenario_explore_end"). Returns 0 or a negative code. */
+int bo__export_promote_counts(const bo_study *s, const bo_trial_rec *t, size_t n, const bo_event *e, size_t ne,
+			      size_t c[5]);
+
+/* Those counts as status's "promote" object: {"base", "top",
+ * "configurations", "promoted", "every_scenario", "base_only",
+ * "explored"}; NULL on memory. */
+json_t *bo__export_promote_json(const bo_study *s, const size_t c[5]);
 
 /* 1 when two of trials t[0..n) share their parameters (or out of memory:
  * the caller then groups, which costs time but never changes an answer

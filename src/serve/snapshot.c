@@ -161,7 +161,8 @@ static bo_configs *select_view(const bo_study *s, const bo_trial_rec *t, size_t 
 }
 
 /* Adds to status object o what `status --format json` adds from the
- * ledger: the per-scenario counts, the confirmation phase, and "best" as
+ * ledger: the per-scenario counts, scenario_policy promote's counts, the
+ * confirmation phase, and "best" as
  * select names it (sel: select's view, pick its answer, with a scenario
  * table sc). Returns 0 or a negative code. */
 static int status_extras(json_t *o, const bo_study *s, const bo_trial_rec *t, size_t n, const bo_event *ev,
@@ -174,6 +175,13 @@ static int status_extras(json_t *o, const bo_study *s, const bo_trial_rec *t, si
 	if (s->nscenarios > 0 && (!(v = bo__export_scenarios_json(s, t, n)) ||
 				  json_object_set_new(o, "scenarios", v) < 0))
 		return bo__error(BO_ENOMEM, "out of memory");
+	if (s->scenario_policy == BO_SCEN_POLICY_PROMOTE) {
+		size_t pc[5];
+		if ((rc = bo__export_promote_counts(s, t, n, ev, nev, pc)) < 0)
+			return rc;
+		if (!(v = bo__export_promote_json(s, pc)) || json_object_set_new(o, "promote", v) < 0)
+			return bo__error(BO_ENOMEM, "out of memory");
+	}
 	if ((rc = bo__confirm_read(&ci, ev, nev, t, n)) < 0)
 		return rc;
 	v = ci.found ? bo__confirm_json(&ci) : NULL;

@@ -564,11 +564,32 @@ def test_confirmation():
         sv.stop()
 
 
+def test_promote():
+    """scenario_policy promote: /api/status's "promote" counts, "scenarios"
+    and "best" (judged over the configurations run under every scenario,
+    the others left out) are `status --format json`'s on the same ledger."""
+    folder = os.path.join(SCRATCH, "promote")
+    shutil.copytree(os.path.join(os.path.dirname(os.path.abspath(__file__)), "promote-study"), folder)
+    os.chmod(os.path.join(folder, "eval.py"), 0o755)
+    subprocess.run([BIN, "run", "--quiet", "study.yaml"], cwd=folder, capture_output=True, check=True)
+    st = json.loads(cli("status", "--format", "json", "study.yaml", cwd=folder))
+    check(st.get("promote") and st["promote"]["base_only"] > 0 and "left out" in st["best"]["judged"],
+          "promote: status has the counts and names a best judged with some left out")
+    sv = Server(folder)
+    try:
+        ast = get_json(sv.port, "/api/status")
+        for key in ("promote", "scenarios", "best"):
+            check(ast.get(key) == st[key], "promote: /api/status %s is status's (%s, %s)" % (key, ast.get(key), st[key]))
+    finally:
+        sv.stop()
+
+
 def main():
     test_api_matches_cli()
     test_selection_under_uncertainty()
     test_scenarios()
     test_confirmation()
+    test_promote()
     test_refusals()
     test_token()
     test_bind_all_with_token()
