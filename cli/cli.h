@@ -43,6 +43,10 @@ int cmd_import_optuna(int argc, char **argv);
 /* Writes trials as the CSV of Optuna's trials_dataframe() (export_optuna.c).
  * Returns 0, or -1 when out of memory. */
 int cli_export_optuna_csv(FILE *f, const bo_study *s, const bo_trial_rec *t, size_t n);
+/* `export --by-config` (cli/export_config.c): one row per configuration
+ * of the ledger of the study at path, in format csv or json, to f. Returns
+ * an exit code after printing any problem. */
+int cli_export_by_config(FILE *f, const char *format, const char *path, const char *storage);
 
 /* The option tables the subcommands hand to getopt_long are the one
  * source of what each accepts: `budgetopt --list-options CMD` prints the

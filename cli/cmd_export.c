@@ -17,7 +17,8 @@
 #include "report/rungs.h"
 
 static const char help[] =
-	"usage: budgetopt export [--format csv|json|optuna-csv] [--summary] [-o FILE] [--storage URI] study.yaml\n\n"
+	"usage: budgetopt export [--format csv|json|optuna-csv] [--summary | --by-config] [-o FILE]\n"
+	"                        [--storage URI] study.yaml\n\n"
 	"Writes every trial: id, state, sampler, cost, currency, price-book version,\n"
 	"score, feasible, failure reason, times, parameters (param.NAME), metrics\n"
 	"(metric.NAME) and usage (usage.NAME). Default format: csv, to stdout.\n"
@@ -26,6 +27,10 @@ static const char help[] =
 	"  --format F         csv (default), json or optuna-csv\n"
 	"  --summary          json: an object with the trials and, for a study with a\n"
 	"                     fidelity or a pruner, its rung table and pruning figures\n"
+	"  --by-config        one row per configuration, as select judges it: repeats\n"
+	"                     averaged; with scenarios, score.S, cost.S and\n"
+	"                     metric.NAME.S under each scenario S beside the values\n"
+	"                     folded across them (csv or json)\n"
 	"  -o, --output FILE  write to FILE instead of stdout\n"
 	"  --storage URI      the ledger (default <study folder>/<name>.db)\n";
 
@@ -182,6 +187,7 @@ int cmd_export(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'},
 		{"storage", required_argument, NULL, 's'},
 		{"summary", no_argument, NULL, 'S'},
+		{"by-config", no_argument, NULL, 'B'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	bo_trial_query q = BO_TRIAL_QUERY_INIT;
@@ -191,7 +197,7 @@ int cmd_export(int argc, char **argv)
 	bo_trial_rec *t = NULL;
 	size_t n = 0;
 	FILE *f = stdout;
-	int c, ret = EXIT_RUN_FAILED, summary = 0;
+	int c, ret = EXIT_RUN_FAILED, summary = 0, by_config = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
@@ -200,6 +206,7 @@ int cmd_export(int argc, char **argv)
 		case 'o': output = optarg; break;
 		case 's': storage = optarg; break;
 		case 'S': summary = 1; break;
+		case 'B': by_config = 1; break;
 		case 'h': fputs(help, stdout); return EXIT_OK;
 		default: fputs(help, stderr); return EXIT_USAGE;
 		}
@@ -216,6 +223,24 @@ int cmd_export(int argc, char **argv)
 	if (summary && strcmp(format, "json")) {
 		cli_error("--summary needs --format json");
 		return EXIT_USAGE;
+	}
+	if (by_config && (summary || !strcmp(format, "optuna-csv"))) {
+		cli_error("--by-config goes with --format csv or json, without --summary");
+		return EXIT_USAGE;
+	}
+	if (by_config) {
+		if (output && !(f = fopen(output, "w"))) {
+			cli_error("cannot write %s: %s", output, strerror(errno));
+			return EXIT_RUN_FAILED;
+		}
+		ret = cli_export_by_config(f, format, argv[optind], storage);
+		if (ret == EXIT_OK && (fflush(f) != 0 || ferror(f))) {
+			cli_error("cannot write %s", output ? output : "the export");
+			ret = EXIT_RUN_FAILED;
+		}
+		if (f != stdout)
+			fclose(f);
+		return ret;
 	}
 	if (!(s = cli_load_study(argv[optind])))
 		return EXIT_USAGE;

@@ -233,6 +233,7 @@ int cmd_report(int argc, char **argv)
 	in.chart.budget_money = d.s->budget.money;
 	in.chart.now = (double)time(NULL);
 	in.chart.mc = d.mc_on ? &d.mc : NULL;
+	in.scen = d.scen_on ? &d.scen : NULL;
 	for (i = 0; i < ntrials; i++)
 		if (trials[i].state == BO_TRIAL_RUNNING && isfinite(trials[i].reserved))
 			in.chart.reserved += trials[i].reserved;

@@ -12,6 +12,7 @@
 #include "decide.h"
 #include "core/model.h"
 #include "report/export_json.h"
+#include "report/export_scen.h"
 #include "select_confirm.h"
 #include "report/rungs.h"
 #include "core/alloc.h"
@@ -46,30 +47,6 @@ static void workers_text(bo_storage *st)
  * judged as select judges it; elsewhere the two agree and the trials are
  * read once. */
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* 1 when two of the n trials share their parameters (or on memory). */
-static int has_repeated(const bo_trial_rec *t, size_t n)
-{
-	const char **p;
-	size_t i;
-	int rep = 0;
-	if (n < 2)
-		return 0;
-	if (!(p = bo__calloc(n, sizeof *p)))
-		return 1;
-	for (i = 0; i < n; i++)
-		p[i] = t[i].params_json ? t[i].params_json : "";
-	qsort(p, n, sizeof *p, cmp_str);
-	for (i = 1; i < n && !rep; i++)
-		rep = !strcmp(p[i - 1], p[i]);
-	bo__free(p);
-	return rep;
-}
-
 /* Loads select's view into d and sets *pick (or (size_t)-1 when select
  * names nothing). Returns 1 when status should name it, 0 when the
  * trials' own verdicts are select's (d untouched), -1 after printing. */
@@ -78,7 +55,7 @@ static int select_view(const bo_study *s, const char *path, const char *storage,
 {
 	char *argv[1] = {NULL};
 	*pick = (size_t)-1;
-	if (!s->score || (!s->nscenarios && !has_repeated(t, n)))
+	if (!s->score || (!s->nscenarios && !bo__export_has_repeated(t, n)))
 		return 0;
 	d->study_path = path;
 	d->storage = storage;
@@ -88,42 +65,6 @@ static int select_view(const bo_study *s, const char *path, const char *storage,
 		return -1;
 	*pick = cli_decide_pick(d);
 	return 1;
-}
-
-/* "judged over 3 scenarios, weighted mean; the mean of 2 repeats" */
-static const char *judged_as(const cli_decide *d, size_t i, char *buf, size_t size)
-{
-	char fold[160];
-	const char *f = cli_fold_note(d, fold, sizeof fold);
-	if (d->c.v[i].nrep >= 2)
-		snprintf(buf, size, "as select judges it: %s%sthe mean of %zu repeats", f, *f ? "; " : "",
-			 d->c.v[i].nrep);
-	else
-		snprintf(buf, size, "as select judges it%s%s", *f ? ": " : "", f);
-	return buf;
-}
-
-/* Replaces "best" of status JSON o with select's pick. */
-static int best_json(json_t *o, const cli_decide *d, size_t i)
-{
-	json_t *b, *params;
-	json_error_t err;
-	char why[320];
-	if (i == (size_t)-1)
-		return json_object_set_new(o, "best", json_null());
-	if (!(b = json_object()) || !(params = json_loads(d->c.v[i].params_json, 0, &err)))
-		goto fail;
-	if (json_object_set_new(b, "id", json_integer(d->c.v[i].id)) < 0 ||
-	    json_object_set_new(b, "score", json_real(d->c.v[i].score)) < 0 ||
-	    json_object_set_new(b, "cost", isfinite(d->c.v[i].cost) ? json_real(d->c.v[i].cost) : json_null()) < 0 ||
-	    json_object_set_new(b, "params", params) < 0 ||
-	    json_object_set_new(b, "repeats", json_integer((json_int_t)(d->c.v[i].nrep ? d->c.v[i].nrep : 1))) < 0 ||
-	    json_object_set_new(b, "judged", json_string(judged_as(d, i, why, sizeof why))) < 0)
-		goto fail;
-	return json_object_set_new(o, "best", b);
-fail:
-	json_decref(b);
-	return -1;
 }
 
 static const char help[] =
@@ -304,23 +245,10 @@ static int promote_counts(const bo_study *s, bo_storage *st, size_t c[5])
 	bo_trial_query q = BO_TRIAL_QUERY_INIT;
 	bo_trial_rec *t = NULL;
 	bo_event *e = NULL;
-	bo_scen_table tab;
-	size_t n = 0, ne = 0, i, partial;
+	size_t n = 0, ne = 0;
 	int rc = -1;
-	memset(c, 0, 5 * sizeof *c);
-	if (st->ops->trials(st, &q, &t, &n) < 0 || st->ops->events(st, &e, &ne) < 0)
-		goto done;
-	if (bo__scen_table_build(&tab, s, t, n, NULL, 0, NULL) < 0)
-		goto done;
-	c[0] = tab.nrow;
-	bo__scen_coverage(&tab, s->promote.base, &c[2], &c[3], &partial);
-	bo__scen_table_clear(&tab);
-	for (i = 0; i < ne; i++) {
-		c[1] += e[i].kind && !strcmp(e[i].kind, "scenario_promote");
-		c[4] |= e[i].kind && !strcmp(e[i].kind, "scenario_explore_end");
-	}
-	rc = 0;
-done:
+	if (st->ops->trials(st, &q, &t, &n) == 0 && st->ops->events(st, &e, &ne) == 0)
+		rc = bo__export_promote_counts(s, t, n, e, ne, c) < 0 ? -1 : 0;
 	bo__trial_rec_free_array(t, n);
 	bo__event_free_array(e, ne);
 	return rc;
@@ -341,46 +269,18 @@ static json_t *promote_json(const bo_study *s, bo_storage *st)
 	size_t c[5];
 	if (promote_counts(s, st, c) < 0)
 		return NULL;
-	return json_pack("{sssIsIsIsIsIsb}", "base", bo__scenario_name(s, s->promote.base), "top",
-			 (json_int_t)s->promote.top, "configurations", (json_int_t)c[0], "promoted",
-			 (json_int_t)c[1], "every_scenario", (json_int_t)c[2], "base_only", (json_int_t)c[3],
-			 "explored", (int)c[4]);
+	return bo__export_promote_json(s, c);
 }
 
-/* Scenarios in JSON: [{"name", "weight", "trials", "complete", "failed",
- * "pruned", "running", "queued", "spent"}, ...] in the study's order (a
- * trial without a scenario counts as "default"); NULL on failure. */
+/* Scenarios in JSON (report/export_scen.h); NULL on failure. */
 static json_t *scenarios_json(const bo_study *s, bo_storage *st)
 {
 	bo_trial_query q = BO_TRIAL_QUERY_INIT;
 	bo_trial_rec *t = NULL;
-	size_t n = 0, i, k, nsc = bo__scenario_count(s);
+	size_t n = 0;
 	json_t *a = NULL;
-	if (st->ops->trials(st, &q, &t, &n) < 0 || !(a = json_array()))
-		goto done;
-	for (k = 0; k < nsc; k++) {
-		json_int_t c[5] = {0, 0, 0, 0, 0}, all = 0;
-		double spent = 0;
-		for (i = 0; i < n; i++) {
-			if (strcmp(t[i].scenario ? t[i].scenario : "default", bo__scenario_name(s, k)))
-				continue;
-			all++;
-			if ((int)t[i].state >= 0 && (int)t[i].state < 5)
-				c[t[i].state]++;
-			if (isfinite(t[i].cost))
-				spent += t[i].cost;
-		}
-		if (json_array_append_new(a, json_pack("{sssfsIsIsIsIsIsIsf}", "name", bo__scenario_name(s, k),
-						       "weight", bo__scenario_weight(s, k), "trials", all,
-						       "complete", c[BO_TRIAL_COMPLETE], "failed", c[BO_TRIAL_FAILED],
-						       "pruned", c[BO_TRIAL_PRUNED], "running", c[BO_TRIAL_RUNNING],
-						       "queued", c[BO_TRIAL_QUEUED], "spent", spent)) < 0) {
-			json_decref(a);
-			a = NULL;
-			goto done;
-		}
-	}
-done:
+	if (st->ops->trials(st, &q, &t, &n) == 0)
+		a = bo__export_scenarios_json(s, t, n);
 	bo__trial_rec_free_array(t, n);
 	return a;
 }
@@ -450,10 +350,10 @@ int cmd_status(int argc, char **argv)
 		/* The same JSON the dashboard's /api/status serves. */
 		json_t *o = bo__export_status_json(s, &tot, best, nbest);
 		json_t *wk = o ? bo__export_workers_json(st) : NULL;
-		char *text;
+		char *text, fold[160];
 		if (wk)
 			json_object_set_new(o, "workers", wk);
-		if (o && sel && best_json(o, &d, pick) < 0) {
+		if (o && sel && bo__export_best_into(o, &d.c, pick, cli_fold_note(&d, fold, sizeof fold)) < 0) {
 			json_decref(o);
 			o = NULL;
 		}
@@ -552,10 +452,10 @@ int cmd_status(int argc, char **argv)
 	if (s->evaluator.executor == BO_EXECUTOR_SLURM)
 		print_slurm_jobs(st);
 	if (sel && pick != (size_t)-1) {
-		char why[320];
+		char why[320], fold[160];
 		cli_fmt_money(d.c.v[pick].cost, s->prices.currency, a, sizeof a);
 		printf("best     trial %lld, score %.6g, cost %s (%s): %s\n", (long long)d.c.v[pick].id,
-		       d.c.v[pick].score, a, judged_as(&d, pick, why, sizeof why), d.c.v[pick].params_json);
+		       d.c.v[pick].score, a, bo__export_judged_as(&d.c.v[pick], cli_fold_note(&d, fold, sizeof fold), why, sizeof why), d.c.v[pick].params_json);
 	} else if (sel) {
 		printf("best     none yet (no configuration meets the guardrails as select judges it)\n");
 	} else if (i < nbest) {

@@ -146,18 +146,14 @@ static int demote(cli_decide *d, const char *pj, const char *why);
  * (analysis/scenarios.h); its guardrails must hold under every scenario. */
 static int fold_scenarios(cli_decide *d)
 {
-	bo_robust mean;
 	int rc;
-	memset(&mean, 0, sizeof mean);
-	mean.kind = BO_ROBUST_MEAN;
-	mean.alpha = 1.0;
 	if ((rc = bo__scen_table_build(&d->scen, d->s, d->trials, d->ntrials, d->guardrails, d->nguardrails,
 				       d->where)) < 0)
 		return rc;
 	d->scen_on = 1;
-	if ((rc = bo__scen_fold(&d->scen, &mean, NULL, NULL, &d->c)) < 0)
+	if ((rc = bo__scen_fold_default(&d->scen, &d->c)) < 0)
 		return rc;
-	snprintf(d->fold, sizeof d->fold, "weighted mean");
+	snprintf(d->fold, sizeof d->fold, "%s", BO_SCEN_DEFAULT_FOLD);
 	return 0;
 }
 
@@ -194,27 +190,8 @@ const char *cli_fold_note(const cli_decide *d, char *buf, size_t size)
 {
 	if (!d->scen_on)
 		snprintf(buf, size, "%s", "");
-	else {
-		size_t all, only, partial;
-		int n = snprintf(buf, size, "over %zu scenario%s, %s", d->scen.nsc, d->scen.nsc == 1 ? "" : "s",
-				 d->fold);
-		/* scenario_policy: promote: configurations not (yet) promoted are
-		 * left out of the fold (not usable: "not evaluated under scenario
-		 * ...") rather than judged on the base alone */
-		bo__scen_coverage(&d->scen, d->s->scenario_policy == BO_SCEN_POLICY_PROMOTE ? d->s->promote.base
-											 : BO_SCEN_NONE,
-				  &all, &only, &partial);
-		if (partial && n > 0 && (size_t)n < size && d->s->scenario_policy == BO_SCEN_POLICY_PROMOTE) {
-			if (only)
-				snprintf(buf + n, size - (size_t)n, "; left out: %zu configuration%s evaluated under "
-					 "the base scenario \"%s\" only%s", only, only == 1 ? "" : "s",
-					 bo__scenario_name(d->s, d->s->promote.base),
-					 partial > only ? " and others under some scenarios" : "");
-			else
-				snprintf(buf + n, size - (size_t)n, "; left out: %zu configuration%s not evaluated "
-					 "under every scenario", partial, partial == 1 ? "" : "s");
-		}
-	}
+	else
+		bo__scen_note(&d->scen, d->fold, buf, size);
 	return buf;
 }
 
@@ -622,25 +599,7 @@ void cli_json_metrics(FILE *f, const cli_decide *d, size_t i)
 
 size_t cli_decide_pick(cli_decide *d)
 {
-	bo_select_rule rule;
-	bo_noise_cmp *cmp = NULL;
-	size_t *order, n = 0, i, pick = (size_t)-1;
-	memset(&rule, 0, sizeof rule);
-	rule.rule = BO_SELECT_SCORE;
-	if (!d->s->score || bo__axis_parse(&d->c, "cost", &rule.cost) < 0)
-		return pick;
-	if ((order = calloc(d->c.n + 1, sizeof *order)) && bo__select_order(&d->c, &rule, order, &n) == 0 && n) {
-		/* repeats: among the best and those within its noise, the cheapest */
-		for (i = 0; d->grouped && i < d->c.n && d->c.v[i].nrep < 2; i++)
-			;
-		if (i < d->c.n && d->grouped && (cmp = calloc(n, sizeof *cmp)) &&
-		    bo__select_noise(&d->c, &rule, CLI_NOISE_CONFIDENCE, order, n, cmp) < 0)
-			bo_error_clear();   /* the order by mean score stands */
-		pick = order[0];
-	}
-	free(cmp);
-	free(order);
-	return pick;
+	return bo__select_default(&d->c, d->grouped, CLI_NOISE_CONFIDENCE);
 }
 
 /* The id of select's default recommendation (-1: none). */

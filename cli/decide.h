@@ -159,7 +159,7 @@ int cli_observed_change(bo_storage *st, const char *study_path, const char *stor
 			size_t outlen);
 
 /* The confidence at which select tells repeats apart (--noise-confidence). */
-#define CLI_NOISE_CONFIDENCE 0.95
+#define CLI_NOISE_CONFIDENCE BO_SELECT_NOISE_CONFIDENCE
 /* Select's default answer (no option): the best feasible configuration by
  * the score, and among it and those within its noise at
  * CLI_NOISE_CONFIDENCE (repeats grouped) the cheapest. Returns its index in

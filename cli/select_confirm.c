@@ -53,19 +53,7 @@ int cli_confirm_run(const char *path, const char *storage, double money, double 
 
 void cli_confirm_info_free(cli_confirm_info *info)
 {
-	size_t i;
-	free(info->start);
-	free(info->end);
-	for (i = 0; i < info->ndrops; i++)
-		free(info->drops[i]);
-	free(info->drops);
-	free(info->drop_ids);
-	memset(info, 0, sizeof *info);
-}
-
-static char *dup_or_empty(const char *s)
-{
-	return strdup(s ? s : "");
+	bo__confirm_info_clear(info);
 }
 
 int cli_confirm_read(const bo_study *s, const char *storage, cli_confirm_info *info)
@@ -74,64 +62,19 @@ int cli_confirm_read(const bo_study *s, const char *storage, cli_confirm_info *i
 	bo_event *e = NULL;
 	bo_trial_rec *t = NULL;
 	bo_trial_query q = BO_TRIAL_QUERY_INIT;
-	size_t n = 0, nt = 0, i, start = (size_t)-1;
+	size_t n = 0, nt = 0;
 	int rc = -1;
 	memset(info, 0, sizeof *info);
 	if (!(st = cli_open_ledger(s, storage, 0)))
 		return -1;
-	if (st->ops->events(st, &e, &n) < 0 || st->ops->trials(st, &q, &t, &nt) < 0) {
+	if (st->ops->events(st, &e, &n) < 0 || st->ops->trials(st, &q, &t, &nt) < 0 ||
+	    bo__confirm_read(info, e, n, t, nt) < 0)
 		cli_error("%s", bo_error_last());
-		goto done;
-	}
-	for (i = 0; i < n; i++)
-		if (e[i].kind && !strcmp(e[i].kind, "confirm_start"))
-			start = i;
-	rc = 0;
-	if (start == (size_t)-1)
-		goto done;
-	info->found = info->open = 1;
-	info->limit = e[start].amount;
-	if (!(info->start = dup_or_empty(e[start].detail)))
-		goto nomem;
-	for (i = start + 1; i < n; i++) {
-		if (!e[i].kind)
-			continue;
-		if (!strcmp(e[i].kind, "confirm_drop")) {
-			char **d = realloc(info->drops, (info->ndrops + 1) * sizeof *d);
-			long long *id = d ? realloc(info->drop_ids, (info->ndrops + 1) * sizeof *id) : NULL;
-			if (d)
-				info->drops = d;
-			if (!d || !id)
-				goto nomem;
-			info->drop_ids = id;
-			if (!(info->drops[info->ndrops] = dup_or_empty(e[i].detail)))
-				goto nomem;
-			info->drop_ids[info->ndrops++] = e[i].trial_id;
-		} else if (!strcmp(e[i].kind, "confirm_end")) {
-			info->open = 0;
-			info->winner = e[i].trial_id;
-			free(info->end);
-			if (!(info->end = dup_or_empty(e[i].detail)))
-				goto nomem;
-		}
-	}
-	/* its re-evaluations: after its start, marked by the sampler column */
-	for (i = 0; i < nt; i++)
-		if (t[i].id > e[start].trial_id && t[i].sampler && !strcmp(t[i].sampler, "confirm")) {
-			info->ntrials++;
-			if (isfinite(t[i].cost))
-				info->spent += t[i].cost;
-		}
-	goto done;
-nomem:
-	cli_error("out of memory");
-	rc = -1;
-done:
+	else
+		rc = 0;
 	bo__event_free_array(e, n);
 	bo__trial_rec_free_array(t, nt);
 	bo__storage_close(st);
-	if (rc < 0)
-		cli_confirm_info_free(info);
 	return rc;
 }
 
@@ -160,36 +103,9 @@ void cli_confirm_lines(const cli_confirm_info *info, const char *currency,
 	}
 }
 
-/* The rule a drop's detail names: "trial 7 (rule noise): ...". */
-static void drop_rule(const char *detail, char *buf, size_t size)
-{
-	const char *r = strstr(detail, "(rule "), *e = r ? strchr(r, ')') : NULL;
-	snprintf(buf, size, "%.*s", r && e ? (int)(e - r - 6) : 0, r && e ? r + 6 : "");
-}
-
 json_t *cli_confirm_json(const cli_confirm_info *info)
 {
-	json_t *o, *a;
-	size_t k;
-	char rule[32];
-	if (!info->found)
-		return NULL;
-	o = json_pack("{sbsIsfsf}", "open", info->open, "trials", (json_int_t)info->ntrials, "spent",
-		      info->spent, "limit", info->limit);
-	if (!o || json_object_set_new(o, "leader", info->open ? json_null() : json_integer(info->winner)) < 0 ||
-	    !(a = json_array()) || json_object_set_new(o, "dropped", a) < 0) {
-		json_decref(o);
-		return NULL;
-	}
-	for (k = 0; k < info->ndrops; k++) {
-		drop_rule(info->drops[k], rule, sizeof rule);
-		if (json_array_append_new(a, json_pack("{sIssss}", "id", (json_int_t)info->drop_ids[k], "rule", rule,
-						       "detail", info->drops[k])) < 0) {
-			json_decref(o);
-			return NULL;
-		}
-	}
-	return o;
+	return bo__confirm_json(info);
 }
 
 void cli_confirm_status(const bo_study *s, const cli_confirm_info *info, char *buf, size_t size)
@@ -212,7 +128,7 @@ void cli_confirm_status(const bo_study *s, const cli_confirm_info *info, char *b
 		len = snprintf(buf, size, "trial %lld leads after %lld re-evaluation%s (%s)", info->winner,
 			       info->ntrials, info->ntrials == 1 ? "" : "s", money);
 	for (k = 0; k < info->ndrops && len > 0 && (size_t)len < size; k++) {
-		drop_rule(info->drops[k], rule, sizeof rule);
+		bo__confirm_drop_rule(info->drops[k], rule, sizeof rule);
 		len += snprintf(buf + len, size - (size_t)len, "%s trial %lld (%s)", k ? "," : "; dropped",
 				info->drop_ids[k], rule);
 	}

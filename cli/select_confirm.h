@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "decide.h"
+#include "report/confirm_info.h"
 
 /* Runs a confirmation phase on the ledger of the study at path (storage:
  * --storage or NULL) spending at most money beyond what the ledger has
@@ -17,20 +18,8 @@
  * or an exit code after printing the problem. */
 int cli_confirm_run(const char *path, const char *storage, double money, double confidence);
 
-/* What the ledger says of its last confirmation phase. */
-typedef struct cli_confirm_info {
-	int found;             /* a confirm_start event exists */
-	int open;              /* no confirm_end after it (a run was stopped during it) */
-	long long ntrials;     /* its re-evaluations */
-	double spent;          /* what they cost */
-	long long winner;      /* the trial the end names, 0 while open */
-	double limit;
-	char *start;           /* the start event's detail */
-	char *end;             /* the end event's detail, or NULL */
-	size_t ndrops;
-	long long *drop_ids;
-	char **drops;          /* each drop event's detail */
-} cli_confirm_info;
+/* What the ledger says of its last confirmation phase (report/confirm_info.h). */
+typedef bo_confirm_info cli_confirm_info;
 
 /* Reads info from the ledger of d (a ledger, not a catalog; nothing
  * found otherwise). Returns 0 or -1 after printing. */

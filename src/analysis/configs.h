@@ -216,4 +216,19 @@ typedef struct bo_noise_cmp {
 int bo__select_noise(const bo_configs *c, const bo_select_rule *r, double confidence, size_t *order, size_t n,
 		     bo_noise_cmp *cmp);
 
+/* The confidence at which select tells repeats apart by default. */
+#define BO_SELECT_NOISE_CONFIDENCE 0.95
+
+/* Select's default order (no option), as select, status and the
+ * dashboard rank: the feasible configurations of c by the score, and,
+ * when c's repeats are grouped (grouped != 0) and some configuration has
+ * two or more, among the best and those within its noise at confidence
+ * the cheapest first (bo__select_noise). order: c->n entries, *n set.
+ * Returns 0, BO_EINVAL (c's study has no score), BO_ENOMEM. */
+int bo__select_default_order(const bo_configs *c, int grouped, double confidence, size_t *order, size_t *n);
+
+/* Select's default answer: the first of bo__select_default_order, its
+ * index in c, or (size_t)-1 when none (or no score, or out of memory). */
+size_t bo__select_default(const bo_configs *c, int grouped, double confidence);
+
 #endif

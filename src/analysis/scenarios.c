@@ -9,6 +9,7 @@
 #include "analysis/scenarios.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -618,4 +619,36 @@ done:
 	bo__free(mm);
 	bo__free(md);
 	return rc;
+}
+
+int bo__scen_fold_default(bo_scen_table *t, bo_configs *c)
+{
+	bo_robust mean;
+	memset(&mean, 0, sizeof mean);
+	mean.kind = BO_ROBUST_MEAN;
+	mean.alpha = 1.0;
+	return bo__scen_fold(t, &mean, NULL, NULL, c);
+}
+
+const char *bo__scen_note(const bo_scen_table *t, const char *label, char *buf, size_t size)
+{
+	const bo_study *s = t->s;
+	size_t all, only, partial;
+	int n = snprintf(buf, size, "over %zu scenario%s, %s", t->nsc, t->nsc == 1 ? "" : "s", label);
+	/* scenario_policy: promote: configurations not (yet) promoted are
+	 * left out of the fold (not usable: "not evaluated under scenario
+	 * ...") rather than judged on the base alone */
+	bo__scen_coverage(t, s->scenario_policy == BO_SCEN_POLICY_PROMOTE ? s->promote.base : BO_SCEN_NONE, &all,
+			  &only, &partial);
+	if (partial && n > 0 && (size_t)n < size && s->scenario_policy == BO_SCEN_POLICY_PROMOTE) {
+		if (only)
+			snprintf(buf + n, size - (size_t)n, "; left out: %zu configuration%s evaluated under "
+				 "the base scenario \"%s\" only%s", only, only == 1 ? "" : "s",
+				 bo__scenario_name(s, s->promote.base),
+				 partial > only ? " and others under some scenarios" : "");
+		else
+			snprintf(buf + n, size - (size_t)n, "; left out: %zu configuration%s not evaluated "
+				 "under every scenario", partial, partial == 1 ? "" : "s");
+	}
+	return buf;
 }

@@ -94,4 +94,16 @@ void bo__scen_coverage(const bo_scen_table *t, size_t only, size_t *all, size_t 
  * BO_EINVAL, BO_ENOMEM. */
 int bo__scen_fold(bo_scen_table *t, const bo_robust *agg, const int *mgoal, const int *dgoal, bo_configs *c);
 
+/* The fold select, status and the dashboard make by default: the weighted
+ * mean across scenarios, goals as declared (bo__scen_fold with
+ * BO_ROBUST_MEAN). BO_SCEN_DEFAULT_FOLD names it. Returns as bo__scen_fold. */
+#define BO_SCEN_DEFAULT_FOLD "weighted mean"
+int bo__scen_fold_default(bo_scen_table *t, bo_configs *c);
+
+/* "over 3 scenarios, weighted mean" for t folded by label, into buf;
+ * under scenario_policy: promote, with the configurations the fold left
+ * out ("; left out: 4 configurations evaluated under the base scenario
+ * \"cifar10\" only"). */
+const char *bo__scen_note(const bo_scen_table *t, const char *label, char *buf, size_t size);
+
 #endif

@@ -133,3 +133,39 @@ double bo__select_miss(const bo_configs *c, const bo_select_rule *r, size_t i, d
 	*short_perf = sp;
 	return (climit != 0 ? oc / fabs(climit) : oc) + (plimit != 0 ? sp / fabs(plimit) : sp);
 }
+
+int bo__select_default_order(const bo_configs *c, int grouped, double confidence, size_t *order, size_t *n)
+{
+	bo_select_rule rule;
+	bo_noise_cmp *cmp = NULL;
+	size_t i;
+	int rc;
+	*n = 0;
+	memset(&rule, 0, sizeof rule);
+	rule.rule = BO_SELECT_SCORE;
+	if (!c->s->score)
+		return bo__error(BO_EINVAL, "the study has no score");
+	if ((rc = bo__axis_parse(c, "cost", &rule.cost)) < 0 || (rc = bo__select_order(c, &rule, order, n)) < 0)
+		return rc;
+	/* repeats: among the best and those within its noise, the cheapest */
+	for (i = 0; grouped && i < c->n && c->v[i].nrep < 2; i++)
+		;
+	if (*n && i < c->n && grouped) {
+		if (!(cmp = bo__calloc(*n, sizeof *cmp)))
+			return bo__error(BO_ENOMEM, "out of memory");
+		if (bo__select_noise(c, &rule, confidence, order, *n, cmp) < 0)
+			bo_error_clear();   /* the order by mean score stands */
+	}
+	bo__free(cmp);
+	return 0;
+}
+
+size_t bo__select_default(const bo_configs *c, int grouped, double confidence)
+{
+	size_t *order, n = 0, pick = (size_t)-1;
+	if ((order = bo__calloc(c->n + 1, sizeof *order)) &&
+	    bo__select_default_order(c, grouped, confidence, order, &n) == 0 && n)
+		pick = order[0];
+	bo__free(order);
+	return pick;
+}

@@ -56,6 +56,11 @@ typedef struct bo_report_input {
 	/* What the ledger's last confirmation phase did (runner/confirm.h), as
 	 * sentences for the selected section's note; NULL: none ran. */
 	const char *confirm_note;
+	/* A study with scenarios (run mode): the ledger's configurations by
+	 * scenario, chart.c folded from it in the same row order, so that the
+	 * "Scenarios" section shows the selected configuration and the
+	 * runners-up under each scenario; NULL: left out. */
+	const struct bo_scen_table *scen;
 } bo_report_input;
 
 /* Builds the report in format fmt into *out; svg[i] gets chart i (NULL

@@ -14,7 +14,62 @@
 #include <string.h>
 
 #include "analysis/robust.h"
+#include "analysis/scenarios.h"
 #include "core/alloc.h"
+
+/* The selected configuration and the runners-up (in->order's first
+ * three) under each scenario: the score, each metric and derived metric,
+ * and whether every guardrail holds there, from in->scen (its rows are
+ * chart.c's entries). */
+static void selected_by_scenario(out *o, const bo_report_input *in)
+{
+	const bo_scen_table *t = in->scen;
+	const bo_configs *c = in->chart.c;
+	const bo_study *s = c->s;
+	const char *head[72];
+	size_t nshow = in->norder < 3 ? in->norder : 3, p, k, q, r = 0;
+	char buf[128];
+	if (!t || !nshow || s->nmetrics + s->nderived > 64 || t->nrow != c->n)
+		return;
+	bo__report_para_begin(o, NULL);
+	bo__report_put(o, "The selected configuration and the runners-up under each scenario (means of its "
+		"repeats there): select ranks them by the weighted mean across scenarios, and a guardrail must "
+		"hold under every scenario.");
+	bo__report_para_end(o);
+	head[r++] = "rank";
+	head[r++] = "parameters";
+	head[r++] = "scenario";
+	head[r++] = "score";
+	for (q = 0; q < s->nmetrics; q++)
+		head[r++] = s->metrics[q].name;
+	for (q = 0; q < s->nderived; q++)
+		head[r++] = s->derived[q].name;
+	head[r++] = "guardrails";
+	bo__report_table_begin(o, head, r);
+	for (p = 0; p < nshow; p++) {
+		size_t j = in->order[p];
+		for (k = 0; k < t->nsc; k++) {
+			const bo_config *v = bo__scen_cell(t, j, k);
+			const char *verdict = "no result";
+			bo__report_row_begin(o);
+			bo__report_cell(o, NULL, p ? (p == 1 ? "runner-up 1" : "runner-up 2") : "selected");
+			bo__report_cell(o, NULL, c->v[j].params_json ? c->v[j].params_json : "");
+			bo__report_cell(o, NULL, bo__scenario_name(s, k));
+			bo__report_num(v ? v->score : NAN, buf, sizeof buf);
+			bo__report_cell(o, "num", buf);
+			for (q = 0; q < s->nmetrics + s->nderived; q++) {
+				bo__report_num(!v ? NAN : q < s->nmetrics ? v->m[q] : v->dv[q - s->nmetrics], buf,
+					       sizeof buf);
+				bo__report_cell(o, "num", buf);
+			}
+			if (v)
+				verdict = v->feasible ? "hold" : "broken";
+			bo__report_cell(o, NULL, verdict);
+			bo__report_row_end(o);
+		}
+	}
+	bo__report_table_end(o);
+}
 
 /* scenario_policy: promote: how many configurations ran under the base
  * scenario only (left out of every fold: their weighted mean and worst
@@ -155,6 +210,7 @@ void bo__report_scenarios_section(out *o, const bo_report_input *in)
 		bo__report_row_end(o);
 	}
 	bo__report_table_end(o);
+	selected_by_scenario(o, in);
 done:
 	bo__free(keys);
 	bo__free(sum);

@@ -14,12 +14,15 @@
 
 #include "analysis/configs.h"
 #include "analysis/frontier.h"
+#include "analysis/scenarios.h"
 #include "analysis/uncertain.h"
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/strbuf.h"
 #include "report/charts.h"
+#include "report/confirm_info.h"
 #include "report/export_json.h"
+#include "report/export_scen.h"
 #include "report/rungs.h"
 #include "serve/route.h"
 
@@ -103,10 +106,11 @@ static json_t *frontier_json(const bo_configs *c, bo_frontier *fr, int ok)
 }
 
 /* The configurations of trials t[0..n) and their frontier over the
- * study's default axes. Returns 0, a negative code on memory exhaustion;
- * *fr_ok says whether the frontier could be computed (its error is the
- * thread's last). */
-static int analyse(const bo_study *s, const bo_trial_rec *t, size_t n, bo_configs *c,
+ * study's default axes; with scenarios, folded across them as select
+ * folds them (sc: the table, cleared by the caller). Returns 0, a negative
+ * code on memory exhaustion; *fr_ok says whether the frontier could be
+ * computed (its error is the thread's last). */
+static int analyse(const bo_study *s, const bo_trial_rec *t, size_t n, bo_configs *c, bo_scen_table *sc,
 		   bo_frontier *fr, int *fr_ok)
 {
 	int rc;
@@ -115,8 +119,81 @@ static int analyse(const bo_study *s, const bo_trial_rec *t, size_t n, bo_config
 		return rc;
 	if ((rc = bo__configs_add_trials(c, t, n)) < 0)
 		return rc;
+	if (s->nscenarios > 0 && ((rc = bo__scen_table_build(sc, s, t, n, NULL, 0, NULL)) < 0 ||
+				  (rc = bo__scen_fold_default(sc, c)) < 0))
+		return rc;
 	*fr_ok = bo__frontier_default_axes(c, fr) == 0 && bo__frontier_compute(c, fr) == 0;
 	return 0;
+}
+
+/* The configurations select ranks, as `status` and `select` see them
+ * (cli/cmd_status.c: select_view): with scenarios, every trial folded
+ * across them (c, from analyse); where complete trials fin[0..nfin)
+ * repeat a configuration, every trial with repeats grouped (into g);
+ * else the finished trials as they are (cf). *grouped: repeats folded. */
+static bo_configs *select_view(const bo_study *s, const bo_trial_rec *t, size_t n, const bo_trial_rec *fin,
+			       size_t nfin, bo_configs *c, bo_configs *cf, bo_configs *g, int *grouped)
+{
+	bo_trial_rec *done = NULL;
+	size_t i, m = 0;
+	int rep;
+	*grouped = 0;
+	if (!s->score)
+		return cf;
+	if (s->nscenarios > 0) {
+		*grouped = 1;
+		return c;
+	}
+	if (!(done = bo__calloc(nfin + 1, sizeof *done)))
+		return NULL;
+	for (i = 0; i < nfin; i++)
+		if (fin[i].state == BO_TRIAL_COMPLETE)
+			done[m++] = fin[i];
+	rep = bo__export_has_repeated(done, m);
+	bo__free(done);
+	if (!rep)
+		return cf;
+	if (bo__configs_init(g, s, NULL, 0, NULL) < 0 || bo__configs_add_trials(g, t, n) < 0 ||
+	    bo__configs_group(g) < 0)
+		return NULL;
+	*grouped = 1;
+	return g;
+}
+
+/* Adds to status object o what `status --format json` adds from the
+ * ledger: the per-scenario counts, scenario_policy promote's counts, the
+ * confirmation phase, and "best" as
+ * select names it (sel: select's view, pick its answer, with a scenario
+ * table sc). Returns 0 or a negative code. */
+static int status_extras(json_t *o, const bo_study *s, const bo_trial_rec *t, size_t n, const bo_event *ev,
+			 size_t nev, const bo_configs *sel, int named, size_t pick, const bo_scen_table *sc)
+{
+	bo_confirm_info ci;
+	json_t *v;
+	char fold[160] = "";
+	int rc;
+	if (s->nscenarios > 0 && (!(v = bo__export_scenarios_json(s, t, n)) ||
+				  json_object_set_new(o, "scenarios", v) < 0))
+		return bo__error(BO_ENOMEM, "out of memory");
+	if (s->scenario_policy == BO_SCEN_POLICY_PROMOTE) {
+		size_t pc[5];
+		if ((rc = bo__export_promote_counts(s, t, n, ev, nev, pc)) < 0)
+			return rc;
+		if (!(v = bo__export_promote_json(s, pc)) || json_object_set_new(o, "promote", v) < 0)
+			return bo__error(BO_ENOMEM, "out of memory");
+	}
+	if ((rc = bo__confirm_read(&ci, ev, nev, t, n)) < 0)
+		return rc;
+	v = ci.found ? bo__confirm_json(&ci) : NULL;
+	rc = ci.found && (!v || json_object_set_new(o, "confirmation", v) < 0);
+	bo__confirm_info_clear(&ci);
+	if (rc)
+		return bo__error(BO_ENOMEM, "out of memory");
+	if (!named)
+		return 0;
+	if (s->nscenarios > 0)
+		bo__scen_note(sc, BO_SCEN_DEFAULT_FOLD, fold, sizeof fold);
+	return bo__export_best_into(o, sel, pick, fold);
 }
 
 /* With "observe" events among ev[0..nev): *out, a copy of s read again
@@ -161,26 +238,31 @@ snapshot *bo__serve_snap_build(const bo_study *s, bo_storage *st, const bo_ledge
 				const bo_step_row *steps, size_t nsteps)
 {
 	snapshot *sn = bo__calloc(1, sizeof *sn);
-	bo_configs c, cf;
+	bo_configs c, cf, cg;
+	bo_configs *sel = NULL;
+	bo_scen_table sc, scf;
 	bo_frontier fr, ff;
 	bo_chart_data cd;
-	bo_select_rule rule;
 	bo_axis target;
 	bo_trial_rec *fin = NULL;
 	size_t *order = NULL, norder = 0, nfin = 0, i;
 	double *imp = NULL;
-	int fr_ok = 0, ff_ok = 0, k, ok = 0;
+	int fr_ok = 0, ff_ok = 0, k, ok = 0, grouped = 0, named = 0;
 	json_t *charts = NULL, *status = NULL, *workers = NULL;
 	bo_curves_data cv;
-	bo_mc mc;
+	bo_mc mc, mcs;
+	const bo_mc *selmc = NULL;
 	bo_study *ps = NULL;
 	bo_rungs rungs;
 
 	memset(&rungs, 0, sizeof rungs);
-	memset(&rule, 0, sizeof rule);
 	memset(&mc, 0, sizeof mc);
+	memset(&mcs, 0, sizeof mcs);
 	memset(&c, 0, sizeof c);
 	memset(&cf, 0, sizeof cf);
+	memset(&cg, 0, sizeof cg);
+	memset(&sc, 0, sizeof sc);
+	memset(&scf, 0, sizeof scf);
 	bo__frontier_init(&fr);
 	bo__frontier_init(&ff);
 	if (!sn)
@@ -200,8 +282,9 @@ snapshot *bo__serve_snap_build(const bo_study *s, bo_storage *st, const bo_ledge
 	 * study, as every command that reads the ledger does */
 	if (observed_study(s, ev, nev, &ps) < 0)
 		goto done;
-	if (analyse(ps ? ps : s, t, n, &c, &fr, &fr_ok) < 0 ||
-	    analyse(ps ? ps : s, fin, nfin, &cf, &ff, &ff_ok) < 0)
+	if (analyse(ps ? ps : s, t, n, &c, &sc, &fr, &fr_ok) < 0 ||
+	    analyse(ps ? ps : s, fin, nfin, &cf, &scf, &ff, &ff_ok) < 0 ||
+	    !(sel = select_view(ps ? ps : s, t, n, fin, nfin, &c, &cf, &cg, &grouped)))
 		goto done;
 
 	memset(&cd, 0, sizeof cd);
@@ -225,13 +308,25 @@ snapshot *bo__serve_snap_build(const bo_study *s, bo_storage *st, const bo_ledge
 		if (bo__mc_run(&mc, &cf, &mo) == 0)
 			cd.mc = &mc;
 	}
-	if (s->score && cf.n) {
-		rule.rule = BO_SELECT_SCORE;
-		if (bo__axis_parse(&cf, "cost", &rule.cost) == 0 &&
-		    (order = bo__calloc(cf.n, sizeof *order)) &&
-		    bo__select_order(&cf, &rule, order, &norder) == 0 && norder > 0)
-			cd.selected = cf.v[order[0]].id;
+	/* the selection as select makes it: folded across scenarios, repeats
+	 * grouped, judged under uncertainty as select judges (a Monte Carlo run
+	 * of its own where its configurations are not the charts') */
+	selmc = sel == &cf ? cd.mc : NULL;
+	if (sel != &cf && sel->n && bo__mc_wanted(sel)) {
+		bo_mc_options mo = BO_MC_OPTIONS_INIT;
+		mo.on_demand = 1;
+		if (bo__mc_run(&mcs, sel, &mo) == 0)
+			selmc = &mcs;
 	}
+	if (s->score && sel->n) {
+		if (!(order = bo__calloc(sel->n + 1, sizeof *order)))
+			goto done;
+		if (bo__select_default_order(sel, grouped, BO_SELECT_NOISE_CONFIDENCE, order, &norder) == 0 && norder > 0)
+			cd.selected = sel->v[order[0]].id;
+	}
+	/* status names select's answer where a trial's own score is one
+	 * scenario's or one repeat's (cli/cmd_status.c) */
+	named = sel != &cf;
 	if (!(imp = bo__calloc(s->nparams + 1, sizeof *imp)))
 		goto done;
 	for (i = 0; i < s->nparams; i++)
@@ -244,6 +339,11 @@ snapshot *bo__serve_snap_build(const bo_study *s, bo_storage *st, const bo_ledge
 	if ((status = with_running_cost(s, bo__export_status_json(s, tot, t, n), t, n)) &&
 	    (workers = bo__export_workers_json(st)))
 		json_object_set_new(status, "workers", workers);   /* a PostgreSQL study's */
+	if (status && status_extras(status, ps ? ps : s, t, n, ev, nev, sel, named,
+				    norder ? order[0] : (size_t)-1, &sc) < 0) {
+		json_decref(status);
+		status = NULL;
+	}
 	if (status && json_object_set_new(status, "alerts", bo__export_alerts_json(ev, nev)) < 0) {
 		json_decref(status);   /* out of memory */
 		status = NULL;
@@ -257,7 +357,7 @@ snapshot *bo__serve_snap_build(const bo_study *s, bo_storage *st, const bo_ledge
 	if (!(sn->status = bo__serve_dump(status)) ||
 	    !(sn->trials = bo__serve_dump(bo__export_trials_json(s, t, n))) ||
 	    !(sn->frontier = bo__serve_dump(frontier_json(&c, &fr, fr_ok))) ||
-	    !(sn->selection = bo__serve_dump(bo__export_chances_json(&cf, cd.mc, order, norder, 2))) ||
+	    !(sn->selection = bo__serve_dump(bo__export_chances_json(sel, selmc, order, norder, 2))) ||
 	    !(sn->events = bo__serve_dump(bo__export_events_json(ev, nev))))
 		goto done;
 	/* the learning curves, as the report draws them: in /api/charts only
@@ -293,8 +393,12 @@ done:
 	bo__frontier_clear(&fr);
 	bo__frontier_clear(&ff);
 	bo__mc_clear(&mc);
+	bo__mc_clear(&mcs);
 	bo__configs_clear(&c);
 	bo__configs_clear(&cf);
+	bo__configs_clear(&cg);
+	bo__scen_table_clear(&sc);
+	bo__scen_table_clear(&scf);
 	bo_study_free(ps);
 	if (!ok && !*bo_error_last())
 		bo__error(BO_ENOMEM, "out of memory building the dashboard's data");

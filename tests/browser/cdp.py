@@ -374,6 +374,43 @@ def test_pruning(br, folder):
     br.screenshot(os.path.join(SCRATCH, "report-pruned.png"))
 
 
+# A study with scenarios and its scripted evaluator, shared with tests/serve.
+SCEN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "serve", "scenario-study")
+
+
+def test_scenarios(br, folder):
+    """A study with scenarios: the scenarios table lists `status --format
+    json`'s counts, and the best line names select's pick as it judged it."""
+    shutil.copytree(SCEN_DIR, folder)
+    os.chmod(os.path.join(folder, "eval.py"), 0o755)
+    subprocess.run([BIN, "run", "--quiet", "study.yaml"], cwd=folder, check=True)
+    st = json.loads(subprocess.run([BIN, "status", "--format", "json", "study.yaml"], cwd=folder,
+                                   capture_output=True, text=True, check=True).stdout)
+    serve = subprocess.Popen([BIN, "serve", "--port", "0", "study.yaml"], cwd=folder, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        url = serve.stdout.readline().split()[1]
+        br.navigate(url)
+        for _ in deadline_loop("the scenarios box"):
+            if br.eval("!document.getElementById('st-scenarios-box').hidden"):
+                break
+        rows = br.eval("[...document.querySelectorAll('#st-scenarios tbody tr')].map(r =>"
+                       " [r.dataset.scenario, +r.children[2].textContent, +r.children[3].textContent])")
+        want = [[s["name"], s["trials"], s["complete"]] for s in st["scenarios"]]
+        check(rows == want, "the scenarios table shows status's counts (%s, %s)" % (rows, want))
+        best = br.eval("document.getElementById('st-best').textContent")
+        check(best.startswith("trial %d," % st["best"]["id"]) and st["best"]["judged"] in best,
+              "the best line names status's best, as select judged it (%r)" % best)
+        check(br.eval("document.getElementById('st-confirm-box').hidden") is True,
+              "no confirmation box without a confirmation phase")
+        errors = br.errors()
+        check(not errors, "the dashboard of a scenario study logged no errors %s" % errors[:5])
+    finally:
+        br.navigate("about:blank")
+        serve.terminate()
+        serve.wait(timeout=DEADLINE)
+
+
 def main():
     folder = os.path.join(SCRATCH, "study")
     os.makedirs(folder)
@@ -389,6 +426,8 @@ def main():
         test_report(br, folder)
         br.events.clear()
         test_pruning(br, os.path.join(SCRATCH, "pruned"))
+        br.events.clear()
+        test_scenarios(br, os.path.join(SCRATCH, "scenarios"))
     finally:
         br.close()
     if failures:

@@ -6,10 +6,13 @@ line (`export`, `status`, `frontier --all` on the same ledger), the SQLite
 file itself (events), or an XML parse of the charts. Waits are on things
 (a line printed, a process ended, a count reached), each with a deadline.
 """
+import csv
 import http.client
+import io
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -436,9 +439,157 @@ def test_selection_under_uncertainty():
         sv.stop()
 
 
+# A study with scenarios and its scripted evaluator, shared with tests/browser.
+SCEN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenario-study")
+
+
+def test_scenarios():
+    """A study with scenarios: family a is best under "easy" and breaks the
+    latency guardrail under "hard". /api/selection names what `select
+    --format json` names (folded across scenarios), /api/status's best and
+    per-scenario counts are `status --format json`'s, and the frontier
+    holds one entry per configuration, as `frontier --all` does."""
+    folder = os.path.join(SCRATCH, "scenarios")
+    shutil.copytree(SCEN_DIR, folder)
+    os.chmod(os.path.join(folder, "eval.py"), 0o755)
+    cli("run", "--quiet", "study.yaml", cwd=folder)
+    rows = list(csv.DictReader(io.StringIO(cli("export", "study.yaml", cwd=folder))))
+    own = max((r for r in rows if r["state"] == "complete" and r["feasible"] == "true"),
+              key=lambda r: float(r["score"]))
+    check(own["param.family"] == "a", "scenarios: a trial's own best is family a (under easy)")
+    sel = json.loads(cli("select", "--format", "json", "study.yaml", cwd=folder))
+    st = json.loads(cli("status", "--format", "json", "study.yaml", cwd=folder))
+    fr = json.loads(cli("frontier", "--all", "--format", "json", "study.yaml", cwd=folder))
+    sv = Server(folder)
+    try:
+        got = get_json(sv.port, "/api/selection")
+        want = [sel["selected"]] + sel["runners_up"]
+        have = [got["selected"]] + got["runners_up"]
+        check(sel["selected"]["params"] != {"family": "a"}, "scenarios: select does not pick family a")
+        check([c["id"] for c in have] == [c["id"] for c in want],
+              "scenarios: /api/selection is select's (%s, %s)" %
+              ([c["id"] for c in have], [c["id"] for c in want]))
+        ast = get_json(sv.port, "/api/status")
+        check(ast["best"] == st["best"], "scenarios: /api/status best is status's (%s, %s)" %
+              (ast["best"], st["best"]))
+        check(ast["best"]["id"] == sel["selected"]["id"], "scenarios: /api/status best is select's pick")
+        check(ast.get("scenarios") == st["scenarios"] and len(st["scenarios"]) == 2,
+              "scenarios: /api/status scenarios are status's (%s)" % ast.get("scenarios"))
+        byscen = {}
+        for r in rows:
+            byscen[r["scenario"]] = byscen.get(r["scenario"], 0) + 1
+        check({s["name"]: s["trials"] for s in ast.get("scenarios") or []} == byscen,
+              "scenarios: the per-scenario trial counts are the export's")
+        afr = get_json(sv.port, "/api/frontier")
+        ids = lambda o: sorted(e["id"] for e in o["frontier"] + o.get("others", []))
+        check(ids(afr) == ids(fr) and len(ids(afr)) == len({r["param.family"] for r in rows}),
+              "scenarios: /api/frontier has frontier --all's configurations, one per family")
+    finally:
+        sv.stop()
+    # export --by-config against a brute force over the per-trial export
+    weights = {"easy": 3 / 4, "hard": 1 / 4}
+    mean = lambda v: sum(v) / len(v)
+    want = {}
+    for fam in sorted({r["param.family"] for r in rows}):
+        mine = [r for r in rows if r["param.family"] == fam]
+        per = {}
+        for sc in weights:
+            rs = [r for r in mine if r["scenario"] == sc]
+            per[sc] = {k: mean([float(r[c]) for r in rs]) for k, c in
+                       (("score", "score"), ("cost", "cost"), ("acc", "metric.acc"),
+                        ("latency_ms", "metric.latency_ms"))}
+        want[fam] = {"trials": len(mine), "cost": mean([float(r["cost"]) for r in mine]),
+                     "feasible": all(per[sc]["latency_ms"] <= 10 for sc in weights), "per": per,
+                     "fold": {k: sum(weights[sc] * per[sc][k] for sc in weights) for k in ("score", "acc", "latency_ms")}}
+    close = lambda a, b: abs(a - b) <= 1e-9 * max(1.0, abs(b))
+    bc = list(csv.DictReader(io.StringIO(cli("export", "--by-config", "study.yaml", cwd=folder))))
+    check(sorted(r["param.family"] for r in bc) == sorted(want), "export --by-config: one row per configuration")
+    for r in bc:
+        w = want[r["param.family"]]
+        ok = (int(r["trials"]) == w["trials"] and close(float(r["cost"]), w["cost"]) and
+              (r["feasible"] == "true") == w["feasible"] and
+              close(float(r["score"]), w["fold"]["score"]) and close(float(r["metric.acc"]), w["fold"]["acc"]) and
+              close(float(r["metric.latency_ms"]), w["fold"]["latency_ms"]) and
+              all(close(float(r["score." + sc]), w["per"][sc]["score"]) and
+                  close(float(r["cost." + sc]), w["per"][sc]["cost"]) and
+                  close(float(r["metric.acc." + sc]), w["per"][sc]["acc"]) and
+                  close(float(r["metric.latency_ms." + sc]), w["per"][sc]["latency_ms"]) for sc in weights))
+        check(ok, "export --by-config: family %s's folded and per-scenario values (%s, %s)" %
+              (r["param.family"], r, w))
+    bj = json.loads(cli("export", "--by-config", "--format", "json", "study.yaml", cwd=folder))
+    check(sorted((o["id"], o["params"]["family"], o["score"]) for o in bj) ==
+          sorted((int(r["id"]), r["param.family"], float(r["score"])) for r in bc) and
+          all(set(o["scenarios"]) == set(weights) for o in bj),
+          "export --by-config --format json: the CSV's rows")
+    # the report's Scenarios section: select's pick and runners-up under each
+    # scenario, with the by-config export's per-scenario values
+    cli("report", "--format", "md", "-o", "r.md", "study.yaml", cwd=folder)
+    with open(os.path.join(folder, "r.md")) as f:
+        md = [l.split(" | ") for l in f.read().splitlines() if l.startswith(("| selected |", "| runner-up"))]
+    byfam = {r["param.family"]: r for r in bc}
+    order = [sel["selected"]["params"]["family"]] + [c["params"]["family"] for c in sel["runners_up"]]
+    got = [(json.loads(l[1])["family"], l[2]) for l in md]
+    check(got == [(fam, sc) for fam in order[:3] for sc in ("easy", "hard")],
+          "report: select's pick and runners-up under each scenario (%s)" % got)
+    check(all(abs(float(l[3]) - float(byfam[json.loads(l[1])["family"]]["score." + l[2]])) <= 1e-5 and
+              abs(float(l[5]) - float(byfam[json.loads(l[1])["family"]]["metric.latency_ms." + l[2]])) <= 1e-5
+              for l in md) and md,
+          "report: their per-scenario score and latency are the by-config export's")
+
+
+def test_confirmation():
+    """A study with a confirmation phase (budget: confirm; a scripted noisy
+    evaluator): /api/status's "confirmation" and "best" (repeats averaged,
+    as select names it) are `status --format json`'s on the same ledger,
+    and /api/selection's pick is select's."""
+    folder = os.path.join(SCRATCH, "confirm")
+    shutil.copytree(os.path.join(os.path.dirname(os.path.abspath(__file__)), "confirm-study"), folder)
+    os.chmod(os.path.join(folder, "eval.py"), 0o755)
+    subprocess.run([BIN, "run", "--quiet", "study.yaml"], cwd=folder, capture_output=True, check=True)
+    st = json.loads(cli("status", "--format", "json", "study.yaml", cwd=folder))
+    sel = json.loads(cli("select", "--format", "json", "study.yaml", cwd=folder))
+    check(st.get("confirmation") and st["confirmation"]["trials"] >= 2 and st["best"]["repeats"] >= 2,
+          "confirmation: status has the phase and names a repeated configuration")
+    sv = Server(folder)
+    try:
+        ast = get_json(sv.port, "/api/status")
+        check(ast.get("confirmation") == st["confirmation"],
+              "confirmation: /api/status's is status's (%s)" % ast.get("confirmation"))
+        check(ast["best"] == st["best"], "confirmation: /api/status best is status's (%s, %s)" %
+              (ast["best"], st["best"]))
+        got = get_json(sv.port, "/api/selection")
+        check(got["selected"]["id"] == sel["selected"]["id"],
+              "confirmation: /api/selection picks select's (%s, %s)" % (got["selected"]["id"], sel["selected"]["id"]))
+    finally:
+        sv.stop()
+
+
+def test_promote():
+    """scenario_policy promote: /api/status's "promote" counts, "scenarios"
+    and "best" (judged over the configurations run under every scenario,
+    the others left out) are `status --format json`'s on the same ledger."""
+    folder = os.path.join(SCRATCH, "promote")
+    shutil.copytree(os.path.join(os.path.dirname(os.path.abspath(__file__)), "promote-study"), folder)
+    os.chmod(os.path.join(folder, "eval.py"), 0o755)
+    subprocess.run([BIN, "run", "--quiet", "study.yaml"], cwd=folder, capture_output=True, check=True)
+    st = json.loads(cli("status", "--format", "json", "study.yaml", cwd=folder))
+    check(st.get("promote") and st["promote"]["base_only"] > 0 and "left out" in st["best"]["judged"],
+          "promote: status has the counts and names a best judged with some left out")
+    sv = Server(folder)
+    try:
+        ast = get_json(sv.port, "/api/status")
+        for key in ("promote", "scenarios", "best"):
+            check(ast.get(key) == st[key], "promote: /api/status %s is status's (%s, %s)" % (key, ast.get(key), st[key]))
+    finally:
+        sv.stop()
+
+
 def main():
     test_api_matches_cli()
     test_selection_under_uncertainty()
+    test_scenarios()
+    test_confirmation()
+    test_promote()
     test_refusals()
     test_token()
     test_bind_all_with_token()
