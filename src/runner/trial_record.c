@@ -97,7 +97,7 @@ int bo__trial_record_write(const char *folder, const bo_trial_rec *t, int mode, 
 	put_str(&sb, "reason", t->reason);
 	put_str(&sb, "params_json", t->params_json);
 	put_str(&sb, "scenario", t->scenario);
-	bo__sb_printf(&sb, "repeat\t%lld\n", (long long)t->repeat);
+	put_int(&sb, "repeat", t->repeat);
 	put_kv(&sb, "param", t->params, t->nparams);
 	put_kv(&sb, "metric", t->metrics, t->nmetrics);
 	put_kv(&sb, "usage", t->usage, t->nusage);
