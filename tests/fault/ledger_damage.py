@@ -107,22 +107,21 @@ def units_log(d):
         return []
 
 
-def ledger_units(d):
+def ledger_rows(d, columns):
     con = sqlite3.connect("file:%s?mode=ro" % os.path.join(d, "dmg.db"), uri=True)
     try:
-        rows = con.execute("SELECT id, scenario, repeat_index FROM trials ORDER BY id").fetchall()
+        rows = con.execute("SELECT %s FROM trials ORDER BY id" % columns).fetchall()
     finally:
         con.close()
     return rows
+
+
+def ledger_units(d):
+    return ledger_rows(d, "id, scenario, repeat_index")
 
 
 def ledger_spend(d):
-    con = sqlite3.connect("file:%s?mode=ro" % os.path.join(d, "dmg.db"), uri=True)
-    try:
-        rows = con.execute("SELECT id, state, cost FROM trials ORDER BY id").fetchall()
-    finally:
-        con.close()
-    return rows
+    return ledger_rows(d, "id, state, cost")
 
 
 def damage(kind, d):
